@@ -1,0 +1,36 @@
+# Every target builds or reuses the virtual environment in .venv from pyproject.toml,
+# so a fresh machine needs nothing but Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test lint bench clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# First use initialises a node in ./data (keys, config, database); later uses reuse it.
+run: $(STAMP)
+	@test -f $(DATA)/config.toml || $(BIN)/hubnet init --data-dir $(DATA) \
+		--name "$${HUBNET_NAME:-My hub}" --url "http://$(HOST):$(PORT)"
+	$(BIN)/hubnet run --data-dir $(DATA) --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

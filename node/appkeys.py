@@ -1,0 +1,7 @@
+"""Typed keys for state kept on the aiohttp application."""
+
+from aiohttp import web
+
+from node.node import Node
+
+NODE = web.AppKey("node", Node)

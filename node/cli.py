@@ -1,0 +1,161 @@
+"""The `hubnet` command.
+
+Every command has --help, prints a one-line reason and exits non-zero on failure.
+`run` is the composition root: it is the one place in node/ that reaches up to
+web/ for the application factory (docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from crypto.errors import KeyFileError
+from crypto.keyfile import load_key
+from crypto.nodeid import node_id_from_public_key
+from node import config as settings
+from node.errors import NodeError
+
+EXIT_ERROR = 1
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    default = os.environ.get(settings.DATA_DIR_ENV)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(default) if default else None,
+        required=default is None,
+        help=f"the node's data directory (or set {settings.DATA_DIR_ENV})",
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from node.setup import init_data_dir
+
+    node_id = asyncio.run(init_data_dir(args.data_dir, args.name, args.url))
+    print(f"Created hub node {args.name!r} in {args.data_dir}")
+    print(f"node id: {node_id}")
+    print(f"Start it with: hubnet run --data-dir {args.data_dir}")
+    return 0
+
+
+def cmd_id(args: argparse.Namespace) -> int:
+    try:
+        key = load_key(args.data_dir / settings.KEY_FILE)
+    except KeyFileError as exc:
+        raise NodeError(f"{exc}; is {args.data_dir} a node? ('hubnet init' makes one)") from exc
+    print(node_id_from_public_key(key.public_key))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    asyncio.run(_serve(config))
+    return 0
+
+
+async def _serve(config: settings.Config) -> None:
+    from aiohttp import web
+
+    from web.app import create_app  # composition root: see the module docstring
+
+    runner = web.AppRunner(create_app(config), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise NodeError(
+                f"cannot listen on {config.host}:{config.port}: {exc.strerror}"
+            ) from exc
+        port = _bound_port(runner, config.port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        # Tests and scripts read this line to learn the port when --port 0 was given.
+        print(f"hubnet: {config.name} listening on http://{config.host}:{port}", flush=True)
+        await stop.wait()
+        print("hubnet: stopping", flush=True)
+    finally:
+        await runner.cleanup()
+
+
+def _bound_port(runner: object, default: int) -> int:
+    for server in getattr(runner, "addresses", []):
+        if isinstance(server, tuple) and len(server) >= 2:
+            return int(server[1])
+    return default
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubnet", description="Run a hubnet node: one community hub's own server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init",
+        help="create a new node: keys, config and database",
+        description=(
+            "Create a new node in a data directory: an Ed25519 key (node.key, mode 0600), "
+            "config.toml and the database. Refuses to touch an existing node."
+        ),
+    )
+    _data_dir_argument(init)
+    init.add_argument("--name", required=True, help="the hub's name, e.g. 'Riverside'")
+    init.add_argument(
+        "--url", required=True, help="public base URL of this node, e.g. https://hub.example.org"
+    )
+    init.set_defaults(func=cmd_init)
+
+    run = commands.add_parser(
+        "run",
+        help="serve the node until Ctrl-C",
+        description=(
+            "Serve the node's web pages and federation API until interrupted (Ctrl-C or "
+            "SIGTERM). Flags override config.toml and HUBNET_* variables."
+        ),
+    )
+    _data_dir_argument(run)
+    run.add_argument("--host", help="address to listen on (setting: host)")
+    run.add_argument("--port", type=int, help="TCP port, 0 for any free one (setting: port)")
+    run.set_defaults(func=cmd_run)
+
+    ident = commands.add_parser(
+        "id", help="print this node's id", description="Print the node id (derived from its key)."
+    )
+    _data_dir_argument(ident)
+    ident.set_defaults(func=cmd_id)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    try:
+        return func(args)
+    except NodeError as exc:
+        print(f"hubnet: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Settings as data (each with a name, type, default and help), and where they come from.
+
+A node's settings live in `config.toml` in its data directory. An environment
+variable HUBNET_<NAME> overrides the file, and a command-line flag overrides
+both. A name that is not a setting is an error, never silently ignored.
+docs/OPERATIONS.md documents every setting; a test keeps it so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+KEY_FILE = "node.key"
+DATABASE_FILE = "hubnet.db"
+ENV_PREFIX = "HUBNET_"
+# Read by the CLI before any config exists, so it is not a setting in the file.
+DATA_DIR_ENV = "HUBNET_DATA_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("name", str, None, "The hub's name, shown to members and to other hubs."),
+    Setting(
+        "url",
+        str,
+        None,
+        "The public base URL other hubs and members reach this node at, e.g. "
+        "https://hub.example.org",
+    ),
+    Setting("host", str, "127.0.0.1", "Address to listen on. Use 0.0.0.0 to listen on all."),
+    Setting("port", int, 8080, "TCP port to listen on; 0 picks any free port."),
+    Setting("log_level", str, "info", "Logging level: debug, info, warning or error."),
+    Setting(
+        "verify_threads",
+        int,
+        0,
+        "Threads that check signatures of incoming batches; 0 means one per CPU core.",
+    ),
+    Setting(
+        "max_held_per_origin",
+        int,
+        1000,
+        "How far ahead of an origin's log a message may be and still be held until "
+        "the gap fills; further ahead is refused.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    data_dir: Path
+    name: str
+    url: str
+    host: str
+    port: int
+    log_level: str
+    verify_threads: int
+    max_held_per_origin: int
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / KEY_FILE
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / DATABASE_FILE
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE
+
+
+def _coerce(setting: Setting, value: Any, source: str, from_text: bool) -> Any:
+    """Check a value's type; environment variables are text, so parse those."""
+    if setting.type is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{setting.name} in {source} must be a whole number")
+        if isinstance(value, str) and from_text:
+            if not re.fullmatch(r"-?\d+", value.strip()):
+                raise ConfigError(f"{setting.name} in {source} must be a whole number")
+            return int(value)
+        if not isinstance(value, int):
+            raise ConfigError(f"{setting.name} in {source} must be a whole number")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{setting.name} in {source} must be text")
+    return value
+
+
+def validate(values: Mapping[str, Any]) -> None:
+    if not 0 <= values["port"] < 65536:
+        raise ConfigError(f"port must be between 0 (any free port) and 65535, got {values['port']}")
+    if values["log_level"] not in _LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(_LOG_LEVELS)}")
+    if values["verify_threads"] < 0:
+        raise ConfigError("verify_threads must be 0 (one per core) or more")
+    if values["max_held_per_origin"] < 1:
+        raise ConfigError("max_held_per_origin must be at least 1")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):
+        raise ConfigError(f"url must be an http:// or https:// address, got {values['url']!r}")
+    if not (values["name"] or "").strip():
+        raise ConfigError("name must not be empty")
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"no hubnet node in {path.parent} ({path.name} is missing); create one with "
+            f"'hubnet init --data-dir {path.parent} --name NAME --url URL'"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    unknown = set(data) - set(_BY_NAME)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return data
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    values = {}
+    for var, value in environ.items():
+        if not var.startswith(ENV_PREFIX) or var == DATA_DIR_ENV:
+            continue
+        name = var[len(ENV_PREFIX) :].lower()
+        if name not in _BY_NAME:
+            raise ConfigError(f"environment variable {var} is not a hubnet setting")
+        values[name] = value
+    return values
+
+
+def load(
+    data_dir: Path,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The node's settings: defaults < config.toml < HUBNET_* variables < `overrides`."""
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    layers = (
+        (read_file(data_dir / CONFIG_FILE), str(data_dir / CONFIG_FILE), False),
+        (from_env(os.environ if environ is None else environ), "the environment", True),
+        ({k: v for k, v in (overrides or {}).items() if v is not None}, "the command line", False),
+    )
+    for layer, source, from_text in layers:
+        for name, value in layer.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"{name} is not a hubnet setting")
+            values[name] = _coerce(_BY_NAME[name], value, source, from_text)
+    validate(values)
+    return Config(data_dir=data_dir, **values)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    # A JSON string is a valid TOML basic string: same quotes and escapes.
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def render_file(values: Mapping[str, Any]) -> str:
+    """A config.toml with every setting, its help as a comment, unset ones commented out."""
+    lines = ["# hubnet node settings. Every setting is described in docs/OPERATIONS.md.", ""]
+    for setting in SETTINGS:
+        lines.append(f"# {setting.help}")
+        if setting.name in values:
+            lines.append(f"{setting.name} = {_toml_value(values[setting.name])}")
+        else:
+            lines.append(f"# {setting.name} = {_toml_value(setting.default)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""A running node's parts, built from its config and closed in reverse order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crypto.ed25519 import SigningKey
+from crypto.errors import KeyFileError
+from crypto.keyfile import load_key
+from crypto.nodeid import NodeId, node_id_from_public_key
+from node.clock import Clock, system_clock
+from node.config import Config
+from node.errors import NodeError
+from node.store.database import Database
+from node.store.messages import MessageStore
+from node.verifier import Verifier
+
+
+@dataclass(slots=True)
+class Node:
+    config: Config
+    key: SigningKey
+    node_id: NodeId
+    db: Database
+    verifier: Verifier
+    messages: MessageStore
+    clock: Clock
+
+    @classmethod
+    async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
+        try:
+            key = load_key(config.key_path)
+        except KeyFileError as exc:
+            raise NodeError(str(exc)) from exc
+        db = await Database.open(config.database_path)
+        verifier = Verifier(config.verify_threads)
+        messages = MessageStore(db, key, clock, verifier, config.max_held_per_origin)
+        return cls(
+            config=config,
+            key=key,
+            node_id=node_id_from_public_key(key.public_key),
+            db=db,
+            verifier=verifier,
+            messages=messages,
+            clock=clock,
+        )
+
+    async def close(self) -> None:
+        await self.db.close()
+        self.verifier.close()

@@ -1,0 +1,63 @@
+"""Creating a node's data directory: key, config and database, once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crypto.ed25519 import SigningKey
+from crypto.errors import KeyFileError
+from crypto.keyfile import save_key
+from crypto.nodeid import NodeId, node_id_from_public_key
+from node import config as settings
+from node.clock import Clock, system_clock
+from node.errors import NodeError
+from node.store.database import Database
+from node.store.messages import MessageStore
+from node.verifier import Verifier
+from protocol.errors import SchemaViolation
+from protocol.kinds.hub import HubProfile
+from protocol.schema import check_body
+
+
+async def init_data_dir(data_dir: Path, name: str, url: str, clock: Clock = system_clock) -> NodeId:
+    """Create a new node in `data_dir`; refuse if one is already there."""
+    config_path = data_dir / settings.CONFIG_FILE
+    if config_path.exists() or (data_dir / settings.KEY_FILE).exists():
+        raise NodeError(
+            f"{data_dir} already holds a node; start it with 'hubnet run --data-dir {data_dir}'"
+        )
+    # Validate before writing anything, so a bad --url leaves no half-made node.
+    values = {"name": name, "url": url}
+    draft = {s.name: s.default for s in settings.SETTINGS} | values
+    settings.validate(draft)
+    profile = HubProfile(name=name, url=url)
+    try:
+        check_body(profile)
+    except SchemaViolation as exc:
+        raise NodeError(f"cannot describe the hub that way: {exc.message}") from exc
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise NodeError(f"cannot create data directory {data_dir}: {exc.strerror}") from exc
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise NodeError(f"data directory {data_dir} is not writable by this user")
+    key = SigningKey.generate()
+    try:
+        save_key(key, data_dir / settings.KEY_FILE)
+    except KeyFileError as exc:
+        raise NodeError(str(exc)) from exc
+    db = await Database.open(data_dir / settings.DATABASE_FILE)
+    verifier = Verifier(1)
+    try:
+        # The node's first message tells other hubs who it is.
+        store = MessageStore(db, key, clock, verifier)
+        await store.append("hub.profile", profile)
+    finally:
+        await db.close()
+        verifier.close()
+    # The config is written last: its presence marks a complete node.
+    tmp = config_path.with_suffix(".tmp")
+    tmp.write_text(settings.render_file(values), encoding="utf-8")
+    tmp.replace(config_path)
+    return node_id_from_public_key(key.public_key)

@@ -1,0 +1,147 @@
+"""The node's SQLite database: one file, WAL, one writer path, migrations at start.
+
+Every write goes through `Database.write()`, which holds an asyncio lock and a
+`BEGIN IMMEDIATE` transaction, so writers in this process queue in order and
+writers in other processes (CLI commands run beside the node) wait on SQLite's
+own lock. Reads use a second connection and never block on the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+
+from node.errors import StoreError, UnsupportedDatabaseVersion
+from node.store.migrations import LATEST_VERSION, MIGRATIONS
+
+# NORMAL in WAL mode: a power cut may lose the last transactions committed
+# before it, never corrupt the file (docs/OPERATIONS.md, "Durability").
+_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+)
+
+
+class Database:
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed) and migrate the database at `path`."""
+        writer = await _connect(path)
+        try:
+            await _check_integrity(writer, path)
+            await _migrate(writer, path)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        return self._reader
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    try:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    try:
+        for pragma in _PRAGMAS:
+            await conn.execute(pragma)
+    except sqlite3.DatabaseError as exc:
+        await conn.close()
+        raise StoreError(
+            f"{path} is not a usable hubnet database ({exc}); restore it from a backup"
+        ) from exc
+    return conn
+
+
+async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
+    try:
+        async with conn.execute("PRAGMA quick_check") as cursor:
+            rows = [row[0] for row in await cursor.fetchall()]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is corrupt ({exc}); restore it from a backup") from exc
+    if rows != ["ok"]:
+        raise StoreError(f"{path} is corrupt ({'; '.join(rows[:3])}); restore it from a backup")
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+    current = await schema_version(conn)
+    if current > LATEST_VERSION:
+        raise UnsupportedDatabaseVersion(
+            f"{path} has schema version {current}, but this hubnet knows only up to "
+            f"{LATEST_VERSION}; upgrade hubnet to use it"
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            await _run_script(conn, migration.sql)
+            await conn.execute(f"PRAGMA user_version = {migration.version}")
+            await conn.commit()
+        except sqlite3.Error as exc:
+            await conn.rollback()
+            raise StoreError(
+                f"migration {migration.version} ({migration.description}) failed: {exc}"
+            ) from exc
+
+
+async def _run_script(conn: aiosqlite.Connection, script: str) -> None:
+    # executescript() would COMMIT first; run statement by statement to stay in one
+    # transaction, so a failed migration leaves the database as it was.
+    for statement in _split_sql(script):
+        await conn.execute(statement)
+
+
+def _split_sql(script: str) -> list[str]:
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise ValueError("migration SQL ends with an incomplete statement")
+    return statements

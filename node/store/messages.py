@@ -1,0 +1,435 @@
+"""The message store: this node's own log and every origin's log it holds.
+
+Rules from protocol.log decide where each message goes; this module only keeps
+the books, inside one write transaction per call, so an acknowledged message is
+durable and a refused one leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from crypto.ed25519 import SigningKey, check_public_key, verify
+from crypto.errors import BadPublicKey
+from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_id
+from node.clock import Clock
+from node.store.database import Database
+from node.verifier import Opened, Verifier
+from protocol.envelope import Message, MessageId, create_message, parse_payload
+from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
+from protocol.kinds.keys import KeyRotate, rotation_statement
+from protocol.log import Head, Placement, next_position, place
+
+
+class Status(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    HELD = "held"
+    FORK = "fork"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one incoming message."""
+
+    status: Status
+    id: MessageId | None = None
+    error: ProtocolError | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return str(self.error) if self.error else None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    outcomes: list[Outcome]
+    released: int = 0  # held messages that linked up because of this batch
+    # Wall-clock seconds spent checking the batch and writing it (for metrics).
+    open_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+
+class TooManyHeld(RemoteProtocolError):
+    reason = "rate-limited"
+
+
+@dataclass(slots=True)
+class _OriginState:
+    public_key: bytes
+    head: Head | None
+    forked_at: int | None
+    first_seen: int
+    changed: bool = False
+
+
+@dataclass(slots=True)
+class _Txn:
+    """What one write transaction has learned and will write."""
+
+    conn: aiosqlite.Connection
+    now: int
+    origins: dict[NodeId, _OriginState] = field(default_factory=dict)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    at_seq: dict[tuple[str, int], MessageId] = field(default_factory=dict)
+    stored: list[Message] = field(default_factory=list)
+
+
+_MESSAGE_COLUMNS = "id, origin, seq, kind, created_at, received_at, payload, signature"
+
+
+class MessageStore:
+    def __init__(
+        self,
+        db: Database,
+        key: SigningKey,
+        clock: Clock,
+        verifier: Verifier,
+        max_held_per_origin: int = 1000,
+        origin: NodeId | None = None,
+    ) -> None:
+        self._db = db
+        self._key = key
+        self._clock = clock
+        self._verifier = verifier
+        self._max_held = max_held_per_origin
+        # After a key rotation the node keeps its original id but signs with a new key.
+        self.node_id = origin or node_id_from_public_key(key.public_key)
+
+    # -- writing ---------------------------------------------------------------
+
+    async def append(self, kind: str, body: Any) -> Message:
+        """Sign and store the node's next message; seq and prev are assigned atomically."""
+        async with self._db.write() as conn:
+            txn = _Txn(conn, self._clock())
+            await self._load_origins_txn(txn, {self.node_id})
+            state = txn.origins[self.node_id]
+            seq, prev = next_position(state.head)
+            message = create_message(self._key, kind, body, seq, prev, txn.now, origin=self.node_id)
+            self._apply_txn(txn, message)
+            await self._flush_txn(txn)
+        return message
+
+    async def ingest(self, wires: Sequence[bytes]) -> IngestReport:
+        """Verify and store messages from other nodes, in any order, deduplicated."""
+        started = time.perf_counter()
+        opened = await self._verifier.open_many(wires, self._clock())
+        checked = time.perf_counter()
+        outcomes: list[Outcome | None] = [None] * len(wires)
+        candidates: list[tuple[int, Opened]] = []
+        for index, result in enumerate(opened):
+            if isinstance(result, RemoteProtocolError):
+                outcomes[index] = Outcome(Status.REFUSED, error=result)
+            else:
+                candidates.append((index, result))
+        # PROTOCOL.md §6: a batch may arrive in any order; linking needs seq order.
+        candidates.sort(key=lambda c: (c[1].message.origin, c[1].message.seq))
+        released = 0
+        async with self._db.write() as conn:
+            txn = _Txn(conn, self._clock())
+            await self._load_origins_txn(txn, {o.message.origin for _, o in candidates})
+            existing = await self._existing_ids_txn(conn, [o.message.id for _, o in candidates])
+            for index, result in candidates:
+                outcomes[index] = await self._place_txn(txn, result, existing)
+            released = await self._release_held_txn(txn)
+            await self._flush_txn(txn)
+        return IngestReport(
+            [o for o in outcomes if o is not None],
+            released,
+            open_seconds=checked - started,
+            store_seconds=time.perf_counter() - checked,
+        )
+
+    async def _place_txn(self, txn: _Txn, opened: Opened, existing: set[bytes]) -> Outcome:
+        message = opened.message
+        state = txn.origins[message.origin]
+        held_here = txn.at_seq.get((message.origin, message.seq))
+        if held_here is None and message.id in existing:
+            held_here = message.id
+        placement = place(state.head, message.seq, message.prev, message.id, held_here)
+        if placement is Placement.DUPLICATE:
+            return Outcome(Status.DUPLICATE, message.id)
+        if placement is Placement.BROKEN:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BrokenChain(
+                    f"seq {message.seq} of {message.origin} names a prev that is not "
+                    f"the message at seq {message.seq - 1}"
+                ),
+            )
+        if not self._signed_in_force(opened, state):
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BadSignature(f"signature does not verify under the key of {message.origin}"),
+            )
+        if placement is Placement.APPEND:
+            try:
+                self._apply_txn(txn, message)
+            except RemoteProtocolError as exc:
+                return Outcome(Status.REFUSED, message.id, exc)
+            return Outcome(Status.STORED, message.id)
+        if placement is Placement.HOLD:
+            return await self._hold_txn(txn, message, state)
+        await self._record_fork_txn(txn, message, state)
+        return Outcome(Status.FORK, message.id)
+
+    @staticmethod
+    def _signed_in_force(opened: Opened, state: _OriginState) -> bool:
+        id_key = public_key_from_node_id(opened.message.origin)
+        if state.public_key == id_key:
+            return opened.signed_by_id_key
+        # Rare: the origin rotated its key, so check against the key in force.
+        return opened.message.signed_by(state.public_key)
+
+    def _apply_txn(self, txn: _Txn, message: Message) -> None:
+        """Append a message that links to its origin's head."""
+        state = txn.origins[message.origin]
+        if isinstance(message.body, KeyRotate):
+            state.public_key = self._check_rotation(message, state.public_key)
+        state.head = Head(message.seq, message.id)
+        state.changed = True
+        txn.at_seq[(message.origin, message.seq)] = message.id
+        txn.rows.append(
+            (
+                message.id,
+                message.origin,
+                message.seq,
+                message.kind,
+                message.created_at,
+                txn.now,
+                message.payload,
+                message.signature,
+            )
+        )
+        txn.stored.append(message)
+
+    @staticmethod
+    def _check_rotation(message: Message, old_key: bytes) -> bytes:
+        body: KeyRotate = message.body
+        try:
+            check_public_key(body.new_key)
+        except BadPublicKey as exc:
+            raise BadSignature(f"key.rotate names an unusable key: {exc}") from exc
+        statement = rotation_statement(message.origin, old_key, body.new_key)
+        if not verify(body.new_key, statement, body.new_key_signature):
+            raise BadSignature("key.rotate is not counter-signed by the new key")
+        return body.new_key
+
+    async def _hold_txn(self, txn: _Txn, message: Message, state: _OriginState) -> Outcome:
+        head_seq = state.head.seq if state.head else 0
+        if message.seq - head_seq > self._max_held:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                TooManyHeld(
+                    f"seq {message.seq} is more than {self._max_held} ahead of the "
+                    f"{head_seq} held for {message.origin}; send the gap first"
+                ),
+            )
+        await txn.conn.execute(
+            "INSERT OR IGNORE INTO held (id, origin, seq, received_at, payload, signature)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (message.id, message.origin, message.seq, txn.now, message.payload, message.signature),
+        )
+        return Outcome(Status.HELD, message.id)
+
+    async def _record_fork_txn(self, txn: _Txn, message: Message, state: _OriginState) -> None:
+        other = txn.at_seq.get((message.origin, message.seq))
+        if other is None:
+            async with txn.conn.execute(
+                "SELECT id FROM messages WHERE origin = ? AND seq = ?",
+                (message.origin, message.seq),
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None, "place() said FORK, so a message holds this seq"
+            other = MessageId(row[0])
+        await txn.conn.execute(
+            "INSERT OR IGNORE INTO forks (id, origin, seq, other_id, received_at, payload,"
+            " signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                message.id,
+                message.origin,
+                message.seq,
+                other,
+                txn.now,
+                message.payload,
+                message.signature,
+            ),
+        )
+        if state.forked_at is None:
+            state.forked_at = txn.now
+            state.changed = True
+
+    async def _release_held_txn(self, txn: _Txn) -> int:
+        """Append held messages whose gap this transaction filled."""
+        touched = [o for o, s in txn.origins.items() if s.changed and s.head is not None]
+        if not touched:
+            return 0
+        marks = ",".join("?" * len(touched))
+        async with txn.conn.execute(
+            f"SELECT DISTINCT origin FROM held WHERE origin IN ({marks})", touched
+        ) as cursor:
+            with_held = [row[0] for row in await cursor.fetchall()]
+        released = 0
+        for origin in with_held:
+            state = txn.origins[origin]
+            while state.head is not None:
+                async with txn.conn.execute(
+                    "SELECT payload, signature FROM held WHERE origin = ? AND seq = ?",
+                    (origin, state.head.seq + 1),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is None:
+                    break
+                await txn.conn.execute(
+                    "DELETE FROM held WHERE origin = ? AND seq = ?", (origin, state.head.seq + 1)
+                )
+                message = parse_payload(row[0], row[1])
+                if message.prev != state.head.id or not message.signed_by(state.public_key):
+                    # Held under another history or key; pull will fetch the right one.
+                    break
+                try:
+                    self._apply_txn(txn, message)
+                except RemoteProtocolError:
+                    break
+                released += 1
+        return released
+
+    async def _flush_txn(self, txn: _Txn) -> None:
+        if txn.rows:
+            await txn.conn.executemany(
+                f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                txn.rows,
+            )
+        changed = [(o, s) for o, s in txn.origins.items() if s.changed]
+        if changed:
+            await txn.conn.executemany(
+                "INSERT INTO origins (origin, public_key, head_seq, head_id, forked_at,"
+                " first_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET"
+                " public_key = excluded.public_key, head_seq = excluded.head_seq,"
+                " head_id = excluded.head_id, forked_at = excluded.forked_at",
+                [
+                    (
+                        origin,
+                        s.public_key,
+                        s.head.seq if s.head else 0,
+                        s.head.id if s.head else None,
+                        s.forked_at,
+                        s.first_seen,
+                    )
+                    for origin, s in changed
+                ],
+            )
+
+    async def _load_origins_txn(self, txn: _Txn, origins: Iterable[NodeId]) -> None:
+        wanted = list(origins)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with txn.conn.execute(
+                "SELECT origin, public_key, head_seq, head_id, forked_at, first_seen"
+                f" FROM origins WHERE origin IN ({marks})",
+                chunk,
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    head = Head(row[2], MessageId(row[3])) if row[2] else None
+                    txn.origins[NodeId(row[0])] = _OriginState(row[1], head, row[4], row[5])
+        for origin in wanted:
+            if origin not in txn.origins:
+                key = public_key_from_node_id(origin)
+                txn.origins[origin] = _OriginState(key, None, None, txn.now, changed=True)
+
+    @staticmethod
+    async def _existing_ids_txn(conn: aiosqlite.Connection, ids: list[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with conn.execute(
+                f"SELECT id FROM messages WHERE id IN ({marks})", chunk
+            ) as cursor:
+                found.update(row[0] for row in await cursor.fetchall())
+        return found
+
+    # -- reading ---------------------------------------------------------------
+
+    async def get(self, message_id: bytes) -> Message | None:
+        async with self._db.reader.execute(
+            "SELECT payload, signature FROM messages WHERE id = ?", (message_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return parse_payload(row[0], row[1]) if row else None
+
+    async def log(self, origin: str, after_seq: int = 0, limit: int = 100) -> list[Message]:
+        """An origin's messages after `after_seq`, in seq order."""
+        async with self._db.reader.execute(
+            "SELECT payload, signature FROM messages WHERE origin = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (origin, after_seq, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [parse_payload(p, s) for p, s in rows]
+
+    async def recent(
+        self, kind: str | None = None, origin: str | None = None, limit: int = 50
+    ) -> list[Message]:
+        """The latest stored messages, newest first, optionally of one kind or origin."""
+        where, args = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if origin is not None:
+            where.append("origin = ?")
+            args.append(origin)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        async with self._db.reader.execute(
+            f"SELECT payload, signature FROM messages {clause} ORDER BY rowid DESC LIMIT ?",
+            (*args, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [parse_payload(p, s) for p, s in rows]
+
+    async def heads(self) -> dict[NodeId, Head]:
+        async with self._db.reader.execute(
+            "SELECT origin, head_seq, head_id FROM origins WHERE head_seq > 0"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {NodeId(o): Head(seq, MessageId(i)) for o, seq, i in rows}
+
+    async def forked_origins(self) -> dict[NodeId, int]:
+        """Origins seen signing two messages at one seq, with when it was first seen."""
+        async with self._db.reader.execute(
+            "SELECT origin, forked_at FROM origins WHERE forked_at IS NOT NULL"
+        ) as cursor:
+            return {NodeId(o): at for o, at in await cursor.fetchall()}
+
+    async def fork_evidence(self, origin: str) -> list[tuple[Message, MessageId]]:
+        """Each second message at a held seq, with the id of the one we kept."""
+        async with self._db.reader.execute(
+            "SELECT payload, signature, other_id FROM forks WHERE origin = ? ORDER BY seq",
+            (origin,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(parse_payload(p, s), MessageId(other)) for p, s, other in rows]
+
+    async def held_count(self) -> int:
+        async with self._db.reader.execute("SELECT count(*) FROM held") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def count(self) -> int:
+        async with self._db.reader.execute("SELECT count(*) FROM messages") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

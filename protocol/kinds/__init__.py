@@ -1,0 +1,51 @@
+"""The registry of message kinds in protocol version 1 (PROTOCOL.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocol.kinds.assembly import (
+    DelegateMandate,
+    DelegateRecall,
+    DelegateVote,
+    Motion,
+    MotionSecond,
+)
+from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
+from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
+from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
+from protocol.kinds.keys import KeyRotate
+from protocol.schema import Text, parse
+
+KINDS: dict[str, type[Any]] = {
+    "hub.profile": HubProfile,
+    "charter.adopt": CharterAdopt,
+    "event": EventDetails,
+    "event.update": EventUpdate,
+    "event.cancel": EventCancel,
+    "campaign": Campaign,
+    "campaign.update": CampaignUpdate,
+    "campaign.endorse": CampaignEndorse,
+    "announcement": Announcement,
+    "resource": Resource,
+    "delegate.mandate": DelegateMandate,
+    "delegate.recall": DelegateRecall,
+    "motion": Motion,
+    "motion.second": MotionSecond,
+    "delegate.vote": DelegateVote,
+    "key.rotate": KeyRotate,
+}
+
+KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")
+
+
+class Opaque(dict[str, Any]):
+    """The body of a kind this node does not know: stored and relayed, not interpreted."""
+
+
+def parse_body(kind: str, version: int, body: Any) -> Any:
+    """The typed body for a known kind at version 1; Opaque for anything newer."""
+    cls = KINDS.get(kind)
+    if cls is None or version != 1:
+        return Opaque(body)
+    return parse(cls, body, where=f"{kind} body")

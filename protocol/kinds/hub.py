@@ -1,0 +1,61 @@
+"""A hub's public face: profile, charter adoption, announcements, resource files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
+
+from protocol.schema import Items, Range, Sha256, Text, Url
+
+# Coordinates are integers in millionths of a degree: the wire has no floats.
+Latitude = Annotated[int, Range(-90_000_000, 90_000_000)]
+Longitude = Annotated[int, Range(-180_000_000, 180_000_000)]
+
+
+@dataclass(frozen=True, slots=True)
+class HubProfile:
+    """`hub.profile`: how the hub presents itself; the latest one wins."""
+
+    name: Annotated[str, Text(100)]
+    url: Url
+    region: Annotated[str, Text(100)] | None = None
+    area: Annotated[str, Text(200)] | None = None
+    description: Annotated[str, Text(4000)] | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    __checks__: ClassVar = (
+        lambda b: (
+            None if (b.lat is None) == (b.lon is None) else "lat and lon must be given together"
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CharterAdopt:
+    """`charter.adopt`: the hub adopts a version of the network's charter."""
+
+    version: Annotated[str, Text(50)]
+    title: Annotated[str, Text(200)]
+    text: Annotated[str, Text(20000)]
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """`announcement`: news from a hub to the network."""
+
+    text: Annotated[str, Text(8000)]
+    title: Annotated[str, Text(200)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """`resource`: a content-addressed file (fact sheet, paper, leaflet, image)."""
+
+    hash: Sha256  # SHA-256 of the file's bytes; the file is fetched separately
+    name: Annotated[str, Text(200, 1, r"[^/\\\x00-\x1f]+")]
+    media_type: Annotated[str, Text(100, 3, r"[a-z0-9.+-]+/[a-z0-9.+-]+")]
+    size: Annotated[int, Range(1, 50 * 1024 * 1024)]
+    title: Annotated[str, Text(200)]
+    description: Annotated[str, Text(4000)] | None = None
+    tags: Annotated[tuple[Annotated[str, Text(50)], ...], Items(20)] = ()

@@ -1,0 +1,71 @@
+"""Settings: every one documented, sources layered, mistakes refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.config import SETTINGS, load, render_file
+from node.errors import ConfigError
+
+OPERATIONS = Path(__file__).parents[2] / "docs" / "OPERATIONS.md"
+
+
+def test_every_setting_is_documented() -> None:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` |" in text, f"{setting.name} missing from OPERATIONS.md"
+
+
+def make(tmp_path: Path, **values: object) -> Path:
+    (tmp_path / "config.toml").write_text(
+        render_file({"name": "Riverside", "url": "http://127.0.0.1:8080", **values})
+    )
+    return tmp_path
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    make(tmp_path, port=9000)
+    assert load(tmp_path, environ={}).port == 9000
+    assert load(tmp_path, environ={"HUBNET_PORT": "9001"}).port == 9001
+    assert load(tmp_path, {"port": 9002}, environ={"HUBNET_PORT": "9001"}).port == 9002
+    assert load(tmp_path, {"port": None}, environ={}).port == 9000
+
+
+def test_rendered_file_round_trips_awkward_text(tmp_path: Path) -> None:
+    name = 'Hub "North" \\ side\n'
+    make(tmp_path, name=name)
+    assert load(tmp_path, environ={}).name == name
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"HUBNET_PORTT": "1"}, "HUBNET_PORTT is not a hubnet setting"),
+        ({"HUBNET_PORT": "eighty"}, "port in the environment must be a whole number"),
+        ({"HUBNET_PORT": "70000"}, "port must be between"),
+        ({"HUBNET_LOG_LEVEL": "loud"}, "log_level must be one of"),
+        ({"HUBNET_URL": "hub.example.org"}, "url must be an http"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    make(tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, environ=environ)
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("name = \n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load(tmp_path, environ={})
+
+
+def test_wrong_type_in_file_is_refused(tmp_path: Path) -> None:
+    make(tmp_path)
+    with (tmp_path / "config.toml").open("a") as f:
+        f.write('port = "8080"\n')
+    with pytest.raises(ConfigError):
+        load(tmp_path, environ={})

@@ -1,0 +1,33 @@
+"""The application factory: one node's HTTP front ends over its services.
+
+No globals: everything hangs off the app via typed keys, so several nodes can
+run in one test process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from node.appkeys import NODE
+from node.clock import Clock, system_clock
+from node.config import Config
+from node.federation import discovery
+from node.node import Node
+from web import health
+
+
+def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
+    app = web.Application()
+
+    async def node_context(app: web.Application) -> AsyncIterator[None]:
+        node = await Node.open(config, clock)
+        app[NODE] = node
+        yield
+        await node.close()
+
+    app.cleanup_ctx.append(node_context)
+    health.setup(app)
+    discovery.setup(app)
+    return app
