@@ -2,6 +2,8 @@
 
 from aiohttp import web
 
+from node.federation.service import Federation
 from node.node import Node
 
 NODE = web.AppKey("node", Node)
+FEDERATION = web.AppKey("federation", Federation)

@@ -60,6 +60,22 @@ SETTINGS: tuple[Setting, ...] = (
         "How far ahead of an origin's log a message may be and still be held until "
         "the gap fills; further ahead is refused.",
     ),
+    Setting(
+        "pull_interval",
+        int,
+        300,
+        "Seconds between routine comparisons of heads with each peer (pull also runs at "
+        "start and whenever a peer comes back).",
+    ),
+    Setting(
+        "retry_max",
+        int,
+        300,
+        "Longest wait in seconds between delivery attempts to a peer that is down; "
+        "waits double from 1 s up to this, with random jitter.",
+    ),
+    Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
+    Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -76,6 +92,10 @@ class Config:
     log_level: str
     verify_threads: int
     max_held_per_origin: int
+    pull_interval: int
+    retry_max: int
+    request_timeout: int
+    push_batch: int
 
     @property
     def key_path(self) -> Path:
@@ -116,6 +136,11 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError("verify_threads must be 0 (one per core) or more")
     if values["max_held_per_origin"] < 1:
         raise ConfigError("max_held_per_origin must be at least 1")
+    for name in ("pull_interval", "retry_max", "request_timeout"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1 second")
+    if not 1 <= values["push_batch"] <= 1000:
+        raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):
         raise ConfigError(f"url must be an http:// or https:// address, got {values['url']!r}")
     if not (values["name"] or "").strip():

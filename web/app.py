@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from node.appkeys import NODE
+from node.appkeys import FEDERATION, NODE
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.federation import discovery
+from node.federation.api import PREFIX as FEDERATION_PREFIX
+from node.federation.api import create_federation_app
+from node.federation.service import Federation
 from node.node import Node
 from web import health
 
@@ -23,11 +26,16 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
         node = await Node.open(config, clock)
+        federation = Federation(node)
         app[NODE] = node
+        app[FEDERATION] = federation
+        await federation.start()
         yield
+        await federation.stop()
         await node.close()
 
     app.cleanup_ctx.append(node_context)
     health.setup(app)
     discovery.setup(app)
+    app.add_subapp(FEDERATION_PREFIX, create_federation_app())
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,13 @@ from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_
 from node.clock import Clock
 from node.store.database import Database
 from node.verifier import Opened, Verifier
-from protocol.envelope import Message, MessageId, create_message, parse_payload
+from protocol.envelope import (
+    Message,
+    MessageId,
+    create_message,
+    encode_envelope,
+    parse_payload,
+)
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
 from protocol.kinds.keys import KeyRotate, rotation_statement
 from protocol.log import Head, Placement, next_position, place
@@ -64,6 +70,10 @@ class TooManyHeld(RemoteProtocolError):
     reason = "rate-limited"
 
 
+class BlockedOrigin(RemoteProtocolError):
+    reason = "blocked"
+
+
 @dataclass(slots=True)
 class _OriginState:
     public_key: bytes
@@ -71,6 +81,7 @@ class _OriginState:
     forked_at: int | None
     first_seen: int
     changed: bool = False
+    blocked: bool = False
 
 
 @dataclass(slots=True)
@@ -79,6 +90,7 @@ class _Txn:
 
     conn: aiosqlite.Connection
     now: int
+    source: NodeId | None = None  # the peer this batch came from, if any
     origins: dict[NodeId, _OriginState] = field(default_factory=dict)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     at_seq: dict[tuple[str, int], MessageId] = field(default_factory=dict)
@@ -103,6 +115,8 @@ class MessageStore:
         self._clock = clock
         self._verifier = verifier
         self._max_held = max_held_per_origin
+        # Called after each commit that stored messages (federation wakes its senders).
+        self.on_stored: list[Callable[[list[Message]], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
 
@@ -118,10 +132,14 @@ class MessageStore:
             message = create_message(self._key, kind, body, seq, prev, txn.now, origin=self.node_id)
             self._apply_txn(txn, message)
             await self._flush_txn(txn)
+        self._notify(txn)
         return message
 
-    async def ingest(self, wires: Sequence[bytes]) -> IngestReport:
-        """Verify and store messages from other nodes, in any order, deduplicated."""
+    async def ingest(self, wires: Sequence[bytes], source: NodeId | None = None) -> IngestReport:
+        """Verify and store messages from other nodes, in any order, deduplicated.
+
+        `source` is the peer that sent them: they are relayed to every other peer.
+        """
         started = time.perf_counter()
         opened = await self._verifier.open_many(wires, self._clock())
         checked = time.perf_counter()
@@ -136,13 +154,14 @@ class MessageStore:
         candidates.sort(key=lambda c: (c[1].message.origin, c[1].message.seq))
         released = 0
         async with self._db.write() as conn:
-            txn = _Txn(conn, self._clock())
+            txn = _Txn(conn, self._clock(), source)
             await self._load_origins_txn(txn, {o.message.origin for _, o in candidates})
             existing = await self._existing_ids_txn(conn, [o.message.id for _, o in candidates])
             for index, result in candidates:
                 outcomes[index] = await self._place_txn(txn, result, existing)
             released = await self._release_held_txn(txn)
             await self._flush_txn(txn)
+        self._notify(txn)
         return IngestReport(
             [o for o in outcomes if o is not None],
             released,
@@ -153,6 +172,12 @@ class MessageStore:
     async def _place_txn(self, txn: _Txn, opened: Opened, existing: set[bytes]) -> Outcome:
         message = opened.message
         state = txn.origins[message.origin]
+        if state.blocked:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BlockedOrigin(f"this hub has blocked messages from {message.origin}"),
+            )
         held_here = txn.at_seq.get((message.origin, message.seq))
         if held_here is None and message.id in existing:
             held_here = message.id
@@ -271,6 +296,11 @@ class MessageStore:
         if state.forked_at is None:
             state.forked_at = txn.now
             state.changed = True
+            # DESIGN.md: a forked origin is no longer relayed, including what is queued.
+            await txn.conn.execute(
+                "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE origin = ?)",
+                (message.origin,),
+            )
 
     async def _release_held_txn(self, txn: _Txn) -> int:
         """Append held messages whose gap this transaction filled."""
@@ -307,12 +337,18 @@ class MessageStore:
                 released += 1
         return released
 
+    def _notify(self, txn: _Txn) -> None:
+        if txn.stored:
+            for callback in self.on_stored:
+                callback(txn.stored)
+
     async def _flush_txn(self, txn: _Txn) -> None:
         if txn.rows:
             await txn.conn.executemany(
                 f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 txn.rows,
             )
+            await self._enqueue_txn(txn)
         changed = [(o, s) for o, s in txn.origins.items() if s.changed]
         if changed:
             await txn.conn.executemany(
@@ -333,6 +369,28 @@ class MessageStore:
                 ],
             )
 
+    @staticmethod
+    async def _enqueue_txn(txn: _Txn) -> None:
+        """Queue each newly stored message for every peer that may not have it yet.
+
+        In the same transaction as the message itself, so nothing stored is ever
+        left unsent, and a crash between the two cannot happen.
+        """
+        async with txn.conn.execute("SELECT node_id FROM peers WHERE blocked = 0") as cursor:
+            peers = [row[0] for row in await cursor.fetchall()]
+        if not peers:
+            return
+        rows = [
+            (peer, message.id)
+            for message in txn.stored
+            if txn.origins[message.origin].forked_at is None
+            for peer in peers
+            if peer != txn.source and peer != message.origin
+        ]
+        await txn.conn.executemany(
+            "INSERT OR IGNORE INTO outbox (peer, message_id) VALUES (?, ?)", rows
+        )
+
     async def _load_origins_txn(self, txn: _Txn, origins: Iterable[NodeId]) -> None:
         wanted = list(origins)
         for start in range(0, len(wanted), 500):
@@ -346,10 +404,20 @@ class MessageStore:
                 for row in await cursor.fetchall():
                     head = Head(row[2], MessageId(row[3])) if row[2] else None
                     txn.origins[NodeId(row[0])] = _OriginState(row[1], head, row[4], row[5])
+            async with txn.conn.execute(
+                f"SELECT origin FROM blocked_origins WHERE origin IN ({marks})", chunk
+            ) as cursor:
+                blocked = {row[0] for row in await cursor.fetchall()}
+            for origin in blocked:
+                if origin in txn.origins:
+                    txn.origins[origin].blocked = True
+                else:
+                    key = public_key_from_node_id(origin)
+                    txn.origins[origin] = _OriginState(key, None, None, txn.now, blocked=True)
         for origin in wanted:
             if origin not in txn.origins:
                 key = public_key_from_node_id(origin)
-                txn.origins[origin] = _OriginState(key, None, None, txn.now, changed=True)
+                txn.origins[origin] = _OriginState(key, None, None, txn.now)
 
     @staticmethod
     async def _existing_ids_txn(conn: aiosqlite.Connection, ids: list[bytes]) -> set[bytes]:
@@ -372,15 +440,29 @@ class MessageStore:
             row = await cursor.fetchone()
         return parse_payload(row[0], row[1]) if row else None
 
-    async def log(self, origin: str, after_seq: int = 0, limit: int = 100) -> list[Message]:
-        """An origin's messages after `after_seq`, in seq order."""
+    async def _log_rows(self, origin: str, after_seq: int, limit: int) -> list[Any]:
         async with self._db.reader.execute(
             "SELECT payload, signature FROM messages WHERE origin = ? AND seq > ?"
             " ORDER BY seq LIMIT ?",
             (origin, after_seq, limit),
         ) as cursor:
-            rows = await cursor.fetchall()
-        return [parse_payload(p, s) for p, s in rows]
+            return list(await cursor.fetchall())
+
+    async def log(self, origin: str, after_seq: int = 0, limit: int = 100) -> list[Message]:
+        """An origin's messages after `after_seq`, in seq order."""
+        return [parse_payload(p, s) for p, s in await self._log_rows(origin, after_seq, limit)]
+
+    async def log_wires(self, origin: str, after_seq: int = 0, limit: int = 100) -> list[bytes]:
+        """Like `log`, as envelope bytes for sending on, without decoding them."""
+        rows = await self._log_rows(origin, after_seq, limit)
+        return [encode_envelope(p, s) for p, s in rows]
+
+    async def head(self, origin: str) -> Head | None:
+        async with self._db.reader.execute(
+            "SELECT head_seq, head_id FROM origins WHERE origin = ? AND head_seq > 0", (origin,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Head(row[0], MessageId(row[1])) if row else None
 
     async def recent(
         self, kind: str | None = None, origin: str | None = None, limit: int = 50

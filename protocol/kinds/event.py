@@ -17,6 +17,12 @@ def _times_in_order(body: EventDetails) -> str | None:
     return None if body.ends >= body.starts else "ends must not be before starts"
 
 
+def _coordinates_paired(body: EventDetails) -> str | None:
+    return (
+        None if (body.lat is None) == (body.lon is None) else "lat and lon must be given together"
+    )
+
+
 def _has_place(body: EventDetails) -> str | None:
     return None if body.place or body.online_url else "give a place, an online link or both"
 
@@ -40,7 +46,7 @@ class EventDetails:
     speakers: Annotated[tuple[Annotated[str, Text(100)], ...], Items(20)] = ()
     cohosts: Annotated[tuple[NodeIdText, ...], Items(20)] = ()
 
-    __checks__: ClassVar = (_times_in_order, _has_place)
+    __checks__: ClassVar = (_times_in_order, _has_place, _coordinates_paired)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,7 +44,12 @@ def make_messages(origins: int, per_origin: int) -> list[bytes]:
         for i, key in enumerate(keys):
             text = f"Public meeting about the library closure, week {seq}, hub {i}."
             message = create_message(
-                key, "announcement", Announcement(text=text), seq, prevs[i], T0  # type: ignore[arg-type]
+                key,
+                "announcement",
+                Announcement(text=text),
+                seq,
+                prevs[i],
+                T0,  # type: ignore[arg-type]
             )
             prevs[i] = message.id
             out.append(message.wire)

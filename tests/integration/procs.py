@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 HUBNET = [sys.executable, "-m", "node.cli"]
@@ -24,40 +24,54 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 class NodeProcess:
-    """`hubnet run` on an ephemeral loopback port; the port is read from its output."""
+    """`hubnet run` on a loopback port (0: any free one, read from its output).
 
-    def __init__(self, data_dir: Path) -> None:
+    A thread drains the process's output all the time, so a chatty node never
+    blocks on a full pipe; the lines are kept in `output` for failure messages.
+    """
+
+    def __init__(self, data_dir: Path, port: int = 0, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [*HUBNET, "run", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", "0"],
+            [
+                *HUBNET,
+                "run",
+                "--data-dir",
+                str(data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env={**os.environ, **(env or {})},
         )
         self.output: list[str] = []
-        self.url = self._wait_for_listening()
+        self._listening = threading.Event()
+        self.url = ""
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(30) or not self.url:
+            self.proc.kill()
+            self._reader.join(10)
+            raise RuntimeError("node did not start:\n" + "".join(self.output))
 
-    def _wait_for_listening(self, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
+    def _drain(self) -> None:
         assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
+        for line in self.proc.stdout:
             self.output.append(line)
             match = re.search(r"listening on (http://\S+)", line)
-            if match:
-                return match.group(1)
-        self.proc.kill()
-        raise RuntimeError("node did not start:\n" + "".join(self.output))
+            if match and not self.url:
+                self.url = match.group(1)
+                self._listening.set()
+        self._listening.set()  # the process ended; wake a waiting constructor
+        self.proc.stdout.close()
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=20)
-        finally:
-            if self.proc.stdout:
-                self.output.append(self.proc.stdout.read())
-                self.proc.stdout.close()
+        code = self.proc.wait(timeout=20)
+        self._reader.join(10)
         return code

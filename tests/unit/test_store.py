@@ -263,3 +263,9 @@ async def test_any_arrival_order_with_junk_ends_with_the_whole_chain(
 def test_codec_round_trip_of_stored_payloads() -> None:
     for message in _CHAIN:
         assert encode(decode(message.payload)) == message.payload
+
+
+async def test_refused_message_from_a_new_origin_leaves_no_row(store: MessageStore) -> None:
+    message = chain(A, 1)[0]
+    await store.ingest([encode_envelope(message.payload, bytes(64))])
+    assert await snapshot(store._db) == []

@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_dir_argument(ident)
     ident.set_defaults(func=cmd_id)
+
+    from node.cli.federation import add_commands
+
+    add_commands(commands, _data_dir_argument)
     return parser
 
 

@@ -1,0 +1,248 @@
+"""Federation commands: peering, blocking, writing and reading messages from the shell.
+
+They work while the node runs: they write to the same database (SQLite serialises
+the writers) and the running node notices within a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import segno
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import NodeId, parse_node_id
+from node import config as settings
+from node.errors import NodeError
+from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
+from node.federation.invites import Invite, parse_invite
+from node.federation.peers import PeerStore
+from node.node import Node
+from protocol.errors import LocalProtocolError
+from protocol.kinds.hub import Announcement
+
+
+@asynccontextmanager
+async def _open(args: argparse.Namespace) -> AsyncIterator[Node]:
+    node = await Node.open(settings.load(args.data_dir))
+    try:
+        yield node
+    finally:
+        await node.close()
+
+
+def _node_id(text: str) -> NodeId:
+    try:
+        return parse_node_id(text)
+    except BadNodeId as exc:
+        raise NodeError(f"{text!r} is not a node id: {exc}") from exc
+
+
+def _run(coro: Any) -> int:
+    asyncio.run(coro)
+    return 0
+
+
+# -- peer invite / add / list / block / unblock -----------------------------------------
+
+
+async def _invite(args: argparse.Namespace) -> None:
+    async with _open(args) as node:
+        token = await PeerStore(node.db, node.clock).create_invite()
+        invite = Invite(node.node_id, node.config.url, token)
+    print(invite)
+    if sys.stdout.isatty() and not args.no_qr:
+        out = io.StringIO()
+        segno.make(str(invite), error="m").terminal(out=out, compact=True)
+        print(out.getvalue())
+    print(
+        "Give this to the other hub's organiser; they run 'hubnet peer add' with it. "
+        "It works once, within 7 days.",
+        file=sys.stderr,
+    )
+
+
+async def _add(args: argparse.Namespace) -> None:
+    invite = parse_invite(args.invite)
+    async with _open(args) as node:
+        if invite.node_id == node.node_id:
+            raise NodeError("that invite is this node's own")
+        async with aiohttp.ClientSession() as session:
+            client = FederationClient(session, node.key, node.node_id, node.clock, timeout=20)
+            try:
+                card = await client.peering(
+                    invite.url, invite.token, node.config.url, node.config.name
+                )
+            except PeerUnreachable as exc:
+                raise NodeError(
+                    f"cannot reach {invite.url} ({exc}); is that node running?"
+                ) from exc
+            except PeerRefused as exc:
+                raise NodeError(f"{invite.url} refused: {exc.reason}") from exc
+        if card.node_id != invite.node_id:
+            raise NodeError(
+                f"the node at {invite.url} is {card.node_id}, not {invite.node_id} as the "
+                "invite says; check the address"
+            )
+        await PeerStore(node.db, node.clock).add(card.node_id, invite.url, card.name)
+    print(f"Peered with {card.name} ({card.node_id}) at {invite.url}")
+
+
+def _ago(ms: int | None, now: int) -> str:
+    if ms is None:
+        return "never"
+    seconds = max(0, (now - ms) // 1000)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+async def _list(args: argparse.Namespace) -> None:
+    async with _open(args) as node:
+        peers = await PeerStore(node.db, node.clock).all()
+        now = node.clock()
+    if not peers:
+        print("No peers yet. 'hubnet peer invite' makes an invite for another hub.")
+        return
+    rows = [("NODE ID", "NAME", "URL", "STATE", "LAST CONTACT", "OUTBOX", "LAST ERROR")]
+    for p in peers:
+        state = "blocked" if p.blocked else ("failing" if p.failures else "ok")
+        rows.append(
+            (
+                p.node_id,
+                p.name or "?",
+                p.url,
+                state,
+                _ago(p.last_contact, now),
+                str(p.outbox_depth),
+                (p.last_error or "")[:60],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _set_peer_blocked(blocked: bool) -> Callable[[argparse.Namespace], Any]:
+    async def command(args: argparse.Namespace) -> None:
+        node_id = _node_id(args.node_id)
+        async with _open(args) as node:
+            if not await PeerStore(node.db, node.clock).set_blocked(node_id, blocked):
+                raise NodeError(f"{node_id} is not a peer ('hubnet peer list' shows them)")
+        print(f"{'Blocked' if blocked else 'Unblocked'} peer {node_id}")
+
+    return command
+
+
+def _set_origin_blocked(blocked: bool) -> Callable[[argparse.Namespace], Any]:
+    async def command(args: argparse.Namespace) -> None:
+        origin = _node_id(args.node_id)
+        async with _open(args) as node:
+            if origin == node.node_id:
+                raise NodeError("a node cannot block itself")
+            reason = getattr(args, "reason", "") or ""
+            await PeerStore(node.db, node.clock).set_origin_blocked(origin, blocked, reason)
+        print(f"{'Blocked' if blocked else 'Unblocked'} messages from {origin}")
+
+    return command
+
+
+# -- announce / log ----------------------------------------------------------------
+
+
+async def _announce(args: argparse.Namespace) -> None:
+    async with _open(args) as node:
+        try:
+            message = await node.messages.append(
+                "announcement", Announcement(text=args.text, title=args.title)
+            )
+        except LocalProtocolError as exc:
+            raise NodeError(exc.message) from exc
+    print(f"Announced as message {message.id.hex()} (seq {message.seq})")
+
+
+def _summary(body: Any) -> str:
+    for field in ("title", "name", "text", "delegate", "reason", "statement"):
+        value = getattr(body, field, None) if not isinstance(body, dict) else body.get(field)
+        if isinstance(value, str):
+            return value.replace("\n", " ")[:70]
+    return ""
+
+
+async def _log(args: argparse.Namespace) -> None:
+    origin = _node_id(args.origin) if args.origin else None
+    async with _open(args) as node:
+        messages = await node.messages.recent(kind=args.kind, origin=origin, limit=args.limit)
+    for m in reversed(messages):
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(m.created_at / 1000))
+        print(f"{when}  {m.origin[:12]}…  #{m.seq:<5} {m.kind:<17} {_summary(m.body)}")
+    if not messages:
+        print("No messages match.", file=sys.stderr)
+
+
+def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], None]) -> None:
+    peer = commands.add_parser("peer", help="peer with other hubs: invite, add, list, block")
+    peer_commands = peer.add_subparsers(dest="peer_command", required=True, metavar="ACTION")
+
+    invite = peer_commands.add_parser(
+        "invite", help="print an invite for another hub (and a QR code on a terminal)"
+    )
+    data_dir(invite)
+    invite.add_argument("--no-qr", action="store_true", help="never print the QR code")
+    invite.set_defaults(func=lambda a: _run(_invite(a)))
+
+    add = peer_commands.add_parser(
+        "add",
+        help="accept another hub's invite; both nodes then know each other",
+        description="Accept an invite made by 'hubnet peer invite' on another hub's node. "
+        "That node must be running and reachable.",
+    )
+    data_dir(add)
+    add.add_argument("invite", help="the invite line, hubnet://invite?…")
+    add.set_defaults(func=lambda a: _run(_add(a)))
+
+    listing = peer_commands.add_parser("list", help="show peers: state, last contact, outbox")
+    data_dir(listing)
+    listing.set_defaults(func=lambda a: _run(_list(a)))
+
+    for name, blocked, text in (
+        ("block", True, "stop exchanging with a peer and drop its messages"),
+        ("unblock", False, "undo 'peer block'"),
+    ):
+        sub = peer_commands.add_parser(name, help=text)
+        data_dir(sub)
+        sub.add_argument("node_id", metavar="ID", help="the peer's node id")
+        sub.set_defaults(func=lambda a, b=blocked: _run(_set_peer_blocked(b)(a)))
+
+    for name, blocked, text in (
+        ("block-origin", True, "drop every message from an origin, from any peer"),
+        ("unblock-origin", False, "undo 'block-origin'"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        data_dir(sub)
+        sub.add_argument("node_id", metavar="ID", help="the origin's node id")
+        if blocked:
+            sub.add_argument("--reason", help="a note for the other organisers")
+        sub.set_defaults(func=lambda a, b=blocked: _run(_set_origin_blocked(b)(a)))
+
+    announce = commands.add_parser("announce", help="publish a signed announcement")
+    data_dir(announce)
+    announce.add_argument("text", help="what to announce")
+    announce.add_argument("--title", help="an optional title")
+    announce.set_defaults(func=lambda a: _run(_announce(a)))
+
+    log = commands.add_parser("log", help="list stored messages, oldest first")
+    data_dir(log)
+    log.add_argument("--origin", help="only messages from this node id")
+    log.add_argument("--kind", help="only messages of this kind, e.g. announcement")
+    log.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    log.set_defaults(func=lambda a: _run(_log(a)))

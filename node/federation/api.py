@@ -1,0 +1,183 @@
+"""The federation HTTP API under /federation/v1/ (PROTOCOL.md §9).
+
+Thin handlers: check the request's signature (middleware), decode the body with
+protocol.federation, call the message store or the peer books, encode the answer.
+Every error leaves as a msgpack body {"error": "<reason>: <sentence>"} with a 4xx
+or 5xx status; nothing a peer sends can make a handler answer 500 with a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from crypto.errors import BadNodeId, RequestSignatureError
+from crypto.httpsig import verify_request
+from crypto.nodeid import NodeId, parse_node_id
+from node.appkeys import FEDERATION, NODE
+from protocol import federation as wire
+from protocol.errors import ProtocolError
+from protocol.log import Head
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/federation/v1"
+SIGNATURE_MAX_AGE = 60  # seconds; with the nonce cache this stops replays
+MSGPACK = "application/msgpack"
+_SENDER = web.RequestKey("sender", NodeId)
+_IS_PEER = web.RequestKey("is_peer", bool)
+
+
+class ApiError(Exception):
+    """An error with its HTTP status and machine-readable reason prefix."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.status = status
+        self.text = f"{reason}: {message}"
+
+
+def _error(status: int, text: str) -> web.Response:
+    return web.Response(status=status, body=wire.encode_error(text), content_type=MSGPACK)
+
+
+def _ok(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=MSGPACK)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _error(exc.status, exc.text)
+    except ProtocolError as exc:
+        return _error(400, str(exc))
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"invalid: body over {wire.MAX_BODY_BYTES} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, f"invalid: {exc.reason}")
+    except sqlite3.OperationalError as exc:
+        # Disk full, read-only or locked: not acknowledged, so the sender retries.
+        log.error("database unavailable while serving %s: %s", request.path, exc)
+        return _error(503, "unavailable: the database cannot be written; retry later")
+
+
+@web.middleware
+async def signature_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every federation request must be signed by a node (RFC 9421) and not replayed."""
+    federation = request.config_dict[FEDERATION]
+    node = request.config_dict[NODE]
+    body = await request.read()
+    try:
+        signed = verify_request(
+            request.method,
+            request.raw_path,  # percent-encoding is signed as sent
+            request.headers,
+            body,
+            now=node.clock() // 1000,
+            max_age=SIGNATURE_MAX_AGE,
+        )
+    except RequestSignatureError as exc:
+        raise ApiError(401, "invalid", f"request signature refused: {exc.reason}") from exc
+    sender = signed.key_id
+    if not federation.replay.first_use(sender, signed.nonce):
+        raise ApiError(401, "duplicate", "this request signature was already used")
+    peer = await federation.peers.get(sender)
+    if peer is not None and peer.blocked:
+        raise ApiError(403, "blocked", "this hub has blocked your node")
+    blocked = await federation.peers.blocked_origins()
+    if sender in blocked:
+        raise ApiError(403, "blocked", "this hub has blocked your node")
+    if peer is None and not federation.limiter.allow(sender):
+        raise ApiError(429, "rate-limited", "too many requests from a node that is not a peer")
+    request[_SENDER] = sender
+    request[_IS_PEER] = peer is not None
+    return await handler(request)
+
+
+async def push(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    envelopes = wire.decode_push(await request.read())
+    sender = request[_SENDER]
+    report = await node.messages.ingest(envelopes, source=sender)
+    if request[_IS_PEER]:
+        await request.config_dict[FEDERATION].peers.contact(sender)
+    return _ok(
+        wire.encode_push_results(
+            [wire.PushResult(o.status.value, o.reason) for o in report.outcomes]
+        )
+    )
+
+
+async def heads(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    skip = set(await federation.peers.blocked_origins()) | set(await node.messages.forked_origins())
+    ours: dict[NodeId, Head] = await node.messages.heads()
+    return _ok(wire.encode_heads({o: (h.seq, h.id) for o, h in ours.items() if o not in skip}))
+
+
+def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ApiError(400, "invalid", f"{name} must be a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+async def origin_log(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    try:
+        origin = parse_node_id(request.match_info["origin"])
+    except BadNodeId as exc:
+        raise ApiError(400, "invalid", f"origin: {exc}") from exc
+    after = _int_query(request, "after", 0, 0, 2**53)
+    limit = _int_query(request, "limit", wire.MAX_LOG_PAGE, 1, wire.MAX_LOG_PAGE)
+    if origin in await federation.peers.blocked_origins():
+        raise ApiError(403, "blocked", "this hub does not pass on that origin's messages")
+    if origin in await node.messages.forked_origins():
+        raise ApiError(409, "forked", "that origin signed two histories; this hub keeps it apart")
+    envelopes = await node.messages.log_wires(origin, after_seq=after, limit=limit + 1)
+    return _ok(wire.encode_log_page(envelopes[:limit], more=len(envelopes) > limit))
+
+
+async def peering(request: web.Request) -> web.Response:
+    """The second half of an invite: the invited node introduces itself."""
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    token, url, name = wire.decode_peering(await request.read())
+    sender = request[_SENDER]
+    if sender == node.node_id:
+        raise ApiError(400, "invalid", "a node cannot peer with itself")
+    if not await federation.peers.use_invite(token, sender):
+        raise ApiError(403, "invalid", "the invite is unknown, used or expired; ask for a new one")
+    await federation.peers.add(sender, url, name)
+    await federation.peers.contact(sender)
+    federation.peers_changed()
+    log.info("peered with %s (%s) at %s", name, sender, url)
+    card = wire.HubCard(node.node_id, node.config.url, node.config.name)
+    return _ok(wire.encode_card(card))
+
+
+def create_federation_app() -> web.Application:
+    """The /federation/v1 sub-application; the node and federation come from the parent."""
+    app = web.Application(
+        middlewares=[errors_middleware, signature_middleware],
+        client_max_size=wire.MAX_BODY_BYTES,
+    )
+    app.router.add_post("/messages", push)
+    app.router.add_get("/heads", heads)
+    app.router.add_get("/log/{origin}", origin_log)
+    app.router.add_post("/peering", peering)
+    return app

@@ -1,0 +1,110 @@
+"""Signed requests to other nodes' federation API, with their failures named.
+
+PeerUnreachable means try again later (connection refused, timeout, 5xx);
+PeerRefused means the peer understood and said no (4xx): retrying the same
+request will not help.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import aiohttp
+
+from crypto.ed25519 import SigningKey
+from crypto.httpsig import sign_request
+from crypto.nodeid import NodeId
+from node.clock import Clock
+from protocol import federation as wire
+from protocol.errors import MalformedPayload
+from protocol.log import Head
+
+PREFIX = "/federation/v1"
+
+
+class PeerError(Exception):
+    """A request to a peer failed."""
+
+
+class PeerUnreachable(PeerError):
+    """No usable answer: the peer is down, slow, or failing. Retry with back-off."""
+
+
+class PeerRefused(PeerError):
+    """The peer answered 4xx: it will not accept this request as it is."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class FederationClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        key: SigningKey,
+        node_id: NodeId,
+        clock: Clock,
+        timeout: float = 30.0,
+    ) -> None:
+        self._session = session
+        self._key = key
+        self._node_id = node_id
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
+
+    async def _request(self, method: str, base_url: str, target: str, body: bytes = b"") -> bytes:
+        headers = sign_request(
+            self._key, self._node_id, method, target, body, created=self._clock() // 1000
+        )
+        if body:
+            headers["Content-Type"] = "application/msgpack"
+        url = base_url.rstrip("/") + target
+        try:
+            async with self._session.request(
+                method, url, data=body or None, headers=headers, timeout=self._timeout
+            ) as response:
+                data = await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
+        if status >= 500 or status == 429:
+            raise PeerUnreachable(f"{url}: HTTP {status}: {wire.decode_error(data)}")
+        if status >= 400:
+            raise PeerRefused(status, wire.decode_error(data))
+        return data
+
+    def _decoded(self, what: str, fn, data: bytes):  # type: ignore[no-untyped-def]
+        try:
+            return fn(data)
+        except MalformedPayload as exc:
+            raise PeerUnreachable(f"malformed {what} answer: {exc}") from exc
+
+    async def push(self, base_url: str, envelopes: list[bytes]) -> list[wire.PushResult]:
+        data = await self._request(
+            "POST", base_url, f"{PREFIX}/messages", wire.encode_push(envelopes)
+        )
+        results: list[wire.PushResult] = self._decoded("push", wire.decode_push_results, data)
+        if len(results) != len(envelopes):
+            raise PeerUnreachable(f"push answer has {len(results)} results for {len(envelopes)}")
+        return results
+
+    async def heads(self, base_url: str) -> dict[NodeId, Head]:
+        data = await self._request("GET", base_url, f"{PREFIX}/heads")
+        raw = self._decoded("heads", wire.decode_heads, data)
+        return {origin: Head(seq, mid) for origin, (seq, mid) in raw.items()}
+
+    async def log(
+        self, base_url: str, origin: str, after: int, limit: int = wire.MAX_LOG_PAGE
+    ) -> tuple[list[bytes], bool]:
+        target = f"{PREFIX}/log/{quote(origin)}?after={after}&limit={limit}"
+        data = await self._request("GET", base_url, target)
+        page: tuple[list[bytes], bool] = self._decoded("log", wire.decode_log_page, data)
+        return page
+
+    async def peering(self, base_url: str, token: str, our_url: str, name: str) -> wire.HubCard:
+        body = wire.encode_peering(token, our_url, name)
+        data = await self._request("POST", base_url, f"{PREFIX}/peering", body)
+        card: wire.HubCard = self._decoded("peering", wire.decode_card, data)
+        return card

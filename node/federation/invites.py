@@ -1,0 +1,46 @@
+"""Invite text: one line an organiser passes to another hub's organiser.
+
+`hubnet://invite?id=<node id>&token=<secret>&url=<node URL, percent-encoded>`.
+The id lets the invited node check it reached the right hub; the token is a
+one-time secret the inviting node checks (it stores only its hash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import NodeId, parse_node_id
+from node.errors import NodeError
+
+SCHEME = "hubnet"
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    node_id: NodeId
+    url: str
+    token: str
+
+    def __str__(self) -> str:
+        query = urlencode({"id": self.node_id, "token": self.token, "url": self.url})
+        return f"{SCHEME}://invite?{query}"
+
+
+def parse_invite(text: str) -> Invite:
+    parts = urlsplit(text.strip())
+    if parts.scheme != SCHEME or parts.netloc != "invite":
+        raise NodeError("not a hubnet invite (it should start with hubnet://invite?)")
+    query = parse_qs(parts.query, strict_parsing=False)
+    try:
+        node_id = parse_node_id(query["id"][0])
+        token = query["token"][0]
+        url = query["url"][0]
+    except (KeyError, IndexError) as exc:
+        raise NodeError("the invite is incomplete; copy the whole line") from exc
+    except BadNodeId as exc:
+        raise NodeError(f"the invite's node id is damaged ({exc}); copy it again") from exc
+    if not url.startswith(("http://", "https://")):
+        raise NodeError("the invite's url is not an http:// or https:// address")
+    return Invite(node_id, url.rstrip("/"), token)

@@ -1,0 +1,238 @@
+"""Federation at run time: a sender and a puller per peer, kept in step with the peers table.
+
+Push gives speed: each stored message is queued per peer in the same transaction
+(node/store/messages.py) and a sender per peer delivers the queue in batches,
+backing off while the peer fails. Pull guarantees convergence: at start, when a
+peer comes back, and every `pull_interval`, the puller compares heads with the
+peer and fetches what is missing, page by page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+
+from crypto.nodeid import NodeId
+from node.federation.backoff import retry_delay_ms
+from node.federation.client import FederationClient, PeerError, PeerRefused, PeerUnreachable
+from node.federation.guards import RateLimiter, ReplayGuard
+from node.federation.peers import Peer, PeerStore
+from node.node import Node
+from node.store.messages import Status
+from protocol.envelope import Message
+from protocol.sync import plan_pull
+
+log = logging.getLogger(__name__)
+
+# How often a link re-reads the peers table and outbox, to notice changes made by
+# CLI commands in another process (blocks, new messages) without a restart.
+POLL_SECONDS = 2.0
+# Requests a minute from a signed sender that is not a peer, and its burst.
+NON_PEER_RATE = 60
+NON_PEER_BURST = 30
+
+
+class _Link:
+    """One peer's sender and puller tasks, and the events that wake them."""
+
+    def __init__(self) -> None:
+        self.send_wake = asyncio.Event()
+        self.pull_wake = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=max(seconds, 0))
+    event.clear()
+
+
+class Federation:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.peers = PeerStore(node.db, node.clock)
+        self.replay = ReplayGuard(node.clock, window_ms=(60 + 60) * 1000)
+        self.limiter = RateLimiter(node.clock, NON_PEER_RATE, NON_PEER_BURST)
+        self._links: dict[NodeId, _Link] = {}
+        self._changed = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+        self._client: FederationClient | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> FederationClient:
+        assert self._client is not None, "Federation.start() was not called"
+        return self._client
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self._client = FederationClient(
+            self._session,
+            self.node.key,
+            self.node.node_id,
+            self.node.clock,
+            timeout=self.node.config.request_timeout,
+        )
+        self.node.messages.on_stored.append(self._on_stored)
+        self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
+
+    async def stop(self) -> None:
+        tasks = [t for link in self._links.values() for t in link.tasks]
+        if self._supervisor:
+            tasks.append(self._supervisor)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._links.clear()
+        if self._on_stored in self.node.messages.on_stored:
+            self.node.messages.on_stored.remove(self._on_stored)
+        if self._session:
+            await self._session.close()
+
+    def peers_changed(self) -> None:
+        """Re-read the peers table now (after peering, blocking, unblocking)."""
+        self._changed.set()
+
+    def _on_stored(self, messages: list[Message]) -> None:
+        for link in self._links.values():
+            link.send_wake.set()
+
+    # -- supervision -------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        while True:
+            try:
+                await self._sync_links()
+            except Exception:  # a failed pass must not end federation; log and go on
+                log.exception("federation: could not refresh peers")
+            await _wait(self._changed, POLL_SECONDS)
+
+    async def _sync_links(self) -> None:
+        wanted = {p.node_id for p in await self.peers.all() if not p.blocked}
+        for node_id in list(self._links):
+            if node_id not in wanted:
+                link = self._links.pop(node_id)
+                for task in link.tasks:
+                    task.cancel()
+                await asyncio.gather(*link.tasks, return_exceptions=True)
+        for node_id in wanted - set(self._links):
+            link = _Link()
+            link.tasks = [
+                self._spawn(self._send_loop(node_id, link), f"send-{node_id[:8]}"),
+                self._spawn(self._pull_loop(node_id, link), f"pull-{node_id[:8]}"),
+            ]
+            self._links[node_id] = link
+
+    @staticmethod
+    def _spawn(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(coro, name=name)
+
+    # -- push --------------------------------------------------------------------
+
+    async def _send_loop(self, node_id: NodeId, link: _Link) -> None:
+        while True:
+            try:
+                wait = await self._send_once(node_id, link)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("federation: sending to %s failed unexpectedly", node_id)
+                wait = POLL_SECONDS
+            if wait is None:
+                return
+            if wait > 0:
+                await _wait(link.send_wake, wait)
+
+    async def _send_once(self, node_id: NodeId, link: _Link) -> float | None:
+        """Deliver one batch; returns seconds to wait before the next, None to stop."""
+        peer = await self.peers.get(node_id)
+        if peer is None or peer.blocked:
+            return None
+        now = self.node.clock()
+        if peer.next_attempt > now:
+            return (peer.next_attempt - now) / 1000
+        batch = await self.peers.outbox_batch(node_id, self.node.config.push_batch)
+        if not batch:
+            return POLL_SECONDS
+        try:
+            results = await self.client.push(peer.url, [envelope for _, envelope in batch])
+        except PeerError as exc:
+            await self._failed(peer, exc)
+            return 0
+        refused = [r.reason for r in results if r.status == "refused"]
+        if refused:
+            # Re-sending will not change the peer's mind; its reasons go to the log.
+            log.warning("%s refused %d messages, e.g. %s", node_id, len(refused), refused[0])
+        await self.peers.delivered(node_id, [seq for seq, _ in batch])
+        if peer.failures:
+            log.info("federation: %s is reachable again", node_id)
+            link.pull_wake.set()  # catch up on what it wrote while apart
+        return 0
+
+    async def _failed(self, peer: Peer, exc: PeerError) -> None:
+        failures = peer.failures + 1
+        delay = retry_delay_ms(failures, self.node.config.retry_max * 1000)
+        level = logging.INFO if isinstance(exc, PeerUnreachable) else logging.WARNING
+        log.log(
+            level,
+            "federation: push to %s failed (%s); retry in %.1f s",
+            peer.node_id,
+            exc,
+            delay / 1000,
+        )
+        await self.peers.failed(peer.node_id, str(exc), self.node.clock() + delay)
+
+    # -- pull --------------------------------------------------------------------
+
+    async def _pull_loop(self, node_id: NodeId, link: _Link) -> None:
+        while True:
+            peer = await self.peers.get(node_id)
+            if peer is None or peer.blocked:
+                return
+            try:
+                fetched = await self.pull_from(peer)
+                if fetched:
+                    log.info("federation: pulled %d messages from %s", fetched, node_id)
+            except asyncio.CancelledError:
+                raise
+            except PeerError as exc:
+                log.info("federation: pull from %s failed: %s", node_id, exc)
+            except Exception:
+                log.exception("federation: pull from %s failed unexpectedly", node_id)
+            await _wait(link.pull_wake, self.node.config.pull_interval)
+
+    async def pull_from(self, peer: Peer) -> int:
+        """Fetch everything `peer` holds that we lack; returns how many were stored."""
+        messages = self.node.messages
+        theirs = await self.client.heads(peer.url)
+        ours = await messages.heads()
+        skip = set(await self.peers.blocked_origins()) | set(await messages.forked_origins())
+        plan = plan_pull(
+            {o: h.seq for o, h in ours.items()}, {o: h.seq for o, h in theirs.items()}, skip
+        )
+        stored = 0
+        for request in plan:
+            after = request.after_seq
+            while after < request.until_seq:
+                page, more = await self.client.log(peer.url, request.origin, after)
+                if not page:
+                    break
+                report = await messages.ingest(page, source=peer.node_id)
+                stored += report.count(Status.STORED) + report.released
+                head = await messages.head(request.origin)
+                if head is None or head.seq <= after:
+                    # No progress (refused, or held behind a gap): stop, try next round.
+                    break
+                after = head.seq
+                if not more:
+                    break
+        await self.peers.contact(peer.node_id)
+        return stored
+
+
+__all__ = ["Federation", "PeerRefused", "PeerUnreachable"]

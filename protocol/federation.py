@@ -1,0 +1,199 @@
+"""Bodies of the federation HTTP API (PROTOCOL.md §9), as pure encode/decode functions.
+
+Every body is canonical msgpack, like a payload, so one decoder with one set of
+checks serves both. Messages travel inside these bodies as envelope bytes (bin),
+exactly as signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import NodeId, parse_node_id
+from protocol.codec import decode, encode
+from protocol.envelope import MessageId
+from protocol.errors import MalformedPayload
+from protocol.limits import DEFAULT_LIMITS, Limits
+
+MAX_PUSH_MESSAGES = 1000
+MAX_LOG_PAGE = 500
+MAX_HEADS = 100_000
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+BODY_LIMITS = Limits(
+    max_payload_bytes=MAX_BODY_BYTES,
+    max_bin_bytes=DEFAULT_LIMITS.max_envelope_bytes,
+    max_array_items=MAX_HEADS,
+    max_depth=4,
+)
+
+
+def _map(data: bytes, what: str) -> dict[str, Any]:
+    value = decode(data, BODY_LIMITS)
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"{what} body must be a map")
+    return value
+
+
+def _envelopes(value: Any, what: str, most: int) -> list[bytes]:
+    if not isinstance(value, list) or not all(isinstance(w, bytes) for w in value):
+        raise MalformedPayload(f"{what}: messages must be a list of bin")
+    if len(value) > most:
+        raise MalformedPayload(f"{what}: at most {most} messages at once, got {len(value)}")
+    return value
+
+
+def _node_id(value: Any, what: str) -> NodeId:
+    if not isinstance(value, str):
+        raise MalformedPayload(f"{what} must be a node id")
+    try:
+        return parse_node_id(value)
+    except BadNodeId as exc:
+        raise MalformedPayload(f"{what}: {exc}") from exc
+
+
+# -- POST /federation/v1/messages ----------------------------------------------------
+
+
+def encode_push(envelopes: list[bytes]) -> bytes:
+    return encode({"messages": envelopes})
+
+
+def decode_push(data: bytes) -> list[bytes]:
+    body = _map(data, "push")
+    if set(body) != {"messages"}:
+        raise MalformedPayload("push body must have exactly the field messages")
+    return _envelopes(body["messages"], "push", MAX_PUSH_MESSAGES)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    status: str  # stored, duplicate, held, fork or refused
+    reason: str | None = None
+
+
+def encode_push_results(results: list[PushResult]) -> bytes:
+    return encode(
+        {
+            "results": [
+                {"status": r.status, **({"reason": r.reason} if r.reason else {})} for r in results
+            ]
+        }
+    )
+
+
+def decode_push_results(data: bytes) -> list[PushResult]:
+    body = _map(data, "push response")
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise MalformedPayload("push response must have a results list")
+    out = []
+    for item in results:
+        if not isinstance(item, dict) or not isinstance(item.get("status"), str):
+            raise MalformedPayload("each push result must be a map with a status")
+        reason = item.get("reason")
+        out.append(PushResult(item["status"], reason if isinstance(reason, str) else None))
+    return out
+
+
+# -- GET /federation/v1/heads ---------------------------------------------------------
+
+
+def encode_heads(heads: dict[NodeId, tuple[int, MessageId]]) -> bytes:
+    return encode({"heads": [[o, seq, bytes(i)] for o, (seq, i) in sorted(heads.items())]})
+
+
+def decode_heads(data: bytes) -> dict[NodeId, tuple[int, MessageId]]:
+    body = _map(data, "heads")
+    rows = body.get("heads")
+    if not isinstance(rows, list):
+        raise MalformedPayload("heads body must have a heads list")
+    heads: dict[NodeId, tuple[int, MessageId]] = {}
+    for row in rows:
+        if (
+            not isinstance(row, list)
+            or len(row) != 3
+            or not isinstance(row[1], int)
+            or isinstance(row[1], bool)
+            or row[1] < 1
+            or not isinstance(row[2], bytes)
+            or len(row[2]) != 32
+        ):
+            raise MalformedPayload("each head must be [origin, seq >= 1, 32-byte id]")
+        heads[_node_id(row[0], "head origin")] = (row[1], MessageId(row[2]))
+    return heads
+
+
+# -- GET /federation/v1/log/{origin}?after=N&limit=M ----------------------------------
+
+
+def encode_log_page(envelopes: list[bytes], more: bool) -> bytes:
+    return encode({"messages": envelopes, "more": more})
+
+
+def decode_log_page(data: bytes) -> tuple[list[bytes], bool]:
+    body = _map(data, "log page")
+    more = body.get("more")
+    if not isinstance(more, bool):
+        raise MalformedPayload("log page must say whether there is more")
+    return _envelopes(body.get("messages"), "log page", MAX_LOG_PAGE), more
+
+
+# -- POST /federation/v1/peering ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HubCard:
+    """Who a node is, as exchanged when two hubs peer."""
+
+    node_id: NodeId
+    url: str
+    name: str
+
+
+def encode_peering(token: str, url: str, name: str) -> bytes:
+    return encode({"token": token, "url": url, "name": name})
+
+
+def decode_peering(data: bytes) -> tuple[str, str, str]:
+    body = _map(data, "peering")
+    token, url, name = body.get("token"), body.get("url"), body.get("name")
+    if set(body) != {"token", "url", "name"} or not all(
+        isinstance(v, str) and 0 < len(v) <= 500 for v in (token, url, name)
+    ):
+        raise MalformedPayload("peering body must have text fields token, url and name")
+    assert isinstance(token, str) and isinstance(url, str) and isinstance(name, str)
+    if not url.startswith(("http://", "https://")):
+        raise MalformedPayload("peering url must be an http:// or https:// address")
+    return token, url, name
+
+
+def encode_card(card: HubCard) -> bytes:
+    return encode({"node_id": card.node_id, "url": card.url, "name": card.name})
+
+
+def decode_card(data: bytes) -> HubCard:
+    body = _map(data, "hub card")
+    url, name = body.get("url"), body.get("name")
+    if not isinstance(url, str) or not isinstance(name, str):
+        raise MalformedPayload("hub card must have text fields node_id, url and name")
+    return HubCard(_node_id(body.get("node_id"), "hub card node_id"), url, name)
+
+
+# -- errors ----------------------------------------------------------------------
+
+
+def encode_error(reason: str) -> bytes:
+    """An error body: one text, prefixed by a machine-readable reason ("invalid: …")."""
+    return encode({"error": reason})
+
+
+def decode_error(data: bytes) -> str:
+    try:
+        body = decode(data, BODY_LIMITS)
+    except MalformedPayload:
+        return "invalid: unreadable error body"
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else "invalid: unreadable error body"

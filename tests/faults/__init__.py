@@ -1,0 +1,1 @@
+"""Fault injection for integration tests: a TCP proxy the test puts between two nodes."""

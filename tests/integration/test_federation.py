@@ -1,0 +1,67 @@
+"""Federation between real node processes on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.network import Hub, wait_for
+
+
+@pytest.fixture
+def line(tmp_path: Path) -> Iterator[tuple[Hub, Hub, Hub]]:
+    """Riverside - Northgate - Hillfield, peered in a line and running."""
+    hubs = [Hub(tmp_path, n).start() for n in ("Riverside", "Northgate", "Hillfield")]
+    a, b, c = hubs
+    b.peer_with(a)
+    c.peer_with(b)
+    yield a, b, c
+    for hub in hubs:
+        hub.stop()
+
+
+def test_message_reaches_a_hub_it_is_not_peered_with(line: tuple[Hub, Hub, Hub]) -> None:
+    a, b, c = line
+    a.announce("Public meeting on Thursday")
+    wait_for("Hillfield to hear Riverside", lambda: "Public meeting on Thursday" in c.texts())
+    assert b.texts() == ["Public meeting on Thursday"]
+
+
+def test_peering_shows_on_both_sides(line: tuple[Hub, Hub, Hub]) -> None:
+    a, b, _ = line
+    assert b.node_id in a.peer_cli("list") and a.node_id in b.peer_cli("list")
+
+
+def test_peer_down_for_a_while_gets_everything_once(line: tuple[Hub, Hub, Hub]) -> None:
+    a, b, c = line
+    c.stop()
+    for i in range(25):
+        a.announce(f"news {i}")
+    wait_for("Northgate to have the news", lambda: len(b.texts()) == 25)
+    assert "failing" in b.peer_cli("list") or "0" in b.peer_cli("list")
+    c.start()
+    expected = [f"news {i}" for i in range(25)]
+    wait_for("Hillfield to catch up", lambda: c.texts() == expected)
+    wait_for("Northgate's outbox to empty", lambda: _outbox_empty(b))
+    assert c.texts() == expected  # exactly once, in order
+
+
+def _outbox_empty(hub: Hub) -> bool:
+    rows = hub.peer_cli("list").splitlines()[1:]
+    return all(row.split()[-1] == "0" or " 0 " in row for row in rows)
+
+
+def test_blocked_origin_arriving_through_a_third_node_is_dropped(
+    line: tuple[Hub, Hub, Hub],
+) -> None:
+    a, b, c = line
+    c.cli("block-origin", a.node_id, "--reason", "spam")
+    a.announce("unwanted")
+    wait_for("Northgate to have it", lambda: "unwanted" in b.texts())
+    b.announce("from Northgate")
+    wait_for("Hillfield to hear Northgate", lambda: "from Northgate" in c.texts())
+    assert "unwanted" not in c.texts()
+    c.cli("unblock-origin", a.node_id)
+    wait_for("pull to bring the unblocked origin", lambda: "unwanted" in c.texts())

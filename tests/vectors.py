@@ -1,0 +1,492 @@
+"""Test vectors for docs/PROTOCOL.md §8, built deterministically from fixed seeds.
+
+`python -m tests.vectors` prints the vectors as the Markdown of §8; paste it there.
+tests/unit/test_vectors.py reads them back from docs/PROTOCOL.md and checks every
+one against the code, so the document and the code cannot drift apart.
+
+A vector is a fenced block with the info string `vector`, holding `name: value`
+lines; a long value continues on the following lines indented by two spaces.
+Hex values may be wrapped anywhere: ignore whitespace inside them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.digest import sha256
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import node_id_from_public_key
+from protocol.codec import decode, encode
+from protocol.envelope import Message, create_message, encode_envelope
+from protocol.kinds.keys import rotation_statement
+from protocol.limits import DEFAULT_LIMITS
+
+Vector = dict[str, str]
+
+SEED_A = bytes([0x01]) * 32
+SEED_B = bytes([0x02]) * 32
+KEY_A = SigningKey(SEED_A)
+KEY_B = SigningKey(SEED_B)
+NODE_A = node_id_from_public_key(KEY_A.public_key)
+NODE_B = node_id_from_public_key(KEY_B.public_key)
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, in milliseconds as payload ts is
+MINUTE = 60_000
+NOW = T0 + 10 * MINUTE  # the receiver's clock for the refused vectors
+EVENT_STARTS = 1_768_501_800  # 2026-01-15T18:30:00Z, in seconds as body times are
+
+HEX_WIDTH = 64  # hex characters per line
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    intro: str
+    vectors: list[Vector]
+
+
+# --- formatting ----------------------------------------------------------------------
+
+
+def diagnostic(value: Any, indent: int = 0) -> str:
+    """A readable rendering of a decoded value: JSON, with bin as h'hex'."""
+    pad = " " * indent
+    if isinstance(value, dict) and value:
+        items = [
+            f"{pad}  {json.dumps(k, ensure_ascii=False)}: {diagnostic(v, indent + 2)}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(diagnostic(v, indent) for v in value) + "]"
+    if isinstance(value, bytes):
+        return f"h'{value.hex()}'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _wrap_hex(data: bytes) -> str:
+    text = data.hex()
+    if len(text) <= HEX_WIDTH:
+        return text
+    return "\n".join(text[i : i + HEX_WIDTH] for i in range(0, len(text), HEX_WIDTH))
+
+
+def _block(vector: Vector) -> str:
+    lines = ["```vector"]
+    for name, value in vector.items():
+        if "\n" in value or len(value) > HEX_WIDTH:
+            lines.append(f"{name}:")
+            lines.extend(f"  {line}" for line in value.split("\n"))
+        else:
+            lines.append(f"{name}: {value}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def parse(markdown: str) -> list[Vector]:
+    """Every `vector` block in a Markdown text, in order."""
+    vectors = []
+    for body in re.findall(r"^```vector\n(.*?)^```$", markdown, flags=re.M | re.S):
+        vector: Vector = {}
+        name = ""
+        for line in body.splitlines():
+            if line.startswith("  ") and name:
+                sep = "\n" if vector[name] else ""
+                vector[name] += sep + line[2:]
+            else:
+                name, _, value = line.partition(":")
+                vector[name] = value.strip()
+        vectors.append(vector)
+    return vectors
+
+
+def unhex(text: str) -> bytes:
+    return bytes.fromhex("".join(text.split()))
+
+
+# --- the vectors ---------------------------------------------------------------------
+
+
+def _key_vector(name: str, key: SigningKey) -> Vector:
+    return {
+        "vector": name,
+        "seed": key.seed.hex(),
+        "public-key": key.public_key.hex(),
+        "node-id": node_id_from_public_key(key.public_key),
+    }
+
+
+def _message_vector(name: str, signer: str, message: Message) -> Vector:
+    return {
+        "vector": name,
+        "signer": signer,
+        "origin": message.origin,
+        "kind": message.kind,
+        "seq": str(message.seq),
+        "prev": message.prev.hex() if message.prev else "(absent)",
+        "ts": str(message.created_at),
+        "decoded": diagnostic(decode(message.payload)),
+        "payload": _wrap_hex(message.payload),
+        "id": message.id.hex(),
+        "signature": _wrap_hex(message.signature),
+        "envelope": _wrap_hex(message.wire),
+    }
+
+
+def messages() -> dict[str, Message]:
+    """Origin A's log (a key rotation to key B at seq 4), and one unknown kind from B."""
+    a1 = create_message(
+        KEY_A,
+        "announcement",
+        {"title": "Hello, network", "text": "Leeds Hub is on the network."},
+        seq=1,
+        prev=None,
+        created_at=T0,
+    )
+    a2 = create_message(
+        KEY_A,
+        "hub.profile",
+        {
+            "name": "Leeds Hub",
+            "url": "https://leeds.example.org",
+            "region": "Yorkshire",
+            "lat": 53_800_755,
+            "lon": -1_549_077,
+        },
+        seq=2,
+        prev=a1.id,
+        created_at=T0 + MINUTE,
+    )
+    a3 = create_message(
+        KEY_A,
+        "event",
+        {
+            "title": "Housing rights workshop",
+            "starts": EVENT_STARTS,
+            "ends": EVENT_STARTS + 2 * 3600,
+            "timezone": "Europe/London",
+            "type": "training",
+            "visibility": "public",
+            "place": "Community Centre, 1 High Street, Leeds",
+            "speakers": ["Ana Díaz"],
+        },
+        seq=3,
+        prev=a2.id,
+        created_at=T0 + 2 * MINUTE,
+    )
+    statement = rotation_statement(NODE_A, KEY_A.public_key, KEY_B.public_key)
+    a4 = create_message(
+        KEY_A,
+        "key.rotate",
+        {"new_key": KEY_B.public_key, "new_key_signature": KEY_B.sign(statement)},
+        seq=4,
+        prev=a3.id,
+        created_at=T0 + 3 * MINUTE,
+    )
+    a5 = create_message(
+        KEY_B,
+        "announcement",
+        {"text": "Our node has a new key."},
+        seq=5,
+        prev=a4.id,
+        created_at=T0 + 4 * MINUTE,
+        origin=NODE_A,
+    )
+    b1 = create_message(
+        KEY_B,
+        "poll.open",
+        {"question": "Which evening suits?", "options": ["Tue", "Thu"], "closes": 1_768_000_000},
+        seq=1,
+        prev=None,
+        created_at=T0 + 5 * MINUTE,
+    )
+    return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1}
+
+
+def _signed(payload: bytes, key: SigningKey = KEY_A) -> bytes:
+    return encode_envelope(payload, key.sign(payload))
+
+
+def _payload(**changes: Any) -> bytes:
+    """A seq-1 announcement from A, changed; a change to None removes a field."""
+    value: dict[str, Any] = {
+        "v": 1,
+        "kind": "announcement",
+        "origin": NODE_A,
+        "seq": 1,
+        "ts": T0,
+        "body": {"text": "hi"},
+    }
+    value.update(changes)
+    return encode({k: v for k, v in value.items() if v is not None or k == "prev"})
+
+
+def _small_order_node_id() -> str:
+    import base64
+
+    key = bytes(32)  # y = 0: a point of order 4
+    checksum = sha256(b"hubnet node id" + key + b"\x01")[:2]
+    return base64.b32encode(key + checksum + b"\x01").decode().lower()
+
+
+def _refused(name: str, about: str, check: str, data: bytes, error: str, reason: str) -> Vector:
+    vector = {"vector": name, "about": about, "check": check}
+    if check == "open":
+        vector["now-ms"] = str(NOW)
+    vector.update({"input": _wrap_hex(data), "error": error, "reason": reason})
+    return vector
+
+
+def refused() -> list[Vector]:
+    a1 = messages()["a1"]
+    flipped = bytearray(a1.signature)
+    flipped[0] ^= 0x01
+    non_minimal = _payload().replace(b"\xa3seq\x01", b"\xa3seq\xcc\x01")
+    return [
+        _refused(
+            "refused-duplicate-key",
+            'a map repeats the key "a"',
+            "decode",
+            bytes.fromhex("82a16101a16102"),
+            "MalformedPayload",
+            "map repeats the key",
+        ),
+        _refused(
+            "refused-unsorted-keys",
+            'map keys "b", "a" out of order',
+            "decode",
+            bytes.fromhex("82a16201a16102"),
+            "MalformedPayload",
+            "map keys are not in canonical (sorted) order",
+        ),
+        _refused(
+            "refused-non-minimal-int",
+            "5 as uint 8 instead of a positive fixint",
+            "decode",
+            bytes.fromhex("cc05"),
+            "MalformedPayload",
+            "non-minimal encoding",
+        ),
+        _refused(
+            "refused-non-minimal-str",
+            '"a" as str 8 instead of a fixstr',
+            "decode",
+            bytes.fromhex("d90161"),
+            "MalformedPayload",
+            "non-minimal encoding",
+        ),
+        _refused(
+            "refused-float",
+            "1.5 as float 64",
+            "decode",
+            bytes.fromhex("cb3ff8000000000000"),
+            "MalformedPayload",
+            "floating-point numbers are not allowed",
+        ),
+        _refused(
+            "refused-timestamp-ext",
+            "a msgpack timestamp (extension type -1)",
+            "decode",
+            bytes.fromhex("d6ff00000000"),
+            "MalformedPayload",
+            "extension types are not allowed",
+        ),
+        _refused(
+            "refused-invalid-utf8",
+            "str whose bytes are not UTF-8",
+            "decode",
+            bytes.fromhex("a2fffe"),
+            "MalformedPayload",
+            "text is not valid UTF-8",
+        ),
+        _refused(
+            "refused-bin-key",
+            "a map key that is bin, not str",
+            "decode",
+            bytes.fromhex("81c4016101"),
+            "MalformedPayload",
+            "is not text",
+        ),
+        _refused(
+            "refused-trailing-bytes",
+            "nil followed by another nil",
+            "decode",
+            bytes.fromhex("c0c0"),
+            "MalformedPayload",
+            "trailing bytes",
+        ),
+        _refused(
+            "refused-too-deep",
+            "arrays nested 9 deep",
+            "decode",
+            b"\x91" * (DEFAULT_LIMITS.max_depth + 1) + b"\x00",
+            "MalformedPayload",
+            "nesting deeper than 8 levels",
+        ),
+        _refused(
+            "refused-bad-signature",
+            "message a1 with the signature's first bit flipped",
+            "open",
+            encode_envelope(a1.payload, bytes(flipped)),
+            "BadSignature",
+            "signature does not verify",
+        ),
+        _refused(
+            "refused-wrong-signer",
+            "message a1's payload signed by key B, not A",
+            "open",
+            _signed(a1.payload, KEY_B),
+            "BadSignature",
+            "signature does not verify",
+        ),
+        _refused(
+            "refused-non-canonical-payload",
+            "signed payload with seq 1 as uint 8 (cc 01)",
+            "open",
+            _signed(non_minimal),
+            "MalformedPayload",
+            "non-minimal encoding",
+        ),
+        _refused(
+            "refused-seq-1-with-prev",
+            "seq 1 with prev present (as nil)",
+            "open",
+            _signed(_payload(prev=None)),
+            "SchemaViolation",
+            "has no prev",
+        ),
+        _refused(
+            "refused-seq-2-without-prev",
+            "seq 2 with no prev",
+            "open",
+            _signed(_payload(seq=2)),
+            "SchemaViolation",
+            "prev must be the 32-byte id",
+        ),
+        _refused(
+            "refused-unknown-field",
+            'a payload field "sig" that v1 does not define',
+            "open",
+            _signed(_payload(sig=b"")),
+            "SchemaViolation",
+            "payload has unknown fields: sig",
+        ),
+        _refused(
+            "refused-bad-kind-name",
+            'kind "Announcement" (upper case)',
+            "open",
+            _signed(_payload(kind="Announcement")),
+            "SchemaViolation",
+            "is not a valid kind name",
+        ),
+        _refused(
+            "refused-body-rule",
+            "hub.profile with lat but no lon",
+            "open",
+            _signed(
+                _payload(kind="hub.profile", body={"name": "X", "url": "https://x.org", "lat": 1})
+            ),
+            "SchemaViolation",
+            "lat and lon must be given together",
+        ),
+        _refused(
+            "refused-small-order-origin",
+            "origin is a well-formed id of a small-order key (y = 0)",
+            "open",
+            _signed(_payload(origin=_small_order_node_id())),
+            "SchemaViolation",
+            "small order",
+        ),
+        _refused(
+            "refused-future",
+            "ts 10 minutes and 1 ms after now-ms",
+            "open",
+            _signed(_payload(ts=NOW + DEFAULT_LIMITS.max_future_ms + 1)),
+            "TooFarInFuture",
+            "in the future",
+        ),
+        _refused(
+            "refused-envelope-trailing",
+            "message a1's envelope with one byte more",
+            "open",
+            a1.wire + b"\x00",
+            "MalformedPayload",
+            "trailing bytes",
+        ),
+    ]
+
+
+def sections() -> list[Section]:
+    m = messages()
+    a4 = m["a4"]
+    body = decode(a4.payload)["body"]
+    rotation = _message_vector("message-a4", "key-a", a4)
+    rotation = {
+        **{k: rotation[k] for k in ("vector", "signer", "origin", "kind", "seq", "prev", "ts")},
+        "old-key": KEY_A.public_key.hex(),
+        "new-key": body["new_key"].hex(),
+        "statement": _wrap_hex(rotation_statement(NODE_A, KEY_A.public_key, body["new_key"])),
+        "new-key-signature": _wrap_hex(body["new_key_signature"]),
+        **{k: rotation[k] for k in ("decoded", "payload", "id", "signature", "envelope")},
+    }
+    return [
+        Section(
+            "8.1 Keys",
+            "Seeds are Ed25519 private keys (RFC 8032 §5.1.5); the public key and the node\n"
+            "id follow from them.",
+            [_key_vector("key-a", KEY_A), _key_vector("key-b", KEY_B)],
+        ),
+        Section(
+            "8.2 A log",
+            "The first three messages of key A's log. Each opens with `now-ms` equal to its\n"
+            "`ts`; each `prev` is the `id` before it. `decoded` is the payload for reading\n"
+            "(JSON, with bin as `h'hex'`); `payload` is what is signed.",
+            [
+                _message_vector("message-a1", "key-a", m["a1"]),
+                _message_vector("message-a2", "key-a", m["a2"]),
+                _message_vector("message-a3", "key-a", m["a3"]),
+            ],
+        ),
+        Section(
+            "8.3 Key rotation",
+            "Message a4 (signed by key A) hands origin A over to key B; `statement` is what\n"
+            "key B signs (§7). Message a5 keeps origin A but is signed by key B, and\n"
+            "verifies only under the key in force.",
+            [rotation, _message_vector("message-a5", "key-b", m["a5"])],
+        ),
+        Section(
+            "8.4 A kind this version does not define",
+            "Accepted, stored and relayed with its body uninterpreted (§5.17).",
+            [_message_vector("message-b1", "key-b", m["b1"])],
+        ),
+        Section(
+            "8.5 Refused input",
+            "`check: decode` vectors are given to the canonical decoder (§2); `check: open`\n"
+            "vectors are whole envelopes, opened at `now-ms`. `error` names the class of\n"
+            "refusal and `reason` a phrase from this implementation's message. Every\n"
+            "signature here is valid unless the vector says otherwise, so the refusal\n"
+            "comes from the rule named.",
+            refused(),
+        ),
+    ]
+
+
+def render() -> str:
+    parts = []
+    for section in sections():
+        parts.append(f"### {section.title}\n\n{section.intro}\n")
+        parts.extend(_block(v) + "\n" for v in section.vectors)
+    return "\n".join(parts)
+
+
+def all_vectors() -> list[Vector]:
+    return [v for s in sections() for v in s.vectors]
+
+
+if __name__ == "__main__":
+    print(render(), end="")
