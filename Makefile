@@ -8,7 +8,7 @@ DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run demo test lint bench clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 	@test -f $(DATA)/config.toml || $(BIN)/hubnet init --data-dir $(DATA) \
 		--name "$${HUBNET_NAME:-My hub}" --url "http://$(HOST):$(PORT)"
 	$(BIN)/hubnet run --data-dir $(DATA) --host $(HOST) --port $(PORT)
+
+# Three hubs peered in a line on ports 8081-8083, with sample data (./demo-data).
+demo: $(STAMP)
+	$(BIN)/python -m node.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """Signed node-to-node HTTP requests: HTTP Message Signatures (RFC 9421) with Ed25519.
 
-hubnet's profile of RFC 9421 (PROTOCOL.md, "Signed requests"; docs/httpsig-section.md):
+hubnet's profile of RFC 9421 (PROTOCOL.md §10, "Signed requests"):
 
 - exactly one signature, covering "@method", "@path", "@query" (only when the
   URL has a non-empty query) and "content-digest", in that order;

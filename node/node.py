@@ -11,6 +11,7 @@ from crypto.nodeid import NodeId, node_id_from_public_key
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.errors import NodeError
+from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
 from node.verifier import Verifier
@@ -24,6 +25,7 @@ class Node:
     db: Database
     verifier: Verifier
     messages: MessageStore
+    resources: ResourceFiles
     clock: Clock
 
     @classmethod
@@ -42,6 +44,7 @@ class Node:
             db=db,
             verifier=verifier,
             messages=messages,
+            resources=ResourceFiles(config.data_dir, db, clock),
             clock=clock,
         )
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import mimetypes
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import segno
 
+from crypto.digest import sha256
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from node import config as settings
@@ -26,8 +29,9 @@ from node.federation.client import FederationClient, PeerRefused, PeerUnreachabl
 from node.federation.invites import Invite, parse_invite
 from node.federation.peers import PeerStore
 from node.node import Node
-from protocol.errors import LocalProtocolError
-from protocol.kinds.hub import Announcement
+from protocol.errors import LocalProtocolError, SchemaViolation
+from protocol.kinds.hub import Announcement, Resource
+from protocol.schema import check_body
 
 
 @asynccontextmanager
@@ -170,6 +174,48 @@ async def _announce(args: argparse.Namespace) -> None:
     print(f"Announced as message {message.id.hex()} (seq {message.seq})")
 
 
+async def _resource_add(args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NodeError(f"cannot read {path}: {exc.strerror}") from exc
+    media_type = args.media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    body = Resource(
+        hash=sha256(data),
+        name=path.name,
+        media_type=media_type,
+        size=len(data),
+        title=args.title,
+        description=args.description,
+    )
+    try:
+        check_body(body)
+    except SchemaViolation as exc:
+        raise NodeError(f"cannot publish that file: {exc.message}") from exc
+    async with _open(args) as node:
+        await node.resources.save(data)  # the file first: a resource message must never dangle
+        message = await node.messages.append("resource", body)
+        await node.resources.save(data)  # marks the listed file as held
+    print(f"Published {path.name} ({len(data)} bytes) as resource {body.hash.hex()}")
+    print(f"message {message.id.hex()} (seq {message.seq})")
+
+
+async def _forks(args: argparse.Namespace) -> None:
+    async with _open(args) as node:
+        forked = await node.messages.forked_origins()
+        evidence = {o: await node.messages.fork_evidence(o) for o in forked}
+    if not forked:
+        print("No origin has signed two histories.")
+        return
+    for origin, at in forked.items():
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at / 1000))
+        print(f"{origin} forked (first seen {when} UTC); not relayed any more")
+        for message, kept in evidence[origin]:
+            print(f"  seq {message.seq}: kept {kept.hex()[:16]}…,", end=" ")
+            print(f"also signed {message.id.hex()[:16]}…")
+
+
 def _summary(body: Any) -> str:
     for field in ("title", "name", "text", "delegate", "reason", "statement"):
         value = getattr(body, field, None) if not isinstance(body, dict) else body.get(field)
@@ -239,6 +285,28 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     announce.add_argument("text", help="what to announce")
     announce.add_argument("--title", help="an optional title")
     announce.set_defaults(func=lambda a: _run(_announce(a)))
+
+    resource = commands.add_parser(
+        "resource", help="publish a file (fact sheet, leaflet, image) to the network"
+    )
+    resource_commands = resource.add_subparsers(
+        dest="resource_command", required=True, metavar="ACTION"
+    )
+    resource_add = resource_commands.add_parser(
+        "add", help="store a file and publish a signed resource message naming its hash"
+    )
+    data_dir(resource_add)
+    resource_add.add_argument("file", help="the file to publish (at most 50 MiB)")
+    resource_add.add_argument("--title", required=True, help="what the file is")
+    resource_add.add_argument("--description", help="a longer description")
+    resource_add.add_argument("--media-type", help="e.g. application/pdf (guessed by default)")
+    resource_add.set_defaults(func=lambda a: _run(_resource_add(a)))
+
+    forks = commands.add_parser(
+        "forks", help="list origins seen signing two messages at one seq (kept as evidence)"
+    )
+    data_dir(forks)
+    forks.set_defaults(func=lambda a: _run(_forks(a)))
 
     log = commands.add_parser("log", help="list stored messages, oldest first")
     data_dir(log)

@@ -9,6 +9,7 @@ or 5xx status; nothing a peer sends can make a handler answer 500 with a trace.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from crypto.errors import BadNodeId, RequestSignatureError
 from crypto.httpsig import verify_request
-from crypto.nodeid import NodeId, parse_node_id
+from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 from node.appkeys import FEDERATION, NODE
 from protocol import federation as wire
 from protocol.errors import ProtocolError
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/federation/v1"
 SIGNATURE_MAX_AGE = 60  # seconds; with the nonce cache this stops replays
 MSGPACK = "application/msgpack"
+_KEYID = re.compile(r'keyid="([a-z2-7]{56})"')
 _SENDER = web.RequestKey("sender", NodeId)
 _IS_PEER = web.RequestKey("is_peer", bool)
 
@@ -77,6 +79,17 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     federation = request.config_dict[FEDERATION]
     node = request.config_dict[NODE]
     body = await request.read()
+    # PROTOCOL.md §10: verify under the sender's key in force, which differs from
+    # the key inside its node id only after a key.rotate. The keyid is read ahead
+    # only to look that key up; verification itself uses the signed keyid.
+    hint = _KEYID.search(request.headers.get("Signature-Input", ""))
+    rotated = await node.messages.key_in_force(hint.group(1)) if hint else None
+
+    def resolve_key(key_id: str) -> bytes:
+        if rotated is not None and hint is not None and key_id == hint.group(1):
+            return rotated
+        return public_key_from_node_id(key_id)
+
     try:
         signed = verify_request(
             request.method,
@@ -85,6 +98,7 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
             body,
             now=node.clock() // 1000,
             max_age=SIGNATURE_MAX_AGE,
+            resolve_key=resolve_key,
         )
     except RequestSignatureError as exc:
         raise ApiError(401, "invalid", f"request signature refused: {exc.reason}") from exc
@@ -152,6 +166,25 @@ async def origin_log(request: web.Request) -> web.Response:
     return _ok(wire.encode_log_page(envelopes[:limit], more=len(envelopes) > limit))
 
 
+async def resource(request: web.Request) -> web.StreamResponse:
+    """A content-addressed file; the receiver checks it against the hash it asked for."""
+    node = request.config_dict[NODE]
+    text = request.match_info["hash"]
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise ApiError(400, "invalid", "a resource is named by its SHA-256 in lower-case hex")
+    digest = bytes.fromhex(text)
+    if not node.resources.has(digest):
+        raise ApiError(404, "not-found", "this hub does not hold that file")
+    return web.FileResponse(
+        node.resources.path(digest),
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "attachment",
+        },
+    )
+
+
 async def peering(request: web.Request) -> web.Response:
     """The second half of an invite: the invited node introduces itself."""
     node = request.config_dict[NODE]
@@ -180,4 +213,5 @@ def create_federation_app() -> web.Application:
     app.router.add_get("/heads", heads)
     app.router.add_get("/log/{origin}", origin_log)
     app.router.add_post("/peering", peering)
+    app.router.add_get("/resources/{hash}", resource)
     return app

@@ -54,7 +54,9 @@ class FederationClient:
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10))
 
-    async def _request(self, method: str, base_url: str, target: str, body: bytes = b"") -> bytes:
+    async def _request(
+        self, method: str, base_url: str, target: str, body: bytes = b"", most: int = 0
+    ) -> bytes:
         headers = sign_request(
             self._key, self._node_id, method, target, body, created=self._clock() // 1000
         )
@@ -65,8 +67,14 @@ class FederationClient:
             async with self._session.request(
                 method, url, data=body or None, headers=headers, timeout=self._timeout
             ) as response:
-                data = await response.read()
                 status = response.status
+                if most and status == 200:
+                    # Read no more than the caller expects: a peer could send forever.
+                    data = await response.content.read(most + 1)
+                    if len(data) > most:
+                        raise PeerUnreachable(f"{url}: answer longer than {most} bytes")
+                else:
+                    data = await response.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
         if status >= 500 or status == 429:
@@ -102,6 +110,10 @@ class FederationClient:
         data = await self._request("GET", base_url, target)
         page: tuple[list[bytes], bool] = self._decoded("log", wire.decode_log_page, data)
         return page
+
+    async def resource(self, base_url: str, digest: bytes, size: int) -> bytes:
+        """The file with this SHA-256, at most `size` bytes (the caller checks the hash)."""
+        return await self._request("GET", base_url, f"{PREFIX}/resources/{digest.hex()}", most=size)
 
     async def peering(self, base_url: str, token: str, our_url: str, name: str) -> wire.HubCard:
         body = wire.encode_peering(token, our_url, name)

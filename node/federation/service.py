@@ -63,6 +63,8 @@ class Federation:
         self._session: aiohttp.ClientSession | None = None
         self._client: FederationClient | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._fetcher: asyncio.Task[None] | None = None
+        self._fetch_wake = asyncio.Event()
 
     @property
     def client(self) -> FederationClient:
@@ -80,11 +82,11 @@ class Federation:
         )
         self.node.messages.on_stored.append(self._on_stored)
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
+        self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
 
     async def stop(self) -> None:
         tasks = [t for link in self._links.values() for t in link.tasks]
-        if self._supervisor:
-            tasks.append(self._supervisor)
+        tasks += [t for t in (self._supervisor, self._fetcher) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -101,6 +103,8 @@ class Federation:
     def _on_stored(self, messages: list[Message]) -> None:
         for link in self._links.values():
             link.send_wake.set()
+        if any(m.kind == "resource" for m in messages):
+            self._fetch_wake.set()
 
     # -- supervision -------------------------------------------------------------------
 
@@ -186,6 +190,39 @@ class Federation:
             delay / 1000,
         )
         await self.peers.failed(peer.node_id, str(exc), self.node.clock() + delay)
+
+    # -- resource files ------------------------------------------------------------
+
+    async def _fetch_loop(self) -> None:
+        while True:
+            try:
+                await self.fetch_missing_files()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("federation: fetching resource files failed unexpectedly")
+            await _wait(self._fetch_wake, self.node.config.pull_interval)
+
+    async def fetch_missing_files(self) -> int:
+        """Fetch files named by resource messages from any peer that has them."""
+        fetched = 0
+        peers = [p for p in await self.peers.all() if not p.blocked]
+        # Peers heard from most recently are the likeliest to answer.
+        peers.sort(key=lambda p: p.last_contact or 0, reverse=True)
+        for digest, size in await self.node.resources.missing():
+            for peer in peers:
+                try:
+                    data = await self.client.resource(peer.url, digest, size)
+                    await self.node.resources.save(data, expected=digest)
+                except PeerError as exc:
+                    log.debug("file %s not from %s: %s", digest.hex(), peer.node_id, exc)
+                    continue
+                except ValueError:
+                    log.warning("%s sent a file that does not match %s", peer.node_id, digest.hex())
+                    continue
+                fetched += 1
+                break
+        return fetched
 
     # -- pull --------------------------------------------------------------------
 

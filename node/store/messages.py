@@ -29,6 +29,7 @@ from protocol.envelope import (
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
+from protocol.kinds.hub import Resource
 from protocol.kinds.keys import KeyRotate, rotation_statement
 from protocol.log import Head, Placement, next_position, place
 
@@ -349,6 +350,7 @@ class MessageStore:
                 txn.rows,
             )
             await self._enqueue_txn(txn)
+            await self._note_resources_txn(txn)
         changed = [(o, s) for o, s in txn.origins.items() if s.changed]
         if changed:
             await txn.conn.executemany(
@@ -390,6 +392,19 @@ class MessageStore:
         await txn.conn.executemany(
             "INSERT OR IGNORE INTO outbox (peer, message_id) VALUES (?, ?)", rows
         )
+
+    @staticmethod
+    async def _note_resources_txn(txn: _Txn) -> None:
+        """List the files that resource messages name, so they get fetched (node/resources.py)."""
+        rows = [
+            (m.body.hash, m.body.size, m.body.media_type)
+            for m in txn.stored
+            if isinstance(m.body, Resource)
+        ]
+        if rows:
+            await txn.conn.executemany(
+                "INSERT OR IGNORE INTO resources (hash, size, media_type) VALUES (?, ?, ?)", rows
+            )
 
     async def _load_origins_txn(self, txn: _Txn, origins: Iterable[NodeId]) -> None:
         wanted = list(origins)
@@ -456,6 +471,16 @@ class MessageStore:
         """Like `log`, as envelope bytes for sending on, without decoding them."""
         rows = await self._log_rows(origin, after_seq, limit)
         return [encode_envelope(p, s) for p, s in rows]
+
+    async def key_in_force(self, origin: str) -> bytes | None:
+        """The origin's current key if it has rotated away from its id's key, else None."""
+        async with self._db.reader.execute(
+            "SELECT public_key FROM origins WHERE origin = ?", (origin,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or bytes(row[0]) == public_key_from_node_id(origin):
+            return None
+        return bytes(row[0])
 
     async def head(self, origin: str) -> Head | None:
         async with self._db.reader.execute(

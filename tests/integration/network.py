@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from node.federation.invites import Invite, parse_invite
 from tests.integration.procs import NodeProcess, run_cli
 
 # Short timings so faults heal within a test: retries back off to at most 1 s,
@@ -54,15 +57,16 @@ class Hub:
             self.process.stop(sig)
             self.process = None
 
-    def cli(self, command: str, *args: str) -> str:
-        result = run_cli(command, "--data-dir", str(self.data_dir), *args)
-        assert result.returncode == 0, f"hubnet {command} {' '.join(args)}: {result.stderr}"
+    def cli(self, *words: str) -> str:
+        """Run `hubnet WORDS…` on this hub's data directory; its output, or fail."""
+        # --data-dir belongs after the (sub)command: `hubnet peer list --data-dir D`.
+        split = 2 if words[0] in ("peer", "resource") else 1
+        result = run_cli(*words[:split], "--data-dir", str(self.data_dir), *words[split:])
+        assert result.returncode == 0, f"hubnet {' '.join(words)}: {result.stderr}"
         return result.stdout
 
     def peer_cli(self, action: str, *args: str) -> str:
-        result = run_cli("peer", action, "--data-dir", str(self.data_dir), *args)
-        assert result.returncode == 0, f"hubnet peer {action}: {result.stderr}"
-        return result.stdout
+        return self.cli("peer", action, *args)
 
     def peer_with(self, other: Hub) -> None:
         """`other` invites, this hub accepts: both then know each other."""
@@ -71,6 +75,28 @@ class Hub:
 
     def announce(self, text: str) -> None:
         self.cli("announce", text)
+
+    def announce_many(self, texts: Sequence[str]) -> None:
+        """`hubnet announce TEXT` for each text in order, in one process (start-up is slow)."""
+        script = (
+            "import sys\n"
+            "from node.cli import main\n"
+            "for text in sys.argv[2:]:\n"
+            "    if main(['announce', '--data-dir', sys.argv[1], text]) != 0:\n"
+            "        sys.exit(1)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(self.data_dir), *texts],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"hubnet announce: {result.stderr}"
+
+    def peer_through(self, other: Hub, url: str) -> None:
+        """Like peer_with, but this hub reaches `other` at `url` (a fault proxy to it)."""
+        invite = parse_invite(other.peer_cli("invite", "--no-qr").splitlines()[0])
+        self.peer_cli("add", str(Invite(invite.node_id, url, invite.token)))
 
     def texts(self) -> list[str]:
         """Every announcement's text this hub holds, oldest first."""

@@ -65,3 +65,21 @@ def test_blocked_origin_arriving_through_a_third_node_is_dropped(
     assert "unwanted" not in c.texts()
     c.cli("unblock-origin", a.node_id)
     wait_for("pull to bring the unblocked origin", lambda: "unwanted" in c.texts())
+
+
+def test_resource_file_is_fetched_through_the_network_and_checked(
+    line: tuple[Hub, Hub, Hub], tmp_path: Path
+) -> None:
+    a, _, c = line
+    leaflet = tmp_path / "leaflet.pdf"
+    leaflet.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 100)
+    out = a.cli("resource", "add", str(leaflet), "--title", "Save the library leaflet")
+    digest = out.split("as resource ")[1].split()[0]
+    stored = c.data_dir / "files" / digest
+    wait_for("Hillfield to fetch the file", stored.exists)
+    assert stored.read_bytes() == leaflet.read_bytes()
+
+
+def test_fork_is_listed_for_organisers(line: tuple[Hub, Hub, Hub]) -> None:
+    _, b, _ = line
+    assert "No origin has signed two histories" in b.cli("forks")

@@ -427,7 +427,7 @@ def test_any_single_byte_change_to_the_body_is_refused(body: bytes, data: st.Dat
     assert info.value.reason == "content-digest does not match the body"
 
 
-# The worked example in docs/httpsig-section.md
+# The worked example in docs/PROTOCOL.md §10
 
 EXAMPLE_SEED = bytes([0x07]) * 32
 EXAMPLE_CREATED = 1_767_225_600
@@ -437,7 +437,7 @@ EXAMPLE_BODY = bytes.fromhex("81a568656c6c6fa5776f726c64")
 
 
 def test_worked_example_in_the_docs_matches() -> None:
-    doc = (ROOT / "docs" / "httpsig-section.md").read_text()
+    doc = (ROOT / "docs" / "PROTOCOL.md").read_text()
     key = SigningKey(EXAMPLE_SEED)
     node_id = node_id_from_public_key(key.public_key)
     headers = sign_request(
