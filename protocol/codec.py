@@ -62,34 +62,37 @@ def _refuse_ext(code: int, data: bytes) -> Any:
     raise MalformedPayload(f"extension type {code} is not allowed")
 
 
-def _check(value: Any, depth: int, limits: Limits) -> None:
-    if depth > limits.max_depth:
-        raise MalformedPayload(f"nesting deeper than {limits.max_depth} levels")
-    if value is None or isinstance(value, bool | int):
-        return
-    if isinstance(value, str):
-        if len(value) > limits.max_str_bytes:  # cheap pre-check; bytes are checked below
-            raise MalformedPayload(f"text longer than {limits.max_str_bytes} bytes")
-        return
-    if isinstance(value, bytes):
-        return
-    if isinstance(value, list):
-        for item in value:
-            _check(item, depth + 1, limits)
-        return
-    if isinstance(value, dict):
-        keys = list(value)
-        for key in keys:
-            if not isinstance(key, str):
-                raise MalformedPayload(f"map key {key!r} is not text")
-        if keys != sorted(keys):
-            raise MalformedPayload("map keys are not in canonical (sorted) order")
-        for item in value.values():
-            _check(item, depth + 1, limits)
-        return
-    if isinstance(value, float):
-        raise MalformedPayload("floating-point numbers are not allowed")
-    raise MalformedPayload(f"type {type(value).__name__} is not allowed")
+_SCALARS = (type(None), bool, int, str, bytes)
+
+
+def _check(value: Any, limits: Limits) -> None:
+    """Allowed types only, maps sorted by text keys, nesting within the cap.
+
+    Iterative, and dispatching on exact types, because it runs for every payload
+    received. Lengths were already enforced by the unpacker's limits.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limits.max_depth:  # PROTOCOL.md §2.6: containers and scalars alike
+            raise MalformedPayload(f"nesting deeper than {limits.max_depth} levels")
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if kind is list:
+            stack.extend((child, depth + 1) for child in item)
+        elif kind is dict:
+            keys = list(item)
+            for key in keys:
+                if type(key) is not str:
+                    raise MalformedPayload(f"map key {key!r} is not text")
+            if keys != sorted(keys):
+                raise MalformedPayload("map keys are not in canonical (sorted) order")
+            stack.extend((child, depth + 1) for child in item.values())
+        elif kind is float:
+            raise MalformedPayload("floating-point numbers are not allowed")
+        else:
+            raise MalformedPayload(f"type {kind.__name__} is not allowed")
 
 
 def _unpack(data: bytes, limits: Limits, strict_pairs: bool) -> Any:
@@ -128,7 +131,7 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     if not data:
         raise MalformedPayload("payload is empty")
     value = _unpack(data, limits, strict_pairs=False)
-    _check(value, 0, limits)
+    _check(value, limits)
     # _check proved every type allowed and every map sorted, so msgpack's own
     # packing of `value` is the canonical encoding; compare without re-normalising.
     if msgpack.packb(value, use_bin_type=True) != data:

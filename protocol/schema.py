@@ -68,58 +68,119 @@ def _is_optional(tp: Any) -> tuple[bool, Any]:
     return False, tp
 
 
-def _check_value(path: str, tp: Any, value: Any) -> Any:
+Checker = typing.Callable[[str, Any], Any]
+
+
+def _compile(tp: Any) -> Checker:
+    """A function (path, value) -> value that enforces `tp` and its metadata.
+
+    Built once per field and cached with the class: parsing is on the ingest
+    path, and walking typing objects for every message costs more than the check.
+    """
     meta: tuple[Any, ...] = ()
     if get_origin(tp) is Annotated:
         tp, *rest = get_args(tp)
         meta = tuple(rest)
     origin = get_origin(tp)
     if origin is Literal:
-        if value not in get_args(tp) or type(value) is not type(get_args(tp)[0]):
-            allowed = ", ".join(repr(a) for a in get_args(tp))
-            raise SchemaViolation(f"{path} must be one of {allowed}, got {value!r}")
-        return value
+        allowed_values = get_args(tp)
+        kind = type(allowed_values[0])
+        allowed = ", ".join(repr(a) for a in allowed_values)
+
+        def check_literal(path: str, value: Any) -> Any:
+            if type(value) is not kind or value not in allowed_values:
+                raise SchemaViolation(f"{path} must be one of {allowed}, got {value!r}")
+            return value
+
+        return check_literal
     if tp is bool:
-        if not isinstance(value, bool):
-            raise SchemaViolation(f"{path} must be true or false")
-        return value
+
+        def check_bool(path: str, value: Any) -> Any:
+            if not isinstance(value, bool):
+                raise SchemaViolation(f"{path} must be true or false")
+            return value
+
+        return check_bool
     if tp is int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise SchemaViolation(f"{path} must be an integer")
-        for m in meta:
-            if isinstance(m, Range) and not m.lo <= value <= m.hi:
-                raise SchemaViolation(f"{path} must be between {m.lo} and {m.hi}")
-        return value
+        ranges = [m for m in meta if isinstance(m, Range)]
+
+        def check_int(path: str, value: Any) -> Any:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SchemaViolation(f"{path} must be an integer")
+            for m in ranges:
+                if not m.lo <= value <= m.hi:
+                    raise SchemaViolation(f"{path} must be between {m.lo} and {m.hi}")
+            return value
+
+        return check_int
     if tp is str:
-        if not isinstance(value, str):
-            raise SchemaViolation(f"{path} must be text")
-        for m in meta:
-            if isinstance(m, Text):
+        texts = [
+            (m, re.compile(m.pattern) if m.pattern else None) for m in meta if isinstance(m, Text)
+        ]
+
+        def check_str(path: str, value: Any) -> Any:
+            if not isinstance(value, str):
+                raise SchemaViolation(f"{path} must be text")
+            for m, pattern in texts:
                 if not m.min_len <= len(value) <= m.max_len:
                     raise SchemaViolation(
                         f"{path} must be {m.min_len} to {m.max_len} characters, got {len(value)}"
                     )
-                if m.pattern and not re.fullmatch(m.pattern, value):
+                if pattern is not None and not pattern.fullmatch(value):
                     raise SchemaViolation(f"{path} is not in the required form")
-        return value
+            return value
+
+        return check_str
     if tp is bytes:
-        if not isinstance(value, bytes):
-            raise SchemaViolation(f"{path} must be bytes")
-        for m in meta:
-            if isinstance(m, Bin) and len(value) != m.size:
-                raise SchemaViolation(f"{path} must be {m.size} bytes, got {len(value)}")
-        return value
+        sizes = [m.size for m in meta if isinstance(m, Bin)]
+
+        def check_bytes(path: str, value: Any) -> Any:
+            if not isinstance(value, bytes):
+                raise SchemaViolation(f"{path} must be bytes")
+            for size in sizes:
+                if len(value) != size:
+                    raise SchemaViolation(f"{path} must be {size} bytes, got {len(value)}")
+            return value
+
+        return check_bytes
     if origin is tuple:
-        (item_tp, _) = get_args(tp)
-        if not isinstance(value, list | tuple):
-            raise SchemaViolation(f"{path} must be a list")
-        for m in meta:
-            if isinstance(m, Items) and not m.min_items <= len(value) <= m.max_items:
-                raise SchemaViolation(
-                    f"{path} must have {m.min_items} to {m.max_items} items, got {len(value)}"
-                )
-        return tuple(_check_value(f"{path}[{i}]", item_tp, v) for i, v in enumerate(value))
-    raise TypeError(f"schema type {tp!r} at {path} is not supported")  # our bug
+        item = _compile(get_args(tp)[0])
+        counts = [m for m in meta if isinstance(m, Items)]
+
+        def check_list(path: str, value: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise SchemaViolation(f"{path} must be a list")
+            for m in counts:
+                if not m.min_items <= len(value) <= m.max_items:
+                    raise SchemaViolation(
+                        f"{path} must have {m.min_items} to {m.max_items} items, got {len(value)}"
+                    )
+            return tuple(item(f"{path}[{i}]", v) for i, v in enumerate(value))
+
+        return check_list
+    raise TypeError(f"schema type {tp!r} is not supported")  # our bug
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    required: bool
+    check: Checker
+
+
+def _plan(cls: type) -> tuple[tuple[_Field, ...], frozenset[str]]:
+    # The class's own cache, not one inherited (EventUpdate extends EventDetails).
+    plan = cls.__dict__.get("__schema_plan__")
+    if plan is None:
+        hints = _hints(cls)
+        fields = []
+        for f in dataclasses.fields(cls):
+            optional, tp = _is_optional(hints[f.name])
+            required = not optional and f.default is dataclasses.MISSING
+            fields.append(_Field(f.name, required, _compile(tp)))
+        plan = (tuple(fields), frozenset(f.name for f in fields))
+        cls.__schema_plan__ = plan  # type: ignore[attr-defined]
+    return plan
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -135,22 +196,20 @@ def parse(cls: type[T], body: Any, where: str = "body") -> T:
     """Build `cls` from a decoded map, raising SchemaViolation with the field's path."""
     if not isinstance(body, dict):
         raise SchemaViolation(f"{where} must be a map")
-    hints = _hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(body) - set(fields)
-    if unknown:
-        raise SchemaViolation(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
+    fields, names = _plan(cls)
+    if not names.issuperset(body):
+        unknown = sorted(set(body) - names)
+        raise SchemaViolation(f"{where} has unknown fields: {', '.join(unknown)}")
     values: dict[str, Any] = {}
-    for name, field in fields.items():
-        optional, tp = _is_optional(hints[name])
-        if name not in body:
-            if optional or field.default is not dataclasses.MISSING:
-                continue
-            raise SchemaViolation(f"{where}.{name} is required")
-        value = body[name]
+    for field in fields:
+        value = body.get(field.name)
         if value is None:
-            raise SchemaViolation(f"{where}.{name} must be left out rather than nil")
-        values[name] = _check_value(f"{where}.{name}", tp, value)
+            if field.name in body:
+                raise SchemaViolation(f"{where}.{field.name} must be left out rather than nil")
+            if field.required:
+                raise SchemaViolation(f"{where}.{field.name} is required")
+            continue
+        values[field.name] = field.check(f"{where}.{field.name}", value)
     obj = cls(**values)
     for check in getattr(cls, "__checks__", ()):
         problem = check(obj)
