@@ -76,6 +76,31 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
     Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
+    Setting(
+        "argon2_memory_kib",
+        int,
+        65536,
+        "Memory per password hash (argon2id), in KiB; at least 19456 (OWASP's minimum). "
+        "Stored hashes are upgraded at the next login when this rises.",
+    ),
+    Setting(
+        "argon2_time_cost",
+        int,
+        3,
+        "Passes per password hash (argon2id); at least 2.",
+    ),
+    Setting(
+        "session_idle_minutes",
+        int,
+        120,
+        "Minutes without activity after which a member is logged out.",
+    ),
+    Setting(
+        "session_max_hours",
+        int,
+        168,
+        "Hours after login when a session ends however active it is.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -96,6 +121,10 @@ class Config:
     retry_max: int
     request_timeout: int
     push_batch: int
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    session_idle_minutes: int
+    session_max_hours: int
 
     @property
     def key_path(self) -> Path:
@@ -139,6 +168,13 @@ def validate(values: Mapping[str, Any]) -> None:
     for name in ("pull_interval", "retry_max", "request_timeout"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1 second")
+    if values["argon2_memory_kib"] < 19456:
+        raise ConfigError("argon2_memory_kib must be at least 19456 (OWASP's minimum)")
+    if values["argon2_time_cost"] < 2:
+        raise ConfigError("argon2_time_cost must be at least 2")
+    for name in ("session_idle_minutes", "session_max_hours"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import argon2
+
 from crypto.ed25519 import SigningKey
 from crypto.errors import KeyFileError
 from crypto.keyfile import load_key
 from crypto.nodeid import NodeId, node_id_from_public_key
+from node.accounts.members import Members
+from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.errors import NodeError
@@ -26,6 +30,8 @@ class Node:
     verifier: Verifier
     messages: MessageStore
     resources: ResourceFiles
+    members: Members
+    sessions: Sessions
     clock: Clock
 
     @classmethod
@@ -45,6 +51,19 @@ class Node:
             verifier=verifier,
             messages=messages,
             resources=ResourceFiles(config.data_dir, db, clock),
+            members=Members(
+                db,
+                clock,
+                argon2.PasswordHasher(
+                    time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
+                ),
+            ),
+            sessions=Sessions(
+                db,
+                clock,
+                idle_ms=config.session_idle_minutes * 60_000,
+                lifetime_ms=config.session_max_hours * 3_600_000,
+            ),
             clock=clock,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from crypto.ed25519 import SigningKey
@@ -10,6 +11,7 @@ from crypto.errors import KeyFileError
 from crypto.keyfile import save_key
 from crypto.nodeid import NodeId, node_id_from_public_key
 from node import config as settings
+from node.accounts.members import AccountError, Members, check_email
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.store.database import Database
@@ -20,8 +22,18 @@ from protocol.kinds.hub import HubProfile
 from protocol.schema import check_body
 
 
-async def init_data_dir(data_dir: Path, name: str, url: str, clock: Clock = system_clock) -> NodeId:
-    """Create a new node in `data_dir`; refuse if one is already there."""
+async def init_data_dir(
+    data_dir: Path,
+    name: str,
+    url: str,
+    organiser_email: str = "organiser@localhost",
+    organiser_name: str = "Organiser",
+    clock: Clock = system_clock,
+) -> tuple[NodeId, str]:
+    """Create a new node in `data_dir`; refuse if one is already there.
+
+    Returns the node id and the first organiser's password, to be shown once.
+    """
     config_path = data_dir / settings.CONFIG_FILE
     if config_path.exists() or (data_dir / settings.KEY_FILE).exists():
         raise NodeError(
@@ -31,6 +43,10 @@ async def init_data_dir(data_dir: Path, name: str, url: str, clock: Clock = syst
     values = {"name": name, "url": url}
     draft = {s.name: s.default for s in settings.SETTINGS} | values
     settings.validate(draft)
+    try:
+        check_email(organiser_email)
+    except AccountError as exc:
+        raise NodeError(f"--organiser-email: {exc}") from exc
     profile = HubProfile(name=name, url=url)
     try:
         check_body(profile)
@@ -53,6 +69,9 @@ async def init_data_dir(data_dir: Path, name: str, url: str, clock: Clock = syst
         # The node's first message tells other hubs who it is.
         store = MessageStore(db, key, clock, verifier)
         await store.append("hub.profile", profile)
+        # The founders act as an interim steering group until the first election.
+        password = secrets.token_urlsafe(12)
+        await Members(db, clock).create_founder(organiser_name, organiser_email, password)
     finally:
         await db.close()
         verifier.close()
@@ -60,4 +79,4 @@ async def init_data_dir(data_dir: Path, name: str, url: str, clock: Clock = syst
     tmp = config_path.with_suffix(".tmp")
     tmp.write_text(settings.render_file(values), encoding="utf-8")
     tmp.replace(config_path)
-    return node_id_from_public_key(key.public_key)
+    return node_id_from_public_key(key.public_key), password

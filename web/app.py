@@ -7,6 +7,7 @@ run in one test process.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -18,11 +19,23 @@ from node.federation.api import PREFIX as FEDERATION_PREFIX
 from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
-from web import health
+from web import health, rendering, routes, security
+from web.keys import LOGIN_GUARD
+from web.login_guard import LoginGuard
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
-    app = web.Application()
+    app = web.Application(
+        middlewares=[
+            security.headers_middleware,
+            security.error_pages_middleware,
+            security.session_middleware,
+        ]
+    )
+    app[LOGIN_GUARD] = LoginGuard()
+    rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
         node = await Node.open(config, clock)
@@ -38,4 +51,6 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     health.setup(app)
     discovery.setup(app)
     app.add_subapp(FEDERATION_PREFIX, create_federation_app())
+    routes.setup(app)
+    app.router.add_static("/static/", STATIC, append_version=False)
     return app

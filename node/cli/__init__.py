@@ -41,11 +41,42 @@ def _data_dir_argument(parser: argparse.ArgumentParser) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     from node.setup import init_data_dir
 
-    node_id = asyncio.run(init_data_dir(args.data_dir, args.name, args.url))
+    node_id, password = asyncio.run(
+        init_data_dir(args.data_dir, args.name, args.url, args.organiser_email, args.organiser_name)
+    )
     print(f"Created hub node {args.name!r} in {args.data_dir}")
     print(f"node id: {node_id}")
+    print(f"organiser email: {args.organiser_email}")
+    print(f"organiser password: {password}")
+    print("(The password is shown only now: log in and change it.)")
     print(f"Start it with: hubnet run --data-dir {args.data_dir}")
     return 0
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    password = asyncio.run(_admin_create(args))
+    print(f"Created organiser account {args.email}")
+    print(f"password: {password}")
+    print("(The password is shown only now: log in and change it.)")
+    return 0
+
+
+async def _admin_create(args: argparse.Namespace) -> str:
+    import secrets
+
+    from node.accounts.members import AccountError
+    from node.node import Node
+
+    node = await Node.open(settings.load(args.data_dir))
+    try:
+        password = secrets.token_urlsafe(12)
+        try:
+            await node.members.create_founder(args.name, args.email, password)
+        except AccountError as exc:
+            raise NodeError(str(exc)) from exc
+    finally:
+        await node.close()
+    return password
 
 
 def cmd_id(args: argparse.Namespace) -> int:
@@ -121,7 +152,26 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--url", required=True, help="public base URL of this node, e.g. https://hub.example.org"
     )
+    init.add_argument(
+        "--organiser-email",
+        default="organiser@localhost",
+        help="login email of the first organiser account (default organiser@localhost)",
+    )
+    init.add_argument("--organiser-name", default="Organiser", help="the first organiser's name")
     init.set_defaults(func=cmd_init)
+
+    admin = commands.add_parser("admin", help="organiser accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    create = admin_commands.add_parser(
+        "create",
+        help="create an organiser account in the interim steering group",
+        description="Create an active account with the interim steering group's powers "
+        "(for a hub's founders, before its first election). Prints the password once.",
+    )
+    _data_dir_argument(create)
+    create.add_argument("--email", required=True, help="login email")
+    create.add_argument("--name", required=True, help="the organiser's name")
+    create.set_defaults(func=cmd_admin_create)
 
     run = commands.add_parser(
         "run",

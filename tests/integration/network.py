@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,33 @@ class Hub:
         with urllib.request.urlopen(self.url + "/healthz", timeout=10) as response:
             data: dict[str, Any] = json.loads(response.read())
             return data
+
+
+def start_hubs(root: Path, *specs: tuple[str, str | None]) -> list[Hub]:
+    """Create and start hubs side by side: each is (name, public url or None).
+
+    `hubnet init` and start-up take a second or two each, mostly waiting on
+    other processes, so several at once save most of that. If any fails, the
+    ones already running are stopped before the error is raised.
+    """
+
+    def start(spec: tuple[str, str | None]) -> Hub:
+        return Hub(root, *spec).start()
+
+    with ThreadPoolExecutor(len(specs)) as pool:
+        futures = [pool.submit(start, spec) for spec in specs]
+    hubs: list[Hub] = []
+    errors: list[Exception] = []
+    for future in futures:
+        try:
+            hubs.append(future.result())
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        for hub in hubs:
+            hub.stop()
+        raise errors[0]
+    return hubs
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:

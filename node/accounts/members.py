@@ -1,0 +1,323 @@
+"""Members' accounts: applying, approval, passwords, roles, export and erasure.
+
+Everything here is personal data and never leaves the node (DESIGN.md). Password
+hashing (argon2id) runs in a thread: it is deliberately slow and must not stall
+the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import argon2
+
+from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
+from node.accounts.permissions import Permission, Role, permissions_of
+from node.clock import Clock
+from node.errors import NodeError
+from node.store.database import Database
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+
+
+class AccountError(NodeError):
+    """A request about an account that cannot be met; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    email: str | None
+    name: str | None
+    phone: str | None
+    statement: str | None
+    status: str
+    applied_at: int
+    roles: frozenset[Role]
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.roles) if self.status == "active" else frozenset()
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"A password can be at most {MAX_PASSWORD} characters.")
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not _EMAIL.fullmatch(email):
+        raise AccountError("That does not look like an email address.")
+    return email
+
+
+def _text(value: str | None, most: int, what: str, required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise AccountError(f"Please give your {what}.")
+        return None
+    if len(value) > most:
+        raise AccountError(f"Your {what} can be at most {most} characters.")
+    return value
+
+
+_MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at"
+
+
+class Members:
+    def __init__(self, db: Database, clock: Clock, hasher: argon2.PasswordHasher | None = None):
+        self._db = db
+        self._clock = clock
+        # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, 64 MiB,
+        # 3 passes, 4 lanes), above OWASP's minimum; hashes re-made on login if raised.
+        self._hasher = hasher or argon2.PasswordHasher()
+
+    async def _hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _row_to_member(self, row: Any) -> Member:
+        async with self._db.reader.execute(
+            "SELECT role FROM member_roles WHERE member_id = ? AND starts_at <= ?"
+            " AND (ends_at IS NULL OR ends_at > ?)",
+            (row[0], self._clock(), self._clock()),
+        ) as cursor:
+            roles = frozenset(Role(r[0]) for r in await cursor.fetchall())
+        return Member(row[0], row[1], row[2], row[3], row[4], row[5], row[6], roles)
+
+    async def get(self, member_id: int) -> Member | None:
+        async with self._db.reader.execute(
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return await self._row_to_member(row) if row else None
+
+    async def by_status(self, status: str) -> list[Member]:
+        async with self._db.reader.execute(
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE status = ? ORDER BY applied_at",
+            (status,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [await self._row_to_member(r) for r in rows]
+
+    async def counts(self) -> dict[str, int]:
+        """How many members in each state: public, unlike names."""
+        async with self._db.reader.execute(
+            "SELECT status, count(*) FROM members GROUP BY status"
+        ) as cursor:
+            return {s: n for s, n in await cursor.fetchall()}
+
+    # -- joining ----------------------------------------------------------------
+
+    async def apply(
+        self,
+        *,
+        name: str,
+        email: str,
+        password: str,
+        phone: str | None = None,
+        statement: str | None = None,
+        signed_charter: bool,
+        accepted_privacy: bool,
+        status: str = "applied",
+    ) -> Member:
+        """Record an application (or, for founders, an active account)."""
+        if not signed_charter:
+            raise AccountError("To join, sign the charter: tick the box to agree to it.")
+        if not accepted_privacy:
+            raise AccountError("To join, accept the privacy notice.")
+        clean_name = _text(name, 100, "name", required=True)
+        clean_email = check_email(email)
+        clean_phone = _text(phone, 40, "phone number")
+        clean_statement = _text(statement, 2000, "note")
+        check_password(password)
+        password_hash = await self._hash(password)
+        now = self._clock()
+        try:
+            async with self._db.write() as conn:
+                cursor = await conn.execute(
+                    "INSERT INTO members (email, name, phone, statement, password_hash, status,"
+                    " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
+                    " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        clean_email,
+                        clean_name,
+                        clean_phone,
+                        clean_statement,
+                        password_hash,
+                        status,
+                        CHARTER_VERSION,
+                        now,
+                        PRIVACY_VERSION,
+                        now,
+                        now,
+                    ),
+                )
+                member_id = cursor.lastrowid
+        except sqlite3.IntegrityError as exc:
+            raise AccountError(
+                "An account with that email address already exists. Log in, or ask an "
+                "organiser for a password-reset link."
+            ) from exc
+        assert member_id is not None
+        member = await self.get(member_id)
+        assert member is not None
+        return member
+
+    async def create_founder(self, name: str, email: str, password: str) -> Member:
+        """An active account in the interim steering group (before the first election)."""
+        member = await self.apply(
+            name=name,
+            email=email,
+            password=password,
+            signed_charter=True,
+            accepted_privacy=True,
+            status="active",
+        )
+        await self.grant(member.id, Role.INTERIM)
+        return member
+
+    async def grant(self, member_id: int, role: Role, ends_at: int | None = None) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO member_roles (member_id, role, starts_at, ends_at)"
+                " VALUES (?, ?, ?, ?)",
+                (member_id, role.value, self._clock(), ends_at),
+            )
+
+    async def decide(self, member_id: int, status: str, by: int) -> Member:
+        """Approve (active), reject or suspend a member; AccountError if that makes no sense."""
+        allowed = {
+            "active": ("applied", "suspended"),
+            "rejected": ("applied",),
+            "suspended": ("active",),
+        }
+        if status not in allowed:
+            raise AccountError(f"Unknown decision {status!r}.")
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?"
+                f" AND status IN ({','.join('?' * len(allowed[status]))})",
+                (status, self._clock(), by, member_id, *allowed[status]),
+            )
+            if cursor.rowcount != 1:
+                raise AccountError("That member is not in a state where this can be done.")
+            if status == "suspended":
+                await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+        member = await self.get(member_id)
+        assert member is not None
+        return member
+
+    # -- passwords ----------------------------------------------------------------
+
+    async def authenticate(self, email: str, password: str) -> Member | None:
+        """The member whose email and password these are, or None; rehashes if due."""
+        async with self._db.reader.execute(
+            f"SELECT {_MEMBER_COLUMNS}, password_hash FROM members WHERE email = ?",
+            (email.strip(),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        stored = row[7] if row else None
+        if row is None or stored is None:
+            # Spend the same time as a real check, so timing does not reveal accounts.
+            await asyncio.to_thread(self._verify, _dummy_hash(), password)
+            return None
+        if not await asyncio.to_thread(self._verify, stored, password):
+            return None
+        if self._hasher.check_needs_rehash(stored):
+            new_hash = await self._hash(password)
+            async with self._db.write() as conn:
+                await conn.execute(
+                    "UPDATE members SET password_hash = ? WHERE id = ?", (new_hash, row[0])
+                )
+        return await self._row_to_member(row)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return bool(self._hasher.verify(stored, password))
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+    async def set_password(self, member_id: int, password: str) -> None:
+        """Set a new password and end every session of the member."""
+        check_password(password)
+        password_hash = await self._hash(password)
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, member_id)
+            )
+            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+
+    # -- the member's own data ------------------------------------------------------
+
+    async def export(self, member_id: int) -> dict[str, Any]:
+        """Everything this node holds about a member, for them to download."""
+        async with self._db.reader.execute(
+            "SELECT email, name, phone, statement, status, charter_version, charter_signed_at,"
+            " privacy_version, privacy_accepted_at, applied_at, decided_at FROM members"
+            " WHERE id = ?",
+            (member_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise AccountError("No such member.")
+        keys = (
+            "email",
+            "name",
+            "phone",
+            "statement",
+            "status",
+            "charter_version",
+            "charter_signed_at_ms",
+            "privacy_version",
+            "privacy_accepted_at_ms",
+            "applied_at_ms",
+            "decided_at_ms",
+        )
+        async with self._db.reader.execute(
+            "SELECT role, starts_at, ends_at FROM member_roles WHERE member_id = ?",
+            (member_id,),
+        ) as cursor:
+            roles = [
+                {"role": r, "starts_at_ms": s, "ends_at_ms": e}
+                for r, s, e in await cursor.fetchall()
+            ]
+        async with self._db.reader.execute(
+            "SELECT created_at, last_seen FROM sessions WHERE member_id = ?", (member_id,)
+        ) as cursor:
+            sessions = [{"created_at_ms": c, "last_seen_ms": s} for c, s in await cursor.fetchall()]
+        return {"member": dict(zip(keys, row, strict=True)), "roles": roles, "sessions": sessions}
+
+    async def leave(self, member_id: int) -> None:
+        """The member leaves: their personal data is erased and their sessions end."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE members SET email = NULL, name = NULL, phone = NULL, statement = NULL,"
+                " password_hash = NULL, status = 'left', left_at = ? WHERE id = ?",
+                (self._clock(), member_id),
+            )
+            await conn.execute(
+                "UPDATE member_roles SET ends_at = ? WHERE member_id = ? AND"
+                " (ends_at IS NULL OR ends_at > ?)",
+                (self._clock(), member_id, self._clock()),
+            )
+            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+            await conn.execute("DELETE FROM reset_links WHERE member_id = ?", (member_id,))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return argon2.PasswordHasher().hash("a password nobody has")

@@ -1,0 +1,54 @@
+"""Roles and what each may do: the one table the web UI checks every request against.
+
+Every role is elected for 12 months (the governance work); before the first
+election the hub's founders act as an interim steering group with the powers of
+the organiser roles. A member holds the union of the permissions of their roles.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+    MEMBERSHIP_SECRETARY = "membership-secretary"
+    CAMPAIGNS = "campaigns-coordinator"
+    TREASURER = "treasurer"
+    DELEGATE = "delegate"
+    INTERIM = "interim-steering-group"
+
+
+ROLE_TITLES = {
+    Role.CHAIR: "Chair",
+    Role.SECRETARY: "Secretary",
+    Role.MEMBERSHIP_SECRETARY: "Membership secretary",
+    Role.CAMPAIGNS: "Campaigns co-ordinator",
+    Role.TREASURER: "Treasurer / fundraiser",
+    Role.DELEGATE: "Delegate to the network",
+    Role.INTERIM: "Interim steering group",
+}
+
+
+class Permission(enum.StrEnum):
+    MEMBER = "member"  # see members' pages: any active member
+    MANAGE_MEMBERS = "manage-members"  # approve, reject, suspend; issue reset links
+    MANAGE_PEERS = "manage-peers"  # invite, add and block peers
+    VIEW_HEALTH = "view-health"  # the node's health page
+
+
+# The table: which roles grant each permission beyond plain membership.
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.MEMBER: frozenset(Role),
+    Permission.MANAGE_MEMBERS: frozenset({Role.MEMBERSHIP_SECRETARY, Role.SECRETARY, Role.INTERIM}),
+    Permission.MANAGE_PEERS: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
+    Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
+}
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    """Everything a member holding `roles` may do (every active member is a MEMBER)."""
+    return frozenset({Permission.MEMBER}) | frozenset(
+        p for p, granted in GRANTS.items() if roles & granted
+    )

@@ -1,0 +1,101 @@
+"""Login sessions and one-time password-reset links, kept server-side.
+
+The browser holds only a random token; the table holds its SHA-256, so a copy
+of the database does not let anyone log in. Sessions end after an idle time
+and after an absolute lifetime, both settings.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from crypto.digest import sha256
+from node.clock import Clock
+from node.store.database import Database
+
+# Writing last_seen on every request would make every page view a write.
+_TOUCH_EVERY_MS = 60_000
+RESET_LINK_TTL_MS = 72 * 3600 * 1000
+
+
+def _digest(token: str) -> bytes:
+    return sha256(token.encode("ascii", "replace"))
+
+
+class Sessions:
+    def __init__(self, db: Database, clock: Clock, idle_ms: int, lifetime_ms: int) -> None:
+        self._db = db
+        self._clock = clock
+        self._idle = idle_ms
+        self._lifetime = lifetime_ms
+
+    async def start(self, member_id: int) -> str:
+        """A new session with a new random id (never one the browser brought along)."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO sessions (id_hash, member_id, created_at, last_seen)"
+                " VALUES (?, ?, ?, ?)",
+                (_digest(token), member_id, now, now),
+            )
+        return token
+
+    async def member_of(self, token: str) -> int | None:
+        """The member a live session belongs to; expired sessions are removed."""
+        if not token or len(token) > 100:
+            return None
+        key = _digest(token)
+        async with self._db.reader.execute(
+            "SELECT member_id, created_at, last_seen FROM sessions WHERE id_hash = ?", (key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        member_id, created_at, last_seen = row
+        now = self._clock()
+        if now - last_seen > self._idle or now - created_at > self._lifetime:
+            await self.end(token)
+            return None
+        if now - last_seen > _TOUCH_EVERY_MS:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    "UPDATE sessions SET last_seen = ? WHERE id_hash = ?", (now, key)
+                )
+        return int(member_id)
+
+    async def end(self, token: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_digest(token),))
+
+    # -- reset links ---------------------------------------------------------------
+
+    async def create_reset_link(self, member_id: int, by: int) -> str:
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO reset_links (token_hash, member_id, created_by, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?)",
+                (_digest(token), member_id, by, now, now + RESET_LINK_TTL_MS),
+            )
+        return token
+
+    async def reset_link_member(self, token: str) -> int | None:
+        """The member an unused, unexpired reset link is for."""
+        async with self._db.reader.execute(
+            "SELECT member_id FROM reset_links WHERE token_hash = ? AND used_at IS NULL"
+            " AND expires_at > ?",
+            (_digest(token), self._clock()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def spend_reset_link(self, token: str) -> bool:
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE reset_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
+                " AND expires_at > ?",
+                (self._clock(), _digest(token), self._clock()),
+            )
+            return cursor.rowcount == 1

@@ -1,0 +1,176 @@
+"""Sessions, CSRF, headers, login throttling and permissions, through the real app."""
+
+from __future__ import annotations
+
+import pytest
+
+from node.accounts.permissions import GRANTS, Permission, Role
+from tests.web.conftest import PASSWORD, Site, make_member
+from web.routes import all_routes
+
+
+async def test_every_page_has_security_headers(site: Site) -> None:
+    for path in ("/", "/join", "/login", "/no-such-page"):
+        response = await site.client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_unknown_page_is_a_friendly_404(site: Site) -> None:
+    response = await site.client.get("/no-such-page")
+    assert response.status == 404
+    assert "Page not found" in await response.text()
+
+
+async def test_post_without_csrf_token_is_refused_and_changes_nothing(site: Site) -> None:
+    before = await site.node.members.counts()
+    response = await site.client.post(
+        "/join",
+        data={
+            "name": "Mallory",
+            "email": "m@example.org",
+            "password": PASSWORD,
+            "sign_charter": "yes",
+            "accept_privacy": "yes",
+        },
+    )
+    assert response.status == 403
+    assert "nothing was changed" in await response.text()
+    assert await site.node.members.counts() == before
+
+
+async def test_post_from_another_origin_is_refused(site: Site) -> None:
+    response = await site.post(
+        "/join",
+        {
+            "name": "Mallory",
+            "email": "m@example.org",
+            "password": PASSWORD,
+            "sign_charter": "yes",
+            "accept_privacy": "yes",
+        },
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status == 403
+    assert (await site.node.members.counts()).get("applied", 0) == 0
+
+
+def _session_cookie(response) -> str:  # type: ignore[no-untyped-def]
+    [header] = [h for h in response.headers.getall("Set-Cookie") if "hubnet_session=" in h]
+    return str(header)
+
+
+async def test_session_cookie_is_httponly_lax_and_renewed_at_login(site: Site) -> None:
+    response = await site.post("/login", {"email": "organiser@example.org", "password": PASSWORD})
+    header = _session_cookie(response)
+    assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
+    assert "Secure" not in header  # served over plain http in this test
+    first = header.split("hubnet_session=")[1].split(";")[0]
+    await site.logout()
+    assert (await site.client.get("/dashboard", allow_redirects=False)).status == 303
+    await site.login("organiser@example.org")
+    second = site.client.session.cookie_jar.filter_cookies(site.client.make_url("/"))[
+        "hubnet_session"
+    ].value
+    assert second != first
+    assert await site.node.sessions.member_of(first) is None
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(site: Site) -> None:
+    wrong = await site.post("/login", {"email": "organiser@example.org", "password": "nope nope"})
+    unknown = await site.post("/login", {"email": "nobody@example.org", "password": "nope nope"})
+    assert wrong.status == unknown.status == 400
+    text = "That email address and password do not match."
+    assert text in await wrong.text() and text in await unknown.text()
+
+
+async def test_failed_logins_are_limited_per_account(site: Site) -> None:
+    for _ in range(5):
+        await site.post("/login", {"email": "organiser@example.org", "password": "wrong guess"})
+    response = await site.post("/login", {"email": "organiser@example.org", "password": PASSWORD})
+    assert response.status == 400  # even the right password, until the window passes
+    assert "do not match" in await response.text()
+
+
+async def test_session_ends_after_idle_time(site: Site) -> None:
+    token = await site.node.sessions.start(1)
+    sessions = site.node.sessions
+    sessions._clock = lambda: 10**13  # far in the future  # type: ignore[method-assign]
+    assert await sessions.member_of(token) is None
+
+
+async def test_password_change_ends_sessions(site: Site) -> None:
+    other = await site.node.sessions.start(1)
+    await site.login("organiser@example.org")
+    response = await site.post(
+        "/account/password", {"current": PASSWORD, "new": "another long password"}
+    )
+    assert response.status == 303
+    assert await site.node.sessions.member_of(other) is None
+    assert (await site.client.get("/dashboard", allow_redirects=False)).status == 303
+
+
+ROLE_CASES = [None, *Role]  # None: a member with no elected role
+
+
+def _sample_path(path: str) -> str:
+    return (
+        path.replace("{member_id}", "999999")
+        .replace("{verb}", "approve")
+        .replace("{node_id}", "a" * 56)
+        .replace("{token}", "no-such-token")
+    )
+
+
+@pytest.mark.parametrize("role", ROLE_CASES, ids=lambda r: r.value if r else "member")
+async def test_every_route_allows_exactly_the_roles_the_table_grants(
+    site: Site, role: Role | None
+) -> None:
+    email = f"{role.value if role else 'plain'}@example.org"
+    await make_member(site.node, email, role)
+    await site.login(email)
+    roles = frozenset({role}) if role else frozenset()
+    for route in all_routes():
+        if route.path == "/logout" or route.path == "/account/leave":
+            continue  # would end the session the walk needs; covered elsewhere
+        path = _sample_path(route.path)
+        if route.method == "GET":
+            response = await site.client.get(path, allow_redirects=False)
+        else:
+            response = await site.post(path)
+        if route.permission is None:
+            assert response.status != 403, f"{route.method} {route.path}"
+            continue
+        allowed = route.permission is Permission.MEMBER or bool(roles & GRANTS[route.permission])
+        if allowed:
+            assert response.status not in (403, 303), f"{route.method} {route.path}: {role}"
+        else:
+            assert response.status == 403, f"{route.method} {route.path}: {role}"
+
+
+async def test_anonymous_visitors_are_sent_to_login_or_refused(site: Site) -> None:
+    for route in all_routes():
+        if route.permission is None:
+            continue
+        path = _sample_path(route.path)
+        if route.method == "GET":
+            response = await site.client.get(path, allow_redirects=False)
+            assert response.status == 303 and "/login?next=" in response.headers["Location"]
+        else:
+            assert (await site.post(path)).status == 403
+
+
+async def test_next_parameter_cannot_redirect_off_site(site: Site) -> None:
+    response = await site.client.post(
+        "/login?next=//evil.example/",
+        data={"csrf": await site.csrf(), "email": "organiser@example.org", "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_routes_have_unique_method_and_path() -> None:
+    assert len({(r.method, r.path) for r in all_routes()}) == len(all_routes())

@@ -1,0 +1,66 @@
+"""Templates: aiohttp-jinja2 with autoescape everywhere, and the context every page gets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+import nh3
+from aiohttp import web
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from node.appkeys import NODE
+from web.keys import CSRF, MEMBER, NOTICES
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Raw HTML in Markdown is off, and the output is cleaned again by nh3 (ammonia),
+# so text from members or other hubs can never inject markup or script.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def markdown(text: str | None) -> Markup:
+    return Markup(nh3.clean(_markdown.render(text or "")))
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(ms / 1000))
+
+
+def setup(app: web.Application) -> None:
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its name
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["markdown"] = markdown
+    env.filters["when"] = when
+
+
+def _page_context(request: web.Request) -> dict[str, Any]:
+    # Built here rather than by a context-processor middleware, so that error
+    # pages raised by outer middlewares (CSRF refusals) get it too.
+    node = request.config_dict[NODE]
+    member = request.get(MEMBER)
+    return {
+        "hub_name": node.config.name,
+        "member": member,
+        "csrf": request.get(CSRF, ""),
+        "notices": request.get(NOTICES, []),
+        "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
+        "errors": [],
+    }
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        template, request, _page_context(request) | context, status=status
+    )

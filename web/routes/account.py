@@ -1,0 +1,118 @@
+"""A member's own pages: the dashboard and their account."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from node.accounts.members import AccountError
+from node.accounts.permissions import ROLE_TITLES, Permission, Role
+from node.appkeys import NODE
+from protocol.kinds.hub import Announcement, HubProfile
+from web.keys import MEMBER, SESSION_TOKEN
+from web.rendering import render, when
+from web.routes import Route
+from web.security import cookie_name
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    member = request[MEMBER]
+    announcements = await node.messages.recent(kind="announcement", limit=20)
+    names: dict[str, str] = {}
+    for profile in await node.messages.recent(kind="hub.profile", limit=1000):
+        if isinstance(profile.body, HubProfile):
+            names.setdefault(profile.origin, profile.body.name)
+    news = [
+        {
+            "title": m.body.title,
+            "text": m.body.text,
+            "hub": names.get(m.origin, f"hub {m.origin[:8]}…"),
+            "when": when(m.created_at),
+        }
+        for m in announcements
+        if isinstance(m.body, Announcement)
+    ]
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "news": news,
+            "roles": sorted(ROLE_TITLES[r] for r in member.roles),
+            "interim": Role.INTERIM in member.roles,
+        },
+    )
+
+
+async def account(request: web.Request) -> web.Response:
+    return render(request, "account.html", {})
+
+
+async def change_password(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    member = request[MEMBER]
+    form = await request.post()
+    current, new = form.get("current"), form.get("new")
+    if not isinstance(current, str) or not isinstance(new, str):
+        raise web.HTTPBadRequest()
+    if member.email is None or await node.members.authenticate(member.email, current) is None:
+        return render(
+            request, "account.html", {"errors": ["Your current password is not right."]}, status=400
+        )
+    try:
+        await node.members.set_password(member.id, new)  # ends every session
+    except AccountError as exc:
+        return render(request, "account.html", {"errors": [str(exc)]}, status=400)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
+    raise response
+
+
+async def my_data(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    data = await node.members.export(request[MEMBER].id)
+    return web.Response(
+        text=json.dumps(data, indent=2, ensure_ascii=False),
+        content_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-hubnet-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def leave(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    if form.get("confirm") != "yes":
+        return render(
+            request,
+            "account.html",
+            {"errors": ["Tick the box to confirm that you want to leave."]},
+            status=400,
+        )
+    token = request.get(SESSION_TOKEN)
+    await node.members.leave(request[MEMBER].id)
+    del request[MEMBER]  # the page below is shown to someone no longer logged in
+    response = render(
+        request,
+        "message.html",
+        {
+            "heading": "You have left the hub",
+            "paragraphs": ["Your personal data has been erased from this hub's server."],
+            "link": {"href": "/", "text": "Back to the start page"},
+        },
+    )
+    if token:
+        response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
+    return response
+
+
+ROUTES = [
+    Route("GET", "/dashboard", dashboard, Permission.MEMBER),
+    Route("GET", "/account", account, Permission.MEMBER),
+    Route("POST", "/account/password", change_password, Permission.MEMBER),
+    Route("GET", "/account/data", my_data, Permission.MEMBER),
+    Route("POST", "/account/leave", leave, Permission.MEMBER),
+]

@@ -1,0 +1,252 @@
+"""Organisers' pages: members (approve, reject, suspend, reset links), peers, node health."""
+
+from __future__ import annotations
+
+import aiohttp
+import segno
+from aiohttp import web
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import parse_node_id
+from node.accounts.members import AccountError, Member
+from node.accounts.permissions import Permission
+from node.appkeys import FEDERATION, NODE
+from node.errors import NodeError
+from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
+from node.federation.invites import Invite, parse_invite
+from web.keys import MEMBER, NOTICES
+from web.rendering import render, when
+from web.routes import Route
+
+_SECTIONS = (
+    (
+        "Applications waiting",
+        "applied",
+        (("approve", "Approve", ""), ("reject", "Reject", "secondary")),
+    ),
+    (
+        "Members",
+        "active",
+        (("suspend", "Suspend", "secondary"), ("reset", "Reset link", "secondary")),
+    ),
+    ("Suspended", "suspended", (("reinstate", "Reinstate", ""),)),
+)
+_VERBS = {"approve": "active", "reject": "rejected", "suspend": "suspended", "reinstate": "active"}
+
+
+def _row(m: Member) -> dict[str, object]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "email": m.email,
+        "statement": m.statement,
+        "applied": when(m.applied_at),
+    }
+
+
+async def _members_page(
+    request: web.Request, errors: list[str] | None = None, reset: tuple[str, str] | None = None
+) -> web.Response:
+    node = request.config_dict[NODE]
+    sections = []
+    for title, status, actions in _SECTIONS:
+        members = await node.members.by_status(status)
+        sections.append(
+            {
+                "title": title,
+                "members": [_row(m) for m in members],
+                "actions": [
+                    {"verb": v, "label": label, "style": style} for v, label, style in actions
+                ],
+            }
+        )
+    return render(
+        request,
+        "members.html",
+        {
+            "sections": sections,
+            "errors": errors or [],
+            "reset_link": reset[1] if reset else None,
+            "reset_for": reset[0] if reset else None,
+        },
+    )
+
+
+async def members(request: web.Request) -> web.Response:
+    return await _members_page(request)
+
+
+def _member_id(request: web.Request) -> int:
+    text = request.match_info["member_id"]
+    if not text.isdigit():
+        raise web.HTTPNotFound()
+    return int(text)
+
+
+async def decide(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    verb = request.match_info["verb"]
+    if verb not in _VERBS:
+        raise web.HTTPNotFound()
+    try:
+        member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER].id)
+    except AccountError as exc:
+        return await _members_page(request, errors=[str(exc)])
+    request[NOTICES].append(f"{member.name}: {_DONE[verb]}.")
+    return await _members_page(request)
+
+
+_DONE = {
+    "approve": "approved",
+    "reject": "application rejected",
+    "suspend": "suspended",
+    "reinstate": "reinstated",
+}
+
+
+async def reset_link(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    member = await node.members.get(_member_id(request))
+    if member is None or member.status != "active":
+        return await _members_page(request, errors=["Reset links are for active members."])
+    token = await node.sessions.create_reset_link(member.id, by=request[MEMBER].id)
+    link = node.config.url.rstrip("/") + f"/reset/{token}"
+    return await _members_page(request, reset=(member.name or "", link))
+
+
+# -- peers -----------------------------------------------------------------------
+
+
+def _ago(ms: int | None, now: int) -> str:
+    if ms is None:
+        return "never"
+    seconds = max(0, (now - ms) // 1000)
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} seconds ago"
+
+
+async def _peers_page(
+    request: web.Request, errors: list[str] | None = None, invite: Invite | None = None
+) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    now = node.clock()
+    peers = [
+        {
+            "node_id": p.node_id,
+            "name": p.name,
+            "url": p.url,
+            "blocked": p.blocked,
+            "state": "blocked" if p.blocked else ("failing" if p.failures else "ok"),
+            "last_contact": _ago(p.last_contact, now),
+            "outbox_depth": p.outbox_depth,
+            "last_error": p.last_error,
+        }
+        for p in await federation.peers.all()
+    ]
+    qr = segno.make(str(invite), error="m").svg_data_uri(scale=4) if invite else None
+    return render(
+        request,
+        "peers.html",
+        {
+            "node_id": node.node_id,
+            "peers": peers,
+            "errors": errors or [],
+            "invite": str(invite) if invite else None,
+            "invite_qr": qr,
+        },
+    )
+
+
+async def peers(request: web.Request) -> web.Response:
+    return await _peers_page(request)
+
+
+async def make_invite(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    token = await request.config_dict[FEDERATION].peers.create_invite()
+    return await _peers_page(request, invite=Invite(node.node_id, node.config.url, token))
+
+
+async def add_peer(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    form = await request.post()
+    text = form.get("invite")
+    try:
+        invite = parse_invite(text if isinstance(text, str) else "")
+        if invite.node_id == node.node_id:
+            raise NodeError("that invite is this node's own")
+        async with aiohttp.ClientSession() as session:
+            client = FederationClient(session, node.key, node.node_id, node.clock, timeout=20)
+            card = await client.peering(invite.url, invite.token, node.config.url, node.config.name)
+        if card.node_id != invite.node_id:
+            raise NodeError(f"the node at {invite.url} is not the one the invite names")
+    except NodeError as exc:
+        return await _peers_page(request, errors=[str(exc)])
+    except PeerUnreachable:
+        return await _peers_page(
+            request, errors=["That hub's node could not be reached. Is it running?"]
+        )
+    except PeerRefused as exc:
+        return await _peers_page(request, errors=[f"That hub refused: {exc.reason}"])
+    await federation.peers.add(card.node_id, invite.url, card.name)
+    federation.peers_changed()
+    request[NOTICES].append(f"Peered with {card.name}.")
+    return await _peers_page(request)
+
+
+async def block_peer(request: web.Request) -> web.Response:
+    federation = request.config_dict[FEDERATION]
+    try:
+        node_id = parse_node_id(request.match_info["node_id"])
+    except BadNodeId as exc:
+        raise web.HTTPNotFound() from exc
+    blocked = request.match_info["verb"] == "block"
+    if request.match_info["verb"] not in ("block", "unblock"):
+        raise web.HTTPNotFound()
+    if not await federation.peers.set_blocked(node_id, blocked):
+        raise web.HTTPNotFound()
+    federation.peers_changed()
+    request[NOTICES].append("Peer blocked." if blocked else "Peer unblocked.")
+    return await _peers_page(request)
+
+
+# -- health ----------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    all_peers = await federation.peers.all()
+    counts = await node.members.counts()
+    rows = [
+        ("Node id", node.node_id),
+        ("Public URL", node.config.url),
+        ("Messages stored", f"{await node.messages.count():,}"),
+        ("Messages waiting for a gap to fill", f"{await node.messages.held_count():,}"),
+        (
+            "Peers",
+            f"{len(all_peers)} ({sum(1 for p in all_peers if p.failures)} failing,"
+            f" {sum(1 for p in all_peers if p.blocked)} blocked)",
+        ),
+        ("Messages waiting to be sent", f"{sum(p.outbox_depth for p in all_peers):,}"),
+        ("Members", f"{counts.get('active', 0)} active, {counts.get('applied', 0)} applying"),
+        ("Database size", f"{node.config.database_path.stat().st_size / 1e6:.1f} MB"),
+    ]
+    forks = list(await node.messages.forked_origins())
+    return render(request, "health.html", {"rows": rows, "forks": forks})
+
+
+ROUTES = [
+    Route("GET", "/organise/members", members, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/reset", reset_link, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/{verb}", decide, Permission.MANAGE_MEMBERS),
+    Route("GET", "/organise/peers", peers, Permission.MANAGE_PEERS),
+    Route("POST", "/organise/peers/invite", make_invite, Permission.MANAGE_PEERS),
+    Route("POST", "/organise/peers/add", add_peer, Permission.MANAGE_PEERS),
+    Route("POST", "/organise/peers/{node_id}/{verb}", block_peer, Permission.MANAGE_PEERS),
+    Route("GET", "/organise/health", health, Permission.VIEW_HEALTH),
+]

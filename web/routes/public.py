@@ -1,0 +1,192 @@
+"""Pages anyone may see: the hub's public page, joining, logging in and out, reset links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.accounts.charter import (
+    CHARTER_TEXT,
+    CHARTER_TITLE,
+    CHARTER_VERSION,
+    PRIVACY_TEXT,
+    PRIVACY_VERSION,
+)
+from node.accounts.members import AccountError
+from node.appkeys import NODE
+from protocol.kinds.hub import Announcement, HubProfile
+from web.keys import LOGIN_GUARD, MEMBER, SESSION_TOKEN
+from web.rendering import render, when
+from web.routes import Route
+from web.security import cookie_name, set_cookie
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+async def home(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    profiles = await node.messages.recent(kind="hub.profile", origin=node.node_id, limit=1)
+    profile = profiles[0].body if profiles and isinstance(profiles[0].body, HubProfile) else None
+    own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=10)
+    news = [
+        {"title": m.body.title, "text": m.body.text, "when": when(m.created_at)}
+        for m in own
+        if isinstance(m.body, Announcement)
+    ]
+    counts = await node.members.counts()
+    return render(
+        request,
+        "public.html",
+        {"profile": profile, "news": news, "active_members": counts.get("active", 0)},
+    )
+
+
+def _join_context(form: dict[str, str], errors: list[str]) -> dict[str, Any]:
+    return {
+        "form": form,
+        "errors": errors,
+        "charter_title": CHARTER_TITLE,
+        "charter_text": CHARTER_TEXT,
+        "charter_version": CHARTER_VERSION,
+        "privacy_text": PRIVACY_TEXT,
+        "privacy_version": PRIVACY_VERSION,
+    }
+
+
+_EMPTY_JOIN = {"name": "", "email": "", "phone": "", "statement": ""}
+
+
+async def join_form(request: web.Request) -> web.Response:
+    return render(request, "join.html", _join_context(dict(_EMPTY_JOIN), []))
+
+
+async def join(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    values = {k: _field(form, k) for k in _EMPTY_JOIN}
+    try:
+        await node.members.apply(
+            name=values["name"],
+            email=values["email"],
+            phone=values["phone"],
+            statement=values["statement"],
+            password=_field(form, "password"),
+            signed_charter=_field(form, "sign_charter") == "yes",
+            accepted_privacy=_field(form, "accept_privacy") == "yes",
+        )
+    except AccountError as exc:
+        return render(request, "join.html", _join_context(values, [str(exc)]), status=400)
+    return render(
+        request,
+        "message.html",
+        {
+            "heading": "Thank you for applying",
+            "paragraphs": [
+                "Your application and your signature of the charter are recorded.",
+                "The membership secretary will look at it soon. Once approved, you can log in.",
+            ],
+            "link": {"href": "/", "text": "Back to the start page"},
+        },
+    )
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if request.get(MEMBER) is not None:
+        raise web.HTTPSeeOther("/dashboard")
+    return render(request, "login.html", {"form": {"email": ""}})
+
+
+def _safe_next(value: str) -> str:
+    # Only paths on this site: never an open redirect.
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/dashboard"
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    email = _field(form, "email").strip()
+    password = _field(form, "password")
+    refused = render(
+        request,
+        "login.html",
+        {"form": {"email": email}, "errors": ["That email address and password do not match."]},
+        status=400,
+    )
+    address = request.remote or "unknown"
+    if not request.config_dict[LOGIN_GUARD].may_try(email.lower(), address, node.clock()):
+        # The same answer as a wrong password: nothing tells an attacker why.
+        return refused
+    member = await node.members.authenticate(email, password)
+    if member is None:
+        request.config_dict[LOGIN_GUARD].failed(email.lower(), address, node.clock())
+        return refused
+    if member.status != "active":
+        text = {
+            "applied": "Your application is waiting for the membership secretary.",
+            "suspended": "Your membership is suspended. Talk to the hub's organisers.",
+        }.get(member.status, "This account cannot log in.")
+        return render(
+            request, "login.html", {"form": {"email": email}, "errors": [text]}, status=403
+        )
+    token = await node.sessions.start(member.id)
+    response = web.HTTPSeeOther(_safe_next(request.query.get("next", "/dashboard")))
+    set_cookie(response, request, "hubnet_session", token)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    token = request.get(SESSION_TOKEN)
+    if token:
+        await node.sessions.end(token)
+    response = web.HTTPSeeOther("/")
+    response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
+    raise response
+
+
+async def reset_form(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    if await node.sessions.reset_link_member(request.match_info["token"]) is None:
+        raise web.HTTPNotFound()
+    return render(request, "reset.html", {})
+
+
+async def reset(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    token = request.match_info["token"]
+    member_id = await node.sessions.reset_link_member(token)
+    if member_id is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    try:
+        await node.members.set_password(member_id, _field(form, "new"))
+    except AccountError as exc:
+        return render(request, "reset.html", {"errors": [str(exc)]}, status=400)
+    await node.sessions.spend_reset_link(token)
+    return render(
+        request,
+        "message.html",
+        {
+            "heading": "Password set",
+            "paragraphs": ["You can now log in with it."],
+            "link": {"href": "/login", "text": "Log in"},
+        },
+    )
+
+
+ROUTES = [
+    Route("GET", "/", home, None),
+    Route("GET", "/join", join_form, None),
+    Route("POST", "/join", join, None),
+    Route("GET", "/login", login_form, None),
+    Route("POST", "/login", login, None),
+    Route("POST", "/logout", logout, None),
+    Route("GET", "/reset/{token}", reset_form, None),
+    Route("POST", "/reset/{token}", reset, None),
+]

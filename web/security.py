@@ -1,0 +1,165 @@
+"""Browser-facing protections: security headers, sessions, CSRF, error pages.
+
+CSRF: every visitor has a random token in an HttpOnly cookie; every form carries
+the same token in a hidden field; a state-changing request must carry both, equal,
+and any Origin header it has must be this site's. Otherwise it gets 403 and
+nothing changes. Cookies are `__Host-` prefixed and Secure when the node's URL
+is https.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from node.appkeys import NODE
+from web.keys import CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN
+from web.rendering import render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FEDERATION_PREFIX = "/federation/"
+
+
+class CsrfRefused(web.HTTPForbidden):
+    """A state-changing request without the visitor's form token, or from elsewhere."""
+
+
+def _secure(request: web.Request) -> bool:
+    return bool(request.config_dict[NODE].config.url.startswith("https://"))
+
+
+def cookie_name(request: web.Request, base: str) -> str:
+    # __Host- cookies must be Secure, so they only work over HTTPS.
+    return f"__Host-{base}" if _secure(request) else base
+
+
+def set_cookie(
+    response: web.StreamResponse, request: web.Request, base: str, value: str, **extra: object
+) -> None:
+    response.set_cookie(
+        cookie_name(request, base),
+        value,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=_secure(request),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _error_page(request: web.Request, status: int, heading: str, message: str) -> web.Response:
+    return render(request, "error.html", {"heading": heading, "message": message}, status=status)
+
+
+_MESSAGES = {
+    400: ("Something was wrong with that request", "Go back and try again."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Not allowed", "That page cannot be used that way."),
+    413: ("Too large", "What you sent is larger than this hub accepts."),
+}
+
+
+@web.middleware
+async def error_pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Browsers get an HTML page for every error, never a stack trace."""
+    if request.path.startswith(FEDERATION_PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except CsrfRefused as exc:
+        return _error_page(
+            request,
+            exc.status,
+            "This form could not be accepted",
+            "It has expired or came from another site, and nothing was changed. "
+            "Go back, reload the page and try again.",
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "text/html":
+            raise
+        heading, message = _MESSAGES.get(exc.status, ("Something went wrong", exc.reason))
+        return _error_page(request, exc.status, heading, message)
+    except Exception:
+        log.exception("error serving %s %s", request.method, request.path)
+        return _error_page(
+            request, 500, "Something went wrong", "The hub's server had a problem. Try again soon."
+        )
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the logged-in member (if any) and the visitor's CSRF token."""
+    if request.path.startswith(FEDERATION_PREFIX) or request.path.startswith("/static/"):
+        return await handler(request)
+    node = request.config_dict[NODE]
+    request[NOTICES] = []
+    token = request.cookies.get(cookie_name(request, "hubnet_session"), "")
+    if token:
+        member_id = await node.sessions.member_of(token)
+        member = await node.members.get(member_id) if member_id is not None else None
+        if member is not None and member.status == "active":
+            request[MEMBER] = member
+            request[SESSION_TOKEN] = token
+    csrf = request.cookies.get(cookie_name(request, "hubnet_csrf"), "")
+    request[NEW_CSRF] = len(csrf) != 43
+    request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
+    if request.method in _UNSAFE:
+        await _check_csrf(request)
+    response = await handler(request)
+    if request[NEW_CSRF]:
+        set_cookie(response, request, "hubnet_csrf", request[CSRF])
+    return response
+
+
+async def _check_csrf(request: web.Request) -> None:
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null":
+        allowed = {
+            _origin_of(request.config_dict[NODE].config.url),
+            f"{request.scheme}://{request.host}",
+        }
+        if origin not in allowed:
+            raise CsrfRefused(reason="cross-site request refused")
+    form = await request.post()
+    sent = form.get("csrf")
+    if (
+        request[NEW_CSRF]
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent.encode(), request[CSRF].encode())
+    ):
+        raise CsrfRefused(reason="missing or wrong form token")
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
