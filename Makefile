@@ -30,7 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# tests/browser drive Debian's Chromium (Playwright's own browser download fails here).
+# A file target: once /usr/bin/chromium exists this does nothing. Needs root, as CI has.
+/usr/bin/chromium:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: $(STAMP) lint /usr/bin/chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

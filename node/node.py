@@ -69,4 +69,4 @@ class Node:
 
     async def close(self) -> None:
         await self.db.close()
-        self.verifier.close()
+        await self.verifier.aclose()

@@ -27,4 +27,4 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 async def store(db: Database, clock: ManualClock) -> AsyncIterator[MessageStore]:
     verifier = Verifier(2)
     yield MessageStore(db, key_from(9), clock, verifier, max_held_per_origin=50)
-    verifier.close()
+    await verifier.aclose()

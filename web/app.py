@@ -19,6 +19,7 @@ from node.federation.api import PREFIX as FEDERATION_PREFIX
 from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
+from protocol.federation import MAX_BODY_BYTES
 from web import health, rendering, routes, security
 from web.keys import LOGIN_GUARD
 from web.login_guard import LoginGuard
@@ -27,12 +28,15 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
+    # aiohttp takes the body limit from the root app: the federation API's (8 MiB).
+    # The members' pages refuse more than FORM_MAX_BYTES themselves (web/security.py).
     app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
         middlewares=[
             security.headers_middleware,
             security.error_pages_middleware,
             security.session_middleware,
-        ]
+        ],
     )
     app[LOGIN_GUARD] = LoginGuard()
     rendering.setup(app)

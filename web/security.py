@@ -35,6 +35,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_MAX_BYTES = 1024 * 1024
 FEDERATION_PREFIX = "/federation/"
 
 
@@ -134,6 +135,10 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[NEW_CSRF] = len(csrf) != 43
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:
+        if (request.content_length or 0) > FORM_MAX_BYTES:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=FORM_MAX_BYTES, actual_size=request.content_length or 0
+            )
         await _check_csrf(request)
     response = await handler(request)
     if request[NEW_CSRF]:

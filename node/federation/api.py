@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/federation/v1"
 SIGNATURE_MAX_AGE = 60  # seconds; with the nonce cache this stops replays
 MSGPACK = "application/msgpack"
+NON_PEERS = "*"  # the rate-limit bucket all non-peers share
 _KEYID = re.compile(r'keyid="([a-z2-7]{56})"')
 _SENDER = web.RequestKey("sender", NodeId)
 _IS_PEER = web.RequestKey("is_peer", bool)
@@ -111,8 +112,11 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     blocked = await federation.peers.blocked_origins()
     if sender in blocked:
         raise ApiError(403, "blocked", "this hub has blocked your node")
-    if peer is None and not federation.limiter.allow(sender):
-        raise ApiError(429, "rate-limited", "too many requests from a node that is not a peer")
+    # Per sender, and for all non-peers together: node ids cost nothing to make.
+    if peer is None and not (
+        federation.limiter.allow(sender) and federation.shared_limiter.allow(NON_PEERS)
+    ):
+        raise ApiError(429, "rate-limited", "too many requests from nodes that are not peers")
     request[_SENDER] = sender
     request[_IS_PEER] = peer is not None
     return await handler(request)

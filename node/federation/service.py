@@ -35,6 +35,9 @@ POLL_SECONDS = 2.0
 # Requests a minute from a signed sender that is not a peer, and its burst.
 NON_PEER_RATE = 60
 NON_PEER_BURST = 30
+# …and for all of them together, since a flooder can make new node ids at will.
+NON_PEERS_RATE = 600
+NON_PEERS_BURST = 120
 
 
 class _Link:
@@ -58,6 +61,7 @@ class Federation:
         self.peers = PeerStore(node.db, node.clock)
         self.replay = ReplayGuard(node.clock, window_ms=(60 + 60) * 1000)
         self.limiter = RateLimiter(node.clock, NON_PEER_RATE, NON_PEER_BURST)
+        self.shared_limiter = RateLimiter(node.clock, NON_PEERS_RATE, NON_PEERS_BURST)
         self._links: dict[NodeId, _Link] = {}
         self._changed = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None

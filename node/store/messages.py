@@ -67,6 +67,10 @@ class IngestReport:
         return sum(1 for o in self.outcomes if o.status is status)
 
 
+# Held messages from all origins together: origins cost nothing to make.
+MAX_HELD_TOTAL = 100_000
+
+
 class TooManyHeld(RemoteProtocolError):
     reason = "rate-limited"
 
@@ -263,6 +267,14 @@ class MessageStore:
                     f"seq {message.seq} is more than {self._max_held} ahead of the "
                     f"{head_seq} held for {message.origin}; send the gap first"
                 ),
+            )
+        async with txn.conn.execute("SELECT count(*) FROM held") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] >= MAX_HELD_TOTAL:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                TooManyHeld("this hub holds too many out-of-order messages; send in order"),
             )
         await txn.conn.execute(
             "INSERT OR IGNORE INTO held (id, origin, seq, received_at, payload, signature)"

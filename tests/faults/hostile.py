@@ -1,0 +1,182 @@
+"""A foreign, possibly hostile, client of a node's federation API, for fault tests.
+
+It speaks to a real node over plain HTTP (http.client, so nothing is added to or
+normalised in the request), signs with its own Ed25519 key through
+crypto.httpsig.sign_request, and can break any part of a request on purpose:
+the signature, the digest, the time, the nonce, the body. The builders at the
+bottom make messages a well-behaved node would never send.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crypto.ed25519 import SigningKey
+from crypto.httpsig import sign_request
+from crypto.nodeid import NodeId, node_id_from_public_key
+from protocol import federation as wire
+from protocol.envelope import Message, MessageId, create_message
+from protocol.kinds.hub import Announcement
+from tests.helpers import T0
+
+PREFIX = "/federation/v1"
+MESSAGES = f"{PREFIX}/messages"
+HEADS = f"{PREFIX}/heads"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: its status and raw body, with the federation API's decodings."""
+
+    status: int
+    body: bytes
+
+    @property
+    def error(self) -> str:
+        """The error body's text, "<reason>: <sentence>" (or the decoder's own complaint)."""
+        return wire.decode_error(self.body)
+
+    @property
+    def results(self) -> list[wire.PushResult]:
+        assert self.status == 200, f"HTTP {self.status}: {self.error}"
+        return wire.decode_push_results(self.body)
+
+    @property
+    def heads(self) -> dict[NodeId, tuple[int, MessageId]]:
+        assert self.status == 200, f"HTTP {self.status}: {self.error}"
+        return wire.decode_heads(self.body)
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: {self.error if self.status != 200 else '(ok)'}"
+
+
+class Client:
+    """Requests to one node, signed (or not) by `key`."""
+
+    def __init__(self, base_url: str, key: SigningKey, timeout: float = 30) -> None:
+        parts = urlsplit(base_url)
+        assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "loopback only"
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.key = key
+        self.node_id = node_id_from_public_key(key.public_key)
+        self.timeout = timeout
+
+    # -- building requests -------------------------------------------------------
+
+    def sign(
+        self,
+        method: str,
+        target: str,
+        body: bytes = b"",
+        *,
+        created: int | None = None,
+        nonce: str | None = None,
+    ) -> dict[str, str]:
+        """The three signature headers for a request, as an honest node would make them."""
+        when = int(time.time()) if created is None else created
+        return sign_request(self.key, self.node_id, method, target, body, when, nonce)
+
+    # -- sending -------------------------------------------------------------------
+
+    def send(
+        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Reply:
+        """Send exactly this request; return the answer, whatever its status."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            all_headers = {"Content-Type": "application/msgpack", **(headers or {})}
+            # The server may answer (413) and close before a huge body is sent;
+            # its answer is still waiting to be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                conn.request(method, target, body=body or None, headers=all_headers)
+            response = conn.getresponse()
+            return Reply(response.status, response.read())
+        finally:
+            conn.close()
+
+    def signed(self, method: str, target: str, body: bytes = b"", **sign_args: object) -> Reply:
+        """Sign the request (see `sign` for the arguments) and send it."""
+        headers = self.sign(method, target, body, **sign_args)  # type: ignore[arg-type]
+        return self.send(method, target, body, headers)
+
+    def push(self, envelopes: list[bytes]) -> Reply:
+        return self.signed("POST", MESSAGES, wire.encode_push(envelopes))
+
+    def get_heads(self) -> dict[str, tuple[int, MessageId]]:
+        """The node's heads, origin -> (seq, id), keyed by plain text for easy lookups."""
+        return {str(origin): head for origin, head in self.signed("GET", HEADS).heads.items()}
+
+    def log(self, origin: str, after: int = 0) -> list[bytes]:
+        """Every envelope the node serves from `origin`'s log after seq `after`."""
+        envelopes: list[bytes] = []
+        while True:
+            reply = self.signed("GET", f"{PREFIX}/log/{origin}?after={after}")
+            assert reply.status == 200, str(reply)
+            page, more = wire.decode_log_page(reply.body)
+            envelopes += page
+            after += len(page)
+            if not more or not page:
+                return envelopes
+
+
+# -- messages a well-behaved node never sends -------------------------------------------
+
+
+def announcement(
+    key: SigningKey,
+    seq: int = 1,
+    prev: MessageId | None = None,
+    text: str = "hostile",
+    origin: NodeId | None = None,
+) -> Message:
+    """An announcement signed by `key`, claiming `origin` (by default the key's own id)."""
+    return create_message(key, "announcement", Announcement(text=text), seq, prev, T0, origin)
+
+
+def forged(message: Message) -> bytes:
+    """The message's envelope with one bit of its signature flipped."""
+    signature = bytearray(message.signature)
+    signature[0] ^= 0x01
+    return envelope(message.payload, bytes(signature))
+
+
+def envelope(payload: bytes, signature: bytes) -> bytes:
+    """An envelope [payload bin, signature bin] built by hand, whatever the sizes."""
+    size = len(payload)
+    if size <= 0xFF:
+        header = b"\xc4" + size.to_bytes(1, "big")
+    elif size <= 0xFFFF:
+        header = b"\xc5" + size.to_bytes(2, "big")
+    else:
+        header = b"\xc6" + size.to_bytes(4, "big")
+    return b"\x92" + header + payload + b"\xc4" + len(signature).to_bytes(1, "big") + signature
+
+
+def oversized(key: SigningKey, payload_bytes: int) -> bytes:
+    """An envelope whose signed payload is `payload_bytes` long (over the limit if > 64 KiB).
+
+    The payload is a canonical msgpack map whose announcement text is padded to
+    the size wanted, signed by `key`: only its size is wrong.
+    """
+    from protocol.codec import encode
+
+    fields = {
+        "body": {"text": ""},
+        "kind": "announcement",
+        "origin": node_id_from_public_key(key.public_key),
+        "seq": 1,
+        "ts": T0,
+        "v": 1,
+    }
+    base = len(encode(fields))
+    # A str 16 header is 3 bytes against fixstr's 1; str 32 (5 bytes) past 65535.
+    pad = payload_bytes - base - (2 if payload_bytes - base < 65536 else 4)
+    fields["body"] = {"text": "x" * pad}
+    payload = encode(fields)
+    assert len(payload) == payload_bytes, (len(payload), payload_bytes)
+    return envelope(payload, key.sign(payload))
