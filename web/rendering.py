@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-import nh3
 from aiohttp import web
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from node.appkeys import NODE
 from web.keys import CSRF, MEMBER, NOTICES
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Raw HTML in Markdown is off, and the output is cleaned again by nh3 (ammonia),
-# so text from members or other hubs can never inject markup or script.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+@functools.cache
+def _markdown_renderer() -> Any:
+    # Loaded on first use, to keep an idle node small (docs/OPERATIONS.md, memory).
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
 def markdown(text: str | None) -> Markup:
-    return Markup(nh3.clean(_markdown.render(text or "")))
+    """Markdown to HTML with raw HTML off, then cleaned again by nh3 (ammonia),
+    so text from members or other hubs can never inject markup or script."""
+    import nh3
+
+    return Markup(nh3.clean(_markdown_renderer().render(text or "")))
 
 
 def when(ms: int | None) -> str:

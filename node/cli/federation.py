@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import segno
 
 from crypto.digest import sha256
 from crypto.errors import BadNodeId
@@ -64,6 +63,8 @@ async def _invite(args: argparse.Namespace) -> None:
         invite = Invite(node.node_id, node.config.url, token)
     print(invite)
     if sys.stdout.isatty() and not args.no_qr:
+        import segno  # only here: it costs memory in every `hubnet run` otherwise
+
         out = io.StringIO()
         segno.make(str(invite), error="m").terminal(out=out, compact=True)
         print(out.getvalue())

@@ -247,6 +247,35 @@ class Federation:
                 log.exception("federation: pull from %s failed unexpectedly", node_id)
             await _wait(link.pull_wake, self.node.config.pull_interval)
 
+    async def _pull_origin(self, peer: Peer, origin: str, after: int, until: int) -> int:
+        """Fetch one origin's log page by page, fetching the next page while the
+        current one is checked and stored, so the network and the CPU overlap."""
+        messages = self.node.messages
+        stored = 0
+        fetch = asyncio.ensure_future(self.client.log(peer.url, origin, after))
+        try:
+            while True:
+                page, more = await fetch
+                if not page:
+                    return stored
+                last_seq = after + len(page)  # a log page holds consecutive seqs
+                if more and last_seq < until:
+                    fetch = asyncio.ensure_future(self.client.log(peer.url, origin, last_seq))
+                report = await messages.ingest(page, source=peer.node_id)
+                stored += report.count(Status.STORED) + report.released
+                head = await messages.head(origin)
+                if head is None or head.seq <= after:
+                    # No progress (refused, or held behind a gap): try next round.
+                    return stored
+                if head.seq != last_seq or not more or last_seq >= until:
+                    return stored
+                after = last_seq
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, PeerError):
+                    await fetch
+
     async def pull_from(self, peer: Peer) -> int:
         """Fetch everything `peer` holds that we lack; returns how many were stored."""
         messages = self.node.messages
@@ -258,20 +287,9 @@ class Federation:
         )
         stored = 0
         for request in plan:
-            after = request.after_seq
-            while after < request.until_seq:
-                page, more = await self.client.log(peer.url, request.origin, after)
-                if not page:
-                    break
-                report = await messages.ingest(page, source=peer.node_id)
-                stored += report.count(Status.STORED) + report.released
-                head = await messages.head(request.origin)
-                if head is None or head.seq <= after:
-                    # No progress (refused, or held behind a gap): stop, try next round.
-                    break
-                after = head.seq
-                if not more:
-                    break
+            stored += await self._pull_origin(
+                peer, request.origin, request.after_seq, request.until_seq
+            )
         await self.peers.contact(peer.node_id)
         return stored
 

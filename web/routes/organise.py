@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aiohttp
-import segno
 from aiohttp import web
 
 from crypto.errors import BadNodeId
@@ -146,7 +145,7 @@ async def _peers_page(
         }
         for p in await federation.peers.all()
     ]
-    qr = segno.make(str(invite), error="m").svg_data_uri(scale=4) if invite else None
+    qr = _qr_data_uri(str(invite)) if invite else None
     return render(
         request,
         "peers.html",
@@ -158,6 +157,12 @@ async def _peers_page(
             "invite_qr": qr,
         },
     )
+
+
+def _qr_data_uri(text: str) -> str:
+    import segno  # loaded on first use: most nodes rarely make invites
+
+    return str(segno.make(text, error="m").svg_data_uri(scale=4))
 
 
 async def peers(request: web.Request) -> web.Response:
