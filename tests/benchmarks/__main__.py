@@ -13,11 +13,13 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from node.verifier import open_chunk
 from protocol.envelope import decode_envelope, parse_payload
-from tests.benchmarks import federation
+from tests.benchmarks import federation, web
 from tests.benchmarks.common import T0, Table, crypto_rates, make_messages, rate
 from tests.benchmarks.store import ingest_run
 
@@ -89,6 +91,11 @@ def main() -> None:
     table.add(f"  of which database work, last {window:,}", store_last, unit="µs/msg")
     if not args.no_federation:
         asyncio.run(federation.run(table, wires, ORIGINS, args.quick, log))
+        with tempfile.TemporaryDirectory(prefix="hubnet-bench-web-") as tmp:
+            try:
+                asyncio.run(web.run(table, Path(tmp), args.quick, log))
+            except Exception as exc:
+                table.failed("web pages", f"{type(exc).__name__}: {exc}")
 
     print()
     table.print()

@@ -108,7 +108,14 @@ def crypto_rates(samples: list[bytes]) -> dict[str, float]:
 
 # -- the table ----------------------------------------------------------------------
 
-_FORMATS = {"/s": "{:,.0f}", "µs/msg": "{:,.0f}", "s": "{:,.2f}", "MB": "{:,.1f}"}
+_FORMATS = {
+    "/s": "{:,.0f}",
+    "req/s": "{:,.0f}",
+    "µs/msg": "{:,.0f}",
+    "s": "{:,.2f}",
+    "ms": "{:,.1f}",
+    "MB": "{:,.1f}",
+}
 
 
 class Row(NamedTuple):

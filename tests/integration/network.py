@@ -46,6 +46,7 @@ class Hub:
             "init", "--data-dir", str(self.data_dir), "--name", name, "--url", self.public_url
         )
         assert result.returncode == 0, result.stderr
+        self.init_output = result.stdout  # holds the first organiser's password
         self.node_id = self.cli("id").strip()
         self.process: NodeProcess | None = None
 

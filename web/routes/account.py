@@ -20,10 +20,11 @@ async def dashboard(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     member = request[MEMBER]
     announcements = await node.messages.recent(kind="announcement", limit=20)
-    names: dict[str, str] = {}
-    for profile in await node.messages.recent(kind="hub.profile", limit=1000):
-        if isinstance(profile.body, HubProfile):
-            names.setdefault(profile.origin, profile.body.name)
+    names = {
+        origin: m.body.name
+        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
+        if isinstance(m.body, HubProfile)
+    }
     news = [
         {
             "title": m.body.title,
