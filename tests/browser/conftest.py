@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser.helpers import WIDE, Organiser, parse_organiser, set_width
+from tests.browser.helpers import WIDE, Organiser, log_in, parse_organiser, set_width
 from tests.integration import network
 from tests.integration.network import Hub
 
@@ -119,3 +119,52 @@ def page(browser: Browser) -> Iterator[Page]:
 def viewport(page: Page) -> Callable[[int], None]:
     """`viewport(width)` resizes `page` to 375 (NARROW) or 1280 (WIDE) px wide."""
     return lambda width: set_width(page, width)
+
+
+# The password the `organiser_account` fixture gives the organiser.
+ORGANISER_PASSWORD = "organiser password for browser tests"
+
+
+@pytest.fixture(scope="module")
+def organiser_account(hub: Hub, organiser: Organiser, browser: Browser) -> Organiser:
+    """The organiser, with a password of the tests' choosing: log in and out as often as needed.
+
+    Spends the one-time password from `hubnet init` on one login, then sets
+    ORGANISER_PASSWORD on My account (which ends that session). So a module that
+    uses this fixture must not also log in with `organiser`'s password.
+    """
+    context = browser.new_context()
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        log_in(page, hub.url, organiser.email, organiser.password)
+        page.goto(hub.url + "/account")
+        page.get_by_label("Current password").fill(organiser.password)
+        page.get_by_label("New password").fill(ORGANISER_PASSWORD)
+        page.get_by_role("button", name="Change password").click()
+        page.wait_for_url("**/login")
+    finally:
+        context.close()
+    return Organiser(organiser.email, ORGANISER_PASSWORD)
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """`new_page()`: another person's page, in a browser context of its own, 1280 px wide.
+
+    For tests with several people in them (an applicant and an organiser);
+    every context made is closed when the test ends.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make() -> Page:
+        context = browser.new_context(viewport={"width": WIDE, "height": 800})
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()

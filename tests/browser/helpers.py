@@ -77,3 +77,52 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{viewport['width']}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page: Page, base_url: str, email: str, password: str) -> None:
+    """Fill in and send the login form, as a person would; the page shows whatever comes back."""
+    page.goto(base_url + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+# A field is labelled by a <label for=its id>, or by a <label> around it (the join form's
+# and the leave form's checkboxes are labelled so; both are valid HTML and name the field).
+_LABELLED = """field => Boolean(
+    field.closest("label")
+    || (field.id && document.querySelector(`label[for="${CSS.escape(field.id)}"]`))
+)"""
+
+
+def unlabelled_fields(page: Page) -> list[str]:
+    """The outer HTML of every form field on the page (bar hidden inputs) that has no <label>."""
+    return [
+        field.evaluate("f => f.outerHTML")
+        for field in page.locator("input:not([type=hidden]), textarea, select").all()
+        if not field.evaluate(_LABELLED)
+    ]
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Someone who applies to join a hub through its join page."""
+
+    name: str
+    email: str
+    phone: str
+    password: str
+
+
+def apply_to_join(page: Page, base_url: str, person: Applicant) -> None:
+    """Fill in the join form by its labels, sign the charter, accept the privacy notice, send."""
+    page.goto(base_url + "/join")
+    page.get_by_label("Your name").fill(person.name)
+    page.get_by_label("Email address").fill(person.email)
+    page.get_by_label("Phone number").fill(person.phone)
+    page.get_by_label("Choose a password").fill(person.password)
+    page.get_by_label("I sign the charter").check()
+    page.get_by_label("I accept the privacy notice").check()
+    page.get_by_role("button", name="Apply to join").click()
+    page.wait_for_load_state()

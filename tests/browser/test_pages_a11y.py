@@ -1,0 +1,147 @@
+"""Every main page is well formed, passes axe, fits a phone, and is photographed at two widths.
+
+The hub is given something to show first: its own announcement, an application
+waiting for approval and a peer, so that the dashboard's news, the members'
+tables with their buttons and the peers' table are all on the pages checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.conftest import ACTION_TIMEOUT_MS
+from tests.browser.helpers import (
+    NARROW,
+    WIDE,
+    WIDTHS,
+    Applicant,
+    Organiser,
+    apply_to_join,
+    check_accessibility,
+    log_in,
+    screenshot,
+    set_width,
+    unlabelled_fields,
+)
+from tests.integration.network import Hub
+
+PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login")]
+ORGANISER_PAGES = [
+    ("dashboard", "/dashboard"),
+    ("account", "/account"),
+    ("members", "/organise/members"),
+    ("peers", "/organise/peers"),
+    ("health", "/organise/health"),
+]
+
+
+@pytest.fixture(scope="module")
+def seeded_hub(
+    hub: Hub, browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hub]:
+    """Riverside with an announcement of its own, one application waiting, and a peer."""
+    northgate = Hub(tmp_path_factory.mktemp("northgate"), "Northgate").start()
+    try:
+        hub.peer_with(northgate)
+        hub.cli("announce", "--title", "Public meeting", "Thursday at 7 in the **library**.")
+        context = browser.new_context()
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        try:
+            applicant = Applicant("Bea Kaur", "bea@example.org", "", "bea's password")
+            apply_to_join(context.new_page(), hub.url, applicant)
+        finally:
+            context.close()
+        yield hub
+    finally:
+        northgate.stop()
+
+
+@pytest.fixture(scope="module")
+def organiser_context(
+    seeded_hub: Hub, organiser_account: Organiser, browser: Browser
+) -> Iterator[BrowserContext]:
+    """A browser context where the organiser is logged in, shared by this module's tests."""
+    context = browser.new_context(viewport={"width": WIDE, "height": 800})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        log_in(page, seeded_hub.url, organiser_account.email, organiser_account.password)
+        expect(page.get_by_role("heading", level=1, name=re.compile("^Welcome"))).to_be_visible()
+        page.close()
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def organiser_page(organiser_context: BrowserContext) -> Iterator[Page]:
+    page = organiser_context.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def check_page(page: Page, name: str) -> None:
+    """What every page must be, checked at both widths, screenshots first so failures have them."""
+    expect(page).to_have_title(re.compile(r"\S.* · Riverside$"))
+    expect(page.get_by_role("main")).to_have_count(1)
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("h1")).to_be_visible()
+    assert unlabelled_fields(page) == [], "form fields without a <label>"
+    for field in page.locator("input:not([type=hidden]), textarea, select").all():
+        expect(field).to_have_accessible_name(re.compile(r"\S"))
+    for width in WIDTHS:
+        set_width(page, width)
+        screenshot(page, name)
+    for width in WIDTHS:
+        set_width(page, width)
+        check_accessibility(page)
+    set_width(page, NARROW)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"at {NARROW} px the page is {overflow} px wider than the screen"
+
+
+@pytest.mark.parametrize(("name", "path"), PUBLIC_PAGES, ids=[n for n, _ in PUBLIC_PAGES])
+def test_public_page_is_well_formed_and_accessible(
+    seeded_hub: Hub, page: Page, name: str, path: str
+) -> None:
+    response = page.goto(seeded_hub.url + path)
+    assert response is not None and response.status == 200
+    check_page(page, name)
+
+
+@pytest.mark.parametrize(("name", "path"), ORGANISER_PAGES, ids=[n for n, _ in ORGANISER_PAGES])
+def test_logged_in_page_is_well_formed_and_accessible(
+    seeded_hub: Hub, organiser_page: Page, name: str, path: str
+) -> None:
+    response = organiser_page.goto(seeded_hub.url + path)
+    assert response is not None and response.status == 200
+    check_page(organiser_page, name)
+
+
+def test_seeded_content_is_on_the_pages_checked(seeded_hub: Hub, organiser_page: Page) -> None:
+    # Without these the checks above would pass over empty tables and no news.
+    organiser_page.goto(seeded_hub.url + "/dashboard")
+    expect(organiser_page.get_by_role("heading", level=3, name="Public meeting")).to_be_visible()
+    organiser_page.goto(seeded_hub.url + "/organise/members")
+    expect(organiser_page.get_by_role("button", name="Approve Bea Kaur")).to_be_visible()
+    organiser_page.goto(seeded_hub.url + "/organise/peers")
+    expect(organiser_page.get_by_role("button", name="Block Northgate")).to_be_visible()
+
+
+def test_invite_with_its_qr_code_is_well_formed_and_accessible(
+    seeded_hub: Hub, organiser_page: Page
+) -> None:
+    organiser_page.goto(seeded_hub.url + "/organise/peers")
+    organiser_page.get_by_role("button", name="Make an invite").click()
+    invite = organiser_page.get_by_role("status")
+    expect(invite).to_contain_text("hubnet://invite?")
+    qr = invite.get_by_role("img", name="The same invite as a QR code")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load"
+    check_page(organiser_page, "peers-invite")
