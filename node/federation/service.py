@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # How often a link re-reads the peers table and outbox, to notice changes made by
 # CLI commands in another process (blocks, new messages) without a restart.
 POLL_SECONDS = 2.0
+# Origins whose logs one pull fetches concurrently from a peer.
+PULL_ORIGINS_AT_ONCE = 4
 # Requests a minute from a signed sender that is not a peer, and its burst.
 NON_PEER_RATE = 60
 NON_PEER_BURST = 30
