@@ -23,6 +23,8 @@ from protocol.federation import MAX_BODY_BYTES
 from web import health, rendering, routes, security
 from web.keys import LOGIN_GUARD
 from web.login_guard import LoginGuard
+from web.routes.account import NETWORK_NEWS, NetworkNews
+from web.routes.public import PUBLIC_PAGE, PublicPage
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,6 +41,8 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         ],
     )
     app[LOGIN_GUARD] = LoginGuard()
+    app[PUBLIC_PAGE] = PublicPage()
+    app[NETWORK_NEWS] = NetworkNews()
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:

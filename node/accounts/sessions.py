@@ -46,10 +46,9 @@ class Sessions:
         if not token or len(token) > 100:
             return None
         key = _digest(token)
-        async with self._db.reader.execute(
+        row = await self._db.fetchone(
             "SELECT member_id, created_at, last_seen FROM sessions WHERE id_hash = ?", (key,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         member_id, created_at, last_seen = row

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -69,6 +70,15 @@ class Database:
     @property
     def reader(self) -> aiosqlite.Connection:
         return self._reader
+
+    # One round trip to the reader's thread each, rather than execute + fetch +
+    # close: on a busy node every hop waits its turn for the GIL.
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
+        rows = await self._reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -513,21 +513,19 @@ class MessageStore:
             where.append("origin = ?")
             args.append(origin)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        async with self._db.reader.execute(
+        rows = await self._db.fetchall(
             f"SELECT payload, signature FROM messages {clause} ORDER BY rowid DESC LIMIT ?",
             (*args, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [parse_payload(p, s) for p, s in rows]
 
     async def latest_of_kind(self, kind: str) -> dict[NodeId, Message]:
         """Each origin's most recent message of one kind (e.g. every hub's profile)."""
-        async with self._db.reader.execute(
+        rows = await self._db.fetchall(
             "SELECT payload, signature FROM messages WHERE rowid IN"
             " (SELECT max(rowid) FROM messages WHERE kind = ? GROUP BY origin)",
             (kind,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return {m.origin: m for m in (parse_payload(p, s) for p, s in rows)}
 
     async def heads(self) -> dict[NodeId, Head]:
@@ -559,6 +557,5 @@ class MessageStore:
         return int(row[0]) if row else 0
 
     async def count(self) -> int:
-        async with self._db.reader.execute("SELECT count(*) FROM messages") as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone("SELECT count(*) FROM messages")
         return int(row[0]) if row else 0

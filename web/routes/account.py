@@ -11,35 +11,55 @@ from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
 from protocol.kinds.hub import Announcement, HubProfile
 from web.keys import MEMBER, SESSION_TOKEN
-from web.rendering import render, when
+from web.rendering import markdown, render, when
 from web.routes import Route
 from web.security import cookie_name
 
 
+class NetworkNews:
+    """The dashboard's news, the same for every member: made (Markdown rendered
+    and cleaned) at most every couple of seconds rather than for each page view."""
+
+    LIFETIME_MS = 2000
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, object]] = []
+        self._made_at: int | None = None
+
+    async def items(self, request: web.Request) -> list[dict[str, object]]:
+        node = request.config_dict[NODE]
+        now = node.clock()
+        if self._made_at is None or now - self._made_at > self.LIFETIME_MS:
+            announcements = await node.messages.recent(kind="announcement", limit=20)
+            names = {
+                origin: m.body.name
+                for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
+                if isinstance(m.body, HubProfile)
+            }
+            self._items = [
+                {
+                    "title": m.body.title,
+                    "html": markdown(m.body.text),
+                    "hub": names.get(m.origin, f"hub {m.origin[:8]}…"),
+                    "when": when(m.created_at),
+                }
+                for m in announcements
+                if isinstance(m.body, Announcement)
+            ]
+            self._made_at = now
+        return self._items
+
+
+NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
+
+
 async def dashboard(request: web.Request) -> web.Response:
-    node = request.config_dict[NODE]
     member = request[MEMBER]
-    announcements = await node.messages.recent(kind="announcement", limit=20)
-    names = {
-        origin: m.body.name
-        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
-        if isinstance(m.body, HubProfile)
-    }
-    news = [
-        {
-            "title": m.body.title,
-            "text": m.body.text,
-            "hub": names.get(m.origin, f"hub {m.origin[:8]}…"),
-            "when": when(m.created_at),
-        }
-        for m in announcements
-        if isinstance(m.body, Announcement)
-    ]
     return render(
         request,
         "dashboard.html",
         {
-            "news": news,
+            "news": await request.config_dict[NETWORK_NEWS].items(request),
             "roles": sorted(ROLE_TITLES[r] for r in member.roles),
             "interim": Role.INTERIM in member.roles,
         },
