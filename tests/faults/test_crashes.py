@@ -236,7 +236,10 @@ def _running(pid: int) -> str | None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return None
-    return None if state in ("Z", "X") else command.decode(errors="replace").strip()
+    # An empty command line means a process already tearing down (its memory is
+    # gone), or a kernel thread that took over a freed pid: neither is a leftover.
+    text = command.decode(errors="replace").strip()
+    return None if state in ("Z", "X") or not text else text
 
 
 def leftovers(pids: set[int], grace: float) -> list[str]:
