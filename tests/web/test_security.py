@@ -174,3 +174,79 @@ async def test_next_parameter_cannot_redirect_off_site(site: Site) -> None:
 
 def test_routes_have_unique_method_and_path() -> None:
     assert len({(r.method, r.path) for r in all_routes()}) == len(all_routes())
+
+
+async def test_over_https_cookies_are_host_prefixed_and_secure(
+    tmp_path, aiohttp_client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from node import config as settings
+    from node.setup import init_data_dir
+    from tests.web.conftest import FAST_HASHING
+    from web.app import create_app
+
+    for name, value in FAST_HASHING.items():
+        monkeypatch.setenv(name, value)
+    data_dir = tmp_path / "secure"
+    _, password = await init_data_dir(
+        data_dir, "Hillfield", "https://hub.example.org", "organiser@example.org"
+    )
+    client = await aiohttp_client(create_app(settings.load(data_dir)))
+    page = await client.get("/login")
+    [csrf_header] = page.headers.getall("Set-Cookie")
+    assert csrf_header.startswith("__Host-hubnet_csrf=") and "Secure" in csrf_header
+    token = csrf_header.split("=", 1)[1].split(";")[0]
+    response = await client.post(
+        "/login",
+        data={"csrf": token, "email": "organiser@example.org", "password": password},
+        headers={"Cookie": f"__Host-hubnet_csrf={token}"},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    [session] = [h for h in response.headers.getall("Set-Cookie") if "hubnet_session" in h]
+    assert session.startswith("__Host-hubnet_session=")
+    assert "Secure" in session and "HttpOnly" in session and "SameSite=Lax" in session
+
+
+async def test_password_hash_is_renewed_at_login_when_parameters_rise(site: Site) -> None:
+    import argon2
+
+    from node.accounts.members import Members
+
+    weak = Members(
+        site.node.db, site.node.clock, argon2.PasswordHasher(time_cost=2, memory_cost=19456)
+    )
+    strong = Members(
+        site.node.db, site.node.clock, argon2.PasswordHasher(time_cost=3, memory_cost=19456)
+    )
+    member = await weak.apply(
+        name="Ann",
+        email="ann@example.org",
+        password=PASSWORD,
+        signed_charter=True,
+        accepted_privacy=True,
+        status="active",
+    )
+
+    async def stored() -> str:
+        row = await site.node.db.fetchone(
+            "SELECT password_hash FROM members WHERE id = ?", (member.id,)
+        )
+        return str(row[0])
+
+    assert "t=2" in await stored()
+    assert await strong.authenticate("ann@example.org", PASSWORD) is not None
+    assert "t=3" in await stored()
+    assert await strong.authenticate("ann@example.org", PASSWORD) is not None
+
+
+async def test_session_ends_after_its_absolute_lifetime_even_if_active(site: Site) -> None:
+    from node.accounts.sessions import Sessions
+
+    now = [1_000_000]
+    sessions = Sessions(site.node.db, lambda: now[0], idle_ms=60_000, lifetime_ms=300_000)
+    token = await sessions.start(1)
+    for _ in range(5):  # active every 50 s: never idle for long
+        now[0] += 50_000
+        assert await sessions.member_of(token) == 1
+    now[0] += 60_000  # past five minutes since login
+    assert await sessions.member_of(token) is None
