@@ -48,7 +48,7 @@ def test_screenshot_is_named_by_page_width(page: Page) -> None:
 
 def test_organiser_account_is_read_from_init_output() -> None:
     out = (
-        "Created hub node 'Riverside' in /tmp/riverside\n"
+        "Created hub node 'Riverside' in data/riverside\n"
         "node id: aaaa\n"
         "organiser email: organiser@riverside.example\n"
         "organiser password: correct-horse-42\n"
