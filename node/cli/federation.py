@@ -17,15 +17,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from crypto.digest import sha256
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from node import config as settings
 from node.errors import NodeError
-from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
-from node.federation.invites import Invite, parse_invite
+from node.federation.invites import Invite
+from node.federation.peering import accept_invite
 from node.federation.peers import PeerStore
 from node.node import Node
 from protocol.errors import LocalProtocolError, SchemaViolation
@@ -76,29 +74,9 @@ async def _invite(args: argparse.Namespace) -> None:
 
 
 async def _add(args: argparse.Namespace) -> None:
-    invite = parse_invite(args.invite)
     async with _open(args) as node:
-        if invite.node_id == node.node_id:
-            raise NodeError("that invite is this node's own")
-        async with aiohttp.ClientSession() as session:
-            client = FederationClient(session, node.key, node.node_id, node.clock, timeout=20)
-            try:
-                card = await client.peering(
-                    invite.url, invite.token, node.config.url, node.config.name
-                )
-            except PeerUnreachable as exc:
-                raise NodeError(
-                    f"cannot reach {invite.url} ({exc}); is that node running?"
-                ) from exc
-            except PeerRefused as exc:
-                raise NodeError(f"{invite.url} refused: {exc.reason}") from exc
-        if card.node_id != invite.node_id:
-            raise NodeError(
-                f"the node at {invite.url} is {card.node_id}, not {invite.node_id} as the "
-                "invite says; check the address"
-            )
-        await PeerStore(node.db, node.clock).add(card.node_id, invite.url, card.name)
-    print(f"Peered with {card.name} ({card.node_id}) at {invite.url}")
+        card, url = await accept_invite(node, args.invite)
+    print(f"Peered with {card.name} ({card.node_id}) at {url}")
 
 
 def _ago(ms: int | None, now: int) -> str:

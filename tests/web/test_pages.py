@@ -120,3 +120,14 @@ async def test_health_page_shows_the_node(site: Site) -> None:
     await site.login("organiser@example.org")
     page = await (await site.client.get("/organise/health")).text()
     assert site.node.node_id in page and "Messages stored" in page
+
+
+async def test_a_bad_invite_is_refused_with_the_reason(site: Site) -> None:
+    await site.login("organiser@example.org")
+    page = await (await site.post("/organise/peers/add", {"invite": "hello"})).text()
+    assert "not a hubnet invite" in page
+    own = page.split("<code>")[1].split("</code>")[0]  # this node's id, shown on the page
+    invite = f"hubnet://invite?id={own}&token=x&url=http%3A%2F%2F127.0.0.1%3A9"
+    page = await (await site.post("/organise/peers/add", {"invite": invite})).text()
+    assert "that invite is this node&#39;s own" in page
+    assert await site.node.db.fetchall("SELECT * FROM peers") == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import aiohttp
 from aiohttp import web
 
 from crypto.errors import BadNodeId
@@ -11,8 +10,8 @@ from node.accounts.members import AccountError, Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.errors import NodeError
-from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
-from node.federation.invites import Invite, parse_invite
+from node.federation.invites import Invite
+from node.federation.peering import accept_invite
 from web.keys import MEMBER, NOTICES
 from web.rendering import render, when
 from web.routes import Route
@@ -181,23 +180,9 @@ async def add_peer(request: web.Request) -> web.Response:
     form = await request.post()
     text = form.get("invite")
     try:
-        invite = parse_invite(text if isinstance(text, str) else "")
-        if invite.node_id == node.node_id:
-            raise NodeError("that invite is this node's own")
-        async with aiohttp.ClientSession() as session:
-            client = FederationClient(session, node.key, node.node_id, node.clock, timeout=20)
-            card = await client.peering(invite.url, invite.token, node.config.url, node.config.name)
-        if card.node_id != invite.node_id:
-            raise NodeError(f"the node at {invite.url} is not the one the invite names")
+        card, _ = await accept_invite(node, text if isinstance(text, str) else "")
     except NodeError as exc:
         return await _peers_page(request, errors=[str(exc)])
-    except PeerUnreachable:
-        return await _peers_page(
-            request, errors=["That hub's node could not be reached. Is it running?"]
-        )
-    except PeerRefused as exc:
-        return await _peers_page(request, errors=[f"That hub refused: {exc.reason}"])
-    await federation.peers.add(card.node_id, invite.url, card.name)
     federation.peers_changed()
     request[NOTICES].append(f"Peered with {card.name}.")
     return await _peers_page(request)
