@@ -10,3 +10,14 @@ Clock = Callable[[], int]  # milliseconds since the Unix epoch, UTC
 
 def system_clock() -> int:
     return time.time_ns() // 1_000_000
+
+
+def describe_age(ms: int | None, now: int) -> str:
+    """How long ago `ms` was, for people: "3 minutes ago", or "never"."""
+    if ms is None:
+        return "never"
+    seconds = max(0, (now - ms) // 1000)
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} seconds ago"

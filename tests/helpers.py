@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import strategies as st
+
 from crypto.ed25519 import SigningKey
 from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.hub import Announcement
@@ -43,3 +45,35 @@ def chain(
 
 def wires(messages: list[Message]) -> list[bytes]:
     return [m.wire for m in messages]
+
+
+def mutations(max_size: int) -> st.SearchStrategy[list[tuple[str, int, int]]]:
+    """Up to `max_size` byte edits (flip a bit, insert, delete, replace) for mutate()."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["flip", "insert", "delete", "replace"]),
+            st.integers(min_value=0),
+            st.integers(0, 255),
+        ),
+        min_size=1,
+        max_size=max_size,
+    )
+
+
+def mutate(data: bytes, steps: list[tuple[str, int, int]]) -> bytes:
+    """`data` with the edits applied; positions wrap around the current length."""
+    out = bytearray(data)
+    for op, where, byte in steps:
+        if op == "insert":
+            out.insert(where % (len(out) + 1), byte)
+            continue
+        if not out:
+            continue
+        i = where % len(out)
+        if op == "flip":
+            out[i] ^= 1 << (byte % 8)
+        elif op == "delete":
+            del out[i]
+        else:
+            out[i] = byte
+    return bytes(out)

@@ -21,6 +21,7 @@ from crypto.digest import sha256
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from node import config as settings
+from node.clock import describe_age
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
@@ -79,16 +80,6 @@ async def _add(args: argparse.Namespace) -> None:
     print(f"Peered with {card.name} ({card.node_id}) at {url}")
 
 
-def _ago(ms: int | None, now: int) -> str:
-    if ms is None:
-        return "never"
-    seconds = max(0, (now - ms) // 1000)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
-
-
 async def _list(args: argparse.Namespace) -> None:
     async with _open(args) as node:
         peers = await PeerStore(node.db, node.clock).all()
@@ -105,7 +96,7 @@ async def _list(args: argparse.Namespace) -> None:
                 p.name or "?",
                 p.url,
                 state,
-                _ago(p.last_contact, now),
+                describe_age(p.last_contact, now),
                 str(p.outbox_depth),
                 (p.last_error or "")[:60],
             )

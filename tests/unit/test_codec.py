@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from protocol.codec import decode, encode
 from protocol.errors import LocalProtocolError, MalformedPayload, RemoteProtocolError
 from protocol.limits import DEFAULT_LIMITS
+from tests.helpers import mutate, mutations
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -407,37 +408,11 @@ def test_msgpack_like_bytes_decode_canonically_or_are_refused(data: list[int]) -
     _decode_or_refuse(bytes(data))
 
 
-mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "insert", "delete", "replace"]),
-        st.integers(min_value=0),
-        st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=4,
-)
-
-
-def mutate(data: bytes, steps: list[tuple[str, int, int]]) -> bytes:
-    out = bytearray(data)
-    for op, where, byte in steps:
-        if op == "insert":
-            out.insert(where % (len(out) + 1), byte)
-            continue
-        if not out:
-            continue
-        i = where % len(out)
-        if op == "flip":
-            out[i] ^= 1 << (byte % 8)
-        elif op == "delete":
-            del out[i]
-        else:
-            out[i] = byte
-    return bytes(out)
+_edits = mutations(4)
 
 
 @PROPERTY
-@given(values, mutations)
+@given(values, _edits)
 def test_mutated_payloads_decode_canonically_or_are_refused(
     value: Any, steps: list[tuple[str, int, int]]
 ) -> None:

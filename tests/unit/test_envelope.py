@@ -34,6 +34,7 @@ from protocol.kinds import Opaque
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import Announcement, HubProfile
 from protocol.limits import DEFAULT_LIMITS
+from tests.helpers import mutate, mutations
 
 KEY_A = SigningKey(b"\x01" * 32)
 KEY_B = SigningKey(b"\x02" * 32)
@@ -531,33 +532,7 @@ _SAMPLES = [
     create_message(KEY_B, "motion.second", {"motion": bytes(PREV)}, 9, PREV, T).wire,
 ]
 
-_mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "insert", "delete", "replace"]),
-        st.integers(min_value=0),
-        st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=3,
-)
-
-
-def _mutate(data: bytes, steps: list[tuple[str, int, int]]) -> bytes:
-    out = bytearray(data)
-    for op, where, byte in steps:
-        if op == "insert":
-            out.insert(where % (len(out) + 1), byte)
-            continue
-        if not out:
-            continue
-        i = where % len(out)
-        if op == "flip":
-            out[i] ^= 1 << (byte % 8)
-        elif op == "delete":
-            del out[i]
-        else:
-            out[i] = byte
-    return bytes(out)
+_mutations = mutations(3)
 
 
 def _open_or_refuse(data: bytes) -> None:
@@ -576,7 +551,7 @@ def _open_or_refuse(data: bytes) -> None:
 def test_mutated_envelope_is_refused_or_verifies(
     data: bytes, steps: list[tuple[str, int, int]]
 ) -> None:
-    _open_or_refuse(_mutate(data, steps))
+    _open_or_refuse(mutate(data, steps))
 
 
 @PROPERTY
@@ -592,6 +567,6 @@ def test_mutated_payload_resigned_is_refused_or_opens(
 ) -> None:
     # Mutate the payload and sign it again: only the payload rules stand in the way.
     payload, _ = decode_envelope(data)
-    mutated = _mutate(payload, steps)
+    mutated = mutate(payload, steps)
     for key in (KEY_A, KEY_B):
         _open_or_refuse(signed_bytes(mutated, key))

@@ -9,6 +9,7 @@ from crypto.nodeid import parse_node_id
 from node.accounts.members import AccountError, Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
+from node.clock import describe_age
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
@@ -115,16 +116,6 @@ async def reset_link(request: web.Request) -> web.Response:
 # -- peers -----------------------------------------------------------------------
 
 
-def _ago(ms: int | None, now: int) -> str:
-    if ms is None:
-        return "never"
-    seconds = max(0, (now - ms) // 1000)
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} seconds ago"
-
-
 async def _peers_page(
     request: web.Request, errors: list[str] | None = None, invite: Invite | None = None
 ) -> web.Response:
@@ -138,7 +129,7 @@ async def _peers_page(
             "url": p.url,
             "blocked": p.blocked,
             "state": "blocked" if p.blocked else ("failing" if p.failures else "ok"),
-            "last_contact": _ago(p.last_contact, now),
+            "last_contact": describe_age(p.last_contact, now),
             "outbox_depth": p.outbox_depth,
             "last_error": p.last_error,
         }
