@@ -46,9 +46,16 @@ def guarded(route: Route) -> Handler:
 
 
 def all_routes() -> list[Route]:
-    from web.routes import account, organise, public
+    """Every module in this package with a ROUTES list contributes it: a feature adds
+    its pages by adding a module, without editing a central list."""
+    import importlib
+    import pkgutil
 
-    return [*public.ROUTES, *account.ROUTES, *organise.ROUTES]
+    found: list[Route] = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.extend(getattr(module, "ROUTES", ()))
+    return found
 
 
 def setup(app: web.Application) -> None:
