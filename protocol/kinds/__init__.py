@@ -7,6 +7,7 @@ from typing import Any
 from protocol.kinds.assembly import (
     DelegateMandate,
     DelegateRecall,
+    DelegateReveal,
     DelegateVote,
     Motion,
     MotionSecond,
@@ -34,6 +35,7 @@ KINDS: dict[str, type[Any]] = {
     "motion.second": MotionSecond,
     "delegate.vote": DelegateVote,
     "key.rotate": KeyRotate,
+    "delegate.reveal": DelegateReveal,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

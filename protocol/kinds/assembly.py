@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
-from protocol.schema import Items, MessageRef, Range, Sha256, Text, Timestamp
+from protocol.schema import Bin, Items, MessageRef, Range, Sha256, Text, Timestamp
 
 # "national", or "region:" followed by the region's name as hubs' profiles give it.
 Body = Annotated[str, Text(110, 1, r"national|region:[^\x00-\x1f]{1,100}")]
@@ -62,7 +62,8 @@ class DelegateVote:
     """`delegate.vote`: a hub's vote, cast by its delegate, citing the mandate.
 
     Open votes carry `choice`; sealed votes first carry only `commitment` (a hash of
-    the choice and a secret), revealed after the close.
+    the choice and a secret, protocol.tally.commitment), revealed after the close
+    by a `delegate.reveal`.
     """
 
     motion: MessageRef
@@ -77,3 +78,13 @@ class DelegateVote:
             else "give exactly one of choice and commitment"
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DelegateReveal:
+    """`delegate.reveal`: after a sealed motion closes, the hub opens its commitment."""
+
+    motion: MessageRef
+    vote: MessageRef  # the `delegate.vote` whose commitment this opens
+    choice: Annotated[str, Text(200)]
+    secret: Annotated[bytes, Bin(32)]

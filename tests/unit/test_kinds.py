@@ -87,6 +87,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "motion.second": {"motion": REF},
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
+    "delegate.reveal": {"motion": REF, "vote": REF2, "choice": "For", "secret": REF},
     "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2},
 }
 
@@ -127,8 +128,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_sixteen_kinds_with_examples() -> None:
-    assert len(KINDS) == 16
+def test_there_are_seventeen_kinds_with_examples() -> None:
+    assert len(KINDS) == 17
     assert set(EXAMPLES) == set(KINDS)
 
 

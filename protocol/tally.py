@@ -1,0 +1,413 @@
+"""Counting a network motion from signed messages (PROTOCOL.md §13).
+
+`tally` is a pure function of the messages it is given: the same set, in any
+order and with any repeats, gives the same result. Time enters only through the
+messages' own signed `ts` and seq, and through `now_ms`, which decides nothing
+but the phase shown (seconding, voting, revealing, closed). Every message given
+gets a verdict saying whether it counted and, if not, why.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from crypto.digest import sha256
+from crypto.nodeid import NodeId
+from protocol.envelope import Message, MessageId
+from protocol.kinds.assembly import (
+    DelegateMandate,
+    DelegateRecall,
+    DelegateReveal,
+    DelegateVote,
+    Motion,
+    MotionSecond,
+)
+
+# PROTOCOL.md §13.5: reveals count from the close until this many seconds after it.
+REVEAL_SECONDS = 7 * 24 * 3600
+COMMITMENT_CONTEXT = b"hubnet delegate.vote v1\x00"
+SECRET_SIZE = 32
+
+
+def commitment(motion_id: bytes, origin: str, choice: str, secret: bytes) -> bytes:
+    """SHA-256 of context || motion id || origin || secret || choice (PROTOCOL.md §13.5).
+
+    The motion and the hub are inside the hash, so a hub cannot copy another
+    hub's commitment and later copy its reveal.
+    """
+    if len(secret) != SECRET_SIZE or len(motion_id) != 32:
+        raise ValueError("the secret and the motion id are 32 bytes each")
+    return sha256(
+        COMMITMENT_CONTEXT + motion_id + origin.encode("ascii") + secret + choice.encode("utf-8")
+    )
+
+
+def is_abstain(option: str) -> bool:
+    """An option named "abstain" (any case) counts towards quorum but not as a vote cast."""
+    return option.strip().casefold() == "abstain"
+
+
+class Phase(enum.StrEnum):
+    SECONDING = "seconding"  # open, not yet seconded by enough hubs
+    VOTING = "voting"  # open and seconded
+    REVEALING = "revealing"  # sealed, closed, reveals still accepted
+    CLOSED = "closed"
+
+
+class Outcome(enum.StrEnum):
+    NOT_SECONDED = "not-seconded"
+    NO_QUORUM = "no-quorum"
+    NO_DECISION = "no-decision"  # no option met the rule
+    DECIDED = "decided"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the tally made of one message."""
+
+    id: MessageId
+    kind: str
+    origin: NodeId
+    seq: int
+    ts: int
+    counted: bool
+    reason: str  # why it counted, or why not, in words for people
+
+
+@dataclass(frozen=True, slots=True)
+class HubVote:
+    """One hub's part in the result."""
+
+    origin: NodeId
+    mandate: MessageId | None  # the mandate behind the counted vote, or in force at the close
+    delegate: str | None  # the display name in that mandate
+    in_body: bool  # held a mandate for the body at the close, or cast a counted vote
+    vote: MessageId | None  # the counted vote
+    choice: str | None  # the option counted, None if it did not vote or did not reveal
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    motion: MessageId
+    body: str
+    phase: Phase
+    outcome: Outcome
+    decided: str | None  # the option that met the rule
+    seconds: int  # counted seconds
+    seconds_needed: int
+    counts: tuple[tuple[str, int], ...]  # each option, in the motion's order, with its votes
+    cast: int  # counted votes for options other than abstain
+    participating: int  # hubs with a counted vote (abstentions and unrevealed included)
+    hubs_in_body: int
+    quorum_needed: int  # hubs that must take part for the quorum
+    hubs: tuple[HubVote, ...]  # sorted by origin
+    verdicts: tuple[Verdict, ...]  # every message given, sorted by (origin, seq, id)
+    inputs: tuple[MessageId, ...]  # the messages the result depends on, sorted
+    digest: str  # SHA-256 over `inputs`, hex
+
+    @property
+    def final(self) -> bool:
+        return self.phase is Phase.CLOSED
+
+
+def input_digest(ids: Iterable[bytes]) -> str:
+    """SHA-256 of the distinct ids, sorted bytewise and concatenated (PROTOCOL.md §13.7)."""
+    return sha256(b"".join(sorted(set(ids)))).hex()
+
+
+def _order(m: Message) -> tuple[int, bytes]:
+    # Within one origin the log's seq is the order; a fork's two messages at one seq
+    # are ordered by id, so every node orders the same set the same way.
+    return (m.seq, m.id)
+
+
+@dataclass(slots=True)
+class _Mandates:
+    """The body's mandates and recalls that could matter: signed before the close."""
+
+    by_origin: dict[NodeId, list[Message]]
+    recalls: dict[NodeId, list[Message]]
+
+    def in_force(
+        self, origin: NodeId, before_seq: int | None, at_ms: int
+    ) -> tuple[Message | None, str]:
+        """The hub's mandate in force at a point of its log (or, with None, at the close)."""
+        mandates = [
+            m for m in self.by_origin.get(origin, []) if before_seq is None or m.seq < before_seq
+        ]
+        if not mandates:
+            return None, "the hub had no mandate for this body"
+        latest = mandates[-1]
+        for recall in self.recalls.get(origin, []):
+            if recall.body.mandate == latest.id and (before_seq is None or recall.seq < before_seq):
+                return None, f"the hub had recalled its delegate (recall at seq {recall.seq})"
+        body: DelegateMandate = latest.body
+        if at_ms < body.starts * 1000:
+            return None, "the delegate's term had not started"
+        if at_ms >= body.ends * 1000:
+            return None, "the delegate's term had ended"
+        return latest, ""
+
+
+def tally(
+    motion: Message,
+    seconds: Sequence[Message],
+    mandates: Sequence[Message],
+    recalls: Sequence[Message],
+    votes: Sequence[Message],
+    reveals: Sequence[Message],
+    now_ms: int,
+) -> Result:
+    """Count `motion` from the messages given (PROTOCOL.md §13)."""
+    rules: Motion = motion.body
+    if not isinstance(rules, Motion):
+        raise TypeError("tally needs a motion message")
+    close_ms = rules.closes * 1000
+    reveal_end_ms = (rules.closes + REVEAL_SECONDS) * 1000
+    verdicts: list[Verdict] = []
+
+    def judge(m: Message, counted: bool, reason: str) -> None:
+        verdicts.append(Verdict(m.id, m.kind, m.origin, m.seq, m.created_at, counted, reason))
+
+    # Repeats of one message are one message; each list may only hold its own kind.
+    pool: dict[bytes, Message] = {}
+    for m in (*seconds, *mandates, *recalls, *votes, *reveals):
+        pool.setdefault(m.id, m)
+    ordered = sorted(pool.values(), key=lambda m: (m.origin, *_order(m)))
+    inputs: set[bytes] = {motion.id}
+
+    # §13.2: the body's mandates and recalls signed before the close.
+    book = _Mandates(defaultdict(list), defaultdict(list))
+    mandate_ids: dict[bytes, Message] = {}
+    for m in ordered:
+        mandate = m.body
+        if (
+            isinstance(mandate, DelegateMandate)
+            and mandate.body == rules.body
+            and m.created_at < close_ms
+        ):
+            book.by_origin[m.origin].append(m)
+            mandate_ids[m.id] = m
+            inputs.add(m.id)
+    for m in ordered:
+        if isinstance(m.body, DelegateRecall) and m.created_at < close_ms:
+            cited = mandate_ids.get(m.body.mandate)
+            if cited is not None and cited.origin == m.origin and m.id not in inputs:
+                book.recalls[m.origin].append(m)
+                inputs.add(m.id)
+
+    # §13.3: seconds.
+    seconders: set[NodeId] = set()
+    for m in ordered:
+        if not isinstance(m.body, MotionSecond) or m.body.motion != motion.id:
+            continue
+        inputs.add(m.id)
+        if m.origin == motion.origin:
+            judge(m, False, "a hub cannot second its own motion")
+        elif m.created_at >= close_ms:
+            judge(m, False, "sent after the close")
+        elif m.origin in seconders:
+            judge(m, False, "this hub had already seconded it")
+        else:
+            held, why = book.in_force(m.origin, m.seq, m.created_at)
+            if held is None:
+                judge(m, False, f"not counted: {why}")
+            else:
+                seconders.add(m.origin)
+                judge(m, True, "seconded")
+    seconded = len(seconders) >= rules.seconds_needed
+
+    # §13.4: votes. Each hub's last valid vote before the close counts.
+    valid: dict[NodeId, list[tuple[Message, Message]]] = defaultdict(list)
+    for m in ordered:
+        if not isinstance(m.body, DelegateVote) or m.body.motion != motion.id:
+            continue
+        inputs.add(m.id)
+        problem = _vote_problem(m, rules, close_ms, mandate_ids, book)
+        if problem is None and not seconded:
+            problem = f"the motion was not seconded by {rules.seconds_needed} hubs before the close"
+        if problem is not None:
+            judge(m, False, problem)
+        else:
+            valid[m.origin].append((m, mandate_ids[m.body.mandate]))
+    counted: dict[NodeId, tuple[Message, Message]] = {}
+    for origin, cast in valid.items():
+        counted[origin] = cast[-1]
+        last = cast[-1][0]
+        for m, _ in cast[:-1]:
+            judge(m, False, f"replaced by this hub's later vote (seq {last.seq})")
+        judge(last, True, "counted" if not rules.sealed else "counted: sealed until revealed")
+
+    # §13.5: reveals of counted commitments.
+    revealed: dict[NodeId, str] = {}
+    for m in ordered:
+        if not isinstance(m.body, DelegateReveal) or m.body.motion != motion.id:
+            continue
+        inputs.add(m.id)
+        problem = _reveal_problem(m, motion, counted, close_ms, reveal_end_ms)
+        if problem is None and m.origin in revealed:
+            problem = "this hub's vote was already revealed"
+        if problem is not None:
+            judge(m, False, problem)
+        else:
+            revealed[m.origin] = m.body.choice
+            judge(m, True, "revealed")
+
+    # §13.6: counting.
+    counts = dict.fromkeys(rules.options, 0)
+    hubs: list[HubVote] = []
+    at_close = {origin: book.in_force(origin, None, close_ms - 1)[0] for origin in book.by_origin}
+    origins = sorted({o for o, m in at_close.items() if m is not None} | set(counted))
+    for origin in origins:
+        if origin in counted:
+            vote, mandate = counted[origin]
+            if rules.sealed:
+                choice = revealed.get(origin)
+                note = "revealed" if choice is not None else "not revealed: counts as abstention"
+            else:
+                choice, note = vote.body.choice, "voted"
+            if choice is not None:
+                counts[choice] += 1
+            hubs.append(
+                HubVote(origin, mandate.id, mandate.body.delegate, True, vote.id, choice, note)
+            )
+        else:
+            held = at_close[origin]
+            assert held is not None
+            hubs.append(
+                HubVote(origin, held.id, held.body.delegate, True, None, None, "did not vote")
+            )
+    participating = len(counted)
+    hubs_in_body = len(origins)
+    cast_total = sum(n for option, n in counts.items() if not is_abstain(option))
+    quorum_needed = -(-rules.quorum_percent * hubs_in_body // 100)  # ceiling, in integers
+    quorum_met = participating * 100 >= rules.quorum_percent * hubs_in_body
+
+    decided = _winner(counts, cast_total, rules.rule)
+    if not seconded:
+        outcome = Outcome.NOT_SECONDED
+    elif not quorum_met:
+        outcome = Outcome.NO_QUORUM
+    elif decided is None:
+        outcome = Outcome.NO_DECISION
+    else:
+        outcome = Outcome.DECIDED
+    if now_ms < close_ms:
+        phase = Phase.VOTING if seconded else Phase.SECONDING
+    elif rules.sealed and seconded and now_ms < reveal_end_ms:
+        phase = Phase.REVEALING
+    else:
+        phase = Phase.CLOSED
+
+    judged = {v.id for v in verdicts}
+    for m in ordered:
+        if m.id in judged:
+            continue
+        if m.id not in inputs:
+            judge(m, False, _why_ignored(m, motion, rules))
+        elif isinstance(m.body, DelegateMandate):
+            judge(m, True, f"a mandate for this body ({m.body.delegate})")
+        else:
+            judge(m, True, "a recall of a mandate for this body")
+    verdicts.sort(key=lambda v: (v.origin, v.seq, v.id))
+    ids = tuple(MessageId(i) for i in sorted(inputs))
+    return Result(
+        motion=motion.id,
+        body=rules.body,
+        phase=phase,
+        outcome=outcome,
+        decided=decided if outcome is Outcome.DECIDED else None,
+        seconds=len(seconders),
+        seconds_needed=rules.seconds_needed,
+        counts=tuple(counts.items()),
+        cast=cast_total,
+        participating=participating,
+        hubs_in_body=hubs_in_body,
+        quorum_needed=quorum_needed,
+        hubs=tuple(hubs),
+        verdicts=tuple(verdicts),
+        inputs=ids,
+        digest=input_digest(ids),
+    )
+
+
+def _vote_problem(
+    m: Message, rules: Motion, close_ms: int, mandate_ids: dict[bytes, Message], book: _Mandates
+) -> str | None:
+    vote: DelegateVote = m.body
+    if m.created_at >= close_ms:
+        return "cast after the close"
+    if rules.sealed and vote.commitment is None:
+        return "this motion's votes are sealed, but this vote is open"
+    if not rules.sealed and vote.choice is None:
+        return "this motion's votes are open, but this vote is sealed"
+    if vote.choice is not None and vote.choice not in rules.options:
+        return "its choice is not one of the motion's options"
+    cited = mandate_ids.get(vote.mandate)
+    if cited is None:
+        return "it cites no mandate for this body signed before the close"
+    if cited.origin != m.origin:
+        return "it cites another hub's mandate: a mandate counts only for the hub that issued it"
+    held, why = book.in_force(m.origin, m.seq, m.created_at)
+    if held is None:
+        return f"no valid mandate when cast: {why}"
+    if held.id != cited.id:
+        return "it cites a mandate the hub had replaced with a later one"
+    return None
+
+
+def _reveal_problem(
+    m: Message,
+    motion: Message,
+    counted: dict[NodeId, tuple[Message, Message]],
+    close_ms: int,
+    reveal_end_ms: int,
+) -> str | None:
+    reveal: DelegateReveal = m.body
+    rules: Motion = motion.body
+    if not rules.sealed:
+        return "this motion's votes are open: there is nothing to reveal"
+    if m.created_at < close_ms:
+        return "sent before the close: reveals count only after it"
+    if m.created_at >= reveal_end_ms:
+        return "sent after the reveal window"
+    vote = counted.get(m.origin)
+    if vote is None or vote[0].id != reveal.vote:
+        return "it does not open this hub's counted vote"
+    if reveal.choice not in rules.options:
+        return "its choice is not one of the motion's options"
+    expected = commitment(motion.id, m.origin, reveal.choice, reveal.secret)
+    if vote[0].body.commitment != expected:
+        return "it does not match the commitment"
+    return None
+
+
+def _why_ignored(m: Message, motion: Message, rules: Motion) -> str:
+    if isinstance(m.body, DelegateMandate):
+        if m.body.body != rules.body:
+            return "a mandate for another body"
+        return "a mandate signed after the close"
+    if isinstance(m.body, DelegateRecall):
+        return "not a recall, signed before the close, of a mandate for this body by its own hub"
+    if isinstance(m.body, MotionSecond | DelegateVote | DelegateReveal):
+        return "about another motion"
+    return f"a {m.kind} message plays no part in a tally"
+
+
+def _winner(counts: dict[str, int], cast: int, rule: str) -> str | None:
+    """The option that meets the rule among votes cast; None on a tie or a shortfall."""
+    ranked = sorted(
+        ((n, option) for option, n in counts.items() if not is_abstain(option)), reverse=True
+    )
+    if cast == 0 or not ranked:
+        return None
+    top, option = ranked[0]
+    if len(ranked) > 1 and ranked[1][0] == top:
+        return None
+    if rule == "two-thirds":
+        return option if 3 * top >= 2 * cast else None
+    return option if 2 * top > cast else None

@@ -1,0 +1,106 @@
+"""Hubs that sign real assembly messages in their own chained logs, for tally tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import NodeId, node_id_from_public_key
+from protocol.envelope import Message, MessageId, create_message
+from protocol.kinds.assembly import (
+    DelegateMandate,
+    DelegateRecall,
+    DelegateReveal,
+    DelegateVote,
+    Motion,
+    MotionSecond,
+)
+from protocol.tally import Result, commitment, tally
+
+DAY = 86_400
+START = 1_767_225_600  # 2026-01-01T00:00:00Z, seconds
+CLOSES = START + 14 * DAY
+
+
+class LogHub:
+    """One hub's log: each message links to the one before, signed with its key."""
+
+    def __init__(self, n: int) -> None:
+        self.key = SigningKey(n.to_bytes(2, "big") * 16)
+        self.node_id: NodeId = node_id_from_public_key(self.key.public_key)
+        self.seq = 0
+        self.prev: MessageId | None = None
+
+    def send(self, kind: str, body: Any, at: int) -> Message:
+        """A message signed at `at` seconds (ts is in ms)."""
+        self.seq += 1
+        message = create_message(self.key, kind, body, self.seq, self.prev, at * 1000)
+        self.prev = message.id
+        return message
+
+    def mandate(self, at: int = START, body: str = "national", name: str = "Sam") -> Message:
+        return self.send(
+            "delegate.mandate",
+            DelegateMandate(delegate=name, body=body, starts=at, ends=at + 365 * DAY),
+            at,
+        )
+
+    def recall(self, mandate: Message, at: int) -> Message:
+        return self.send("delegate.recall", DelegateRecall(mandate=mandate.id), at)
+
+    def motion(self, at: int = START + DAY, **rules: Any) -> Message:
+        fields: dict[str, Any] = {
+            "body": "national",
+            "title": "Join the national day of action",
+            "text": "The network joins the day of action on 1 May.",
+            "options": ("For", "Against", "Abstain"),
+            "seconds_needed": 2,
+            "closes": CLOSES,
+            "rule": "majority",
+            "quorum_percent": 50,
+        } | rules
+        return self.send("motion", Motion(**fields), at)
+
+    def second(self, motion: Message, at: int = START + 2 * DAY) -> Message:
+        return self.send("motion.second", MotionSecond(motion=motion.id), at)
+
+    def vote(self, motion: Message, mandate: Message, choice: str, at: int) -> Message:
+        return self.send(
+            "delegate.vote", DelegateVote(motion=motion.id, mandate=mandate.id, choice=choice), at
+        )
+
+    def seal(
+        self, motion: Message, mandate: Message, choice: str, at: int, secret: bytes
+    ) -> Message:
+        sealed = commitment(motion.id, self.node_id, choice, secret)
+        return self.send(
+            "delegate.vote",
+            DelegateVote(motion=motion.id, mandate=mandate.id, commitment=sealed),
+            at,
+        )
+
+    def reveal(
+        self, motion: Message, vote: Message, choice: str, secret: bytes, at: int
+    ) -> Message:
+        return self.send(
+            "delegate.reveal",
+            DelegateReveal(motion=motion.id, vote=vote.id, choice=choice, secret=secret),
+            at,
+        )
+
+
+def count(motion: Message, messages: list[Message], now: int = CLOSES + 30 * DAY) -> Result:
+    """Sort messages into the tally's lists by kind, as a node does."""
+
+    def of(kind: str) -> list[Message]:
+        return [m for m in messages if m.kind == kind]
+
+    return tally(
+        motion,
+        of("motion.second"),
+        of("delegate.mandate"),
+        of("delegate.recall"),
+        of("delegate.vote"),
+        of("delegate.reveal"),
+        now * 1000,
+    )
