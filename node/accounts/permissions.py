@@ -36,6 +36,9 @@ class Permission(enum.StrEnum):
     MANAGE_MEMBERS = "manage-members"  # approve, reject, suspend; issue reset links
     MANAGE_PEERS = "manage-peers"  # invite, add and block peers
     VIEW_HEALTH = "view-health"  # the node's health page
+    TABLE_MOTIONS = "table-motions"  # table and second network motions for the hub
+    CAST_NETWORK_VOTES = "cast-network-votes"  # vote (and reveal) for the hub on motions
+    RECALL_DELEGATE = "recall-delegate"  # withdraw the hub's delegate mandate
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -44,6 +47,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MEMBERS: frozenset({Role.MEMBERSHIP_SECRETARY, Role.SECRETARY, Role.INTERIM}),
     Permission.MANAGE_PEERS: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
     Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
+    Permission.TABLE_MOTIONS: frozenset({Role.DELEGATE, Role.SECRETARY, Role.INTERIM}),
+    Permission.CAST_NETWORK_VOTES: frozenset({Role.DELEGATE}),
+    Permission.RECALL_DELEGATE: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
 }
 
 

@@ -1,0 +1,395 @@
+"""The network's assemblies: bodies and delegates, motions, votes, results, voting records.
+
+Reading pages are public: everything on them is signed and federated already, and
+anyone may check every vote. Acting for the hub needs the permission the roles grant.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from typing import Any
+
+from aiohttp import web
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import NodeId, parse_node_id
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.assembly import NATIONAL, Assembly, AssemblyError, Checked, body_title
+from protocol.errors import SchemaViolation
+from protocol.kinds.assembly import Motion
+from protocol.schema import check_body
+from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
+from web.keys import NOTICES
+from web.rendering import render, when
+from web.routes import Route
+
+FOR_AGAINST = ("For", "Against", "Abstain")
+_RULES = {
+    "majority": "a simple majority: the winning option needs more than half of the votes cast",
+    "two-thirds": "two thirds: the winning option needs at least two thirds of the votes cast",
+}
+
+
+def _assembly(request: web.Request) -> Assembly:
+    node = request.config_dict[NODE]
+    return Assembly(node.db, node.messages, node.clock, node.node_id)
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _motion_id(request: web.Request) -> bytes:
+    text = request.match_info["motion_id"]
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise web.HTTPNotFound()
+    return raw
+
+
+def _seconds(s: int) -> str:
+    return when(s * 1000)
+
+
+def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
+    motion: Motion = checked.motion.body
+    r = checked.result
+    return {
+        "id": checked.motion.id.hex(),
+        "title": motion.title,
+        "body": body_title(motion.body),
+        "hub": names.get(checked.motion.origin, checked.motion.origin[:12]),
+        "closes": _seconds(motion.closes),
+        "phase": r.phase.value,
+        "seconds": r.seconds,
+        "seconds_needed": r.seconds_needed,
+        "outcome": _outcome_text(checked),
+        "sealed": motion.sealed,
+    }
+
+
+def _outcome_text(checked: Checked) -> str:
+    r = checked.result
+    rules: Motion = checked.motion.body
+    prefix = "" if r.final else "So far: "
+    if r.outcome == "not-seconded":
+        return prefix + f"not seconded ({r.seconds} of {r.seconds_needed} seconds)"
+    if r.outcome == "no-quorum":
+        return prefix + (
+            f"quorum not reached ({r.participating} of {r.hubs_in_body} hubs took part;"
+            f" {r.quorum_needed} needed)"
+        )
+    if r.outcome == "no-decision":
+        return prefix + f"no option reached {rules.rule.replace('-', ' ')}"
+    return prefix + f"decided: {r.decided}"
+
+
+def _rules_explained(motion: Motion) -> list[str]:
+    lines = [
+        f"It goes to the vote once {motion.seconds_needed} hubs other than the one that tabled"
+        " it have seconded it, each through a delegate in office for this body.",
+        f"Each hub in the body has one vote, cast by its delegate, until {_seconds(motion.closes)}."
+        " A hub may change its vote until then: its last vote counts.",
+        f"The decision rule is {_RULES[motion.rule]}. Abstentions count towards the quorum"
+        " but are not votes cast.",
+        f"Quorum: at least {motion.quorum_percent}% of the hubs in the body must vote. The hubs in"
+        " the body are those whose delegate's mandate for it is in force at the close, and any"
+        " other hub whose vote counted.",
+    ]
+    if motion.sealed:
+        lines.append(
+            "Votes are sealed: each hub publishes only a commitment until the close, then reveals"
+            f" its choice within {REVEAL_SECONDS // 86400} days. A vote never revealed counts as"
+            " an abstention."
+        )
+    return lines
+
+
+# -- pages ------------------------------------------------------------------------
+
+
+async def network(request: web.Request) -> web.Response:
+    assembly = _assembly(request)
+    seats = await assembly.seats()
+    bodies = [
+        {
+            "title": body_title(body),
+            "seats": [
+                {
+                    "hub": s.hub,
+                    "origin": s.origin,
+                    "delegate": s.delegate,
+                    "mandate": s.mandate.hex(),
+                    "term": f"{_seconds(s.starts)} to {_seconds(s.ends)}",
+                }
+                for s in body_seats
+            ],
+        }
+        for body, body_seats in sorted(seats.items(), key=lambda b: (b[0] != NATIONAL, b[0]))
+    ]
+    own = [
+        {"body": m.body.body, "title": body_title(m.body.body), "delegate": m.body.delegate}
+        for m in await assembly.own_mandates()
+    ]
+    return render(request, "network.html", {"bodies": bodies, "own": own})
+
+
+async def motions(request: web.Request) -> web.Response:
+    assembly = _assembly(request)
+    names = await assembly.hub_names()
+    groups: dict[str, list[dict[str, Any]]] = {p.value: [] for p in Phase}
+    for checked in await assembly.motions():
+        groups[checked.result.phase.value].append(_summary(checked, names))
+    waiting = len(await assembly.waiting())
+    return render(request, "motions.html", {"groups": groups, "waiting": waiting})
+
+
+def _form_context(form: dict[str, str], bodies: list[str], errors: list[str]) -> dict[str, Any]:
+    return {
+        "form": form,
+        "bodies": [(b, body_title(b)) for b in bodies],
+        "errors": errors,
+    }
+
+
+_EMPTY = {
+    "body": NATIONAL,
+    "title": "",
+    "text": "",
+    "options_kind": "for-against",
+    "choices": "",
+    "seconds_needed": "2",
+    "closes": "",
+    "rule": "majority",
+    "quorum_percent": "50",
+    "sealed": "",
+}
+
+
+async def new_motion(request: web.Request) -> web.Response:
+    bodies = [NATIONAL, *(f"region:{r}" for r in await _assembly(request).regions())]
+    return render(request, "motion_new.html", _form_context(dict(_EMPTY), bodies, []))
+
+
+def _parse_motion(form: dict[str, str]) -> Motion:
+    """A Motion from the form, or AssemblyError naming what is wrong."""
+    if form["options_kind"] == "choices":
+        options = tuple(line.strip() for line in form["choices"].splitlines() if line.strip())
+        if len(options) < 2:
+            raise AssemblyError("Give at least two choices, one a line.")
+    else:
+        options = FOR_AGAINST
+    numbers = {}
+    for name, label in (("seconds_needed", "Seconds needed"), ("quorum_percent", "Quorum")):
+        if not form[name].isdigit():
+            raise AssemblyError(f"{label} must be a whole number.")
+        numbers[name] = int(form[name])
+    try:
+        closes = calendar.timegm(time.strptime(form["closes"], "%Y-%m-%dT%H:%M"))
+    except ValueError as exc:
+        raise AssemblyError("Give the closing date and time (UTC).") from exc
+    if form["rule"] not in _RULES:
+        raise AssemblyError("Choose a decision rule.")
+    motion = Motion(
+        body=form["body"],
+        title=form["title"],
+        text=form["text"],
+        options=options,
+        seconds_needed=numbers["seconds_needed"],
+        closes=closes,
+        rule="two-thirds" if form["rule"] == "two-thirds" else "majority",
+        quorum_percent=numbers["quorum_percent"],
+        sealed=form["sealed"] == "yes",
+    )
+    try:
+        check_body(motion)
+    except SchemaViolation as exc:
+        raise AssemblyError(_plain(exc.message)) from exc
+    return motion
+
+
+def _plain(message: str) -> str:
+    text = message.split(": ", 1)[-1].removeprefix("Motion.")
+    return text[:1].upper() + text[1:] + "."
+
+
+async def table_motion(request: web.Request) -> web.Response:
+    assembly = _assembly(request)
+    posted = await request.post()
+    form = {k: _field(posted, k) for k in _EMPTY}
+    bodies = [NATIONAL, *(f"region:{r}" for r in await assembly.regions())]
+    try:
+        if form["body"] not in bodies:
+            raise AssemblyError("Choose the body the motion is for.")
+        message = await assembly.table(_parse_motion(form))
+    except AssemblyError as exc:
+        return render(
+            request, "motion_new.html", _form_context(form, bodies, [str(exc)]), status=400
+        )
+    raise web.HTTPSeeOther(f"/network/motions/{message.id.hex()}")
+
+
+async def motion_page(
+    request: web.Request, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    assembly = _assembly(request)
+    checked = await assembly.result(_motion_id(request))
+    if checked is None:
+        raise web.HTTPNotFound()
+    names = await assembly.hub_names()
+    motion: Motion = checked.motion.body
+    r = checked.result
+    hubs = [
+        {
+            "hub": names.get(h.origin, h.origin[:12]),
+            "origin": h.origin,
+            "delegate": h.delegate or "",
+            "mandate": h.mandate.hex() if h.mandate else "",
+            "choice": h.choice,
+            "note": h.note,
+            "signature": checked.signatures.get(h.vote) if h.vote else None,
+        }
+        for h in r.hubs
+    ]
+    verdicts = [
+        {
+            "id": v.id.hex(),
+            "kind": v.kind,
+            "hub": names.get(v.origin, v.origin[:12]),
+            "seq": v.seq,
+            "when": when(v.ts),
+            "counted": v.counted,
+            "reason": v.reason,
+            "signature": checked.signatures.get(v.id),
+        }
+        for v in r.verdicts
+    ]
+    own = await assembly.own_mandate(motion.body)
+    return render(
+        request,
+        "motion.html",
+        {
+            "id": checked.motion.id.hex(),
+            "motion": motion,
+            "body": body_title(motion.body),
+            "tabled_by": names.get(checked.motion.origin, checked.motion.origin),
+            "tabled_origin": checked.motion.origin,
+            "tabled_when": when(checked.motion.created_at),
+            "closes": _seconds(motion.closes),
+            "rules": _rules_explained(motion),
+            "result": r,
+            "outcome": _outcome_text(checked),
+            "counts": [(o, n, is_abstain(o)) for o, n in r.counts],
+            "hubs": hubs,
+            "verdicts": verdicts,
+            "motion_signature": checked.signatures.get(checked.motion.id),
+            "all_signatures": checked.all_signatures_check,
+            "own_delegate": own.body.delegate if own else None,
+            "ours": checked.motion.origin == assembly.node_id,
+            "sealed_choice": await assembly.sealed_choice(checked.motion.id)
+            if motion.sealed
+            else None,
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def motion(request: web.Request) -> web.Response:
+    return await motion_page(request)
+
+
+async def _act(request: web.Request, action: str) -> web.Response:
+    assembly = _assembly(request)
+    motion_id = _motion_id(request)
+    if await assembly.result(motion_id) is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    try:
+        if action == "second":
+            await assembly.second(motion_id)
+            request[NOTICES].append("This hub has seconded the motion.")
+        elif action == "vote":
+            choice = _field(form, "choice")
+            await assembly.vote(motion_id, choice)
+            request[NOTICES].append(f"This hub's vote is cast: {choice}.")
+        else:
+            await assembly.reveal(motion_id)
+            request[NOTICES].append("This hub's vote is revealed.")
+    except AssemblyError as exc:
+        return await motion_page(request, errors=[str(exc)], status=400)
+    return await motion_page(request)
+
+
+async def second(request: web.Request) -> web.Response:
+    return await _act(request, "second")
+
+
+async def vote(request: web.Request) -> web.Response:
+    return await _act(request, "vote")
+
+
+async def reveal(request: web.Request) -> web.Response:
+    return await _act(request, "reveal")
+
+
+async def recall(request: web.Request) -> web.Response:
+    assembly = _assembly(request)
+    form = await request.post()
+    body = _field(form, "body") or NATIONAL
+    try:
+        await assembly.recall(body, _field(form, "reason")[:1000] or None)
+    except AssemblyError as exc:
+        request[NOTICES].append(str(exc))
+        return await network(request)
+    request[NOTICES].append(f"The hub's delegate to the {body_title(body)} is recalled.")
+    return await network(request)
+
+
+async def hub_record(request: web.Request) -> web.Response:
+    try:
+        origin = parse_node_id(request.match_info["node_id"])
+    except BadNodeId as exc:
+        raise web.HTTPNotFound() from exc
+    assembly = _assembly(request)
+    names = await assembly.hub_names()
+    rows = []
+    for checked, part in await assembly.record(origin):
+        hub = part["hub"]
+        rows.append(
+            {
+                **_summary(checked, names),
+                "tabled": checked.motion.origin == origin,
+                "choice": hub.choice if hub else None,
+                "note": hub.note if hub else "not in the body",
+                "verdicts": [
+                    {"kind": v.kind, "when": when(v.ts), "counted": v.counted, "reason": v.reason}
+                    for v in part["verdicts"]
+                ],
+            }
+        )
+    return render(
+        request,
+        "hub_record.html",
+        {"hub": names.get(origin, origin), "origin": origin, "rows": rows},
+    )
+
+
+ROUTES = [
+    Route("GET", "/network", network, None),
+    Route("GET", "/network/motions", motions, None),
+    Route("GET", "/network/motions/new", new_motion, Permission.TABLE_MOTIONS),
+    Route("POST", "/network/motions", table_motion, Permission.TABLE_MOTIONS),
+    Route("GET", "/network/motions/{motion_id}", motion, None),
+    Route("POST", "/network/motions/{motion_id}/second", second, Permission.TABLE_MOTIONS),
+    Route("POST", "/network/motions/{motion_id}/vote", vote, Permission.CAST_NETWORK_VOTES),
+    Route("POST", "/network/motions/{motion_id}/reveal", reveal, Permission.CAST_NETWORK_VOTES),
+    Route("POST", "/network/recall", recall, Permission.RECALL_DELEGATE),
+    Route("GET", "/network/hubs/{node_id}", hub_record, None),
+]
