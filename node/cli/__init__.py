@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     from node.cli.federation import add_commands
 
     add_commands(commands, _data_dir_argument)
+
+    from node.cli.motion import add_commands as add_motion_commands
+
+    add_motion_commands(commands, _data_dir_argument)
     return parser
 
 
