@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -93,5 +93,3 @@ class InProcessHub:
 
     def __repr__(self) -> str:
         return f"InProcessHub({self.name!r}, {self.url})"
-
-

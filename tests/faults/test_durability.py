@@ -135,7 +135,8 @@ async def _set_query_only(node: Node, on: bool) -> None:
 
 
 def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writable(
-    tmp_path: Path, cleanup: list[Any]  # noqa: F811
+    tmp_path: Path,
+    cleanup: list[Any],  # noqa: F811
 ) -> None:
     receiver = InProcessHub(tmp_path, "Northgate").start()
     cleanup.append(receiver)
@@ -185,7 +186,8 @@ def fill(directory: Path) -> Path:
 
 
 def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
-    tmp_path: Path, cleanup: list[Any]  # noqa: F811
+    tmp_path: Path,
+    cleanup: list[Any],  # noqa: F811
 ) -> None:
     with small_tmpfs(tmp_path / "disk", "64m") as disk:
         receiver = Hub(disk, "Northgate").start()

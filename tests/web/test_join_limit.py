@@ -34,7 +34,6 @@ async def test_applications_from_one_address_are_limited(site: Site) -> None:
     assert await _applicants(site) == PER_ADDRESS, "a refused application was stored"
 
 
-
 def test_the_join_limit_is_per_address_and_lifts_when_the_window_passes() -> None:
     guard, now = JoinGuard(), 10**12
     for _ in range(PER_ADDRESS):
