@@ -1,0 +1,33 @@
+"""How hard the soak tests push: a quick version in `make test`, the full one in `make faults`.
+
+`make faults` sets HUBNET_FAULTS=full and HUBNET_FAULTS_REPORT to a file; each
+soak test appends one line of figures to it, and tests.faults.summary prints
+them as a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+FULL = os.environ.get("HUBNET_FAULTS") == "full"
+
+KILLS = 200 if FULL else 4
+PARTITION_ROUNDS = 10 if FULL else 1
+DOWN_MESSAGES = 1000 if FULL else 40
+DOWN_SECONDS = 60.0 if FULL else 3.0
+FUZZ_REQUESTS = 100_000 if FULL else 300
+# A test's own time limit, seconds: pytest's default (120 s) is for the quick version.
+TIMEOUT = 1200 if FULL else 300
+
+
+def report(name: str, started: float, **figures: object) -> None:
+    """Append one soak test's figures (and its time taken) to the run's report file."""
+    line = {"test": name, "seconds": round(time.monotonic() - started, 1), **figures}
+    print(f"\n{name}: {line}")
+    path = os.environ.get("HUBNET_FAULTS_REPORT")
+    if path:
+        with Path(path).open("a") as out:
+            out.write(json.dumps(line) + "\n")
