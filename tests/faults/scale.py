@@ -14,11 +14,18 @@ from pathlib import Path
 
 FULL = os.environ.get("HUBNET_FAULTS") == "full"
 
-KILLS = 200 if FULL else 4
-PARTITION_ROUNDS = 10 if FULL else 1
-DOWN_MESSAGES = 1000 if FULL else 40
-DOWN_SECONDS = 60.0 if FULL else 3.0
-FUZZ_REQUESTS = 100_000 if FULL else 300
+
+def _count(name: str, full: float, quick: float) -> float:
+    """The figure for this run; HUBNET_FAULTS_<NAME> overrides it (e.g. for a shorter soak)."""
+    override = os.environ.get(f"HUBNET_FAULTS_{name}")
+    return float(override) if override else (full if FULL else quick)
+
+
+KILLS = int(_count("KILLS", 200, 4))
+PARTITION_ROUNDS = int(_count("ROUNDS", 10, 1))
+DOWN_MESSAGES = int(_count("DOWN_MESSAGES", 1000, 40))
+DOWN_SECONDS = _count("DOWN_SECONDS", 60.0, 3.0)
+FUZZ_REQUESTS = int(_count("FUZZ", 100_000, 300))
 # A test's own time limit, seconds: pytest's default (120 s) is for the quick version.
 TIMEOUT = 1200 if FULL else 300
 
