@@ -41,11 +41,11 @@ test: $(STAMP) lint /usr/bin/chromium
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,
 # a peer down for a minute, 100,000 fuzzed requests; then a table of the figures.
-# `make test` runs the same tests at a small scale. HUBNET_FAULTS_KILLS etc. override.
+# `make test` runs the same tests at a small scale. SOAK_KILLS etc. override.
 FAULTS_REPORT := .faults-report.jsonl
 faults: $(STAMP)
 	rm -f $(FAULTS_REPORT)
-	HUBNET_FAULTS=full HUBNET_FAULTS_REPORT=$(FAULTS_REPORT) $(BIN)/python -m pytest -q \
+	SOAK=full SOAK_REPORT=$(FAULTS_REPORT) $(BIN)/python -m pytest -q \
 		tests/faults/test_soak.py tests/faults/test_fuzz.py tests/faults/test_privacy.py \
 		tests/faults/test_durability.py
 	$(BIN)/python -m tests.faults.summary $(FAULTS_REPORT)
