@@ -41,7 +41,11 @@ PATHS = [
 HEADER_NAMES = ["Signature-Input", "Signature", "Content-Digest", "Content-Type", "X-Junk"]
 
 msgpack_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.binary(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.text(max_size=20)
+    | st.binary(max_size=40),
     lambda inner: (
         st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
     ),
