@@ -8,7 +8,7 @@ DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run demo test lint bench clean-venv
+.PHONY: run demo test lint bench faults clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ lint: $(STAMP)
 
 test: $(STAMP) lint /usr/bin/chromium
 	$(BIN)/python -m pytest -q
+
+# The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,
+# a peer down for a minute, 100,000 fuzzed requests; then a table of the figures.
+# `make test` runs the same tests at a small scale. SOAK_KILLS etc. override.
+FAULTS_REPORT := .faults-report.jsonl
+faults: $(STAMP)
+	rm -f $(FAULTS_REPORT)
+	SOAK=full SOAK_REPORT=$(FAULTS_REPORT) $(BIN)/python -m pytest -q \
+		tests/faults/test_soak.py tests/faults/test_fuzz.py tests/faults/test_privacy.py \
+		tests/faults/test_durability.py
+	$(BIN)/python -m tests.faults.summary $(FAULTS_REPORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks

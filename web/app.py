@@ -21,7 +21,8 @@ from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
 from web import health, rendering, routes, security
-from web.keys import LOGIN_GUARD
+from web.join_guard import JoinGuard
+from web.keys import JOIN_GUARD, LOGIN_GUARD
 from web.login_guard import LoginGuard
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.public import PUBLIC_PAGE, PublicPage
@@ -41,6 +42,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         ],
     )
     app[LOGIN_GUARD] = LoginGuard()
+    app[JOIN_GUARD] = JoinGuard()
     app[PUBLIC_PAGE] = PublicPage()
     app[NETWORK_NEWS] = NetworkNews()
     rendering.setup(app)

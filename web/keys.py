@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from node.accounts.members import Member
+from web.join_guard import JoinGuard
 from web.login_guard import LoginGuard
 
 MEMBER = web.RequestKey("member", Member)
@@ -11,3 +12,4 @@ CSRF = web.RequestKey("csrf", str)
 NEW_CSRF = web.RequestKey("new_csrf", bool)
 NOTICES = web.RequestKey("notices", list)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
+JOIN_GUARD = web.AppKey("join_guard", JoinGuard)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -110,6 +111,17 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
             raise
         heading, message = _MESSAGES.get(exc.status, ("Something went wrong", exc.reason))
         return _error_page(request, exc.status, heading, message)
+    except sqlite3.OperationalError as exc:
+        # Disk full, read-only or locked: the transaction was rolled back, so
+        # nothing changed; the member may simply try again later.
+        log.error("database unavailable while serving %s %s: %s", request.method, request.path, exc)
+        return _error_page(
+            request,
+            503,
+            "The hub cannot save anything right now",
+            "Its storage is full or cannot be written, so nothing was changed. "
+            "The organisers have been told in the node's log. Try again later.",
+        )
     except Exception:
         log.exception("error serving %s %s", request.method, request.path)
         return _error_page(

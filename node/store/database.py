@@ -20,11 +20,14 @@ import aiosqlite
 from node.errors import StoreError, UnsupportedDatabaseVersion
 from node.store.migrations import LATEST_VERSION, MIGRATIONS
 
-# NORMAL in WAL mode: a power cut may lose the last transactions committed
-# before it, never corrupt the file (docs/OPERATIONS.md, "Durability").
+# FULL in WAL mode: every commit is on disk before it returns, so what the node
+# has acknowledged to a peer or shown to a member survives a power cut too.
+# NORMAL could lose the last commits, and a hub whose own log went back a few
+# seqs would sign new messages at seqs its peers already hold: a fork of itself
+# (docs/OPERATIONS.md, "Durability").
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
+    "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
 )

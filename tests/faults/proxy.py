@@ -85,11 +85,15 @@ class FaultProxy:
         *,
         listen_host: str = "127.0.0.1",
         listen_port: int = 0,
+        record: bool = False,
     ) -> None:
         self._target_host = target_host
         self._target_port = target_port
         self._listen_host = listen_host
         self._listen_port = listen_port
+        # With record=True, every byte each connection carried: (up, down) per connection,
+        # for tests that must see everything one node sent another (the privacy canaries).
+        self.streams: list[tuple[bytearray, bytearray]] | None = [] if record else None
         self.connections = 0
         self.bytes_up = 0
         self.bytes_down = 0
@@ -239,17 +243,20 @@ class FaultProxy:
     ) -> None:
         writers = [client_writer]
         both_ended = False
+        up, down = bytearray(), bytearray()
+        if self.streams is not None:
+            self.streams.append((up, down))
         try:
             if mode is _Mode.BLACKHOLE:
-                await self._swallow(client_reader)
+                await self._swallow(client_reader, up)
             elif mode in (_Mode.PASS, _Mode.DELAY):
                 target_reader, target_writer = await asyncio.open_connection(
                     self._target_host, self._target_port, limit=_CHUNK
                 )
                 writers.append(target_writer)
                 async with asyncio.TaskGroup() as pumps:
-                    pumps.create_task(self._pump(client_reader, target_writer, up=True))
-                    pumps.create_task(self._pump(target_reader, client_writer, up=False))
+                    pumps.create_task(self._pump(client_reader, target_writer, up, up=True))
+                    pumps.create_task(self._pump(target_reader, client_writer, down, up=False))
                 both_ended = True
             # DROP, or REFUSE for a connection accepted just before refuse(): reset it.
         except* OSError:
@@ -265,13 +272,20 @@ class FaultProxy:
                     await writer.wait_closed()
 
     async def _pump(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, up: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        record: bytearray,
+        *,
+        up: bool,
     ) -> None:
         while chunk := await reader.read(_CHUNK):
             if up:
                 self.bytes_up += len(chunk)
             else:
                 self.bytes_down += len(chunk)
+            if self.streams is not None:
+                record += chunk
             if self._delay:
                 await asyncio.sleep(self._delay)
             writer.write(chunk)
@@ -279,9 +293,11 @@ class FaultProxy:
         if writer.can_write_eof():
             writer.write_eof()  # pass the half-close on; the other direction goes on
 
-    async def _swallow(self, reader: asyncio.StreamReader) -> None:
+    async def _swallow(self, reader: asyncio.StreamReader, record: bytearray) -> None:
         while chunk := await reader.read(_CHUNK):
             self.bytes_up += len(chunk)
+            if self.streams is not None:
+                record += chunk
         # Even after the client's EOF, send nothing, not even a FIN: a black hole never
         # answers. The socket is released by cut() or close().
         await asyncio.get_running_loop().create_future()
@@ -301,13 +317,14 @@ class ThreadedFaultProxy:
         listen_host: str = "127.0.0.1",
         listen_port: int = 0,
         timeout: float = 10.0,
+        record: bool = False,
     ) -> None:
         self._target_host = target_host
         self._target_port = target_port
         self._listen_host = listen_host
         self._listen_port = listen_port
         self._timeout = timeout
-        self._proxy = FaultProxy()
+        self._proxy = FaultProxy(record=record)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -323,6 +340,16 @@ class ThreadedFaultProxy:
     @property
     def connections(self) -> int:
         return self._proxy.connections
+
+    @property
+    def streams(self) -> list[tuple[bytes, bytes]]:
+        """A copy of every connection's recorded (up, down) bytes so far (record=True)."""
+        if self._proxy.streams is None:
+            raise RuntimeError("this proxy was not started with record=True")
+        return self._call(self._copy_streams)
+
+    async def _copy_streams(self) -> list[tuple[bytes, bytes]]:
+        return [(bytes(up), bytes(down)) for up, down in self._proxy.streams or []]
 
     @property
     def bytes_up(self) -> int:

@@ -16,7 +16,7 @@ from node.accounts.charter import (
 from node.accounts.members import AccountError
 from node.appkeys import NODE
 from protocol.kinds.hub import Announcement, HubProfile
-from web.keys import LOGIN_GUARD, MEMBER, SESSION_TOKEN
+from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
 from web.routes import Route
 from web.security import cookie_name, set_cookie
@@ -92,6 +92,11 @@ async def join(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
+    guard, address = request.config_dict[JOIN_GUARD], request.remote or "unknown"
+    if not guard.may_apply(address, node.clock()):
+        errors = ["Too many applications have come from your address. Try again in an hour."]
+        return render(request, "join.html", _join_context(values, errors), status=429)
+    guard.applied(address, node.clock())
     try:
         await node.members.apply(
             name=values["name"],
