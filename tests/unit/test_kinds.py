@@ -54,8 +54,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "status": "active",
         "principles": ["Housing is a right"],
         "goals": ["Rent controls", "Register of landlords"],
+        "events": [REF2],
+        "resources": [REF],
     },
-    "campaign.update": {"campaign": REF, "text": "We won!", "status": "won"},
+    "campaign.update": {
+        "campaign": REF,
+        "text": "We won!",
+        "status": "won",
+        "events": [REF2],
+        "resources": [REF],
+    },
     "campaign.endorse": {"campaign": REF, "statement": "Bristol Hub joins."},
     "announcement": {"text": "New members night on Friday.", "title": "Members night"},
     "resource": {
@@ -88,6 +96,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "motion.second": {"motion": REF},
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
     "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2},
+    "speaker.offer": {
+        "topics": ["housing law", "tenant organising"],
+        "area": "West Yorkshire",
+        "note": "Evenings only.",
+    },
+    "speaker.withdraw": {"offer": REF},
+    "directory.entry": {
+        "name": "Riverside Food Bank",
+        "category": "food",
+        "area": "Riverside ward",
+        "hours": "Mon and Thu 10:00-14:00",
+        "contact": "0113 496 0000",
+        "description": "Bring a voucher from an advice centre.",
+        "url": "https://foodbank.example.org",
+        "replaces": REF,
+    },
+    "directory.withdraw": {"entry": REF},
 }
 
 
@@ -127,8 +152,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_sixteen_kinds_with_examples() -> None:
-    assert len(KINDS) == 16
+def test_there_are_twenty_kinds_with_examples() -> None:
+    assert len(KINDS) == 20
     assert set(EXAMPLES) == set(KINDS)
 
 
