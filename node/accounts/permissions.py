@@ -36,6 +36,8 @@ class Permission(enum.StrEnum):
     MANAGE_MEMBERS = "manage-members"  # approve, reject, suspend; issue reset links
     MANAGE_PEERS = "manage-peers"  # invite, add and block peers
     VIEW_HEALTH = "view-health"  # the node's health page
+    MANAGE_CAMPAIGNS = "manage-campaigns"  # start and update campaigns, join others' campaigns
+    PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -44,6 +46,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MEMBERS: frozenset({Role.MEMBERSHIP_SECRETARY, Role.SECRETARY, Role.INTERIM}),
     Permission.MANAGE_PEERS: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
     Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
+    Permission.MANAGE_CAMPAIGNS: frozenset({Role.CAMPAIGNS, Role.INTERIM}),
+    Permission.PUBLISH_FOR_HUB: frozenset(
+        {Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}
+    ),
 }
 
 
