@@ -78,7 +78,9 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         exc.headers.update(SECURITY_HEADERS)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    # A handler may set a stricter policy of its own (file downloads do); keep it.
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
