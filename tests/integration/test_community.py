@@ -51,10 +51,11 @@ class Browser:
     def upload(self, name: str, data: bytes, title: str) -> str:
         boundary = "hubnetboundary7"
         parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n{title}\r\n'.encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n'
+            f"{title}\r\n".encode(),
             (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-                "Content-Type: application/pdf\r\n\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; "
+                f'name="file"; filename="{name}"\r\nContent-Type: application/pdf\r\n\r\n'
             ).encode()
             + data
             + b"\r\n",
@@ -82,7 +83,6 @@ def line(tmp_path: Path) -> Iterator[tuple[Hub, Hub, Hub]]:
 
 
 def test_campaign_joined_by_two_hubs_lists_both_on_every_node(line: tuple[Hub, Hub, Hub]) -> None:
-    a, b, c = line
     browsers = [Browser(h) for h in line]
     _, url, _ = browsers[0].post(
         "/campaigns/new",
@@ -114,6 +114,6 @@ def test_resource_published_on_one_hub_is_downloaded_on_another_with_its_hash(
     url = on_a.upload("rent-controls.pdf", PDF, "Rent controls fact sheet")
     path = urllib.parse.urlsplit(url).path
     wait_for("Hillfield to fetch the file", lambda: on_c.get(path + "/file")[0] == 200, timeout=60)
-    status, data = on_c.get(path + "/file")
+    _, data = on_c.get(path + "/file")
     assert data == PDF and sha256(data).hex() in on_c.get(path)[1].decode()
     assert b"Rent controls fact sheet" in on_c.get("/search?q=rent")[1]
