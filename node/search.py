@@ -62,15 +62,26 @@ class Search:
         visibility: Visibility,
     ) -> None:
         """Index (or re-index) one thing, inside the caller's write transaction."""
-        await conn.execute("DELETE FROM search WHERE kind = ? AND ref = ?", (kind, ref))
-        await conn.execute(
+        await Search.drop_txn(conn, kind, ref)
+        cursor = await conn.execute(
             "INSERT INTO search (title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?)",
             (title, text, kind, ref, visibility),
+        )
+        await conn.execute(
+            "INSERT INTO search_refs (kind, ref, fts_rowid) VALUES (?, ?, ?)",
+            (kind, ref, cursor.lastrowid),
         )
 
     @staticmethod
     async def drop_txn(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
-        await conn.execute("DELETE FROM search WHERE kind = ? AND ref = ?", (kind, ref))
+        # Through search_refs: a DELETE on FTS5's unindexed columns would scan every row.
+        async with conn.execute(
+            "SELECT fts_rowid FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            await conn.execute("DELETE FROM search WHERE rowid = ?", (row[0],))
+            await conn.execute("DELETE FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref))
 
     async def put(self, kind: str, ref: str, title: str, text: str, visibility: Visibility) -> None:
         async with self._db.write() as conn:

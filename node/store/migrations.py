@@ -289,6 +289,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             title, body, kind UNINDEXED, ref UNINDEXED, visibility UNINDEXED,
             tokenize = 'porter unicode61'
         );
+        -- FTS5 cannot index kind and ref, so each thing's row is found through here.
+        CREATE TABLE search_refs (
+            kind        TEXT NOT NULL,
+            ref         TEXT NOT NULL,
+            fts_rowid   INTEGER NOT NULL,
+            PRIMARY KEY (kind, ref)
+        );
         """,
     ),
 )
