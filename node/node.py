@@ -13,6 +13,7 @@ from crypto.nodeid import NodeId, node_id_from_public_key
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
+from node.community import Community
 from node.config import Config
 from node.errors import NodeError
 from node.resources import ResourceFiles
@@ -33,6 +34,7 @@ class Node:
     members: Members
     sessions: Sessions
     clock: Clock
+    community: Community
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -43,6 +45,7 @@ class Node:
         db = await Database.open(config.database_path)
         verifier = Verifier(config.verify_threads)
         messages = MessageStore(db, key, clock, verifier, config.max_held_per_origin)
+        files = ResourceFiles(config.data_dir, db, clock)
         return cls(
             config=config,
             key=key,
@@ -50,7 +53,7 @@ class Node:
             db=db,
             verifier=verifier,
             messages=messages,
-            resources=ResourceFiles(config.data_dir, db, clock),
+            resources=files,
             members=Members(
                 db,
                 clock,
@@ -65,8 +68,10 @@ class Node:
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
             clock=clock,
+            community=Community.open(db, messages, files, clock),
         )
 
     async def close(self) -> None:
+        await self.community.close()
         await self.db.close()
         await self.verifier.aclose()

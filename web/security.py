@@ -38,6 +38,11 @@ SECURITY_HEADERS = {
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_MAX_BYTES = 1024 * 1024
 FEDERATION_PREFIX = "/federation/"
+# File uploads stream their body (web/routes/library.py) rather than reading it as
+# a form, so their form token travels in the query string (?csrf=…) and their
+# size limit is the upload limit plus room for the other fields.
+UPLOAD_PATHS = frozenset({"/library/upload"})
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024 + FORM_MAX_BYTES
 
 
 class CsrfRefused(web.HTTPForbidden):
@@ -74,7 +79,9 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         exc.headers.update(SECURITY_HEADERS)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    # A handler may set a stricter policy of its own (file downloads do); keep it.
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -147,18 +154,20 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[NEW_CSRF] = len(csrf) != 43
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:
-        if (request.content_length or 0) > FORM_MAX_BYTES:
+        upload = request.path in UPLOAD_PATHS and request.content_type.startswith("multipart/")
+        limit = UPLOAD_MAX_BYTES if upload else FORM_MAX_BYTES
+        if (request.content_length or 0) > limit:
             raise web.HTTPRequestEntityTooLarge(
-                max_size=FORM_MAX_BYTES, actual_size=request.content_length or 0
+                max_size=limit, actual_size=request.content_length or 0
             )
-        await _check_csrf(request)
+        await _check_csrf(request, upload)
     response = await handler(request)
     if request[NEW_CSRF]:
         set_cookie(response, request, "hubnet_csrf", request[CSRF])
     return response
 
 
-async def _check_csrf(request: web.Request) -> None:
+async def _check_csrf(request: web.Request, upload: bool = False) -> None:
     origin = request.headers.get("Origin")
     if origin is not None and origin != "null":
         allowed = {
@@ -167,8 +176,7 @@ async def _check_csrf(request: web.Request) -> None:
         }
         if origin not in allowed:
             raise CsrfRefused(reason="cross-site request refused")
-    form = await request.post()
-    sent = form.get("csrf")
+    sent = request.query.get("csrf") if upload else (await request.post()).get("csrf")
     if (
         request[NEW_CSRF]
         or not isinstance(sent, str)

@@ -39,6 +39,8 @@ class Permission(enum.StrEnum):
     TABLE_MOTIONS = "table-motions"  # table and second network motions for the hub
     CAST_NETWORK_VOTES = "cast-network-votes"  # vote (and reveal) for the hub on motions
     RECALL_DELEGATE = "recall-delegate"  # withdraw the hub's delegate mandate
+    MANAGE_CAMPAIGNS = "manage-campaigns"  # start and update campaigns, join others' campaigns
+    PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -50,6 +52,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.TABLE_MOTIONS: frozenset({Role.DELEGATE, Role.SECRETARY, Role.INTERIM}),
     Permission.CAST_NETWORK_VOTES: frozenset({Role.DELEGATE}),
     Permission.RECALL_DELEGATE: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
+    Permission.MANAGE_CAMPAIGNS: frozenset({Role.CAMPAIGNS, Role.INTERIM}),
+    Permission.PUBLISH_FOR_HUB: frozenset(
+        {Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}
+    ),
 }
 
 

@@ -13,6 +13,12 @@ from protocol.kinds.assembly import (
     MotionSecond,
 )
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
+from protocol.kinds.community import (
+    DirectoryEntry,
+    DirectoryWithdraw,
+    SpeakerOffer,
+    SpeakerWithdraw,
+)
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyRotate
@@ -36,6 +42,10 @@ KINDS: dict[str, type[Any]] = {
     "delegate.vote": DelegateVote,
     "key.rotate": KeyRotate,
     "delegate.reveal": DelegateReveal,
+    "speaker.offer": SpeakerOffer,
+    "speaker.withdraw": SpeakerWithdraw,
+    "directory.entry": DirectoryEntry,
+    "directory.withdraw": DirectoryWithdraw,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -19,6 +19,9 @@ class Campaign:
     status: CampaignStatus
     principles: Annotated[tuple[Annotated[str, Text(200)], ...], Items(20)] = ()
     goals: Annotated[tuple[Annotated[str, Text(500)], ...], Items(20)] = ()
+    # Ids of `event` and `resource` messages the campaign links to (any origin's).
+    events: Annotated[tuple[MessageRef, ...], Items(50)] = ()
+    resources: Annotated[tuple[MessageRef, ...], Items(50)] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,9 @@ class CampaignUpdate:
     campaign: MessageRef
     text: Annotated[str, Text(8000)]
     status: CampaignStatus | None = None
+    # Further events and resources linked from now on (added to the campaign's lists).
+    events: Annotated[tuple[MessageRef, ...], Items(50)] = ()
+    resources: Annotated[tuple[MessageRef, ...], Items(50)] = ()
 
 
 @dataclass(frozen=True, slots=True)

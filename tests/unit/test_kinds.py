@@ -54,8 +54,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "status": "active",
         "principles": ["Housing is a right"],
         "goals": ["Rent controls", "Register of landlords"],
+        "events": [REF2],
+        "resources": [REF],
     },
-    "campaign.update": {"campaign": REF, "text": "We won!", "status": "won"},
+    "campaign.update": {
+        "campaign": REF,
+        "text": "We won!",
+        "status": "won",
+        "events": [REF2],
+        "resources": [REF],
+    },
     "campaign.endorse": {"campaign": REF, "statement": "Bristol Hub joins."},
     "announcement": {"text": "New members night on Friday.", "title": "Members night"},
     "resource": {
@@ -89,6 +97,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
     "delegate.reveal": {"motion": REF, "vote": REF2, "choice": "For", "secret": REF},
     "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2},
+    "speaker.offer": {
+        "topics": ["housing law", "tenant organising"],
+        "area": "West Yorkshire",
+        "note": "Evenings only.",
+    },
+    "speaker.withdraw": {"offer": REF},
+    "directory.entry": {
+        "name": "Riverside Food Bank",
+        "category": "food",
+        "area": "Riverside ward",
+        "hours": "Mon and Thu 10:00-14:00",
+        "contact": "0113 496 0000",
+        "description": "Bring a voucher from an advice centre.",
+        "url": "https://foodbank.example.org",
+        "replaces": REF,
+    },
+    "directory.withdraw": {"entry": REF},
 }
 
 
@@ -128,8 +153,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_seventeen_kinds_with_examples() -> None:
-    assert len(KINDS) == 17
+def test_there_are_twenty_one_kinds_with_examples() -> None:
+    assert len(KINDS) == 21
     assert set(EXAMPLES) == set(KINDS)
 
 

@@ -123,6 +123,11 @@ def _sample_path(path: str) -> str:
         .replace("{node_id}", "a" * 56)
         .replace("{token}", "no-such-token")
         .replace("{motion_id}", "00" * 32)
+        .replace("{campaign_id}", "ab" * 32)
+        .replace("{resource_id}", "ab" * 32)
+        .replace("{offer_id}", "999999")
+        .replace("{entry_id}", "999999")
+        .replace("{post_id}", "999999")
     )
 
 

@@ -1,0 +1,241 @@
+"""The resource library: uploads checked for size and content, and every hub's files.
+
+An upload is refused unless its bytes are what its name says: a `.pdf` must
+start as a PDF does, a `.png` as a PNG, and so on (magic bytes). Types that a
+browser might run (HTML, SVG, scripts, executables) are not accepted at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.digest import sha256
+from crypto.nodeid import NodeId
+from node.community.hubs import hub_name, hub_names
+from node.community.projections import Projections
+from node.errors import NodeError
+from node.resources import ResourceFiles
+from node.store.database import Database
+from node.store.messages import MessageStore
+from protocol.errors import ProtocolError
+from protocol.kinds.hub import Resource
+from protocol.schema import check_body
+
+# What members may upload through the web UI. The protocol allows up to 50 MiB;
+# a hub's small server and its peers' disks are better served by less.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FileType:
+    media_type: str
+    label: str
+    extensions: tuple[str, ...]
+    image: bool  # shown inline; everything else is downloaded
+
+
+TYPES: tuple[FileType, ...] = (
+    FileType("application/pdf", "PDF", (".pdf",), False),
+    FileType("image/png", "PNG image", (".png",), True),
+    FileType("image/jpeg", "JPEG image", (".jpg", ".jpeg"), True),
+    FileType("image/gif", "GIF image", (".gif",), True),
+    FileType("image/webp", "WebP image", (".webp",), True),
+    FileType("text/plain", "text", (".txt",), False),
+    FileType("application/vnd.oasis.opendocument.text", "OpenDocument text", (".odt",), False),
+    FileType(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "Word document",
+        (".docx",),
+        False,
+    ),
+)
+BY_MEDIA_TYPE = {t.media_type: t for t in TYPES}
+
+
+class UploadRefused(NodeError):
+    """An upload this hub will not take, with the reason to show."""
+
+
+def type_for_name(name: str) -> FileType | None:
+    lower = name.lower()
+    return next((t for t in TYPES if lower.endswith(t.extensions)), None)
+
+
+def content_matches(media_type: str, data: bytes) -> bool:
+    """Whether `data` starts the way files of `media_type` do."""
+    if media_type == "application/pdf":
+        return data.startswith(b"%PDF-")
+    if media_type == "image/png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if media_type == "image/jpeg":
+        return data.startswith(b"\xff\xd8\xff")
+    if media_type == "image/gif":
+        return data[:6] in (b"GIF87a", b"GIF89a")
+    if media_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if media_type == "text/plain":
+        if b"\x00" in data:
+            return False
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    if media_type in (
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ):
+        return data.startswith(b"PK\x03\x04")  # both are zip archives
+    return False
+
+
+def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> FileType:
+    """The file's type, or UploadRefused saying why it cannot be published."""
+    if not data:
+        raise UploadRefused("The file is empty.")
+    if len(data) > max_bytes:
+        raise UploadRefused(
+            f"The file is {len(data) / 1048576:.1f} MiB; this hub accepts at most "
+            f"{max_bytes // 1048576} MiB."
+        )
+    file_type = type_for_name(name)
+    if file_type is None:
+        allowed = ", ".join(e for t in TYPES for e in t.extensions)
+        raise UploadRefused(f"Files of that type are not accepted. Allowed: {allowed}.")
+    if not content_matches(file_type.media_type, data):
+        raise UploadRefused(
+            f"The file is named as a {file_type.label}, but its content is not one."
+        )
+    return file_type
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryItem:
+    id: bytes
+    origin: NodeId
+    hub: str
+    hash: bytes
+    name: str
+    media_type: str
+    size: int
+    title: str
+    description: str | None
+    tags: list[str]
+    created_at: int
+    held: bool  # whether this node has the file yet
+    own: bool
+
+    @property
+    def type_label(self) -> str:
+        known = BY_MEDIA_TYPE.get(self.media_type)
+        return known.label if known else self.media_type
+
+
+class Library:
+    def __init__(
+        self,
+        db: Database,
+        messages: MessageStore,
+        files: ResourceFiles,
+        projections: Projections,
+    ) -> None:
+        self._db = db
+        self._messages = messages
+        self._files = files
+        self._projections = projections
+
+    async def publish(
+        self, name: str, data: bytes, title: str, description: str | None, tags: list[str]
+    ) -> bytes:
+        """Check, store and announce a file; the resource message's id."""
+        file_type = check_upload(name, data)
+        body = Resource(
+            hash=sha256(data),
+            name=name,
+            media_type=file_type.media_type,
+            size=len(data),
+            title=title,
+            description=description,
+            tags=tuple(tags),
+        )
+        try:
+            check_body(body)
+        except ProtocolError as exc:
+            raise UploadRefused(str(exc)) from exc
+        await self._files.save(data)  # the file first: a resource message must never dangle
+        message = await self._messages.append("resource", body)
+        await self._files.save(data)  # marks the listed file as held
+        await self._projections.catch_up()
+        return message.id
+
+    async def items(
+        self, tag: str | None = None, media_type: str | None = None, limit: int = 500
+    ) -> list[LibraryItem]:
+        await self._projections.catch_up()
+        where, args = [], []
+        if tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(l.tags) WHERE value = ?)")
+            args.append(tag)
+        if media_type:
+            where.append("l.media_type = ?")
+            args.append(media_type)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._db.fetchall(
+            "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title, l.description,"
+            " l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
+            f" LEFT JOIN resources r ON r.hash = l.hash {clause}"
+            " ORDER BY l.created_at DESC, l.id LIMIT ?",
+            (*args, limit),
+        )
+        return await self._items(rows)
+
+    async def get(self, resource_id: bytes) -> LibraryItem | None:
+        await self._projections.catch_up()
+        rows = await self._db.fetchall(
+            "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title, l.description,"
+            " l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
+            " LEFT JOIN resources r ON r.hash = l.hash WHERE l.id = ?",
+            (resource_id,),
+        )
+        items = await self._items(rows)
+        return items[0] if items else None
+
+    async def tags(self) -> list[str]:
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT value FROM library, json_each(library.tags) ORDER BY value LIMIT 200"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def _items(self, rows: list[Any]) -> list[LibraryItem]:
+        names = await hub_names(self._messages)
+        me = self._messages.node_id
+        out = []
+        for i, o, h, n, mt, sz, t, d, tg, at, held in rows:
+            out.append(
+                LibraryItem(
+                    bytes(i),
+                    NodeId(str(o)),
+                    hub_name(names, str(o)),
+                    bytes(h),
+                    str(n),
+                    str(mt),
+                    int(sz),
+                    str(t),
+                    d if isinstance(d, str) else None,
+                    json.loads(str(tg)),
+                    int(at),
+                    bool(held) and self._files.has(bytes(h)),
+                    o == me,
+                )
+            )
+        return out
+
+    async def read(self, item: LibraryItem) -> bytes | None:
+        """The file's bytes, checked against its hash, or None if not held (or damaged)."""
+        if not self._files.has(item.hash):
+            return None
+        data = await asyncio.to_thread(self._files.path(item.hash).read_bytes)
+        return data if sha256(data) == item.hash else None

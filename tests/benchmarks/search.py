@@ -1,0 +1,157 @@
+"""Search figures: latency of /search over 20,000 events from 200 hubs plus campaigns
+and resources, at 20 concurrent clients, beside a bare aiohttp handler measured in
+the same run (tests/benchmarks/bare.py), against one real `hubnet run` process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+
+from crypto.ed25519 import SigningKey
+from node import config as settings
+from node.node import Node
+from protocol.envelope import MessageId, create_message
+from protocol.kinds.campaign import Campaign
+from protocol.kinds.event import EventDetails
+from protocol.kinds.hub import Resource
+from tests.benchmarks.common import T0, Table
+from tests.integration.network import Hub, free_port
+
+CLIENTS = 20
+HUBS = 200
+EVENTS_PER_HUB = 100
+WORDS = ("housing", "library", "allotment", "rent", "transport", "climate", "food", "youth")
+QUERIES = ("housing", "library closure", "allot", "rent strike meeting", "climate youth")
+
+
+def _messages() -> list[bytes]:
+    """Per hub: 100 events, one campaign and one resource, signed, in log order."""
+    wires = []
+    for h in range(HUBS):
+        key = SigningKey((h + 1000).to_bytes(4, "big") * 8)
+        prev: MessageId | None = None
+        bodies: list[tuple[str, object]] = [
+            (
+                "event",
+                EventDetails(
+                    title=f"{WORDS[(h + i) % 8].title()} meeting {i} at hub {h}",
+                    starts=1_800_000_000 + i * 86_400,
+                    ends=1_800_003_600 + i * 86_400,
+                    timezone="Europe/London",
+                    type="public-meeting",
+                    visibility="public" if i % 4 else "network",
+                    place=f"Community centre {h}",
+                    description=f"About {WORDS[i % 8]} and {WORDS[(i * 3) % 8]} in our area.",
+                ),
+            )
+            for i in range(EVENTS_PER_HUB)
+        ]
+        bodies.append(
+            (
+                "campaign",
+                Campaign(title=f"Save the {WORDS[h % 8]}", summary="Join us.", status="active"),
+            )
+        )
+        bodies.append(
+            (
+                "resource",
+                Resource(
+                    hash=bytes(32),
+                    name="leaflet.pdf",
+                    media_type="application/pdf",
+                    size=1000,
+                    title=f"{WORDS[h % 8].title()} leaflet",
+                    description=f"Everything about {WORDS[(h + 1) % 8]}.",
+                ),
+            )
+        )
+        for seq, (kind, body) in enumerate(bodies, start=1):
+            message = create_message(key, kind, body, seq, prev, T0)
+            prev = message.id
+            wires.append(message.wire)
+    return wires
+
+
+async def _fill(data_dir: Path, wires: list[bytes]) -> float:
+    """Store the messages and index them; seconds the indexing took."""
+    node = await Node.open(settings.load(data_dir))
+    try:
+        for start in range(0, len(wires), 1000):
+            await node.messages.ingest(wires[start : start + 1000])
+        started = time.perf_counter()
+        await node.community.projections.catch_up()
+        return time.perf_counter() - started
+    finally:
+        await node.close()
+
+
+async def _load(session: aiohttp.ClientSession, urls: list[str], seconds: float) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(n: int) -> None:
+        i = n
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            async with session.get(urls[i % len(urls)]) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{urls[i % len(urls)]} answered {response.status}")
+            latencies.append((time.perf_counter() - started) * 1000)
+            i += 1
+
+    await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+    return sorted(latencies)
+
+
+def _p(latencies: list[float], q: float) -> float:
+    return latencies[min(len(latencies) - 1, int(len(latencies) * q))]
+
+
+async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None]) -> None:
+    seconds = 3.0 if quick else 8.0
+    log(f"search: signing {HUBS * (EVENTS_PER_HUB + 2):,} messages from {HUBS} hubs…")
+    wires = _messages()
+    hub = Hub(root, "Searchhub")
+    index_seconds = await _fill(hub.data_dir, wires)
+    table.add(f"search: index {len(wires):,} messages", len(wires) / index_seconds)
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
+    hub.start()
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS)) as session:
+            for _ in range(50):  # the bare server may still be starting
+                try:
+                    await (await session.get(f"http://127.0.0.1:{port}/")).read()
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            log(f"search: {CLIENTS} clients, {seconds:.0f} s each…")
+            bare_lat = await _load(session, [f"http://127.0.0.1:{port}/"], seconds)
+            urls = [f"{hub.url}/search?q={q.replace(' ', '+')}" for q in QUERIES]
+            lat = await _load(session, urls, seconds)
+        table.add(
+            f"search: bare aiohttp handler, {CLIENTS} clients",
+            len(bare_lat) / seconds,
+            unit="req/s",
+        )
+        table.add("  bare handler p99", _p(bare_lat, 0.99), unit="ms")
+        table.add(
+            f"search: /search over {len(wires):,} items, {CLIENTS} clients",
+            len(lat) / seconds,
+            unit="req/s",
+        )
+        table.add("  search p50", _p(lat, 0.5), unit="ms")
+        p99 = _p(lat, 0.99)
+        table.add("  search p99", p99, unit="ms", target="< 200 ms", met=p99 < 200)
+    finally:
+        hub.stop()
+        bare.terminate()
+        bare.wait(10)

@@ -1,0 +1,47 @@
+"""One search box over events, campaigns, resources and local services."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from node.appkeys import NODE
+from node.search import KINDS
+from web.keys import MEMBER
+from web.rendering import render
+from web.routes import Route
+
+LABELS = {"event": "Event", "campaign": "Campaign", "resource": "Resource", "directory": "Service"}
+
+
+def link(kind: str, ref: str) -> str:
+    if kind == "directory":
+        return "/directory#" + ref.replace(":", "-")
+    return {"event": "/events/", "campaign": "/campaigns/", "resource": "/library/"}[kind] + ref
+
+
+async def search(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    text = request.query.get("q", "")[:200]
+    kind = request.query.get("kind", "")
+    kinds = (kind,) if kind in KINDS else KINDS
+    await node.community.projections.catch_up()
+    hits = await node.community.search.query(
+        text, kinds, limit=50, members=request.get(MEMBER) is not None
+    )
+    results = [
+        {
+            "kind": LABELS[h.kind],
+            "title": h.title,
+            "href": link(h.kind, h.ref),
+            "snippet": h.snippet,
+        }
+        for h in hits
+    ]
+    return render(
+        request,
+        "search.html",
+        {"q": text, "kind": kind, "kinds": LABELS, "results": results},
+    )
+
+
+ROUTES = [Route("GET", "/search", search, None)]
