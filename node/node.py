@@ -15,6 +15,7 @@ from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.errors import NodeError
+from node.events import Events
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -33,6 +34,7 @@ class Node:
     members: Members
     sessions: Sessions
     clock: Clock
+    events: Events
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -65,8 +67,10 @@ class Node:
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
             clock=clock,
+            events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),
         )
 
     async def close(self) -> None:
+        await self.events.projection.close()
         await self.db.close()
         await self.verifier.aclose()

@@ -122,6 +122,7 @@ def _sample_path(path: str) -> str:
         .replace("{verb}", "approve")
         .replace("{node_id}", "a" * 56)
         .replace("{token}", "no-such-token")
+        .replace("{event_id}", "00" * 32)
     )
 
 
