@@ -173,14 +173,32 @@ class Calendar:
         where, args = self._conditions(query)
         clause = " WHERE " + " AND ".join(where)
         if query.near is None:
-            order = "e.starts DESC, e.id" if query.past else "e.starts, e.id"
             # Choose the page's ids first, then read those rows in full: the full row
             # (with its counts) would otherwise be built for every match before sorting.
-            ids = await self._db.fetchall(
-                "SELECT e.id FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
-                f"{clause} ORDER BY {order} LIMIT ? OFFSET ?",
-                (*args, PAGE_SIZE + 1, query.page * PAGE_SIZE),
-            )
+            # Walking the starts index in order lets LIMIT stop early; events under
+            # way (started, not ended) come first, found through the ends index.
+            filters = " AND ".join(where[1:])
+            base = "SELECT e.id, e.starts, e.rowid AS r FROM events e"
+            base += " LEFT JOIN calendar_hubs h ON h.origin = e.origin WHERE "
+            if query.past:
+                sql = (
+                    f"{base}e.starts < ? AND +e.ends < ? AND {filters}"
+                    " ORDER BY e.starts DESC, e.rowid DESC LIMIT ? OFFSET ?"
+                )
+                ids = await self._db.fetchall(
+                    sql, (query.now, query.now, *args[1:], PAGE_SIZE + 1, query.page * PAGE_SIZE)
+                )
+            else:
+                wanted = (query.page + 1) * PAGE_SIZE + 1
+                under_way = await self._db.fetchall(
+                    f"{base}e.ends >= ? AND e.starts < ? AND {filters} ORDER BY e.starts, e.rowid",
+                    (query.now, query.now, *args[1:]),
+                )
+                coming = await self._db.fetchall(
+                    f"{base}e.starts >= ? AND {filters} ORDER BY e.starts, e.rowid LIMIT ?",
+                    (query.now, *args[1:], wanted),
+                )
+                ids = [*under_way, *coming][query.page * PAGE_SIZE : wanted]
             events = await self._views([bytes(r[0]) for r in ids])
         else:
             events = await self._nearest(query, clause, args)
