@@ -16,6 +16,7 @@ from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
 from node.errors import NodeError
+from node.events import Events
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -35,6 +36,7 @@ class Node:
     sessions: Sessions
     clock: Clock
     community: Community
+    events: Events
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -69,9 +71,11 @@ class Node:
             ),
             clock=clock,
             community=Community.open(db, messages, files, clock),
+            events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),
         )
 
     async def close(self) -> None:
         await self.community.close()
+        await self.events.projection.close()
         await self.db.close()
         await self.verifier.aclose()

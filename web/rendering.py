@@ -58,6 +58,7 @@ def _page_context(request: web.Request) -> dict[str, Any]:
     member = request.get(MEMBER)
     return {
         "hub_name": node.config.name,
+        "own_node_id": node.node_id,
         "member": member,
         "csrf": request.get(CSRF, ""),
         "notices": request.get(NOTICES, []),

@@ -41,6 +41,7 @@ class Permission(enum.StrEnum):
     RECALL_DELEGATE = "recall-delegate"  # withdraw the hub's delegate mandate
     MANAGE_CAMPAIGNS = "manage-campaigns"  # start and update campaigns, join others' campaigns
     PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
+    MANAGE_EVENTS = "manage-events"  # create, edit and cancel events; see who is coming
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -56,6 +57,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PUBLISH_FOR_HUB: frozenset(
         {Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}
     ),
+    Permission.MANAGE_EVENTS: frozenset({Role.CHAIR, Role.SECRETARY, Role.CAMPAIGNS, Role.INTERIM}),
 }
 
 

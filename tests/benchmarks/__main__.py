@@ -19,7 +19,7 @@ from pathlib import Path
 
 from node.verifier import open_chunk
 from protocol.envelope import decode_envelope, parse_payload
-from tests.benchmarks import federation, search, web
+from tests.benchmarks import calendar, federation, search, web
 from tests.benchmarks.common import T0, Table, crypto_rates, make_messages, rate
 from tests.benchmarks.store import ingest_run
 
@@ -101,6 +101,11 @@ def main() -> None:
                 asyncio.run(search.run(table, Path(tmp), args.quick, log))
             except Exception as exc:
                 table.failed("search", f"{type(exc).__name__}: {exc}")
+        with tempfile.TemporaryDirectory(prefix="hubnet-bench-calendar-") as tmp:
+            try:
+                asyncio.run(calendar.run(table, Path(tmp), args.quick, log))
+            except Exception as exc:
+                table.failed("calendar", f"{type(exc).__name__}: {exc}")
 
     print()
     table.print()

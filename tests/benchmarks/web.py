@@ -25,7 +25,7 @@ CLIENTS = 50
 
 
 async def _load(
-    session: aiohttp.ClientSession, url: str, seconds: float
+    session: aiohttp.ClientSession, url: str, seconds: float, clients: int = CLIENTS
 ) -> tuple[float, float, float]:
     """(requests a second, p50 ms, p99 ms) for CLIENTS clients asking as fast as they can."""
     latencies: list[float] = []
@@ -41,7 +41,7 @@ async def _load(
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
     latencies.sort()
     return (

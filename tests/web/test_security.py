@@ -128,6 +128,7 @@ def _sample_path(path: str) -> str:
         .replace("{offer_id}", "999999")
         .replace("{entry_id}", "999999")
         .replace("{post_id}", "999999")
+        .replace("{event_id}", "00" * 32)
     )
 
 

@@ -67,7 +67,9 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def account(request: web.Request) -> web.Response:
-    return render(request, "account.html", {})
+    node = request.config_dict[NODE]
+    created = await node.events.attendance.feed_created_at(request[MEMBER].id)
+    return render(request, "account.html", {"feed_created": created is not None})
 
 
 async def change_password(request: web.Request) -> web.StreamResponse:

@@ -57,6 +57,9 @@ class PublicPage:
                     if isinstance(m.body, Announcement)
                 ],
                 "active_members": counts.get("active", 0),
+                "events": await node.events.calendar.for_feed(
+                    now // 1000, ("public",), origin=node.node_id, limit=5
+                ),
             }
             self._made_at = now
         return self._context

@@ -1,0 +1,33 @@
+"""Events: the latest version of every hub's events, RSVPs, and the network calendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crypto.nodeid import NodeId
+from node.clock import Clock
+from node.events.attendance import Attendance
+from node.events.calendar import Calendar
+from node.events.organiser import Organiser
+from node.events.projection import EventProjection
+from node.store.database import Database
+from node.store.messages import MessageStore
+
+
+@dataclass(slots=True)
+class Events:
+    projection: EventProjection
+    calendar: Calendar
+    organiser: Organiser
+    attendance: Attendance
+
+    @classmethod
+    def build(cls, db: Database, messages: MessageStore, node_id: NodeId, clock: Clock) -> Events:
+        projection = EventProjection(db, messages)
+        calendar = Calendar(db, projection)
+        return cls(
+            projection=projection,
+            calendar=calendar,
+            organiser=Organiser(db, messages, projection, calendar, node_id, clock),
+            attendance=Attendance(db, projection, node_id, clock),
+        )

@@ -1,0 +1,296 @@
+"""Reading events: one event, the network calendar with its filters, the archive.
+
+Upcoming means not yet ended; past events stay in the table and are shown in
+the archive. "Near me" measures from a point the user gives (or a hub's area
+coordinates) to the event's coordinates, or to its hub's when it has none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from node.events.drafts import TYPE_TITLES, local_time
+from node.events.projection import EventProjection
+from node.store.database import Database
+
+PAGE_SIZE = 50
+EARTH_KM = 6371.0088
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    id: bytes
+    origin: str
+    federated: bool
+    sequence: int
+    title: str
+    description: str | None
+    starts: int
+    ends: int
+    timezone: str
+    type: str
+    visibility: str
+    place: str | None
+    lat: int | None
+    lon: int | None
+    online_url: str | None
+    capacity: int | None
+    speakers: tuple[str, ...]
+    cohosts: tuple[str, ...]
+    cancelled: bool
+    cancel_reason: str | None
+    created_at: int
+    updated_at: int
+    hub_name: str | None
+    hub_url: str | None
+    hub_region: str | None
+    going: int  # RSVPs and registrations on this node (only the organising hub has them)
+    distance_km: float | None = None
+
+    @property
+    def id_hex(self) -> str:
+        return self.id.hex()
+
+    @property
+    def type_title(self) -> str:
+        return TYPE_TITLES.get(self.type, self.type)
+
+    @property
+    def local_start(self) -> datetime:
+        return local_time(self.starts, self.timezone)
+
+    @property
+    def local_end(self) -> datetime:
+        return local_time(self.ends, self.timezone)
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.going)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarQuery:
+    """What the calendar page asks for; None means any."""
+
+    now: int  # seconds
+    audience: tuple[str, ...] = ("public",)  # visibilities the viewer may see
+    past: bool = False
+    region: str | None = None
+    type: str | None = None
+    hub: str | None = None
+    from_time: int | None = None  # seconds: starts at or after
+    to_time: int | None = None  # seconds: starts before
+    near: tuple[int, int] | None = None  # (lat, lon) in millionths of a degree
+    radius_km: float = 50.0
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPage:
+    events: list[EventView]
+    more: bool
+    regions: list[str] = field(default_factory=list)
+    hubs: list[tuple[str, str]] = field(default_factory=list)  # (node id, name)
+
+
+_SELECT = (
+    "SELECT e.id, e.origin, e.federated, e.sequence, e.title, e.description, e.starts, e.ends,"
+    " e.timezone, e.type, e.visibility, e.place, e.lat, e.lon, e.online_url, e.capacity,"
+    " e.speakers, e.cohosts, e.cancelled, e.cancel_reason, e.created_at, e.updated_at,"
+    " h.name, h.url, h.region,"
+    " (SELECT count(*) FROM rsvps r WHERE r.event = e.id)"
+    " + (SELECT count(*) FROM registrations g WHERE g.event = e.id)"
+    " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
+)
+
+
+def _view(row: Any, distance: float | None = None) -> EventView:
+    return EventView(
+        id=bytes(row[0]),
+        origin=row[1],
+        federated=bool(row[2]),
+        sequence=row[3],
+        title=row[4],
+        description=row[5],
+        starts=row[6],
+        ends=row[7],
+        timezone=row[8],
+        type=row[9],
+        visibility=row[10],
+        place=row[11],
+        lat=row[12],
+        lon=row[13],
+        online_url=row[14],
+        capacity=row[15],
+        speakers=tuple(json.loads(row[16])),
+        cohosts=tuple(json.loads(row[17])),
+        cancelled=bool(row[18]),
+        cancel_reason=row[19],
+        created_at=row[20],
+        updated_at=row[21],
+        hub_name=row[22],
+        hub_url=row[23],
+        hub_region=row[24],
+        going=row[25],
+        distance_km=distance,
+    )
+
+
+def distance_km(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Great-circle (haversine) distance between two points in millionths of a degree."""
+    lat1, lon1, lat2, lon2 = (math.radians(v / 1_000_000) for v in (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+class Calendar:
+    def __init__(self, db: Database, projection: EventProjection) -> None:
+        self._db = db
+        self._projection = projection
+
+    async def get(self, event_id: bytes) -> EventView | None:
+        await self._projection.settle()
+        row = await self._db.fetchone(_SELECT + " WHERE e.id = ?", (event_id,))
+        return _view(row) if row else None
+
+    async def hub(self, origin: str) -> tuple[str, str, str | None, int | None, int | None] | None:
+        """(name, url, region, lat, lon) from the origin's latest hub profile."""
+        row = await self._db.fetchone(
+            "SELECT name, url, region, lat, lon FROM calendar_hubs WHERE origin = ?", (origin,)
+        )
+        return tuple(row) if row else None
+
+    async def page(self, query: CalendarQuery) -> CalendarPage:
+        await self._projection.settle()
+        where, args = self._conditions(query)
+        clause = " WHERE " + " AND ".join(where)
+        if query.near is None:
+            # Choose the page's ids first, then read those rows in full: the full row
+            # (with its counts) would otherwise be built for every match before sorting.
+            # Walking the starts index in order lets LIMIT stop early; events under
+            # way (started, not ended) come first, found through the ends index.
+            filters = " AND ".join(where[1:])
+            base = "SELECT e.id, e.starts, e.rowid AS r FROM events e"
+            base += " LEFT JOIN calendar_hubs h ON h.origin = e.origin WHERE "
+            if query.past:
+                sql = (
+                    f"{base}e.starts < ? AND +e.ends < ? AND {filters}"
+                    " ORDER BY e.starts DESC, e.rowid DESC LIMIT ? OFFSET ?"
+                )
+                ids = await self._db.fetchall(
+                    sql, (query.now, query.now, *args[1:], PAGE_SIZE + 1, query.page * PAGE_SIZE)
+                )
+            else:
+                wanted = (query.page + 1) * PAGE_SIZE + 1
+                under_way = await self._db.fetchall(
+                    f"{base}e.ends >= ? AND e.starts < ? AND {filters} ORDER BY e.starts, e.rowid",
+                    (query.now, query.now, *args[1:]),
+                )
+                coming = await self._db.fetchall(
+                    f"{base}e.starts >= ? AND {filters} ORDER BY e.starts, e.rowid LIMIT ?",
+                    (query.now, *args[1:], wanted),
+                )
+                ids = [*under_way, *coming][query.page * PAGE_SIZE : wanted]
+            events = await self._views([bytes(r[0]) for r in ids])
+        else:
+            events = await self._nearest(query, clause, args)
+        regions = await self._db.fetchall(
+            "SELECT DISTINCT region FROM calendar_hubs WHERE region IS NOT NULL ORDER BY region"
+        )
+        hubs = await self._db.fetchall("SELECT origin, name FROM calendar_hubs ORDER BY name")
+        return CalendarPage(
+            events[:PAGE_SIZE],
+            len(events) > PAGE_SIZE,
+            [r[0] for r in regions],
+            [(o, n) for o, n in hubs],
+        )
+
+    @staticmethod
+    def _conditions(query: CalendarQuery) -> tuple[list[str], list[Any]]:
+        where = ["e.ends < ?" if query.past else "e.ends >= ?"]
+        args: list[Any] = [query.now]
+        where.append(f"e.visibility IN ({','.join('?' * len(query.audience))})")
+        args.extend(query.audience)
+        for column, value in (
+            ("h.region", query.region),
+            ("e.type", query.type),
+            ("e.origin", query.hub),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if query.from_time is not None:
+            where.append("e.starts >= ?")
+            args.append(query.from_time)
+        if query.to_time is not None:
+            where.append("e.starts < ?")
+            args.append(query.to_time)
+        return where, args
+
+    async def _nearest(self, query: CalendarQuery, clause: str, args: list[Any]) -> list[EventView]:
+        assert query.near is not None
+        lat, lon = query.near
+        # A box around the point narrows the rows in SQL; the circle is measured here.
+        dlat = int(query.radius_km / 111.2 * 1_000_000) + 1
+        coslat = max(0.01, math.cos(math.radians(lat / 1_000_000)))
+        dlon = min(360_000_000, int(query.radius_km / (111.2 * coslat) * 1_000_000) + 1)
+        candidates = await self._db.fetchall(
+            "SELECT e.id, coalesce(e.lat, h.lat), coalesce(e.lon, h.lon)"
+            " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
+            f"{clause} AND coalesce(e.lat, h.lat) BETWEEN ? AND ?"
+            " AND coalesce(e.lon, h.lon) BETWEEN ? AND ?",
+            (*args, lat - dlat, lat + dlat, lon - dlon, lon + dlon),
+        )
+        measured = sorted(
+            (d, bytes(i))
+            for i, la, lo in candidates
+            if (d := distance_km(query.near, (la, lo))) <= query.radius_km
+        )
+        start = query.page * PAGE_SIZE
+        chosen = measured[start : start + PAGE_SIZE + 1]
+        views = {v.id: v for v in await self._views([i for _, i in chosen])}
+        return [
+            dataclasses.replace(views[i], distance_km=round(d, 1)) for d, i in chosen if i in views
+        ]
+
+    async def _views(self, ids: list[bytes]) -> list[EventView]:
+        """Those events in full, in the order given."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetchall(f"{_SELECT} WHERE e.id IN ({marks})", ids)
+        by_id = {bytes(r[0]): r for r in rows}
+        return [_view(by_id[i]) for i in ids if i in by_id]
+
+    async def for_feed(
+        self, since: int, audience: tuple[str, ...], origin: str | None = None, limit: int = 500
+    ) -> list[EventView]:
+        """Events for an iCalendar feed: those ending after `since` (seconds), soonest first."""
+        await self._projection.settle()
+        where = "e.ends >= ? AND e.visibility IN (" + ",".join("?" * len(audience)) + ")"
+        args: list[Any] = [since, *audience]
+        if origin is not None:
+            where += " AND e.origin = ?"
+            args.append(origin)
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE {where} ORDER BY e.starts LIMIT ?", (*args, limit)
+        )
+        return [_view(r) for r in rows]
+
+    async def of_member(self, member_id: int, since: int) -> list[EventView]:
+        """The events a member has said they will come to (for "my events")."""
+        await self._projection.settle()
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE e.id IN (SELECT event FROM rsvps WHERE member_id = ?)"
+            " AND e.ends >= ? ORDER BY e.starts",
+            (member_id, since),
+        )
+        return [_view(r) for r in rows]

@@ -1,0 +1,129 @@
+"""Organisers create, edit and cancel their hub's events.
+
+Public and network events become signed messages (`event`, `event.update`,
+`event.cancel`) and reach every hub; members-only events are rows in the events
+table and nothing else, so they never leave this node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+
+from crypto.nodeid import NodeId
+from node.clock import Clock
+from node.events.calendar import Calendar, EventView
+from node.events.drafts import Draft, EventError
+from node.events.projection import EventProjection
+from node.store.database import Database
+from node.store.messages import MessageStore
+from protocol.kinds.event import EventCancel, EventUpdate
+
+
+class Organiser:
+    def __init__(
+        self,
+        db: Database,
+        messages: MessageStore,
+        projection: EventProjection,
+        calendar: Calendar,
+        node_id: NodeId,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._messages = messages
+        self._projection = projection
+        self._calendar = calendar
+        self._node_id = node_id
+        self._clock = clock
+
+    async def create(self, draft: Draft) -> bytes:
+        """Publish (or, members-only, keep) a new event; its id."""
+        if draft.visibility == "members":
+            event_id = secrets.token_bytes(32)
+            async with self._db.write() as conn:
+                await conn.execute(
+                    "INSERT INTO events (id, origin, federated, version_seq, sequence, title,"
+                    " description, starts, ends, timezone, type, visibility, place, lat, lon,"
+                    " online_url, capacity, speakers, cohosts, created_at, updated_at)"
+                    " VALUES (?, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?, 'members',"
+                    " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event_id, self._node_id, *_columns(draft), self._clock(), self._clock()),
+                )
+            return event_id
+        message = await self._messages.append("event", draft.details)
+        await self._projection.settle()
+        return message.id
+
+    async def _own(self, event_id: bytes) -> EventView:
+        event = await self._calendar.get(event_id)
+        if event is None:
+            raise EventError("There is no such event.")
+        if event.origin != self._node_id:
+            raise EventError("Only the hub that organises this event can change it.")
+        if event.cancelled:
+            raise EventError("This event has been cancelled; it cannot be changed.")
+        return event
+
+    async def edit(self, event_id: bytes, draft: Draft) -> None:
+        event = await self._own(event_id)
+        if event.federated and draft.visibility == "members":
+            raise EventError(
+                "This event has been sent to other hubs, so it cannot become members-only; "
+                "cancel it and make a members-only event instead."
+            )
+        if not event.federated and draft.visibility != "members":
+            raise EventError(
+                "A members-only event cannot be published to other hubs; make a new event."
+            )
+        if event.federated:
+            fields = {
+                f.name: getattr(draft.details, f.name) for f in dataclasses.fields(draft.details)
+            }
+            await self._messages.append("event.update", EventUpdate(**fields, event=event_id))
+            await self._projection.settle()
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE events SET title = ?, description = ?, starts = ?, ends = ?,"
+                " timezone = ?, type = ?, place = ?, lat = ?, lon = ?, online_url = ?,"
+                " capacity = ?, speakers = ?, cohosts = ?, sequence = sequence + 1,"
+                " updated_at = ? WHERE id = ? AND federated = 0",
+                (*_columns(draft), self._clock(), event_id),
+            )
+
+    async def cancel(self, event_id: bytes, reason: str | None) -> None:
+        event = await self._own(event_id)
+        reason = (reason or "").strip() or None
+        if reason is not None and len(reason) > 1000:
+            raise EventError("Keep the reason to 1000 characters.")
+        if event.federated:
+            await self._messages.append("event.cancel", EventCancel(event=event_id, reason=reason))
+            await self._projection.settle()
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE events SET cancelled = 1, cancel_reason = ?, sequence = sequence + 1,"
+                " updated_at = ? WHERE id = ? AND federated = 0",
+                (reason, self._clock(), event_id),
+            )
+
+
+def _columns(draft: Draft) -> tuple[object, ...]:
+    d = draft.details
+    return (
+        d.title,
+        d.description,
+        d.starts,
+        d.ends,
+        d.timezone,
+        d.type,
+        d.place,
+        d.lat,
+        d.lon,
+        d.online_url,
+        d.capacity,
+        json.dumps(list(d.speakers)),
+        json.dumps(list(d.cohosts)),
+    )

@@ -1,0 +1,110 @@
+"""Network calendar latency with 20,000 events from 200 hubs stored.
+
+One real `hubnet run` process whose database already holds 200 hubs' profiles
+and 100 events each (half past, half to come), beside the bare aiohttp handler
+measured in the same run. Twenty clients ask for the calendar as fast as they
+can: plain, filtered by region, and "near me" (sorted by distance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+
+from crypto.ed25519 import SigningKey
+from node import config as settings
+from node.node import Node
+from protocol.envelope import create_message
+from protocol.kinds.event import EventDetails
+from protocol.kinds.hub import HubProfile
+from tests.benchmarks.common import Table
+from tests.benchmarks.web import _load
+from tests.integration.network import Hub, free_port
+
+CLIENTS = 20
+HUBS = 200
+PER_HUB = 100
+REGIONS = ("North", "South", "East", "West", "Midlands")
+
+
+def _messages(now_s: int) -> list[bytes]:
+    wires = []
+    for h in range(HUBS):
+        key = SigningKey(h.to_bytes(2, "big") * 16)
+        lat, lon = 50_000_000 + h * 20_000, -3_000_000 + h * 15_000
+        profile = HubProfile(
+            name=f"Hub {h}", url=f"http://hub{h}.example", region=REGIONS[h % len(REGIONS)],
+            lat=lat, lon=lon,
+        )  # fmt: skip
+        message = create_message(key, "hub.profile", profile, 1, None, now_s * 1000)
+        wires.append(message.wire)
+        prev = message.id
+        for i in range(PER_HUB):
+            # Spread over a year either side of now: half archived, half to come.
+            starts = now_s + (i - PER_HUB // 2) * 7 * 86400 + h * 3600
+            body = EventDetails(
+                title=f"Hub {h} meeting {i}", starts=starts, ends=starts + 7200,
+                timezone="Europe/London", type="public-meeting", visibility="public",
+                place=f"Hall {i}", lat=lat + i * 100, lon=lon,
+            )  # fmt: skip
+            message = create_message(key, "event", body, i + 2, prev, now_s * 1000)
+            wires.append(message.wire)
+            prev = message.id
+    return wires
+
+
+async def _fill(hub: Hub, log: Callable[[str], None]) -> None:
+    node = await Node.open(settings.load(hub.data_dir))
+    try:
+        wires = _messages(int(time.time()))
+        for start in range(0, len(wires), 1000):
+            await node.messages.ingest(wires[start : start + 1000])
+        await node.events.projection.settle()
+        count = await node.db.fetchone("SELECT count(*) FROM events")
+        log(f"  {count[0]:,} events from {HUBS} hubs stored")
+    finally:
+        await node.close()
+
+
+async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None]) -> None:
+    seconds = 3.0 if quick else 8.0
+    port = free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
+    hub = Hub(root, "Calendar")
+    try:
+        log(f"calendar: storing {HUBS * PER_HUB:,} events…")
+        await _fill(hub, log)
+        hub.start()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS)) as session:
+            for _ in range(50):  # the bare server may still be starting
+                try:
+                    await (await session.get(f"http://127.0.0.1:{port}/")).read()
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            log(f"calendar: {CLIENTS} clients, {seconds:.0f} s per page…")
+            bare_rate, _, bare_p99 = await _load(
+                session, f"http://127.0.0.1:{port}/", seconds, CLIENTS
+            )
+            table.add(f"web: bare aiohttp handler, {CLIENTS} clients", bare_rate, unit="req/s")
+            table.add("  bare handler p99", bare_p99, unit="ms")
+            for name, path in (
+                ("calendar, upcoming", "/calendar"),
+                ("calendar, one region", "/calendar?region=North"),
+                ("calendar, near me 100 km", "/calendar?near_lat=51.0&near_lon=-2.0&radius=100"),
+                ("calendar, archive", "/calendar/past"),
+            ):
+                rps, p50, p99 = await _load(session, hub.url + path, seconds, CLIENTS)
+                table.add(f"web: {name}, {HUBS * PER_HUB:,} events", rps, unit="req/s")
+                table.add(f"  {name} p50", p50, unit="ms")
+                table.add(f"  {name} p99", p99, unit="ms", target="< 100 ms", met=p99 < 100)
+    finally:
+        hub.stop()
+        bare.terminate()
+        bare.wait(10)

@@ -1,0 +1,304 @@
+"""The network calendar and the archive, iCalendar feeds, Atom feeds, "my events" links."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import parse_node_id
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.events.calendar import CalendarQuery
+from node.events.drafts import TYPE_TITLES
+from protocol.kinds.campaign import Campaign, CampaignUpdate
+from protocol.kinds.hub import Announcement, HubProfile
+from web.atom import Entry, atom_response, feed_bytes
+from web.ics import calendar_bytes, ics_response
+from web.keys import MEMBER, NOTICES
+from web.rendering import render
+from web.routes import Route
+
+_FILTERS = ("region", "type", "hub", "from", "to", "near_lat", "near_lon", "near_hub", "radius")
+
+
+def _audience(request: web.Request) -> tuple[str, ...]:
+    # Members see network and (their own hub's) members-only events; the public, public ones.
+    return ("public", "network", "members") if request.get(MEMBER) else ("public",)
+
+
+def _day(text: str, label: str, errors: list[str]) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC).timestamp())
+    except ValueError:
+        errors.append(f"Give the {label} date as YYYY-MM-DD.")
+        return None
+
+
+def _degrees(text: str, limit: int, label: str, errors: list[str]) -> int | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        errors.append(f"The {label} must be a number of degrees, such as 51.5.")
+        return None
+    if not value.is_finite() or abs(value) > limit:
+        errors.append(f"The {label} must be between -{limit} and {limit}.")
+        return None
+    return int(value * 1_000_000)
+
+
+async def _query(
+    request: web.Request, past: bool
+) -> tuple[CalendarQuery, list[str], dict[str, str]]:
+    node = request.config_dict[NODE]
+    q = {k: request.query.get(k, "").strip()[:100] for k in _FILTERS}
+    errors: list[str] = []
+    kind = q["type"] or None
+    if kind is not None and kind not in TYPE_TITLES:
+        errors.append("Choose a kind of event from the list.")
+        kind = None
+    hub = q["hub"] or None
+    if hub is not None:
+        try:
+            hub = str(parse_node_id(hub))
+        except BadNodeId:
+            errors.append("Choose a hub from the list.")
+            hub = None
+    near = None
+    if q["near_lat"] or q["near_lon"]:
+        lat = _degrees(q["near_lat"], 90, "latitude", errors)
+        lon = _degrees(q["near_lon"], 180, "longitude", errors)
+        near = (lat, lon) if lat is not None and lon is not None else None
+    elif q["near_hub"]:
+        found = None
+        with contextlib.suppress(BadNodeId):
+            found = await node.events.calendar.hub(str(parse_node_id(q["near_hub"])))
+        if found is None or found[3] is None or found[4] is None:
+            errors.append("That hub has not said where it is; give a latitude and longitude.")
+        else:
+            near = (found[3], found[4])
+    radius = 50.0
+    if q["radius"]:
+        try:
+            radius = float(q["radius"])
+            if not 1 <= radius <= 20000:
+                raise ValueError
+        except ValueError:
+            errors.append("The distance must be between 1 and 20000 km.")
+            radius = 50.0
+    page_text = request.query.get("page", "0")
+    page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 0
+    query = CalendarQuery(
+        now=node.clock() // 1000,
+        audience=_audience(request),
+        past=past,
+        region=q["region"] or None,
+        type=kind,
+        hub=hub,
+        from_time=_day(q["from"], "from", errors),
+        to_time=(t + 86400) if (t := _day(q["to"], "to", errors)) is not None else None,
+        near=near,
+        radius_km=radius,
+        page=page,
+    )
+    return query, errors, q
+
+
+async def _calendar(request: web.Request, past: bool) -> web.Response:
+    node = request.config_dict[NODE]
+    query, errors, values = await _query(request, past)
+    result = await node.events.calendar.page(query)
+    kept = {k: v for k, v in values.items() if v}
+
+    def page_link(n: int) -> str:
+        return "?" + urlencode({**kept, "page": str(n)})
+
+    return render(
+        request,
+        "calendar.html",
+        {
+            "past": past,
+            "result": result,
+            "errors": errors,
+            "q": values,
+            "types": TYPE_TITLES,
+            "near": query.near is not None,
+            "next_link": page_link(query.page + 1) if result.more else None,
+            "prev_link": page_link(query.page - 1) if query.page > 0 else None,
+        },
+        status=400 if errors else 200,
+    )
+
+
+async def calendar(request: web.Request) -> web.Response:
+    return await _calendar(request, past=False)
+
+
+async def archive(request: web.Request) -> web.Response:
+    return await _calendar(request, past=True)
+
+
+# -- iCalendar -------------------------------------------------------------------
+
+# Feeds list what has not ended yet, and a month of what has, so a calendar app
+# still receives the cancellation of an event that was last week.
+_FEED_PAST_S = 31 * 86400
+
+
+def _base(request: web.Request) -> str:
+    return str(request.config_dict[NODE].config.url).rstrip("/")
+
+
+async def network_ics(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    events = await node.events.calendar.for_feed(node.clock() // 1000 - _FEED_PAST_S, ("public",))
+    body = calendar_bytes(f"Network calendar ({node.config.name})", events, _base(request))
+    return ics_response(body, "network.ics")
+
+
+async def hub_ics(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    try:
+        origin = parse_node_id(request.match_info["node_id"])
+    except BadNodeId:
+        raise web.HTTPNotFound() from None
+    hub = await node.events.calendar.hub(origin)
+    if hub is None:
+        raise web.HTTPNotFound()
+    events = await node.events.calendar.for_feed(
+        node.clock() // 1000 - _FEED_PAST_S, ("public",), origin=origin
+    )
+    return ics_response(calendar_bytes(hub[0], events, _base(request)), f"{origin[:12]}.ics")
+
+
+async def my_ics(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    member_id = await node.events.attendance.feed_member(request.match_info["token"])
+    if member_id is None:
+        raise web.HTTPNotFound()
+    events = await node.events.calendar.of_member(member_id, node.clock() // 1000 - _FEED_PAST_S)
+    body = calendar_bytes(f"My events ({node.config.name})", events, _base(request))
+    response = ics_response(body, "my-events.ics")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+async def new_feed(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    token = await node.events.attendance.new_feed_token(request[MEMBER].id)
+    request[NOTICES].append("Your new calendar address is below; any earlier one has stopped.")
+    return render(
+        request,
+        "account.html",
+        {"feed_url": f"{_base(request)}/calendar/mine/{token}.ics", "feed_created": True},
+    )
+
+
+async def revoke_feed(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    await node.events.attendance.revoke_feed_token(request[MEMBER].id)
+    request[NOTICES].append("Your calendar address no longer works.")
+    return render(request, "account.html", {"feed_created": False})
+
+
+# -- Atom ------------------------------------------------------------------------
+
+
+async def _hub_names(request: web.Request) -> dict[str, str]:
+    node = request.config_dict[NODE]
+    return {
+        origin: m.body.name
+        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
+        if isinstance(m.body, HubProfile)
+    }
+
+
+async def announcements_atom(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    base = _base(request)
+    own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=50)
+    entries = [
+        Entry(
+            id=f"tag:hubnet,2025:{m.id.hex()}",
+            title=m.body.title or m.body.text.split("\n", 1)[0][:80],
+            text=m.body.text,
+            link=f"{base}/",
+            author=node.config.name,
+            updated_ms=m.created_at,
+        )
+        for m in own
+        if isinstance(m.body, Announcement)
+    ]
+    return atom_response(
+        feed_bytes(
+            f"tag:hubnet,2025:{node.node_id}:announcements",
+            f"News from {node.config.name}",
+            f"{base}/feeds/announcements.atom",
+            f"{base}/",
+            entries,
+        )
+    )
+
+
+async def campaigns_atom(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    base = _base(request)
+    names = await _hub_names(request)
+    started = await node.messages.recent(kind="campaign", limit=50)
+    updates = await node.messages.recent(kind="campaign.update", limit=50)
+    titles: dict[bytes, str] = {m.id: m.body.title for m in started if isinstance(m.body, Campaign)}
+    entries: list[Entry] = []
+    for m in sorted([*started, *updates], key=lambda m: m.created_at, reverse=True)[:50]:
+        hub = names.get(m.origin, f"hub {m.origin[:8]}…")
+        if isinstance(m.body, Campaign):
+            title, text, target = m.body.title, m.body.summary, bytes(m.id)
+        elif isinstance(m.body, CampaignUpdate):
+            if m.body.campaign not in titles:
+                original = await node.messages.get(m.body.campaign)
+                if original is None or not isinstance(original.body, Campaign):
+                    continue
+                titles[original.id] = original.body.title
+            title = f"Update: {titles[m.body.campaign]}"
+            text, target = m.body.text, m.body.campaign
+        else:
+            continue
+        entries.append(Entry(
+            id=f"tag:hubnet,2025:{m.id.hex()}", title=title, text=text,
+            link=f"{base}/campaigns/{target.hex()}", author=hub, updated_ms=m.created_at,
+        ))  # fmt: skip
+    return atom_response(
+        feed_bytes(
+            f"tag:hubnet,2025:{node.node_id}:campaigns",
+            "Campaigns across the network",
+            f"{base}/feeds/campaigns.atom",
+            f"{base}/",
+            entries,
+        )
+    )
+
+
+def subscribe_links(node_id: str) -> list[dict[str, Any]]:
+    return [
+        {"href": "/calendar.ics", "text": "Network calendar (.ics)"},
+        {"href": f"/calendar/hubs/{node_id}.ics", "text": "This hub's events (.ics)"},
+    ]
+
+
+ROUTES = [
+    Route("GET", "/calendar", calendar, None),
+    Route("GET", "/calendar/past", archive, None),
+    Route("GET", "/calendar.ics", network_ics, None),
+    Route("GET", "/calendar/hubs/{node_id}.ics", hub_ics, None),
+    Route("GET", "/calendar/mine/{token}.ics", my_ics, None),
+    Route("POST", "/account/calendar-feed", new_feed, Permission.MEMBER),
+    Route("POST", "/account/calendar-feed/revoke", revoke_feed, Permission.MEMBER),
+    Route("GET", "/feeds/announcements.atom", announcements_atom, None),
+    Route("GET", "/feeds/campaigns.atom", campaigns_atom, None),
+]

@@ -1,0 +1,213 @@
+"""An event's page, and organising it: create, edit, cancel; RSVPs and registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.events.attendance import AttendanceError
+from node.events.calendar import EventView
+from node.events.drafts import TYPE_TITLES, VISIBILITIES, EventError, form_from, parse_form
+from web.keys import MEMBER, NOTICES
+from web.rendering import render
+from web.routes import Route
+
+_FIELDS = (
+    "title", "description", "start_date", "start_time", "end_date", "end_time", "timezone",
+    "type", "visibility", "place", "lat", "lon", "online_url", "capacity", "speakers", "cohosts",
+)  # fmt: skip
+_BLANK = dict.fromkeys(_FIELDS, "") | {
+    "timezone": "Europe/London",
+    "type": "public-meeting",
+    "visibility": "public",
+}
+
+
+def event_id(request: web.Request) -> bytes:
+    text = request.match_info["event_id"]
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    if len(raw) != 32:
+        raise web.HTTPNotFound()
+    return raw
+
+
+def may_see(request: web.Request, event: EventView) -> bool:
+    """Public events for anyone; network and members-only events for this hub's members."""
+    return event.visibility == "public" or request.get(MEMBER) is not None
+
+
+async def _visible_event(request: web.Request) -> EventView:
+    event = await request.config_dict[NODE].events.calendar.get(event_id(request))
+    if event is None or not may_see(request, event):
+        raise web.HTTPNotFound()
+    return event
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    posted = await request.post()
+    return {k: v if isinstance(v := posted.get(k, ""), str) else "" for k in _FIELDS}
+
+
+def _form_page(
+    request: web.Request,
+    form: dict[str, str],
+    errors: list[str],
+    editing: bytes | None = None,
+    status: int = 200,
+) -> web.Response:
+    return render(
+        request,
+        "event_form.html",
+        {
+            "form": form,
+            "errors": errors,
+            "types": TYPE_TITLES,
+            "visibilities": VISIBILITIES,
+            "editing": editing.hex() if editing else None,
+        },
+        status=status,
+    )
+
+
+async def event_page(
+    request: web.Request,
+    errors: list[str] | None = None,
+    status: int = 200,
+    registered: bool = False,
+) -> web.Response:
+    node = request.config_dict[NODE]
+    event = await _visible_event(request)
+    member = request.get(MEMBER)
+    own = event.origin == node.node_id
+    context: dict[str, Any] = {
+        "event": event,
+        "own": own,
+        "going": own
+        and member is not None
+        and await node.events.attendance.is_going(event.id, member.id),
+        "attendees": (
+            await node.events.attendance.attendees(event.id)
+            if own and member is not None and member.can(Permission.MANAGE_EVENTS)
+            else None
+        ),
+        "over": event.ends * 1000 < node.clock(),
+        "registered": registered,
+        "errors": errors or [],
+        "reg": {"name": "", "email": ""},
+    }
+    return render(request, "event.html", context, status=status)
+
+
+async def show(request: web.Request) -> web.Response:
+    return await event_page(request)
+
+
+async def new_form(request: web.Request) -> web.Response:
+    return _form_page(request, dict(_BLANK), [])
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    form = await _form(request)
+    try:
+        new_id = await node.events.organiser.create(parse_form(form))
+    except EventError as exc:
+        return _form_page(request, form, [str(exc)], status=400)
+    raise web.HTTPSeeOther(f"/events/{new_id.hex()}")
+
+
+async def edit_form(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    event = await _visible_event(request)
+    if event.origin != node.node_id:
+        raise web.HTTPNotFound()
+    return _form_page(request, form_from(_as_row(event)), [], editing=event.id)
+
+
+def _as_row(event: EventView) -> dict[str, Any]:
+    import json
+
+    return {
+        "title": event.title, "description": event.description, "starts": event.starts,
+        "ends": event.ends, "timezone": event.timezone, "type": event.type,
+        "visibility": event.visibility, "place": event.place, "lat": event.lat,
+        "lon": event.lon, "online_url": event.online_url, "capacity": event.capacity,
+        "speakers": json.dumps(list(event.speakers)), "cohosts": json.dumps(list(event.cohosts)),
+    }  # fmt: skip
+
+
+async def edit(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    target = event_id(request)
+    form = await _form(request)
+    try:
+        await node.events.organiser.edit(target, parse_form(form))
+    except EventError as exc:
+        return _form_page(request, form, [str(exc)], editing=target, status=400)
+    raise web.HTTPSeeOther(f"/events/{target.hex()}")
+
+
+async def cancel(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    target = event_id(request)
+    posted = await request.post()
+    reason = posted.get("reason", "")
+    try:
+        await node.events.organiser.cancel(target, reason if isinstance(reason, str) else "")
+    except EventError as exc:
+        return await event_page(request, [str(exc)], status=400)
+    request[NOTICES].append("The event is cancelled; every hub will show it as cancelled.")
+    return await event_page(request)
+
+
+async def rsvp(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    await _visible_event(request)
+    try:
+        await node.events.attendance.rsvp(event_id(request), request[MEMBER].id)
+    except AttendanceError as exc:
+        return await event_page(request, [str(exc)], status=400)
+    request[NOTICES].append("You are down as coming.")
+    return await event_page(request)
+
+
+async def withdraw(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    await _visible_event(request)
+    if await node.events.attendance.withdraw(event_id(request), request[MEMBER].id):
+        request[NOTICES].append("You are no longer down as coming.")
+    return await event_page(request)
+
+
+async def register(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    event = await _visible_event(request)
+    posted = await request.post()
+    name, email = posted.get("name", ""), posted.get("email", "")
+    if not isinstance(name, str) or not isinstance(email, str):
+        raise web.HTTPBadRequest()
+    try:
+        await node.events.attendance.register(event.id, name, email)
+    except AttendanceError as exc:
+        page = await event_page(request, [str(exc)], status=400)
+        return page
+    return await event_page(request, registered=True)
+
+
+ROUTES = [
+    Route("GET", "/events/new", new_form, Permission.MANAGE_EVENTS),
+    Route("POST", "/events/new", create, Permission.MANAGE_EVENTS),
+    Route("GET", "/events/{event_id}", show, None),
+    Route("GET", "/events/{event_id}/edit", edit_form, Permission.MANAGE_EVENTS),
+    Route("POST", "/events/{event_id}/edit", edit, Permission.MANAGE_EVENTS),
+    Route("POST", "/events/{event_id}/cancel", cancel, Permission.MANAGE_EVENTS),
+    Route("POST", "/events/{event_id}/rsvp", rsvp, Permission.MEMBER),
+    Route("POST", "/events/{event_id}/withdraw", withdraw, Permission.MEMBER),
+    Route("POST", "/events/{event_id}/register", register, None),
+]
