@@ -14,6 +14,7 @@ from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.config import Config
+from node.discussion import Discussion
 from node.errors import NodeError
 from node.resources import ResourceFiles
 from node.store.database import Database
@@ -33,6 +34,7 @@ class Node:
     members: Members
     sessions: Sessions
     clock: Clock
+    discussion: Discussion
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -65,6 +67,7 @@ class Node:
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
             clock=clock,
+            discussion=Discussion.build(config, db, clock, messages),
         )
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ from protocol.kinds.assembly import (
     MotionSecond,
 )
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
+from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyRotate
@@ -34,6 +35,10 @@ KINDS: dict[str, type[Any]] = {
     "motion.second": MotionSecond,
     "delegate.vote": DelegateVote,
     "key.rotate": KeyRotate,
+    "comment": Comment,
+    "comment.update": CommentUpdate,
+    "comment.delete": CommentDelete,
+    "report": Report,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")
