@@ -159,7 +159,7 @@ class Groups:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    async def _task_group(self, task_id: int) -> tuple[int, int | None, bool]:
+    async def task_group(self, task_id: int) -> tuple[int, int | None, bool]:
         row = await self._db.fetchone(
             "SELECT group_id, taken_by, done_at FROM group_tasks WHERE id = ?", (task_id,)
         )
@@ -168,7 +168,7 @@ class Groups:
         return int(row[0]), row[1], row[2] is not None
 
     async def take(self, member_id: int, task_id: int) -> int:
-        group_id, taken_by, done = await self._task_group(task_id)
+        group_id, taken_by, done = await self.task_group(task_id)
         await self._check_in_group(member_id, group_id)
         if done:
             raise DiscussionError("That task is already done.")
@@ -182,7 +182,7 @@ class Groups:
         return group_id
 
     async def done(self, member_id: int, task_id: int) -> int:
-        group_id, taken_by, _ = await self._task_group(task_id)
+        group_id, taken_by, _ = await self.task_group(task_id)
         await self._check_in_group(member_id, group_id)
         if taken_by != member_id:
             raise NotAllowed("Only the person who took a task marks it done.")

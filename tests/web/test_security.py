@@ -122,6 +122,15 @@ def _sample_path(path: str) -> str:
         .replace("{verb}", "approve")
         .replace("{node_id}", "a" * 56)
         .replace("{token}", "no-such-token")
+        .replace("{origin}", "a" * 56)
+        .replace("{message_id}", "ab" * 32)
+        .replace("{comment_id}", "ab" * 32)
+        .replace("{action}", "hide")
+        .replace("{topic_id}", "999999")
+        .replace("{post_id}", "999999")
+        .replace("{group_id}", "999999")
+        .replace("{task_id}", "999999")
+        .replace("{report_id}", "999999")
     )
 
 

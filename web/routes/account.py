@@ -67,7 +67,9 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def account(request: web.Request) -> web.Response:
-    return render(request, "account.html", {})
+    node = request.config_dict[NODE]
+    name = await node.discussion.comments.display_name(request[MEMBER].id)
+    return render(request, "account.html", {"display_name": name})
 
 
 async def change_password(request: web.Request) -> web.StreamResponse:
