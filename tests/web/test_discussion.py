@@ -18,9 +18,7 @@ async def _announcement(site: Site, text: str = "Library closure: public meeting
 
 
 async def _start_topic(site: Site, title: str, text: str, category: str = "general") -> str:
-    response = await site.post(
-        "/discussions", {"category": category, "title": title, "text": text}
-    )
+    response = await site.post("/discussions", {"category": category, "title": title, "text": text})
     assert response.status == 303, await response.text()
     return response.headers["Location"]
 
