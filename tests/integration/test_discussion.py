@@ -82,7 +82,10 @@ def test_comment_from_a_third_hub_travels_is_reported_and_deleted_everywhere(
     assert status == 200 and "reported to the hub it came from" in page
     assert "banner" not in at_b.get(thread)[1]
     assert "banner" in at_a.get(thread)[1]  # hiding is local to Northgate
-    wait_for("Hillfield to receive the report", lambda: "harassment" in at_c.get("/moderation")[1])
+    wait_for(
+        "Hillfield to receive the report",
+        lambda: "Report: harassment" in at_c.get("/moderation")[1],
+    )
     assert "Sent by the hub Northgate" in at_c.get("/moderation")[1]
 
     # Northgate cannot delete Hillfield's comment; Hillfield's author can.
