@@ -101,6 +101,20 @@ SETTINGS: tuple[Setting, ...] = (
         168,
         "Hours after login when a session ends however active it is.",
     ),
+    Setting(
+        "posts_per_hour",
+        int,
+        30,
+        "Most posts and comments one member may write in an hour; more are refused "
+        "with a message saying when they can post again.",
+    ),
+    Setting(
+        "remote_comments_per_hour",
+        int,
+        120,
+        "Most comments from one other hub shown here in an hour; the rest are kept and "
+        "shown as the hour allows, so a flood from one hub delays only that hub's.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -125,6 +139,8 @@ class Config:
     argon2_time_cost: int
     session_idle_minutes: int
     session_max_hours: int
+    posts_per_hour: int
+    remote_comments_per_hour: int
 
     @property
     def key_path(self) -> Path:
@@ -173,6 +189,9 @@ def validate(values: Mapping[str, Any]) -> None:
     if values["argon2_time_cost"] < 2:
         raise ConfigError("argon2_time_cost must be at least 2")
     for name in ("session_idle_minutes", "session_max_hours"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    for name in ("posts_per_hour", "remote_comments_per_hour"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:

@@ -15,6 +15,7 @@ from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
+from node.discussion import Discussion
 from node.errors import NodeError
 from node.events import Events
 from node.resources import ResourceFiles
@@ -37,6 +38,7 @@ class Node:
     clock: Clock
     community: Community
     events: Events
+    discussion: Discussion
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -72,6 +74,7 @@ class Node:
             clock=clock,
             community=Community.open(db, messages, files, clock),
             events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),
+            discussion=Discussion.build(config, db, clock, messages),
         )
 
     async def close(self) -> None:

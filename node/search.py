@@ -22,7 +22,7 @@ import aiosqlite
 from node.store.database import Database
 
 Visibility = Literal["public", "members"]
-KINDS = ("event", "campaign", "resource", "directory")
+KINDS = ("event", "campaign", "resource", "directory", "discussion")
 MAX_QUERY_WORDS = 12
 
 # Words: runs of letters and digits (unicode61's idea of a token, near enough).
@@ -35,6 +35,7 @@ class Hit:
     ref: str
     title: str
     snippet: str  # plain text with [ and ] around matches; escaped when shown
+    link: str | None = None  # the page, for kinds whose ref does not name it
 
 
 def match_expression(text: str) -> str | None:
@@ -60,6 +61,7 @@ class Search:
         title: str,
         text: str,
         visibility: Visibility,
+        link: str | None = None,
     ) -> None:
         """Index (or re-index) one thing, inside the caller's write transaction."""
         await Search.drop_txn(conn, kind, ref)
@@ -68,8 +70,8 @@ class Search:
             (title, text, kind, ref, visibility),
         )
         await conn.execute(
-            "INSERT INTO search_refs (kind, ref, fts_rowid) VALUES (?, ?, ?)",
-            (kind, ref, cursor.lastrowid),
+            "INSERT INTO search_refs (kind, ref, fts_rowid, link) VALUES (?, ?, ?, ?)",
+            (kind, ref, cursor.lastrowid, link),
         )
 
     @staticmethod
@@ -83,9 +85,17 @@ class Search:
             await conn.execute("DELETE FROM search WHERE rowid = ?", (row[0],))
             await conn.execute("DELETE FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref))
 
-    async def put(self, kind: str, ref: str, title: str, text: str, visibility: Visibility) -> None:
+    async def put(
+        self,
+        kind: str,
+        ref: str,
+        title: str,
+        text: str,
+        visibility: Visibility,
+        link: str | None = None,
+    ) -> None:
         async with self._db.write() as conn:
-            await self.put_txn(conn, kind, ref, title, text, visibility)
+            await self.put_txn(conn, kind, ref, title, text, visibility, link)
 
     async def drop(self, kind: str, ref: str) -> None:
         async with self._db.write() as conn:
@@ -104,11 +114,13 @@ class Search:
         if expression is None or not wanted:
             return []
         marks = ",".join("?" * len(wanted))
-        visibility = "" if members else "AND visibility = 'public'"
+        visibility = "" if members else "AND search.visibility = 'public'"
         rows = await self._db.fetchall(
-            "SELECT kind, ref, title, snippet(search, 1, '[', ']', ' … ', 24)"
-            f" FROM search WHERE search MATCH ? AND kind IN ({marks}) {visibility}"
+            "SELECT search.kind, search.ref, search.title,"
+            " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
+            " FROM search JOIN search_refs ON search_refs.fts_rowid = search.rowid"
+            f" WHERE search MATCH ? AND search.kind IN ({marks}) {visibility}"
             " ORDER BY bm25(search, 4.0, 1.0) LIMIT ?",
             (expression, *wanted, limit),
         )
-        return [Hit(k, r, t, s) for k, r, t, s in rows]
+        return [Hit(k, r, t, s, link) for k, r, t, s, link in rows]

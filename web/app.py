@@ -6,6 +6,8 @@ run in one test process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,7 +55,13 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         app[NODE] = node
         app[FEDERATION] = federation
         await federation.start()
+        # Comments that arrived while the node was down, then each as it arrives.
+        await node.discussion.comments.catch_up()
+        discussion_task = asyncio.create_task(node.discussion.comments.run())
         yield
+        discussion_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await discussion_task
         await federation.stop()
         await node.close()
 

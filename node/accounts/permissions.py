@@ -42,6 +42,7 @@ class Permission(enum.StrEnum):
     MANAGE_CAMPAIGNS = "manage-campaigns"  # start and update campaigns, join others' campaigns
     PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
     MANAGE_EVENTS = "manage-events"  # create, edit and cancel events; see who is coming
+    MODERATE = "moderate"  # hide posts, warn and suspend posters, report and block hubs
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -58,6 +59,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
         {Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}
     ),
     Permission.MANAGE_EVENTS: frozenset({Role.CHAIR, Role.SECRETARY, Role.CAMPAIGNS, Role.INTERIM}),
+    Permission.MODERATE: frozenset({Role.CHAIR, Role.SECRETARY, Role.INTERIM}),
 }
 
 

@@ -19,6 +19,7 @@ from protocol.kinds.community import (
     SpeakerOffer,
     SpeakerWithdraw,
 )
+from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyRotate
@@ -46,6 +47,10 @@ KINDS: dict[str, type[Any]] = {
     "speaker.withdraw": SpeakerWithdraw,
     "directory.entry": DirectoryEntry,
     "directory.withdraw": DirectoryWithdraw,
+    "comment": Comment,
+    "comment.update": CommentUpdate,
+    "comment.delete": CommentDelete,
+    "report": Report,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

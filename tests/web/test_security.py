@@ -129,6 +129,15 @@ def _sample_path(path: str) -> str:
         .replace("{entry_id}", "999999")
         .replace("{post_id}", "999999")
         .replace("{event_id}", "00" * 32)
+        .replace("{origin}", "a" * 56)
+        .replace("{message_id}", "ab" * 32)
+        .replace("{comment_id}", "ab" * 32)
+        .replace("{action}", "hide")
+        .replace("{topic_id}", "999999")
+        .replace("{post_id}", "999999")
+        .replace("{group_id}", "999999")
+        .replace("{task_id}", "999999")
+        .replace("{report_id}", "999999")
     )
 
 

@@ -68,8 +68,14 @@ async def dashboard(request: web.Request) -> web.Response:
 
 async def account(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    created = await node.events.attendance.feed_created_at(request[MEMBER].id)
-    return render(request, "account.html", {"feed_created": created is not None})
+    member_id = request[MEMBER].id
+    created = await node.events.attendance.feed_created_at(member_id)
+    name = await node.discussion.comments.display_name(member_id)
+    return render(
+        request,
+        "account.html",
+        {"feed_created": created is not None, "display_name": name},
+    )
 
 
 async def change_password(request: web.Request) -> web.StreamResponse:

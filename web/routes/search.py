@@ -1,4 +1,4 @@
-"""One search box over events, campaigns, resources and local services."""
+"""One search box over events, campaigns, resources, local services and discussions."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
-LABELS = {"event": "Event", "campaign": "Campaign", "resource": "Resource", "directory": "Service"}
+LABELS = {
+    "event": "Event",
+    "campaign": "Campaign",
+    "resource": "Resource",
+    "directory": "Service",
+    "discussion": "Discussion",
+}
 
 
-def link(kind: str, ref: str) -> str:
+def link(kind: str, ref: str, stored: str | None = None) -> str:
+    if stored is not None:
+        return stored
     if kind == "directory":
         return "/directory#" + ref.replace(":", "-")
     return {"event": "/events/", "campaign": "/campaigns/", "resource": "/library/"}[kind] + ref
@@ -32,7 +40,7 @@ async def search(request: web.Request) -> web.Response:
         {
             "kind": LABELS[h.kind],
             "title": h.title,
-            "href": link(h.kind, h.ref),
+            "href": link(h.kind, h.ref, h.link),
             "snippet": h.snippet,
         }
         for h in hits

@@ -1,0 +1,43 @@
+"""Deliberation: hub discussions, comments across hubs, working groups and moderation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from node.clock import Clock
+from node.config import Config
+from node.discussion.comments import Comments
+from node.discussion.groups import Groups
+from node.discussion.hooks import Hooks
+from node.discussion.moderation import Moderation
+from node.discussion.topics import Topics
+from node.search import Search
+from node.store.database import Database
+from node.store.messages import MessageStore
+
+
+@dataclass(slots=True)
+class Discussion:
+    topics: Topics
+    comments: Comments
+    moderation: Moderation
+    groups: Groups
+    hooks: Hooks
+
+    @classmethod
+    def build(
+        cls, config: Config, db: Database, clock: Clock, messages: MessageStore
+    ) -> Discussion:
+        hooks = Hooks(Search(db))
+        topics = Topics(db, clock, hooks, config.posts_per_hour)
+        comments = Comments(
+            db, clock, messages, hooks, config.posts_per_hour, config.remote_comments_per_hour
+        )
+        messages.on_stored.append(comments.stored)
+        return cls(
+            topics=topics,
+            comments=comments,
+            moderation=Moderation(db, clock, messages, hooks),
+            groups=Groups(db, clock, topics),
+            hooks=hooks,
+        )

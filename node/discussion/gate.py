@@ -1,0 +1,60 @@
+"""Who may post now: not suspended from discussions, and within the hourly limit.
+
+Checked inside the write transaction that stores the post, so two posts sent at
+once cannot both slip under the limit.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+from node.discussion.errors import DiscussionError, RateLimited
+
+HOUR_MS = 3_600_000
+
+
+def clean_text(text: object, most: int, what: str) -> str:
+    """Stripped text of 1..most characters, or a DiscussionError saying what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise DiscussionError(f"Write the {what} first.")
+    text = text.strip()
+    if len(text) > most:
+        raise DiscussionError(
+            f"The {what} can be at most {most:,} characters; it has {len(text):,}."
+        )
+    if "\x00" in text:
+        raise DiscussionError(f"The {what} holds a character that cannot be stored.")
+    return text
+
+
+async def check_may_post_txn(
+    conn: aiosqlite.Connection, member_id: int, now: int, per_hour: int
+) -> None:
+    async with conn.execute(
+        "SELECT until, reason FROM discussion_bans WHERE member_id = ? AND until > ?",
+        (member_id, now),
+    ) as cursor:
+        ban = await cursor.fetchone()
+    if ban is not None:
+        until = time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(ban[0] / 1000))
+        raise DiscussionError(
+            f"You are suspended from discussions until {until}. The moderators said: {ban[1]}"
+        )
+    since = now - HOUR_MS
+    async with conn.execute(
+        "SELECT created_at FROM posts WHERE member_id = ? AND created_at > ?"
+        " UNION ALL SELECT created_at FROM comment_authors WHERE member_id = ? AND created_at > ?"
+        " ORDER BY created_at",
+        (member_id, since, member_id, since),
+    ) as cursor:
+        recent = [row[0] for row in await cursor.fetchall()]
+    if len(recent) >= per_hour:
+        # The window frees up when the oldest post in it turns an hour old.
+        wait_minutes = max(1, -(-(recent[-per_hour] + HOUR_MS - now) // 60_000))
+        raise RateLimited(
+            f"You have posted {len(recent)} times in the last hour, the most this hub allows. "
+            f"You can post again in {wait_minutes} minute{'s' if wait_minutes != 1 else ''}; "
+            "nothing you wrote before was lost."
+        )

@@ -1,0 +1,116 @@
+"""Shared pieces of the discussion pages: parsing ids, turning errors into statuses,
+and shaping posts and comments for the `_thread.html` partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.discussion.comments import CommentView
+from node.discussion.errors import DiscussionError, NotAllowed, NotFound, RateLimited
+from node.discussion.topics import Post
+from web.rendering import markdown, when
+
+
+def int_id(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdigit() or len(text) > 18:
+        raise web.HTTPNotFound()
+    return int(text)
+
+
+def message_id(request: web.Request, name: str) -> bytes:
+    text = request.match_info[name]
+    try:
+        value = bytes.fromhex(text)
+    except ValueError as exc:
+        raise web.HTTPNotFound() from exc
+    if len(value) != 32:
+        raise web.HTTPNotFound()
+    return value
+
+
+def status_of(error: DiscussionError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, RateLimited):
+        return 429
+    return 400
+
+
+def field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def post_items(posts: list[Post], member_id: int, moderator: bool) -> list[dict[str, Any]]:
+    items = []
+    for p in posts:
+        base = f"/posts/{p.id}"
+        shown = p.state == "shown"
+        items.append(
+            {
+                "anchor": f"post-{p.id}",
+                "author": p.author,
+                "when": when(p.created_at),
+                "edited": p.edited_at is not None,
+                "html": markdown(p.text) if shown else None,
+                "state": p.state,
+                "new": p.unread,
+                "depth": 0,
+                "text": p.text if shown and p.member_id == member_id else None,
+                "edit_url": f"{base}/edit" if shown and p.member_id == member_id else None,
+                "delete_url": (
+                    f"{base}/delete"
+                    if p.state != "deleted" and (p.member_id == member_id or moderator)
+                    else None
+                ),
+                "report_url": f"{base}/report" if shown and p.member_id != member_id else None,
+                "hide_url": f"{base}/hide" if shown and moderator else None,
+                "origin_url": None,
+                "reply_value": None,
+                "remote": False,
+            }
+        )
+    return items
+
+
+def comment_items(
+    comments: list[CommentView], moderator: bool, hub_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    items = []
+    for c in comments:
+        base = f"/comments/{c.id.hex()}"
+        shown = c.state == "shown"
+        items.append(
+            {
+                "anchor": f"comment-{c.id.hex()}",
+                "author": c.author,
+                "hub": hub_names.get(c.origin, f"hub {c.origin[:8]}…"),
+                "when": when(c.created_at),
+                "edited": c.edited_at is not None,
+                "html": markdown(c.text) if shown else None,
+                "state": c.state,
+                "new": c.unread,
+                "depth": c.depth,
+                "text": c.text if shown and c.mine else None,
+                "edit_url": f"{base}/edit" if shown and c.mine else None,
+                "delete_url": (
+                    f"{base}/delete"
+                    if c.state != "deleted" and c.local and (c.mine or moderator)
+                    else None
+                ),
+                "report_url": f"{base}/report" if shown and not c.mine else None,
+                "hide_url": f"{base}/hide" if c.state != "deleted" and moderator else None,
+                "origin_url": (
+                    f"{base}/report-origin" if moderator and not c.local and c.state != "deleted"
+                    else None
+                ),
+                "reply_value": c.id.hex() if shown else None,
+                "remote": not c.local,
+            }
+        )
+    return items

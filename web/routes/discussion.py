@@ -1,0 +1,326 @@
+"""Hub discussions (topics and posts) and network threads (/discuss/{message id})."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.discussion.errors import DiscussionError
+from node.discussion.topics import CATEGORIES, topic_thread
+from protocol.envelope import Message
+from protocol.kinds.hub import HubProfile
+from web.discussing import (
+    comment_items,
+    field,
+    int_id,
+    message_id,
+    post_items,
+    status_of,
+)
+from web.keys import MEMBER, NOTICES
+from web.rendering import markdown, render, when
+from web.routes import Route
+
+
+async def _conduct(request: web.Request) -> Any:
+    return markdown(await request.config_dict[NODE].discussion.moderation.conduct())
+
+
+def _moderator(request: web.Request) -> bool:
+    return bool(request[MEMBER].can(Permission.MODERATE))
+
+
+# -- the list of topics ----------------------------------------------------------------
+
+
+async def _discussions_page(
+    request: web.Request, errors: list[str] | None = None, status: int = 200, form: Any = None
+) -> web.Response:
+    node = request.config_dict[NODE]
+    category = request.query.get("category")
+    if category is not None and category not in CATEGORIES:
+        category = None
+    topics = await node.discussion.topics.listing(request[MEMBER].id, category)
+    return render(
+        request,
+        "discussions.html",
+        {
+            "categories": [(k, v) for k, v in CATEGORIES.items() if k != "working-groups"],
+            "category": category,
+            "category_names": CATEGORIES,
+            "topics": [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "category": CATEGORIES[t.category],
+                    "author": t.author,
+                    "posts": t.posts,
+                    "last": when(t.last_post_at),
+                    "unread": t.unread,
+                }
+                for t in topics
+            ],
+            "conduct": await _conduct(request),
+            "errors": errors or [],
+            "form": form or {},
+        },
+        status=status,
+    )
+
+
+async def discussions(request: web.Request) -> web.Response:
+    return await _discussions_page(request)
+
+
+async def start_topic(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    try:
+        topic_id = await node.discussion.topics.start(
+            request[MEMBER].id, field(form, "category"), form.get("title"), form.get("text")
+        )
+    except DiscussionError as exc:
+        return await _discussions_page(request, [str(exc)], status_of(exc), form)
+    raise web.HTTPSeeOther(f"/discussions/{topic_id}")
+
+
+# -- one topic ---------------------------------------------------------------------------
+
+
+async def _topic_page(
+    request: web.Request, topic_id: int, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    node = request.config_dict[NODE]
+    member = request[MEMBER]
+    try:
+        topic = await node.discussion.topics.get(topic_id)
+    except DiscussionError as exc:
+        raise web.HTTPNotFound() from exc
+    posts = await node.discussion.topics.posts(topic_id, member.id)
+    group_id = await node.discussion.groups.for_topic(topic_id)
+    if status == 200:
+        await node.discussion.topics.mark_read(member.id, topic_thread(topic_id))
+    return render(
+        request,
+        "topic.html",
+        {
+            "topic": topic,
+            "category": CATEGORIES[topic.category],
+            "group_id": group_id,
+            "thread": post_items(posts, member.id, _moderator(request)),
+            "reply_action": f"/discussions/{topic_id}/reply",
+            "conduct": await _conduct(request),
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def topic(request: web.Request) -> web.Response:
+    return await _topic_page(request, int_id(request, "topic_id"))
+
+
+async def reply(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    topic_id = int_id(request, "topic_id")
+    form = await request.post()
+    try:
+        await node.discussion.topics.get(topic_id)
+        post_id = await node.discussion.topics.reply(request[MEMBER].id, topic_id, form.get("text"))
+    except DiscussionError as exc:
+        if status_of(exc) == 404:
+            raise web.HTTPNotFound() from exc
+        return await _topic_page(request, topic_id, [str(exc)], status_of(exc))
+    group_id = await node.discussion.groups.for_topic(topic_id)
+    where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
+    raise web.HTTPSeeOther(f"{where}#post-{post_id}")
+
+
+async def post_action(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    discussion = node.discussion
+    post_id = int_id(request, "post_id")
+    action = request.match_info["action"]
+    member = request[MEMBER]
+    form = await request.post()
+    try:
+        topic_id = await discussion.topics.post_topic(post_id)
+    except DiscussionError as exc:
+        raise web.HTTPNotFound() from exc
+    try:
+        if action == "edit":
+            await discussion.topics.edit(member.id, post_id, form.get("text"))
+            notice = "Your post was changed."
+        elif action == "delete":
+            await discussion.topics.delete(member.id, post_id, moderator=_moderator(request))
+            notice = "The post was deleted."
+        elif action == "report":
+            await discussion.moderation.report_post(member.id, post_id, form.get("reason"))
+            notice = "Thank you: the hub's moderators will look at the post."
+        elif action == "hide":
+            if not _moderator(request):
+                raise web.HTTPForbidden(reason="not allowed")
+            await discussion.moderation.hide_post(member.id, post_id)
+            notice = "The post is hidden."
+        else:
+            raise web.HTTPNotFound()
+    except DiscussionError as exc:
+        return await _topic_page(request, topic_id, [str(exc)], status_of(exc))
+    request[NOTICES].append(notice)
+    return await _topic_page(request, topic_id)
+
+
+# -- network threads -----------------------------------------------------------------------
+
+
+def describe_subject(message: Message) -> tuple[str, str]:
+    """(what kind of message, its title) for a thread's heading."""
+    body = message.body
+    title = getattr(body, "title", None) or getattr(body, "name", None)
+    if title is None:
+        text = getattr(body, "text", None) or getattr(body, "summary", None) or ""
+        title = (text[:80] + "…") if len(text) > 80 else text or message.kind
+    return message.kind.replace(".", " "), str(title)
+
+
+async def hub_names(request: web.Request) -> dict[str, str]:
+    node = request.config_dict[NODE]
+    return {
+        origin: m.body.name
+        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
+        if isinstance(m.body, HubProfile)
+    }
+
+
+async def _discuss_page(
+    request: web.Request, subject_id: bytes, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    node = request.config_dict[NODE]
+    member = request[MEMBER]
+    comments = node.discussion.comments
+    subject = await comments.subject(subject_id)
+    if subject is None:
+        raise web.HTTPNotFound()
+    await comments.release_deferred()
+    thread = await comments.thread(subject_id, member.id)
+    if status == 200:
+        await comments.mark_read(member.id, subject_id)
+    kind, title = describe_subject(subject)
+    names = await hub_names(request)
+    return render(
+        request,
+        "discuss.html",
+        {
+            "kind": kind,
+            "title": title,
+            "subject_html": markdown(getattr(subject.body, "text", None)),
+            "subject_hub": names.get(subject.origin, f"hub {subject.origin[:8]}…"),
+            "subject_when": when(subject.created_at),
+            "thread": comment_items(thread, _moderator(request), names),
+            "reply_action": f"/discuss/{subject_id.hex()}",
+            "display_name": await comments.display_name(member.id),
+            "conduct": await _conduct(request),
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def discuss(request: web.Request) -> web.Response:
+    return await _discuss_page(request, message_id(request, "message_id"))
+
+
+async def comment(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    subject_id = message_id(request, "message_id")
+    if await node.discussion.comments.subject(subject_id) is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    reply_to: bytes | None = None
+    if field(form, "reply_to"):
+        try:
+            reply_to = bytes.fromhex(field(form, "reply_to"))
+        except ValueError:
+            return await _discuss_page(request, subject_id, ["That reply is not valid."], 400)
+    try:
+        comment_id = await node.discussion.comments.publish(
+            request[MEMBER].id, subject_id, form.get("text"), reply_to
+        )
+    except DiscussionError as exc:
+        return await _discuss_page(request, subject_id, [str(exc)], status_of(exc))
+    raise web.HTTPSeeOther(f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}")
+
+
+async def comment_action(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    discussion = node.discussion
+    comment_id = message_id(request, "comment_id")
+    action = request.match_info["action"]
+    member = request[MEMBER]
+    found = await discussion.comments.get(comment_id)
+    if found is None:
+        raise web.HTTPNotFound()
+    _, subject_id, _ = found
+    form = await request.post()
+    moderator = _moderator(request)
+    try:
+        if action == "edit":
+            await discussion.comments.edit(member.id, comment_id, form.get("text"))
+            notice = "Your comment was changed on every hub."
+        elif action == "delete":
+            await discussion.comments.delete(member.id, comment_id, moderator=moderator)
+            notice = "The comment was deleted; every hub removes its text."
+        elif action == "report":
+            await discussion.moderation.report_comment(member.id, comment_id, form.get("reason"))
+            notice = "Thank you: the hub's moderators will look at the comment."
+        elif action in ("hide", "report-origin"):
+            if not moderator:
+                raise web.HTTPForbidden(reason="not allowed")
+            await discussion.moderation.hide_comment(member.id, comment_id)
+            notice = "The comment is hidden on this hub."
+            if action == "report-origin":
+                await discussion.moderation.report_to_origin(comment_id, field(form, "reason"))
+                notice = "The comment is hidden on this hub and reported to the hub it came from."
+        else:
+            raise web.HTTPNotFound()
+    except DiscussionError as exc:
+        return await _discuss_page(request, subject_id, [str(exc)], status_of(exc))
+    request[NOTICES].append(notice)
+    return await _discuss_page(request, subject_id)
+
+
+# -- the member's network name ---------------------------------------------------------------
+
+
+async def network_name(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    try:
+        name = await node.discussion.comments.set_display_name(
+            request[MEMBER].id, form.get("display_name")
+        )
+    except DiscussionError as exc:
+        return render(
+            request,
+            "account.html",
+            {"errors": [str(exc)], "display_name": None},
+            status=status_of(exc),
+        )
+    request[NOTICES].append(f"On the network you are now known as {name}.")
+    return render(request, "account.html", {"display_name": name})
+
+
+ROUTES = [
+    Route("GET", "/discussions", discussions, Permission.MEMBER),
+    Route("POST", "/discussions", start_topic, Permission.MEMBER),
+    Route("GET", "/discussions/{topic_id}", topic, Permission.MEMBER),
+    Route("POST", "/discussions/{topic_id}/reply", reply, Permission.MEMBER),
+    Route("POST", "/posts/{post_id}/{action}", post_action, Permission.MEMBER),
+    Route("GET", "/discuss/{message_id}", discuss, Permission.MEMBER),
+    Route("POST", "/discuss/{message_id}", comment, Permission.MEMBER),
+    Route("POST", "/comments/{comment_id}/{action}", comment_action, Permission.MEMBER),
+    Route("POST", "/account/network-name", network_name, Permission.MEMBER),
+]

@@ -1,0 +1,178 @@
+"""Working groups: start one, join and leave, the group's thread and task list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.discussion.errors import DiscussionError
+from web.discussing import field, int_id, post_items, status_of
+from web.keys import MEMBER, NOTICES
+from web.rendering import markdown, render
+from web.routes import Route
+from web.routes.discussion import describe_subject
+
+
+async def _groups_page(
+    request: web.Request, errors: list[str] | None = None, status: int = 200, form: Any = None
+) -> web.Response:
+    node = request.config_dict[NODE]
+    mine = await node.discussion.groups.of_member(request[MEMBER].id)
+    groups = [
+        {"id": gid, "name": name, "members": count, "joined": gid in mine}
+        for gid, name, count, _ in await node.discussion.groups.all()
+    ]
+    about = request.query.get("about", "")
+    subject = await _subject(request, about) if about else None
+    return render(
+        request,
+        "groups.html",
+        {
+            "groups": groups,
+            "about": about if subject else "",
+            "about_title": describe_subject(subject)[1] if subject else None,
+            "errors": errors or [],
+            "form": form or {},
+        },
+        status=status,
+    )
+
+
+async def _subject(request: web.Request, text: str) -> Any:
+    try:
+        subject_id = bytes.fromhex(text)
+    except ValueError:
+        return None
+    if len(subject_id) != 32:
+        return None
+    message = await request.config_dict[NODE].discussion.comments.subject(subject_id)
+    return message if message is not None and message.kind in ("campaign", "event") else None
+
+
+async def groups(request: web.Request) -> web.Response:
+    return await _groups_page(request)
+
+
+async def start_group(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    about = field(form, "about")
+    subject = await _subject(request, about) if about else None
+    if about and subject is None:
+        return await _groups_page(
+            request, ["A group can be started around a campaign or an event this hub holds."], 400
+        )
+    try:
+        group_id = await node.discussion.groups.start(
+            request[MEMBER].id,
+            form.get("name"),
+            form.get("purpose"),
+            subject.id if subject else None,
+        )
+    except DiscussionError as exc:
+        return await _groups_page(request, [str(exc)], status_of(exc), form)
+    raise web.HTTPSeeOther(f"/groups/{group_id}")
+
+
+async def _group_page(
+    request: web.Request, group_id: int, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    node = request.config_dict[NODE]
+    member = request[MEMBER]
+    discussion = node.discussion
+    try:
+        group = await discussion.groups.get(group_id)
+    except DiscussionError as exc:
+        raise web.HTTPNotFound() from exc
+    subject = await discussion.comments.subject(group.subject) if group.subject else None
+    posts = await discussion.topics.posts(group.topic_id, member.id)
+    if status == 200:
+        await discussion.topics.mark_read(member.id, f"topic:{group.topic_id}")
+    member_ids = {m for m, _ in group.members}
+    return render(
+        request,
+        "group.html",
+        {
+            "group": group,
+            "purpose_html": markdown(group.purpose),
+            "joined": member.id in member_ids,
+            "subject_title": describe_subject(subject)[1] if subject else None,
+            "subject_hex": group.subject.hex() if group.subject else None,
+            "tasks": await discussion.groups.tasks(group_id),
+            "me": member.id,
+            "thread": post_items(posts, member.id, member.can(Permission.MODERATE)),
+            "reply_action": f"/discussions/{group.topic_id}/reply",
+            "conduct": markdown(await discussion.moderation.conduct()),
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def group(request: web.Request) -> web.Response:
+    return await _group_page(request, int_id(request, "group_id"))
+
+
+async def group_action(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    groups = node.discussion.groups
+    group_id = int_id(request, "group_id")
+    action = request.match_info["action"]
+    member_id = request[MEMBER].id
+    form = await request.post()
+    try:
+        await groups.get(group_id)
+    except DiscussionError as exc:
+        raise web.HTTPNotFound() from exc
+    try:
+        if action == "join":
+            await groups.join(member_id, group_id)
+            notice = "You joined the group."
+        elif action == "leave":
+            await groups.leave(member_id, group_id)
+            notice = "You left the group."
+        elif action == "tasks":
+            await groups.add_task(member_id, group_id, form.get("text"))
+            notice = "Task added."
+        else:
+            raise web.HTTPNotFound()
+    except DiscussionError as exc:
+        return await _group_page(request, group_id, [str(exc)], status_of(exc))
+    request[NOTICES].append(notice)
+    return await _group_page(request, group_id)
+
+
+async def task_action(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    groups = node.discussion.groups
+    task_id = int_id(request, "task_id")
+    action = request.match_info["action"]
+    member_id = request[MEMBER].id
+    try:
+        if action == "take":
+            group_id = await groups.take(member_id, task_id)
+            notice = "You took the task."
+        elif action == "done":
+            group_id = await groups.done(member_id, task_id)
+            notice = "Task done. Thank you!"
+        else:
+            raise web.HTTPNotFound()
+    except DiscussionError as exc:
+        if status_of(exc) == 404:
+            raise web.HTTPNotFound() from exc
+        group_id, _, _ = await groups.task_group(task_id)
+        return await _group_page(request, group_id, [str(exc)], status_of(exc))
+    request[NOTICES].append(notice)
+    return await _group_page(request, group_id)
+
+
+ROUTES = [
+    Route("GET", "/groups", groups, Permission.MEMBER),
+    Route("POST", "/groups", start_group, Permission.MEMBER),
+    Route("GET", "/groups/{group_id}", group, Permission.MEMBER),
+    Route("POST", "/groups/{group_id}/{action}", group_action, Permission.MEMBER),
+    Route("POST", "/tasks/{task_id}/{action}", task_action, Permission.MEMBER),
+]

@@ -1,0 +1,156 @@
+"""Moderators' page: open reports, the code of conduct, warnings, suspensions, blocking hubs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import parse_node_id
+from node.accounts.permissions import Permission
+from node.appkeys import FEDERATION, NODE
+from node.discussion.errors import DiscussionError
+from node.discussion.moderation import REPORT_REASONS
+from web.discussing import field, int_id, status_of
+from web.keys import MEMBER, NOTICES
+from web.rendering import markdown, render, when
+from web.routes import Route
+from web.routes.discussion import hub_names
+
+
+async def _moderation_page(
+    request: web.Request, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    node = request.config_dict[NODE]
+    moderation = node.discussion.moderation
+    names = await hub_names(request)
+    blocked = await request.config_dict[FEDERATION].peers.blocked_origins()
+    reports = []
+    for r in await moderation.open_reports():
+        if r.post_id is not None:
+            link = f"/discussions/{r.topic_id}#post-{r.post_id}"
+        elif r.subject is not None and r.comment_id is not None:
+            link = f"/discuss/{r.subject.hex()}#comment-{r.comment_id.hex()}"
+        else:
+            link = None
+        remote = r.origin is not None and r.origin != node.node_id
+        reports.append(
+            {
+                "id": r.id,
+                "reason": r.reason,
+                "when": when(r.created_at),
+                "from_hub": names.get(r.from_hub, r.from_hub) if r.from_hub else None,
+                "author": r.author,
+                "author_id": r.author_id,
+                "html": markdown(r.text) if r.text else None,
+                "link": link,
+                "hide_url": (
+                    f"/posts/{r.post_id}/hide"
+                    if r.post_id is not None
+                    else f"/comments/{r.comment_id.hex()}/hide"
+                    if r.comment_id is not None
+                    else None
+                ),
+                "origin": r.origin if remote else None,
+                "origin_name": names.get(r.origin, r.origin) if remote and r.origin else None,
+                "origin_hidden": await moderation.origin_hidden_count(r.origin)
+                if remote and r.origin
+                else 0,
+                "origin_blocked": r.origin in blocked if r.origin else False,
+            }
+        )
+    return render(
+        request,
+        "moderation.html",
+        {
+            "reports": reports,
+            "conduct_text": await moderation.conduct(),
+            "suspended": [
+                {"id": i, "name": n, "until": when(u), "reason": why}
+                for i, n, u, why in await moderation.suspended()
+            ],
+            "reasons": REPORT_REASONS,
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def moderation(request: web.Request) -> web.Response:
+    return await _moderation_page(request)
+
+
+async def conduct(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    form = await request.post()
+    try:
+        await node.discussion.moderation.set_conduct(request[MEMBER].id, form.get("text"))
+    except DiscussionError as exc:
+        return await _moderation_page(request, [str(exc)], status_of(exc))
+    request[NOTICES].append("The code of conduct is saved.")
+    return await _moderation_page(request)
+
+
+async def dismiss(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    try:
+        await node.discussion.moderation.resolve(
+            request[MEMBER].id, int_id(request, "report_id"), "dismissed"
+        )
+    except DiscussionError as exc:
+        raise web.HTTPNotFound() from exc
+    request[NOTICES].append("Report dismissed.")
+    return await _moderation_page(request)
+
+
+async def member_action(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    moderation = node.discussion.moderation
+    member_id = int_id(request, "member_id")
+    action = request.match_info["action"]
+    form = await request.post()
+    try:
+        if action == "warn":
+            await moderation.warn(request[MEMBER].id, member_id, form.get("reason"))
+            notice = "Warning recorded; the member sees it on their discussions page."
+        elif action == "suspend":
+            until = await moderation.suspend(
+                request[MEMBER].id, member_id, form.get("days"), form.get("reason")
+            )
+            notice = f"Suspended from posting until {when(until)}."
+        elif action == "lift":
+            await moderation.lift_suspension(member_id)
+            notice = "Suspension lifted."
+        else:
+            raise web.HTTPNotFound()
+    except DiscussionError as exc:
+        if status_of(exc) == 404:
+            raise web.HTTPNotFound() from exc
+        return await _moderation_page(request, [str(exc)], status_of(exc))
+    request[NOTICES].append(notice)
+    return await _moderation_page(request)
+
+
+async def block_origin(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    federation = request.config_dict[FEDERATION]
+    try:
+        origin = parse_node_id(request.match_info["origin"])
+    except BadNodeId as exc:
+        raise web.HTTPNotFound() from exc
+    if origin == node.node_id:
+        return await _moderation_page(request, ["A hub cannot block itself."], 400)
+    form = await request.post()
+    reason = field(form, "reason").strip()[:200] or "repeated abuse in discussions"
+    await federation.peers.set_origin_blocked(origin, True, reason)
+    federation.peers_changed()
+    request[NOTICES].append("That hub is blocked: its messages are no longer accepted or shown.")
+    return await _moderation_page(request)
+
+
+ROUTES = [
+    Route("GET", "/moderation", moderation, Permission.MODERATE),
+    Route("POST", "/moderation/conduct", conduct, Permission.MODERATE),
+    Route("POST", "/moderation/reports/{report_id}/dismiss", dismiss, Permission.MODERATE),
+    Route("POST", "/moderation/members/{member_id}/{action}", member_action, Permission.MODERATE),
+    Route("POST", "/moderation/origins/{origin}/block", block_origin, Permission.MODERATE),
+]
