@@ -15,6 +15,8 @@ from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.errors import NodeError
+from node.funds.receipts import ReceiptFiles
+from node.funds.service import Funds
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -32,6 +34,7 @@ class Node:
     resources: ResourceFiles
     members: Members
     sessions: Sessions
+    funds: Funds
     clock: Clock
 
     @classmethod
@@ -64,6 +67,7 @@ class Node:
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
+            funds=Funds(db, clock, ReceiptFiles(config.data_dir)),
             clock=clock,
         )
 

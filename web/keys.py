@@ -11,3 +11,5 @@ CSRF = web.RequestKey("csrf", str)
 NEW_CSRF = web.RequestKey("new_csrf", bool)
 NOTICES = web.RequestKey("notices", list)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
+# (method, route path) → the largest body that route accepts, for upload routes.
+BODY_LIMITS = web.AppKey("body_limits", dict)

@@ -36,6 +36,7 @@ class Permission(enum.StrEnum):
     MANAGE_MEMBERS = "manage-members"  # approve, reject, suspend; issue reset links
     MANAGE_PEERS = "manage-peers"  # invite, add and block peers
     VIEW_HEALTH = "view-health"  # the node's health page
+    MANAGE_FUNDS = "manage-funds"  # record ledger entries; open budget rounds
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -44,6 +45,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MEMBERS: frozenset({Role.MEMBERSHIP_SECRETARY, Role.SECRETARY, Role.INTERIM}),
     Permission.MANAGE_PEERS: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
     Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
+    Permission.MANAGE_FUNDS: frozenset({Role.TREASURER, Role.INTERIM}),
 }
 
 

@@ -122,6 +122,9 @@ def _sample_path(path: str) -> str:
         .replace("{verb}", "approve")
         .replace("{node_id}", "a" * 56)
         .replace("{token}", "no-such-token")
+        .replace("{entry_id}", "999999")
+        .replace("{round_id}", "999999")
+        .replace("{poll_id}", "999999")
     )
 
 
