@@ -175,7 +175,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                               (kind = 'void' AND amount = 0) OR (kind <> 'void' AND amount > 0))),
             entry_date    TEXT NOT NULL CHECK (
                               entry_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
-                              AND date(entry_date) = entry_date),
+                              AND date(entry_date, '+0 days') = entry_date),
             category      TEXT NOT NULL CHECK (length(category) BETWEEN 1 AND 60),
             note          TEXT NOT NULL DEFAULT '',
             corrects      INTEGER UNIQUE REFERENCES ledger_entries (id),
