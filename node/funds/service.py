@@ -143,7 +143,8 @@ class Funds:
                 made.extend(await self._resolve_round(conn, round_id, now))
             for (poll_id,) in due_polls:
                 made.extend(await self._publish_poll(conn, poll_id, now))
-        await self.notify(made)
+        if made:
+            await self.notify(made)
 
     async def _resolve_round(
         self, conn: aiosqlite.Connection, round_id: int, now: int
