@@ -425,8 +425,7 @@ class Funds:
         await self.settle()
         rows = await self._db.fetchall(
             "SELECT p.id, p.title, p.description, p.cost, coalesce(m.name, ?), p.submitted_at,"
-            " r.position, r.approvals, r.funded, r.reason, r.entry_id,"
-            " (SELECT amount FROM budget_rounds WHERE id = p.round_id)"
+            " r.position, r.approvals, r.funded, r.reason, r.entry_id"
             " FROM budget_proposals p LEFT JOIN members m ON m.id = p.proposed_by"
             " LEFT JOIN budget_results r ON r.proposal_id = p.id WHERE p.round_id = ?"
             " ORDER BY coalesce(r.position, 0), p.id",
@@ -436,6 +435,7 @@ class Funds:
         for r in rows:
             outcome = None
             if r[6] is not None:
+                # What was left when it was considered is in the reason; not kept apart.
                 outcome = budget.Outcome(r[0], r[6], r[7], r[3], bool(r[8]), 0, r[9])
             views.append(ProposalView(r[0], r[1], r[2], r[3], r[4], r[5], outcome, r[10]))
         return views

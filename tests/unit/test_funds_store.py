@@ -110,7 +110,7 @@ async def _round(db: Database, funds: Funds, clock: ManualClock, amount: int = 1
     )
 
 
-async def test_a_round_is_decided_once_the_same_whenever_it_is_first_read(
+async def test_a_round_is_decided_once_by_the_first_read_after_voting_closes(
     db: Database, funds: Funds, clock: ManualClock, sink: Sink
 ) -> None:
     round_id = await _round(db, funds, clock)
@@ -191,4 +191,42 @@ async def test_polls_count_the_members_when_opened_once_each(
         notices.Notice(
             "Poll closed: “Move to Tuesdays?”. Carried: 1 for, 0 against.", f"/polls/{poll}"
         )
+    ]
+
+
+async def _decided(tmp_path: Path, read_after_close: int) -> list[object]:
+    """One round in a fresh database, first read `read_after_close` ms after voting closes."""
+    clock = ManualClock()
+    db = await Database.open(tmp_path / f"read-after-{read_after_close}.db")
+    try:
+        funds = Funds(db, clock, ReceiptFiles(tmp_path))
+        round_id = await _round(db, funds, clock, amount=10_000)
+        ann, bob = await _member(db, "ann"), await _member(db, "bob")
+        garden = await funds.propose(ann, round_id, "Garden", "Seeds", 7_000)
+        hall = await funds.propose(bob, round_id, "Hall", "Hire", 4_000)
+        zine = await funds.propose(bob, round_id, "Zine", "Print", 3_000)
+        clock.advance(2 * HOUR_MS)
+        await funds.approve(ann, round_id, [garden, hall, zine])
+        await funds.approve(bob, round_id, [garden, zine])
+        clock.advance(2 * HOUR_MS - 1)
+        await funds.approve(await _member(db, "cy"), round_id, [hall])  # the last moment
+        clock.advance(1 + read_after_close)
+        proposals = await funds.proposals(round_id)
+        commitments = await db.fetchall(
+            "SELECT amount, entry_date, note FROM ledger_entries WHERE kind = 'commitment'"
+            " ORDER BY id"
+        )
+        return [[(p.title, p.outcome) for p in proposals], commitments]
+    finally:
+        await db.close()
+
+
+async def test_the_result_does_not_depend_on_when_it_is_first_read(tmp_path: Path) -> None:
+    at_once = await _decided(tmp_path, 0)
+    a_month_later = await _decided(tmp_path, 30 * DAY_MS)
+    assert at_once == a_month_later
+    assert [(t, o.reason) for t, o in at_once[0]] == [  # type: ignore[attr-defined,union-attr]
+        ("Zine", "funded"),  # two approvals each, so the cheapest first
+        ("Hall", "funded"),
+        ("Garden", "skipped: £30.00 left, costs £70.00"),
     ]
