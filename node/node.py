@@ -18,6 +18,8 @@ from node.config import Config
 from node.discussion import Discussion
 from node.errors import NodeError
 from node.events import Events
+from node.funds.receipts import ReceiptFiles
+from node.funds.service import Funds
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -35,6 +37,7 @@ class Node:
     resources: ResourceFiles
     members: Members
     sessions: Sessions
+    funds: Funds
     clock: Clock
     community: Community
     events: Events
@@ -71,6 +74,7 @@ class Node:
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
+            funds=Funds(db, clock, ReceiptFiles(config.data_dir)),
             clock=clock,
             community=Community.open(db, messages, files, clock),
             events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),

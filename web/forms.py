@@ -1,8 +1,11 @@
-"""Reading form fields: text only, trimmed; a file field or a missing one reads as ""."""
+"""Reading forms and paths: text fields only, trimmed (a file field or a missing one
+reads as ""), and ids from URLs that answer 404 for anything malformed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from aiohttp import web
 
 
 def text(form: Mapping[str, object], name: str) -> str:
@@ -14,10 +17,13 @@ def optional(form: Mapping[str, object], name: str) -> str | None:
     return text(form, name) or None
 
 
+def texts(form: Mapping[str, object], names: tuple[str, ...]) -> dict[str, str]:
+    """Several fields at once, to show a refused form back as it was filled in."""
+    return {name: text(form, name) for name in names}
+
+
 def ref(value: str) -> bytes:
     """A message id from the 64 hex digits in a URL; 404 for anything else."""
-    from aiohttp import web
-
     if len(value) != 64:
         raise web.HTTPNotFound()
     try:
@@ -28,8 +34,11 @@ def ref(value: str) -> bytes:
 
 def number(value: str) -> int:
     """A record's number from a URL; 404 for anything else."""
-    from aiohttp import web
-
     if not value.isdigit() or len(value) > 12:
         raise web.HTTPNotFound()
     return int(value)
+
+
+def path_number(request: web.Request, key: str) -> int:
+    """A numeric id from the path; 404 for anything else."""
+    return number(request.match_info[key])

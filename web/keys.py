@@ -13,3 +13,5 @@ NEW_CSRF = web.RequestKey("new_csrf", bool)
 NOTICES = web.RequestKey("notices", list)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
+# (method, route path) → the largest body that route accepts, for upload routes.
+BODY_LIMITS = web.AppKey("body_limits", dict)

@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from node.appkeys import NODE
+from node.funds.units import pounds
 from web.keys import CSRF, MEMBER, NOTICES
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +50,7 @@ def setup(app: web.Application) -> None:
     )
     env.filters["markdown"] = markdown
     env.filters["when"] = when
+    env.filters["money"] = pounds
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.appkeys import NODE
-from web.keys import CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN
+from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN
 from web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,8 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         exc.headers.update(SECURITY_HEADERS)
         raise
-    # A handler may set a stricter policy of its own (file downloads do); keep it.
+    # A handler may set a stricter policy of its own (file downloads and members'
+    # uploaded receipts do); keep it.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
@@ -155,7 +156,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:
         upload = request.path in UPLOAD_PATHS and request.content_type.startswith("multipart/")
-        limit = UPLOAD_MAX_BYTES if upload else FORM_MAX_BYTES
+        limit = UPLOAD_MAX_BYTES if upload else _body_limit(request)
         if (request.content_length or 0) > limit:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=limit, actual_size=request.content_length or 0
@@ -165,6 +166,15 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if request[NEW_CSRF]:
         set_cookie(response, request, "hubnet_csrf", request[CSRF])
     return response
+
+
+def _body_limit(request: web.Request) -> int:
+    """FORM_MAX_BYTES, or more for a route that takes files (Route.max_body)."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return FORM_MAX_BYTES
+    limits = request.config_dict.get(BODY_LIMITS, {})
+    return int(limits.get((request.method, resource.canonical), FORM_MAX_BYTES))
 
 
 async def _check_csrf(request: web.Request, upload: bool = False) -> None:

@@ -43,6 +43,7 @@ class Permission(enum.StrEnum):
     PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
     MANAGE_EVENTS = "manage-events"  # create, edit and cancel events; see who is coming
     MODERATE = "moderate"  # hide posts, warn and suspend posters, report and block hubs
+    MANAGE_FUNDS = "manage-funds"  # record ledger entries; open budget rounds
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -60,6 +61,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.MANAGE_EVENTS: frozenset({Role.CHAIR, Role.SECRETARY, Role.CAMPAIGNS, Role.INTERIM}),
     Permission.MODERATE: frozenset({Role.CHAIR, Role.SECRETARY, Role.INTERIM}),
+    Permission.MANAGE_FUNDS: frozenset({Role.TREASURER, Role.INTERIM}),
 }
 
 

@@ -36,6 +36,9 @@ ORGANISER_PAGES = [
     ("members", "/organise/members"),
     ("peers", "/organise/peers"),
     ("health", "/organise/health"),
+    ("funds", "/funds"),
+    ("budget", "/budget"),
+    ("polls", "/polls"),
 ]
 
 

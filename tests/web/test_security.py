@@ -138,6 +138,9 @@ def _sample_path(path: str) -> str:
         .replace("{group_id}", "999999")
         .replace("{task_id}", "999999")
         .replace("{report_id}", "999999")
+        .replace("{entry_id}", "999999")
+        .replace("{round_id}", "999999")
+        .replace("{poll_id}", "999999")
     )
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from node.accounts.permissions import Permission
-from web.keys import MEMBER
+from web.keys import BODY_LIMITS, MEMBER
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -25,6 +25,9 @@ class Route:
     path: str
     handler: Handler
     permission: Permission | None
+    # The largest request body the route takes, if more than a plain form's
+    # (web/security.py FORM_MAX_BYTES): for file uploads.
+    max_body: int | None = None
 
 
 def guarded(route: Route) -> Handler:
@@ -59,5 +62,9 @@ def all_routes() -> list[Route]:
 
 
 def setup(app: web.Application) -> None:
+    limits: dict[tuple[str, str], int] = {}
     for route in all_routes():
         app.router.add_route(route.method, route.path, guarded(route))
+        if route.max_body is not None:
+            limits[(route.method, route.path)] = route.max_body
+    app[BODY_LIMITS] = limits

@@ -1,0 +1,113 @@
+"""Local proposals and polls: any member proposes, every member votes once, in secret."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.funds import polls
+from node.funds.errors import FundsError
+from node.funds.units import parse_utc, utc_field
+from web.forms import path_number, text, texts
+from web.keys import MEMBER, NOTICES
+from web.rendering import render
+from web.routes import Route
+
+FIELDS = ("title", "body", "kind", "options", "quorum", "closes")
+WEEK_MS = 7 * polls.DAY_MS
+
+
+async def _list_page(
+    request: web.Request,
+    errors: list[str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    node = request.config_dict[NODE]
+    everything = await node.funds.polls()
+    defaults = {"kind": "yes-no", "quorum": "25", "closes": utc_field(node.clock() + WEEK_MS)}
+    return render(
+        request,
+        "polls.html",
+        {
+            "open_polls": [p for p in everything if p.result is None],
+            "closed_polls": [p for p in everything if p.result is not None],
+            "values": {**defaults, **(values or {})},
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def poll_list(request: web.Request) -> web.Response:
+    return await _list_page(request)
+
+
+async def open_poll(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    values = texts(await request.post(), FIELDS)
+    try:
+        kind = polls.parse_kind(values["kind"])
+        poll_id = await node.funds.open_poll(
+            request[MEMBER],
+            values["title"],
+            values["body"],
+            kind,
+            polls.parse_options(kind, values["options"]),
+            polls.parse_quorum(values["quorum"]),
+            parse_utc(values["closes"], "When the poll closes"),
+        )
+    except FundsError as exc:
+        return await _list_page(request, errors=[str(exc)], values=values, status=400)
+    request[NOTICES].append("Your proposal is open for votes.")
+    return await _poll_page(request, poll_id)
+
+
+async def _poll_page(
+    request: web.Request, poll_id: int, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    node = request.config_dict[NODE]
+    poll = await node.funds.poll(poll_id)
+    if poll is None:
+        raise web.HTTPNotFound()
+    return render(
+        request,
+        "poll.html",
+        {
+            "poll": poll,
+            "voter": await node.funds.voter_status(request[MEMBER].id, poll_id),
+            "turnout": await node.funds.turnout(poll_id),
+            "needed": polls.quorum_needed(poll.electorate, poll.quorum_percent),
+            "errors": errors or [],
+        },
+        status=status,
+    )
+
+
+async def poll_page(request: web.Request) -> web.Response:
+    return await _poll_page(request, path_number(request, "poll_id"))
+
+
+async def vote(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    poll_id = path_number(request, "poll_id")
+    if await node.funds.poll(poll_id) is None:
+        raise web.HTTPNotFound()
+    choice = text(await request.post(), "choice")
+    try:
+        if not choice.isdigit() or len(choice) > 3:
+            raise FundsError("Choose one of the poll's options.")
+        await node.funds.vote(request[MEMBER], poll_id, int(choice))
+    except FundsError as exc:
+        return await _poll_page(request, poll_id, errors=[str(exc)], status=400)
+    request[NOTICES].append("Your vote is recorded. How you voted is not kept with your name.")
+    return await _poll_page(request, poll_id)
+
+
+ROUTES = [
+    Route("GET", "/polls", poll_list, Permission.MEMBER),
+    Route("POST", "/polls", open_poll, Permission.MEMBER),
+    Route("GET", "/polls/{poll_id}", poll_page, Permission.MEMBER),
+    Route("POST", "/polls/{poll_id}/vote", vote, Permission.MEMBER),
+]
