@@ -16,9 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crypto.errors import KeyFileError
-from crypto.keyfile import load_key
-from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.errors import NodeError
 
@@ -80,11 +77,9 @@ async def _admin_create(args: argparse.Namespace) -> str:
 
 
 def cmd_id(args: argparse.Namespace) -> int:
-    try:
-        key = load_key(args.data_dir / settings.KEY_FILE)
-    except KeyFileError as exc:
-        raise NodeError(f"{exc}; is {args.data_dir} a node? ('hubnet init' makes one)") from exc
-    print(node_id_from_public_key(key.public_key))
+    from node.identity import load_identity
+
+    print(load_identity(args.data_dir)[1])
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from crypto.nodeid import NodeId
+from node.federation import recovery
 from node.federation.backoff import retry_delay_ms
 from node.federation.client import FederationClient, PeerError, PeerRefused, PeerUnreachable
 from node.federation.guards import RateLimiter, ReplayGuard
@@ -71,6 +72,7 @@ class Federation:
         self._supervisor: asyncio.Task[None] | None = None
         self._fetcher: asyncio.Task[None] | None = None
         self._fetch_wake = asyncio.Event()
+        self._recovery: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> FederationClient:
@@ -89,10 +91,11 @@ class Federation:
         self.node.messages.on_stored.append(self._on_stored)
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
+        self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
 
     async def stop(self) -> None:
         tasks = [t for link in self._links.values() for t in link.tasks]
-        tasks += [t for t in (self._supervisor, self._fetcher) if t is not None]
+        tasks += [t for t in (self._supervisor, self._fetcher, self._recovery) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -277,6 +280,10 @@ class Federation:
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError, PeerError):
                     await fetch
+
+    async def pull_own_log(self, peer: Peer, after: int, until: int) -> int:
+        """Fetch this node's own messages from `peer` (recovery after a restore)."""
+        return await self._pull_origin(peer, self.node.node_id, after, until)
 
     async def pull_from(self, peer: Peer) -> int:
         """Fetch everything `peer` holds that we lack; returns how many were stored."""

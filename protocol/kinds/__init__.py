@@ -14,7 +14,7 @@ from protocol.kinds.assembly import (
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
-from protocol.kinds.keys import KeyRotate
+from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
 from protocol.schema import Text, parse
 
 KINDS: dict[str, type[Any]] = {
@@ -34,6 +34,8 @@ KINDS: dict[str, type[Any]] = {
     "motion.second": MotionSecond,
     "delegate.vote": DelegateVote,
     "key.rotate": KeyRotate,
+    "key.commit": KeyCommit,
+    "key.revoke": KeyRevoke,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

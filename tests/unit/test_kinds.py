@@ -87,7 +87,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "motion.second": {"motion": REF},
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
-    "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2},
+    "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2, "next_key_digest": REF2},
+    "key.commit": {"next_key_digest": REF2},
+    "key.revoke": {"new_key": REF, "next_key_digest": REF2, "reason": "The laptop was stolen."},
 }
 
 
@@ -127,8 +129,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_sixteen_kinds_with_examples() -> None:
-    assert len(KINDS) == 16
+def test_there_are_eighteen_kinds_with_examples() -> None:
+    assert len(KINDS) == 18
     assert set(EXAMPLES) == set(KINDS)
 
 
