@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     from node.cli.federation import add_commands
 
     add_commands(commands, _data_dir_argument)
+
+    from node.cli import operations
+
+    operations.add_commands(commands, _data_dir_argument)
     return parser
 
 
