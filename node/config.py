@@ -101,6 +101,20 @@ SETTINGS: tuple[Setting, ...] = (
         168,
         "Hours after login when a session ends however active it is.",
     ),
+    Setting(
+        "log_format",
+        str,
+        "text",
+        "How log lines are written: text (for people) or json (one object a line, for "
+        "log collectors).",
+    ),
+    Setting(
+        "metrics_token",
+        str,
+        "",
+        "Bearer token that GET /metrics requires; empty allows only direct requests from "
+        "this machine (loopback, not through a reverse proxy).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -125,6 +139,8 @@ class Config:
     argon2_time_cost: int
     session_idle_minutes: int
     session_max_hours: int
+    log_format: str
+    metrics_token: str
 
     @property
     def key_path(self) -> Path:
@@ -175,6 +191,10 @@ def validate(values: Mapping[str, Any]) -> None:
     for name in ("session_idle_minutes", "session_max_hours"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if values["log_format"] not in ("text", "json"):
+        raise ConfigError("log_format must be text or json")
+    if values["metrics_token"] and len(values["metrics_token"]) < 16:
+        raise ConfigError("metrics_token must be at least 16 characters, or empty")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):

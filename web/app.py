@@ -20,7 +20,7 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
-from web import health, rendering, routes, security
+from web import health, metrics, rendering, routes, security
 from web.keys import LOGIN_GUARD
 from web.login_guard import LoginGuard
 from web.routes.account import NETWORK_NEWS, NetworkNews
@@ -57,6 +57,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
 
     app.cleanup_ctx.append(node_context)
     health.setup(app)
+    metrics.setup(app)
     discovery.setup(app)
     app.add_subapp(FEDERATION_PREFIX, create_federation_app())
     routes.setup(app)

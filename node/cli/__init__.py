@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
@@ -85,10 +84,9 @@ def cmd_id(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from node import logs
+
+    logs.configure(config.log_level, config.log_format)
     asyncio.run(_serve(config))
     return 0
 

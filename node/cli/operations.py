@@ -35,12 +35,8 @@ async def _open(data_dir: Path) -> AsyncIterator[Node]:
 def _size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
-    size = float(n)
-    for unit in ("KiB", "MiB", "GiB"):
-        size /= 1024
-        if size < 1024:
-            break
-    return f"{size:.1f} {unit}"
+    exponent = min(3, (n.bit_length() - 1) // 10)
+    return f"{n / 1024**exponent:.1f} {('KiB', 'MiB', 'GiB')[exponent - 1]}"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

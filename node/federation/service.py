@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -73,6 +74,10 @@ class Federation:
         self._fetcher: asyncio.Task[None] | None = None
         self._fetch_wake = asyncio.Event()
         self._recovery: asyncio.Task[None] | None = None
+        # Observers for metrics: (peer, seconds, delivered?) per push attempt, and
+        # (peer, messages it held that we lacked) per pull.
+        self.on_push: list[Callable[[NodeId, float, bool], None]] = []
+        self.on_pull: list[Callable[[NodeId, int], None]] = []
 
     @property
     def client(self) -> FederationClient:
@@ -172,11 +177,16 @@ class Federation:
         batch = await self.peers.outbox_batch(node_id, self.node.config.push_batch)
         if not batch:
             return POLL_SECONDS
+        started = time.perf_counter()
         try:
             results = await self.client.push(peer.url, [envelope for _, envelope in batch])
         except PeerError as exc:
+            for observe in self.on_push:
+                observe(node_id, time.perf_counter() - started, False)
             await self._failed(peer, exc)
             return 0
+        for observe in self.on_push:
+            observe(node_id, time.perf_counter() - started, True)
         refused = [r.reason for r in results if r.status == "refused"]
         if refused:
             # Re-sending will not change the peer's mind; its reasons go to the log.
@@ -294,6 +304,8 @@ class Federation:
         plan = plan_pull(
             {o: h.seq for o, h in ours.items()}, {o: h.seq for o, h in theirs.items()}, skip
         )
+        for observe in self.on_pull:
+            observe(peer.node_id, sum(r.until_seq - r.after_seq for r in plan))
         stored = 0
         for request in plan:
             stored += await self._pull_origin(

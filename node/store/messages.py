@@ -141,6 +141,8 @@ class MessageStore:
         self._max_held = max_held_per_origin
         # Called after each commit that stored messages (federation wakes its senders).
         self.on_stored: list[Callable[[list[Message]], None]] = []
+        # Called after each ingest with what became of every message (metrics).
+        self.on_ingested: list[Callable[[IngestReport], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
 
@@ -208,12 +210,15 @@ class MessageStore:
             released = await self._release_held_txn(txn)
             await self._flush_txn(txn)
         self._notify(txn)
-        return IngestReport(
+        report = IngestReport(
             [o for o in outcomes if o is not None],
             released,
             open_seconds=checked - started,
             store_seconds=time.perf_counter() - checked,
         )
+        for callback in self.on_ingested:
+            callback(report)
+        return report
 
     async def _place_txn(self, txn: _Txn, opened: Opened, existing: set[bytes]) -> Outcome:
         message = opened.message
