@@ -36,6 +36,7 @@ from node.store.database import Database
 MANIFEST = "backup.json"
 FORMAT = 1
 # Everything a backup may hold; a member of a backup tar outside this is refused.
+_CONFIG_PART = settings.CONFIG_FILE + ".part"
 _TOP_LEVEL = {MANIFEST, settings.DATABASE_FILE, settings.CONFIG_FILE, KEY_FILE, NODE_ID_FILE}
 
 
@@ -176,18 +177,25 @@ def restore_backup(backup: Path, data_dir: Path, clock: Clock = system_clock) ->
         )
     if data_dir.exists() and any(data_dir.iterdir()):
         raise NodeError(f"{data_dir} is not empty; restore into a new or empty directory")
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".hubnet-restore-", dir=data_dir.parent))
+    # Unpack in place (the node's user may not write to the parent, e.g. /var/lib):
+    # config.toml, written last by a successful restore, marks a complete node.
+    created = not data_dir.exists()
     try:
-        manifest = _unpack(backup, staging)
-        asyncio.run(_mark_recovering(staging, clock))
-        (staging / KEY_FILE).chmod(0o600)
-        staging.chmod(0o700)
-        if data_dir.exists():
-            data_dir.rmdir()
-        staging.replace(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        manifest = _unpack(backup, data_dir)
+        asyncio.run(_mark_recovering(data_dir, clock))
+        (data_dir / KEY_FILE).chmod(0o600)
+        data_dir.chmod(0o700)
+        (data_dir / _CONFIG_PART).replace(data_dir / settings.CONFIG_FILE)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            for child in data_dir.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
         raise
     return manifest
 
@@ -218,17 +226,21 @@ def _unpack(backup: Path, staging: Path) -> dict[str, Any]:
         files = [m for m in members if m.isfile() and m.name != MANIFEST]
         with Progress("restore: unpacking", len(files), "files") as progress:
             for member in files:
+                if member.name == settings.CONFIG_FILE:
+                    # Put in place last (restore_backup): config.toml marks a complete node.
+                    member.name = _CONFIG_PART
                 try:
                     tar.extract(member, staging, filter="data")
                 except (tarfile.TarError, OSError, EOFError) as exc:
                     raise NodeError(f"{backup} is damaged ({exc})") from exc
                 progress.update()
     expected: dict[str, dict[str, Any]] = manifest.get("files", {})
-    present = {m.name for m in files}
+    present = {settings.CONFIG_FILE if m.name == _CONFIG_PART else m.name for m in files}
     if present != set(expected):
         raise NodeError(f"{backup} does not hold the files its manifest lists")
     for rel, entry in expected.items():
-        if _sha256_file(staging / rel) != entry.get("sha256"):
+        on_disk = _CONFIG_PART if rel == settings.CONFIG_FILE else rel
+        if _sha256_file(staging / on_disk) != entry.get("sha256"):
             raise NodeError(f"{rel} in {backup} does not match its checksum; the backup is damaged")
     for needed in (settings.CONFIG_FILE, KEY_FILE, settings.DATABASE_FILE):
         if needed not in expected:
