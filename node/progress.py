@@ -44,6 +44,13 @@ class Progress:
     ) -> None:
         self.close(done=exc_type is None)
 
+    def add_total(self, n: int) -> None:
+        """More work found on the way (e.g. each peer's lag, learnt as it is asked)."""
+        self.total = (self.total or 0) + n
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
+
     def update(self, n: int = 1) -> None:
         self.count += n
         if self._bar is not None:

@@ -144,6 +144,37 @@ def _successor_advice(path: Path) -> None:
     )
 
 
+def cmd_catch_up(args: argparse.Namespace) -> int:
+    from node.federation.client import PeerError
+    from node.federation.service import Federation
+    from node.progress import Progress
+
+    async def run() -> tuple[int, int, list[str]]:
+        async with _open(args.data_dir) as node:
+            federation = Federation(node)
+            await federation.connect()
+            failed: list[str] = []
+            try:
+                peers = [p for p in await federation.peers.all() if not p.blocked]
+                with Progress("catch-up", 0, "messages") as progress:
+                    federation.on_pull.append(lambda _peer, behind: progress.add_total(behind))
+                    node.messages.on_stored.append(lambda stored: progress.update(len(stored)))
+                    for peer in peers:
+                        try:
+                            await federation.pull_from(peer)
+                        except PeerError as exc:
+                            failed.append(f"{peer.node_id}: {exc}")
+                    return progress.count, len(peers), failed
+            finally:
+                await federation.stop()
+
+    stored, asked, failed = asyncio.run(run())
+    print(f"Stored {stored} messages from {asked - len(failed)} of {asked} peers.")
+    for line in failed:
+        print(f"not reached: {line}")
+    return 1 if failed and len(failed) == asked else 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from node.doctor import diagnose, report
 
@@ -228,6 +259,15 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     revoke.add_argument("--reason", help="a note for other hubs, e.g. 'laptop stolen'")
     revoke.add_argument("--node-id", help="the node's id, if node.key and node.id are both lost")
     revoke.set_defaults(func=cmd_key_revoke)
+
+    catch_up = commands.add_parser(
+        "catch-up",
+        help="fetch everything the peers hold that this node lacks, now, with progress",
+        description="Pull from every peer once and show progress: for a new node joining a "
+        "network with a long history. The running node does the same by itself, quietly.",
+    )
+    data_dir(catch_up)
+    catch_up.set_defaults(func=cmd_catch_up)
 
     doctor = commands.add_parser(
         "doctor",

@@ -84,7 +84,8 @@ class Federation:
         assert self._client is not None, "Federation.start() was not called"
         return self._client
 
-    async def start(self) -> None:
+    async def connect(self) -> None:
+        """The signed HTTP client alone, for one-off pulls (`hubnet catch-up`)."""
         self._session = aiohttp.ClientSession()
         self._client = FederationClient(
             self._session,
@@ -93,6 +94,9 @@ class Federation:
             self.node.clock,
             timeout=self.node.config.request_timeout,
         )
+
+    async def start(self) -> None:
+        await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")

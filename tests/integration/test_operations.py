@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tarfile
 import threading
 import urllib.error
@@ -157,3 +158,16 @@ def test_peer_follows_rotation_and_revocation(pair: tuple[Hub, Hub], tmp_path: P
     )
     assert "laptop stolen" in b.cli("log", "--origin", a.node_id, "--kind", "key.revoke")
     assert hubnet("id", "--data-dir", a.data_dir).strip() == a.node_id
+
+
+def test_new_node_catches_up_with_progress(pair: tuple[Hub, Hub], tmp_path: Path) -> None:
+    a, b = pair
+    wait_for("Riverside to hold Northgate's profile", lambda: b.node_id[:12] in a.cli("log"))
+    a.announce_many([f"history {i}" for i in range(30)])
+    newcomer = Hub(tmp_path, "Hillfield")  # initialised, not started
+    newcomer.peer_with(a)
+    result = run_cli("catch-up", "--data-dir", str(newcomer.data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "Stored 32 messages from 1 of 1 peers." in result.stdout  # a's 31, b's profile
+    assert re.search(r"^catch-up: 32/32 messages \(\d+/s\), done$", result.stderr, re.M)
+    assert len(newcomer.texts()) == 30
