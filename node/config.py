@@ -115,6 +115,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Most comments from one other hub shown here in an hour; the rest are kept and "
         "shown as the hour allows, so a flood from one hub delays only that hub's.",
     ),
+    Setting(
+        "log_format",
+        str,
+        "text",
+        "How log lines are written: text (for people) or json (one object a line, for "
+        "log collectors).",
+    ),
+    Setting(
+        "metrics_token",
+        str,
+        "",
+        "Bearer token that GET /metrics requires; empty allows only direct requests from "
+        "this machine (loopback, not through a reverse proxy).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -141,6 +155,8 @@ class Config:
     session_max_hours: int
     posts_per_hour: int
     remote_comments_per_hour: int
+    log_format: str
+    metrics_token: str
 
     @property
     def key_path(self) -> Path:
@@ -194,6 +210,10 @@ def validate(values: Mapping[str, Any]) -> None:
     for name in ("posts_per_hour", "remote_comments_per_hour"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if values["log_format"] not in ("text", "json"):
+        raise ConfigError("log_format must be text or json")
+    if values["metrics_token"] and len(values["metrics_token"]) < 16:
+        raise ConfigError("metrics_token must be at least 16 characters, or empty")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):

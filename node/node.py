@@ -7,19 +7,17 @@ from dataclasses import dataclass
 import argon2
 
 from crypto.ed25519 import SigningKey
-from crypto.errors import KeyFileError
-from crypto.keyfile import load_key
-from crypto.nodeid import NodeId, node_id_from_public_key
+from crypto.nodeid import NodeId
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
 from node.discussion import Discussion
-from node.errors import NodeError
 from node.events import Events
 from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
+from node.identity import load_identity
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -45,18 +43,17 @@ class Node:
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
-        try:
-            key = load_key(config.key_path)
-        except KeyFileError as exc:
-            raise NodeError(str(exc)) from exc
+        key, node_id = load_identity(config.data_dir)
         db = await Database.open(config.database_path)
         verifier = Verifier(config.verify_threads)
-        messages = MessageStore(db, key, clock, verifier, config.max_held_per_origin)
+        messages = MessageStore(
+            db, key, clock, verifier, config.max_held_per_origin, origin=node_id
+        )
         files = ResourceFiles(config.data_dir, db, clock)
         return cls(
             config=config,
             key=key,
-            node_id=node_id_from_public_key(key.public_key),
+            node_id=node_id,
             db=db,
             verifier=verifier,
             messages=messages,
@@ -77,7 +74,7 @@ class Node:
             funds=Funds(db, clock, ReceiptFiles(config.data_dir)),
             clock=clock,
             community=Community.open(db, messages, files, clock),
-            events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),
+            events=Events.build(db, messages, node_id, clock),
             discussion=Discussion.build(config, db, clock, messages),
         )
 

@@ -22,7 +22,7 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
-from web import health, rendering, routes, security
+from web import health, metrics, rendering, routes, security
 from web.join_guard import JoinGuard
 from web.keys import JOIN_GUARD, LOGIN_GUARD
 from web.login_guard import LoginGuard
@@ -67,6 +67,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
 
     app.cleanup_ctx.append(node_context)
     health.setup(app)
+    metrics.setup(app)
     discovery.setup(app)
     app.add_subapp(FEDERATION_PREFIX, create_federation_app())
     routes.setup(app)

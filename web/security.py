@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.appkeys import NODE
+from node.store.messages import KeyNotInForce, Recovering
 from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN
 from web.rendering import render
 
@@ -114,6 +115,9 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
             "It has expired or came from another site, and nothing was changed. "
             "Go back, reload the page and try again.",
         )
+    except (Recovering, KeyNotInForce) as exc:
+        # The node may not write its own messages just now (docs/OPERATIONS.md).
+        return _error_page(request, 503, "The hub cannot publish just now", str(exc))
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "text/html":
             raise

@@ -41,6 +41,15 @@ class Sessions:
             )
         return token
 
+    async def count_open(self) -> int:
+        """Sessions still live (neither idle too long nor past their lifetime), for metrics."""
+        now = self._clock()
+        row = await self._db.fetchone(
+            "SELECT count(*) FROM sessions WHERE last_seen > ? AND created_at > ?",
+            (now - self._idle, now - self._lifetime),
+        )
+        return int(row[0]) if row else 0
+
     async def member_of(self, token: str) -> int | None:
         """The member a live session belongs to; expired sessions are removed."""
         if not token or len(token) > 100:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crypto.errors import KeyFileError
-from crypto.keyfile import load_key
-from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.errors import NodeError
 
@@ -80,20 +76,17 @@ async def _admin_create(args: argparse.Namespace) -> str:
 
 
 def cmd_id(args: argparse.Namespace) -> int:
-    try:
-        key = load_key(args.data_dir / settings.KEY_FILE)
-    except KeyFileError as exc:
-        raise NodeError(f"{exc}; is {args.data_dir} a node? ('hubnet init' makes one)") from exc
-    print(node_id_from_public_key(key.public_key))
+    from node.identity import load_identity
+
+    print(load_identity(args.data_dir)[1])
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from node import logs
+
+    logs.configure(config.log_level, config.log_format)
     asyncio.run(_serve(config))
     return 0
 
@@ -205,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     from node.cli.motion import add_commands as add_motion_commands
 
     add_motion_commands(commands, _data_dir_argument)
+    from node.cli import operations
+
+    operations.add_commands(commands, _data_dir_argument)
     return parser
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
 
 from crypto.nodeid import NodeId
+from node.federation import recovery
 from node.federation.backoff import retry_delay_ms
 from node.federation.client import FederationClient, PeerError, PeerRefused, PeerUnreachable
 from node.federation.guards import RateLimiter, ReplayGuard
@@ -71,13 +73,19 @@ class Federation:
         self._supervisor: asyncio.Task[None] | None = None
         self._fetcher: asyncio.Task[None] | None = None
         self._fetch_wake = asyncio.Event()
+        self._recovery: asyncio.Task[None] | None = None
+        # Observers for metrics: (peer, seconds, delivered?) per push attempt, and
+        # (peer, messages it held that we lacked) per pull.
+        self.on_push: list[Callable[[NodeId, float, bool], None]] = []
+        self.on_pull: list[Callable[[NodeId, int], None]] = []
 
     @property
     def client(self) -> FederationClient:
         assert self._client is not None, "Federation.start() was not called"
         return self._client
 
-    async def start(self) -> None:
+    async def connect(self) -> None:
+        """The signed HTTP client alone, for one-off pulls (`hubnet catch-up`)."""
         self._session = aiohttp.ClientSession()
         self._client = FederationClient(
             self._session,
@@ -86,13 +94,17 @@ class Federation:
             self.node.clock,
             timeout=self.node.config.request_timeout,
         )
+
+    async def start(self) -> None:
+        await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
+        self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
 
     async def stop(self) -> None:
         tasks = [t for link in self._links.values() for t in link.tasks]
-        tasks += [t for t in (self._supervisor, self._fetcher) if t is not None]
+        tasks += [t for t in (self._supervisor, self._fetcher, self._recovery) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -169,11 +181,16 @@ class Federation:
         batch = await self.peers.outbox_batch(node_id, self.node.config.push_batch)
         if not batch:
             return POLL_SECONDS
+        started = time.perf_counter()
         try:
             results = await self.client.push(peer.url, [envelope for _, envelope in batch])
         except PeerError as exc:
+            for observe in self.on_push:
+                observe(node_id, time.perf_counter() - started, False)
             await self._failed(peer, exc)
             return 0
+        for observe in self.on_push:
+            observe(node_id, time.perf_counter() - started, True)
         refused = [r.reason for r in results if r.status == "refused"]
         if refused:
             # Re-sending will not change the peer's mind; its reasons go to the log.
@@ -278,6 +295,10 @@ class Federation:
                 with contextlib.suppress(asyncio.CancelledError, PeerError):
                     await fetch
 
+    async def pull_own_log(self, peer: Peer, after: int, until: int) -> int:
+        """Fetch this node's own messages from `peer` (recovery after a restore)."""
+        return await self._pull_origin(peer, self.node.node_id, after, until)
+
     async def pull_from(self, peer: Peer) -> int:
         """Fetch everything `peer` holds that we lack; returns how many were stored."""
         messages = self.node.messages
@@ -287,6 +308,8 @@ class Federation:
         plan = plan_pull(
             {o: h.seq for o, h in ours.items()}, {o: h.seq for o, h in theirs.items()}, skip
         )
+        for observe in self.on_pull:
+            observe(peer.node_id, sum(r.until_seq - r.after_seq for r in plan))
         stored = 0
         for request in plan:
             stored += await self._pull_origin(

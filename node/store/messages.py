@@ -15,10 +15,12 @@ from typing import Any
 
 import aiosqlite
 
+from crypto.digest import sha256
 from crypto.ed25519 import SigningKey, check_public_key, verify
 from crypto.errors import BadPublicKey
 from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_id
 from node.clock import Clock
+from node.errors import NodeError
 from node.store.database import Database
 from node.verifier import Opened, Verifier
 from protocol.envelope import (
@@ -30,7 +32,7 @@ from protocol.envelope import (
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
 from protocol.kinds.hub import Resource
-from protocol.kinds.keys import KeyRotate, rotation_statement
+from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
 from protocol.log import Head, Placement, next_position, place
 
 
@@ -79,6 +81,21 @@ class BlockedOrigin(RemoteProtocolError):
     reason = "blocked"
 
 
+class KeyRuleBroken(BadSignature):
+    """A key.commit, key.rotate or key.revoke that breaks the rules of PROTOCOL.md §7."""
+
+
+class Recovering(NodeError):
+    """This node was restored from a backup and has not caught up with its own log yet."""
+
+
+class KeyNotInForce(NodeError):
+    """The key this process signs with is no longer the node's key in force."""
+
+
+RECOVERING = "recovering"
+
+
 @dataclass(slots=True)
 class _OriginState:
     public_key: bytes
@@ -87,6 +104,8 @@ class _OriginState:
     first_seen: int
     changed: bool = False
     blocked: bool = False
+    # PROTOCOL.md §7.1: SHA-256 of the committed successor key, if any.
+    next_key_digest: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +141,8 @@ class MessageStore:
         self._max_held = max_held_per_origin
         # Called after each commit that stored messages (federation wakes its senders).
         self.on_stored: list[Callable[[list[Message]], None]] = []
+        # Called after each ingest with what became of every message (metrics).
+        self.on_ingested: list[Callable[[IngestReport], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
 
@@ -132,13 +153,35 @@ class MessageStore:
         async with self._db.write() as conn:
             txn = _Txn(conn, self._clock())
             await self._load_origins_txn(txn, {self.node_id})
+            await self._check_may_write_txn(conn, kind)
             state = txn.origins[self.node_id]
+            if kind != "key.revoke" and state.public_key != self._key.public_key:
+                raise KeyNotInForce(
+                    "this node's key was rotated or revoked since it started; restart the node "
+                    "('hubnet run') so it signs with the key in force"
+                )
             seq, prev = next_position(state.head)
             message = create_message(self._key, kind, body, seq, prev, txn.now, origin=self.node_id)
             self._apply_txn(txn, message)
             await self._flush_txn(txn)
         self._notify(txn)
         return message
+
+    @staticmethod
+    async def _check_may_write_txn(conn: aiosqlite.Connection, kind: str) -> None:
+        # A restored node may have published seqs after its backup was taken: writing
+        # before it has fetched its own log back from its peers could reuse one and
+        # fork its log (docs/OPERATIONS.md, "Restore").
+        async with conn.execute(
+            "SELECT value FROM node_state WHERE name = ?", (RECOVERING,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            raise Recovering(
+                "this node was restored from a backup and writes nothing until it has fetched "
+                "its own log back from its peers; start it with 'hubnet run' and wait, or see "
+                "'hubnet recovery finish --help'"
+            )
 
     async def ingest(self, wires: Sequence[bytes], source: NodeId | None = None) -> IngestReport:
         """Verify and store messages from other nodes, in any order, deduplicated.
@@ -167,12 +210,15 @@ class MessageStore:
             released = await self._release_held_txn(txn)
             await self._flush_txn(txn)
         self._notify(txn)
-        return IngestReport(
+        report = IngestReport(
             [o for o in outcomes if o is not None],
             released,
             open_seconds=checked - started,
             store_seconds=time.perf_counter() - checked,
         )
+        for callback in self.on_ingested:
+            callback(report)
+        return report
 
     async def _place_txn(self, txn: _Txn, opened: Opened, existing: set[bytes]) -> Outcome:
         message = opened.message
@@ -198,7 +244,12 @@ class MessageStore:
                     f"the message at seq {message.seq - 1}"
                 ),
             )
-        if not self._signed_in_force(opened, state):
+        if isinstance(message.body, KeyRevoke):
+            # §7.2: a revocation is signed by the committed successor, not the key in force.
+            signed = message.signed_by(message.body.new_key)
+        else:
+            signed = self._signed_in_force(opened, state)
+        if not signed:
             return Outcome(
                 Status.REFUSED,
                 message.id,
@@ -226,8 +277,25 @@ class MessageStore:
     def _apply_txn(self, txn: _Txn, message: Message) -> None:
         """Append a message that links to its origin's head."""
         state = txn.origins[message.origin]
-        if isinstance(message.body, KeyRotate):
+        body = message.body
+        if isinstance(body, KeyRotate):
+            self._check_successor(body.new_key, state)
             state.public_key = self._check_rotation(message, state.public_key)
+            state.next_key_digest = body.next_key_digest
+        elif isinstance(body, KeyRevoke):
+            if state.next_key_digest is None:
+                raise KeyRuleBroken(
+                    f"key.revoke for {message.origin}, which committed to no successor key"
+                )
+            self._check_successor(body.new_key, state)
+            state.public_key = body.new_key
+            state.next_key_digest = body.next_key_digest
+        elif isinstance(body, KeyCommit):
+            if state.next_key_digest is not None:
+                raise KeyRuleBroken(
+                    f"key.commit for {message.origin}, which has a commitment in force already"
+                )
+            state.next_key_digest = body.next_key_digest
         state.head = Head(message.seq, message.id)
         state.changed = True
         txn.at_seq[(message.origin, message.seq)] = message.id
@@ -244,6 +312,15 @@ class MessageStore:
             )
         )
         txn.stored.append(message)
+
+    @staticmethod
+    def _check_successor(new_key: bytes, state: _OriginState) -> None:
+        try:
+            check_public_key(new_key)
+        except BadPublicKey as exc:
+            raise KeyRuleBroken(f"names an unusable key: {exc}") from exc
+        if state.next_key_digest is not None and sha256(new_key) != state.next_key_digest:
+            raise KeyRuleBroken("names a key other than the successor its origin committed to")
 
     @staticmethod
     def _check_rotation(message: Message, old_key: bytes) -> bytes:
@@ -340,7 +417,12 @@ class MessageStore:
                     "DELETE FROM held WHERE origin = ? AND seq = ?", (origin, state.head.seq + 1)
                 )
                 message = parse_payload(row[0], row[1])
-                if message.prev != state.head.id or not message.signed_by(state.public_key):
+                signer = (
+                    message.body.new_key
+                    if isinstance(message.body, KeyRevoke)
+                    else state.public_key
+                )
+                if message.prev != state.head.id or not message.signed_by(signer):
                     # Held under another history or key; pull will fetch the right one.
                     break
                 try:
@@ -367,9 +449,11 @@ class MessageStore:
         if changed:
             await txn.conn.executemany(
                 "INSERT INTO origins (origin, public_key, head_seq, head_id, forked_at,"
-                " first_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET"
+                " first_seen, next_key_digest) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (origin) DO UPDATE SET"
                 " public_key = excluded.public_key, head_seq = excluded.head_seq,"
-                " head_id = excluded.head_id, forked_at = excluded.forked_at",
+                " head_id = excluded.head_id, forked_at = excluded.forked_at,"
+                " next_key_digest = excluded.next_key_digest",
                 [
                     (
                         origin,
@@ -378,6 +462,7 @@ class MessageStore:
                         s.head.id if s.head else None,
                         s.forked_at,
                         s.first_seen,
+                        s.next_key_digest,
                     )
                     for origin, s in changed
                 ],
@@ -424,13 +509,15 @@ class MessageStore:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             async with txn.conn.execute(
-                "SELECT origin, public_key, head_seq, head_id, forked_at, first_seen"
-                f" FROM origins WHERE origin IN ({marks})",
+                "SELECT origin, public_key, head_seq, head_id, forked_at, first_seen,"
+                f" next_key_digest FROM origins WHERE origin IN ({marks})",
                 chunk,
             ) as cursor:
                 for row in await cursor.fetchall():
                     head = Head(row[2], MessageId(row[3])) if row[2] else None
-                    txn.origins[NodeId(row[0])] = _OriginState(row[1], head, row[4], row[5])
+                    txn.origins[NodeId(row[0])] = _OriginState(
+                        row[1], head, row[4], row[5], next_key_digest=row[6]
+                    )
             async with txn.conn.execute(
                 f"SELECT origin FROM blocked_origins WHERE origin IN ({marks})", chunk
             ) as cursor:

@@ -557,6 +557,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        9,
+        "operations: key pre-rotation commitments and the node's own recovery state",
+        """
+        -- PROTOCOL.md §7.1: SHA-256 of the key an origin committed to rotate to next.
+        ALTER TABLE origins ADD COLUMN next_key_digest BLOB;
+        -- Facts about this node itself, by name (e.g. 'recovering' after a restore).
+        CREATE TABLE node_state (
+            name        TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            set_at      INTEGER NOT NULL
+        );
+        """,
+    ),
+    Migration(
         10,
         "discussions: hub threads, network comments, working groups, moderation",
         """

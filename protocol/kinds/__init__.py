@@ -22,7 +22,7 @@ from protocol.kinds.community import (
 from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
-from protocol.kinds.keys import KeyRotate
+from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
 from protocol.schema import Text, parse
 
 KINDS: dict[str, type[Any]] = {
@@ -51,6 +51,8 @@ KINDS: dict[str, type[Any]] = {
     "comment.update": CommentUpdate,
     "comment.delete": CommentDelete,
     "report": Report,
+    "key.commit": KeyCommit,
+    "key.revoke": KeyRevoke,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -96,7 +96,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "motion.second": {"motion": REF},
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
     "delegate.reveal": {"motion": REF, "vote": REF2, "choice": "For", "secret": REF},
-    "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2},
+    "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2, "next_key_digest": REF2},
     "speaker.offer": {
         "topics": ["housing law", "tenant organising"],
         "area": "West Yorkshire",
@@ -123,6 +123,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "comment.update": {"comment": REF, "text": "I'll bring leaflets and tea."},
     "comment.delete": {"comment": REF},
     "report": {"to": NODE, "comment": REF, "reason": "harassment"},
+    "key.commit": {"next_key_digest": REF2},
+    "key.revoke": {"new_key": REF, "next_key_digest": REF2, "reason": "The laptop was stolen."},
 }
 
 
@@ -162,8 +164,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_twenty_five_kinds_with_examples() -> None:
-    assert len(KINDS) == 25
+def test_there_are_twenty_seven_kinds_with_examples() -> None:
+    assert len(KINDS) == 27
     assert set(EXAMPLES) == set(KINDS)
 
 

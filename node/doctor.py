@@ -1,0 +1,257 @@
+"""`hubnet doctor`: check a node's setup and say what to fix.
+
+Each check gives a finding: ok, warn (works, but should be fixed) or fail (the
+node does not work, or is unsafe, until it is). Nothing here changes anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import enum
+import sqlite3
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from node import config as settings
+from node.clock import Clock, system_clock
+from node.errors import NodeError
+from node.identity import KEY_FILE, load_identity
+from node.store.migrations import LATEST_VERSION
+
+# Node-to-node requests are refused beyond a minute of skew (PROTOCOL.md §10.4);
+# warn well before that.
+SKEW_FAIL_SECONDS = 60
+SKEW_WARN_SECONDS = 10
+PEER_TIMEOUT_SECONDS = 10
+
+
+class Level(enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    level: Level
+    what: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.level.value:<4}  {self.what}"
+        return f"{text}\n      fix: {self.fix}" if self.fix else text
+
+
+def check_permissions(data_dir: Path) -> list[Finding]:
+    found: list[Finding] = []
+    key = data_dir / KEY_FILE
+    try:
+        mode = stat.S_IMODE(key.stat().st_mode)
+    except FileNotFoundError:
+        return [Finding(Level.FAIL, f"{key} is missing", "restore node.key from your backup")]
+    if mode & 0o077:
+        found.append(
+            Finding(
+                Level.FAIL,
+                f"{key} has mode {mode:04o}: other users of this machine can read the key",
+                f"chmod 600 {key}",
+            )
+        )
+    else:
+        found.append(Finding(Level.OK, f"{key} is readable by its owner only ({mode:04o})"))
+    dir_mode = stat.S_IMODE(data_dir.stat().st_mode)
+    if dir_mode & 0o022:
+        found.append(
+            Finding(
+                Level.FAIL,
+                f"{data_dir} has mode {dir_mode:04o}: other users can change the node's files",
+                f"chmod 700 {data_dir}",
+            )
+        )
+    elif dir_mode & 0o007:
+        found.append(
+            Finding(
+                Level.WARN,
+                f"{data_dir} has mode {dir_mode:04o}: other users can list the node's files",
+                f"chmod 700 {data_dir}",
+            )
+        )
+    staged = data_dir / (KEY_FILE + ".new")
+    if staged.exists():
+        found.append(
+            Finding(
+                Level.WARN,
+                f"{staged} exists: a key rotation or revocation was interrupted",
+                "run 'hubnet doctor' again after the node has started; if the node refuses to "
+                "write with 'key was rotated', move node.key.new over node.key",
+            )
+        )
+    return found
+
+
+def check_database(path: Path) -> list[Finding]:
+    if not path.exists():
+        return [Finding(Level.FAIL, f"{path} is missing", "restore it with 'hubnet restore'")]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            recovering = None
+            if version >= 9:
+                row = conn.execute(
+                    "SELECT value FROM node_state WHERE name = 'recovering'"
+                ).fetchone()
+                recovering = row[0] if row else None
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [Finding(Level.FAIL, f"{path} cannot be read: {exc}", "restore it from a backup")]
+    found: list[Finding] = []
+    if rows != ["ok"]:
+        found.append(
+            Finding(
+                Level.FAIL,
+                f"{path} is damaged: {'; '.join(rows[:3])}",
+                "restore it from a backup with 'hubnet restore'",
+            )
+        )
+    else:
+        found.append(Finding(Level.OK, f"{path} passes SQLite's integrity check"))
+    if version > LATEST_VERSION:
+        found.append(
+            Finding(
+                Level.FAIL,
+                f"the database has schema version {version}; this hubnet knows up to "
+                f"{LATEST_VERSION}",
+                "install the newer hubnet that wrote it",
+            )
+        )
+    elif version < LATEST_VERSION:
+        found.append(
+            Finding(Level.OK, f"schema version {version}; upgraded to {LATEST_VERSION} at start")
+        )
+    if recovering:
+        found.append(
+            Finding(
+                Level.WARN,
+                f"the node is recovering ({recovering}): it writes nothing of its own until it "
+                "has fetched its own log back from its peers",
+                "start it with 'hubnet run' and keep its peers reachable; it finishes by itself",
+            )
+        )
+    return found
+
+
+async def _probe(
+    session: aiohttp.ClientSession, url: str, clock: Clock
+) -> tuple[dict[str, object], float]:
+    """GET url/.well-known/hubnet: its answer and the peer's clock minus ours, in seconds."""
+    sent = clock()
+    async with session.get(url.rstrip("/") + "/.well-known/hubnet") as response:
+        response.raise_for_status()
+        data = await response.json()
+        date = response.headers.get("Date")
+    received = clock()
+    if not date or not isinstance(data, dict):
+        raise ValueError("answer without a Date header or a node description")
+    theirs = email.utils.parsedate_to_datetime(date).timestamp() * 1000
+    # The Date header is whole seconds, taken somewhere between send and receive.
+    return data, (theirs + 500 - (sent + received) / 2) / 1000
+
+
+async def check_network(
+    config: settings.Config, node_id: str, peers: list[tuple[str, str, bool]], clock: Clock
+) -> list[Finding]:
+    found: list[Finding] = []
+    timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        targets = [("this node", node_id, config.url)] + [
+            (f"peer {pid[:12]}…", pid, url) for pid, url, blocked in peers if not blocked
+        ]
+        results = await asyncio.gather(
+            *(_probe(session, url, clock) for _, _, url in targets), return_exceptions=True
+        )
+    for (who, expected_id, url), result in zip(targets, results, strict=True):
+        if isinstance(result, BaseException):
+            fix = (
+                "start the node ('hubnet run'), and check that the url setting is the address "
+                "others reach it at"
+                if who == "this node"
+                else "ask that hub's organisers whether their node is up, or check this "
+                "machine's network and firewall"
+            )
+            found.append(Finding(Level.WARN, f"{who} at {url} does not answer: {result}", fix))
+            continue
+        data, skew = result
+        if data.get("node_id") != expected_id:
+            found.append(
+                Finding(
+                    Level.FAIL,
+                    f"{who} at {url} answers as {data.get('node_id')}, not {expected_id}",
+                    "correct the url setting" if who == "this node" else "peer again with a "
+                    "new invite from that hub",
+                )
+            )
+            continue
+        found.append(Finding(Level.OK, f"{who} at {url} answers"))
+        if who == "this node":
+            continue
+        if abs(skew) > SKEW_WARN_SECONDS:
+            level = Level.FAIL if abs(skew) > SKEW_FAIL_SECONDS else Level.WARN
+            found.append(
+                Finding(
+                    level,
+                    f"this machine's clock is {abs(skew):.0f} s "
+                    f"{'behind' if skew > 0 else 'ahead of'} {who}'s; requests between nodes "
+                    f"are refused beyond {SKEW_FAIL_SECONDS} s",
+                    "turn on time synchronisation: 'timedatectl set-ntp true' (and check "
+                    "'timedatectl status')",
+                )
+            )
+    return found
+
+
+async def _peers(config: settings.Config) -> list[tuple[str, str, bool]]:
+    conn = sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = conn.execute("SELECT node_id, url, blocked FROM peers").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    return [(r[0], r[1], bool(r[2])) for r in rows]
+
+
+async def diagnose(
+    data_dir: Path, clock: Clock = system_clock, network: bool = True
+) -> list[Finding]:
+    try:
+        config = settings.load(data_dir)
+    except NodeError as exc:
+        return [Finding(Level.FAIL, f"config: {exc}", "correct config.toml (docs/OPERATIONS.md)")]
+    found = [Finding(Level.OK, f"config.toml is valid ({config.name}, {config.url})")]
+    found += check_permissions(data_dir)
+    try:
+        _, node_id = load_identity(data_dir)
+    except NodeError as exc:
+        return [*found, Finding(Level.FAIL, str(exc), "restore node.key from your backup")]
+    database = check_database(config.database_path)
+    found += database
+    if network and not any(f.level is Level.FAIL for f in database):
+        found += await check_network(config, node_id, await _peers(config), clock)
+    return found
+
+
+def report(findings: list[Finding], out: Callable[[str], None] = print) -> int:
+    for finding in findings:
+        out(finding.line())
+    failed = sum(f.level is Level.FAIL for f in findings)
+    warned = sum(f.level is Level.WARN for f in findings)
+    out(f"{failed} to fix, {warned} to look at, {len(findings) - failed - warned} ok")
+    return 1 if failed else 0

@@ -1,0 +1,134 @@
+"""A node's Prometheus metrics, in a registry of its own (several nodes share a test process).
+
+Counters and histograms move as things happen (messages ingested, pushes,
+requests); gauges that describe the database (outbox depth, members, sessions)
+are read from it when /metrics is scraped. Labels are node ids, routes and
+reasons: never anything about a member.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from crypto.nodeid import NodeId
+from node.federation.service import Federation
+from node.node import Node
+from node.recovery import is_recovering
+from node.store.messages import IngestReport, Status
+from protocol.envelope import Message
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class NodeMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.received = Counter(
+            "hubnet_messages_received",
+            "Messages received from peers, by what became of them",
+            ["outcome"],
+            registry=r,
+        )
+        self.refused = Counter(
+            "hubnet_messages_refused",
+            "Messages from peers refused, by reason prefix (PROTOCOL.md §9.1)",
+            ["reason"],
+            registry=r,
+        )
+        self.stored = Counter(
+            "hubnet_messages_stored",
+            "Messages stored, this node's own (own) or other origins' (other)",
+            ["origin"],
+            registry=r,
+        )
+        self.push_seconds = Histogram(
+            "hubnet_push_duration_seconds",
+            "Time to deliver one batch to a peer",
+            ["peer", "result"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.pull_behind = Gauge(
+            "hubnet_pull_behind_messages",
+            "Messages a peer held that this node lacked, at the last pull from it",
+            ["peer"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "hubnet_http_request_duration_seconds",
+            "Time to answer HTTP requests, by route",
+            ["method", "route", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.outbox = Gauge(
+            "hubnet_outbox_depth",
+            "Messages waiting to be pushed to each peer",
+            ["peer"],
+            registry=r,
+        )
+        self.last_contact = Gauge(
+            "hubnet_peer_last_contact_timestamp_seconds",
+            "When each peer last answered or wrote to this node (Unix time)",
+            ["peer"],
+            registry=r,
+        )
+        self.peer_failures = Gauge(
+            "hubnet_peer_consecutive_failures",
+            "Failed deliveries to each peer in a row",
+            ["peer"],
+            registry=r,
+        )
+        self.messages = Gauge("hubnet_messages", "Messages in the database", registry=r)
+        self.held = Gauge("hubnet_held_messages", "Messages held until a gap fills", registry=r)
+        self.members = Gauge("hubnet_members", "Member accounts by status", ["status"], registry=r)
+        self.sessions = Gauge("hubnet_sessions", "Open login sessions", registry=r)
+        self.recovering = Gauge(
+            "hubnet_recovering", "1 while a restored node catches up with its own log", registry=r
+        )
+        self._own: NodeId | None = None
+
+    def attach(self, node: Node, federation: Federation) -> None:
+        self._own = node.node_id
+        node.messages.on_ingested.append(self.observe_ingest)
+        node.messages.on_stored.append(self.observe_stored)
+        federation.on_push.append(self.observe_push)
+        federation.on_pull.append(self.observe_pull)
+
+    def observe_ingest(self, report: IngestReport) -> None:
+        for outcome in report.outcomes:
+            self.received.labels(outcome.status.value).inc()
+            if outcome.status is Status.REFUSED and outcome.error is not None:
+                self.refused.labels(outcome.error.reason).inc()
+
+    def observe_stored(self, messages: list[Message]) -> None:
+        own = sum(1 for m in messages if m.origin == self._own)
+        if own:
+            self.stored.labels("own").inc(own)
+        if len(messages) - own:
+            self.stored.labels("other").inc(len(messages) - own)
+
+    def observe_push(self, peer: NodeId, seconds: float, delivered: bool) -> None:
+        self.push_seconds.labels(peer, "delivered" if delivered else "failed").observe(seconds)
+
+    def observe_pull(self, peer: NodeId, behind: int) -> None:
+        self.pull_behind.labels(peer).set(behind)
+
+    async def refresh(self, node: Node, federation: Federation) -> None:
+        """Read the gauges that describe the database, just before a scrape."""
+        peers = await federation.peers.all()
+        for gauge in (self.outbox, self.last_contact, self.peer_failures):
+            gauge.clear()
+        for peer in peers:
+            self.outbox.labels(peer.node_id).set(peer.outbox_depth)
+            self.peer_failures.labels(peer.node_id).set(peer.failures)
+            if peer.last_contact is not None:
+                self.last_contact.labels(peer.node_id).set(peer.last_contact / 1000)
+        self.messages.set(await node.messages.count())
+        self.held.set(await node.messages.held_count())
+        self.members.clear()
+        for status, count in (await node.members.counts()).items():
+            self.members.labels(status).set(count)
+        self.sessions.set(await node.sessions.count_open())
+        self.recovering.set(1 if await is_recovering(node.db) else 0)

@@ -1,0 +1,100 @@
+"""Backup files and what restore refuses (the full scenario with real nodes is in
+tests/integration/test_operations.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from node.backup import create_backup, restore_backup
+from node.errors import NodeError
+from node.progress import Progress
+from node.setup import init_data_dir
+
+
+@pytest.fixture(scope="module")
+def backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("backup")
+    asyncio.run(init_data_dir(root / "hub", "Riverside", "http://127.0.0.1:8080"))
+    (root / "hub" / "files").mkdir()
+    (root / "hub" / "files" / ("ab" * 32)).write_bytes(b"a leaflet")
+    out = root / "hub.tar.gz"
+    create_backup(root / "hub", out)
+    return out
+
+
+def rewrite(source: Path, target: Path, change: dict[str, bytes]) -> None:
+    """A copy of a backup with some members' bytes replaced (or added)."""
+    with tarfile.open(source) as old, tarfile.open(target, "w:gz") as new:
+        names = []
+        for member in old.getmembers():
+            data = old.extractfile(member).read()  # type: ignore[union-attr]
+            member.size = len(change.get(member.name, data))
+            new.addfile(member, io.BytesIO(change.get(member.name, data)))
+            names.append(member.name)
+        for name in set(change) - set(names):
+            info = tarfile.TarInfo(name)
+            info.size = len(change[name])
+            new.addfile(info, io.BytesIO(change[name]))
+
+
+def test_backup_is_private_and_lists_every_file(backup: Path) -> None:
+    assert backup.stat().st_mode & 0o077 == 0
+    with tarfile.open(backup) as tar:
+        manifest = json.loads(tar.extractfile("backup.json").read())  # type: ignore[union-attr]
+        names = set(tar.getnames())
+    assert set(manifest["files"]) == names - {"backup.json"}
+    assert {"hubnet.db", "node.key", "config.toml", "files/" + "ab" * 32} <= names
+    assert manifest["own_seq"] == 1
+
+
+def test_restore_puts_back_the_resource_files(backup: Path, tmp_path: Path) -> None:
+    restore_backup(backup, tmp_path / "new")
+    assert (tmp_path / "new" / "files" / ("ab" * 32)).read_bytes() == b"a leaflet"
+    assert (tmp_path / "new" / "node.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_damaged_file_is_refused_and_nothing_is_left(backup: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.tar.gz"
+    rewrite(backup, damaged, {"config.toml": b"name = 'Evil'\n"})
+    with pytest.raises(NodeError, match="does not match its checksum"):
+        restore_backup(damaged, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_file_outside_the_node_is_refused(backup: Path, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.tar.gz"
+    rewrite(backup, hostile, {"../../etc/cron.d/evil": b"* * * * * root sh\n"})
+    target = tmp_path / "empty"
+    target.mkdir()
+    with pytest.raises(NodeError, match="which no hubnet backup holds"):
+        restore_backup(hostile, target)
+    assert list(target.iterdir()) == []
+
+
+def test_restore_never_overwrites_a_node(backup: Path, tmp_path: Path) -> None:
+    restore_backup(backup, tmp_path / "hub")
+    before = (tmp_path / "hub" / "hubnet.db").read_bytes()
+    with pytest.raises(NodeError, match="already holds a node"):
+        restore_backup(backup, tmp_path / "hub")
+    assert (tmp_path / "hub" / "hubnet.db").read_bytes() == before
+
+
+def test_backup_refuses_to_overwrite(backup: Path) -> None:
+    with pytest.raises(NodeError, match="already exists"):
+        create_backup(backup.parent / "hub", backup)
+
+
+def test_progress_off_a_terminal_prints_plain_lines() -> None:
+    out = io.StringIO()
+    with Progress("restore: unpacking", 3, "files", stream=out) as progress:
+        for _ in range(3):
+            progress.update()
+    assert out.getvalue().startswith("restore: unpacking: 3/3 files (")
+    assert out.getvalue().endswith("/s), done\n")
+    assert "\r" not in out.getvalue()
