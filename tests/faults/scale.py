@@ -26,9 +26,13 @@ KILLS = int(_count("KILLS", 200, 4))
 PARTITION_ROUNDS = int(_count("ROUNDS", 10, 1))
 DOWN_MESSAGES = int(_count("DOWN_MESSAGES", 1000, 40))
 DOWN_SECONDS = _count("DOWN_SECONDS", 60.0, 3.0)
-FUZZ_REQUESTS = int(_count("FUZZ", 100_000, 300))
+# Requests from the seeded mutator (cheap, so many); hypothesis's own run is smaller.
+FUZZ_REQUESTS = int(_count("FUZZ", 100_000, 1000))
+FUZZ_HYPOTHESIS = int(_count("FUZZ_HYPOTHESIS", 1000, 100))
+# Concurrent keep-alive connections the mutator's requests are spread over.
+FUZZ_CONNECTIONS = int(_count("FUZZ_CONNECTIONS", 4, 4))
 # A test's own time limit, seconds: pytest's default (120 s) is for the quick version.
-TIMEOUT = 1200 if FULL else 300
+TIMEOUT = 3600 if FULL else 300
 
 
 def report(name: str, started: float, **figures: object) -> None:

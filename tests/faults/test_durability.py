@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 
 from node.node import Node
+from tests.faults import scale
 from tests.faults.hostile import Client, announcement
 from tests.faults.inprocess import InProcessHub
 from tests.faults.test_crashes import cleanup, peer_row  # noqa: F401 (fixture)
@@ -138,6 +140,7 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
 ) -> None:
+    started = time.monotonic()
     receiver = InProcessHub(tmp_path, "Northgate").start()
     cleanup.append(receiver)
     sender = Hub(tmp_path, "Riverside").start()
@@ -150,6 +153,13 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
 
     receiver.run(lambda node: _set_query_only(node, False))
     check_delivered_once_healed(sender, receiver.data_dir)
+    scale.report(
+        "durability: read-only database",
+        started,
+        answered_503=True,
+        stored_while_unwritable=0,
+        delivered_once_after=1,
+    )
 
 
 # -- full: a real file system with no space left -------------------------------------------
@@ -189,6 +199,7 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
 ) -> None:
+    started = time.monotonic()
     with small_tmpfs(tmp_path / "disk", "64m") as disk:
         receiver = Hub(disk, "Northgate").start()
         cleanup.append(receiver)
@@ -203,3 +214,10 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
         filler.unlink()
         check_delivered_once_healed(sender, receiver.data_dir)
         receiver.stop()
+    scale.report(
+        "durability: full disk (64 MiB tmpfs)",
+        started,
+        answered_503=True,
+        stored_while_unwritable=0,
+        delivered_once_after=1,
+    )

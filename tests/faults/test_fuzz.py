@@ -1,6 +1,9 @@
 """Fuzzing the federation HTTP API of a running node: zero 5xx, no crash, memory bounded.
 
-Hypothesis builds requests: methods, paths (the API's and mangled ones), bodies
+Two tests. The first sends many requests cheaply: a seeded mutator over real
+signed requests (tests/faults/mutator.py) spread over several concurrent
+keep-alive connections; `make faults` sends 100,000. The second is smaller:
+hypothesis builds requests: methods, paths (the API's and mangled ones), bodies
 (random bytes, random msgpack, valid pushes with bytes mutated), headers
 (random, or an honest signature, or an honest signature then tampered), sent
 unsigned, by a stranger, or by a peer (whose requests pass the rate limit and
@@ -11,6 +14,7 @@ resident memory (with its worker processes) is sampled as it goes.
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -24,6 +28,7 @@ from hypothesis import strategies as st
 from protocol import federation as wire
 from tests.faults import scale
 from tests.faults.hostile import PREFIX, Client
+from tests.faults.mutator import Mutator
 from tests.faults.test_crashes import FakePeer, cleanup, descendants  # noqa: F401 (fixture)
 from tests.faults.test_soak import peer_as
 from tests.helpers import chain, key_from, mutate, mutations, wires
@@ -66,8 +71,106 @@ def rss_kib(pid: int) -> int:
     return total
 
 
+def tracebacks(hub: Hub) -> list[str]:
+    """Lines of the node's output that show an exception escaped a handler."""
+    assert hub.process is not None
+    return [line for line in hub.process.output if "Traceback" in line or " ERROR " in line]
+
+
 @pytest.mark.timeout(scale.TIMEOUT)
-def test_fuzzed_federation_requests_never_get_a_5xx_and_memory_stays_bounded(
+def test_mutated_signed_requests_never_get_a_5xx_and_memory_stays_bounded(
+    tmp_path: Path,
+    cleanup: list[Any],  # noqa: F811
+) -> None:
+    started = time.monotonic()
+    hub = Hub(tmp_path, "Riverside").start()
+    cleanup.append(hub)
+    peer = FakePeer(key_from(111)).start()
+    cleanup.append(peer)
+    peer_as(peer.key, hub, peer.url)
+    assert hub.process is not None
+    pid = hub.process.proc.pid
+    lock = threading.Lock()
+    statuses: dict[int, int] = {}
+    failures: list[str] = []
+    sent = [0]
+    rss: list[int] = [rss_kib(pid)]
+    connections = scale.FUZZ_CONNECTIONS
+    shares = [scale.FUZZ_REQUESTS // connections] * connections
+    shares[0] += scale.FUZZ_REQUESTS - sum(shares)
+
+    def send_share(n: int, share: int) -> None:
+        mutator = Mutator(20240600 + n, peer.key, key_from(112), peer.node_id)
+        conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
+        for _ in range(share):
+            request = mutator.next()
+            for attempt in range(2):
+                try:
+                    conn.request(
+                        request.method, request.target, body=request.body, headers=request.headers
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    break
+                except (OSError, http.client.HTTPException):
+                    # The node closed the connection (after a 4xx, say): open another once.
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
+                    if attempt:
+                        with lock:
+                            failures.append(f"no answer: {request.method} {request.target}")
+                        return
+            with lock:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                sent[0] += 1
+                if response.status >= 500:
+                    failures.append(f"{response.status}: {request.how} {request.target}")
+                sample = sent[0] % 2000 == 0
+            if sample:
+                memory = rss_kib(pid)
+                with lock:
+                    rss.append(memory)
+        conn.close()
+
+    threads = [
+        threading.Thread(target=send_share, args=(n, share), daemon=True)
+        for n, share in enumerate(shares)
+    ]
+    sending = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sending = time.monotonic() - sending
+    rss.append(rss_kib(pid))
+    assert failures == [], f"{len(failures)} failures, the first: {failures[:5]}"
+    assert sent[0] == scale.FUZZ_REQUESTS
+    # Afterwards the node still serves, still stores an honest push, and logged no crash.
+    assert hub.health()["status"] == "ok", "the node stopped serving"
+    assert hub.process is not None and hub.process.proc.poll() is None, "the node died"
+    honest = Client(hub.url, peer.key).push(wires(chain(key_from(119), 2)))
+    assert [r.status for r in honest.results] == ["stored", "stored"], str(honest)
+    assert tracebacks(hub) == [], "".join(tracebacks(hub)[:20])
+    assert sum(n for status, n in statuses.items() if status < 300) > 0, "nothing got through"
+    warm = rss[min(len(rss) - 1, 2)]
+    assert rss[-1] < warm + 100 * 1024, f"memory grew from {warm} to {rss[-1]} KiB"
+    scale.report(
+        "fuzzed federation requests (seeded mutator)",
+        started,
+        requests=sent[0],
+        connections=connections,
+        requests_per_second=round(sent[0] / sending),
+        **{"5xx": 0},
+        tracebacks=0,
+        statuses=dict(sorted(statuses.items())),
+        rss_start_mib=round(rss[0] / 1024),
+        rss_peak_mib=round(max(rss) / 1024),
+        rss_end_mib=round(rss[-1] / 1024),
+    )
+
+
+@pytest.mark.timeout(scale.TIMEOUT)
+def test_hypothesis_built_requests_never_get_a_5xx_and_memory_stays_bounded(
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
 ) -> None:
@@ -94,7 +197,7 @@ def test_fuzzed_federation_requests_never_get_a_5xx_and_memory_stays_bounded(
     )
 
     @settings(
-        max_examples=scale.FUZZ_REQUESTS,
+        max_examples=scale.FUZZ_HYPOTHESIS,
         deadline=None,
         database=None,
         phases=[Phase.generate, Phase.shrink],
@@ -148,7 +251,7 @@ def test_fuzzed_federation_requests_never_get_a_5xx_and_memory_stays_bounded(
     warm = rss[min(len(rss) - 1, 2)]
     assert rss[-1] < warm + 100 * 1024, f"memory grew from {warm} to {rss[-1]} KiB"
     scale.report(
-        "fuzzed federation requests",
+        "hypothesis-built federation requests",
         started,
         requests=counts["requests"],
         **{"5xx": counts["5xx"]},

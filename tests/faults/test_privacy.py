@@ -11,11 +11,13 @@ scanner looks for every marker in every recorded byte, raw and encoded.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
+from tests.faults import scale
 from tests.faults.canaries import Canaries, Hit, http_bodies, msgpack_leaves, scan, seed_every_field
 from tests.faults.hostile import Client
 from tests.faults.proxy import ThreadedFaultProxy
@@ -40,6 +42,7 @@ def test_no_personal_field_leaves_a_node_and_the_scanner_finds_a_planted_leak(
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
 ) -> None:
+    started = time.monotonic()
     ports = [free_port() for _ in range(3)]
     hubs = start_hubs(
         tmp_path,
@@ -95,9 +98,15 @@ def test_no_personal_field_leaves_a_node_and_the_scanner_finds_a_planted_leak(
     found = {h.form for h in hits if h.field == CONTROL}
     assert "raw" in found and "raw in msgpack" in found, f"control found only as {found}"
     personal = {f for f in canaries.markers.values() if f != CONTROL}
-    print(
-        f"privacy canaries: {len(canaries.markers) - 1} markers in {len(personal)} fields, "
-        f"{recorded} bytes in {len(streams)} streams scanned, 0 hits"
+    scale.report(
+        "privacy canaries",
+        started,
+        markers=len(canaries.markers) - 1,
+        fields=len(personal),
+        streams=len(streams),
+        bytes_scanned=recorded,
+        hits=0,
+        control_found_as=sorted(found),
     )
 
 
