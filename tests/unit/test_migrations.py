@@ -4,8 +4,15 @@ Each migration has a seed: rows a real node would hold at that version. For each
 version N the test builds a database at N holding the seeds of every version up
 to N, opens it with the current code (which migrates it forward), and checks
 that every seeded row is still there, readable by the current code, and that
-SQLite's integrity check passes. A migration without a seed fails
-test_every_migration_has_a_seed: add one with the migration.
+SQLite's integrity and foreign key checks pass. The latest version is built too,
+so its seed is known to be sound before a later migration upgrades it. A
+migration without a seed fails test_every_migration_has_a_seed: add one with the
+migration.
+
+Seeds satisfy every CHECK, trigger and foreign key (the database is built with
+foreign keys enforced, as the node runs), refer to the members and messages the
+earlier seeds insert, and their checks include the queries the code itself runs
+to read each table, with literal values in place of its parameters.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from crypto.nodeid import node_id_from_public_key
+from node.search import match_expression
 from node.store.database import Database, _split_sql
 from node.store.messages import MessageStore
 from node.store.migrations import LATEST_VERSION, MIGRATIONS
@@ -28,7 +36,16 @@ from tests.helpers import T0, ManualClock, chain, key_from
 ORIGIN_KEY = key_from(5)
 ORIGIN = node_id_from_public_key(ORIGIN_KEY.public_key)
 PEER = node_id_from_public_key(key_from(6).public_key)
+HOME_KEY = key_from(7)  # this node's own key
+HOME = node_id_from_public_key(HOME_KEY.public_key)
 LOG = chain(ORIGIN_KEY, 3)
+DAY = 86_400_000
+S0 = T0 // 1000  # T0 in seconds, as events keep their times
+
+
+def blob(data: bytes) -> str:
+    """`data` as an SQL blob literal."""
+    return f"X'{data.hex()}'"
 
 
 @dataclass(frozen=True)
@@ -99,12 +116,371 @@ def _seed_3(conn: sqlite3.Connection) -> None:
     )
 
 
+# Seed 5: a hub's funds. One round decided (its commitment is entry 6), one poll open.
+ROUND_SEED = b"\x06" * 16
+RECEIPT = b"\x07" * 32
+APPROVAL = b"\x08" * 16
+BALLOT = b"\x09" * 16
+ROUND_OPENED = T0 - 20 * DAY
+ROUND_CLOSED = T0 - 6 * DAY  # 2025-11-07
+ROUND_RESOLVED = ROUND_CLOSED + 60_000
+POLL_OPTIONS = '["Yes", "No", "Abstain"]'
+
+
+# (id, kind, amount, entry_date, category, note, corrects, against, round_id,
+#  proposal_id, receipt_hash, receipt_type, receipt_size, recorded_by, recorded_at)
+LEDGER = [
+    (1, "income", 150000, "2025-10-01", "Grants", "Community chest grant",
+     None, None, None, None, None, None, None, 1, T0 - 40 * DAY),
+    (2, "commitment", 20000, "2025-10-20", "Hall hire", "Winter hall bookings",
+     None, None, None, None, None, None, None, 1, T0 - 24 * DAY),
+    (3, "spending", 8000, "2025-11-03", "Hall hire", "November bookings",
+     None, 2, None, None, RECEIPT, "application/pdf", 48213, 1, T0 - 10 * DAY),
+    (4, "income", 2500, "2025-11-05", "Donations", "Bucket at the fair",
+     None, None, None, None, None, None, None, 1, T0 - 8 * DAY),
+    (5, "income", 2050, "2025-11-05", "Donations", "Bucket at the fair, recounted",
+     4, None, None, None, None, None, None, 1, T0 - 7 * DAY),
+    # What the node records when a round is decided: no member, the round's day.
+    (6, "commitment", 8000, "2025-11-07", "Participatory budget",
+     "Small grants, autumn: Seed library shelves",
+     None, None, 1, 1, None, None, None, None, ROUND_RESOLVED),
+    (7, "spending", 1200, "2025-11-10", "Supplies", "Tea and coffee",
+     None, None, None, None, None, None, None, 1, T0 - 3 * DAY),
+    (8, "void", 0, "2025-11-10", "Supplies", "Entered twice",
+     7, None, None, None, None, None, None, 1, T0 - 3 * DAY + 60_000),
+]  # fmt: skip
+PROPOSALS = [  # (id, title, description, cost, submitted_at)
+    (1, "Seed library shelves", "Shelves and jars for the seed swap.", 8000, T0 - 18 * DAY),
+    (2, "Bike repair stand", "A stand and tools for the Saturday session.", 6000, T0 - 17 * DAY),
+]
+
+
+def _seed_5(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO budget_rounds (id, title, amount, opened_by, opened_at, proposals_close_at,"
+        " voting_open_at, voting_close_at, seed, resolved_at)"
+        " VALUES (1, 'Small grants, autumn', 12000, 1, ?, ?, ?, ?, ?, ?)",
+        (ROUND_OPENED, T0 - 13 * DAY, T0 - 13 * DAY, ROUND_CLOSED, ROUND_SEED, ROUND_RESOLVED),
+    )
+    conn.executemany(
+        "INSERT INTO budget_proposals (id, round_id, title, description, cost, proposed_by,"
+        " submitted_at) VALUES (?, 1, ?, ?, ?, 1, ?)",
+        PROPOSALS,
+    )
+    conn.executemany(
+        "INSERT INTO ledger_entries (id, kind, amount, entry_date, category, note, corrects,"
+        " against, round_id, proposal_id, receipt_hash, receipt_type, receipt_size,"
+        " recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        LEDGER,
+    )
+    conn.execute("INSERT INTO budget_voters (round_id, member_id) VALUES (1, 1)")
+    conn.execute(
+        "INSERT INTO budget_approvals (id, round_id, proposal_id) VALUES (?, 1, 1)", (APPROVAL,)
+    )
+    conn.executemany(
+        "INSERT INTO budget_results (proposal_id, round_id, position, approvals, funded, reason,"
+        " entry_id) VALUES (?, 1, ?, ?, ?, ?, ?)",
+        [(1, 1, 1, 1, "funded", 6), (2, 2, 0, 0, "not funded: no approvals", None)],
+    )
+    conn.execute(
+        "INSERT INTO polls (id, title, body, kind, options, quorum_percent, electorate,"
+        " proposed_by, opens_at, closes_at) VALUES (1, 'Open the hub on Sundays?',"
+        " 'From 10:00 to 16:00, staffed by volunteers.', 'yes-no', ?, 20, 1, 1, ?, ?)",
+        (POLL_OPTIONS, T0 - 2 * DAY, T0 + 5 * DAY),
+    )
+    conn.execute("INSERT INTO poll_electorate (poll_id, member_id, voted) VALUES (1, 1, 1)")
+    conn.execute("INSERT INTO poll_ballots (id, poll_id, choice) VALUES (?, 1, 0)", (BALLOT,))
+
+
+# Seed 6: a members-only event of this hub, and its public one with a revision.
+EVENT_MEMBERS = b"\x20" * 32
+EVENT_PUBLIC = b"\x21" * 32
+EVENT_UPDATE = b"\x22" * 32
+FEED_TOKEN = b"\x23" * 32
+LAT, LON = 53_480_759, -2_242_631
+EVENT_MEMBERS_ROW = (
+    EVENT_MEMBERS, HOME, 0, 1, "Volunteers' meeting", "Planning the winter rota.",
+    S0 + 7 * 86_400, S0 + 7 * 86_400 + 7200, "Europe/London", "public-meeting", "members",
+    "Back room, 12 Mill Lane", None, None, None, 20, "[]", "[]", 0, None, T0 - DAY, T0,
+)  # fmt: skip
+EVENT_PUBLIC_ROW = (
+    EVENT_PUBLIC, HOME, 1, 1, "Winter warmth fair", "Free draught-proofing kits and energy advice.",
+    S0 + 14 * 86_400, S0 + 14 * 86_400 + 4 * 3600, "Europe/London", "social", "public",
+    "Millbrook Community Hall", LAT, LON, None, 150, '["Energy Savers"]', "[]", 0, None,
+    T0 - 2 * DAY, T0 - DAY,
+)  # fmt: skip
+HUB = ("Millbrook Community Hub", "https://millbrook.example.org", "North West")
+
+
+def _seed_6(conn: sqlite3.Connection) -> None:
+    conn.executemany(
+        "INSERT INTO events (id, origin, federated, version_seq, sequence, title, description,"
+        " starts, ends, timezone, type, visibility, place, lat, lon, online_url, capacity,"
+        " speakers, cohosts, cancelled, cancel_reason, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (*EVENT_MEMBERS_ROW[:2], 0, 0, *EVENT_MEMBERS_ROW[3:]),
+            (*EVENT_PUBLIC_ROW[:2], 1, 2, *EVENT_PUBLIC_ROW[3:]),
+        ],
+    )
+    conn.execute(
+        "INSERT INTO event_versions (id, event, origin, seq) VALUES (?, ?, ?, 2)",
+        (EVENT_UPDATE, EVENT_PUBLIC, HOME),
+    )
+    conn.execute(
+        "INSERT INTO calendar_hubs (origin, seq, name, url, region, lat, lon)"
+        " VALUES (?, 3, ?, ?, ?, ?, ?)",
+        (HOME, *HUB, LAT, LON),
+    )
+    conn.execute("INSERT INTO event_projection (id, last_rowid) VALUES (1, 2)")
+    conn.execute(
+        "INSERT INTO rsvps (event, member_id, created_at) VALUES (?, 1, ?)", (EVENT_MEMBERS, T0)
+    )
+    conn.execute(
+        "INSERT INTO registrations (id, event, name, email, created_at)"
+        " VALUES (1, ?, 'Jo Bloggs', 'jo@example.net', ?)",
+        (EVENT_PUBLIC, T0),
+    )
+    conn.execute(
+        "INSERT INTO calendar_tokens (token_hash, member_id, created_at) VALUES (?, 1, ?)",
+        (FEED_TOKEN, T0),
+    )
+
+
+# Seed 7: a peer's campaign, resource, speaker offer and directory entry, as the
+# projection writes them, this hub's local records, and their rows in the search index.
+CAMPAIGN = b"\x30" * 32
+CAMPAIGN_UPDATE = b"\x31" * 32
+ENDORSEMENT = b"\x32" * 32
+RESOURCE = b"\x33" * 32
+SPEAKER_OFFER = b"\x34" * 32
+ENTRY = b"\x35" * 32
+ENTRY_V2 = b"\x36" * 32
+SEARCH_ROWS = [  # (title, body, kind, ref, visibility, link), in the order they were indexed
+    ("Winter warmth fair", "Free draught-proofing kits and energy advice."
+     " Millbrook Community Hall Energy Savers", "event", EVENT_PUBLIC.hex(), "public", None),
+    ("Warm homes this winter", "Insulate every council flat in the ward before next winter."
+     " Nobody should choose between heating and eating Council commits to a retrofit plan",
+     "campaign", CAMPAIGN.hex(), "public", None),
+    ("Draught-proofing guide", "A step-by-step guide for renters. draught-proofing.txt energy"
+     " housing", "resource", RESOURCE.hex(), "public", None),
+    ("Leeds Tenants Union", "Advice for private renters. Leeds housing",
+     "directory", ENTRY.hex(), "public", None),
+    ("Millbrook Repair Café", "Bring broken things; we fix them together. Millbrook Other",
+     "directory", "local:1", "public", None),
+]  # fmt: skip
+
+
+def _search_put(
+    conn: sqlite3.Connection, rows: list[tuple[str, str, str, str, str, str | None]]
+) -> None:
+    """As node.search.Search.put_txn writes them."""
+    for title, body, kind, ref, visibility, link in rows:
+        cursor = conn.execute(
+            "INSERT INTO search (title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?)",
+            (title, body, kind, ref, visibility),
+        )
+        conn.execute(
+            "INSERT INTO search_refs (kind, ref, fts_rowid, link) VALUES (?, ?, ?, ?)",
+            (kind, ref, cursor.lastrowid, link),
+        )
+
+
+def _seed_7(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO projection_cursor (name, last_rowid) VALUES ('community', 2)")
+    conn.execute(
+        "INSERT INTO campaigns (id, origin, seq, created_at, title, summary, status, principles,"
+        " goals) VALUES (?, ?, 4, ?, 'Warm homes this winter',"
+        " 'Insulate every council flat in the ward before next winter.', 'active', ?, ?)",
+        (
+            CAMPAIGN,
+            PEER,
+            T0 - 5 * DAY,
+            '["Nobody should choose between heating and eating"]',
+            '["Council commits to a retrofit plan"]',
+        ),
+    )
+    conn.execute(
+        "INSERT INTO campaign_updates (id, campaign, seq, created_at, text, status)"
+        " VALUES (?, ?, 6, ?, 'The council meets us on the 20th.', NULL)",
+        (CAMPAIGN_UPDATE, CAMPAIGN, T0 - 2 * DAY),
+    )
+    conn.executemany(
+        "INSERT INTO campaign_links (campaign, kind, target) VALUES (?, ?, ?)",
+        [(CAMPAIGN, "event", EVENT_PUBLIC), (CAMPAIGN, "resource", RESOURCE)],
+    )
+    conn.execute(
+        "INSERT INTO campaign_endorsements (campaign, origin, message_id, created_at, statement)"
+        " VALUES (?, ?, ?, ?, 'We are in.')",
+        (CAMPAIGN, ORIGIN, ENDORSEMENT, T0 - 4 * DAY),
+    )
+    conn.execute(
+        "INSERT INTO library (id, origin, created_at, hash, name, media_type, size, title,"
+        " description, tags) VALUES (?, ?, ?, ?, 'draught-proofing.txt', 'text/plain', 10,"
+        " 'Draught-proofing guide', 'A step-by-step guide for renters.', ?)",
+        (RESOURCE, PEER, T0 - 6 * DAY, b"\x02" * 32, '["energy", "housing"]'),
+    )
+    conn.execute(
+        "INSERT INTO speaker_offers (id, origin, created_at, topics, area, note)"
+        " VALUES (?, ?, ?, ?, 'Leeds', 'Weekday evenings')",
+        (SPEAKER_OFFER, PEER, T0 - 3 * DAY, '["energy advice", "renting"]'),
+    )
+    conn.execute(
+        "INSERT INTO directory_shared (entry, origin, version, seq, name, category, area, hours,"
+        " contact, description, url) VALUES (?, ?, ?, 9, 'Leeds Tenants Union', 'housing',"
+        " 'Leeds', 'Tue 18:00-20:00', 'help@tenants.example.org', 'Advice for private renters.',"
+        " 'https://tenants.example.org')",
+        (ENTRY, PEER, ENTRY_V2),
+    )
+    conn.executemany(
+        "INSERT INTO directory_versions (version, entry) VALUES (?, ?)",
+        [(ENTRY, ENTRY), (ENTRY_V2, ENTRY)],
+    )
+    conn.execute(
+        "INSERT INTO speakers (id, member_id, topics, area, note, created_at, published)"
+        " VALUES (1, 1, '[\"composting\"]', 'Millbrook', 'Happy to speak at schools', ?, NULL)",
+        (T0 - DAY,),
+    )
+    conn.execute(
+        "INSERT INTO directory_local (id, name, category, area, hours, contact, description,"
+        " url, created_at, updated_at) VALUES (1, 'Millbrook Repair Café', 'other', 'Millbrook',"
+        " 'Sat 10:00-13:00', '0161 496 0000', 'Bring broken things; we fix them together.',"
+        " NULL, ?, ?)",
+        (T0 - 9 * DAY, T0 - 9 * DAY),
+    )
+    conn.execute(
+        "INSERT INTO mutual_aid (id, member_id, type, title, text, created_at)"
+        " VALUES (1, 1, 'offer', 'Lifts to the food bank',"
+        " 'I drive there every Thursday and have two seats free.', ?)",
+        (T0 - DAY,),
+    )
+    _search_put(conn, SEARCH_ROWS)
+
+
+# Seed 8: this hub's sealed vote on a network motion, not yet revealed.
+VOTE = b"\x40" * 32
+MOTION = b"\x41" * 32
+VOTE_SECRET = b"\x42" * 32
+
+
+def _seed_8(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO vote_secrets (vote_id, motion_id, choice, secret, created_at)"
+        " VALUES (?, ?, 'For', ?, ?)",
+        (VOTE, MOTION, VOTE_SECRET, T0),
+    )
+
+
 def _seed_9(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE origins SET next_key_digest = ? WHERE origin = ?", (b"\x05" * 32, ORIGIN))
     conn.execute(
         "INSERT INTO node_state (name, value, set_at) VALUES ('recovering', 'restored', ?)",
         (T0,),
     )
+
+
+# Seed 10: a hub thread (one post hidden and reported), comments on a network
+# message (one by a peer, the reply by this hub's member, reported by the peer),
+# moderation, a working group with its thread, and their rows in the search index.
+COMMENT = b"\x50" * 32
+REPLY = b"\x51" * 32
+SUBJECT = LOG[0].id
+HIDDEN_AT = T0 - DAY + 3_600_000
+POST_TEXT = "Shall we try opening on Sundays from 10? Volunteers for a rota welcome."
+COMMENT_LINK = f"/discuss/{SUBJECT.hex()}#comment-{COMMENT.hex()}"
+
+
+def _seed_10(conn: sqlite3.Connection) -> None:
+    conn.executemany(
+        "INSERT INTO topics (id, category, title, member_id, created_at, last_post_at)"
+        " VALUES (?, ?, ?, 1, ?, ?)",
+        [
+            (1, "general", "Sunday opening hours", T0 - 2 * DAY, T0 - DAY),
+            (2, "working-groups", "Garden group", T0 - 3 * DAY, T0 - 3 * DAY),
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO posts (id, topic_id, member_id, text, created_at, hidden_at, hidden_by)"
+        " VALUES (?, ?, 1, ?, ?, ?, ?)",
+        [
+            (1, 1, POST_TEXT, T0 - 2 * DAY, None, None),
+            (2, 1, "Whoever runs the Saturday stall is useless.", T0 - DAY, HIDDEN_AT, 1),
+            (3, 2, "The first dig is on Saturday.", T0 - 3 * DAY, None, None),
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO comments (id, origin, subject, reply_to, author, text, created_at, shown_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (COMMENT, PEER, SUBJECT, None, "sam", "Good news, see you there.", T0 - DAY,
+             T0 - DAY + 1000),
+            (REPLY, HOME, SUBJECT, COMMENT, "ana", "Thanks, Sam!", T0 - DAY + 60_000,
+             T0 - DAY + 60_000),
+        ],
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO comment_authors (comment_id, member_id, created_at) VALUES (?, 1, ?)",
+        (REPLY, T0 - DAY + 60_000),
+    )
+    conn.execute("INSERT INTO network_names (member_id, name) VALUES (1, 'ana')")
+    conn.executemany(
+        "INSERT INTO discussion_reads (member_id, thread, read_at) VALUES (1, ?, ?)",
+        [("topic:1", T0 - DAY), (f"message:{SUBJECT.hex()}", T0 - DAY + 60_000)],
+    )
+    conn.execute("UPDATE discussion_progress SET last_rowid = 2 WHERE id = 1")
+    conn.execute(
+        "INSERT INTO conduct (id, text, updated_at, updated_by)"
+        " VALUES (1, 'Be kind. Disagree with ideas, not people.', ?, 1)",
+        (T0 - 10 * DAY,),
+    )
+    conn.executemany(
+        "INSERT INTO reports (id, post_id, comment_id, reason, reporter_id, from_hub, created_at,"
+        " resolved_at, resolved_by, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (1, 2, None, "A personal attack", 1, None, T0 - DAY + 1_800_000,
+             None, None, None),
+            (2, None, REPLY, "Off topic", None, PEER, T0 - DAY + 120_000,
+             T0 - DAY + 7_200_000, 1, "dismissed"),
+        ],
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO warnings (id, member_id, reason, given_by, given_at)"
+        " VALUES (1, 1, 'A personal attack in \"Sunday opening hours\"', 1, ?)",
+        (HIDDEN_AT,),
+    )
+    conn.execute(
+        "INSERT INTO discussion_bans (member_id, until, reason, given_by, given_at)"
+        " VALUES (1, ?, 'A week away from discussions after a warning', 1, ?)",
+        (T0 + 6 * DAY, HIDDEN_AT),
+    )
+    conn.execute(
+        "INSERT INTO working_groups (id, name, purpose, subject, topic_id, created_by, created_at)"
+        " VALUES (1, 'Garden group', 'Look after the community garden.', ?, 2, 1, ?)",
+        (EVENT_PUBLIC, T0 - 3 * DAY),
+    )
+    conn.execute(
+        "INSERT INTO group_members (group_id, member_id, joined_at) VALUES (1, 1, ?)",
+        (T0 - 3 * DAY,),
+    )
+    conn.executemany(
+        "INSERT INTO group_tasks (id, group_id, text, taken_by, done_at, created_by, created_at)"
+        " VALUES (?, 1, ?, ?, ?, 1, ?)",
+        [
+            (1, "Order compost", 1, T0 - DAY, T0 - 3 * DAY),
+            (2, "Fix the gate", None, None, T0 - 3 * DAY + 60_000),
+        ],
+    )
+    _search_put(
+        conn,
+        [
+            ("Sunday opening hours", POST_TEXT, "discussion", "post:1", "members",
+             "/discussions/1#post-1"),
+            ("Garden group", "The first dig is on Saturday.", "discussion", "post:3", "members",
+             "/discussions/2#post-3"),
+            ("Comment by sam", "Good news, see you there.", "discussion",
+             f"comment:{COMMENT.hex()}", "members", COMMENT_LINK),
+        ],
+    )  # fmt: skip
 
 
 SEEDS: dict[int, Seed] = {
@@ -135,6 +511,348 @@ SEEDS: dict[int, Seed] = {
             ("SELECT member_id FROM reset_links", [(1,)]),
         ],
     ),
+    5: Seed(
+        _seed_5,
+        [
+            # Funds._entries, .ledger, .receipt, ._reserved, .settle
+            (
+                "SELECT id, kind, amount, entry_date, category, note, corrects, against"
+                " FROM ledger_entries ORDER BY id",
+                [r[:8] for r in LEDGER],
+            ),
+            (
+                "SELECT e.id, coalesce(m.name, CASE WHEN e.recorded_by IS NULL"
+                " THEN 'the hub (budget result)' ELSE 'a former member' END), e.recorded_at,"
+                " e.receipt_type, e.round_id FROM ledger_entries e"
+                " LEFT JOIN members m ON m.id = e.recorded_by ORDER BY e.id",
+                [
+                    (r[0], "Ana" if r[13] else "the hub (budget result)", r[14], r[11], r[8])
+                    for r in LEDGER
+                ],
+            ),
+            (
+                "SELECT receipt_hash, receipt_type FROM ledger_entries WHERE id = 3"
+                " AND receipt_hash IS NOT NULL",
+                [(RECEIPT, "application/pdf")],
+            ),
+            (
+                "SELECT coalesce(sum(amount), 0) FROM budget_rounds WHERE resolved_at IS NULL",
+                [(0,)],
+            ),
+            (
+                "SELECT id FROM budget_rounds WHERE resolved_at IS NULL"
+                f" AND voting_close_at <= {T0}",
+                [],
+            ),
+            (f"SELECT id FROM polls WHERE published_at IS NULL AND closes_at <= {T0}", []),
+            # ._ROUND_SQL, .proposals, ._resolve_round, .has_approved
+            (
+                "SELECT r.id, r.title, r.amount, r.opened_at, r.proposals_close_at,"
+                " r.voting_open_at, r.voting_close_at, coalesce(m.name, 'a former member'),"
+                " r.seed, r.resolved_at,"
+                " (SELECT count(*) FROM budget_proposals p WHERE p.round_id = r.id)"
+                " FROM budget_rounds r LEFT JOIN members m ON m.id = r.opened_by"
+                " ORDER BY r.id DESC",
+                [
+                    (
+                        1,
+                        "Small grants, autumn",
+                        12000,
+                        ROUND_OPENED,
+                        T0 - 13 * DAY,
+                        T0 - 13 * DAY,
+                        ROUND_CLOSED,
+                        "Ana",
+                        ROUND_SEED,
+                        ROUND_RESOLVED,
+                        2,
+                    ),
+                ],
+            ),
+            (
+                "SELECT p.id, p.title, p.description, p.cost, coalesce(m.name, 'a former member'),"
+                " p.submitted_at, r.position, r.approvals, r.funded, r.reason, r.entry_id"
+                " FROM budget_proposals p LEFT JOIN members m ON m.id = p.proposed_by"
+                " LEFT JOIN budget_results r ON r.proposal_id = p.id WHERE p.round_id = 1"
+                " ORDER BY coalesce(r.position, 0), p.id",
+                [
+                    (*PROPOSALS[0][:4], "Ana", PROPOSALS[0][4], 1, 1, 1, "funded", 6),
+                    (
+                        *PROPOSALS[1][:4],
+                        "Ana",
+                        PROPOSALS[1][4],
+                        2,
+                        0,
+                        0,
+                        "not funded: no approvals",
+                        None,
+                    ),
+                ],
+            ),
+            (
+                "SELECT proposal_id, count(*) FROM budget_approvals WHERE round_id = 1"
+                " GROUP BY proposal_id",
+                [(1, 1)],
+            ),
+            ("SELECT 1 FROM budget_voters WHERE round_id = 1 AND member_id = 1", [(1,)]),
+            # ._POLL_SQL, ._poll_view, .voter_status
+            (
+                "SELECT p.id, p.title, p.body, p.kind, p.options, p.quorum_percent, p.electorate,"
+                " coalesce(m.name, 'a former member'), p.opens_at, p.closes_at FROM polls p"
+                " LEFT JOIN members m ON m.id = p.proposed_by ORDER BY p.id DESC",
+                [
+                    (
+                        1,
+                        "Open the hub on Sundays?",
+                        "From 10:00 to 16:00, staffed by volunteers.",
+                        "yes-no",
+                        POLL_OPTIONS,
+                        20,
+                        1,
+                        "Ana",
+                        T0 - 2 * DAY,
+                        T0 + 5 * DAY,
+                    ),
+                ],
+            ),
+            (
+                "SELECT choice, count(*) FROM poll_ballots WHERE poll_id = 1 GROUP BY choice",
+                [(0, 1)],
+            ),
+            ("SELECT voted FROM poll_electorate WHERE poll_id = 1 AND member_id = 1", [(1,)]),
+        ],
+    ),
+    6: Seed(
+        _seed_6,
+        [
+            # Calendar.for_feed (node/events/calendar.py _SELECT), .hub
+            (
+                "SELECT e.id, e.origin, e.federated, e.sequence, e.title, e.description,"
+                " e.starts, e.ends, e.timezone, e.type, e.visibility, e.place, e.lat, e.lon,"
+                " e.online_url, e.capacity, e.speakers, e.cohosts, e.cancelled,"
+                " e.cancel_reason, e.created_at, e.updated_at, h.name, h.url, h.region,"
+                " (SELECT count(*) FROM rsvps r WHERE r.event = e.id)"
+                " + (SELECT count(*) FROM registrations g WHERE g.event = e.id)"
+                " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
+                f" WHERE e.ends >= {S0} AND e.visibility IN ('public', 'network', 'members')"
+                " ORDER BY e.starts LIMIT 500",
+                [(*EVENT_MEMBERS_ROW, *HUB, 1), (*EVENT_PUBLIC_ROW, *HUB, 1)],
+            ),
+            (
+                f"SELECT name, url, region, lat, lon FROM calendar_hubs WHERE origin = '{HOME}'",
+                [(*HUB, LAT, LON)],
+            ),
+            # EventProjection: where its catch-up resumes, and the revisions it holds
+            ("SELECT last_rowid FROM event_projection WHERE id = 1", [(2,)]),
+            (
+                f"SELECT id, origin, seq FROM event_versions WHERE event = {blob(EVENT_PUBLIC)}",
+                [(EVENT_UPDATE, HOME, 2)],
+            ),
+            # Attendance.attendees, .feed_member
+            (
+                "SELECT m.name, m.email FROM rsvps r JOIN members m ON m.id = r.member_id"
+                f" WHERE r.event = {blob(EVENT_MEMBERS)} ORDER BY r.created_at",
+                [("Ana", "ana@example.org")],
+            ),
+            (
+                f"SELECT name, email FROM registrations WHERE event = {blob(EVENT_PUBLIC)}"
+                " ORDER BY created_at",
+                [("Jo Bloggs", "jo@example.net")],
+            ),
+            (
+                "SELECT t.member_id FROM calendar_tokens t JOIN members m ON m.id = t.member_id"
+                f" WHERE t.token_hash = {blob(FEED_TOKEN)} AND m.status = 'active'",
+                [(1,)],
+            ),
+        ],
+    ),
+    7: Seed(
+        _seed_7,
+        [
+            ("SELECT last_rowid FROM projection_cursor WHERE name = 'community'", [(2,)]),
+            # Campaigns.all, .page
+            (
+                "SELECT c.id, c.origin, c.title, c.summary, c.status, c.created_at,"
+                " (SELECT count(*) FROM campaign_endorsements e"
+                "  WHERE e.campaign = c.id AND e.origin != c.origin)"
+                " FROM campaigns c ORDER BY c.created_at DESC, c.id LIMIT 500",
+                [
+                    (
+                        CAMPAIGN,
+                        PEER,
+                        "Warm homes this winter",
+                        "Insulate every council flat in the ward before next winter.",
+                        "active",
+                        T0 - 5 * DAY,
+                        1,
+                    ),
+                ],
+            ),
+            (
+                "SELECT text, status, created_at FROM campaign_updates"
+                f" WHERE campaign = {blob(CAMPAIGN)} ORDER BY seq DESC",
+                [("The council meets us on the 20th.", None, T0 - 2 * DAY)],
+            ),
+            (
+                "SELECT origin, statement, created_at FROM campaign_endorsements"
+                f" WHERE campaign = {blob(CAMPAIGN)} AND origin != '{PEER}'"
+                " ORDER BY created_at, origin",
+                [(ORIGIN, "We are in.", T0 - 4 * DAY)],
+            ),
+            (
+                "SELECT l.kind, l.target, coalesce(s.title, b.title) FROM campaign_links l"
+                " LEFT JOIN search s ON s.kind = 'event' AND l.kind = 'event'"
+                "  AND s.ref = lower(hex(l.target))"
+                " LEFT JOIN library b ON l.kind = 'resource' AND b.id = l.target"
+                f" WHERE l.campaign = {blob(CAMPAIGN)} ORDER BY l.rowid",
+                [
+                    ("event", EVENT_PUBLIC, "Winter warmth fair"),
+                    ("resource", RESOURCE, "Draught-proofing guide"),
+                ],
+            ),
+            # Library.items, .tags
+            (
+                "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title,"
+                " l.description, l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
+                " LEFT JOIN resources r ON r.hash = l.hash"
+                " ORDER BY l.created_at DESC, l.id LIMIT 500",
+                [
+                    (
+                        RESOURCE,
+                        PEER,
+                        b"\x02" * 32,
+                        "draught-proofing.txt",
+                        "text/plain",
+                        10,
+                        "Draught-proofing guide",
+                        "A step-by-step guide for renters.",
+                        '["energy", "housing"]',
+                        T0 - 6 * DAY,
+                        0,
+                    ),
+                ],
+            ),
+            (
+                "SELECT DISTINCT value FROM library, json_each(library.tags)"
+                " ORDER BY value LIMIT 200",
+                [("energy",), ("housing",)],
+            ),
+            # Speakers.search, .mine
+            (
+                "SELECT id, origin, topics, area, note, created_at FROM speaker_offers"
+                " WHERE withdrawn = 0 ORDER BY created_at DESC LIMIT 200",
+                [
+                    (
+                        SPEAKER_OFFER,
+                        PEER,
+                        '["energy advice", "renting"]',
+                        "Leeds",
+                        "Weekday evenings",
+                        T0 - 3 * DAY,
+                    ),
+                ],
+            ),
+            (
+                "SELECT id, topics, area, note, published IS NOT NULL FROM speakers"
+                " WHERE member_id = 1 AND withdrawn_at IS NULL ORDER BY id DESC",
+                [(1, '["composting"]', "Millbrook", "Happy to speak at schools", 0)],
+            ),
+            # Directory.entries, and the projection's lookup of an entry's versions
+            (
+                "SELECT id, name, category, area, hours, contact, description, url,"
+                " shared IS NOT NULL FROM directory_local ORDER BY name",
+                [
+                    (
+                        1,
+                        "Millbrook Repair Café",
+                        "other",
+                        "Millbrook",
+                        "Sat 10:00-13:00",
+                        "0161 496 0000",
+                        "Bring broken things; we fix them together.",
+                        None,
+                        0,
+                    ),
+                ],
+            ),
+            (
+                "SELECT entry, origin, name, category, area, hours, contact, description, url"
+                f" FROM directory_shared WHERE origin != '{HOME}' ORDER BY name LIMIT 1000",
+                [
+                    (
+                        ENTRY,
+                        PEER,
+                        "Leeds Tenants Union",
+                        "housing",
+                        "Leeds",
+                        "Tue 18:00-20:00",
+                        "help@tenants.example.org",
+                        "Advice for private renters.",
+                        "https://tenants.example.org",
+                    ),
+                ],
+            ),
+            (
+                "SELECT d.entry, d.origin FROM directory_versions v"
+                f" JOIN directory_shared d ON d.entry = v.entry WHERE v.version = {blob(ENTRY_V2)}",
+                [(ENTRY, PEER)],
+            ),
+            # MutualAid.board
+            (
+                "SELECT p.id, p.member_id, coalesce(m.name, 'A member'), p.type, p.title, p.text,"
+                " p.created_at, p.closed_at, p.outcome FROM mutual_aid p"
+                " JOIN members m ON m.id = p.member_id WHERE m.status = 'active'"
+                " AND p.closed_at IS NULL ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
+                [
+                    (
+                        1,
+                        1,
+                        "Ana",
+                        "offer",
+                        "Lifts to the food bank",
+                        "I drive there every Thursday and have two seats free.",
+                        T0 - DAY,
+                        None,
+                        None,
+                    ),
+                ],
+            ),
+            # Search.query, for a visitor typing "fix broken"; Search.drop_txn
+            (
+                "SELECT search.kind, search.ref, search.title,"
+                " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
+                " FROM search JOIN search_refs ON search_refs.fts_rowid = search.rowid"
+                f" WHERE search MATCH '{match_expression('fix broken')}'"
+                " AND search.kind IN ('event', 'campaign', 'resource', 'directory', 'discussion')"
+                " AND search.visibility = 'public' ORDER BY bm25(search, 4.0, 1.0) LIMIT 20",
+                [
+                    (
+                        "directory",
+                        "local:1",
+                        "Millbrook Repair Café",
+                        "Bring [broken] things; we [fix] them together. Millbrook Other",
+                        None,
+                    )
+                ],
+            ),
+            (
+                "SELECT fts_rowid FROM search_refs WHERE kind = 'campaign'"
+                f" AND ref = '{CAMPAIGN.hex()}'",
+                [(2,)],
+            ),
+        ],
+    ),
+    8: Seed(
+        _seed_8,
+        [
+            # Assembly.sealed_choice, .reveal
+            (f"SELECT choice FROM vote_secrets WHERE vote_id = {blob(VOTE)}", [("For",)]),
+            (
+                f"SELECT choice, secret FROM vote_secrets WHERE vote_id = {blob(VOTE)}",
+                [("For", VOTE_SECRET)],
+            ),
+        ],
+    ),
     9: Seed(
         _seed_9,
         [
@@ -142,17 +860,177 @@ SEEDS: dict[int, Seed] = {
             ("SELECT value FROM node_state", [("restored",)]),
         ],
     ),
+    10: Seed(
+        _seed_10,
+        [
+            # Topics.listing, .posts, .read_at
+            (
+                "SELECT t.id, t.category, t.title, m.name,"
+                " (SELECT count(*) FROM posts WHERE topic_id = t.id), t.last_post_at,"
+                " coalesce((SELECT read_at FROM discussion_reads WHERE member_id = 1"
+                "  AND thread = 'topic:' || t.id), -1)"
+                " FROM topics t JOIN members m ON m.id = t.member_id"
+                " WHERE t.category != 'working-groups'"
+                " ORDER BY t.last_post_at DESC, t.id DESC LIMIT 200",
+                [(1, "general", "Sunday opening hours", "Ana", 2, T0 - DAY, T0 - DAY)],
+            ),
+            (
+                "SELECT p.id, p.member_id, m.name, p.text, p.created_at, p.edited_at,"
+                " p.deleted_at, p.hidden_at FROM posts p JOIN members m ON m.id = p.member_id"
+                " WHERE p.topic_id = 1 ORDER BY p.id",
+                [
+                    (1, 1, "Ana", POST_TEXT, T0 - 2 * DAY, None, None, None),
+                    (
+                        2,
+                        1,
+                        "Ana",
+                        "Whoever runs the Saturday stall is useless.",
+                        T0 - DAY,
+                        None,
+                        None,
+                        HIDDEN_AT,
+                    ),
+                ],
+            ),
+            # Comments.thread, .display_name; the comments view's progress
+            (
+                "SELECT c.id, c.origin, c.author, c.text, c.created_at, c.edited_at,"
+                " c.deleted_at, c.hidden_at, c.reply_to, a.member_id, c.shown_at FROM comments c"
+                " LEFT JOIN comment_authors a ON a.comment_id = c.id"
+                f" WHERE c.subject = {blob(SUBJECT)} AND c.shown_at IS NOT NULL"
+                " AND c.origin NOT IN (SELECT origin FROM blocked_origins)"
+                " ORDER BY c.created_at, c.id",
+                [
+                    (
+                        COMMENT,
+                        PEER,
+                        "sam",
+                        "Good news, see you there.",
+                        T0 - DAY,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        T0 - DAY + 1000,
+                    ),
+                    (
+                        REPLY,
+                        HOME,
+                        "ana",
+                        "Thanks, Sam!",
+                        T0 - DAY + 60_000,
+                        None,
+                        None,
+                        None,
+                        COMMENT,
+                        1,
+                        T0 - DAY + 60_000,
+                    ),
+                ],
+            ),
+            (
+                "SELECT read_at FROM discussion_reads WHERE member_id = 1"
+                f" AND thread = 'message:{SUBJECT.hex()}'",
+                [(T0 - DAY + 60_000,)],
+            ),
+            ("SELECT name FROM network_names WHERE member_id = 1", [("ana",)]),
+            ("SELECT last_rowid FROM discussion_progress", [(2,)]),
+            # Moderation.conduct, .open_reports, .standing, .suspended
+            (
+                "SELECT text FROM conduct WHERE id = 1",
+                [("Be kind. Disagree with ideas, not people.",)],
+            ),
+            (
+                "SELECT r.id, r.reason, r.created_at, r.from_hub, r.post_id, p.topic_id,"
+                " r.comment_id, c.subject, coalesce(pm.name, c.author), coalesce(p.member_id,"
+                " a.member_id), CASE WHEN p.hidden_at IS NULL THEN coalesce(p.text, c.text) END,"
+                " c.origin, c.hidden_at"
+                " FROM reports r LEFT JOIN posts p ON p.id = r.post_id"
+                " LEFT JOIN members pm ON pm.id = p.member_id"
+                " LEFT JOIN comments c ON c.id = r.comment_id"
+                " LEFT JOIN comment_authors a ON a.comment_id = r.comment_id"
+                " WHERE r.resolved_at IS NULL ORDER BY r.created_at",
+                [
+                    (
+                        1,
+                        "A personal attack",
+                        T0 - DAY + 1_800_000,
+                        None,
+                        2,
+                        1,
+                        None,
+                        None,
+                        "Ana",
+                        1,
+                        None,
+                        None,
+                        None,
+                    ),
+                ],
+            ),
+            (
+                "SELECT reason, given_at FROM warnings WHERE member_id = 1 ORDER BY given_at DESC",
+                [('A personal attack in "Sunday opening hours"', HIDDEN_AT)],
+            ),
+            (
+                "SELECT b.member_id, m.name, b.until, b.reason FROM discussion_bans b"
+                f" JOIN members m ON m.id = b.member_id WHERE b.until > {T0} ORDER BY b.until",
+                [(1, "Ana", T0 + 6 * DAY, "A week away from discussions after a warning")],
+            ),
+            # Groups.all, .get, .tasks
+            (
+                "SELECT g.id, g.name, (SELECT count(*) FROM group_members WHERE group_id = g.id)"
+                " FROM working_groups g ORDER BY g.created_at DESC",
+                [(1, "Garden group", 1)],
+            ),
+            (
+                "SELECT id, name, purpose, subject, topic_id FROM working_groups WHERE id = 1",
+                [(1, "Garden group", "Look after the community garden.", EVENT_PUBLIC, 2)],
+            ),
+            (
+                "SELECT m.id, m.name FROM group_members g JOIN members m ON m.id = g.member_id"
+                " WHERE g.group_id = 1 ORDER BY g.joined_at",
+                [(1, "Ana")],
+            ),
+            (
+                "SELECT t.id, t.text, t.taken_by, m.name, t.done_at FROM group_tasks t"
+                " LEFT JOIN members m ON m.id = t.taken_by WHERE t.group_id = 1 ORDER BY t.id",
+                [(1, "Order compost", 1, "Ana", T0 - DAY), (2, "Fix the gate", None, None, None)],
+            ),
+            # Search.query by a member, for "rota"
+            (
+                "SELECT search.kind, search.ref, search.title,"
+                " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
+                " FROM search JOIN search_refs ON search_refs.fts_rowid = search.rowid"
+                f" WHERE search MATCH '{match_expression('rota')}'"
+                " AND search.kind IN ('discussion')  ORDER BY bm25(search, 4.0, 1.0) LIMIT 20",
+                [
+                    (
+                        "discussion",
+                        "post:1",
+                        "Sunday opening hours",
+                        "Shall we try opening on Sundays from 10? Volunteers for a [rota] welcome.",
+                        "/discussions/1#post-1",
+                    )
+                ],
+            ),
+        ],
+    ),
 }
 
 
 def build_at(path: Path, version: int) -> None:
-    """A database at schema `version`, made by the migrations up to it, with their seeds."""
+    """A database at schema `version`: every migration numbered up to it, in the order
+    the node applies them (the list's, which need not be the numbers'), each followed
+    by its seed, with foreign keys enforced as the node runs."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
         for migration in MIGRATIONS:
             if migration.version > version:
-                break
+                continue
             conn.execute("BEGIN")
             for statement in _split_sql(migration.sql):
                 conn.execute(statement)
@@ -171,10 +1049,12 @@ def test_every_migration_has_a_seed() -> None:
     )
 
 
-EARLIER = [m.version for m in MIGRATIONS if m.version < LATEST_VERSION]
+# The latest too: nothing to upgrade, but its seed is checked before a later
+# migration relies on it.
+VERSIONS = sorted(m.version for m in MIGRATIONS)
 
 
-@pytest.mark.parametrize("version", EARLIER)
+@pytest.mark.parametrize("version", VERSIONS)
 async def test_upgrade_keeps_every_row(tmp_path: Path, version: int) -> None:
     path = tmp_path / "hubnet.db"
     build_at(path, version)
@@ -183,11 +1063,12 @@ async def test_upgrade_keeps_every_row(tmp_path: Path, version: int) -> None:
     try:
         assert await db.fetchone("PRAGMA user_version") == (LATEST_VERSION,)
         assert await db.fetchall("PRAGMA integrity_check") == [("ok",)]
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
         for seeded in (v for v in SEEDS if v <= version):
             for query, expected in SEEDS[seeded].checks:
                 assert await db.fetchall(query) == expected, query
         # The current code reads the old rows and writes beside them.
-        store = MessageStore(db, key_from(7), ManualClock(), verifier)
+        store = MessageStore(db, HOME_KEY, ManualClock(), verifier)
         assert [m.id for m in await store.log(ORIGIN)] == [m.id for m in LOG[:2]]
         if version < 9:  # seed 9 puts the node in the recovering state
             assert (await store.append("announcement", Announcement("after"))).seq == 1
