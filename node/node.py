@@ -15,6 +15,8 @@ from node.accounts.sessions import Sessions
 from node.clock import Clock, system_clock
 from node.config import Config
 from node.errors import NodeError
+from node.governance.service import Governance
+from node.notices import MailSettings, Notices
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -32,6 +34,8 @@ class Node:
     resources: ResourceFiles
     members: Members
     sessions: Sessions
+    notices: Notices
+    governance: Governance
     clock: Clock
 
     @classmethod
@@ -43,6 +47,14 @@ class Node:
         db = await Database.open(config.database_path)
         verifier = Verifier(config.verify_threads)
         messages = MessageStore(db, key, clock, verifier, config.max_held_per_origin)
+        members = Members(
+            db,
+            clock,
+            argon2.PasswordHasher(
+                time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
+            ),
+        )
+        notices = Notices(db, clock, config.name, config.url, mail_settings(config))
         return cls(
             config=config,
             key=key,
@@ -51,22 +63,42 @@ class Node:
             verifier=verifier,
             messages=messages,
             resources=ResourceFiles(config.data_dir, db, clock),
-            members=Members(
-                db,
-                clock,
-                argon2.PasswordHasher(
-                    time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
-                ),
-            ),
+            members=members,
             sessions=Sessions(
                 db,
                 clock,
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
+            notices=notices,
+            governance=Governance(db, clock, members, messages, notices),
             clock=clock,
         )
 
+    async def start(self) -> None:
+        """Start the node's own background work: governance's clock, the email sender."""
+        await self.governance.start()
+        await self.notices.start()
+
+    async def stop(self) -> None:
+        await self.notices.stop()
+        await self.governance.stop()
+
     async def close(self) -> None:
+        await self.stop()
         await self.db.close()
         await self.verifier.aclose()
+
+
+def mail_settings(config: Config) -> MailSettings | None:
+    """Email settings, or None when no mail server is configured."""
+    if not config.smtp_host:
+        return None
+    return MailSettings(
+        host=config.smtp_host,
+        port=config.smtp_port,
+        security=config.smtp_security,
+        username=config.smtp_username,
+        password=config.smtp_password,
+        sender=config.smtp_from,
+    )

@@ -51,7 +51,9 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         app[NODE] = node
         app[FEDERATION] = federation
         await federation.start()
+        await node.start()
         yield
+        await node.stop()
         await federation.stop()
         await node.close()
 

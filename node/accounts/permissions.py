@@ -36,6 +36,8 @@ class Permission(enum.StrEnum):
     MANAGE_MEMBERS = "manage-members"  # approve, reject, suspend; issue reset links
     MANAGE_PEERS = "manage-peers"  # invite, add and block peers
     VIEW_HEALTH = "view-health"  # the node's health page
+    RUN_ELECTIONS = "run-elections"  # open elections and recall votes
+    ADOPT_CHARTER = "adopt-charter"  # adopt a version of the charter for the hub
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -44,7 +46,19 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MEMBERS: frozenset({Role.MEMBERSHIP_SECRETARY, Role.SECRETARY, Role.INTERIM}),
     Permission.MANAGE_PEERS: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
     Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
+    Permission.RUN_ELECTIONS: frozenset({Role.SECRETARY, Role.INTERIM}),
+    Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
 }
+
+# The roles members elect, in the order pages list them (the interim group is not elected).
+ELECTED_ROLES: tuple[Role, ...] = (
+    Role.CHAIR,
+    Role.SECRETARY,
+    Role.MEMBERSHIP_SECRETARY,
+    Role.CAMPAIGNS,
+    Role.TREASURER,
+    Role.DELEGATE,
+)
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
