@@ -120,6 +120,13 @@ class Members:
             rows = await cursor.fetchall()
         return [await self._row_to_member(r) for r in rows]
 
+    async def active_names(self) -> list[tuple[int, str]]:
+        """Every active member's id and name, by name (for choosing a member)."""
+        rows = await self._db.fetchall(
+            "SELECT id, name FROM members WHERE status = 'active' ORDER BY name COLLATE NOCASE, id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
     async def counts(self) -> dict[str, int]:
         """How many members in each state: public, unlike names."""
         rows = await self._db.fetchall("SELECT status, count(*) FROM members GROUP BY status")

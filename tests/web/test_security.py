@@ -122,6 +122,8 @@ def _sample_path(path: str) -> str:
         .replace("{verb}", "approve")
         .replace("{node_id}", "a" * 56)
         .replace("{token}", "no-such-token")
+        .replace("{election_id}", "0" * 32)
+        .replace("{notice_id}", "999999")
     )
 
 
