@@ -353,6 +353,7 @@ class Governance:
         if role not in ELECTED_ROLES:
             raise GovernanceError("Choose one of the elected roles.")
         now = self._clock()
+        voting_opens = max(voting_opens, now)  # "now" in the form is a minute ago at most
         self._check_windows(now, voting_opens, voting_closes)
         await self.tick()
         holder = next((h for h in await self.holders() if h.role == role), None)
