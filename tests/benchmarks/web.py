@@ -87,9 +87,7 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
                     except aiohttp.ClientConnectionError:
                         await asyncio.sleep(0.1)
                 log(f"web: {CLIENTS} clients, {seconds:.0f} s per page…")
-                bare_rate, _, bare_p99 = await _load(
-                    session, f"http://127.0.0.1:{port}/", seconds
-                )
+                bare_rate, _, bare_p99 = await _load(session, f"http://127.0.0.1:{port}/", seconds)
                 rows = [
                     ("public page /", hub.url + "/"),
                     ("member dashboard", hub.url + "/dashboard"),

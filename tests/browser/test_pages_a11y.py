@@ -29,13 +29,18 @@ from tests.browser.helpers import (
 )
 from tests.integration.network import Hub
 
-PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login")]
+PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login"), ("charter", "/charter")]
 ORGANISER_PAGES = [
     ("dashboard", "/dashboard"),
     ("account", "/account"),
     ("members", "/organise/members"),
     ("peers", "/organise/peers"),
     ("health", "/organise/health"),
+    ("roles", "/roles"),
+    ("elections", "/elections"),
+    ("election-new", "/elections/new"),
+    ("notices", "/notices"),
+    ("charter-adopt", "/charter"),
 ]
 
 

@@ -217,7 +217,7 @@ def _role(text: str) -> Role:
     return role
 
 
-async def open_election(request: web.Request) -> web.Response:
+async def open_election(request: web.Request) -> web.StreamResponse:
     node = _node(request)
     form = await request.post()
     values = {
@@ -235,11 +235,11 @@ async def open_election(request: web.Request) -> web.Response:
         )
     except GovernanceError as exc:
         return await _new_page(request, [str(exc)], values, status=400)
-    request[NOTICES].append(f"{election.title} is open. Every member has been told.")
-    return await _election_page(request, election.id)
+    # See the election at its own address (reloading it then opens nothing twice).
+    raise web.HTTPSeeOther(f"/elections/{election.id}")
 
 
-async def open_recall(request: web.Request) -> web.Response:
+async def open_recall(request: web.Request) -> web.StreamResponse:
     node = _node(request)
     form = await request.post()
     values = {k: _field(form, k) for k in ("recall_role", "recall_opens", "recall_closes")}
@@ -252,8 +252,8 @@ async def open_recall(request: web.Request) -> web.Response:
         )
     except GovernanceError as exc:
         return await _new_page(request, [str(exc)], values, status=400)
-    request[NOTICES].append(f"{election.title} is open. Every member has been told.")
-    return await _election_page(request, election.id)
+    # See the election at its own address (reloading it then opens nothing twice).
+    raise web.HTTPSeeOther(f"/elections/{election.id}")
 
 
 def _election_id(request: web.Request) -> str:
@@ -367,7 +367,7 @@ def _result_view(election: Election, result: tally.Result, names: dict[str, str]
         "ballots": result.ballots,
         "columns": [name(k) for k in keys],
         "rounds": rounds,
-        "lots": sorted(((name(k), v) for k, v in result.lots.items()), key=lambda x: x[1]),
+        "lots": sorted(((name(k), k, v) for k, v in result.lots.items()), key=lambda x: x[2]),
     }
 
 
