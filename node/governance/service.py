@@ -530,6 +530,7 @@ class Governance:
                 await conn.execute("PRAGMA secure_delete = ON")
                 try:
                     # Judge the window again inside the transaction that writes.
+                    now = self._clock()
                     if not await _one(
                         conn,
                         "SELECT 1 FROM elections WHERE id = ? AND state = 'open'"
@@ -655,23 +656,22 @@ class Governance:
             )
             return cursor.rowcount == 0
 
-    async def _ballots(self, election_id: str) -> list[tally.Ballot]:
-        row = await self._db.fetchone(
-            "SELECT ballots FROM ballot_boxes WHERE election_id = ?", (election_id,)
-        )
-        return [tuple(b) for b in json.loads(row[0])] if row else []
-
     async def _close(self, election: Election, at: int) -> None:
         """Count, record the result and, for a winner, take office at `at`."""
         candidates = await self.candidates(election.id)
-        ballots = await self._ballots(election.id)
         keys = [str(c.nominee) for c in candidates]
-        result = tally.count(election.method, keys, ballots, election.id)
-        winner: int | None = None
-        if election.kind == "election" and result.winner is not None and ballots:
-            winner = int(result.winner)
         names = {str(c.nominee): c for c in candidates}
         async with self._db.write() as conn:
+            # The box is read in the transaction that closes the election: a vote
+            # commits before it (and is counted) or is refused after it.
+            row = await _one(
+                conn, "SELECT ballots FROM ballot_boxes WHERE election_id = ?", (election.id,)
+            )
+            ballots: list[tally.Ballot] = [tuple(b) for b in json.loads(row[0])] if row else []
+            result = tally.count(election.method, keys, ballots, election.id)
+            winner: int | None = None
+            if election.kind == "election" and result.winner is not None and ballots:
+                winner = int(result.winner)
             cursor = await conn.execute(
                 "UPDATE elections SET state = 'closed', closed_at = ?, result = ?, elected = ?"
                 " WHERE id = ? AND state = 'open'",
