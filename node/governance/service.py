@@ -604,14 +604,19 @@ class Governance:
         async with self._lock:
             now = self._clock()
             open_rows = await self._db.fetchall(
-                f"SELECT {_ELECTION_COLUMNS} FROM elections WHERE state = 'open'"
+                f"SELECT {_ELECTION_COLUMNS}, voting_noticed, reminded FROM elections"
+                " WHERE state = 'open'"
             )
-            for election in map(_election, open_rows):
-                await self._advance(election, now)
+            for row in open_rows:
+                await self._advance(
+                    _election(row), now, noticed=bool(row[14]), reminded=bool(row[15])
+                )
             await self._end_terms(now)
             await self._publish()
 
-    async def _advance(self, election: Election, now: int) -> None:
+    async def _advance(
+        self, election: Election, now: int, *, noticed: bool, reminded: bool
+    ) -> None:
         link = f"/elections/{election.id}"
         if (
             election.kind == "election"
@@ -623,7 +628,11 @@ class Governance:
         if now >= election.voting_closes:
             await self._close(election, election.voting_closes)
             return
-        if now >= election.voting_opens and not await self._flag(election.id, "voting_noticed"):
+        if (
+            now >= election.voting_opens
+            and not noticed
+            and not await self._flag(election.id, "voting_noticed")
+        ):
             await self._notices.notify_members(
                 f"Voting is open: {election.title}. It closes"
                 f" {describe_date(election.voting_closes)}.",
@@ -632,6 +641,7 @@ class Governance:
         if (
             now >= election.voting_opens
             and election.voting_closes - now <= DAY_MS
+            and not reminded
             and not await self._flag(election.id, "reminded")
         ):
             rows = await self._db.fetchall(

@@ -540,3 +540,37 @@ async def test_notices_show_in_the_nav_until_read(clocked: tuple[Site, ManualClo
     [bobs] = await site.node.notices.recent(bob)
     await site.post(f"/notices/{bobs.id}/read")
     assert await site.node.notices.unread_count(bob) == 1
+
+
+async def test_members_are_told_when_voting_opens_and_the_day_before_it_closes(
+    clocked: tuple[Site, ManualClock],
+) -> None:
+    site, clock = clocked
+    node = site.node
+    ann = await make_member(node, "ann@example.org")
+    bob = await make_member(node, "bob@example.org")
+    election = await open_election(site, clock, Role.TREASURER, method="plurality")
+    await stand(site, "ann@example.org", election)
+
+    def texts(notices: list) -> list[str]:  # type: ignore[type-arg]
+        return [n.text for n in notices]
+
+    assert any("Election opened for Treasurer" in t for t in texts(await node.notices.recent(bob)))
+    nominations_end(clock)
+    await node.governance.tick()
+    await node.governance.tick()
+    for member in (ann, bob):
+        opened = [t for t in texts(await node.notices.recent(member)) if "Voting is open" in t]
+        assert len(opened) == 1
+    await cast(site, "ann@example.org", election, {"choice": str(ann)})
+    record = await node.governance.election(election)
+    assert record is not None
+    clock.now_ms = record.voting_closes - DAY - 1
+    await node.governance.tick()
+    assert not any("closes within a day" in t for t in texts(await node.notices.recent(bob)))
+    clock.now_ms = record.voting_closes - DAY
+    await node.governance.tick()
+    await node.governance.tick()
+    reminders = [t for t in texts(await node.notices.recent(bob)) if "closes within a day" in t]
+    assert len(reminders) == 1 and "You have not voted yet" in reminders[0]
+    assert not any("closes within a day" in t for t in texts(await node.notices.recent(ann)))
