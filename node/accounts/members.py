@@ -371,6 +371,9 @@ class Members:
             await conn.execute(
                 "UPDATE nominations SET nominated_by = NULL WHERE nominated_by = ?", (member_id,)
             )
+            await conn.execute(
+                "UPDATE nominations SET network_name = NULL WHERE nominee = ?", (member_id,)
+            )
 
 
 @functools.cache
