@@ -36,7 +36,12 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
-test: $(STAMP) lint /usr/bin/chromium
+# tests/browser/test_year.py moves a real node's clock with Debian's libfaketime.
+/usr/bin/faketime:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
+
+test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime
 	$(BIN)/python -m pytest -q
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,

@@ -129,10 +129,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Bearer token that GET /metrics requires; empty allows only direct requests from "
         "this machine (loopback, not through a reverse proxy).",
     ),
+    Setting(
+        "smtp_host",
+        str,
+        "",
+        "Mail server that sends members their notices by email; empty: notices only in the app.",
+    ),
+    Setting("smtp_port", int, 587, "The mail server's port (587 for STARTTLS, 465 for TLS)."),
+    Setting(
+        "smtp_security",
+        str,
+        "starttls",
+        "How to secure the connection to the mail server: starttls, tls or none.",
+    ),
+    Setting("smtp_username", str, "", "User name for the mail server; empty: no login."),
+    Setting("smtp_password", str, "", "Password for the mail server."),
+    Setting("smtp_from", str, "", "The From address of the hub's emails, e.g. hub@example.org."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+_SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +174,12 @@ class Config:
     remote_comments_per_hour: int
     log_format: str
     metrics_token: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
 
     @property
     def key_path(self) -> Path:
@@ -214,6 +237,12 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError("log_format must be text or json")
     if values["metrics_token"] and len(values["metrics_token"]) < 16:
         raise ConfigError("metrics_token must be at least 16 characters, or empty")
+    if values["smtp_security"] not in _SMTP_SECURITY:
+        raise ConfigError(f"smtp_security must be one of {', '.join(_SMTP_SECURITY)}")
+    if not 0 < values["smtp_port"] < 65536:
+        raise ConfigError("smtp_port must be between 1 and 65535")
+    if values["smtp_host"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", values["smtp_from"]):
+        raise ConfigError("smtp_from must be an email address when smtp_host is set")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):

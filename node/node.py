@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import argon2
@@ -15,9 +16,12 @@ from node.community import Community
 from node.config import Config
 from node.discussion import Discussion
 from node.events import Events
+from node.funds.notices import Notice as FundsNotice
 from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
+from node.governance.service import Governance
 from node.identity import load_identity
+from node.notices import MailSettings, Notices
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -36,6 +40,8 @@ class Node:
     members: Members
     sessions: Sessions
     funds: Funds
+    notices: Notices
+    governance: Governance
     clock: Clock
     community: Community
     events: Events
@@ -50,6 +56,20 @@ class Node:
             db, key, clock, verifier, config.max_held_per_origin, origin=node_id
         )
         files = ResourceFiles(config.data_dir, db, clock)
+        members = Members(
+            db,
+            clock,
+            argon2.PasswordHasher(
+                time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
+            ),
+        )
+        notices = Notices(db, clock, config.name, config.url, mail_settings(config))
+
+        async def tell_members(items: Sequence[FundsNotice]) -> None:
+            # Budget rounds and polls concern every member of the hub.
+            for item in items:
+                await notices.notify_members(item.text, item.link)
+
         return cls(
             config=config,
             key=key,
@@ -58,28 +78,48 @@ class Node:
             verifier=verifier,
             messages=messages,
             resources=files,
-            members=Members(
-                db,
-                clock,
-                argon2.PasswordHasher(
-                    time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
-                ),
-            ),
+            members=members,
             sessions=Sessions(
                 db,
                 clock,
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
-            funds=Funds(db, clock, ReceiptFiles(config.data_dir)),
+            funds=Funds(db, clock, ReceiptFiles(config.data_dir), notify=tell_members),
+            notices=notices,
+            governance=Governance(db, clock, members, messages, notices),
             clock=clock,
             community=Community.open(db, messages, files, clock),
             events=Events.build(db, messages, node_id, clock),
-            discussion=Discussion.build(config, db, clock, messages),
+            discussion=Discussion.build(config, db, clock, messages, notices),
         )
 
+    async def start(self) -> None:
+        """Start the node's own background work: governance's clock, the email sender."""
+        await self.governance.start()
+        await self.notices.start()
+
+    async def stop(self) -> None:
+        await self.notices.stop()
+        await self.governance.stop()
+
     async def close(self) -> None:
+        await self.stop()
         await self.community.close()
         await self.events.projection.close()
         await self.db.close()
         await self.verifier.aclose()
+
+
+def mail_settings(config: Config) -> MailSettings | None:
+    """Email settings, or None when no mail server is configured."""
+    if not config.smtp_host:
+        return None
+    return MailSettings(
+        host=config.smtp_host,
+        port=config.smtp_port,
+        security=config.smtp_security,
+        username=config.smtp_username,
+        password=config.smtp_password,
+        sender=config.smtp_from,
+    )

@@ -55,6 +55,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         app[NODE] = node
         app[FEDERATION] = federation
         await federation.start()
+        await node.start()
         # Comments that arrived while the node was down, then each as it arrives.
         await node.discussion.comments.catch_up()
         discussion_task = asyncio.create_task(node.discussion.comments.run())
@@ -62,6 +63,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         discussion_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await discussion_task
+        await node.stop()
         await federation.stop()
         await node.close()
 

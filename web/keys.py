@@ -10,7 +10,8 @@ MEMBER = web.RequestKey("member", Member)
 SESSION_TOKEN = web.RequestKey("session_token", str)
 CSRF = web.RequestKey("csrf", str)
 NEW_CSRF = web.RequestKey("new_csrf", bool)
-NOTICES = web.RequestKey("notices", list)
+NOTICES = web.RequestKey("notices", list)  # this page's status lines
+UNREAD = web.RequestKey("unread", int)  # the member's unread notices (node/notices.py)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
 # (method, route path) → the largest body that route accepts, for upload routes.

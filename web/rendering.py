@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from node.appkeys import NODE
 from node.funds.units import pounds
-from web.keys import CSRF, MEMBER, NOTICES
+from web.keys import CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -64,6 +64,7 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "member": member,
         "csrf": request.get(CSRF, ""),
         "notices": request.get(NOTICES, []),
+        "unread": request.get(UNREAD, 0) if member is not None else 0,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
     }

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from node.appkeys import NODE
 from node.store.messages import KeyNotInForce, Recovering
-from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN
+from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN, UNREAD
 from web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if member is not None and member.status == "active":
             request[MEMBER] = member
             request[SESSION_TOKEN] = token
+            request[UNREAD] = await node.notices.unread_count(member.id)
     csrf = request.cookies.get(cookie_name(request, "hubnet_csrf"), "")
     request[NEW_CSRF] = len(csrf) != 43
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf

@@ -120,6 +120,13 @@ class Members:
             rows = await cursor.fetchall()
         return [await self._row_to_member(r) for r in rows]
 
+    async def active_names(self) -> list[tuple[int, str]]:
+        """Every active member's id and name, by name (for choosing a member)."""
+        rows = await self._db.fetchall(
+            "SELECT id, name FROM members WHERE status = 'active' ORDER BY name COLLATE NOCASE, id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
     async def counts(self) -> dict[str, int]:
         """How many members in each state: public, unlike names."""
         rows = await self._db.fetchall("SELECT status, count(*) FROM members GROUP BY status")
@@ -138,6 +145,7 @@ class Members:
         signed_charter: bool,
         accepted_privacy: bool,
         status: str = "applied",
+        charter_version: str = CHARTER_VERSION,
     ) -> Member:
         """Record an application (or, for founders, an active account)."""
         if not signed_charter:
@@ -164,7 +172,7 @@ class Members:
                         clean_statement,
                         password_hash,
                         status,
-                        CHARTER_VERSION,
+                        charter_version,
                         now,
                         PRIVACY_VERSION,
                         now,
@@ -304,7 +312,37 @@ class Members:
             "SELECT created_at, last_seen FROM sessions WHERE member_id = ?", (member_id,)
         ) as cursor:
             sessions = [{"created_at_ms": c, "last_seen_ms": s} for c, s in await cursor.fetchall()]
-        return {"member": dict(zip(keys, row, strict=True)), "roles": roles, "sessions": sessions}
+        notices = [
+            {"text": t, "link": link, "created_at_ms": c, "read_at_ms": r}
+            for t, link, c, r in await self._db.fetchall(
+                "SELECT text, link, created_at, read_at FROM notices WHERE member_id = ?"
+                " ORDER BY id",
+                (member_id,),
+            )
+        ]
+        nominations = [
+            {"election": e, "nominated_at_ms": n, "accepted_at_ms": a, "network_name": name}
+            for e, n, a, name in await self._db.fetchall(
+                "SELECT election_id, nominated_at, accepted_at, network_name FROM nominations"
+                " WHERE nominee = ?",
+                (member_id,),
+            )
+        ]
+        # That they voted is recorded; how they voted is not linked to them anywhere.
+        voted_in = [
+            r[0]
+            for r in await self._db.fetchall(
+                "SELECT election_id FROM voters WHERE member_id = ?", (member_id,)
+            )
+        ]
+        return {
+            "member": dict(zip(keys, row, strict=True)),
+            "roles": roles,
+            "sessions": sessions,
+            "notices": notices,
+            "nominations": nominations,
+            "voted_in_elections": voted_in,
+        }
 
     async def leave(self, member_id: int) -> None:
         """The member leaves: their personal data is erased and their sessions end."""
@@ -321,6 +359,21 @@ class Members:
             )
             await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
             await conn.execute("DELETE FROM reset_links WHERE member_id = ?", (member_id,))
+            # Governance: notices and queued email go; so do nominations in elections
+            # still open. Their ballots stay in the boxes, counted and unlinked to them.
+            await conn.execute("DELETE FROM notices WHERE member_id = ?", (member_id,))
+            await conn.execute("DELETE FROM email_outbox WHERE member_id = ?", (member_id,))
+            await conn.execute(
+                "DELETE FROM nominations WHERE nominee = ? AND election_id IN"
+                " (SELECT id FROM elections WHERE state = 'open')",
+                (member_id,),
+            )
+            await conn.execute(
+                "UPDATE nominations SET nominated_by = NULL WHERE nominated_by = ?", (member_id,)
+            )
+            await conn.execute(
+                "UPDATE nominations SET network_name = NULL WHERE nominee = ?", (member_id,)
+            )
 
 
 @functools.cache

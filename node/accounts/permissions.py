@@ -44,6 +44,8 @@ class Permission(enum.StrEnum):
     MANAGE_EVENTS = "manage-events"  # create, edit and cancel events; see who is coming
     MODERATE = "moderate"  # hide posts, warn and suspend posters, report and block hubs
     MANAGE_FUNDS = "manage-funds"  # record ledger entries; open budget rounds
+    RUN_ELECTIONS = "run-elections"  # open elections and recall votes
+    ADOPT_CHARTER = "adopt-charter"  # adopt a version of the charter for the hub
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -62,7 +64,19 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_EVENTS: frozenset({Role.CHAIR, Role.SECRETARY, Role.CAMPAIGNS, Role.INTERIM}),
     Permission.MODERATE: frozenset({Role.CHAIR, Role.SECRETARY, Role.INTERIM}),
     Permission.MANAGE_FUNDS: frozenset({Role.TREASURER, Role.INTERIM}),
+    Permission.RUN_ELECTIONS: frozenset({Role.SECRETARY, Role.INTERIM}),
+    Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
 }
+
+# The roles members elect, in the order pages list them (the interim group is not elected).
+ELECTED_ROLES: tuple[Role, ...] = (
+    Role.CHAIR,
+    Role.SECRETARY,
+    Role.MEMBERSHIP_SECRETARY,
+    Role.CAMPAIGNS,
+    Role.TREASURER,
+    Role.DELEGATE,
+)
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -11,6 +11,7 @@ from node.discussion.groups import Groups
 from node.discussion.hooks import Hooks
 from node.discussion.moderation import Moderation
 from node.discussion.topics import Topics
+from node.notices import Notices
 from node.search import Search
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -26,9 +27,14 @@ class Discussion:
 
     @classmethod
     def build(
-        cls, config: Config, db: Database, clock: Clock, messages: MessageStore
+        cls,
+        config: Config,
+        db: Database,
+        clock: Clock,
+        messages: MessageStore,
+        notices: Notices,
     ) -> Discussion:
-        hooks = Hooks(Search(db))
+        hooks = Hooks(Search(db), notices)
         topics = Topics(db, clock, hooks, config.posts_per_hour)
         comments = Comments(
             db, clock, messages, hooks, config.posts_per_hour, config.remote_comments_per_hour

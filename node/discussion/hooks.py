@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from node.notices import Notices
 from node.search import Search
 
 
@@ -39,11 +40,12 @@ class SearchDoc:
 class Hooks:
     """Where discussions call search (and notices, through `notify`)."""
 
-    def __init__(self, search: Search) -> None:
+    def __init__(self, search: Search, notices: Notices) -> None:
         self._search = search
+        self._notices = notices
 
     async def notify(self, notice: Notice) -> None:
-        return None
+        await self._notices.notify(notice.member_ids, notice.text, notice.link)
 
     async def index(self, doc: SearchDoc) -> None:
         await self._search.put("discussion", doc.key, doc.title, doc.text, "members", doc.link)

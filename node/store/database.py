@@ -70,6 +70,17 @@ class Database:
                 raise
             await self._writer.commit()
 
+    async def checkpoint_truncate(self) -> bool:
+        """Copy the write-ahead log into the database and empty it, so no earlier
+        version of a page survives in it (used after each ballot). False if readers
+        in other processes kept it from finishing; the next one will."""
+        async with (
+            self._lock,
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor,
+        ):
+            row = await cursor.fetchone()
+        return row is not None and row[0] == 0
+
     @property
     def reader(self) -> aiosqlite.Connection:
         return self._reader

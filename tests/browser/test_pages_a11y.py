@@ -29,7 +29,7 @@ from tests.browser.helpers import (
 )
 from tests.integration.network import Hub
 
-PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login")]
+PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login"), ("charter", "/charter")]
 ORGANISER_PAGES = [
     ("dashboard", "/dashboard"),
     ("account", "/account"),
@@ -39,6 +39,11 @@ ORGANISER_PAGES = [
     ("funds", "/funds"),
     ("budget", "/budget"),
     ("polls", "/polls"),
+    ("roles", "/roles"),
+    ("elections", "/elections"),
+    ("election-new", "/elections/new"),
+    ("notices", "/notices"),
+    ("charter-adopt", "/charter"),
 ]
 
 

@@ -50,8 +50,9 @@ class Hub:
         self.node_id = self.cli("id").strip()
         self.process: NodeProcess | None = None
 
-    def start(self) -> Hub:
-        self.process = NodeProcess(self.data_dir, port=self.port, env=FAST)
+    def start(self, env: dict[str, str] | None = None) -> Hub:
+        """Run `hubnet run` for this hub, with FAST timings and any `env` added."""
+        self.process = NodeProcess(self.data_dir, port=self.port, env={**FAST, **(env or {})})
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

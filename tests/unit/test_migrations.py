@@ -483,6 +483,46 @@ def _seed_10(conn: sqlite3.Connection) -> None:
     )  # fmt: skip
 
 
+ELECTION_ID = "e" * 32
+
+
+def _seed_4(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
+        " VALUES ('2', 'Our charter', 'Equal voice for every member.', ?, 1, ?)",
+        (T0, LOG[0].id),
+    )
+    conn.execute(
+        "INSERT INTO elections (id, kind, role, method, opened_by, opened_at, nominations_close,"
+        " voting_opens, voting_closes, state, closed_at, result, elected)"
+        " VALUES (?, 'election', 'chair', 'instant-runoff', 1, ?, ?, ?, ?, 'closed', ?, ?, 1)",
+        (ELECTION_ID, T0, T0 + 10, T0 + 10, T0 + 20, T0 + 20, '{"winner": 1}'),
+    )
+    conn.execute(
+        "INSERT INTO nominations (election_id, nominee, nominated_by, nominated_at, accepted_at)"
+        " VALUES (?, 1, 1, ?, ?)",
+        (ELECTION_ID, T0 + 1, T0 + 2),
+    )
+    conn.execute("INSERT INTO voters (election_id, member_id) VALUES (?, 1)", (ELECTION_ID,))
+    conn.execute(
+        "INSERT INTO ballot_boxes (election_id, ballots) VALUES (?, '[[1]]')", (ELECTION_ID,)
+    )
+    conn.execute(
+        "INSERT INTO delegate_mandates (member_id, starts_at, ends_at, network_name, message_id)"
+        " VALUES (1, ?, ?, 'ana_r', ?)",
+        (T0, T0 + 1000, LOG[1].id),
+    )
+    conn.execute(
+        "INSERT INTO notices (member_id, text, link, created_at) VALUES (1, ?, ?, ?)",
+        ("You were elected chair", f"/elections/{ELECTION_ID}", T0 + 20),
+    )
+    conn.execute(
+        "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
+        " VALUES (1, 'Elected', 'You were elected chair', ?, ?)",
+        (T0 + 20, T0 + 20),
+    )
+
+
 SEEDS: dict[int, Seed] = {
     1: Seed(
         _seed_1,
@@ -509,6 +549,24 @@ SEEDS: dict[int, Seed] = {
             ("SELECT role FROM member_roles", [("interim",)]),
             ("SELECT member_id FROM sessions", [(1,)]),
             ("SELECT member_id FROM reset_links", [(1,)]),
+        ],
+    ),
+    4: Seed(
+        _seed_4,
+        [
+            # Governance.charter, .elections, .nominations, the ballot box, mandates, notices
+            ("SELECT version, title FROM charters", [("2", "Our charter")]),
+            (
+                "SELECT role, method, state, elected FROM elections",
+                [("chair", "instant-runoff", "closed", 1)],
+            ),
+            ("SELECT nominee, accepted_at FROM nominations", [(1, T0 + 2)]),
+            ("SELECT member_id FROM voters", [(1,)]),
+            ("SELECT ballots FROM ballot_boxes", [("[[1]]",)]),
+            ("SELECT closed FROM member_roles", [(0,)]),
+            ("SELECT network_name, ended_at FROM delegate_mandates", [("ana_r", None)]),
+            ("SELECT text, read_at FROM notices", [("You were elected chair", None)]),
+            ("SELECT subject, attempts FROM email_outbox", [("Elected", 0)]),
         ],
     ),
     5: Seed(

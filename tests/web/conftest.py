@@ -15,6 +15,7 @@ from node.accounts.permissions import Role
 from node.appkeys import NODE
 from node.node import Node
 from node.setup import init_data_dir
+from tests.helpers import ManualClock
 from web.app import create_app
 
 # The cheapest argon2id parameters the node accepts (OWASP's minimum), for speed.
@@ -77,3 +78,23 @@ async def site(
     node = client.app[NODE]
     await node.members.set_password(1, PASSWORD)  # the founder made by init
     yield Site(client, node)
+
+
+@pytest.fixture
+async def clocked(
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[Site, ManualClock]]:
+    """Like `site`, but the node's clock is a ManualClock the test moves."""
+    for name, value in FAST_HASHING.items():
+        monkeypatch.setenv(name, value)
+    clock = ManualClock()
+    data_dir = tmp_path / "riverside"
+    await init_data_dir(
+        data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org", clock=clock
+    )
+    client = await aiohttp_client(create_app(settings.load(data_dir), clock))
+    node = client.app[NODE]
+    await node.members.set_password(1, PASSWORD)
+    yield Site(client, node), clock

@@ -141,6 +141,8 @@ def _sample_path(path: str) -> str:
         .replace("{entry_id}", "999999")
         .replace("{round_id}", "999999")
         .replace("{poll_id}", "999999")
+        .replace("{election_id}", "0" * 32)
+        .replace("{notice_id}", "999999")
     )
 
 

@@ -6,15 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from node.accounts.charter import (
-    CHARTER_TEXT,
-    CHARTER_TITLE,
-    CHARTER_VERSION,
-    PRIVACY_TEXT,
-    PRIVACY_VERSION,
-)
+from node.accounts.charter import PRIVACY_TEXT, PRIVACY_VERSION
 from node.accounts.members import AccountError
+from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
+from node.governance.service import Charter
+from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement, HubProfile
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
@@ -49,7 +46,20 @@ class PublicPage:
             body = profiles[0].body if profiles else None
             own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=10)
             counts = await node.members.counts()
+            await node.governance.tick()
+            holders = await node.governance.holders()
+            held = {h.role: h for h in holders}
+            # Which roles are filled and until when, and how many founders steer for now:
+            # never names, which stay for members' eyes (the Roles page).
             self._context = {
+                "interim_count": sum(1 for h in holders if h.role == Role.INTERIM),
+                "roles": [
+                    {
+                        "title": ROLE_TITLES[r],
+                        "until": describe_date(held[r].ends_at or 0) if r in held else None,
+                    }
+                    for r in ELECTED_ROLES
+                ],
                 "profile": body if isinstance(body, HubProfile) else None,
                 "news": [
                     {"title": m.body.title, "text": m.body.text, "when": when(m.created_at)}
@@ -72,13 +82,13 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
 
 
-def _join_context(form: dict[str, str], errors: list[str]) -> dict[str, Any]:
+def _join_context(form: dict[str, str], errors: list[str], charter: Charter) -> dict[str, Any]:
     return {
         "form": form,
         "errors": errors,
-        "charter_title": CHARTER_TITLE,
-        "charter_text": CHARTER_TEXT,
-        "charter_version": CHARTER_VERSION,
+        "charter_title": charter.title,
+        "charter_text": charter.text,
+        "charter_version": charter.version,
         "privacy_text": PRIVACY_TEXT,
         "privacy_version": PRIVACY_VERSION,
     }
@@ -88,17 +98,19 @@ _EMPTY_JOIN = {"name": "", "email": "", "phone": "", "statement": ""}
 
 
 async def join_form(request: web.Request) -> web.Response:
-    return render(request, "join.html", _join_context(dict(_EMPTY_JOIN), []))
+    charter = await request.config_dict[NODE].governance.charter()
+    return render(request, "join.html", _join_context(dict(_EMPTY_JOIN), [], charter))
 
 
 async def join(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
+    charter = await node.governance.charter()
     guard, address = request.config_dict[JOIN_GUARD], request.remote or "unknown"
     if not guard.may_apply(address, node.clock()):
         errors = ["Too many applications have come from your address. Try again in an hour."]
-        return render(request, "join.html", _join_context(values, errors), status=429)
+        return render(request, "join.html", _join_context(values, errors, charter), status=429)
     guard.applied(address, node.clock())
     try:
         await node.members.apply(
@@ -109,9 +121,10 @@ async def join(request: web.Request) -> web.Response:
             password=_field(form, "password"),
             signed_charter=_field(form, "sign_charter") == "yes",
             accepted_privacy=_field(form, "accept_privacy") == "yes",
+            charter_version=charter.version,
         )
     except AccountError as exc:
-        return render(request, "join.html", _join_context(values, [str(exc)]), status=400)
+        return render(request, "join.html", _join_context(values, [str(exc)], charter), status=400)
     return render(
         request,
         "message.html",
