@@ -50,7 +50,7 @@ class Node:
         verifier = Verifier(config.verify_threads)
         messages = MessageStore(db, key, clock, verifier, config.max_held_per_origin)
         files = ResourceFiles(config.data_dir, db, clock)
-        return cls(
+        node = cls(
             config=config,
             key=key,
             node_id=node_id_from_public_key(key.public_key),
@@ -76,6 +76,15 @@ class Node:
             events=Events.build(db, messages, node_id_from_public_key(key.public_key), clock),
             discussion=Discussion.build(config, db, clock, messages),
         )
+        # What each feature keeps about a member goes into their data download and is
+        # erased when they leave (node/accounts/personal.py).
+        for keeper in (
+            node.events.attendance,
+            node.community.speakers,
+            node.community.mutual_aid,
+        ):
+            node.members.keeps_personal_data(keeper)
+        return node
 
     async def close(self) -> None:
         await self.community.close()

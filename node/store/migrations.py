@@ -340,6 +340,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             published   BLOB,                  -- id of the speaker.offer, if published
             withdrawn_at INTEGER
         );
+        CREATE INDEX speakers_by_member ON speakers (member_id);  -- export and erasure
         CREATE TABLE directory_local (
             id          INTEGER PRIMARY KEY,
             name        TEXT NOT NULL,
@@ -366,6 +367,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             outcome     TEXT CHECK (outcome IN ('fulfilled', 'closed'))
         );
         CREATE INDEX mutual_aid_open ON mutual_aid (closed_at, created_at);
+        CREATE INDEX mutual_aid_by_member ON mutual_aid (member_id);  -- export and erasure
         -- One search box over everything (node/search.py).
         CREATE VIRTUAL TABLE search USING fts5(
             title, body, kind UNINDEXED, ref UNINDEXED, visibility UNINDEXED,
