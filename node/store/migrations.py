@@ -381,6 +381,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             link        TEXT,             -- the page, where kind and ref do not say it
             PRIMARY KEY (kind, ref)
         );
+        -- Search joins each match to its ref by rowid: without this, every match of a
+        -- common word scanned the whole table (seconds for one query at 20,000 things).
+        CREATE UNIQUE INDEX search_refs_by_rowid ON search_refs (fts_rowid);
+        -- Titles weigh four times the body. As the table's rank, `ORDER BY rank LIMIT`
+        -- lets FTS5 keep only the best rows rather than sort every match by bm25().
+        INSERT INTO search (search, rank) VALUES ('rank', 'bm25(4.0, 1.0)');
         """,
     ),
     Migration(
