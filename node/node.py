@@ -70,7 +70,7 @@ class Node:
             for item in items:
                 await notices.notify_members(item.text, item.link)
 
-        return cls(
+        node = cls(
             config=config,
             key=key,
             node_id=node_id,
@@ -93,6 +93,15 @@ class Node:
             events=Events.build(db, messages, node_id, clock),
             discussion=Discussion.build(config, db, clock, messages, notices),
         )
+        # What each feature keeps about a member goes into their data download and is
+        # erased when they leave (node/accounts/personal.py).
+        for keeper in (
+            node.events.attendance,
+            node.community.speakers,
+            node.community.mutual_aid,
+        ):
+            node.members.keeps_personal_data(keeper)
+        return node
 
     async def start(self) -> None:
         """Start the node's own background work: governance's clock, the email sender."""

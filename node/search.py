@@ -120,7 +120,7 @@ class Search:
             " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
             " FROM search JOIN search_refs ON search_refs.fts_rowid = search.rowid"
             f" WHERE search MATCH ? AND search.kind IN ({marks}) {visibility}"
-            " ORDER BY bm25(search, 4.0, 1.0) LIMIT ?",
+            " ORDER BY rank LIMIT ?",
             (expression, *wanted, limit),
         )
         return [Hit(k, r, t, s, link) for k, r, t, s, link in rows]

@@ -18,6 +18,7 @@ import argon2
 
 from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
 from node.accounts.permissions import Permission, Role, permissions_of
+from node.accounts.personal import PersonalData
 from node.clock import Clock
 from node.errors import NodeError
 from node.store.database import Database
@@ -85,6 +86,11 @@ class Members:
         # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, 64 MiB,
         # 3 passes, 4 lanes), above OWASP's minimum; hashes re-made on login if raised.
         self._hasher = hasher or argon2.PasswordHasher()
+        self._keepers: list[PersonalData] = []
+
+    def keeps_personal_data(self, keeper: PersonalData) -> None:
+        """Include a feature's records in the data download and erase them on leaving."""
+        self._keepers.append(keeper)
 
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
@@ -335,7 +341,7 @@ class Members:
                 "SELECT election_id FROM voters WHERE member_id = ?", (member_id,)
             )
         ]
-        return {
+        data: dict[str, Any] = {
             "member": dict(zip(keys, row, strict=True)),
             "roles": roles,
             "sessions": sessions,
@@ -343,9 +349,16 @@ class Members:
             "nominations": nominations,
             "voted_in_elections": voted_in,
         }
+        for keeper in self._keepers:
+            data[keeper.personal_data_name] = await keeper.export_member(member_id)
+        return data
 
     async def leave(self, member_id: int) -> None:
         """The member leaves: their personal data is erased and their sessions end."""
+        # The features' records go first: should one fail, the member can still log
+        # in and leave again, rather than being gone with their RSVPs or posts kept.
+        for keeper in self._keepers:
+            await keeper.erase_member(member_id)
         async with self._db.write() as conn:
             await conn.execute(
                 "UPDATE members SET email = NULL, name = NULL, phone = NULL, statement = NULL,"

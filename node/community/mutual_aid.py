@@ -8,7 +8,7 @@ fulfilled or simply closed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from node.clock import Clock
 from node.errors import NodeError
@@ -37,6 +37,8 @@ class Post:
 
 
 class MutualAid:
+    personal_data_name = "mutual_aid_posts"
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
@@ -83,3 +85,19 @@ class MutualAid:
             (limit,),
         )
         return [Post(*row) for row in rows]
+
+    # -- personal data (node/accounts/personal.py) ------------------------------------
+
+    async def export_member(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self._db.fetchall(
+            "SELECT type, title, text, created_at, closed_at, outcome FROM mutual_aid"
+            " WHERE member_id = ? ORDER BY id",
+            (member_id,),
+        )
+        keys = ("type", "title", "text", "created_at_ms", "closed_at_ms", "outcome")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    async def erase_member(self, member_id: int) -> None:
+        """Their posts go, open or closed: what they asked for or offered is about them."""
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM mutual_aid WHERE member_id = ?", (member_id,))

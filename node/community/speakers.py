@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from crypto.nodeid import NodeId
 from node.clock import Clock
@@ -61,6 +62,8 @@ def parse_topics(text: str) -> list[str]:
 
 
 class Speakers:
+    personal_data_name = "speaker_offers"
+
     def __init__(
         self, db: Database, messages: MessageStore, projections: Projections, clock: Clock
     ) -> None:
@@ -138,3 +141,40 @@ class Speakers:
                 NetworkOffer(bytes(i), NodeId(o), hub_name(names, o), url, json.loads(t), a, n, at)
             )
         return out
+
+    # -- personal data (node/accounts/personal.py) ------------------------------------
+
+    async def export_member(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self._db.fetchall(
+            "SELECT topics, area, note, created_at, published, withdrawn_at FROM speakers"
+            " WHERE member_id = ? ORDER BY id",
+            (member_id,),
+        )
+        return [
+            {
+                "topics": json.loads(t),
+                "area": a,
+                "note": n,
+                "created_at_ms": c,
+                "published_as": bytes(p).hex() if p is not None else None,
+                "withdrawn_at_ms": w,
+            }
+            for t, a, n, c, p, w in rows
+        ]
+
+    async def erase_member(self, member_id: int) -> None:
+        """Withdraw every open offer from the network, then forget the member's offers.
+
+        The published offers carried no name, but other hubs would go on listing a
+        speaker who is no longer here; the withdrawal tells them to stop."""
+        rows = await self._db.fetchall(
+            "SELECT published FROM speakers"
+            " WHERE member_id = ? AND withdrawn_at IS NULL AND published IS NOT NULL",
+            (member_id,),
+        )
+        for (published,) in rows:
+            await self._messages.append("speaker.withdraw", SpeakerWithdraw(offer=bytes(published)))
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM speakers WHERE member_id = ?", (member_id,))
+        if rows:
+            await self._projections.catch_up()

@@ -7,6 +7,7 @@ takes RSVPs and registrations for an event, and pages show counts.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import aiosqlite
 
@@ -27,6 +28,8 @@ def _token_hash(token: str) -> bytes:
 
 
 class Attendance:
+    personal_data_name = "rsvps"
+
     def __init__(
         self, db: Database, projection: EventProjection, node_id: NodeId, clock: Clock
     ) -> None:
@@ -168,3 +171,22 @@ class Attendance:
             (_token_hash(token),),
         )
         return int(row[0]) if row else None
+
+    # -- personal data (node/accounts/personal.py) ------------------------------------
+
+    async def export_member(self, member_id: int) -> list[dict[str, Any]]:
+        rows = await self._db.fetchall(
+            "SELECT r.event, e.title, e.starts, e.timezone, r.created_at FROM rsvps r"
+            " LEFT JOIN events e ON e.id = r.event WHERE r.member_id = ? ORDER BY r.created_at",
+            (member_id,),
+        )
+        return [
+            {"event": bytes(i).hex(), "title": t, "starts": s, "timezone": z, "created_at_ms": c}
+            for i, t, s, z, c in rows
+        ]
+
+    async def erase_member(self, member_id: int) -> None:
+        """Their RSVPs and their "my events" feed address go: both say who they are."""
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM rsvps WHERE member_id = ?", (member_id,))
+            await conn.execute("DELETE FROM calendar_tokens WHERE member_id = ?", (member_id,))

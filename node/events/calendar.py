@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from node.store.database import Database
 
 PAGE_SIZE = 50
 EARTH_KM = 6371.0088
+_RAD = math.pi / 180 / 1_000_000  # millionths of a degree to radians
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,10 @@ class EventView:
     hub_url: str | None
     hub_region: str | None
     going: int  # RSVPs and registrations on this node (only the organising hub has them)
+    # Wall-clock start and end in the event's zone: worked out once here, since a page
+    # shows each several times (a zone lookup and conversion every time adds up).
+    local_start: datetime
+    local_end: datetime
     distance_km: float | None = None
 
     @property
@@ -59,14 +64,6 @@ class EventView:
     @property
     def type_title(self) -> str:
         return TYPE_TITLES.get(self.type, self.type)
-
-    @property
-    def local_start(self) -> datetime:
-        return local_time(self.starts, self.timezone)
-
-    @property
-    def local_end(self) -> datetime:
-        return local_time(self.ends, self.timezone)
 
     @property
     def places_left(self) -> int | None:
@@ -94,8 +91,12 @@ class CalendarQuery:
 class CalendarPage:
     events: list[EventView]
     more: bool
-    regions: list[str] = field(default_factory=list)
-    hubs: list[tuple[str, str]] = field(default_factory=list)  # (node id, name)
+    regions: tuple[str, ...] = ()
+    hubs: tuple[tuple[str, str], ...] = ()  # (node id, name)
+
+    @property
+    def region_choices(self) -> tuple[tuple[str, str], ...]:
+        return tuple((r, r) for r in self.regions)
 
 
 _SELECT = (
@@ -137,6 +138,8 @@ def _view(row: Any, distance: float | None = None) -> EventView:
         hub_url=row[23],
         hub_region=row[24],
         going=row[25],
+        local_start=local_time(row[6], row[8]),
+        local_end=local_time(row[7], row[8]),
         distance_km=distance,
     )
 
@@ -155,6 +158,23 @@ class Calendar:
     def __init__(self, db: Database, projection: EventProjection) -> None:
         self._db = db
         self._projection = projection
+        # (projection.hubs_version, regions, hubs): read again only when hubs changed.
+        self._hub_lists: tuple[int, tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
+
+    async def _lists(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The regions and hubs for the filters, kept until a hub profile changes."""
+        version = self._projection.hubs_version
+        if self._hub_lists is None or self._hub_lists[0] != version:
+            regions = await self._db.fetchall(
+                "SELECT DISTINCT region FROM calendar_hubs WHERE region IS NOT NULL ORDER BY region"
+            )
+            hubs = await self._db.fetchall("SELECT origin, name FROM calendar_hubs ORDER BY name")
+            self._hub_lists = (
+                version,
+                tuple(r[0] for r in regions),
+                tuple((o, n) for o, n in hubs),
+            )
+        return self._hub_lists[1], self._hub_lists[2]
 
     async def get(self, event_id: bytes) -> EventView | None:
         await self._projection.settle()
@@ -202,16 +222,8 @@ class Calendar:
             events = await self._views([bytes(r[0]) for r in ids])
         else:
             events = await self._nearest(query, clause, args)
-        regions = await self._db.fetchall(
-            "SELECT DISTINCT region FROM calendar_hubs WHERE region IS NOT NULL ORDER BY region"
-        )
-        hubs = await self._db.fetchall("SELECT origin, name FROM calendar_hubs ORDER BY name")
-        return CalendarPage(
-            events[:PAGE_SIZE],
-            len(events) > PAGE_SIZE,
-            [r[0] for r in regions],
-            [(o, n) for o, n in hubs],
-        )
+        regions, hubs = await self._lists()
+        return CalendarPage(events[:PAGE_SIZE], len(events) > PAGE_SIZE, regions, hubs)
 
     @staticmethod
     def _conditions(query: CalendarQuery) -> tuple[list[str], list[Any]]:
@@ -238,27 +250,37 @@ class Calendar:
     async def _nearest(self, query: CalendarQuery, clause: str, args: list[Any]) -> list[EventView]:
         assert query.near is not None
         lat, lon = query.near
-        # A box around the point narrows the rows in SQL; the circle is measured here.
+        # A box around the point narrows the rows; SQLite then orders what is left by
+        # the haversine term, hav = sin²(dlat/2) + cos lat1 cos lat2 sin²(dlon/2) (in
+        # the form (1 - cos x) / 2), which grows with distance, and stops at the page.
+        # Only the page's events have their distance worked out in Python.
         dlat = int(query.radius_km / 111.2 * 1_000_000) + 1
         coslat = max(0.01, math.cos(math.radians(lat / 1_000_000)))
         dlon = min(360_000_000, int(query.radius_km / (111.2 * coslat) * 1_000_000) + 1)
-        candidates = await self._db.fetchall(
-            "SELECT e.id, coalesce(e.lat, h.lat), coalesce(e.lon, h.lon)"
-            " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
-            f"{clause} AND coalesce(e.lat, h.lat) BETWEEN ? AND ?"
-            " AND coalesce(e.lon, h.lon) BETWEEN ? AND ?",
-            (*args, lat - dlat, lat + dlat, lon - dlon, lon + dlon),
-        )
-        measured = sorted(
-            (d, bytes(i))
-            for i, la, lo in candidates
-            if (d := distance_km(query.near, (la, lo))) <= query.radius_km
-        )
-        start = query.page * PAGE_SIZE
-        chosen = measured[start : start + PAGE_SIZE + 1]
-        views = {v.id: v for v in await self._views([i for _, i in chosen])}
+        lat_r, lon_r = math.radians(lat / 1_000_000), math.radians(lon / 1_000_000)
+        most = (1 - math.cos(min(math.pi, query.radius_km / EARTH_KM))) / 2
+        rows = await self._db.fetchall(
+            "SELECT id, la, lo FROM (SELECT e.id, coalesce(e.lat, h.lat) AS la,"
+            " coalesce(e.lon, h.lon) AS lo FROM events e"
+            f" LEFT JOIN calendar_hubs h ON h.origin = e.origin{clause}"
+            " AND coalesce(e.lat, h.lat) BETWEEN ? AND ?"
+            " AND coalesce(e.lon, h.lon) BETWEEN ? AND ?)"
+            " WHERE (1 - cos(la * ? - ?)) / 2 + ? * cos(la * ?) * (1 - cos(lo * ? - ?)) / 2 <= ?"
+            " ORDER BY (1 - cos(la * ? - ?)) / 2 + ? * cos(la * ?) * (1 - cos(lo * ? - ?)) / 2,"
+            " id LIMIT ? OFFSET ?",
+            (
+                *args,
+                lat - dlat, lat + dlat, lon - dlon, lon + dlon,
+                *(_RAD, lat_r, math.cos(lat_r), _RAD, _RAD, lon_r), most,
+                *(_RAD, lat_r, math.cos(lat_r), _RAD, _RAD, lon_r),
+                PAGE_SIZE + 1, query.page * PAGE_SIZE,
+            ),
+        )  # fmt: skip
+        views = {v.id: v for v in await self._views([bytes(r[0]) for r in rows])}
         return [
-            dataclasses.replace(views[i], distance_km=round(d, 1)) for d, i in chosen if i in views
+            dataclasses.replace(views[i], distance_km=round(distance_km(query.near, (la, lo)), 1))
+            for i, la, lo in ((bytes(r[0]), r[1], r[2]) for r in rows)
+            if i in views
         ]
 
     async def _views(self, ids: list[bytes]) -> list[EventView]:

@@ -38,6 +38,10 @@ class EventProjection:
         self._dirty = True  # nothing is known about the table until the first catch-up
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Raised after every commit that may have changed `calendar_hubs`, so readers
+        # can keep the hub and region lists until it moves (they change rarely).
+        self.hubs_version = 0
+        self._hubs_touched = False
         messages.on_stored.append(self._stored)
 
     def _stored(self, stored: list[Message]) -> None:
@@ -73,12 +77,16 @@ class EventProjection:
                 await conn.execute("DELETE FROM event_versions")
                 await conn.execute("DELETE FROM calendar_hubs")
                 await conn.execute("DELETE FROM event_projection")
+            self.hubs_version += 1
             await self._catch_up()
 
     async def _catch_up(self) -> None:
         while True:
             async with self._db.write() as conn:
                 done = await self._catch_up_batch_txn(conn)
+            if self._hubs_touched:
+                self._hubs_touched = False
+                self.hubs_version += 1
             if done:
                 return
 
@@ -111,6 +119,7 @@ class EventProjection:
     async def _apply_txn(self, conn: aiosqlite.Connection, message: Message) -> None:
         body = message.body
         if isinstance(body, HubProfile):
+            self._hubs_touched = True
             await conn.execute(
                 "INSERT INTO calendar_hubs (origin, seq, name, url, region, lat, lon)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -109,7 +110,17 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         raise StoreError(
             f"{path} is not a usable hubnet database ({exc}); restore it from a backup"
         ) from exc
+    await _ensure_cos(conn)
     return conn
+
+
+async def _ensure_cos(conn: aiosqlite.Connection) -> None:
+    """The calendar orders "near me" by distance in SQL with cos(); SQLite builds since
+    3.35 have it unless compiled without math functions, where Python's stands in."""
+    try:
+        await conn.execute("SELECT cos(0)")
+    except sqlite3.OperationalError:
+        await conn.create_function("cos", 1, math.cos, deterministic=True)
 
 
 async def _check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
