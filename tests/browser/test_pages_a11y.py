@@ -29,7 +29,18 @@ from tests.browser.helpers import (
 )
 from tests.integration.network import Hub
 
-PUBLIC_PAGES = [("public", "/"), ("join", "/join"), ("login", "/login"), ("charter", "/charter")]
+PUBLIC_PAGES = [
+    ("public", "/"),
+    ("join", "/join"),
+    ("login", "/login"),
+    ("charter", "/charter"),
+    ("network", "/network"),
+    ("motions", "/network/motions"),
+    ("campaigns", "/campaigns"),
+    ("library", "/library"),
+    ("directory", "/directory"),
+    ("search", "/search?q=meeting"),
+]
 ORGANISER_PAGES = [
     ("dashboard", "/dashboard"),
     ("account", "/account"),
@@ -44,6 +55,12 @@ ORGANISER_PAGES = [
     ("election-new", "/elections/new"),
     ("notices", "/notices"),
     ("charter-adopt", "/charter"),
+    ("motion-new", "/network/motions/new"),
+    ("discussions", "/discussions"),
+    ("groups", "/groups"),
+    ("moderation", "/moderation"),
+    ("speakers", "/speakers"),
+    ("mutual-aid", "/mutual-aid"),
 ]
 
 
