@@ -16,18 +16,20 @@ it, so a recording or scanning fault cannot pass for privacy.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import itertools
 import re
 import secrets
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import msgpack
 
-from tests.faults.websession import WebSession
+from tests.faults.websession import Page, WebSession
 from tests.integration.network import Hub
 
 PASSWORD = "a long enough password"
@@ -71,6 +73,11 @@ class Seeding:
     hub: Hub
     organiser: WebSession
     canaries: Canaries
+    # What a seeder must do once time has passed (a ballot once voting opens); run last.
+    later: list[Callable[[], object]] = field(default_factory=list)
+    _event: str | None = None
+    _election: tuple[str, int] | None = None
+    _candidate: int | None = None
 
     def mint(self, field_name: str) -> str:
         return self.canaries.mint(field_name)
@@ -112,6 +119,97 @@ class Seeding:
         assert page.status in (200, 303), f"approve: {page.status} {page.text[:300]}"
         return form["email"]
 
+    def member(self, **fields: str) -> WebSession:
+        """A member who applied, was approved and is logged in from an address of their own."""
+        email = self.apply(**fields)
+        session = self.visitor()
+        session.login(email, PASSWORD)
+        return session
+
+    def submit(self, session: WebSession, path: str, form: dict[str, str] | None = None) -> Page:
+        """POST a form as a member would, and require that the hub took it."""
+        page = session.post(path, form)
+        assert page.status in (200, 303), f"{path}: {page.status} {page.text[:300]}"
+        assert 'id="form-errors"' not in page.text, f"{path} refused: {_errors(page.text)}"
+        return page
+
+    def public_event(self) -> str:
+        """A public event this hub organises (published on purpose): its id, in hex."""
+        if self._event is None:
+            day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date().isoformat()
+            form = {
+                "title": "Open meeting", "description": "", "start_date": day,
+                "start_time": "18:00", "end_date": day, "end_time": "20:00",
+                "timezone": "Europe/London", "type": "public-meeting", "visibility": "public",
+                "place": "The community hall", "lat": "", "lon": "", "online_url": "",
+                "capacity": "", "speakers": "", "cohosts": "",
+            }  # fmt: skip
+            page = self.submit(self.organiser, "/events/new", form)
+            found = re.search(r"/events/([0-9a-f]{64})$", page.location)
+            assert found, f"no event after creating one: {page.status} {page.location}"
+            self._event = found.group(1)
+        return self._event
+
+    def election(self) -> tuple[str, int]:
+        """An open election for secretary taking nominations (id, and when voting opens, ms).
+
+        Nominations close at a whole minute at least 20 seconds away (the form is to the
+        minute) and voting opens then, so ballots can be cast later in the same run.
+        """
+        if self._election is None:
+            now = int(time.time() * 1000)
+            opens = now - now % 60_000 + 60_000
+            if opens - now < 20_000:
+                opens += 60_000
+            form = {
+                "role": "secretary",
+                "method": "plurality",
+                "nominations_close": _minute(opens),
+                "voting_opens": _minute(opens),
+                "voting_closes": _minute(opens + 7 * 86_400_000),
+            }
+            page = self.submit(self.organiser, "/elections/new", form)
+            found = re.search(r"/elections/([0-9a-f]{32})$", page.location)
+            assert found, f"no election after opening one: {page.status} {page.location}"
+            self._election = (found.group(1), opens)
+        return self._election
+
+    def candidate(self) -> int:
+        """A member nominated by the organiser who accepted: a candidate in `election()`."""
+        if self._candidate is None:
+            election, _ = self.election()
+            name = self.mint("nominations (the nominee's name)")
+            nominee = self.member(name=name)
+            member_id = self.member_id(self._email_of(name))
+            self.submit(
+                self.organiser, f"/elections/{election}/nominate", {"nominee": str(member_id)}
+            )
+            self.submit(nominee, f"/elections/{election}/accept", {"network_name": ""})
+            self._candidate = member_id
+        return self._candidate
+
+    def _email_of(self, name: str) -> str:
+        row = self.query("SELECT email FROM members WHERE name = ?", name)
+        assert row, f"nobody called {name} on {self.hub.name}"
+        return str(row[0][0])
+
+    def newest(self, table: str) -> int:
+        (row,) = self.query(f"SELECT max(id) FROM {table}")
+        assert isinstance(row[0], int), f"nothing in {table}"
+        return row[0]
+
+
+def _minute(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _errors(text: str) -> str:
+    return " / ".join(re.findall(r"<li>(.*?)</li>", text.split('id="form-errors"', 1)[-1])[:3])
+
+
+def _in_days(days: int) -> str:
+    return _minute(int(time.time() * 1000) + days * 86_400_000)
+
 
 def _password(s: Seeding) -> None:
     password = s.mint("members.password") + " and more"
@@ -141,6 +239,162 @@ def _reset_link(s: Seeding) -> None:
     s.canaries.add("reset_links.token", token.group(1))
 
 
+def _rsvp(s: Seeding) -> None:
+    """An RSVP ties a member to an event: the member's name and email are the markers."""
+    event = s.public_event()
+    name = s.mint("rsvps (the member's name)")
+    member = s.member(name=name, email=f"{s.mint('rsvps (the member email)')}@example.org")
+    s.submit(member, f"/events/{event}/rsvp")
+    assert s.query(
+        "SELECT 1 FROM rsvps r JOIN members m ON m.id = r.member_id WHERE m.name = ?", name
+    ), "the RSVP was not recorded"
+
+
+def _registration(s: Seeding) -> None:
+    event = s.public_event()
+    form = {
+        "name": s.mint("registrations.name"),
+        "email": f"{s.mint('registrations.email')}@example.org",
+    }
+    page = s.submit(s.visitor(), f"/events/{event}/register", form)
+    assert "you are registered" in page.text, page.text[:300]
+
+
+def _mutual_aid(s: Seeding) -> None:
+    member = s.member(name=s.mint("mutual_aid (the poster's name)"))
+    form = {
+        "type": "request",
+        "title": s.mint("mutual_aid.title"),
+        "text": s.mint("mutual_aid.text"),
+    }
+    s.submit(member, "/mutual-aid", form)
+
+
+def _speaker(s: Seeding) -> None:
+    """Topics, area and the note for other hubs are published on purpose; the speaker is not."""
+    member = s.member(
+        name=s.mint("speakers (the speaker's name)"),
+        email=f"{s.mint('speakers (the speaker email)')}@example.org",
+    )
+    s.submit(member, "/speakers/offer", {"topics": "Housing law, tenants' rights"})
+
+
+def _discussion(s: Seeding) -> None:
+    member = s.member(name=s.mint("discussion_topics (the author's name)"))
+    form = {
+        "category": "general",
+        "title": s.mint("discussion_topics.title"),
+        "text": s.mint("discussion_posts.text (first post)"),
+    }
+    page = s.submit(member, "/discussions", form)
+    topic = re.search(r"/discussions/(\d+)$", page.location)
+    assert topic, f"no topic after starting one: {page.status} {page.location}"
+    s.submit(
+        member, f"/discussions/{topic.group(1)}/reply", {"text": s.mint("discussion_posts.text")}
+    )
+
+
+def _comment(s: Seeding) -> None:
+    """A comment is published under the member's network name on purpose; who wrote it is not."""
+    member = s.member(
+        name=s.mint("comment_authors (the member's name)"),
+        email=f"{s.mint('comment_authors (the member email)')}@example.org",
+    )
+    s.submit(member, "/account/network-name", {"display_name": f"n{secrets.token_hex(3)}"})
+    s.submit(member, f"/discuss/{s.public_event()}", {"text": "Count me in: published on purpose."})
+
+
+def _nomination(s: Seeding) -> None:
+    s.candidate()
+
+
+def _notice(s: Seeding) -> None:
+    """A member nominates another: the nominee's notice names the nominator."""
+    election, _ = s.election()
+    nominator = s.member(name=s.mint("notices.text (the nominator's name)"))
+    nominee = s.member_id(s.apply())
+    s.submit(nominator, f"/elections/{election}/nominate", {"nominee": str(nominee)})
+    assert s.query("SELECT 1 FROM notices WHERE member_id = ?", nominee), "no notice"
+
+
+def _ballot(s: Seeding) -> None:
+    """Who voted: a member's ballot, cast once voting opens (so at the end of the seeding)."""
+    election, opens = s.election()
+    candidate = s.candidate()
+    voter = s.member(
+        name=s.mint("voters (the voter's name)"),
+        email=f"{s.mint('voters (the voter email)')}@example.org",
+    )
+
+    def vote() -> None:
+        time.sleep(max(0.0, opens / 1000 - time.time() + 1))
+        s.submit(voter, f"/elections/{election}/vote", {"choice": str(candidate)})
+
+    s.later.append(vote)
+
+
+def _funds_note(s: Seeding) -> None:
+    form = {
+        "kind": "income",
+        "amount": "120.00",
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "category": "Donations",
+        "note": s.mint("funds_entries.note"),
+        "corrects": "",
+        "against": "",
+    }
+    s.submit(s.organiser, "/funds/entries", form)
+
+
+def _budget_proposal(s: Seeding) -> None:
+    _funds_note(s)  # money in the kitty for the round
+    form = {
+        "title": "Spring round",
+        "amount": "50.00",
+        "proposals_close": _in_days(2),
+        "voting_open": _in_days(2),
+        "voting_close": _in_days(4),
+    }
+    s.submit(s.organiser, "/budget", form)
+    round_id = s.newest("budget_rounds")
+    author = s.member(
+        name=s.mint("budget_proposals (the author's name)"),
+        email=f"{s.mint('budget_proposals (the author email)')}@example.org",
+    )
+    form = {
+        "title": "Bike racks",
+        "description": s.mint("budget_proposals.description"),
+        "cost": "10.00",
+    }
+    s.submit(author, f"/budget/{round_id}/proposals", form)
+
+
+def _poll_vote(s: Seeding) -> None:
+    voter = s.member(
+        name=s.mint("poll_electorate (the voter's name)"),
+        email=f"{s.mint('poll_electorate (the voter email)')}@example.org",
+    )
+    proposer = s.member(name=s.mint("polls (the proposer's name)"))
+    form = {
+        "title": "Meet on Tuesdays?",
+        "body": s.mint("polls.body"),
+        "kind": "yes-no",
+        "options": "",
+        "quorum": "0",
+        "closes": _in_days(3),
+    }
+    s.submit(proposer, "/polls", form)
+    s.submit(voter, f"/polls/{s.newest('polls')}/vote", {"choice": "0"})
+
+
+def _calendar_feed(s: Seeding) -> None:
+    member = s.member()
+    page = s.submit(member, "/account/calendar-feed")
+    token = re.search(r"/calendar/mine/([A-Za-z0-9_-]{16,})\.ics", page.text)
+    assert token, f"no calendar address on the page: {page.status} {page.text[:300]}"
+    s.canaries.add("calendar_feeds.token", token.group(1))
+
+
 @dataclass(frozen=True)
 class PersonalField:
     name: str
@@ -157,15 +411,38 @@ PERSONAL_FIELDS: list[PersonalField] = [
     PersonalField("sessions.token", _session),
     PersonalField("reset_links.token", _reset_link),
     PersonalField("client.address", lambda s: s.visitor().get("/")),  # every visitor's is one
+    # Opened first, so that voting opens (at a whole minute) while the rest is seeded.
+    PersonalField("nominations", _nomination),
+    PersonalField("voters", _ballot),
+    PersonalField("notices.text", _notice),
+    PersonalField("rsvps", _rsvp),
+    PersonalField("registrations", _registration),
+    PersonalField("mutual_aid", _mutual_aid),
+    PersonalField("speakers", _speaker),
+    PersonalField("discussion_topics and posts", _discussion),
+    PersonalField("comment_authors", _comment),
+    PersonalField("funds_entries.note", _funds_note),
+    PersonalField("budget_proposals", _budget_proposal),
+    PersonalField("poll_electorate", _poll_vote),
+    PersonalField("calendar_feeds.token", _calendar_feed),
 ]
 
 
-def seed_every_field(hub: Hub, organiser: WebSession, canaries: Canaries) -> None:
+def seed_every_field(
+    hub: Hub, organiser: WebSession, canaries: Canaries
+) -> list[Callable[[], object]]:
+    """Plant a marker in every personal field; what is left to do once time has passed.
+
+    The steps returned (a ballot, once the election's voting opens) must be run before
+    the traffic is scanned; a caller seeding several hubs runs them all together at the
+    end, so the waits overlap.
+    """
     seeding = Seeding(hub, organiser, canaries)
     for personal in PERSONAL_FIELDS:
         before = len(canaries.markers)
         personal.seed(seeding)
         assert len(canaries.markers) > before, f"the seeder for {personal.name} planted nothing"
+    return seeding.later
 
 
 # -- the scanner ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
+import pytest
 
 from tests.faults import scale
 from tests.faults.canaries import Canaries, Hit, http_bodies, msgpack_leaves, scan, seed_every_field
@@ -38,6 +39,7 @@ def organiser_of(hub: Hub) -> WebSession:
     return session
 
 
+@pytest.mark.timeout(600)  # three hubs' worth of members, and an election's voting to open
 def test_no_personal_field_leaves_a_node_and_the_scanner_finds_a_planted_leak(
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
@@ -62,13 +64,16 @@ def test_no_personal_field_leaves_a_node_and_the_scanner_finds_a_planted_leak(
 
     canaries = Canaries()
     organisers = {hub.name: organiser_of(hub) for hub in hubs}
+    later = []
     for hub in (a, b):
-        seed_every_field(hub, organisers[hub.name], canaries)
+        later += seed_every_field(hub, organisers[hub.name], canaries)
     b.peer_with(a)
     c.peer_with(b)
     a.announce_many([f"Riverside news {i}" for i in range(5)])
-    seed_every_field(c, organisers[c.name], canaries)  # while the hubs federate
+    later += seed_every_field(c, organisers[c.name], canaries)  # while the hubs federate
     c.announce_many([f"Hillfield news {i}" for i in range(5)])
+    for step in later:  # what needed time to pass (ballots, once voting opens)
+        step()
 
     # The control: a marker put where it must travel (a public announcement).
     control = canaries.mint(CONTROL)
