@@ -42,7 +42,7 @@ lint: $(STAMP)
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
 
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,
 # a peer down for a minute, 100,000 fuzzed requests; then a table of the figures.
