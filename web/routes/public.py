@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -37,11 +38,25 @@ class PublicPage:
     def __init__(self) -> None:
         self._context: dict[str, Any] | None = None
         self._made_at = 0
+        # One visitor rebuilds an expired page; the others arriving meanwhile wait
+        # for that rebuild instead of each asking SQLite the same questions again.
+        self._rebuilding = asyncio.Lock()
+
+    def _fresh(self, now: int) -> dict[str, Any] | None:
+        if self._context is not None and now - self._made_at <= self.LIFETIME_MS:
+            return self._context
+        return None
 
     async def context(self, request: web.Request) -> dict[str, Any]:
         node = request.config_dict[NODE]
-        now = node.clock()
-        if self._context is None or now - self._made_at > self.LIFETIME_MS:
+        fresh = self._fresh(node.clock())
+        if fresh is not None:
+            return fresh
+        async with self._rebuilding:
+            fresh = self._fresh(node.clock())
+            if fresh is not None:
+                return fresh
+            now = node.clock()
             profiles = await node.messages.recent(kind="hub.profile", origin=node.node_id, limit=1)
             body = profiles[0].body if profiles else None
             own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=10)
@@ -72,7 +87,7 @@ class PublicPage:
                 ),
             }
             self._made_at = now
-        return self._context
+            return self._context
 
 
 PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
