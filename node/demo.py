@@ -199,8 +199,16 @@ def main() -> None:
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
+        killed = 0
         for proc in procs:
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # WAL: whatever it had committed is safe
+                proc.wait()
+                killed += 1
+        if killed:
+            raise SystemExit(f"{killed} hub(s) did not stop within 20 s and were killed.")
         print("All three hubs stopped.")
 
 

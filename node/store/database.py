@@ -63,12 +63,19 @@ class Database:
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction (BEGIN IMMEDIATE), committed on success, rolled back on error."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while waiting for BEGIN has still
+                # queued it on the connection's thread, which runs it regardless. The
+                # ROLLBACK queued after it ends that transaction (and is a no-op if
+                # BEGIN failed), so the next writer never meets one left open.
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
             except BaseException:
+                # Queued before this await can be interrupted, so it runs even if
+                # the task is cancelled again while waiting for it.
                 await self._writer.rollback()
                 raise
+            # A cancel while waiting here does not stop the COMMIT already queued.
             await self._writer.commit()
 
     async def checkpoint_truncate(self) -> bool:

@@ -39,7 +39,8 @@ def test_demo_shows_a_message_crossing_the_network_and_stops_cleanly(tmp_path: P
         assert "reached Hillfield, through Northgate" in output, output
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        code = proc.wait(timeout=30)
         reader.join(10)
+        assert code == 0, "".join(lines)
     assert "All three hubs stopped." in "".join(lines)
     assert (tmp_path / "demo" / "hillfield" / "hubnet.db").exists()

@@ -269,3 +269,33 @@ async def test_refused_message_from_a_new_origin_leaves_no_row(store: MessageSto
     message = chain(A, 1)[0]
     await store.ingest([encode_envelope(message.payload, bytes(64))])
     assert await snapshot(store._db) == []
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(
+    tmp_path: Path, turns: int
+) -> None:
+    # Shutdown cancels tasks wherever they are; one caught waiting for BEGIN once
+    # left the connection inside a transaction, and every later write failed with
+    # "cannot start a transaction within a transaction".
+    db = await Database.open(tmp_path / "node.db")
+    try:
+
+        async def writer() -> None:
+            async with db.write() as conn:
+                await conn.execute("CREATE TABLE IF NOT EXISTS scratch (n INTEGER)")
+                await conn.execute("INSERT INTO scratch VALUES (1)")
+                await asyncio.sleep(3600)
+
+        task = asyncio.create_task(writer())
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.write() as conn:
+            await conn.execute("CREATE TABLE IF NOT EXISTS scratch (n INTEGER)")
+            await conn.execute("INSERT INTO scratch VALUES (2)")
+        assert await db.fetchall("SELECT n FROM scratch") == [(2,)]
+    finally:
+        await db.close()
