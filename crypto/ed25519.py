@@ -13,6 +13,8 @@ key for any message, so the node must never trust such a key in the first place.
 
 from __future__ import annotations
 
+import functools
+
 import nacl.bindings
 import nacl.exceptions
 import nacl.signing
@@ -46,38 +48,69 @@ def _recover_x(y: int, sign: int) -> int | None:
     return x
 
 
-def _double(x: int, y: int, z: int) -> tuple[int, int, int]:
-    # RFC 8032 §5.1.4 doubling in projective coordinates: no field inversions.
-    a = x * x % _P
-    b = y * y % _P
-    c = 2 * z * z % _P
-    h = a + b
-    e = h - (x + y) * (x + y)
-    g = a - b
-    f = c + g
-    return e * f % _P, g * h % _P, f * g % _P
+# The prime order of the base point's subgroup (RFC 8032 §5.1: L).
+_L = 2**252 + 27742317777372353535851937790883648493
+
+_Point = tuple[int, int, int, int]  # extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z
+
+
+def _add(p: _Point, q: _Point) -> _Point:
+    # RFC 8032 §5.1.4 addition in extended coordinates: no field inversions.
+    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
+    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
+    c = 2 * p[3] * q[3] * _D % _P
+    d = 2 * p[2] * q[2] % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return e * f % _P, g * h % _P, f * g % _P, e * h % _P
+
+
+def _multiply(scalar: int, p: _Point) -> _Point:
+    result: _Point = (0, 1, 1, 0)  # the identity
+    while scalar:
+        if scalar & 1:
+            result = _add(result, p)
+        p = _add(p, p)
+        scalar >>= 1
+    return result
+
+
+def _is_identity(p: _Point) -> bool:
+    return p[0] % _P == 0 and (p[1] - p[2]) % _P == 0
 
 
 def check_public_key(key: bytes) -> None:
-    """Raise BadPublicKey unless `key` is a canonical encoding of a point of large order."""
+    """Raise BadPublicKey unless `key` is a canonical encoding of a point of prime order L."""
     if len(key) != PUBLIC_KEY_SIZE:
         raise BadPublicKey(f"public key must be {PUBLIC_KEY_SIZE} bytes, got {len(key)}")
+    problem = _key_problem(bytes(key))
+    if problem is not None:
+        raise BadPublicKey(problem)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_problem(key: bytes) -> str | None:
+    # Cached: the order check below costs about a millisecond of pure Python, and
+    # the same few peer keys are checked on every signed request.
     n = int.from_bytes(key, "little")
     y = n & ((1 << 255) - 1)
     sign = n >> 255
     if y >= _P:
-        raise BadPublicKey("public key is not canonical (y >= p)")
+        return "public key is not canonical (y >= p)"
     x = _recover_x(y, sign)
     if x is None:
         if sign and _recover_x(y, 0) == 0:
-            raise BadPublicKey("public key is not canonical (x = 0 with sign bit set)")
-        raise BadPublicKey("public key is not a point on the curve")
+            return "public key is not canonical (x = 0 with sign bit set)"
+        return "public key is not a point on the curve"
+    point: _Point = (x, y, 1, x * y % _P)
     # A point P has small order iff [8]P is the identity (0, 1).
-    px, py, pz = x, y, 1
-    for _ in range(3):
-        px, py, pz = _double(px, py, pz)
-    if px == 0 and py == pz:
-        raise BadPublicKey("public key has small order")
+    if _is_identity(_multiply(8, point)):
+        return "public key has small order"
+    # Otherwise it has order L or 2L, 4L, 8L (a low-order component added). Every
+    # key a real Ed25519 implementation makes has order L; the others are refused
+    # so that no verifier's handling of the cofactor can matter (PROTOCOL.md §4.2).
+    if not _is_identity(_multiply(_L, point)):
+        return "public key is not in the prime-order subgroup (mixed order)"
+    return None
 
 
 class SigningKey:

@@ -194,8 +194,9 @@ async def check_network(
                 Finding(
                     Level.FAIL,
                     f"{who} at {url} answers as {data.get('node_id')}, not {expected_id}",
-                    "correct the url setting" if who == "this node" else "peer again with a "
-                    "new invite from that hub",
+                    "correct the url setting"
+                    if who == "this node"
+                    else "peer again with a new invite from that hub",
                 )
             )
             continue

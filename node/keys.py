@@ -86,9 +86,7 @@ async def rotate(node: Node, successor_in: Path | None, successor_out: Path) -> 
     """Hand over to the committed successor (or, with no commitment, to a new key)."""
     committed = await commitment(node)
     if committed is not None and successor_in is None:
-        raise NodeError(
-            "this node committed to a successor key: give it with --successor-key FILE"
-        )
+        raise NodeError("this node committed to a successor key: give it with --successor-key FILE")
     new_key = _load_successor(successor_in, committed) if successor_in else SigningKey.generate()
     statement = rotation_statement(node.node_id, node.key.public_key, new_key.public_key)
     next_successor = _new_successor(successor_out)
@@ -121,9 +119,7 @@ async def revoke(
         reason=reason,
     )
     # Signed by the successor: the store checks it against the commitment (§7.2).
-    store = MessageStore(
-        node.db, successor, node.clock, node.verifier, origin=NodeId(node.node_id)
-    )
+    store = MessageStore(node.db, successor, node.clock, node.verifier, origin=NodeId(node.node_id))
     _stage(node.config.data_dir, successor)
     seq = await _append(store, "key.revoke", body)
     replace_key(node.config.data_dir, node.node_id, successor)

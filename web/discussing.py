@@ -106,7 +106,8 @@ def comment_items(
                 "report_url": f"{base}/report" if shown and not c.mine else None,
                 "hide_url": f"{base}/hide" if c.state != "deleted" and moderator else None,
                 "origin_url": (
-                    f"{base}/report-origin" if moderator and not c.local and c.state != "deleted"
+                    f"{base}/report-origin"
+                    if moderator and not c.local and c.state != "deleted"
                     else None
                 ),
                 "reply_value": c.id.hex() if shown else None,

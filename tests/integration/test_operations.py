@@ -83,7 +83,7 @@ def test_restored_node_catches_up_before_writing_and_never_forks(
     a.start()
     wait_for(
         "the restored node to fetch its own log back",
-        lambda: metrics(a)['hubnet_recovering{}'] == 0,
+        lambda: metrics(a)["hubnet_recovering{}"] == 0,
         timeout=60,
     )
     assert own_seqs(a, a.node_id) == list(range(1, 52))

@@ -309,18 +309,33 @@ def test_check_public_key_accepts_real_keys(seed: bytes) -> None:
     assert nacl.bindings.crypto_core_ed25519_is_valid_point(key)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.binary(min_size=32, max_size=32))
 def test_check_public_key_agrees_with_libsodium_on_random_bytes(key: bytes) -> None:
-    # libsodium also refuses points outside the prime-order subgroup; we only refuse
-    # small order, so its "valid" must imply ours.
+    # libsodium's is_valid_point asks the same: canonical, on the curve, order L.
     try:
         check_public_key(key)
         ours = True
     except BadPublicKey:
         ours = False
-    if nacl.bindings.crypto_core_ed25519_is_valid_point(key):
-        assert ours
+    assert ours == nacl.bindings.crypto_core_ed25519_is_valid_point(key)
+
+
+@pytest.mark.parametrize("low_hex", SMALL_ORDER_CANONICAL[1:], ids=lambda h: h[:8])
+def test_check_public_key_refuses_a_real_key_plus_a_low_order_point(low_hex: str) -> None:
+    # Mixed order: a prime-order key with a low-order component added. Some verifiers
+    # check with the cofactor and some without; refusing the key ends the question.
+    real = SigningKey(b"\x07" * 32).public_key
+    mixed = nacl.bindings.crypto_core_ed25519_add(real, bytes.fromhex(low_hex))
+    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(mixed)
+    with pytest.raises(BadPublicKey, match="mixed order"):
+        check_public_key(mixed)
+
+
+def test_the_mixed_order_key_in_the_protocol_is_refused() -> None:
+    # docs/PROTOCOL.md §4.2: the base point plus the point of order 2.
+    with pytest.raises(BadPublicKey, match="mixed order"):
+        check_public_key(bytes.fromhex("95" + "99" * 31))
 
 
 # --- node ids --------------------------------------------------------------------
