@@ -349,23 +349,6 @@ class Assembly:
             DelegateReveal(motion=bytes(motion_id), vote=hub.vote, choice=row[0], secret=row[1]),
         )
 
-    async def recall(self, body: str, reason: str | None) -> Message:
-        """Withdraw this hub's mandate for `body`, and end the delegate role here."""
-        mandate = await self.own_mandate(body)
-        if mandate is None:
-            raise AssemblyError(f"This hub has no delegate in office for the {body_title(body)}.")
-        message = await self._append(
-            "delegate.recall", DelegateRecall(mandate=mandate.id, reason=reason or None)
-        )
-        now = self._clock()
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE member_roles SET ends_at = ? WHERE role = 'delegate'"
-                " AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?)",
-                (now, now, now),
-            )
-        return message
-
 
 def _key_at(message: Message, rotations: dict[NodeId, list[tuple[int, bytes]]]) -> bytes:
     """The origin's key in force at the message's seq (PROTOCOL.md §7)."""

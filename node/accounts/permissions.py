@@ -38,7 +38,6 @@ class Permission(enum.StrEnum):
     VIEW_HEALTH = "view-health"  # the node's health page
     TABLE_MOTIONS = "table-motions"  # table and second network motions for the hub
     CAST_NETWORK_VOTES = "cast-network-votes"  # vote (and reveal) for the hub on motions
-    RECALL_DELEGATE = "recall-delegate"  # withdraw the hub's delegate mandate
     MANAGE_CAMPAIGNS = "manage-campaigns"  # start and update campaigns, join others' campaigns
     PUBLISH_FOR_HUB = "publish-for-hub"  # resources and directory entries, in the hub's name
     MANAGE_EVENTS = "manage-events"  # create, edit and cancel events; see who is coming
@@ -56,7 +55,6 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_HEALTH: frozenset({Role.SECRETARY, Role.CHAIR, Role.TREASURER, Role.INTERIM}),
     Permission.TABLE_MOTIONS: frozenset({Role.DELEGATE, Role.SECRETARY, Role.INTERIM}),
     Permission.CAST_NETWORK_VOTES: frozenset({Role.DELEGATE}),
-    Permission.RECALL_DELEGATE: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
     Permission.MANAGE_CAMPAIGNS: frozenset({Role.CAMPAIGNS, Role.INTERIM}),
     Permission.PUBLISH_FOR_HUB: frozenset(
         {Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from node import config as settings
 from node.accounts.permissions import Role
 from node.appkeys import NODE
+from node.governance import tally
 from node.setup import init_data_dir
 from protocol.envelope import Message
 from protocol.kinds.assembly import DelegateMandate
@@ -152,7 +153,6 @@ async def test_plain_member_cannot_table_second_or_vote(hub: tuple[Site, ManualC
     zero = "00" * 32
     assert (await site.post(f"/network/motions/{zero}/second")).status == 403
     assert (await site.post(f"/network/motions/{zero}/vote", {"choice": "For"})).status == 403
-    assert (await site.post("/network/recall", {"body": "national"})).status == 403
 
 
 async def test_delegate_seconds_and_votes_on_another_hubs_motion(
@@ -253,22 +253,45 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     assert "So far: decided: Against" in page  # still in the reveal window
 
 
-async def test_recall_ends_the_mandate_and_the_delegate_role(hub: tuple[Site, ManualClock]) -> None:
-    site, _ = hub
-    await elect(site)
+async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
+    hub: tuple[Site, ManualClock],
+) -> None:
+    site, clock = hub
+    governance = site.node.governance
+    # The delegate is elected as a hub elects one, so the recall below is the one
+    # path there is: a vote of the hub's members, never one officer's decision.
+    dee = await make_member(site.node, "del@example.org")
+    ann = await make_member(site.node, "ann@example.org")
+    now = clock()
+    election = await governance.open_election(
+        Role.DELEGATE, tally.PLURALITY, now + 60_000, now + 60_000, now + 120_000, by=1
+    )
+    await governance.nominate(election.id, dee, by=dee, network_name="Dee")
+    clock.advance(61_000)
+    await governance.vote(election.id, ann, (str(dee),))
+    clock.advance(61_000)
+    await governance.tick()
+    assert (await kinds(site))[-1] == "delegate.mandate"
+
     await make_member(site.node, "sec@example.org", Role.SECRETARY)
     await site.login("sec@example.org")
-    page = await (
-        await site.post("/network/recall", {"body": "national", "reason": "asked to"})
-    ).text()
-    assert "delegate to the National assembly is recalled" in page
+    network = await (await site.client.get("/network")).text()
+    assert "Dee, to the National assembly" in network
+    assert 'href="/elections/new#recall-heading">Open a recall vote' in network
+    assert (await site.post("/network/recall", {"body": "national"})).status == 404
+    now = clock()
+    recall = await governance.open_recall(Role.DELEGATE, now, now + 60_000, by=1)
+    await governance.vote(recall.id, ann, ("yes",))
+    clock.advance(61_000)
+    await governance.tick()
     assert (await kinds(site))[-1] == "delegate.recall"
     [delegate] = [
         m for m in await site.node.members.by_status("active") if m.email == "del@example.org"
     ]
     assert Role.DELEGATE not in delegate.roles
-    again = await (await site.post("/network/recall", {"body": "national"})).text()
-    assert "no delegate in office" in again
+    network = await (await site.client.get("/network")).text()
+    assert "No hub has a delegate in office for this body." in network
+    assert "Open a recall vote" not in network
 
 
 async def test_unknown_motion_is_not_found(hub: tuple[Site, ManualClock]) -> None:

@@ -339,19 +339,6 @@ async def reveal(request: web.Request) -> web.Response:
     return await _act(request, "reveal")
 
 
-async def recall(request: web.Request) -> web.Response:
-    assembly = _assembly(request)
-    form = await request.post()
-    body = _field(form, "body") or NATIONAL
-    try:
-        await assembly.recall(body, _field(form, "reason")[:1000] or None)
-    except AssemblyError as exc:
-        request[NOTICES].append(str(exc))
-        return await network(request)
-    request[NOTICES].append(f"The hub's delegate to the {body_title(body)} is recalled.")
-    return await network(request)
-
-
 async def hub_record(request: web.Request) -> web.Response:
     try:
         origin = parse_node_id(request.match_info["node_id"])
@@ -390,6 +377,5 @@ ROUTES = [
     Route("POST", "/network/motions/{motion_id}/second", second, Permission.TABLE_MOTIONS),
     Route("POST", "/network/motions/{motion_id}/vote", vote, Permission.CAST_NETWORK_VOTES),
     Route("POST", "/network/motions/{motion_id}/reveal", reveal, Permission.CAST_NETWORK_VOTES),
-    Route("POST", "/network/recall", recall, Permission.RECALL_DELEGATE),
     Route("GET", "/network/hubs/{node_id}", hub_record, None),
 ]
