@@ -237,6 +237,10 @@ class FaultProxy:
         task = asyncio.get_running_loop().create_task(self._handle(mode, reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # A task cancelled (by cut() or close()) before its first step never enters
+        # _handle's try, so its finally cannot reset the client: reset it here instead,
+        # or the socket stays open, the client hangs, and the transport leaks.
+        task.add_done_callback(lambda _: None if writer.transport.is_closing() else _reset(writer))
 
     async def _handle(
         self, mode: _Mode, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter

@@ -400,6 +400,22 @@ async def test_close_cancels_every_task_and_closes_every_socket(echo_port: int) 
     await proxy.close()  # closing twice is harmless
 
 
+class CutAtOnce(FaultProxy):
+    """Cancels each connection's task as it is created, before it first runs: what
+    cut() or close() do to a connection accepted in the same turn of the event loop."""
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        super()._accept(reader, writer)
+        for task in self._tasks:
+            task.cancel()
+
+
+async def test_a_connection_cut_before_its_task_runs_is_reset_not_leaked(echo_port: int) -> None:
+    async with CutAtOnce(echo_port) as proxy, connect(proxy.port) as (reader, _):
+        await assert_reset(reader)
+        assert proxy.connections == 1
+
+
 async def test_close_while_refusing_releases_the_port(echo_port: int) -> None:
     proxy = FaultProxy(echo_port)
     port = await proxy.start("127.0.0.1", echo_port)
