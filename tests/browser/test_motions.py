@@ -221,8 +221,9 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     main = delegate.get_by_role("main")
     expect(main).to_contain_text("National assembly · tabled by Riverside")
     expect(main).to_contain_text(TEXT)
-    expect(main).to_contain_text("It goes to the vote once 1 hubs other than the one that tabled")
-    expect(main).to_contain_text("(seconding, not final)")
+    expect(main).to_contain_text("It goes to the vote once 1 hub other than the one that tabled")
+    expect(main).to_contain_text("(waiting for seconds until ")
+    expect(main).to_contain_text("; not final)")
     screenshot(delegate, "motion-tabled")
     # A hub cannot second its own motion, and nobody votes before it is seconded.
     expect(delegate.get_by_role("button", name=re.compile("Second"))).to_have_count(0)
@@ -237,14 +238,14 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     waiting = motion_in_list(seconder, "Open to second")
     reload_until(seconder, waiting, "Riverside's motion to arrive")
     expect(waiting).to_contain_text("National assembly, tabled by Riverside")
-    expect(waiting).to_contain_text("Seconded by 0 of 1 hubs needed.")
+    expect(waiting).to_contain_text("Seconded by 0 hubs; 1 needed.")
     waiting.get_by_role("link", name=TITLE).click()
     expect(seconder.get_by_role("heading", level=1)).to_have_text(TITLE)
     seconder.get_by_role("button", name="Second this motion for our hub").click()
     expect(seconder.get_by_role("status")).to_have_text("This hub has seconded the motion.")
     main = seconder.get_by_role("main")
-    expect(main).to_contain_text("(voting, not final)")
-    expect(main).to_contain_text("Seconded by 1 of 1 hubs needed.")
+    expect(main).to_contain_text("(voting open until ")
+    expect(main).to_contain_text("Seconded by 1 hub; 1 needed.")
     expect(seconder.get_by_role("button", name="Second this motion for our hub")).to_have_count(0)
 
     # -- Both delegates vote for their hubs. -----------------------------------------
@@ -264,7 +265,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
         delegate.get_by_role("heading", name="Cast our hub's vote"),
         "Northgate's second to arrive",
     )
-    expect(delegate.get_by_role("main")).to_contain_text("(voting, not final)")
+    expect(delegate.get_by_role("main")).to_contain_text("(voting open until ")
     ballot = delegate.get_by_role("group", name=f"As {ria.network_name}, for our hub")
     expect(ballot.get_by_role("radio")).to_have_count(3)
     ballot.get_by_label("For", exact=True).check()
@@ -279,7 +280,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     expect(in_voting).to_contain_text("tabled by Riverside")
     expect(member.get_by_role("link", name="Table a motion")).to_have_count(0)
     in_voting.get_by_role("link", name=TITLE).click()
-    expect(member.get_by_role("main")).to_contain_text("(voting, not final)")
+    expect(member.get_by_role("main")).to_contain_text("(voting open until ")
     expect(member.get_by_role("heading", name="Cast our hub's vote")).to_have_count(0)
     expect(member.get_by_role("button", name="Vote", exact=True)).to_have_count(0)
     expect(member.get_by_role("button", name=re.compile("Second"))).to_have_count(0)
@@ -300,10 +301,11 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
             page.get_by_role("paragraph").filter(has_text="2 of 2 hubs in the body took part"),
             "the other hub's vote to arrive",
         )
-        outcome = page.get_by_role("paragraph").filter(has_text="(closed)")
-        expect(outcome).to_have_text("decided: For (closed)")
+        outcome = page.get_by_role("paragraph").filter(has_text="(final)")
+        expect(outcome).to_have_text("decided: For (final)")
         main = page.get_by_role("main")
-        expect(main).to_contain_text("Seconded by 1 of 1 hubs needed.")
+        expect(main).to_contain_text("Seconded by 1 hub; 1 needed.")
+        expect(main).to_contain_text("1 vote cast.")
         expect(main).to_contain_text("Every signature checks.")
         counts = page.get_by_role("region", name="Votes by option").get_by_role("cell")
         expect(counts).to_have_text(["For", "1", "Against", "0", "Abstain (not a vote cast)", "1"])

@@ -115,7 +115,7 @@ async def test_secretary_tables_a_motion_and_its_rules_are_explained(
     page = await (await site.client.get(response.headers["Location"])).text()
     assert "<strong>day of action</strong>" in page
     assert "two thirds: the winning option needs at least two thirds" in page
-    assert "Votes are sealed" in page and "Seconded by 0 of 2 hubs needed" in page
+    assert "Votes are sealed" in page and "Seconded by 0 hubs; 2 needed" in page
     listing = await (await site.client.get("/network/motions")).text()
     assert "Open to second (1)" in listing and "Join the day of action" in listing
 
@@ -180,6 +180,7 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
     await ingest(site, south.vote(motion, south.own_mandate, "For", NOW + 180))
     page = await (await site.client.get(url)).text()
     assert "So far: decided: For" in page
+    assert "(voting open until " in page and "3 votes cast." in page
     assert "Dee" in page and "Northgate delegate" in page and "Every signature checks." in page
     digest = re.search(r'<code class="digest">([0-9a-f]{64})</code>', page)
     assert digest is not None
@@ -251,6 +252,13 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     page = await (await site.post(f"{url}/reveal")).text()
     assert "This hub&#39;s vote is revealed." in page
     assert "So far: decided: Against" in page  # still in the reveal window
+    assert "(voting closed; sealed votes are revealed until " in page
+    assert "1 vote cast." in page
+
+    clock.advance(7 * DAY * 1000)
+    page = await (await site.client.get(url)).text()
+    assert "decided: Against" in page and "So far" not in page
+    assert "(final)" in page
 
 
 async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(

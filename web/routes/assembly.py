@@ -74,15 +74,34 @@ def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
     }
 
 
+def _count(n: int, word: str) -> str:
+    """ "1 hub", "2 hubs": every noun counted on these pages takes an s."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _standing(checked: Checked) -> str:
+    """Where the motion is, in words, and whether its result can still change."""
+    r = checked.result
+    motion: Motion = checked.motion.body
+    if r.phase is Phase.SECONDING:
+        return f"waiting for seconds until {_seconds(motion.closes)}; not final"
+    if r.phase is Phase.VOTING:
+        return f"voting open until {_seconds(motion.closes)}; not final"
+    if r.phase is Phase.REVEALING:
+        reveal_end = _seconds(motion.closes + REVEAL_SECONDS)
+        return f"voting closed; sealed votes are revealed until {reveal_end}; not final"
+    return "final"
+
+
 def _outcome_text(checked: Checked) -> str:
     r = checked.result
     rules: Motion = checked.motion.body
     prefix = "" if r.final else "So far: "
     if r.outcome == "not-seconded":
-        return prefix + f"not seconded ({r.seconds} of {r.seconds_needed} seconds)"
+        return prefix + f"not seconded ({r.seconds} of {_count(r.seconds_needed, 'second')})"
     if r.outcome == "no-quorum":
         return prefix + (
-            f"quorum not reached ({r.participating} of {r.hubs_in_body} hubs took part;"
+            f"quorum not reached ({r.participating} of {_count(r.hubs_in_body, 'hub')} took part;"
             f" {r.quorum_needed} needed)"
         )
     if r.outcome == "no-decision":
@@ -92,8 +111,8 @@ def _outcome_text(checked: Checked) -> str:
 
 def _rules_explained(motion: Motion) -> list[str]:
     lines = [
-        f"It goes to the vote once {motion.seconds_needed} hubs other than the one that tabled"
-        " it have seconded it, each through a delegate in office for this body.",
+        f"It goes to the vote once {_count(motion.seconds_needed, 'hub')} other than the one"
+        " that tabled it have seconded it, each through a delegate in office for this body.",
         f"Each hub in the body has one vote, cast by its delegate, until {_seconds(motion.closes)}."
         " A hub may change its vote until then: its last vote counts.",
         f"The decision rule is {_RULES[motion.rule]}. Abstentions count towards the quorum"
@@ -285,6 +304,7 @@ async def motion_page(
             "rules": _rules_explained(motion),
             "result": r,
             "outcome": _outcome_text(checked),
+            "standing": _standing(checked),
             "counts": [(o, n, is_abstain(o)) for o, n in r.counts],
             "hubs": hubs,
             "verdicts": verdicts,
