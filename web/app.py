@@ -27,6 +27,7 @@ from web.join_guard import JoinGuard
 from web.keys import JOIN_GUARD, LOGIN_GUARD
 from web.login_guard import LoginGuard
 from web.routes.account import NETWORK_NEWS, NetworkNews
+from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +47,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     app[LOGIN_GUARD] = LoginGuard()
     app[JOIN_GUARD] = JoinGuard()
     app[PUBLIC_PAGE] = PublicPage()
+    app[RENDERED_CALENDARS] = RenderedCalendars()
     app[NETWORK_NEWS] = NetworkNews()
     rendering.setup(app)
 

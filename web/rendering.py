@@ -65,6 +65,9 @@ def setup(app: web.Application) -> None:
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # every template, whatever its name
+        # Templates change only with a new release, which restarts the node: no stat()
+        # of every template file on every page.
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["markdown"] = markdown
@@ -96,3 +99,8 @@ def render(
     return aiohttp_jinja2.render_template(
         template, request, _page_context(request) | context, status=status
     )
+
+
+def render_fragment(request: web.Request, template: str, context: dict[str, Any]) -> Markup:
+    """Part of a page, with the same context a page gets, for a page to include."""
+    return Markup(aiohttp_jinja2.render_string(template, request, _page_context(request) | context))

@@ -51,6 +51,7 @@ class Organiser:
                     " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event_id, self._node_id, *_columns(draft), self._clock(), self._clock()),
                 )
+            self._projection.touched()
             return event_id
         message = await self._messages.append("event", draft.details)
         await self._projection.settle()
@@ -92,6 +93,7 @@ class Organiser:
                 " updated_at = ? WHERE id = ? AND federated = 0",
                 (*_columns(draft), self._clock(), event_id),
             )
+        self._projection.touched()
 
     async def cancel(self, event_id: bytes, reason: str | None) -> None:
         event = await self._own(event_id)
@@ -108,6 +110,7 @@ class Organiser:
                 " updated_at = ? WHERE id = ? AND federated = 0",
                 (reason, self._clock(), event_id),
             )
+        self._projection.touched()
 
 
 def _columns(draft: Draft) -> tuple[object, ...]:

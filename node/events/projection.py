@@ -42,6 +42,10 @@ class EventProjection:
         # can keep the hub and region lists until it moves (they change rarely).
         self.hubs_version = 0
         self._hubs_touched = False
+        # Raised after every commit that may have changed `events` (a catch-up, a
+        # rebuild, or a members-only event written by the organiser), so a reader may
+        # keep what it built from the table while this stays the same.
+        self.version = 0
         messages.on_stored.append(self._stored)
 
     def _stored(self, stored: list[Message]) -> None:
@@ -65,6 +69,10 @@ class EventProjection:
                     self._dirty = True  # try again on the next read; nothing half-applied
                     raise
 
+    def touched(self) -> None:
+        """Say that a row of `events` changed outside the log (a members-only event)."""
+        self.version += 1
+
     async def close(self) -> None:
         if self._task is not None:
             await self._task
@@ -78,12 +86,14 @@ class EventProjection:
                 await conn.execute("DELETE FROM calendar_hubs")
                 await conn.execute("DELETE FROM event_projection")
             self.hubs_version += 1
+            self.version += 1
             await self._catch_up()
 
     async def _catch_up(self) -> None:
         while True:
             async with self._db.write() as conn:
                 done = await self._catch_up_batch_txn(conn)
+            self.version += 1
             if self._hubs_touched:
                 self._hubs_touched = False
                 self.hubs_version += 1

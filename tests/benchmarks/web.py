@@ -8,6 +8,7 @@ run on the same machine, so the ratio holds on a busy machine.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import subprocess
 import sys
@@ -25,16 +26,24 @@ CLIENTS = 50
 
 
 async def _load(
-    session: aiohttp.ClientSession, url: str, seconds: float, clients: int = CLIENTS
+    session: aiohttp.ClientSession,
+    url: str | Callable[[int], str],
+    seconds: float,
+    clients: int = CLIENTS,
 ) -> tuple[float, float, float]:
-    """(requests a second, p50 ms, p99 ms) for CLIENTS clients asking as fast as they can."""
+    """(requests a second, p50 ms, p99 ms) for CLIENTS clients asking as fast as they can.
+
+    `url` may be a function of the request's number, for a different address each time.
+    """
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
+    address = url if callable(url) else lambda _: url
+    numbers = itertools.count()
 
     async def client() -> None:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            async with session.get(url) as response:
+            async with session.get(address(next(numbers))) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"{url} answered {response.status}")

@@ -13,7 +13,7 @@ from node.accounts.permissions import Role
 from protocol.envelope import create_message
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, HubProfile
-from tests.helpers import T0
+from tests.helpers import T0, ManualClock
 from tests.web.conftest import Site, make_member
 
 EVENT = {
@@ -250,6 +250,46 @@ async def test_calendar_filters_and_near_me_sorts_by_distance(site: Site) -> Non
     assert (await site.client.get("/calendar?near_lat=abc&near_lon=1")).status == 400
     assert (await site.client.get("/calendar?from=2031-01-01")).status == 200
     assert "Close by" not in await (await site.client.get("/calendar?from=2031-01-01")).text()
+
+
+async def test_calendar_pages_kept_between_visits_never_show_what_has_changed(
+    clocked: tuple[Site, ManualClock],
+) -> None:
+    # The calendar keeps its rendering between visits (web/routes/calendar.py): every
+    # change must still show on the next visit, and no visitor sees another's page.
+    site, clock = clocked
+    titles = re.compile(r'<a href="/events/[0-9a-f]+">([^<]+)</a>')
+
+    async def calendar(path: str = "/calendar") -> str:
+        response = await site.client.get(path)
+        assert response.status == 200
+        return await response.text()
+
+    await site.login("organiser@example.org")
+    assert "No events match." in await calendar()
+    event_id = await _create(site, visibility="members", title="Members' social")
+    page = await calendar()
+    assert titles.findall(page) == ["Members&#39; social"] and "New event" in page
+    await site.post(f"/events/{event_id}/edit", {**EVENT, "visibility": "members", "title": "Quiz"})
+    assert titles.findall(await calendar()) == ["Quiz"]
+    await site.post(f"/events/{event_id}/cancel", {"reason": "Hall flooded"})
+    assert "Cancelled" in await calendar()
+
+    await site.logout()
+    page = await calendar()
+    assert "Quiz" not in page and "No events match." in page
+    assert "New event" not in page and "Log out" not in page
+
+    north = SigningKey(b"\x01" * 32)
+    starts = clock() // 1000 + 600
+    soon = dataclasses.replace(REMOTE_EVENT, title="Picket", starts=starts, ends=starts + 30)
+    await site.node.messages.ingest([_remote(north, 1, None, "event", soon).wire])
+    assert titles.findall(await calendar()) == ["Picket"]
+    assert "Picket" not in await calendar("/calendar/past")
+    # Over by the next minute: upcoming pages follow the clock a minute at a time.
+    clock.advance((600 + 30 + 60) * 1000)
+    assert "Picket" not in await calendar()
+    assert "Picket" in await calendar("/calendar/past")
 
 
 async def test_past_events_are_archived_not_deleted(site: Site) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from markupsafe import Markup
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
@@ -21,7 +25,7 @@ from protocol.kinds.hub import Announcement, HubProfile
 from web.atom import Entry, atom_response, feed_bytes
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES
-from web.rendering import render
+from web.rendering import render, render_fragment
 from web.routes import Route
 
 _FILTERS = ("region", "type", "hub", "from", "to", "near_lat", "near_lon", "near_hub", "radius")
@@ -111,30 +115,109 @@ async def _query(
     return query, errors, q
 
 
+class RenderedCalendars:
+    """The calendar's content as last rendered for each recent filter, for a minute.
+
+    With 20,000 events stored, choosing a page and rendering it takes a few tens of
+    milliseconds, and twenty visitors at once would queue behind each other; most ask
+    for the same few pages. A rendering is kept while nothing it shows can have
+    changed: the same filters, audience, events and hubs (the projection's versions)
+    and the same minute. The minute bounds staleness from anything this process does
+    not see (another process writing the database; an event ending): at most 60 s.
+    The page around it (the member's name, notices, form token) is made per request.
+    """
+
+    SIZE = 32  # entries; each is one page of HTML, tens of kilobytes
+
+    def __init__(self) -> None:
+        self._done: OrderedDict[tuple[Any, ...], tuple[Markup, int]] = OrderedDict()
+        # Visitors asking for a page already being rendered wait for that rendering.
+        self._pending: dict[tuple[Any, ...], asyncio.Future[tuple[Markup, int]]] = {}
+
+    async def get(
+        self, key: tuple[Any, ...], make: Callable[[], Awaitable[tuple[Markup, int]]]
+    ) -> tuple[Markup, int]:
+        while (pending := self._pending.get(key)) is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                # Go on only if it was the visitor rendering it who went away, not us.
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+        if (done := self._done.get(key)) is not None:
+            self._done.move_to_end(key)
+            return done
+        future: asyncio.Future[tuple[Markup, int]] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            made = await make()
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so no warning if nobody else waited
+            raise
+        except BaseException:
+            future.cancel()  # the waiters render it themselves
+            raise
+        else:
+            future.set_result(made)
+            self._done[key] = made
+            if len(self._done) > self.SIZE:
+                self._done.popitem(last=False)
+            return made
+        finally:
+            del self._pending[key]
+
+
+RENDERED_CALENDARS = web.AppKey("rendered_calendars", RenderedCalendars)
+
+
 async def _calendar(request: web.Request, past: bool) -> web.Response:
     node = request.config_dict[NODE]
-    query, errors, values = await _query(request, past)
-    result = await node.events.calendar.page(query)
-    kept = {k: v for k, v in values.items() if v}
-
-    def page_link(n: int) -> str:
-        return "?" + urlencode({**kept, "page": str(n)})
-
-    return render(
-        request,
-        "calendar.html",
-        {
-            "past": past,
-            "result": result,
-            "errors": errors,
-            "q": values,
-            "types": TYPE_TITLES,
-            "near": query.near is not None,
-            "next_link": page_link(query.page + 1) if result.more else None,
-            "prev_link": page_link(query.page - 1) if query.page > 0 else None,
-        },
-        status=400 if errors else 200,
+    projection = node.events.projection
+    await projection.settle()
+    key = (
+        past,
+        tuple(request.query.get(k, "").strip()[:100] for k in _FILTERS),
+        request.query.get("page", "0")[:6],
+        request.get(MEMBER) is not None,
+        _can_manage_events(request),
+        node.clock() // 60_000,
+        projection.version,
+        projection.hubs_version,
     )
+
+    async def make() -> tuple[Markup, int]:
+        query, errors, values = await _query(request, past)
+        result = await node.events.calendar.page(query)
+        kept = {k: v for k, v in values.items() if v}
+
+        def page_link(n: int) -> str:
+            return "?" + urlencode({**kept, "page": str(n)})
+
+        body = render_fragment(
+            request,
+            "_calendar_body.html",
+            {
+                "past": past,
+                "result": result,
+                "errors": errors,
+                "q": values,
+                "types": TYPE_TITLES,
+                "near": query.near is not None,
+                "next_link": page_link(query.page + 1) if result.more else None,
+                "prev_link": page_link(query.page - 1) if query.page > 0 else None,
+            },
+        )
+        return body, 400 if errors else 200
+
+    body, status = await request.config_dict[RENDERED_CALENDARS].get(key, make)
+    return render(request, "calendar.html", {"past": past, "body": body}, status=status)
+
+
+def _can_manage_events(request: web.Request) -> bool:
+    member = request.get(MEMBER)
+    return member is not None and Permission.MANAGE_EVENTS in member.permissions
 
 
 async def calendar(request: web.Request) -> web.Response:
