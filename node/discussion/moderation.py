@@ -8,6 +8,7 @@ reported to the hub it came from with a `report` message that names no member.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from node.accounts.permissions import GRANTS, Permission
 from node.clock import Clock
@@ -72,28 +73,24 @@ class Moderation:
     # -- reports ---------------------------------------------------------------------
 
     async def report_post(self, member_id: int, post_id: int, reason: object) -> None:
-        clean = clean_text(reason, MAX_REASON, "reason")
-        async with self._db.write() as conn:
-            async with conn.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)) as cursor:
-                if await cursor.fetchone() is None:
-                    raise NotFound("There is no such post.")
-            await conn.execute(
-                "INSERT INTO reports (post_id, reason, reporter_id, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (post_id, clean, member_id, self._clock()),
-            )
-        await self._tell_moderators()
+        await self._report(member_id, "post", post_id, reason)
 
     async def report_comment(self, member_id: int, comment_id: bytes, reason: object) -> None:
+        await self._report(member_id, "comment", comment_id, reason)
+
+    async def _report(
+        self, member_id: int, what: Literal["post", "comment"], target: int | bytes, reason: object
+    ) -> None:
         clean = clean_text(reason, MAX_REASON, "reason")
+        # Names from the Literal above, never from input: posts/post_id, comments/comment_id.
         async with self._db.write() as conn:
-            async with conn.execute("SELECT 1 FROM comments WHERE id = ?", (comment_id,)) as cur:
-                if await cur.fetchone() is None:
-                    raise NotFound("There is no such comment.")
+            async with conn.execute(f"SELECT 1 FROM {what}s WHERE id = ?", (target,)) as cursor:
+                if await cursor.fetchone() is None:
+                    raise NotFound(f"There is no such {what}.")
             await conn.execute(
-                "INSERT INTO reports (comment_id, reason, reporter_id, created_at)"
+                f"INSERT INTO reports ({what}_id, reason, reporter_id, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (comment_id, clean, member_id, self._clock()),
+                (target, clean, member_id, self._clock()),
             )
         await self._tell_moderators()
 
