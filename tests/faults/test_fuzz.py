@@ -77,17 +77,23 @@ def tracebacks(hub: Hub) -> list[str]:
     return [line for line in hub.process.output if "Traceback" in line or " ERROR " in line]
 
 
+def hub_and_peer(tmp_path: Path, cleanup: list[Any]) -> tuple[Hub, FakePeer]:  # noqa: F811
+    """A running hub peered with a fake peer whose signed requests it accepts."""
+    hub = Hub(tmp_path, "Riverside").start()
+    cleanup.append(hub)
+    peer = FakePeer(key_from(111)).start()
+    cleanup.append(peer)
+    peer_as(peer.key, hub, peer.url)
+    return hub, peer
+
+
 @pytest.mark.timeout(scale.TIMEOUT)
 def test_mutated_signed_requests_never_get_a_5xx_and_memory_stays_bounded(
     tmp_path: Path,
     cleanup: list[Any],  # noqa: F811
 ) -> None:
     started = time.monotonic()
-    hub = Hub(tmp_path, "Riverside").start()
-    cleanup.append(hub)
-    peer = FakePeer(key_from(111)).start()
-    cleanup.append(peer)
-    peer_as(peer.key, hub, peer.url)
+    hub, peer = hub_and_peer(tmp_path, cleanup)
     assert hub.process is not None
     pid = hub.process.proc.pid
     lock = threading.Lock()
@@ -175,11 +181,7 @@ def test_hypothesis_built_requests_never_get_a_5xx_and_memory_stays_bounded(
     cleanup: list[Any],  # noqa: F811
 ) -> None:
     started = time.monotonic()
-    hub = Hub(tmp_path, "Riverside").start()
-    cleanup.append(hub)
-    peer = FakePeer(key_from(111)).start()
-    cleanup.append(peer)
-    peer_as(peer.key, hub, peer.url)
+    hub, peer = hub_and_peer(tmp_path, cleanup)
     signers = {"peer": Client(hub.url, peer.key), "stranger": Client(hub.url, key_from(112))}
     valid = wire.encode_push(wires(chain(key_from(113), 3)))
     assert hub.process is not None
