@@ -102,5 +102,6 @@ def render(
 
 
 def render_fragment(request: web.Request, template: str, context: dict[str, Any]) -> Markup:
-    """Part of a page, with the same context a page gets, for a page to include."""
-    return Markup(aiohttp_jinja2.render_string(template, request, _page_context(request) | context))
+    """Part of a page, for a page to include, from `context` alone: unlike a page it gets
+    nothing about the visitor it is not given, so it can be kept and shown to others."""
+    return Markup(aiohttp_jinja2.render_string(template, request, context))

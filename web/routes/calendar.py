@@ -176,12 +176,14 @@ async def _calendar(request: web.Request, past: bool) -> web.Response:
     node = request.config_dict[NODE]
     projection = node.events.projection
     await projection.settle()
+    member = request.get(MEMBER) is not None
+    can_manage = _can_manage_events(request)
     key = (
         past,
         tuple(request.query.get(k, "").strip()[:100] for k in _FILTERS),
         request.query.get("page", "0")[:6],
-        request.get(MEMBER) is not None,
-        _can_manage_events(request),
+        member,
+        can_manage,
         node.clock() // 60_000,
         projection.version,
         projection.hubs_version,
@@ -199,6 +201,11 @@ async def _calendar(request: web.Request, past: bool) -> web.Response:
             request,
             "_calendar_body.html",
             {
+                # What the content may know of the visitor: only what is in the key.
+                "member": member,
+                "can": lambda permission: permission == Permission.MANAGE_EVENTS and can_manage,
+                "hub_name": node.config.name,
+                "own_node_id": node.node_id,
                 "past": past,
                 "result": result,
                 "errors": errors,
