@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from node.digits import is_digits
 from node.discussion.comments import CommentView
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound, RateLimited
 from node.discussion.topics import Post
@@ -15,7 +16,7 @@ from web.rendering import markdown, when
 
 def int_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 18:
+    if not is_digits(text) or len(text) > 18:
         raise web.HTTPNotFound()
     return int(text)
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from node.digits import is_digits
+
 
 def text(form: Mapping[str, object], name: str) -> str:
     value = form.get(name)
@@ -34,7 +36,7 @@ def ref(value: str) -> bytes:
 
 def number(value: str) -> int:
     """A record's number from a URL; 404 for anything else."""
-    if not value.isdigit() or len(value) > 12:
+    if not is_digits(value) or len(value) > 12:
         raise web.HTTPNotFound()
     return int(value)
 

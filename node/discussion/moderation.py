@@ -12,6 +12,7 @@ from typing import Literal
 
 from node.accounts.permissions import GRANTS, Permission
 from node.clock import Clock
+from node.digits import is_digits
 from node.discussion.errors import DiscussionError, NotFound
 from node.discussion.gate import clean_text
 from node.discussion.hooks import Hooks, report_notice
@@ -229,7 +230,7 @@ class Moderation:
     async def suspend(self, moderator_id: int, member_id: int, days: object, reason: object) -> int:
         """Suspend a member from posting for `days`; when it ends (ms)."""
         clean = clean_text(reason, MAX_REASON, "reason")
-        if not isinstance(days, str) or not days.strip().isdigit():
+        if not isinstance(days, str) or not is_digits(days.strip()):
             raise DiscussionError("Give the number of days as a whole number.")
         count = int(days)
         if not 1 <= count <= MAX_SUSPEND_DAYS:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
+from node.digits import is_digits
 from protocol.errors import SchemaViolation
 from protocol.kinds.event import EventDetails, EventType
 from protocol.schema import check_body
@@ -155,7 +156,7 @@ def parse_form(form: Mapping[str, str]) -> Draft:
     capacity_text = _text(form, "capacity")
     capacity = None
     if capacity_text is not None:
-        if not capacity_text.isdigit() or not 1 <= int(capacity_text) <= 1_000_000:
+        if not is_digits(capacity_text) or not 1 <= int(capacity_text) <= 1_000_000:
             raise EventError("Capacity must be a whole number of places, at least 1.")
         capacity = int(capacity_text)
     speakers = tuple(s.strip() for s in form.get("speakers", "").splitlines() if s.strip())

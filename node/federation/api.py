@@ -19,6 +19,7 @@ from crypto.errors import BadNodeId, RequestSignatureError
 from crypto.httpsig import verify_request
 from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 from node.appkeys import FEDERATION, NODE
+from node.digits import is_digits
 from protocol import federation as wire
 from protocol.errors import ProtocolError
 from protocol.log import Head
@@ -148,7 +149,7 @@ def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) 
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not is_digits(raw) or not lo <= int(raw) <= hi:
         raise ApiError(400, "invalid", f"{name} must be a whole number from {lo} to {hi}")
     return int(raw)
 

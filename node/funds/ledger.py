@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import check_pence, clean_text, pounds
 
@@ -178,7 +179,7 @@ def parse_entry_number(text: str, what: str) -> int | None:
     cleaned = text.strip().removeprefix("#")
     if not cleaned:
         return None
-    if not cleaned.isdigit() or len(cleaned) > 12:
+    if not is_digits(cleaned) or len(cleaned) > 12:
         raise FundsError(f"{what} must be an entry number, like 12.")
     return int(cleaned)
 

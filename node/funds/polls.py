@@ -19,6 +19,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import clean_text, utc_text
 
@@ -57,7 +58,7 @@ def parse_kind(text: str) -> PollKind:
 
 def parse_quorum(text: str) -> int:
     cleaned = text.strip().removesuffix("%").strip()
-    if not cleaned.isdigit() or int(cleaned) > 100:
+    if not is_digits(cleaned) or int(cleaned) > 100:
         raise FundsError("The quorum must be a whole percentage from 0 to 100.")
     return int(cleaned)
 

@@ -307,6 +307,9 @@ def test_reads_with_bad_or_tampered_targets_are_refused(net: Net) -> None:
         f"{PREFIX}/log/{origin.upper()}",
         f"{PREFIX}/log/{origin}?after=-1",
         f"{PREFIX}/log/{origin}?limit=100000",
+        # Digits to str.isdigit() but not to int(): once a 500 (found by the fuzzer).
+        f"{PREFIX}/log/{origin}?after=0&limit=59%C2%B9",
+        f"{PREFIX}/log/{origin}?after=%E2%91%A0",
     ):
         reply = client.signed("GET", target)
         assert _refused(reply, 400, "invalid"), f"{target}: {reply}"

@@ -72,6 +72,7 @@ async def test_bad_events_are_refused_with_a_reason_and_nothing_stored(site: Sit
         "does not exist in Europe/London": {"start_date": "2030-03-31", "start_time": "01:30"},
         "Give both latitude and longitude": {"lon": ""},
         "Capacity must be": {"capacity": "0"},
+        "Capacity must be a whole number": {"capacity": "²"},  # a digit to isdigit()
         "not a hub&#39;s node id": {"cohosts": "not-a-node"},
         "Give a place, an online link": {"place": ""},
     }
@@ -248,6 +249,8 @@ async def test_calendar_filters_and_near_me_sorts_by_distance(site: Site) -> Non
     kind = await (await site.client.get("/calendar?type=training")).text()
     assert "Training day" in kind and "Close by" not in kind
     assert (await site.client.get("/calendar?near_lat=abc&near_lon=1")).status == 400
+    # "¹" is a digit to str.isdigit() but not to int(): the first page, not a crash.
+    assert (await site.client.get("/calendar?page=%C2%B9")).status == 200
     assert (await site.client.get("/calendar?from=2031-01-01")).status == 200
     assert "Close by" not in await (await site.client.get("/calendar?from=2031-01-01")).text()
 

@@ -17,6 +17,7 @@ from crypto.nodeid import NodeId, parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.assembly import NATIONAL, Assembly, AssemblyError, Checked, body_title
+from node.digits import is_digits
 from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
@@ -206,7 +207,7 @@ def _parse_motion(form: dict[str, str]) -> Motion:
         options = FOR_AGAINST
     numbers = {}
     for name, label in (("seconds_needed", "Seconds needed"), ("quorum_percent", "Quorum")):
-        if not form[name].isdigit():
+        if not is_digits(form[name]):
             raise AssemblyError(f"{label} must be a whole number.")
         numbers[name] = int(form[name])
     try:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
+from node.digits import is_digits
 from node.funds.budget import HOUR_MS, Phase
 from node.funds.errors import FundsError
 from node.funds.service import RoundView
@@ -151,7 +152,7 @@ async def approve(request: web.Request) -> web.Response:
     form = await request.post()
     chosen = [v for v in form.getall("proposal", []) if isinstance(v, str)]
     try:
-        if not all(v.isdigit() and len(v) <= 12 for v in chosen):
+        if not all(is_digits(v) and len(v) <= 12 for v in chosen):
             raise FundsError("You can only approve proposals made in this round.")
         await node.funds.approve(request[MEMBER], round_id, [int(v) for v in chosen])
     except FundsError as exc:

@@ -18,6 +18,7 @@ from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
+from node.digits import is_digits
 from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
@@ -98,7 +99,7 @@ async def _query(
             errors.append("The distance must be between 1 and 20000 km.")
             radius = 50.0
     page_text = request.query.get("page", "0")
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 0
+    page = int(page_text) if is_digits(page_text) and len(page_text) < 6 else 0
     query = CalendarQuery(
         now=node.clock() // 1000,
         audience=_audience(request),

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
+from node.digits import is_digits
 from node.governance import tally
 from node.governance.service import Election, GovernanceError, Holder
 from node.governance.terms import describe_date
@@ -392,7 +393,7 @@ async def nominate(request: web.Request) -> web.Response:
     governance = _node(request).governance
 
     async def action(election_id: str) -> None:
-        nominee = me if text == "me" else int(text) if text.isdigit() else None
+        nominee = me if text == "me" else int(text) if is_digits(text) else None
         if nominee is None:
             raise GovernanceError("Choose whom to nominate.")
         await governance.nominate(
@@ -434,7 +435,7 @@ def _ballot(form: Any, election: Election | None) -> tuple[str, ...]:
     if election.method == tally.INSTANT_RUNOFF:
         ranked: list[tuple[int, str]] = []
         for key in form:
-            if key.startswith("rank-") and _field(form, key).isdigit():
+            if key.startswith("rank-") and is_digits(_field(form, key)):
                 ranked.append((int(_field(form, key)), key.removeprefix("rank-")))
         ranks = [r for r, _ in ranked]
         if len(set(ranks)) != len(ranks):
@@ -485,7 +486,7 @@ async def read_all(request: web.Request) -> web.Response:
 
 async def read_one(request: web.Request) -> web.Response:
     text = request.match_info["notice_id"]
-    if not text.isdigit():
+    if not is_digits(text):
         raise web.HTTPNotFound()
     node = _node(request)
     await node.notices.mark_read(request[MEMBER].id, int(text))

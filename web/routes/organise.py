@@ -10,6 +10,7 @@ from node.accounts.members import AccountError, Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.clock import describe_age
+from node.digits import is_digits
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
@@ -77,7 +78,7 @@ async def members(request: web.Request) -> web.Response:
 
 def _member_id(request: web.Request) -> int:
     text = request.match_info["member_id"]
-    if not text.isdigit():
+    if not is_digits(text):
         raise web.HTTPNotFound()
     return int(text)
 

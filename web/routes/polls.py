@@ -6,6 +6,7 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
+from node.digits import is_digits
 from node.funds import polls
 from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
@@ -96,7 +97,7 @@ async def vote(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     choice = text(await request.post(), "choice")
     try:
-        if not choice.isdigit() or len(choice) > 3:
+        if not is_digits(choice) or len(choice) > 3:
             raise FundsError("Choose one of the poll's options.")
         await node.funds.vote(request[MEMBER], poll_id, int(choice))
     except FundsError as exc:
