@@ -287,8 +287,12 @@ class Governance:
             raise GovernanceError("There is no such election.")
         return election
 
-    def _check_windows(self, nominations_close: int, voting_opens: int, voting_closes: int) -> None:
-        now = self._clock()
+    @staticmethod
+    def _check_windows(
+        now: int, nominations_close: int, voting_opens: int, voting_closes: int
+    ) -> None:
+        # `now` is the caller's: a recall passes its own now as the close of nominations,
+        # and reading the clock again here could find it a millisecond in the past.
         if nominations_close < now:
             raise GovernanceError("Nominations must close in the future.")
         if voting_opens < nominations_close:
@@ -312,7 +316,7 @@ class Governance:
             raise GovernanceError("Choose one of the elected roles.")
         if method not in (tally.PLURALITY, tally.INSTANT_RUNOFF):
             raise GovernanceError("Choose how the votes are counted: plurality or instant-runoff.")
-        self._check_windows(nominations_close, voting_opens, voting_closes)
+        self._check_windows(self._clock(), nominations_close, voting_opens, voting_closes)
         await self.tick()
         election_id = secrets.token_hex(16)
         async with self._db.write() as conn:
@@ -354,7 +358,7 @@ class Governance:
             raise GovernanceError("Choose one of the elected roles.")
         now = self._clock()
         voting_opens = max(voting_opens, now)  # "now" in the form is a minute ago at most
-        self._check_windows(now, voting_opens, voting_closes)
+        self._check_windows(now, now, voting_opens, voting_closes)
         await self.tick()
         holder = next((h for h in await self.holders() if h.role == role), None)
         if holder is None or holder.ends_at is None:

@@ -288,7 +288,19 @@ async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
     assert 'href="/elections/new#recall-heading">Open a recall vote' in network
     assert (await site.post("/network/recall", {"body": "national"})).status == 404
     now = clock()
+    # A real clock moves on between two readings: the recall, which closes nominations
+    # "now", was once refused when a millisecond passed inside open_recall.
+    ticking = clock.now_ms
+
+    def clock_that_ticks() -> int:
+        nonlocal ticking
+        ticking += 1
+        return ticking
+
+    governance._clock = clock_that_ticks
     recall = await governance.open_recall(Role.DELEGATE, now, now + 60_000, by=1)
+    governance._clock = clock
+    clock.now_ms = ticking  # where the ticking clock got to
     await governance.vote(recall.id, ann, ("yes",))
     clock.advance(61_000)
     await governance.tick()
