@@ -41,7 +41,13 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
 
-test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime
+# tests/integration/test_deploy.py installs into a temporary root (systemd-sysusers makes
+# the user) and checks the unit with systemd-analyze verify: both come with systemd.
+/usr/bin/systemd-analyze:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
+
+test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,

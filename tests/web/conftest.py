@@ -87,7 +87,17 @@ async def clocked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Site, ManualClock]]:
     """Like `site`, but the node's clock is a ManualClock the test moves."""
-    for name, value in FAST_HASHING.items():
+    yield await clocked_site(tmp_path, aiohttp_client, monkeypatch)
+
+
+async def clocked_site(
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    monkeypatch: pytest.MonkeyPatch,
+    **env: str,
+) -> tuple[Site, ManualClock]:
+    """A hub on a ManualClock, with `env` set for its app (for fixtures like `clocked`)."""
+    for name, value in {**FAST_HASHING, **env}.items():
         monkeypatch.setenv(name, value)
     clock = ManualClock()
     data_dir = tmp_path / "riverside"
@@ -97,4 +107,4 @@ async def clocked(
     client = await aiohttp_client(create_app(settings.load(data_dir), clock))
     node = client.app[NODE]
     await node.members.set_password(1, PASSWORD)
-    yield Site(client, node), clock
+    return Site(client, node), clock

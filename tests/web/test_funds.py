@@ -12,18 +12,14 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from node import config as settings
 from node.accounts.permissions import Role
-from node.appkeys import NODE
 from node.funds.budget import HOUR_MS
 from node.funds.polls import DAY_MS
 from node.funds.receipts import MAX_RECEIPT_BYTES
 from node.funds.units import utc_field
-from node.setup import init_data_dir
 from tests.helpers import ManualClock
 from tests.unit.test_funds_rules import PDF, PNG
-from tests.web.conftest import FAST_HASHING, PASSWORD, Site, make_member
-from web.app import create_app
+from tests.web.conftest import Site, clocked_site, make_member
 
 
 @pytest.fixture
@@ -33,21 +29,13 @@ async def timed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Site, ManualClock]]:
     """A hub on a ManualClock, with sessions long enough to outlive the windows moved through."""
-    for name, value in {
-        **FAST_HASHING,
-        "HUBNET_SESSION_IDLE_MINUTES": "1000000",
-        "HUBNET_SESSION_MAX_HOURS": "100000",
-    }.items():
-        monkeypatch.setenv(name, value)
-    clock = ManualClock()
-    data_dir = tmp_path / "riverside"
-    await init_data_dir(
-        data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org", clock=clock
+    yield await clocked_site(
+        tmp_path,
+        aiohttp_client,
+        monkeypatch,
+        HUBNET_SESSION_IDLE_MINUTES="1000000",
+        HUBNET_SESSION_MAX_HOURS="100000",
     )
-    client = await aiohttp_client(create_app(settings.load(data_dir), clock))
-    node = client.app[NODE]
-    await node.members.set_password(1, PASSWORD)
-    yield Site(client, node), clock
 
 
 async def _as(site: Site, email: str, role: Role | None = None) -> None:
