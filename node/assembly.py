@@ -17,6 +17,7 @@ from typing import Any
 from crypto.nodeid import NodeId, public_key_from_node_id
 from node.clock import Clock
 from node.errors import NodeError
+from node.network.membership import Membership
 from node.store.database import Database
 from node.store.messages import MessageStore
 from protocol.envelope import Message, MessageId, parse_payload
@@ -79,11 +80,20 @@ def body_title(body: str) -> str:
 
 
 class Assembly:
-    def __init__(self, db: Database, messages: MessageStore, clock: Clock, node_id: NodeId) -> None:
+    def __init__(
+        self,
+        db: Database,
+        messages: MessageStore,
+        clock: Clock,
+        node_id: NodeId,
+        membership: Membership,
+    ) -> None:
         self._db = db
         self._messages = messages
         self._clock = clock
         self.node_id = node_id
+        self._membership = membership
+        self._done: set[bytes] = set()  # motions whose sealed vote needs no more reveal
 
     # -- reading ---------------------------------------------------------------
 
@@ -220,6 +230,9 @@ class Assembly:
             votes=by_kind.get("delegate.vote", []),
             reveals=by_kind.get("delegate.reveal", []),
             now_ms=self._clock(),
+            # PROTOCOL.md §14: the roster at the close, and the witnesses held.
+            members=self._membership.roster.members_at(motion.body.closes * 1000),
+            witnesses=self._membership.witnesses,
         )
         return Checked(motion, result, signatures, {m.id: m for m in messages})
 
@@ -316,6 +329,32 @@ class Assembly:
                 (vote.id, bytes(motion_id), choice, secret, self._clock()),
             )
         return vote
+
+    async def reveal_due(self) -> list[Message]:
+        """Reveal this hub's sealed votes on motions that have closed (PROTOCOL.md §13.5).
+
+        The node holds the secret, so it opens the vote itself: a delegate who forgets
+        does not abstain by accident. Each motion is looked at until it is done with.
+        """
+        rows = await self._db.fetchall("SELECT DISTINCT motion_id FROM vote_secrets")
+        revealed = []
+        now = self._clock()
+        for (motion_id,) in rows:
+            if bytes(motion_id) in self._done:
+                continue
+            motion = await self._messages.get(motion_id)
+            if motion is None or not isinstance(motion.body, Motion):
+                continue
+            if now < motion.body.closes * 1000:
+                continue  # not yet: nothing to do until the close
+            checked = await self.result(motion_id)
+            assert checked is not None
+            hub = next((h for h in checked.result.hubs if h.origin == self.node_id), None)
+            if checked.result.phase is Phase.REVEALING and hub and hub.vote and hub.choice is None:
+                revealed.append(await self.reveal(motion_id))
+            else:
+                self._done.add(bytes(motion_id))
+        return revealed
 
     async def sealed_choice(self, motion_id: bytes) -> str | None:
         """What this hub chose in its counted sealed vote, known only here until revealed."""

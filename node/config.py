@@ -68,6 +68,14 @@ SETTINGS: tuple[Setting, ...] = (
         "start and whenever a peer comes back).",
     ),
     Setting(
+        "witness_delay_ms",
+        int,
+        1500,
+        "Milliseconds this node waits after a member's vote, second, sponsorship or leave "
+        "arrives before signing a witness of it (messages arriving together share one). "
+        "A decision counts only once most hubs have witnessed it before its deadline.",
+    ),
+    Setting(
         "retry_max",
         int,
         300,
@@ -163,6 +171,7 @@ class Config:
     verify_threads: int
     max_held_per_origin: int
     pull_interval: int
+    witness_delay_ms: int
     retry_max: int
     request_timeout: int
     push_batch: int
@@ -220,6 +229,8 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError("verify_threads must be 0 (one per core) or more")
     if values["max_held_per_origin"] < 1:
         raise ConfigError("max_held_per_origin must be at least 1")
+    if not 0 <= values["witness_delay_ms"] <= 60_000:
+        raise ConfigError("witness_delay_ms must be from 0 to 60000")
     for name in ("pull_interval", "retry_max", "request_timeout"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1 second")

@@ -11,6 +11,7 @@ from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
+from node.assembly import Assembly
 from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
@@ -21,10 +22,14 @@ from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
+from node.network.membership import Membership
+from node.network.reveals import AutoReveal
+from node.network.witness import Witnessing
 from node.notices import MailSettings, Notices
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.network import NetworkStore
 from node.verifier import Verifier
 
 
@@ -46,6 +51,10 @@ class Node:
     community: Community
     events: Events
     discussion: Discussion
+    membership: Membership
+    witnessing: Witnessing
+    assembly: Assembly
+    auto_reveal: AutoReveal
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -55,6 +64,11 @@ class Node:
         messages = MessageStore(
             db, key, clock, verifier, config.max_held_per_origin, origin=node_id
         )
+        # PROTOCOL.md §14: the roster decides what is stored, shown and relayed.
+        membership = Membership(NetworkStore(db), node_id, clock)
+        await membership.load()
+        messages.gate = membership
+        messages.on_stored.append(membership.on_stored)
         files = ResourceFiles(config.data_dir, db, clock)
         members = Members(
             db,
@@ -70,6 +84,7 @@ class Node:
             for item in items:
                 await notices.notify_members(item.text, item.link)
 
+        assembly = Assembly(db, messages, clock, node_id, membership)
         node = cls(
             config=config,
             key=key,
@@ -92,7 +107,13 @@ class Node:
             community=Community.open(db, messages, files, clock),
             events=Events.build(db, messages, node_id, clock),
             discussion=Discussion.build(config, db, clock, messages, notices),
+            membership=membership,
+            witnessing=Witnessing(messages, membership, config.witness_delay_ms / 1000),
+            assembly=assembly,
+            auto_reveal=AutoReveal(assembly),
         )
+        messages.on_stored.append(node.witnessing.on_stored)
+        node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
         for keeper in (
@@ -103,12 +124,36 @@ class Node:
             node.members.keeps_personal_data(keeper)
         return node
 
+    def _show_members_only(self) -> None:
+        """Members see only this hub's and member hubs' messages (PROTOCOL.md §14.5)."""
+
+        def shows(origin: NodeId) -> bool:
+            return origin == self.node_id or self.membership.is_member(origin)
+
+        self.events.projection.shows = shows
+        self.community.projections.shows = shows
+
+        async def rebuild(before: frozenset[NodeId], after: frozenset[NodeId]) -> None:
+            await self.events.projection.rebuild()
+            if before - after:
+                await self.community.projections.hide(before - after)
+            if after - before:
+                await self.community.projections.replay()
+
+        self.membership.listeners.append(rebuild)
+
     async def start(self) -> None:
         """Start the node's own background work: governance's clock, the email sender."""
         await self.governance.start()
         await self.notices.start()
+        await self.membership.start()
+        await self.witnessing.start()
+        await self.auto_reveal.start()
 
     async def stop(self) -> None:
+        await self.auto_reveal.stop()
+        await self.witnessing.stop()
+        await self.membership.stop()
         await self.notices.stop()
         await self.governance.stop()
 

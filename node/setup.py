@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from crypto.ed25519 import SigningKey
 from crypto.errors import KeyFileError
@@ -14,12 +15,33 @@ from node import config as settings
 from node.accounts.members import AccountError, Members, check_email
 from node.clock import Clock, system_clock
 from node.errors import NodeError
+from node.network.actions import NetworkActions, founding_statement
+from node.network.membership import Membership
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.network import NetworkStore
 from node.verifier import Verifier
 from protocol.errors import SchemaViolation
 from protocol.kinds.hub import HubProfile
 from protocol.schema import check_body
+
+# A network's name to found one, its id to join one, False for none (None: the default).
+NetworkChoice = str | bytes | Literal[False] | None
+
+
+async def _choose_network(
+    store: MessageStore, networks: NetworkStore, clock: Clock, name: str, choice: NetworkChoice
+) -> None:
+    if choice is False:
+        return
+    membership = Membership(networks, store.node_id, clock)
+    await membership.load()
+    actions = NetworkActions(store, membership)
+    if isinstance(choice, bytes):
+        await actions.join(choice)
+    else:
+        network_name = choice or f"{name} network"[:100]
+        await actions.found(founding_statement(network_name, [store.node_id]))
 
 
 async def init_data_dir(
@@ -29,10 +51,13 @@ async def init_data_dir(
     organiser_email: str = "organiser@localhost",
     organiser_name: str = "Organiser",
     clock: Clock = system_clock,
+    network: NetworkChoice = None,
 ) -> tuple[NodeId, str]:
     """Create a new node in `data_dir`; refuse if one is already there.
 
-    Returns the node id and the first organiser's password, to be shown once.
+    `network`: a name to found a new network of this hub alone (the default is the
+    hub's name followed by "network"), the id of a network to ask to join, or False
+    for none yet. Returns the node id and the first organiser's password, shown once.
     """
     config_path = data_dir / settings.CONFIG_FILE
     if config_path.exists() or (data_dir / settings.KEY_FILE).exists():
@@ -69,6 +94,7 @@ async def init_data_dir(
         # The node's first message tells other hubs who it is.
         store = MessageStore(db, key, clock, verifier)
         await store.append("hub.profile", profile)
+        await _choose_network(store, NetworkStore(db), clock, name, network)
         # The founders act as an interim steering group until the first election.
         password = secrets.token_urlsafe(12)
         await Members(db, clock).create_founder(organiser_name, organiser_email, password)

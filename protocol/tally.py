@@ -1,10 +1,13 @@
 """Counting a network motion from signed messages (PROTOCOL.md §13).
 
 `tally` is a pure function of the messages it is given: the same set, in any
-order and with any repeats, gives the same result. Time enters only through the
-messages' own signed `ts` and seq, and through `now_ms`, which decides nothing
-but the phase shown (seconding, voting, revealing, closed). Every message given
-gets a verdict saying whether it counted and, if not, why.
+order and with any repeats, gives the same result. Only hubs on the network's
+roster at the close take part (PROTOCOL.md §14), and a mandate, second, vote or
+reveal counts only if a majority of those hubs had witnessed it in time
+(protocol.witness): its own signed `ts` is its author's word, never proof.
+`now_ms` decides nothing but the phase shown (seconding, voting, revealing,
+closed). Every message given gets a verdict saying whether it counted and, if
+not, why.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
+from protocol.witness import Witnesses, majority
 
 # PROTOCOL.md §13.5: reveals count from the close until this many seconds after it.
 REVEAL_SECONDS = 7 * 24 * 3600
@@ -161,8 +165,15 @@ def tally(
     votes: Sequence[Message],
     reveals: Sequence[Message],
     now_ms: int,
+    *,
+    members: frozenset[NodeId],
+    witnesses: Witnesses,
 ) -> Result:
-    """Count `motion` from the messages given (PROTOCOL.md §13)."""
+    """Count `motion` from the messages given (PROTOCOL.md §13, §14.4).
+
+    `members` are the hubs on the network's roster at the close (protocol.roster);
+    `witnesses` the witness messages held about the network.
+    """
     rules: Motion = motion.body
     if not isinstance(rules, Motion):
         raise TypeError("tally needs a motion message")
@@ -179,6 +190,28 @@ def tally(
         pool.setdefault(m.id, m)
     ordered = sorted(pool.values(), key=lambda m: (m.origin, *_order(m)))
     inputs: set[bytes] = {motion.id}
+    forked = _forked(ordered)
+
+    def outsider(m: Message) -> str | None:
+        """Why `m`'s hub cannot take part at all, or None: §14.2 membership, §6 forks."""
+        if m.origin not in members:
+            return "the hub was not a member of the network at the close"
+        if m.origin in forked:
+            return f"the hub signed two different messages at seq {forked[m.origin]}"
+        return None
+
+    def standing(m: Message, deadline_ms: int, what: str) -> str | None:
+        """Why `m` cannot take part, or None: `outsider`, then §14.4 witnesses."""
+        problem = outsider(m)
+        if problem is not None:
+            return problem
+        in_time, count = witnesses.in_time(members, m, deadline_ms)
+        if not in_time:
+            return (
+                f"not witnessed before the {what} by a majority of the network's hubs "
+                f"({count} of {len(members)}; {majority(len(members))} needed)"
+            )
+        return None
 
     # §13.2: the body's mandates and recalls signed before the close.
     book = _Mandates(defaultdict(list), defaultdict(list))
@@ -190,6 +223,11 @@ def tally(
             and mandate.body == rules.body
             and m.created_at < close_ms
         ):
+            problem = standing(m, close_ms, "close")
+            if problem is not None:
+                judge(m, False, f"a mandate for this body that does not count: {problem}")
+                inputs.add(m.id)
+                continue
             book.by_origin[m.origin].append(m)
             mandate_ids[m.id] = m
             inputs.add(m.id)
@@ -197,6 +235,7 @@ def tally(
         if isinstance(m.body, DelegateRecall) and m.created_at < close_ms:
             cited = mandate_ids.get(m.body.mandate)
             if cited is not None and cited.origin == m.origin and m.id not in inputs:
+                # A recall only ever takes a hub out: no witness is needed for it.
                 book.recalls[m.origin].append(m)
                 inputs.add(m.id)
 
@@ -210,6 +249,8 @@ def tally(
             judge(m, False, "a hub cannot second its own motion")
         elif m.created_at >= close_ms:
             judge(m, False, "sent after the close")
+        elif (problem := standing(m, close_ms, "close")) is not None:
+            judge(m, False, problem)
         elif m.origin in seconders:
             judge(m, False, "this hub had already seconded it")
         else:
@@ -227,7 +268,9 @@ def tally(
         if not isinstance(m.body, DelegateVote) or m.body.motion != motion.id:
             continue
         inputs.add(m.id)
-        problem = _vote_problem(m, rules, close_ms, mandate_ids, book)
+        problem = outsider(m) or _vote_problem(m, rules, close_ms, mandate_ids, book)
+        if problem is None:
+            problem = standing(m, close_ms, "close")
         if problem is None and not seconded:
             problem = f"the motion was not seconded by {rules.seconds_needed} hubs before the close"
         if problem is not None:
@@ -249,6 +292,8 @@ def tally(
             continue
         inputs.add(m.id)
         problem = _reveal_problem(m, motion, counted, close_ms, reveal_end_ms)
+        if problem is None:
+            problem = standing(m, reveal_end_ms, "end of the reveal window")
         if problem is None and m.origin in revealed:
             problem = "this hub's vote was already revealed"
         if problem is not None:
@@ -314,6 +359,8 @@ def tally(
         else:
             judge(m, True, "a recall of a mandate for this body")
     verdicts.sort(key=lambda v: (v.origin, v.seq, v.id))
+    # The witnesses that could have counted are inputs too: another one changes the result.
+    inputs |= witnesses.ids_before(members, reveal_end_ms if rules.sealed else close_ms)
     ids = tuple(MessageId(i) for i in sorted(inputs))
     return Result(
         motion=motion.id,
@@ -333,6 +380,17 @@ def tally(
         inputs=ids,
         digest=input_digest(ids),
     )
+
+
+def _forked(ordered: Sequence[Message]) -> dict[NodeId, int]:
+    """Origins with two different messages at one seq among those given (PROTOCOL.md §6)."""
+    at: dict[tuple[NodeId, int], bytes] = {}
+    forked: dict[NodeId, int] = {}
+    for m in ordered:
+        other = at.setdefault((m.origin, m.seq), m.id)
+        if other != m.id:
+            forked.setdefault(m.origin, m.seq)
+    return forked
 
 
 def _vote_problem(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crypto.digest import sha256
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key
 from protocol.envelope import Message, MessageId, create_message
@@ -15,9 +16,13 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
-from protocol.tally import Result, commitment, tally
+from protocol.kinds.network import NetworkWitness
+from protocol.tally import REVEAL_SECONDS, Result, commitment, tally
+from protocol.witness import Witnesses
 
 DAY = 86_400
+# Every test hub by node id, so count() can have each member witness honestly.
+KNOWN: dict[NodeId, LogHub] = {}
 START = 1_767_225_600  # 2026-01-01T00:00:00Z, seconds
 CLOSES = START + 14 * DAY
 
@@ -30,6 +35,7 @@ class LogHub:
         self.node_id: NodeId = node_id_from_public_key(self.key.public_key)
         self.seq = 0
         self.prev: MessageId | None = None
+        KNOWN[self.node_id] = self
 
     def send(self, kind: str, body: Any, at: int) -> Message:
         """A message signed at `at` seconds (ts is in ms)."""
@@ -89,12 +95,64 @@ class LogHub:
         )
 
 
-def count(motion: Message, messages: list[Message], now: int = CLOSES + 30 * DAY) -> Result:
-    """Sort messages into the tally's lists by kind, as a node does."""
+NETWORK = sha256(b"the test network")
+HONEST_SEQ = 2**40  # after anything a test hub writes: a witness covers its own log before it
+
+
+def honest_witness(
+    hub: LogHub, messages: list[Message], at_ms: int, network: bytes = NETWORK
+) -> Message:
+    """What `hub` would witness at `at_ms` had it received every message when its ts says.
+
+    Signed with the hub's key but outside its test log (seq far ahead), so a test
+    keeps its own seqs; the tally does not link logs, it only reads citations.
+    """
+    heads: dict[str, Message] = {}
+    for m in messages:
+        if m.created_at < at_ms and m.kind != "network.witness":
+            if m.origin not in heads or m.seq > heads[m.origin].seq:
+                heads[m.origin] = m
+    origins = sorted(heads)
+    body = NetworkWitness(
+        network=network,
+        origins=tuple(origins),
+        seqs=tuple(heads[o].seq for o in origins),
+        ids=tuple(heads[o].id for o in origins),
+    )
+    outside = MessageId(sha256(b"outside the test log"))
+    return create_message(hub.key, "network.witness", body, HONEST_SEQ, outside, at_ms)
+
+
+def count(
+    motion: Message,
+    messages: list[Message],
+    now: int = CLOSES + 30 * DAY,
+    members: frozenset[NodeId] | None = None,
+    witnesses: list[Message] | None = None,
+    hubs: list[LogHub] | None = None,
+) -> Result:
+    """Sort messages into the tally's lists by kind, as a node does.
+
+    Every hub that wrote a message is a member unless `members` says otherwise. With
+    no `witnesses` given, each member (or each of `hubs`) witnesses honestly just before
+    the close and just before the end of the reveal window.
+    """
 
     def of(kind: str) -> list[Message]:
         return [m for m in messages if m.kind == kind]
 
+    everyone = frozenset({motion.origin, *(m.origin for m in messages)})
+    if members is None:
+        members = everyone
+    if witnesses is None:
+        hubs = hubs if hubs is not None else [KNOWN[o] for o in sorted(members) if o in KNOWN]
+        close_ms = motion.body.closes * 1000
+        reveal_end_ms = close_ms + REVEAL_SECONDS * 1000
+        witnesses = [
+            honest_witness(hub, [motion, *messages], at)
+            for hub in hubs
+            for at in (close_ms - 1, reveal_end_ms - 1)
+        ]
     return tally(
         motion,
         of("motion.second"),
@@ -103,4 +161,6 @@ def count(motion: Message, messages: list[Message], now: int = CLOSES + 30 * DAY
         of("delegate.vote"),
         of("delegate.reveal"),
         now * 1000,
+        members=members,
+        witnesses=Witnesses(NETWORK, witnesses),
     )

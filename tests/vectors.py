@@ -22,7 +22,9 @@ from crypto.nodeid import node_id_from_public_key
 from protocol.codec import decode, encode
 from protocol.envelope import Message, create_message, encode_envelope
 from protocol.kinds.keys import rotation_statement
+from protocol.kinds.network import NetworkFound, network_id
 from protocol.limits import DEFAULT_LIMITS
+from protocol.schema import dump
 
 Vector = dict[str, str]
 
@@ -205,7 +207,28 @@ def messages() -> dict[str, Message]:
         prev=None,
         created_at=T0 + 5 * MINUTE,
     )
-    return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1}
+    b2 = create_message(
+        KEY_B,
+        "network.found",
+        NETWORK_STATEMENT,
+        seq=2,
+        prev=b1.id,
+        created_at=T0 + 6 * MINUTE,
+    )
+    b3 = create_message(
+        KEY_B,
+        "network.witness",
+        {
+            "network": network_id(NETWORK_STATEMENT),
+            "origins": sorted([NODE_A, NODE_B]),
+            "seqs": [5, 2] if NODE_A < NODE_B else [2, 5],
+            "ids": [a5.id, b2.id] if NODE_A < NODE_B else [b2.id, a5.id],
+        },
+        seq=3,
+        prev=b2.id,
+        created_at=T0 + 7 * MINUTE,
+    )
+    return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1, "b2": b2, "b3": b3}
 
 
 def _signed(payload: bytes, key: SigningKey = KEY_A) -> bytes:
@@ -421,8 +444,22 @@ def refused() -> list[Vector]:
     ]
 
 
+NETWORK_STATEMENT = NetworkFound(
+    name="Northern Hubs",
+    charter=sha256(b"We organise together, openly, with no top table."),
+    founders=tuple(sorted([NODE_A, NODE_B])),
+    sponsors_needed=2,
+    regions=("North East", "Yorkshire and The Humber"),
+)
+
+
 def sections() -> list[Section]:
     m = messages()
+    founding = {
+        **_message_vector("message-b2", "key-b", m["b2"]),
+        "body": _wrap_hex(encode(dump(NETWORK_STATEMENT))),
+        "network-id": network_id(NETWORK_STATEMENT).hex(),
+    }
     a4 = m["a4"]
     body = decode(a4.payload)["body"]
     rotation = _message_vector("message-a4", "key-a", a4)
@@ -461,11 +498,19 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.28).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.33).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(
-            "8.5 Refused input",
+            "8.5 A network",
+            "Message b2 is B's signature on a founding statement naming A and B (§14.1);\n"
+            "`body` is the statement's canonical encoding and `network-id` its SHA-256.\n"
+            "Message b3 is a witness (§14.4): B held A's log to seq 5 (message a5) and its\n"
+            "own to seq 2 (b2), so it covers a1 to a5 and b1 to b2.",
+            [founding, _message_vector("message-b3", "key-b", m["b3"])],
+        ),
+        Section(
+            "8.6 Refused input",
             "`check: decode` vectors are given to the canonical decoder (§2); `check: open`\n"
             "vectors are whole envelopes, opened at `now-ms`. `error` names the class of\n"
             "refusal and `reason` a phrase from this implementation's message. Every\n"

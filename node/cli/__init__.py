@@ -35,13 +35,34 @@ def _data_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from node.setup import init_data_dir
+    from node.setup import NetworkChoice, init_data_dir
 
+    network: NetworkChoice = args.network_name
+    if args.no_network:
+        network = False
+    elif args.join:
+        try:
+            network = bytes.fromhex(args.join)
+        except ValueError:
+            network = b""
+        if len(network) != 32:
+            raise NodeError("--join takes a network id: 64 hexadecimal characters")
     node_id, password = asyncio.run(
-        init_data_dir(args.data_dir, args.name, args.url, args.organiser_email, args.organiser_name)
+        init_data_dir(
+            args.data_dir,
+            args.name,
+            args.url,
+            args.organiser_email,
+            args.organiser_name,
+            network=network,
+        )
     )
     print(f"Created hub node {args.name!r} in {args.data_dir}")
     print(f"node id: {node_id}")
+    if args.join:
+        print(f"asked to join network {args.join}")
+    elif not args.no_network:
+        print(f"founded a network of this hub alone: {args.network_name or args.name + ' network'}")
     print(f"organiser email: {args.organiser_email}")
     print(f"organiser password: {password}")
     print("(The password is shown only now: log in and change it.)")
@@ -157,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="login email of the first organiser account (default organiser@localhost)",
     )
     init.add_argument("--organiser-name", default="Organiser", help="the first organiser's name")
+    choice = init.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--network-name",
+        help="found a new network of this hub alone under this name (the default, named "
+        "after the hub); other hubs then ask to join it",
+    )
+    choice.add_argument(
+        "--join",
+        metavar="NETWORK_ID",
+        help="ask to join an existing network (its id, from another hub's organiser)",
+    )
+    choice.add_argument(
+        "--no-network",
+        action="store_true",
+        help="belong to no network yet: found or join one later with 'hubnet network'",
+    )
     init.set_defaults(func=cmd_init)
 
     admin = commands.add_parser("admin", help="organiser accounts")
@@ -195,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(commands, _data_dir_argument)
 
+    from node.cli.network import add_commands as add_network_commands
+
+    add_network_commands(commands, _data_dir_argument)
     from node.cli.motion import add_commands as add_motion_commands
 
     add_motion_commands(commands, _data_dir_argument)

@@ -59,7 +59,7 @@ def _run(coro: Any) -> int:
 async def _invite(args: argparse.Namespace) -> None:
     async with _open(args) as node:
         token = await PeerStore(node.db, node.clock).create_invite()
-        invite = Invite(node.node_id, node.config.url, token)
+        invite = Invite(node.node_id, node.config.url, token, node.membership.network)
     print(invite)
     if sys.stdout.isatty() and not args.no_qr:
         import segno  # only here: it costs memory in every `hubnet run` otherwise

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from node import config as settings
-from node.assembly import Assembly, body_title
+from node.assembly import body_title
 from node.errors import NodeError
 from node.node import Node
 
@@ -28,7 +28,7 @@ async def _verify(args: argparse.Namespace) -> bool:
         raise NodeError("a motion id is 64 hexadecimal characters")
     node = await Node.open(settings.load(args.data_dir))
     try:
-        assembly = Assembly(node.db, node.messages, node.clock, node.node_id)
+        assembly = node.assembly
         checked = await assembly.result(motion_id)
         if checked is None:
             raise NodeError("this node does not hold that motion")

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import aiosqlite
 
@@ -48,6 +48,26 @@ BATCH = 2000
 
 Apply = Callable[["Projections", aiosqlite.Connection, Message], Awaitable[None]]
 
+# What `hide` takes out for hubs that left: their search rows first (found through the
+# tables), then the rows themselves. Replies in discussions stay, as comments do.
+_HIDDEN_SEARCH_ROWS = (
+    ("event", "SELECT id FROM messages WHERE kind = 'event' AND origin IN ({marks})"),
+    ("campaign", "SELECT id FROM campaigns WHERE origin IN ({marks})"),
+    ("resource", "SELECT id FROM library WHERE origin IN ({marks})"),
+    ("directory", "SELECT entry FROM directory_shared WHERE origin IN ({marks})"),
+)
+_HIDDEN_ROWS = (
+    "DELETE FROM campaign_updates WHERE campaign IN"
+    " (SELECT id FROM campaigns WHERE origin IN ({marks}))",
+    "DELETE FROM campaign_links WHERE campaign IN"
+    " (SELECT id FROM campaigns WHERE origin IN ({marks}))",
+    "DELETE FROM campaigns WHERE origin IN ({marks})",
+    "DELETE FROM campaign_endorsements WHERE origin IN ({marks})",
+    "DELETE FROM library WHERE origin IN ({marks})",
+    "DELETE FROM speaker_offers WHERE origin IN ({marks})",
+    "DELETE FROM directory_shared WHERE origin IN ({marks})",
+)
+
 
 class Projections:
     def __init__(self, db: Database, node_id: NodeId) -> None:
@@ -56,6 +76,36 @@ class Projections:
         self._cursor: int | None = None  # last rowid applied, once read
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # PROTOCOL.md §14.5: whose messages are shown (node.py: this hub and members).
+        self.shows: Callable[[NodeId], bool] = lambda origin: True
+
+    # -- the roster changed ---------------------------------------------------------
+
+    async def hide(self, origins: Iterable[NodeId]) -> None:
+        """Take what hubs that left the network published out of these tables and search.
+
+        Their messages stay in the store: if they are admitted again, `replay` puts
+        everything back.
+        """
+        gone = sorted(origins)
+        if not gone:
+            return
+        marks = ",".join("?" * len(gone))
+        async with self._lock, self._db.write() as conn:
+            for kind, sql in _HIDDEN_SEARCH_ROWS:
+                async with conn.execute(sql.format(marks=marks), gone) as cursor:
+                    refs = [bytes(row[0]).hex() for row in await cursor.fetchall()]
+                for ref in refs:
+                    await Search.drop_txn(conn, kind, ref)
+            for sql in _HIDDEN_ROWS:
+                await conn.execute(sql.format(marks=marks), gone)
+
+    async def replay(self) -> None:
+        """Apply every stored message again (after a hub is admitted: its messages show)."""
+        async with self._lock, self._db.write() as conn:
+            await conn.execute("DELETE FROM projection_cursor WHERE name = ?", (CURSOR,))
+        self._cursor = None
+        await self.catch_up()
 
     # -- keeping up -----------------------------------------------------------------
 
@@ -109,7 +159,8 @@ class Projections:
                 rows = list(await cursor.fetchall())
             for _, payload, signature in rows:
                 message = parse_payload(payload, signature)
-                await _APPLY[message.kind](self, conn, message)
+                if self.shows(message.origin):
+                    await _APPLY[message.kind](self, conn, message)
             if len(rows) == BATCH:
                 new_last = int(rows[-1][0])
             else:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
 
+from crypto.nodeid import NodeId
 from node.events.drafts import zone_known
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -46,6 +48,9 @@ class EventProjection:
         # rebuild, or a members-only event written by the organiser), so a reader may
         # keep what it built from the table while this stays the same.
         self.version = 0
+        # PROTOCOL.md §14.5: which hubs' events and profiles are shown (node.py sets it
+        # to this hub and the network's members); a change of roster rebuilds the table.
+        self.shows: Callable[[NodeId], bool] = lambda origin: True
         messages.on_stored.append(self._stored)
 
     def _stored(self, stored: list[Message]) -> None:
@@ -127,6 +132,8 @@ class EventProjection:
         return len(rows) < _BATCH
 
     async def _apply_txn(self, conn: aiosqlite.Connection, message: Message) -> None:
+        if not self.shows(message.origin):
+            return
         body = message.body
         if isinstance(body, HubProfile):
             self._hubs_touched = True

@@ -1,8 +1,10 @@
 """Invite text: one line an organiser passes to another hub's organiser.
 
-`hubnet://invite?id=<node id>&token=<secret>&url=<node URL, percent-encoded>`.
+`hubnet://invite?id=<node id>&token=<secret>&url=<node URL, percent-encoded>`,
+and `&network=<network id, hex>` when the inviting hub belongs to a network.
 The id lets the invited node check it reached the right hub; the token is a
-one-time secret the inviting node checks (it stores only its hash).
+one-time secret the inviting node checks (it stores only its hash); the network
+tells a new hub which network to ask to join (PROTOCOL.md §12, §14).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ class Invite:
     node_id: NodeId
     url: str
     token: str
+    network: bytes | None = None
 
     def __str__(self) -> str:
-        query = urlencode({"id": self.node_id, "token": self.token, "url": self.url})
-        return f"{SCHEME}://invite?{query}"
+        fields = {"id": self.node_id, "token": self.token, "url": self.url}
+        if self.network is not None:
+            fields["network"] = self.network.hex()
+        return f"{SCHEME}://invite?{urlencode(fields)}"
 
 
 def parse_invite(text: str) -> Invite:
@@ -43,4 +48,12 @@ def parse_invite(text: str) -> Invite:
         raise NodeError(f"the invite's node id is damaged ({exc}); copy it again") from exc
     if not url.startswith(("http://", "https://")):
         raise NodeError("the invite's url is not an http:// or https:// address")
-    return Invite(node_id, url.rstrip("/"), token)
+    network = None
+    if "network" in query:
+        try:
+            network = bytes.fromhex(query["network"][0])
+        except ValueError:
+            network = b""
+        if len(network) != 32:
+            raise NodeError("the invite's network id is damaged; copy it again")
+    return Invite(node_id, url.rstrip("/"), token, network)

@@ -11,6 +11,7 @@ from node.errors import NodeError
 from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
 from node.federation.invites import parse_invite
 from node.federation.peers import PeerStore
+from node.network.actions import NetworkActions
 from node.node import Node
 from protocol.federation import HubCard
 
@@ -27,6 +28,12 @@ async def accept_invite(node: Node, invite_text: str) -> tuple[HubCard, str]:
     invite = parse_invite(invite_text)
     if invite.node_id == node.node_id:
         raise NodeError("that invite is this node's own")
+    ours = node.membership.network
+    if invite.network is not None and ours is not None and invite.network != ours:
+        raise NodeError(
+            "that hub belongs to another network than this one; a hub belongs to one network "
+            "(see 'hubnet network roster')"
+        )
     async with aiohttp.ClientSession() as session:
         client = FederationClient(
             session, node.key, node.node_id, node.clock, timeout=HANDSHAKE_TIMEOUT
@@ -43,4 +50,7 @@ async def accept_invite(node: Node, invite_text: str) -> tuple[HubCard, str]:
             "invite says; check the address"
         )
     await PeerStore(node.db, node.clock).add(card.node_id, invite.url, card.name)
+    if invite.network is not None and ours is None:
+        # A new hub with no network yet asks to join the inviting hub's (PROTOCOL.md §14.2).
+        await NetworkActions(node.messages, node.membership).join(invite.network)
     return card, invite.url

@@ -98,6 +98,7 @@ class Federation:
     async def start(self) -> None:
         await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
+        self.node.membership.listeners.append(self._members_changed)
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
         self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
@@ -111,6 +112,8 @@ class Federation:
         self._links.clear()
         if self._on_stored in self.node.messages.on_stored:
             self.node.messages.on_stored.remove(self._on_stored)
+        if self._members_changed in self.node.membership.listeners:
+            self.node.membership.listeners.remove(self._members_changed)
         if self._session:
             await self._session.close()
 
@@ -123,6 +126,13 @@ class Federation:
             link.send_wake.set()
         if any(m.kind == "resource" for m in messages):
             self._fetch_wake.set()
+
+    async def _members_changed(self, before: frozenset[NodeId], after: frozenset[NodeId]) -> None:
+        # A hub just admitted had its messages refused until now (PROTOCOL.md §14.5):
+        # pull from every peer at once rather than at the next routine comparison.
+        if after - before:
+            for link in self._links.values():
+                link.pull_wake.set()
 
     # -- supervision -------------------------------------------------------------------
 

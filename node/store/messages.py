@@ -11,7 +11,7 @@ import enum
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -81,6 +81,20 @@ class BlockedOrigin(RemoteProtocolError):
     reason = "blocked"
 
 
+class NotMember(RemoteProtocolError):
+    """A message from a hub that is not a member of this node's network (PROTOCOL.md §14.5)."""
+
+    reason = "not-member"
+
+
+class Gate(Protocol):
+    """Who may have messages stored and relayed here: node/network/membership.py."""
+
+    def admits(self, origin: NodeId, kind: str, seq: int) -> str | None: ...
+
+    def relays(self, origin: NodeId, kind: str) -> bool: ...
+
+
 class KeyRuleBroken(BadSignature):
     """A key.commit, key.rotate or key.revoke that breaks the rules of PROTOCOL.md §7."""
 
@@ -145,6 +159,9 @@ class MessageStore:
         self.on_ingested: list[Callable[[IngestReport], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
+        # The network's roster decides what is stored and relayed; None: everything
+        # (a store used on its own, as by `hubnet init` and the store's own tests).
+        self.gate: Gate | None = None
 
     # -- writing ---------------------------------------------------------------
 
@@ -235,6 +252,10 @@ class MessageStore:
         placement = place(state.head, message.seq, message.prev, message.id, held_here)
         if placement is Placement.DUPLICATE:
             return Outcome(Status.DUPLICATE, message.id)
+        if self.gate is not None:
+            why = self.gate.admits(message.origin, message.kind, message.seq)
+            if why is not None:
+                return Outcome(Status.REFUSED, message.id, NotMember(why))
         if placement is Placement.BROKEN:
             return Outcome(
                 Status.REFUSED,
@@ -425,6 +446,8 @@ class MessageStore:
                 if message.prev != state.head.id or not message.signed_by(signer):
                     # Held under another history or key; pull will fetch the right one.
                     break
+                if self.gate is not None and self.gate.admits(origin, message.kind, message.seq):
+                    break  # the hub left the network while this waited
                 try:
                     self._apply_txn(txn, message)
                 except RemoteProtocolError:
@@ -468,8 +491,7 @@ class MessageStore:
                 ],
             )
 
-    @staticmethod
-    async def _enqueue_txn(txn: _Txn) -> None:
+    async def _enqueue_txn(self, txn: _Txn) -> None:
         """Queue each newly stored message for every peer that may not have it yet.
 
         In the same transaction as the message itself, so nothing stored is ever
@@ -483,6 +505,7 @@ class MessageStore:
             (peer, message.id)
             for message in txn.stored
             if txn.origins[message.origin].forked_at is None
+            and (self.gate is None or self.gate.relays(message.origin, message.kind))
             for peer in peers
             if peer != txn.source and peer != message.origin
         ]

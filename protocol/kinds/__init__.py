@@ -23,6 +23,13 @@ from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Rep
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
+from protocol.kinds.network import (
+    NetworkFound,
+    NetworkJoin,
+    NetworkLeave,
+    NetworkSponsor,
+    NetworkWitness,
+)
 from protocol.schema import Text, parse
 
 KINDS: dict[str, type[Any]] = {
@@ -53,6 +60,11 @@ KINDS: dict[str, type[Any]] = {
     "report": Report,
     "key.commit": KeyCommit,
     "key.revoke": KeyRevoke,
+    "network.found": NetworkFound,
+    "network.join": NetworkJoin,
+    "network.sponsor": NetworkSponsor,
+    "network.leave": NetworkLeave,
+    "network.witness": NetworkWitness,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
-from protocol.schema import Bin, Items, MessageRef, Range, Sha256, Text, Timestamp
+from protocol.schema import Bin, Items, MessageRef, NodeIdText, Range, Sha256, Text, Timestamp
 
 # "national", or "region:" followed by the region's name as hubs' profiles give it.
 Body = Annotated[str, Text(110, 1, r"national|region:[^\x00-\x1f]{1,100}")]
@@ -44,10 +44,35 @@ class Motion:
     rule: Literal["majority", "two-thirds"]
     quorum_percent: Annotated[int, Range(0, 100)]
     sealed: bool = False
+    # PROTOCOL.md §14.3: a motion may admit a hub that asked to join, or remove a member.
+    admit: NodeIdText | None = None
+    remove: NodeIdText | None = None
 
     __checks__: ClassVar = (
         lambda b: None if len(set(b.options)) == len(b.options) else "options must differ",
+        lambda b: _membership_problem(b),
     )
+
+    @property
+    def changes_roster(self) -> bool:
+        return self.admit is not None or self.remove is not None
+
+
+def _membership_problem(b: Motion) -> str | None:
+    """The rules a motion to admit or remove a hub must follow (PROTOCOL.md §14.3)."""
+    if b.admit is None and b.remove is None:
+        return None
+    if b.admit is not None and b.remove is not None:
+        return "a motion admits a hub or removes one, not both"
+    if b.body != "national":
+        return "only the national body admits or removes hubs"
+    if b.sealed:
+        return "a motion to admit or remove a hub is voted openly"
+    if b.options[0] != "For":
+        return "a motion to admit or remove a hub has 'For' as its first option"
+    if b.remove is not None and b.rule != "two-thirds":
+        return "removing a hub needs a two-thirds rule"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

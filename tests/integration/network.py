@@ -36,6 +36,7 @@ class Hub:
     """One hub: a data directory and, while running, its `hubnet run` process."""
 
     def __init__(self, root: Path, name: str, url: str | None = None) -> None:
+        """`hubnet init` a hub that belongs to no network yet: see `found_network`."""
         self.name = name
         self.data_dir = root / name.lower()
         self.port = free_port()
@@ -43,7 +44,14 @@ class Hub:
         # The address other hubs are told to use (a fault proxy, in some tests).
         self.public_url = url or self.url
         result = run_cli(
-            "init", "--data-dir", str(self.data_dir), "--name", name, "--url", self.public_url
+            "init",
+            "--data-dir",
+            str(self.data_dir),
+            "--name",
+            name,
+            "--url",
+            self.public_url,
+            "--no-network",
         )
         assert result.returncode == 0, result.stderr
         self.init_output = result.stdout  # holds the first organiser's password
@@ -63,7 +71,7 @@ class Hub:
     def cli(self, *words: str) -> str:
         """Run `hubnet WORDS…` on this hub's data directory; its output, or fail."""
         # --data-dir belongs after the (sub)command: `hubnet peer list --data-dir D`.
-        split = 2 if words[0] in ("peer", "resource", "motion") else 1
+        split = 2 if words[0] in ("peer", "resource", "motion", "network") else 1
         result = run_cli(*words[:split], "--data-dir", str(self.data_dir), *words[split:])
         assert result.returncode == 0, f"hubnet {' '.join(words)}: {result.stderr}"
         return result.stdout
@@ -112,19 +120,39 @@ class Hub:
             return data
 
 
-def start_hubs(root: Path, *specs: tuple[str, str | None]) -> list[Hub]:
+def found_network(hubs: Sequence[Hub], name: str = "Test network") -> str:
+    """Every hub signs one founding statement naming them all; the network's id (hex).
+
+    Works before or after the hubs start (a running node notices within seconds).
+    """
+    founders = [w for hub in hubs for w in ("--founder", hub.node_id)]
+    ids = set()
+    with ThreadPoolExecutor(len(hubs)) as pool:
+        outputs = pool.map(lambda h: h.cli("network", "found", "--name", name, *founders), hubs)
+        for output in outputs:
+            ids.add(output.split("network id: ", 1)[1].split()[0])
+    assert len(ids) == 1, f"the hubs signed different statements: {ids}"
+    return ids.pop()
+
+
+def start_hubs(root: Path, *specs: tuple[str, str | None], network: bool = True) -> list[Hub]:
     """Create and start hubs side by side: each is (name, public url or None).
 
+    With `network`, the hubs found one network together before they start.
     `hubnet init` and start-up take a second or two each, mostly waiting on
     other processes, so several at once save most of that. If any fails, the
     ones already running are stopped before the error is raised.
     """
+    with ThreadPoolExecutor(len(specs)) as pool:
+        made = list(pool.map(lambda spec: Hub(root, *spec), specs))
+    if network:
+        found_network(made)
 
-    def start(spec: tuple[str, str | None]) -> Hub:
-        return Hub(root, *spec).start()
+    def start(hub: Hub) -> Hub:
+        return hub.start()
 
     with ThreadPoolExecutor(len(specs)) as pool:
-        futures = [pool.submit(start, spec) for spec in specs]
+        futures = [pool.submit(start, hub) for hub in made]
     hubs: list[Hub] = []
     errors: list[Exception] = []
     for future in futures:

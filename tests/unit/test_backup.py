@@ -50,7 +50,7 @@ def test_backup_is_private_and_lists_every_file(backup: Path) -> None:
         names = set(tar.getnames())
     assert set(manifest["files"]) == names - {"backup.json"}
     assert {"hubnet.db", "node.key", "config.toml", "files/" + "ab" * 32} <= names
-    assert manifest["own_seq"] == 1
+    assert manifest["own_seq"] == 2  # hub.profile, network.found
 
 
 def test_restore_puts_back_the_resource_files(backup: Path, tmp_path: Path) -> None:

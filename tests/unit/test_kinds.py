@@ -97,6 +97,22 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "delegate.vote": {"motion": REF, "mandate": REF2, "choice": "For"},
     "delegate.reveal": {"motion": REF, "vote": REF2, "choice": "For", "secret": REF},
     "key.rotate": {"new_key": REF, "new_key_signature": REF + REF2, "next_key_digest": REF2},
+    "network.found": {
+        "name": "Northern Hubs",
+        "charter": REF,
+        "founders": ["a" * 56, "b" * 56],
+        "sponsors_needed": 2,
+        "regions": ["North East", "Yorkshire"],
+    },
+    "network.join": {"network": REF},
+    "network.sponsor": {"network": REF, "hub": NODE},
+    "network.leave": {"network": REF, "reason": "The hub has closed."},
+    "network.witness": {
+        "network": REF,
+        "origins": ["a" * 56, "b" * 56],
+        "seqs": [3, 9],
+        "ids": [REF, REF2],
+    },
     "speaker.offer": {
         "topics": ["housing law", "tenant organising"],
         "area": "West Yorkshire",
@@ -164,8 +180,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_twenty_seven_kinds_with_examples() -> None:
-    assert len(KINDS) == 27
+def test_there_are_thirty_two_kinds_with_examples() -> None:
+    assert len(KINDS) == 32
     assert set(EXAMPLES) == set(KINDS)
 
 
@@ -398,8 +414,12 @@ def test_update_after_event_parses() -> None:
 def test_describe_lists_every_field_once(kind: str) -> None:
     names = [name for name, _, _ in describe(KINDS[kind])]
     assert len(names) == len(set(names))
-    # Every field is in the full example, except the sealed vote's alternative to choice.
-    expected_missing = {"commitment"} if kind == "delegate.vote" else set()
+    # Every field is in the full example, except the sealed vote's alternative to
+    # choice and a motion's admit and remove (a regional, sealed motion has neither).
+    expected_missing = {
+        "delegate.vote": {"commitment"},
+        "motion": {"admit", "remove"},
+    }.get(kind, set())
     assert set(names) - set(EXAMPLES[kind]) == expected_missing
     assert set(EXAMPLES[kind]) <= set(names)
 
@@ -411,3 +431,46 @@ def test_motion_sealed_may_be_left_out_but_is_always_dumped() -> None:
     motion = parse_body("motion", 1, body)
     assert motion.sealed is False
     assert dump(motion)["sealed"] is False
+
+
+MEMBERSHIP_MOTION = {
+    **EXAMPLES["motion"],
+    "body": "national",
+    "sealed": False,
+    "options": ["For", "Against"],
+    "rule": "two-thirds",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"admit": NODE, "remove": NODE}, "admits a hub or removes one, not both"),
+        ({"admit": NODE, "body": "region:Yorkshire"}, "only the national body"),
+        ({"admit": NODE, "sealed": True}, "voted openly"),
+        ({"admit": NODE, "options": ["Against", "For"]}, "'For' as its first option"),
+        ({"remove": NODE, "rule": "majority"}, "needs a two-thirds rule"),
+    ],
+)
+def test_motion_to_admit_or_remove_a_hub_follows_its_rules(
+    changes: dict[str, Any], problem: str
+) -> None:
+    assert problem in refused("motion", {**MEMBERSHIP_MOTION, **changes})
+
+
+def test_motion_to_admit_or_remove_a_hub_parses() -> None:
+    admit = parse_body("motion", 1, {**MEMBERSHIP_MOTION, "admit": NODE, "rule": "majority"})
+    remove = parse_body("motion", 1, {**MEMBERSHIP_MOTION, "remove": NODE})
+    assert admit.changes_roster and remove.changes_roster
+
+
+def test_network_found_lists_founders_once_in_order() -> None:
+    body = {**EXAMPLES["network.found"], "founders": ["b" * 56, "a" * 56]}
+    assert "ascending order" in refused("network.found", body)
+    body = {**EXAMPLES["network.found"], "founders": ["a" * 56, "a" * 56]}
+    assert "ascending order" in refused("network.found", body)
+
+
+def test_witness_lists_must_be_the_same_length() -> None:
+    body = {**EXAMPLES["network.witness"], "seqs": [3]}
+    assert "same length" in refused("network.witness", body)

@@ -274,3 +274,122 @@ def test_sealed_votes_reveal_no_choice_before_the_close(
     assert all(n == 0 for _, n in result.counts)
     assert all(h.choice is None for h in result.hubs)
     assert result.decided is None
+
+
+# -- PROTOCOL.md §14: only members count, and only what was witnessed in time ---------
+
+
+def test_six_fresh_keys_cannot_change_a_decided_motion() -> None:
+    """The attack seen from outside: strangers' mandates and votes flipped a result."""
+    hubs = [LogHub(n) for n in (1, 2, 3)]
+    mandates = [h.mandate() for h in hubs]
+    motion = hubs[0].motion()
+    seconds = [hubs[1].second(motion), hubs[2].second(motion)]
+    votes = [hubs[1].vote(motion, mandates[1], "For", START + 3 * DAY)]
+    votes.append(hubs[2].vote(motion, mandates[2], "For", START + 3 * DAY))
+    members = frozenset(h.node_id for h in hubs)
+    honest = count(motion, [*mandates, *seconds, *votes], members=members)
+    strangers = [LogHub(100 + n) for n in range(6)]
+    extra = []
+    for s in strangers:
+        mandate = s.mandate()
+        extra += [mandate, s.vote(motion, mandate, "Against", START + 3 * DAY)]
+    # Even witnessing each other honestly, strangers are not on the roster.
+    attacked = count(
+        motion,
+        [*mandates, *seconds, *votes, *extra],
+        members=members,
+        hubs=[*hubs, *strangers],
+    )
+    assert honest.decided == attacked.decided == "For"
+    assert attacked.hubs_in_body == 3 and dict(attacked.counts)["Against"] == 0
+    assert "not a member of the network" in reason(attacked, extra[1])
+
+
+def test_vote_written_after_the_close_with_an_earlier_ts_is_not_counted() -> None:
+    hubs, mandates, motion, base = three_hubs()
+    honest = [
+        hubs[0].vote(motion, mandates[0], "For", START + 3 * DAY),
+        hubs[1].vote(motion, mandates[1], "For", START + 3 * DAY),
+    ]
+    # What the three hubs witnessed just before the close, as it really happened.
+    from tests.assembly import honest_witness
+
+    witnesses = [honest_witness(h, [motion, *base, *honest], CLOSES * 1000 - 1) for h in hubs]
+    # After the close hub 3 signs an Against dated two days before it.
+    backdated = hubs[2].vote(motion, mandates[2], "Against", CLOSES - 2 * DAY)
+    result = count(motion, [*base, *honest, backdated], witnesses=witnesses)
+    assert dict(result.counts) == {"For": 2, "Against": 0, "Abstain": 0}
+    assert "not witnessed before the close" in reason(result, backdated)
+    # Its own witness, dated as it likes, is one hub of three: not a majority.
+    own = honest_witness(hubs[2], [motion, *base, *honest, backdated], CLOSES * 1000 - 1)
+    result = count(motion, [*base, *honest, backdated], witnesses=[*witnesses[:2], own])
+    assert dict(result.counts)["Against"] == 0
+    assert "(1 of 3; 2 needed)" in reason(result, backdated)
+
+
+def test_sealed_commitment_added_after_the_reveals_is_not_counted() -> None:
+    from tests.assembly import honest_witness
+
+    hubs, mandates, _, _ = three_hubs()
+    motion = hubs[0].motion(sealed=True)
+    seconds = [hubs[1].second(motion), hubs[2].second(motion)]
+    base = [*mandates, *seconds]
+    sealed = [
+        hubs[0].seal(motion, mandates[0], "For", START + 3 * DAY, SECRET),
+        hubs[1].seal(motion, mandates[1], "For", START + 3 * DAY, SECRET),
+    ]
+    witnesses = [honest_witness(h, [motion, *base, *sealed], CLOSES * 1000 - 1) for h in hubs]
+    reveals = [
+        hubs[0].reveal(motion, sealed[0], "For", SECRET, CLOSES + DAY),
+        hubs[1].reveal(motion, sealed[1], "For", SECRET, CLOSES + DAY),
+    ]
+    # Hub 3 waits for the reveals, then writes a backdated commitment and opens it.
+    late = hubs[2].seal(motion, mandates[2], "Against", CLOSES - DAY, SECRET)
+    opened = hubs[2].reveal(motion, late, "Against", SECRET, CLOSES + 2 * DAY)
+    after = [
+        honest_witness(
+            h, [motion, *base, *sealed, *reveals, late, opened], (CLOSES + 3 * DAY) * 1000
+        )
+        for h in hubs
+    ]
+    result = count(motion, [*base, *sealed, *reveals, late, opened], witnesses=[*witnesses, *after])
+    assert dict(result.counts) == {"For": 2, "Against": 0, "Abstain": 0}
+    assert "not witnessed before the close" in reason(result, late)
+    assert not next(v for v in result.verdicts if v.id == opened.id).counted
+
+
+def test_a_hub_that_signs_two_messages_at_one_seq_counts_for_nothing() -> None:
+    hubs, mandates, motion, base = three_hubs()
+    vote = hubs[2].vote(motion, mandates[2], "For", START + 3 * DAY)
+    hubs[2].seq -= 1  # sign another message at the same seq
+    other = hubs[2].vote(motion, mandates[2], "Against", START + 3 * DAY)
+    result = count(motion, [*base, vote, other])
+    assert "signed two different messages" in reason(result, vote)
+    assert "signed two different messages" in reason(result, other)
+
+
+def test_witnesses_are_inputs_of_the_digest() -> None:
+    hubs, mandates, motion, base = three_hubs()
+    votes = [h.vote(motion, m, "For", START + 3 * DAY) for h, m in zip(hubs, mandates, strict=True)]
+    result = count(motion, [*base, *votes])
+    witness_ids = {v for v in result.inputs} - {m.id for m in [motion, *base, *votes]}
+    assert len(witness_ids) == 3  # one per hub before the close (open motion)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_tally_with_witnesses_is_the_same_for_every_order(rng: random.Random) -> None:
+    from tests.assembly import honest_witness
+
+    hubs, mandates, motion, base = three_hubs()
+    votes = [h.vote(motion, m, "For", START + 3 * DAY) for h, m in zip(hubs, mandates, strict=True)]
+    late = hubs[0].vote(motion, mandates[0], "Against", CLOSES - DAY)
+    witnesses = [honest_witness(h, [motion, *base, *votes], CLOSES * 1000 - 1) for h in hubs]
+    messages = [*base, *votes, late]
+    first = count(motion, messages, witnesses=witnesses)
+    shuffled = messages * 2
+    rng.shuffle(shuffled)
+    again = count(motion, shuffled, witnesses=list(reversed(witnesses)))
+    assert dataclasses.astuple(first) == dataclasses.astuple(again)
+    assert first.decided == "For"

@@ -217,3 +217,33 @@ def test_refused_vector_is_refused_for_its_reason(vector: Vector) -> None:
     error_class = getattr(protocol.errors, vector["error"])
     assert type(info.value) is error_class
     assert vector["reason"] in info.value.message
+
+
+# --- a network (PROTOCOL.md §14) -----------------------------------------------------
+
+
+def test_network_id_is_sha256_of_the_statements_canonical_body() -> None:
+    vector = BY_NAME["message-b2"]
+    body = unhex(vector["body"])
+    assert decode(unhex(vector["payload"]))["body"] == decode(body)
+    assert sha256(body).hex() == vector["network-id"]
+
+
+def test_witness_vector_covers_what_it_says() -> None:
+    from crypto.nodeid import NodeId
+    from protocol.witness import Witnesses
+
+    b2, b3 = (
+        open_message(unhex(BY_NAME[n]["envelope"]), now_ms=int(BY_NAME[n]["ts"]))
+        for n in ("message-b2", "message-b3")
+    )
+    a5 = open_message(
+        unhex(BY_NAME["message-a5"]["envelope"]),
+        now_ms=int(BY_NAME["message-a5"]["ts"]),
+        signer=key_of("key-b").public_key,
+    )
+    witnesses = Witnesses(unhex(BY_NAME["message-b2"]["network-id"]), [b3])
+    hub = NodeId(b3.origin)
+    assert witnesses.covers(hub, a5, b3.created_at + 1) == b3.id
+    assert witnesses.covers(hub, b2, b3.created_at + 1) == b3.id
+    assert witnesses.covers(hub, a5, b3.created_at) is None  # signed at, not before

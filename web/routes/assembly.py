@@ -35,7 +35,7 @@ _RULES = {
 
 def _assembly(request: web.Request) -> Assembly:
     node = request.config_dict[NODE]
-    return Assembly(node.db, node.messages, node.clock, node.node_id)
+    return node.assembly
 
 
 def _field(form: Any, name: str) -> str:

@@ -163,7 +163,9 @@ async def peers(request: web.Request) -> web.Response:
 async def make_invite(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     token = await request.config_dict[FEDERATION].peers.create_invite()
-    return await _peers_page(request, invite=Invite(node.node_id, node.config.url, token))
+    return await _peers_page(
+        request, invite=Invite(node.node_id, node.config.url, token, node.membership.network)
+    )
 
 
 async def add_peer(request: web.Request) -> web.Response:

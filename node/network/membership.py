@@ -1,0 +1,184 @@
+"""This node's view of who is in its network (PROTOCOL.md §14), kept current.
+
+The roster itself is the pure `protocol.roster.roster`; this service reads its
+inputs from the store, recomputes it when a message that could change it arrives
+(or when a motion to admit or remove a hub closes), and answers the two questions
+the message store asks of every message: may it be stored, and may it be relayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from crypto.nodeid import NodeId
+from node.clock import Clock
+from node.store.network import NetworkStore
+from protocol.envelope import Message
+from protocol.kinds.assembly import Motion
+from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS, Roster, empty_roster, roster
+from protocol.witness import Witnesses
+
+log = logging.getLogger(__name__)
+
+# What a hub that is not (yet) a member may have stored and relayed: enough to say who
+# it is, ask to join, and keep its key history (PROTOCOL.md §14.5). Nothing else.
+ADMISSION_KINDS = frozenset(
+    {
+        "hub.profile",
+        "network.found",
+        "network.join",
+        "network.leave",
+        "key.rotate",
+        "key.commit",
+        "key.revoke",
+    }
+)
+# A non-member's log is kept only this far: asking to join takes a handful of messages.
+MAX_NON_MEMBER_SEQ = 64
+_REFRESH_KINDS = frozenset({*ROSTER_KINDS, "network.witness", *ASSEMBLY_KINDS})
+# How often to look for what changes with no message arriving here: a motion to admit
+# or remove a hub closing, or a `hubnet network` command writing from another process.
+CHECK_SECONDS = 2.0
+
+Listener = Callable[[frozenset[NodeId], frozenset[NodeId]], Coroutine[Any, Any, None]]
+
+
+class Membership:
+    def __init__(self, store: NetworkStore, node_id: NodeId, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self.node_id = node_id
+        self.network: bytes | None = None
+        self.roster: Roster = empty_roster(b"")
+        self.witnesses: Witnesses = Witnesses(b"", ())
+        self.members: frozenset[NodeId] = frozenset()
+        # Called with (before, after) whenever the members change (projections, pullers).
+        self.listeners: list[Listener] = []
+        # Called when another process (a `hubnet` command) wrote to this hub's own log.
+        self.on_own_log_written: list[Callable[[], None]] = []
+        self._own_seq: int | None = None
+        self._dirty = asyncio.Event()
+        self._next_close: int | None = None  # the next motion to admit or remove closes
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the store's questions -----------------------------------------------------
+
+    def admits(self, origin: NodeId, kind: str, seq: int) -> str | None:
+        """Why a message may not be stored, or None (PROTOCOL.md §14.5)."""
+        if origin == self.node_id or origin in self.members:
+            return None
+        if kind in ADMISSION_KINDS and seq <= MAX_NON_MEMBER_SEQ:
+            return None
+        return (
+            f"{origin} is not a member of this hub's network: until the network admits it, "
+            "only its profile, its request to join and its keys are accepted"
+        )
+
+    def relays(self, origin: NodeId, kind: str) -> bool:
+        """Whether a stored message is passed on to peers: members' messages, and the
+        few a hub needs to ask to join."""
+        return origin in self.members or kind in ADMISSION_KINDS
+
+    def is_member(self, origin: NodeId) -> bool:
+        return origin in self.members
+
+    # -- keeping current -----------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read the network id and compute the roster (at start, and after a change)."""
+        self.network = await self._store.network_id()
+        self._own_seq = await self._store.own_head_seq(self.node_id)
+        await self.refresh()
+
+    async def _look(self) -> bool:
+        """Whether something changed that no `on_stored` told this process about."""
+        network = await self._store.network_id()
+        own = await self._store.own_head_seq(self.node_id)
+        moved = self._own_seq is not None and own > self._own_seq
+        self._own_seq = own
+        if moved:
+            for callback in self.on_own_log_written:
+                callback()
+        due = self._next_close is not None and self._clock() > self._next_close
+        if network != self.network:
+            self.network = network
+            return True
+        return moved or due
+
+    async def refresh(self) -> None:
+        if self.network is None:
+            self._set(empty_roster(b""), Witnesses(b"", ()))
+            return
+        inputs = await self._store.roster_inputs()
+        now = self._clock()
+        self._next_close = min(
+            (
+                m.body.closes * 1000
+                for m in inputs
+                if isinstance(m.body, Motion)
+                and m.body.changes_roster
+                and m.body.closes * 1000 >= now
+            ),
+            default=None,
+        )
+        # The pure roster is CPU work over every witness; keep it off the event loop.
+        computed = await asyncio.to_thread(roster, self.network, inputs, now)
+        self._set(computed, Witnesses(self.network, inputs))
+
+    def _set(self, computed: Roster, witnesses: Witnesses) -> None:
+        before = self.members
+        self.roster = computed
+        self.witnesses = witnesses
+        self.members = computed.members
+        if before != self.members:
+            log.info(
+                "network roster: %d members (%+d)", len(self.members), len(self.members - before)
+            )
+            for listener in self.listeners:
+                task = asyncio.get_running_loop().create_task(listener(before, self.members))
+                task.add_done_callback(_log_failure)
+
+    async def set_network(self, network: bytes) -> None:
+        await self._store.set_network_id(network, self._clock())
+        self.network = network
+        await self.refresh()
+
+    def on_stored(self, messages: list[Message]) -> None:
+        """MessageStore callback: recompute soon if anything could change the roster."""
+        own = [m.seq for m in messages if m.origin == self.node_id]
+        if own and self._own_seq is not None:
+            self._own_seq = max(self._own_seq, *own)  # written here: `_look` need not say
+        if any(m.kind in _REFRESH_KINDS for m in messages):
+            self._dirty.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="membership")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), CHECK_SECONDS)
+            try:
+                changed = await self._look()
+                if not (self._dirty.is_set() or changed):
+                    continue
+                self._dirty.clear()
+                await self.refresh()
+            except Exception:  # logged; the next message or tick retries
+                log.exception("network roster: recomputing failed")
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("network roster listener failed", exc_info=task.exception())

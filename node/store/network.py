@@ -1,0 +1,40 @@
+"""SQL for the network this node belongs to: its id, and the messages its roster reads."""
+
+from __future__ import annotations
+
+from node.store.database import Database
+from protocol.envelope import Message, parse_payload
+from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS
+
+NETWORK = "network"  # node_state row: the hex id of the network this hub belongs to
+_ROSTER_INPUTS = (*ROSTER_KINDS, "network.witness", *ASSEMBLY_KINDS)
+
+
+class NetworkStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def network_id(self) -> bytes | None:
+        row = await self._db.fetchone("SELECT value FROM node_state WHERE name = ?", (NETWORK,))
+        return bytes.fromhex(row[0]) if row else None
+
+    async def set_network_id(self, network: bytes, now_ms: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO node_state (name, value, set_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET"
+                " value = excluded.value, set_at = excluded.set_at",
+                (NETWORK, network.hex(), now_ms),
+            )
+
+    async def own_head_seq(self, node_id: str) -> int:
+        row = await self._db.fetchone("SELECT head_seq FROM origins WHERE origin = ?", (node_id,))
+        return int(row[0]) if row else 0
+
+    async def roster_inputs(self) -> list[Message]:
+        """Every message the roster and its witnesses are computed from."""
+        marks = ",".join("?" * len(_ROSTER_INPUTS))
+        rows = await self._db.fetchall(
+            f"SELECT payload, signature FROM messages WHERE kind IN ({marks})", _ROSTER_INPUTS
+        )
+        return [parse_payload(p, s) for p, s in rows]
