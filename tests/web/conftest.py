@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.accounts.permissions import Role
 from node.appkeys import NODE
+from node.network.actions import NetworkActions, founding_statement
 from node.node import Node
 from node.setup import init_data_dir
-from tests.helpers import ManualClock
+from protocol.envelope import Message, create_message
+from protocol.kinds.network import NetworkFound
+from tests.helpers import ManualClock, key_from
 from web.app import create_app
 
 # The cheapest argon2id parameters the node accepts (OWASP's minimum), for speed.
@@ -23,10 +28,40 @@ FAST_HASHING = {"HUBNET_ARGON2_MEMORY_KIB": "19456", "HUBNET_ARGON2_TIME_COST": 
 PASSWORD = "a long enough password"
 
 
+# Keys other hubs sign with in these tests (tests/helpers.key_from and tests/assembly's
+# LogHub): each test's site founds its network with all of them named as founders, and
+# a key is a member once its own signature on the statement is held (`Site.admit`).
+FOUNDER_KEYS = [key_from(n) for n in range(1, 33)] + [
+    SigningKey(n.to_bytes(2, "big") * 16) for n in range(1, 33)
+]
+
+
 @dataclass
 class Site:
     client: TestClient
     node: Node
+
+    @property
+    def statement(self) -> NetworkFound:
+        statement = self.node.membership.roster.statement
+        assert statement is not None, "the site founds its network when it is made"
+        return statement
+
+    def founded(self, key: SigningKey, ts: int | None = None) -> Message:
+        """`key`'s signature on the network's founding statement: seq 1 of its log."""
+        when = self.node.clock() if ts is None else ts
+        return create_message(key, "network.found", self.statement, 1, None, when)
+
+    async def admit(self, *keys: SigningKey) -> list[Message]:
+        """Make other hubs' keys members: each signs the statement at seq 1 of its log.
+
+        A test hub's messages then start at seq 2, after the returned message.
+        """
+        made = [self.founded(key) for key in keys]
+        report = await self.node.messages.ingest([m.wire for m in made])
+        assert all(o.status.value in ("stored", "duplicate") for o in report.outcomes), report
+        await self.node.membership.refresh()
+        return made
 
     async def csrf(self) -> str:
         page = await (await self.client.get("/join")).text()
@@ -72,11 +107,14 @@ async def site(
     for name, value in FAST_HASHING.items():
         monkeypatch.setenv(name, value)
     data_dir = tmp_path / "riverside"
-    await init_data_dir(data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org")
+    await init_data_dir(
+        data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org", network=False
+    )
     config = settings.load(data_dir)
     client = await aiohttp_client(create_app(config))
     node = client.app[NODE]
     await node.members.set_password(1, PASSWORD)  # the founder made by init
+    await found_test_network(node)
     yield Site(client, node)
 
 
@@ -102,9 +140,22 @@ async def clocked_site(
     clock = ManualClock()
     data_dir = tmp_path / "riverside"
     await init_data_dir(
-        data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org", clock=clock
+        data_dir,
+        "Riverside",
+        "http://127.0.0.1:8080",
+        "organiser@example.org",
+        clock=clock,
+        network=False,
     )
     client = await aiohttp_client(create_app(settings.load(data_dir), clock))
     node = client.app[NODE]
     await node.members.set_password(1, PASSWORD)
+    await found_test_network(node)
     return Site(client, node), clock
+
+
+async def found_test_network(node: Node) -> None:
+    """The site founds a network naming itself and every key in FOUNDER_KEYS."""
+    founders = [node.node_id, *(node_id_from_public_key(k.public_key) for k in FOUNDER_KEYS)]
+    statement = founding_statement("Test network", founders)
+    await NetworkActions(node.messages, node.membership).found(statement)

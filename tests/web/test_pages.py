@@ -88,8 +88,14 @@ async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> Non
 
 async def test_remote_announcement_is_shown_as_text_never_as_markup(site: Site) -> None:
     remote = SigningKey(bytes([5]) * 32)
+    [joined] = await site.admit(remote)
     profile = create_message(
-        remote, "hub.profile", HubProfile(name="Northgate", url="http://127.0.0.1:9"), 1, None, T0
+        remote,
+        "hub.profile",
+        HubProfile(name="Northgate", url="http://127.0.0.1:9"),
+        2,
+        joined.id,
+        T0,
     )
     evil = create_message(
         remote,
@@ -97,7 +103,7 @@ async def test_remote_announcement_is_shown_as_text_never_as_markup(site: Site) 
         Announcement(
             title="<script>alert(1)</script>", text="**bold** <img src=x onerror=alert(2)>"
         ),
-        2,
+        3,
         profile.id,
         T0,
     )
