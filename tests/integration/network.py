@@ -23,6 +23,8 @@ FAST = {
     "HUBNET_RETRY_MAX": "1",
     "HUBNET_REQUEST_TIMEOUT": "3",
     "HUBNET_PULL_INTERVAL": "2",
+    # Witness members' decisions quickly, so a test can move on to the close soon after.
+    "HUBNET_WITNESS_DELAY_MS": "200",
 }
 
 
