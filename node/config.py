@@ -85,6 +85,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
     Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
     Setting(
+        "peer_messages_per_minute",
+        int,
+        20_000,
+        "Most messages one peer may push here a minute (a burst of one minute's worth); "
+        "a push over it is answered 429 with Retry-After and the peer sends it later.",
+    ),
+    Setting(
+        "peer_bytes_per_minute",
+        int,
+        64 * 1024 * 1024,
+        "Most bytes of push bodies one peer may send here a minute (a burst of one "
+        "minute's worth); over it, 429 with Retry-After.",
+    ),
+    Setting(
         "argon2_memory_kib",
         int,
         65536,
@@ -175,6 +189,8 @@ class Config:
     retry_max: int
     request_timeout: int
     push_batch: int
+    peer_messages_per_minute: int
+    peer_bytes_per_minute: int
     argon2_memory_kib: int
     argon2_time_cost: int
     session_idle_minutes: int
@@ -254,6 +270,9 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError("smtp_port must be between 1 and 65535")
     if values["smtp_host"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", values["smtp_from"]):
         raise ConfigError("smtp_from must be an email address when smtp_host is set")
+    for name in ("peer_messages_per_minute", "peer_bytes_per_minute"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):

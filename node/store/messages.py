@@ -71,6 +71,10 @@ class IngestReport:
 
 # Held messages from all origins together: origins cost nothing to make.
 MAX_HELD_TOTAL = 100_000
+# Fork evidence: the first second message at a seq proves the fork and the rest add
+# nothing, so a few rows per origin, and a total, however many variants arrive.
+MAX_FORK_EVIDENCE_PER_ORIGIN = 8
+MAX_FORK_EVIDENCE_TOTAL = 10_000
 
 
 class TooManyHeld(RemoteProtocolError):
@@ -374,6 +378,21 @@ class MessageStore:
                 message.id,
                 TooManyHeld("this hub holds too many out-of-order messages; send in order"),
             )
+        # Rows, not only distance: rows left below a head that moved on still count,
+        # and one origin must not take the whole total.
+        async with txn.conn.execute(
+            "SELECT count(*) FROM held WHERE origin = ?", (message.origin,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] >= self._max_held:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                TooManyHeld(
+                    f"this hub holds {self._max_held} out-of-order messages of "
+                    f"{message.origin} already; send the gap first"
+                ),
+            )
         await txn.conn.execute(
             "INSERT OR IGNORE INTO held (id, origin, seq, received_at, payload, signature)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -391,19 +410,20 @@ class MessageStore:
                 row = await cursor.fetchone()
             assert row is not None, "place() said FORK, so a message holds this seq"
             other = MessageId(row[0])
-        await txn.conn.execute(
-            "INSERT OR IGNORE INTO forks (id, origin, seq, other_id, received_at, payload,"
-            " signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                message.id,
-                message.origin,
-                message.seq,
-                other,
-                txn.now,
-                message.payload,
-                message.signature,
-            ),
-        )
+        if await self._fork_evidence_room_txn(txn.conn, message.origin):
+            await txn.conn.execute(
+                "INSERT OR IGNORE INTO forks (id, origin, seq, other_id, received_at, payload,"
+                " signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.id,
+                    message.origin,
+                    message.seq,
+                    other,
+                    txn.now,
+                    message.payload,
+                    message.signature,
+                ),
+            )
         if state.forked_at is None:
             state.forked_at = txn.now
             state.changed = True
@@ -412,6 +432,18 @@ class MessageStore:
                 "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE origin = ?)",
                 (message.origin,),
             )
+
+    @staticmethod
+    async def _fork_evidence_room_txn(conn: aiosqlite.Connection, origin: str) -> bool:
+        """Whether to keep one more variant as evidence; beyond the caps it is still
+        answered as a fork, but not stored."""
+        async with conn.execute("SELECT count(*) FROM forks WHERE origin = ?", (origin,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] >= MAX_FORK_EVIDENCE_PER_ORIGIN:
+            return False
+        async with conn.execute("SELECT count(*) FROM forks") as cursor:
+            row = await cursor.fetchone()
+        return row is None or row[0] < MAX_FORK_EVIDENCE_TOTAL
 
     async def _release_held_txn(self, txn: _Txn) -> int:
         """Append held messages whose gap this transaction filled."""

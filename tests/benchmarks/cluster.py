@@ -64,13 +64,15 @@ def _in_parallel(fn: Callable[[int], Hub], count: int) -> list[Hub]:
 
 
 @contextlib.asynccontextmanager
-async def running_hubs(root: Path, names: list[str]) -> AsyncIterator[list[Hub]]:
+async def running_hubs(
+    root: Path, names: list[str], env: dict[str, str] | None = None
+) -> AsyncIterator[list[Hub]]:
     """`hubnet init` and `hubnet run` for each name, in parallel; all stopped on exit."""
     started: list[Hub] = []
 
     def start(i: int) -> Hub:
         hub = Hub(root, names[i])
-        hub.start()
+        hub.start(env)
         started.append(hub)
         return hub
 

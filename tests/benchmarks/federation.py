@@ -43,6 +43,13 @@ SEED = 20_251_122  # the propagation graph and the choice of announcing nodes
 PEERS_EACH = 3
 POLL = 0.05  # seconds between /healthz polls while waiting for arrival
 SETTLE = 3.0  # seconds of quiet after the propagation network has formed
+# The ingest row measures how fast a node takes messages in, not its policy: a
+# peer's default budget (20,000 messages a minute, docs/OPERATIONS.md) would cap
+# it at about 330 a second by design, so node A gives the benchmark's peer more.
+UNBUDGETED = {
+    "HUBNET_PEER_MESSAGES_PER_MINUTE": str(10**9),
+    "HUBNET_PEER_BYTES_PER_MINUTE": str(2**50),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +246,7 @@ async def ingest_and_catch_up(
 ) -> None:
     bodies = push_bodies(fill, origins, CONNECTIONS)
     log("starting node A…")
-    async with running_hubs(root, ["A"]) as [a]:
+    async with running_hubs(root, ["A"], UNBUDGETED) as [a]:
         await asyncio.sleep(1.0)  # let start-up allocations settle
         idle = rss_mb(pid(a))
         await client.peer_with(a)
@@ -299,6 +306,9 @@ async def network_propagation(
     async with running_hubs(root, names) as hubs:
         log(f"peering them along {len(edges)} random edges (seed {SEED})…")
         await peer_graph(hubs, edges)
+        # Only peers may push (PROTOCOL.md §9): the client pushes to random hubs.
+        for hub in hubs:
+            await client.peer_with(hub)
         # Each hub's profile (written at init) reaching all shows every link works;
         # then a moment for the start-up pulls to finish.
         await wait_for_counts(session, hubs, [len(hubs)] * len(hubs), 120, 0.5)

@@ -30,7 +30,7 @@ from crypto.nodeid import node_id_from_public_key
 from node.federation.invites import parse_invite
 from protocol import federation as wire
 from protocol.envelope import Message, decode_envelope, parse_payload
-from tests.faults.hostile import PREFIX, Client, announcement
+from tests.faults.hostile import PREFIX, Client, announcement, joined
 from tests.faults.proxy import ThreadedFaultProxy
 from tests.helpers import chain, key_from, wires
 from tests.integration.network import Hub, free_port, start_hubs, wait_for
@@ -152,7 +152,7 @@ class FakePeer:
     async def _heads(self, request: web.Request) -> web.Response:
         if await self._verified(request) is None:
             return web.Response(status=401, body=wire.encode_error("invalid: bad signature"))
-        return web.Response(body=wire.encode_heads({}))
+        return web.Response(body=wire.encode_heads_page([], more=False))
 
     async def _log(self, request: web.Request) -> web.Response:
         if await self._verified(request) is None:
@@ -333,7 +333,7 @@ def test_peer_failing_for_a_while_gets_every_message_once_in_order(
     assert row["state"] == "ok" and row["error"] == "", row
 
 
-# -- (2) SIGKILL while a stranger pushes ------------------------------------------------
+# -- (2) SIGKILL while a peer pushes ---------------------------------------------------
 
 
 BATCH = 200
@@ -349,9 +349,13 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
     batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
     riverside, northgate = start_hubs(tmp_path, ("Riverside", None), ("Northgate", None))
     cleanup += [riverside, northgate]
-    # Northgate holds the whole chain, to fill in what Riverside lost.
+    # Northgate holds the whole chain, to fill in what Riverside lost. Only peers
+    # may push, so the pusher peers with both first.
+    joined(riverside, key)
+    to_northgate = joined(northgate, key)
+    readers = [joined(riverside, key_from(43)), joined(riverside, key_from(44))]
     for batch in batches:
-        reply = Client(northgate.url, key).push(batch)
+        reply = to_northgate.push(batch)
         assert {r.status for r in reply.results} == {"stored"}, str(reply)
 
     acknowledged: list[int] = []
@@ -396,7 +400,7 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
     riverside.start()  # opening the database runs SQLite's quick_check
     assert riverside.health()["status"] == "ok"
     assert query(riverside, "PRAGMA integrity_check") == [("ok",)]
-    held = Client(riverside.url, key_from(43)).log(origin)
+    held = readers[0].log(origin)
     for index in acknowledged:
         assert set(batches[index]) <= set(held), f"acknowledged batch {index} was lost"
     # What survived is the start of the chain, byte for byte: nothing torn or reordered.
@@ -408,7 +412,7 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
         "Riverside to pull the rest from Northgate",
         lambda: riverside.health()["messages"] >= total,
     )
-    assert Client(riverside.url, key_from(44)).log(origin) == wires(messages)
+    assert readers[1].log(origin) == wires(messages)
     assert orphans == [], f"processes started by the killed node were still running: {orphans}"
 
 
@@ -444,14 +448,17 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     version_c = announcement(key, 2, seq1.id, "fork: the version C got")
     seq3 = announcement(key, 3, version_a.id, "fork: after the version A got")
 
+    sentinel_key = key_from(53)
+    to_a, to_c_direct = joined(a, key), joined(c, key)
+    sentinel_to_a, looker = joined(a, sentinel_key), joined(b, key_from(54))
     isolate(to_b, to_c)
-    reply = Client(a.url, key).push([seq1.wire, version_a.wire])
+    reply = to_a.push([seq1.wire, version_a.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     wait_for(
         "Northgate to hold A's version",
         lambda: query(b, "SELECT head_seq FROM origins WHERE origin = ?", origin) == [(2,)],
     )
-    reply = Client(c.url, key).push([seq1.wire, version_c.wire])
+    reply = to_c_direct.push([seq1.wire, version_c.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     to_b.pass_through()  # C delivers its version to B
     wait_for(
@@ -470,17 +477,15 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     ]
     assert query(b, "SELECT id, seq, other_id FROM forks") == [(version_c.id, 2, version_a.id)]
     # B no longer offers the origin to anyone who pulls.
-    looker = Client(b.url, key_from(54))
     assert origin not in looker.get_heads()
     reply = looker.signed("GET", f"{PREFIX}/log/{origin}")
     assert reply.status == 409 and reply.error.startswith("forked: "), str(reply)
 
     # A later message of A's version goes A -> B, and stops there.
-    reply = Client(a.url, key).push([seq3.wire])
+    reply = to_a.push([seq3.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
-    sentinel_key = key_from(53)
     sentinel = announcement(sentinel_key, text="after the fork")
-    reply = Client(a.url, sentinel_key).push([sentinel.wire])
+    reply = sentinel_to_a.push([sentinel.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
     # A relays in order, so once B's peers have the sentinel B has had seq 3 too.
     wait_for("the observer to get the sentinel", lambda: sentinel.wire in observer.delivered())
@@ -536,8 +541,8 @@ def test_partitioned_hubs_converge_when_the_link_heals(tmp_path: Path, cleanup: 
     to_b.pass_through()
     wait_for("the hubs to converge", lambda: counts() == (22, 22))
     assert sorted(a.texts()) == sorted(b.texts()) == sorted(a_texts + b_texts)
-    heads_a = Client(a.url, key_from(61)).get_heads()
-    heads_b = Client(b.url, key_from(61)).get_heads()
+    heads_a = joined(a, key_from(61)).get_heads()
+    heads_b = joined(b, key_from(61)).get_heads()
     assert heads_a == heads_b
     assert heads_a[a.node_id][0] == heads_a[b.node_id][0] == 11
     wait_for(
@@ -567,7 +572,7 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     isolate(to_b)
     key = key_from(71)
     messages = chain(key, 150, text="x" * 7900)
-    client = Client(a.url, key)
+    client = joined(a, key)
     for part in (messages[:75], messages[75:]):  # each push well under 1 MiB
         reply = client.push(wires(part))
         assert {r.status for r in reply.results} == {"stored"}, str(reply)
@@ -585,4 +590,4 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     except AssertionError as exc:
         raise AssertionError(f"{exc}; Riverside's peer list: {peer_row(a, b.node_id)}") from None
     assert peer_row(a, b.node_id)["state"] == "ok"
-    assert Client(b.url, key_from(72)).log(origin_of(key)) == wires(messages)
+    assert joined(b, key_from(72)).log(origin_of(key)) == wires(messages)

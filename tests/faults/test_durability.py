@@ -84,8 +84,17 @@ def health(base_url: str) -> int:
         return int(response.status)
 
 
-def check_refused_while_unwritable(sender: Hub, receiver_url: str, receiver_dir: Path) -> None:
-    """What a peer, a stranger and an applicant see while the receiver cannot write."""
+def other_peer(receiver_url: str, receiver_dir: Path) -> Client:
+    """A second peer of the receiver, played by the test (only peers may push)."""
+    client = Client(receiver_url, key_from(81))
+    client.join(_invite(receiver_dir))
+    return client
+
+
+def check_refused_while_unwritable(
+    sender: Hub, receiver_url: str, receiver_dir: Path, pusher: Client
+) -> None:
+    """What two peers and an applicant see while the receiver cannot write."""
     before = held_ids(receiver_dir)
     sender.announce(NEWS)
     wait_for(
@@ -95,8 +104,7 @@ def check_refused_while_unwritable(sender: Hub, receiver_url: str, receiver_dir:
     row = peer_row(sender, _node_id(receiver_dir))
     assert row["state"] == "failing" and row["outbox"] == "1", row
 
-    key = key_from(81)
-    reply = Client(receiver_url, key).push([announcement(key, text="from a stranger").wire])
+    reply = pusher.push([announcement(pusher.key, text="from another peer").wire])
     assert reply.status == 503 and reply.error.startswith("unavailable: "), str(reply)
 
     status, page = apply_to_join(receiver_url)
@@ -148,8 +156,9 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
     sender.peer_cli("add", _invite(receiver.data_dir))
     wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
 
+    pusher = other_peer(receiver.url, receiver.data_dir)
     receiver.run(lambda node: _set_query_only(node, True))
-    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir)
+    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher)
 
     receiver.run(lambda node: _set_query_only(node, False))
     check_delivered_once_healed(sender, receiver.data_dir)
@@ -208,8 +217,9 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
         sender.peer_with(receiver)
         wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
 
+        pusher = other_peer(receiver.url, receiver.data_dir)
         filler = fill(disk)
-        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir)
+        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher)
 
         filler.unlink()
         check_delivered_once_healed(sender, receiver.data_dir)
