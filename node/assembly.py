@@ -111,6 +111,13 @@ class Assembly:
         return {o: m.body.name for o, m in profiles.items() if isinstance(m.body, HubProfile)}
 
     async def regions(self) -> list[str]:
+        """The network's regions: its founding statement's shared list (PROTOCOL.md §14.1).
+
+        A node that does not hold the statement yet falls back on the regions hubs'
+        profiles name.
+        """
+        if self._membership.roster.statement is not None:
+            return list(self._membership.roster.regions)
         profiles = await self._messages.latest_of_kind("hub.profile")
         return sorted(
             {
@@ -269,6 +276,11 @@ class Assembly:
     async def table(self, motion: Motion) -> Message:
         if motion.closes * 1000 <= self._clock():
             raise AssemblyError("The voting window must close in the future.")
+        region = motion.body.removeprefix("region:")
+        if motion.body != NATIONAL and region not in await self.regions():
+            raise AssemblyError(
+                f"{region!r} is not one of the network's regions: choose one from the list."
+            )
         return await self._append("motion", motion)
 
     async def _motion(self, motion_id: bytes) -> Checked:
