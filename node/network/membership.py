@@ -39,7 +39,7 @@ ADMISSION_KINDS = frozenset(
 )
 # A non-member's log is kept only this far: asking to join takes a handful of messages.
 MAX_NON_MEMBER_SEQ = 64
-_REFRESH_KINDS = frozenset({*ROSTER_KINDS, "network.witness", *ASSEMBLY_KINDS})
+_ROSTER_CHANGING = frozenset({*ROSTER_KINDS, *ASSEMBLY_KINDS})
 # How often to look for what changes with no message arriving here: a motion to admit
 # or remove a hub closing, or a `hubnet network` command writing from another process.
 CHECK_SECONDS = 2.0
@@ -63,6 +63,9 @@ class Membership:
         self._own_seq: int | None = None
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
+        self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
+        self._refresh_lock = asyncio.Lock()
+        self._backlog: list[Message] = []
         self._task: asyncio.Task[None] | None = None
 
     # -- the store's questions -----------------------------------------------------
@@ -89,10 +92,17 @@ class Membership:
     # -- keeping current -----------------------------------------------------------
 
     async def load(self) -> None:
-        """Read the network id and compute the roster (at start, and after a change)."""
+        """Read the network id, index the witnesses held and compute the roster (at start)."""
         self.network = await self._store.network_id()
         self._own_seq = await self._store.own_head_seq(self.node_id)
+        await self._index_witnesses()
         await self.refresh()
+
+    async def _index_witnesses(self) -> None:
+        # Every witness ever held, once: later ones are added as they are stored.
+        network = self.network or b""
+        held = await self._store.witnesses() if self.network else []
+        self.witnesses = await asyncio.to_thread(Witnesses, network, held)
 
     async def _look(self) -> bool:
         """Whether something changed that no `on_stored` told this process about."""
@@ -110,9 +120,15 @@ class Membership:
         return moved or due
 
     async def refresh(self) -> None:
+        async with self._refresh_lock:  # one computation at a time reads the index
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         if self.network is None:
-            self._set(empty_roster(b""), Witnesses(b"", ()))
+            self._set(empty_roster(b""))
             return
+        if self.witnesses.network != self.network:
+            await self._index_witnesses()
         inputs = await self._store.roster_inputs()
         now = self._clock()
         self._next_close = min(
@@ -126,13 +142,19 @@ class Membership:
             default=None,
         )
         # The pure roster is CPU work over every witness; keep it off the event loop.
-        computed = await asyncio.to_thread(roster, self.network, inputs, now)
-        self._set(computed, Witnesses(self.network, inputs))
+        self._refreshing = True
+        try:
+            computed = await asyncio.to_thread(roster, self.network, inputs, now, self.witnesses)
+        finally:
+            self._refreshing = False
+            backlog, self._backlog = self._backlog, []
+            if any([self.witnesses.add(m) for m in backlog]):
+                self._dirty.set()  # they may change what was just computed
+        self._set(computed)
 
-    def _set(self, computed: Roster, witnesses: Witnesses) -> None:
+    def _set(self, computed: Roster) -> None:
         before = self.members
         self.roster = computed
-        self.witnesses = witnesses
         self.members = computed.members
         if before != self.members:
             log.info(
@@ -152,7 +174,16 @@ class Membership:
         own = [m.seq for m in messages if m.origin == self.node_id]
         if own and self._own_seq is not None:
             self._own_seq = max(self._own_seq, *own)  # written here: `_look` need not say
-        if any(m.kind in _REFRESH_KINDS for m in messages):
+        witnessed = [m for m in messages if m.kind == "network.witness"]
+        if self._refreshing:
+            # The roster is being computed in a thread from this index: add them after.
+            self._backlog.extend(witnessed)
+        else:
+            witnessed = [m for m in witnessed if self.witnesses.add(m)]
+        # A witness changes the roster only while something waits to be witnessed.
+        if any(m.kind in _ROSTER_CHANGING for m in messages) or (
+            witnessed and self.roster.waiting
+        ):
             self._dirty.set()
 
     async def start(self) -> None:
