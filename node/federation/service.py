@@ -220,10 +220,18 @@ class Federation:
             return 0
         for observe in self.on_push:
             observe(node_id, time.perf_counter() - started, True)
-        refused = [r.reason for r in results if r.status == "refused"]
+        refused = [r.reason or "" for r in results if r.status == "refused"]
         if refused:
-            # Re-sending will not change the peer's mind; its reasons go to the log.
-            log.warning("%s refused %d messages, e.g. %s", node_id, len(refused), refused[0])
+            # Re-sending will not change the peer's mind; its reasons go to the log. A hub
+            # not yet admitted there is expected: the peer pulls them once it is.
+            waiting = all(r.startswith("not-member:") for r in refused)
+            log.log(
+                logging.INFO if waiting else logging.WARNING,
+                "%s refused %d messages, e.g. %s",
+                node_id,
+                len(refused),
+                refused[0],
+            )
         await self.peers.delivered(node_id, [seq for seq, _ in batch])
         if peer.failures:
             log.info("federation: %s is reachable again", node_id)
