@@ -296,9 +296,10 @@ class Assembly:
             raise AssemblyError("A hub cannot second its own motion.")
         if checked.result.phase is not Phase.SECONDING and checked.result.phase is not Phase.VOTING:
             raise AssemblyError("This motion has closed.")
+        # Signed is enough: a second counts once a majority of hubs have witnessed it
+        # (PROTOCOL.md §14.4), and a repeat would only ever be refused as a repeat.
         if any(
-            v.origin == self.node_id and v.kind == "motion.second" and v.counted
-            for v in checked.result.verdicts
+            v.origin == self.node_id and v.kind == "motion.second" for v in checked.result.verdicts
         ):
             raise AssemblyError("This hub has already seconded this motion.")
         if await self.own_mandate(rules.body) is None:

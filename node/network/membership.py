@@ -64,9 +64,13 @@ class Membership:
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
         self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
-        self._refresh_lock = asyncio.Lock()
         self._backlog: list[Message] = []
         self._task: asyncio.Task[None] | None = None
+        # One reading or change of the network and roster at a time: a look that read
+        # the network id just before `set_network` wrote it must not put back the old
+        # one, and a recomputation that read older inputs must not finish last.
+        self._lock = asyncio.Lock()
+        self._listening: set[asyncio.Task[None]] = set()  # listeners still at work
 
     # -- the store's questions -----------------------------------------------------
 
@@ -106,24 +110,25 @@ class Membership:
 
     async def _look(self) -> bool:
         """Whether something changed that no `on_stored` told this process about."""
-        network = await self._store.network_id()
-        own = await self._store.own_head_seq(self.node_id)
-        moved = self._own_seq is not None and own > self._own_seq
-        self._own_seq = own
-        if moved:
-            for callback in self.on_own_log_written:
-                callback()
-        due = self._next_close is not None and self._clock() > self._next_close
-        if network != self.network:
-            self.network = network
-            return True
-        return moved or due
+        async with self._lock:
+            network = await self._store.network_id()
+            own = await self._store.own_head_seq(self.node_id)
+            moved = self._own_seq is not None and own > self._own_seq
+            self._own_seq = own
+            if moved:
+                for callback in self.on_own_log_written:
+                    callback()
+            due = self._next_close is not None and self._clock() > self._next_close
+            if network != self.network:
+                self.network = network
+                return True
+            return moved or due
 
     async def refresh(self) -> None:
-        async with self._refresh_lock:  # one computation at a time reads the index
-            await self._refresh()
+        async with self._lock:  # one computation at a time reads the witness index
+            await self._recompute()
 
-    async def _refresh(self) -> None:
+    async def _recompute(self) -> None:
         if self.network is None:
             self._set(empty_roster(b""))
             return
@@ -162,12 +167,15 @@ class Membership:
             )
             for listener in self.listeners:
                 task = asyncio.get_running_loop().create_task(listener(before, self.members))
+                self._listening.add(task)
+                task.add_done_callback(self._listening.discard)
                 task.add_done_callback(_log_failure)
 
     async def set_network(self, network: bytes) -> None:
-        await self._store.set_network_id(network, self._clock())
-        self.network = network
-        await self.refresh()
+        async with self._lock:
+            await self._store.set_network_id(network, self._clock())
+            self.network = network
+            await self._recompute()
 
     def on_stored(self, messages: list[Message]) -> None:
         """MessageStore callback: recompute soon if anything could change the roster."""
@@ -195,6 +203,9 @@ class Membership:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Listeners rebuild projections from the store: let them finish before it closes
+        # (a failure is logged by `_log_failure`).
+        await asyncio.gather(*self._listening, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
