@@ -306,11 +306,14 @@ async def test_a_hub_that_leaves_drops_off_the_calendar_and_campaigns(quick: Sit
         ),
         south.write("event", event("Southbank fair")),
         south.write("campaign", Campaign(title="Open the baths", summary="Swim.", status="active")),
+        north.write("announcement", Announcement(text="Northgate news")),
     ]
     assert stored(await ingest(site, *posted))
     calendar, campaigns = await page(site, "/calendar"), await page(site, "/campaigns")
     assert "Northgate picket" in calendar and "Southbank fair" in calendar
     assert "Clean air" in campaigns and "Open the baths" in campaigns
+    await site.login("organiser@example.org")
+    assert "Northgate news" in await page(site, "/dashboard")
 
     network = site.node.membership.network
     assert network is not None
@@ -330,5 +333,8 @@ async def test_a_hub_that_leaves_drops_off_the_calendar_and_campaigns(quick: Sit
             await asyncio.sleep(0.05)
     assert not site.node.membership.is_member(north.node_id)
     assert "Southbank fair" in calendar and "Open the baths" in campaigns
+    async with asyncio.timeout(10):  # the dashboard's news is kept for two seconds
+        while "Northgate news" in await page(site, "/dashboard"):
+            await asyncio.sleep(0.2)
     for message in [*posted, leave]:
         assert await site.node.messages.get(message.id) is not None  # kept in the store
