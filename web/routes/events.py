@@ -11,7 +11,8 @@ from node.appkeys import NODE
 from node.events.attendance import AttendanceError
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, EventError, form_from, parse_form
-from web.keys import MEMBER, NOTICES
+from web.client_address import client_address
+from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD
 from web.rendering import render
 from web.routes import Route
 
@@ -192,6 +193,15 @@ async def register(request: web.Request) -> web.Response:
     name, email = posted.get("name", ""), posted.get("email", "")
     if not isinstance(name, str) or not isinstance(email, str):
         raise web.HTTPBadRequest()
+    guard, address, now = (
+        request.config_dict[REGISTRATION_GUARD],
+        client_address(request),
+        node.clock(),
+    )
+    if not guard.may_register(address, event.id, now):
+        too_many = "Too many registrations have come from your address. Try again tomorrow."
+        return await event_page(request, [too_many], status=429)
+    guard.registered(address, event.id, now)
     try:
         await node.events.attendance.register(event.id, name, email)
     except AttendanceError as exc:

@@ -14,6 +14,7 @@ from node.appkeys import NODE
 from node.governance.service import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement, HubProfile
+from web.client_address import client_address
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
 from web.routes import Route
@@ -122,7 +123,7 @@ async def join(request: web.Request) -> web.Response:
     form = await request.post()
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
-    guard, address = request.config_dict[JOIN_GUARD], request.remote or "unknown"
+    guard, address = request.config_dict[JOIN_GUARD], client_address(request)
     if not guard.may_apply(address, node.clock()):
         errors = ["Too many applications have come from your address. Try again in an hour."]
         return render(request, "join.html", _join_context(values, errors, charter), status=429)
@@ -178,7 +179,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         {"form": {"email": email}, "errors": ["That email address and password do not match."]},
         status=400,
     )
-    address = request.remote or "unknown"
+    address = client_address(request)
     if not request.config_dict[LOGIN_GUARD].may_try(email.lower(), address, node.clock()):
         # The same answer as a wrong password: nothing tells an attacker why.
         return refused
