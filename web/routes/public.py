@@ -220,16 +220,13 @@ async def reset_form(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    token = request.match_info["token"]
-    member_id = await node.sessions.reset_link_member(token)
-    if member_id is None:
-        raise web.HTTPNotFound()
     form = await request.post()
     try:
-        await node.members.set_password(member_id, _field(form, "new"))
+        done = await node.members.reset_password(request.match_info["token"], _field(form, "new"))
     except AccountError as exc:
         return render(request, "reset.html", {"errors": [str(exc)]}, status=400)
-    await node.sessions.spend_reset_link(token)
+    if not done:
+        raise web.HTTPNotFound()
     return render(
         request,
         "message.html",
