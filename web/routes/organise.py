@@ -10,7 +10,7 @@ from node.accounts.members import AccountError, Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.clock import describe_age
-from node.digits import is_digits
+from node.digits import row_id
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
@@ -81,10 +81,10 @@ async def members(request: web.Request) -> web.Response:
 
 
 def _member_id(request: web.Request) -> int:
-    text = request.match_info["member_id"]
-    if not is_digits(text):
+    member_id = row_id(request.match_info["member_id"])
+    if member_id is None:
         raise web.HTTPNotFound()
-    return int(text)
+    return member_id
 
 
 async def decide(request: web.Request) -> web.StreamResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -156,16 +157,30 @@ async def join(request: web.Request) -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
+    next_path = safe_next(request.query.get("next", ""))
     if request.get(MEMBER) is not None:
-        raise web.HTTPSeeOther("/dashboard")
-    return render(request, "login.html", {"form": {"email": ""}})
+        raise web.HTTPSeeOther(next_path or "/dashboard")
+    return render(request, "login.html", {"form": {"email": ""}, "next": next_path})
 
 
-def _safe_next(value: str) -> str:
-    # Only paths on this site: never an open redirect.
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/dashboard"
+def safe_next(value: str) -> str:
+    """`value` if it is a path on this site, else "": never an open redirect.
+
+    Browsers read `//host`, `/\\host` and `\\\\host` as other sites, and drop tabs
+    and newlines before looking (so `/\t/host` is `//host`): a path must start with
+    one "/" followed by neither "/" nor "\\", and hold no backslash, control
+    character or space anywhere.
+    """
+    if (
+        len(value) > 2000
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or "\\" in value
+        or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value)
+    ):
+        return ""
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else ""
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -173,10 +188,15 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     email = _field(form, "email").strip()
     password = _field(form, "password")
+    next_path = safe_next(request.query.get("next", ""))
     refused = render(
         request,
         "login.html",
-        {"form": {"email": email}, "errors": ["That email address and password do not match."]},
+        {
+            "form": {"email": email},
+            "next": next_path,
+            "errors": ["That email address and password do not match."],
+        },
         status=400,
     )
     address = client_address(request)
@@ -192,11 +212,10 @@ async def login(request: web.Request) -> web.StreamResponse:
             "applied": "Your application is waiting for the membership secretary.",
             "suspended": "Your membership is suspended. Talk to the hub's organisers.",
         }.get(member.status, "This account cannot log in.")
-        return render(
-            request, "login.html", {"form": {"email": email}, "errors": [text]}, status=403
-        )
+        context = {"form": {"email": email}, "next": next_path, "errors": [text]}
+        return render(request, "login.html", context, status=403)
     token = await node.sessions.start(member.id)
-    response = web.HTTPSeeOther(_safe_next(request.query.get("next", "/dashboard")))
+    response = web.HTTPSeeOther(next_path or "/dashboard")
     set_cookie(response, request, "hubnet_session", token)
     raise response
 
