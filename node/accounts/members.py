@@ -34,6 +34,14 @@ class AccountError(NodeError):
     """A request about an account that cannot be met; the message is for the user."""
 
 
+class EmailTaken(AccountError):
+    """An application with the email address of an existing account.
+
+    The public join form must answer it exactly as it answers a new application
+    (web/routes/public.py): anyone could otherwise test a list of emails for members.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     id: int
@@ -211,7 +219,7 @@ class Members:
                 )
                 member_id = cursor.lastrowid
         except sqlite3.IntegrityError as exc:
-            raise AccountError(
+            raise EmailTaken(
                 "An account with that email address already exists. Log in, or ask an "
                 "organiser for a password-reset link."
             ) from exc

@@ -13,6 +13,7 @@ from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, EventError, form_from, parse_form
 from web.client_address import client_address
 from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD
+from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import render
 from web.routes import Route
 
@@ -99,6 +100,10 @@ async def event_page(
         ),
         "over": event.ends * 1000 < node.clock(),
         "registered": registered,
+        # Without email a registration cannot be confirmed, so the form says what
+        # limits it instead (web/registration_guard.py).
+        "email_confirms": node.notices.mail is not None,
+        "registration_limit": PER_ADDRESS_AND_EVENT,
         "errors": errors or [],
         "reg": {"name": "", "email": ""},
     }

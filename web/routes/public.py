@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.accounts.charter import PRIVACY_TEXT, PRIVACY_VERSION
-from node.accounts.members import AccountError
+from node.accounts.members import AccountError, EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.governance.service import Charter
@@ -140,6 +140,10 @@ async def join(request: web.Request) -> web.Response:
             accepted_privacy=_field(form, "accept_privacy") == "yes",
             charter_version=charter.version,
         )
+    except EmailTaken:
+        # The same answer as a new application (the password was hashed either way,
+        # so it takes as long): whether an email belongs to a member stays private.
+        pass
     except AccountError as exc:
         return render(request, "join.html", _join_context(values, [str(exc)], charter), status=400)
     return render(
