@@ -21,13 +21,13 @@ from crypto.httpsig import verify_request
 from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 from node.appkeys import FEDERATION, NODE
 from node.digits import is_digits
+from node.federation.guards import SIGNATURE_MAX_AGE
 from protocol import federation as wire
 from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/federation/v1"
-SIGNATURE_MAX_AGE = 60  # seconds; with the nonce cache this stops replays
 MSGPACK = "application/msgpack"
 NON_PEERS = "*"  # the rate-limit bucket all non-peers share
 NOT_PEER = (

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from crypto.httpsig import MAX_FUTURE_SKEW
 from node.clock import Clock
+
+SIGNATURE_MAX_AGE = 60  # seconds a signature is valid after its `created` (api.py)
+# A nonce is remembered for as long as a signature carrying it can be valid: one
+# created MAX_FUTURE_SKEW ahead of our clock is accepted until SIGNATURE_MAX_AGE
+# after that, and the check compares whole seconds, which can add up to one more.
+REPLAY_WINDOW_MS = (MAX_FUTURE_SKEW + SIGNATURE_MAX_AGE + 1) * 1000
 
 
 class ReplayGuard:

@@ -28,7 +28,7 @@ from node.federation.client import (
     PeerRefused,
     PeerUnreachable,
 )
-from node.federation.guards import PushBudget, RateLimiter, ReplayGuard
+from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.federation.peers import Peer, PeerStore
 from node.node import Node
 from node.store.heads import HeadsStore
@@ -73,7 +73,7 @@ class Federation:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.peers = PeerStore(node.db, node.clock)
-        self.replay = ReplayGuard(node.clock, window_ms=(60 + 60) * 1000)
+        self.replay = ReplayGuard(node.clock, window_ms=REPLAY_WINDOW_MS)
         self.limiter = RateLimiter(node.clock, NON_PEER_RATE, NON_PEER_BURST)
         self.shared_limiter = RateLimiter(node.clock, NON_PEERS_RATE, NON_PEERS_BURST)
         self.budget = PushBudget(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from crypto.ed25519 import SigningKey
+from node.accounts.members import Member
 from protocol.envelope import create_message
 from protocol.kinds.hub import Announcement, HubProfile
 from tests.helpers import T0
@@ -19,6 +20,12 @@ APPLICANT = {
     "sign_charter": "yes",
     "accept_privacy": "yes",
 }
+
+
+async def _founder(site: Site) -> Member:
+    founder = await site.node.members.get(1)
+    assert founder is not None
+    return founder
 
 
 async def test_public_page_shows_the_hub_and_how_to_join(site: Site) -> None:
@@ -55,7 +62,7 @@ async def test_applicant_is_approved_logs_in_and_sees_the_dashboard(site: Site) 
 async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
     await site.post("/join", APPLICANT)
     [ann] = await site.node.members.by_status("applied")
-    await site.node.members.decide(ann.id, "active", by=1)
+    await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("ann@example.org")
 
     response = await site.client.get("/account/data")
@@ -75,7 +82,7 @@ async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
 async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> None:
     await site.post("/join", APPLICANT)
     [ann] = await site.node.members.by_status("applied")
-    await site.node.members.decide(ann.id, "active", by=1)
+    await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("organiser@example.org")
     page = await (await site.post(f"/organise/members/{ann.id}/reset")).text()
     link = page.split("<code>")[1].split("</code>")[0]
