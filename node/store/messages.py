@@ -15,9 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from crypto.digest import sha256
-from crypto.ed25519 import SigningKey, check_public_key, verify
-from crypto.errors import BadPublicKey
+from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_id
 from node.clock import Clock
 from node.errors import NodeError
@@ -31,8 +29,15 @@ from protocol.envelope import (
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
+from protocol.keys import (
+    KeyRuleBroken,
+    KeyState,
+    KeyStep,
+    held_signer,
+    initial_key_state,
+    key_step,
+)
 from protocol.kinds.hub import Resource
-from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
 from protocol.log import Head, Placement, next_position, place
 
 
@@ -81,10 +86,6 @@ class BlockedOrigin(RemoteProtocolError):
     reason = "blocked"
 
 
-class KeyRuleBroken(BadSignature):
-    """A key.commit, key.rotate or key.revoke that breaks the rules of PROTOCOL.md §7."""
-
-
 class Recovering(NodeError):
     """This node was restored from a backup and has not caught up with its own log yet."""
 
@@ -107,6 +108,10 @@ class _OriginState:
     # PROTOCOL.md §7.1: SHA-256 of the committed successor key, if any.
     next_key_digest: bytes | None = None
 
+    @property
+    def keys(self) -> KeyState:
+        return KeyState(self.public_key, self.next_key_digest)
+
 
 @dataclass(slots=True)
 class _Txn:
@@ -119,6 +124,8 @@ class _Txn:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     at_seq: dict[tuple[str, int], MessageId] = field(default_factory=dict)
     stored: list[Message] = field(default_factory=list)
+    # Key history rows (origin, from_seq, public_key, next_key_digest) to write.
+    key_rows: list[tuple[NodeId, int, bytes, bytes | None]] = field(default_factory=list)
 
 
 _MESSAGE_COLUMNS = "id, origin, seq, kind, created_at, received_at, payload, signature"
@@ -162,7 +169,13 @@ class MessageStore:
                 )
             seq, prev = next_position(state.head)
             message = create_message(self._key, kind, body, seq, prev, txn.now, origin=self.node_id)
-            self._apply_txn(txn, message)
+            # PROTOCOL.md §7: our own messages obey the key rules as everyone's do.
+            step = key_step(state.keys, message)
+            if step.signer != self._key.public_key:
+                raise KeyNotInForce(
+                    f"{kind} must be signed by another key than the one this process holds"
+                )
+            self._apply_txn(txn, message, step)
             await self._flush_txn(txn)
         self._notify(txn)
         return message
@@ -244,22 +257,32 @@ class MessageStore:
                     f"the message at seq {message.seq - 1}"
                 ),
             )
-        if isinstance(message.body, KeyRevoke):
-            # §7.2: a revocation is signed by the committed successor, not the key in force.
-            signed = message.signed_by(message.body.new_key)
-        else:
-            signed = self._signed_in_force(opened, state)
-        if not signed:
+        # PROTOCOL.md §6, §7: judged by the key rules as at its seq. A fork is proof
+        # only if the key in force at that seq signed it, so its state is looked up
+        # in the key history; a held message is checked in full when released.
+        step: KeyStep | None = None
+        try:
+            if placement is Placement.HOLD:
+                signer = held_signer(state.keys, message)
+            else:
+                keys = (
+                    state.keys
+                    if placement is Placement.APPEND
+                    else await self._key_state_at_txn(txn, message.origin, message.seq)
+                )
+                step = key_step(keys, message)
+                signer = step.signer
+        except KeyRuleBroken as exc:
+            return Outcome(Status.REFUSED, message.id, exc)
+        if not self._signed_by(opened, signer):
             return Outcome(
                 Status.REFUSED,
                 message.id,
                 BadSignature(f"signature does not verify under the key of {message.origin}"),
             )
         if placement is Placement.APPEND:
-            try:
-                self._apply_txn(txn, message)
-            except RemoteProtocolError as exc:
-                return Outcome(Status.REFUSED, message.id, exc)
+            assert step is not None
+            self._apply_txn(txn, message, step)
             return Outcome(Status.STORED, message.id)
         if placement is Placement.HOLD:
             return await self._hold_txn(txn, message, state)
@@ -267,35 +290,28 @@ class MessageStore:
         return Outcome(Status.FORK, message.id)
 
     @staticmethod
-    def _signed_in_force(opened: Opened, state: _OriginState) -> bool:
-        id_key = public_key_from_node_id(opened.message.origin)
-        if state.public_key == id_key:
+    def _signed_by(opened: Opened, signer: bytes) -> bool:
+        # Fast path: most messages are signed by the key inside their origin's id,
+        # which the verifier already checked off the event loop.
+        if signer == public_key_from_node_id(opened.message.origin):
             return opened.signed_by_id_key
-        # Rare: the origin rotated its key, so check against the key in force.
-        return opened.message.signed_by(state.public_key)
+        # Rare: a rotated key, or a revocation's successor.
+        return opened.message.signed_by(signer)
 
-    def _apply_txn(self, txn: _Txn, message: Message) -> None:
-        """Append a message that links to its origin's head."""
+    def _apply_txn(self, txn: _Txn, message: Message, step: KeyStep) -> None:
+        """Append a message that links to its origin's head.
+
+        `step` is the key rules' verdict on it (protocol/keys.py), its signature
+        already checked under `step.signer`.
+        """
         state = txn.origins[message.origin]
-        body = message.body
-        if isinstance(body, KeyRotate):
-            self._check_successor(body.new_key, state)
-            state.public_key = self._check_rotation(message, state.public_key)
-            state.next_key_digest = body.next_key_digest
-        elif isinstance(body, KeyRevoke):
-            if state.next_key_digest is None:
-                raise KeyRuleBroken(
-                    f"key.revoke for {message.origin}, which committed to no successor key"
-                )
-            self._check_successor(body.new_key, state)
-            state.public_key = body.new_key
-            state.next_key_digest = body.next_key_digest
-        elif isinstance(body, KeyCommit):
-            if state.next_key_digest is not None:
-                raise KeyRuleBroken(
-                    f"key.commit for {message.origin}, which has a commitment in force already"
-                )
-            state.next_key_digest = body.next_key_digest
+        if step.after != state.keys:
+            # PROTOCOL.md §7: the state in force from the next seq, for fork checks later.
+            state.public_key = step.after.public_key
+            state.next_key_digest = step.after.next_key_digest
+            txn.key_rows.append(
+                (message.origin, message.seq + 1, state.public_key, state.next_key_digest)
+            )
         state.head = Head(message.seq, message.id)
         state.changed = True
         txn.at_seq[(message.origin, message.seq)] = message.id
@@ -312,27 +328,6 @@ class MessageStore:
             )
         )
         txn.stored.append(message)
-
-    @staticmethod
-    def _check_successor(new_key: bytes, state: _OriginState) -> None:
-        try:
-            check_public_key(new_key)
-        except BadPublicKey as exc:
-            raise KeyRuleBroken(f"names an unusable key: {exc}") from exc
-        if state.next_key_digest is not None and sha256(new_key) != state.next_key_digest:
-            raise KeyRuleBroken("names a key other than the successor its origin committed to")
-
-    @staticmethod
-    def _check_rotation(message: Message, old_key: bytes) -> bytes:
-        body: KeyRotate = message.body
-        try:
-            check_public_key(body.new_key)
-        except BadPublicKey as exc:
-            raise BadSignature(f"key.rotate names an unusable key: {exc}") from exc
-        statement = rotation_statement(message.origin, old_key, body.new_key)
-        if not verify(body.new_key, statement, body.new_key_signature):
-            raise BadSignature("key.rotate is not counter-signed by the new key")
-        return body.new_key
 
     async def _hold_txn(self, txn: _Txn, message: Message, state: _OriginState) -> Outcome:
         head_seq = state.head.seq if state.head else 0
@@ -417,18 +412,17 @@ class MessageStore:
                     "DELETE FROM held WHERE origin = ? AND seq = ?", (origin, state.head.seq + 1)
                 )
                 message = parse_payload(row[0], row[1])
-                signer = (
-                    message.body.new_key
-                    if isinstance(message.body, KeyRevoke)
-                    else state.public_key
-                )
-                if message.prev != state.head.id or not message.signed_by(signer):
-                    # Held under another history or key; pull will fetch the right one.
+                if message.prev != state.head.id:
+                    # Held under another history; pull will fetch the right one.
                     break
+                # PROTOCOL.md §6, §7: the key rules apply on release as on append.
                 try:
-                    self._apply_txn(txn, message)
-                except RemoteProtocolError:
+                    step = key_step(state.keys, message)
+                except KeyRuleBroken:
                     break
+                if not message.signed_by(step.signer):
+                    break
+                self._apply_txn(txn, message, step)
                 released += 1
         return released
 
@@ -445,6 +439,12 @@ class MessageStore:
             )
             await self._enqueue_txn(txn)
             await self._note_resources_txn(txn)
+        if txn.key_rows:
+            await txn.conn.executemany(
+                "INSERT OR REPLACE INTO key_history (origin, from_seq, public_key,"
+                " next_key_digest) VALUES (?, ?, ?, ?)",
+                txn.key_rows,
+            )
         changed = [(o, s) for o, s in txn.origins.items() if s.changed]
         if changed:
             await txn.conn.executemany(
@@ -532,6 +532,26 @@ class MessageStore:
             if origin not in txn.origins:
                 key = public_key_from_node_id(origin)
                 txn.origins[origin] = _OriginState(key, None, None, txn.now)
+
+    @staticmethod
+    async def _key_state_at_txn(txn: _Txn, origin: NodeId, seq: int) -> KeyState:
+        """The origin's key state in force at `seq` (PROTOCOL.md §7), from the key history.
+
+        Rows this transaction has not written yet are newer than any in the table.
+        """
+        pending = [r for r in txn.key_rows if r[0] == origin and r[1] <= seq]
+        if pending:
+            _, _, key, digest = max(pending, key=lambda r: r[1])
+            return KeyState(key, digest)
+        async with txn.conn.execute(
+            "SELECT public_key, next_key_digest FROM key_history"
+            " WHERE origin = ? AND from_seq <= ? ORDER BY from_seq DESC LIMIT 1",
+            (origin, seq),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return initial_key_state(origin)
+        return KeyState(bytes(row[0]), None if row[1] is None else bytes(row[1]))
 
     @staticmethod
     async def _existing_ids_txn(conn: aiosqlite.Connection, ids: list[bytes]) -> set[bytes]:
