@@ -22,6 +22,7 @@ from crypto.nodeid import NodeId
 from node.federation import recovery
 from node.federation.backoff import retry_delay_ms
 from node.federation.client import FederationClient, PeerError, PeerRefused, PeerUnreachable
+from node.federation.forks import ForkSharing
 from node.federation.guards import RateLimiter, ReplayGuard
 from node.federation.peers import Peer, PeerStore
 from node.node import Node
@@ -78,6 +79,7 @@ class Federation:
         # (peer, messages it held that we lacked) per pull.
         self.on_push: list[Callable[[NodeId, float, bool], None]] = []
         self.on_pull: list[Callable[[NodeId, int], None]] = []
+        self.forks = ForkSharing(self)
 
     @property
     def client(self) -> FederationClient:
@@ -98,6 +100,7 @@ class Federation:
     async def start(self) -> None:
         await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
+        self.forks.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
         self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
@@ -109,6 +112,7 @@ class Federation:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._links.clear()
+        await self.forks.stop()
         if self._on_stored in self.node.messages.on_stored:
             self.node.messages.on_stored.remove(self._on_stored)
         if self._session:

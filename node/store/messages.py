@@ -25,10 +25,12 @@ from protocol.envelope import (
     Message,
     MessageId,
     create_message,
+    decode_envelope,
     encode_envelope,
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
+from protocol.forks import check_fork_pair
 from protocol.keys import (
     KeyRuleBroken,
     KeyState,
@@ -60,6 +62,16 @@ class Outcome:
     @property
     def reason(self) -> str | None:
         return str(self.error) if self.error else None
+
+
+@dataclass(frozen=True, slots=True)
+class ForkFound:
+    """An origin this node has just found forked: `first` is in its log, `second` is not."""
+
+    origin: NodeId
+    seq: int
+    first: MessageId
+    second: MessageId
 
 
 @dataclass(slots=True)
@@ -126,6 +138,7 @@ class _Txn:
     stored: list[Message] = field(default_factory=list)
     # Key history rows (origin, from_seq, public_key, next_key_digest) to write.
     key_rows: list[tuple[NodeId, int, bytes, bytes | None]] = field(default_factory=list)
+    forks_found: list[ForkFound] = field(default_factory=list)
 
 
 _MESSAGE_COLUMNS = "id, origin, seq, kind, created_at, received_at, payload, signature"
@@ -150,6 +163,9 @@ class MessageStore:
         self.on_stored: list[Callable[[list[Message]], None]] = []
         # Called after each ingest with what became of every message (metrics).
         self.on_ingested: list[Callable[[IngestReport], None]] = []
+        # Called after each commit that found origins forked for the first time
+        # (federation tells its peers, PROTOCOL.md §6.1).
+        self.on_forked: list[Callable[[list[ForkFound]], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
 
@@ -355,8 +371,12 @@ class MessageStore:
         )
         return Outcome(Status.HELD, message.id)
 
-    async def _record_fork_txn(self, txn: _Txn, message: Message, state: _OriginState) -> None:
-        other = txn.at_seq.get((message.origin, message.seq))
+    async def _record_fork_txn(
+        self, txn: _Txn, message: Message, state: _OriginState, other: MessageId | None = None
+    ) -> None:
+        """Keep `message` as evidence beside `other` (default: the one in the log at its seq)."""
+        if other is None:
+            other = txn.at_seq.get((message.origin, message.seq))
         if other is None:
             async with txn.conn.execute(
                 "SELECT id FROM messages WHERE origin = ? AND seq = ?",
@@ -381,6 +401,7 @@ class MessageStore:
         if state.forked_at is None:
             state.forked_at = txn.now
             state.changed = True
+            txn.forks_found.append(ForkFound(message.origin, message.seq, other, message.id))
             # DESIGN.md: a forked origin is no longer relayed, including what is queued.
             await txn.conn.execute(
                 "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE origin = ?)",
@@ -430,6 +451,50 @@ class MessageStore:
         if txn.stored:
             for callback in self.on_stored:
                 callback(txn.stored)
+        if txn.forks_found:
+            for on_forked in self.on_forked:
+                on_forked(txn.forks_found)
+
+    async def check_fork_proof(self, first: bytes, second: bytes) -> Outcome:
+        """Check two envelopes offered as proof of a fork and, if they are, record it.
+
+        PROTOCOL.md §6.1: the receiver of a `fork.proof` believes only what it checks
+        itself: two messages of one origin at one seq, with different ids, each
+        signed under the key state in force at that seq as this node knows it.
+        """
+        try:
+            a = parse_payload(*decode_envelope(first))
+            b = parse_payload(*decode_envelope(second))
+            check_fork_pair(a, b)
+        except RemoteProtocolError as exc:
+            return Outcome(Status.REFUSED, error=exc)
+        async with self._db.write() as conn:
+            txn = _Txn(conn, self._clock())
+            await self._load_origins_txn(txn, {a.origin})
+            keys = await self._key_state_at_txn(txn, a.origin, a.seq)
+            for message in (a, b):
+                try:
+                    signer = key_step(keys, message).signer
+                except KeyRuleBroken as exc:
+                    return Outcome(Status.REFUSED, message.id, exc)
+                if not message.signed_by(signer):
+                    return Outcome(
+                        Status.REFUSED,
+                        message.id,
+                        BadSignature(f"not signed by the key of {a.origin} in force at {a.seq}"),
+                    )
+            async with conn.execute(
+                "SELECT id FROM messages WHERE origin = ? AND seq = ?", (a.origin, a.seq)
+            ) as cursor:
+                row = await cursor.fetchone()
+            held = MessageId(row[0]) if row else None
+            state = txn.origins[a.origin]
+            for message, counterpart in ((a, b), (b, a)):
+                if message.id != held:
+                    await self._record_fork_txn(txn, message, state, held or counterpart.id)
+            await self._flush_txn(txn)
+        self._notify(txn)
+        return Outcome(Status.FORK, b.id)
 
     async def _flush_txn(self, txn: _Txn) -> None:
         if txn.rows:
@@ -657,6 +722,23 @@ class MessageStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [(parse_payload(p, s), MessageId(other)) for p, s, other in rows]
+
+    async def fork_pairs(self, origin: str, limit: int) -> list[tuple[bytes, bytes]]:
+        """Envelopes of up to `limit` forks of `origin`: (the other message, the evidence)."""
+        async with self._db.reader.execute(
+            "SELECT f.payload, f.signature, coalesce(m.payload, o.payload),"
+            " coalesce(m.signature, o.signature) FROM forks f"
+            " LEFT JOIN messages m ON m.id = f.other_id"
+            " LEFT JOIN forks o ON o.id = f.other_id"
+            " WHERE f.origin = ? ORDER BY f.seq, f.received_at LIMIT ?",
+            (origin, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            (encode_envelope(op, os_), encode_envelope(p, s))
+            for p, s, op, os_ in rows
+            if op is not None
+        ]
 
     async def held_count(self) -> int:
         async with self._db.reader.execute("SELECT count(*) FROM held") as cursor:

@@ -21,6 +21,7 @@ from protocol.kinds.community import (
 )
 from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
+from protocol.kinds.forks import ForkProof, ForkResolve
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
 from protocol.schema import Text, parse
@@ -53,6 +54,8 @@ KINDS: dict[str, type[Any]] = {
     "report": Report,
     "key.commit": KeyCommit,
     "key.revoke": KeyRevoke,
+    "fork.proof": ForkProof,
+    "fork.resolve": ForkResolve,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -212,3 +212,73 @@ async def test_key_state_at_a_past_seq_survives_a_restart(tmp_path: Path) -> Non
         late = log.write(SUCCESSOR, "announcement", Announcement("late"), seq=4)
         assert (await offer(store, late))[0] is Status.FORK
         assert NodeId(V) in await store.forked_origins()
+
+
+# -- PROTOCOL.md §6.1: a fork proof is checked by each receiver ---------------------
+
+
+async def test_a_proof_of_a_real_fork_is_checked_and_quarantines_the_hub(
+    receiver: MessageStore, tmp_path: Path
+) -> None:
+    log = await written(receiver, 3)
+    other = log.write(V_KEY, "announcement", Announcement("another history"), seq=2)
+    found: list[object] = []
+    receiver.on_forked.append(found.extend)
+    outcome = await receiver.check_fork_proof(log.messages[1].wire, other.wire)
+    assert outcome.status is Status.FORK
+    assert V in await receiver.forked_origins()
+    assert [(f.origin, f.seq) for f in found] == [(V, 2)]  # type: ignore[attr-defined]
+    # It serves the proof on: the message in its log, then the evidence.
+    assert await receiver.fork_pairs(V, 16) == [(log.messages[1].wire, other.wire)]
+
+
+async def test_a_proof_is_checked_even_by_a_node_holding_none_of_the_log(
+    receiver: MessageStore,
+) -> None:
+    log = Log()
+    first = log.keep(log.write(V_KEY, "announcement", Announcement("one")))
+    second = log.write(V_KEY, "announcement", Announcement("two"), seq=1)
+    assert (await receiver.check_fork_proof(first.wire, second.wire)).status is Status.FORK
+    assert V in await receiver.forked_origins()
+    assert len(await receiver.fork_pairs(V, 16)) == 2
+
+
+@pytest.mark.parametrize("forgery", ["revoke", "stranger", "other-seq", "same"])
+async def test_a_false_proof_is_refused_and_quarantines_nobody(
+    receiver: MessageStore, forgery: str
+) -> None:
+    log = await written(receiver, 3)
+    real = log.messages[1]
+    if forgery == "revoke":
+        fake = log.write(FORGER, "key.revoke", KeyRevoke(FORGER.public_key), seq=2)
+    elif forgery == "stranger":
+        fake = log.write(FORGER, "announcement", Announcement("not V"), seq=2)
+    elif forgery == "other-seq":
+        fake = log.messages[2]
+    else:
+        fake = real
+    outcome = await receiver.check_fork_proof(real.wire, fake.wire)
+    assert outcome.status is Status.REFUSED
+    assert outcome.reason is not None and outcome.reason.startswith("invalid:")
+    assert await receiver.forked_origins() == {}
+    assert await receiver.fork_pairs(V, 16) == []
+
+
+async def test_a_proof_against_the_nodes_own_id_is_checked_like_any_other(
+    v_itself: MessageStore,
+) -> None:
+    for n in range(2):
+        await v_itself.append("announcement", Announcement(f"ours {n}"))
+    log = Log()
+    log.messages = await v_itself.log(V)
+    forged = log.write(FORGER, "key.revoke", KeyRevoke(FORGER.public_key), seq=2)
+    assert (await v_itself.check_fork_proof(log.messages[1].wire, forged.wire)).status is (
+        Status.REFUSED
+    )
+    assert await v_itself.forked_origins() == {}
+    # A stale backup's branch, signed by V's own key, is a real fork of V.
+    stale = log.write(V_KEY, "announcement", Announcement("from a stale backup"), seq=2)
+    assert (await v_itself.check_fork_proof(log.messages[1].wire, stale.wire)).status is (
+        Status.FORK
+    )
+    assert V in await v_itself.forked_origins()

@@ -125,6 +125,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "report": {"to": NODE, "comment": REF, "reason": "harassment"},
     "key.commit": {"next_key_digest": REF2},
     "key.revoke": {"new_key": REF, "next_key_digest": REF2, "reason": "The laptop was stolen."},
+    "fork.proof": {"hub": NODE, "seq": 12, "first": REF, "second": REF2},
+    "fork.resolve": {
+        "seq": 12,
+        "keep": REF,
+        "new_key": REF2,
+        "next_key_digest": REF,
+        "reason": "We restored an old backup.",
+    },
 }
 
 
@@ -164,8 +172,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_twenty_seven_kinds_with_examples() -> None:
-    assert len(KINDS) == 27
+def test_there_are_twenty_nine_kinds_with_examples() -> None:
+    assert len(KINDS) == 29
     assert set(EXAMPLES) == set(KINDS)
 
 
@@ -411,3 +419,18 @@ def test_motion_sealed_may_be_left_out_but_is_always_dumped() -> None:
     motion = parse_body("motion", 1, body)
     assert motion.sealed is False
     assert dump(motion)["sealed"] is False
+
+
+def test_a_fork_proof_names_two_different_messages() -> None:
+    body = {**EXAMPLES["fork.proof"], "second": EXAMPLES["fork.proof"]["first"]}
+    assert "two messages" in refused("fork.proof", body)
+
+
+@pytest.mark.parametrize("seq", [0, -1, 2**53 + 1])
+def test_a_fork_proof_or_resolution_seq_is_a_log_position(seq: int) -> None:
+    assert "seq" in refused("fork.proof", {**EXAMPLES["fork.proof"], "seq": seq})
+    assert "seq" in refused("fork.resolve", {**EXAMPLES["fork.resolve"], "seq": seq})
+
+
+def test_a_fork_resolution_names_a_successor_key_of_32_bytes() -> None:
+    assert "new_key" in refused("fork.resolve", {**EXAMPLES["fork.resolve"], "new_key": b"\x01"})
