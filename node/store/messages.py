@@ -740,6 +740,14 @@ class MessageStore:
             if op is not None
         ]
 
+    async def fork_reporters(self, hub: str) -> list[NodeId]:
+        """Origins that published a `fork.proof` naming `hub` (PROTOCOL.md §5.28)."""
+        rows = await self._db.fetchall(
+            "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
+        )
+        found = (parse_payload(p, s) for p, s in rows)
+        return sorted({m.origin for m in found if getattr(m.body, "hub", None) == hub})
+
     async def held_count(self) -> int:
         async with self._db.reader.execute("SELECT count(*) FROM held") as cursor:
             row = await cursor.fetchone()
