@@ -1,5 +1,5 @@
-"""Key rules (PROTOCOL.md §7) as pure functions: which key signs a message, and what
-key state holds after it.
+"""Key rules (PROTOCOL.md §7; §6.2 for `fork.resolve`) as pure functions: which key
+signs a message, and what key state holds after it.
 
 An origin's key state is the key in force and the commitment in force (§7.1). It
 starts as the key inside the node id with no commitment, and only the origin's own
@@ -20,9 +20,8 @@ from crypto.errors import BadPublicKey
 from crypto.nodeid import public_key_from_node_id
 from protocol.envelope import Message
 from protocol.errors import BadSignature
+from protocol.kinds.forks import ForkResolve
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
-
-KEY_KINDS = frozenset({"key.rotate", "key.commit", "key.revoke"})
 
 
 class KeyRuleBroken(BadSignature):
@@ -63,11 +62,11 @@ def key_step(state: KeyState, message: Message) -> KeyStep:
     `signer`.
     """
     body = message.body
-    if isinstance(body, KeyRevoke):
-        # §7.2: signed by the committed successor, so the successor must be the key
-        # the origin committed to before this seq. The key a revocation names is
-        # never trusted by itself: anyone can name their own key.
-        _check_successor(state, body.new_key, "key.revoke", required=True)
+    if isinstance(body, KeyRevoke | ForkResolve):
+        # §7.2, §6.2: signed by the committed successor, so the successor must be the
+        # key the origin committed to before this seq. The key such a message names
+        # is never trusted by itself: anyone can name their own key.
+        _check_successor(state, body.new_key, message.kind, required=True)
         return KeyStep(body.new_key, KeyState(body.new_key, body.next_key_digest))
     if isinstance(body, KeyRotate):
         # §7, §7.1: the new key counter-signs, and is the committed one if any.
@@ -105,6 +104,6 @@ def held_signer(state: KeyState, message: Message) -> bytes:
     only a filter against junk: the key in force now, or for a revocation the key
     it names. PROTOCOL.md §6: `key_step` judges it in full when it is released.
     """
-    if isinstance(message.body, KeyRevoke):
+    if isinstance(message.body, KeyRevoke | ForkResolve):
         return message.body.new_key
     return state.public_key

@@ -20,6 +20,15 @@ from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_
 from node.clock import Clock
 from node.errors import NodeError
 from node.store.database import Database
+from node.store.forks import (
+    Resolution,
+    drop_branch_txn,
+    evidence_at_txn,
+    forget_evidence_txn,
+    id_at_seq_txn,
+    record_resolution_txn,
+    resolutions_txn,
+)
 from node.verifier import Opened, Verifier
 from protocol.envelope import (
     Message,
@@ -39,6 +48,7 @@ from protocol.keys import (
     initial_key_state,
     key_step,
 )
+from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Resource
 from protocol.log import Head, Placement, next_position, place
 
@@ -98,6 +108,10 @@ class BlockedOrigin(RemoteProtocolError):
     reason = "blocked"
 
 
+class BadResolution(RemoteProtocolError):
+    """A fork.resolve that cannot apply (PROTOCOL.md §6.2)."""
+
+
 class Recovering(NodeError):
     """This node was restored from a backup and has not caught up with its own log yet."""
 
@@ -119,6 +133,8 @@ class _OriginState:
     blocked: bool = False
     # PROTOCOL.md §7.1: SHA-256 of the committed successor key, if any.
     next_key_digest: bytes | None = None
+    # PROTOCOL.md §6.2: the latest fork its origin resolved, if any.
+    resolution: Resolution | None = None
 
     @property
     def keys(self) -> KeyState:
@@ -191,6 +207,12 @@ class MessageStore:
                 raise KeyNotInForce(
                     f"{kind} must be signed by another key than the one this process holds"
                 )
+            if isinstance(body, ForkResolve):
+                refused = await self._resolve_fork_txn(txn, message)
+                if refused is not None and refused.error is not None:
+                    raise refused.error
+                if state.head is None or state.head.seq != seq - 1:
+                    raise BadResolution("a node resolves its fork on the branch it holds")
             self._apply_txn(txn, message, step)
             await self._flush_txn(txn)
         self._notify(txn)
@@ -264,6 +286,23 @@ class MessageStore:
         placement = place(state.head, message.seq, message.prev, message.id, held_here)
         if placement is Placement.DUPLICATE:
             return Outcome(Status.DUPLICATE, message.id)
+        if isinstance(message.body, ForkResolve):
+            # PROTOCOL.md §6.2: the origin says which branch is its log; that may move
+            # the head back, so place the message again afterwards.
+            refused = await self._resolve_fork_txn(txn, message)
+            if refused is not None:
+                return refused
+            held_here = txn.at_seq.get((message.origin, message.seq))
+            placement = place(state.head, message.seq, message.prev, message.id, held_here)
+        if placement is Placement.APPEND and self._abandoned(state, message):
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BrokenChain(
+                    f"{message.origin} resolved its fork at seq {message.seq} in favour of "
+                    "another message"
+                ),
+            )
         if placement is Placement.BROKEN:
             return Outcome(
                 Status.REFUSED,
@@ -304,6 +343,86 @@ class MessageStore:
             return await self._hold_txn(txn, message, state)
         await self._record_fork_txn(txn, message, state)
         return Outcome(Status.FORK, message.id)
+
+    @staticmethod
+    def _abandoned(state: _OriginState, message: Message) -> bool:
+        """At the seq of a resolved fork, the log continues only through `keep` (§6.2)."""
+        r = state.resolution
+        return r is not None and message.seq == r.from_seq and message.id != r.keep
+
+    async def _resolve_fork_txn(self, txn: _Txn, message: Message) -> Outcome | None:
+        """Apply a fork.resolve's choice of branch (PROTOCOL.md §6.2); an Outcome if refused.
+
+        It is checked as a key.revoke is, against the key state in force at the forked
+        seq (shared by both branches): signed by the successor committed before it.
+        Then the log from that seq on is the branch through `keep`: any other branch
+        held there becomes evidence, `keep` and what follows it come back from the
+        evidence if held (the rest comes by pull), and the origin is relayed again.
+        """
+        body: ForkResolve = message.body
+        origin, at = message.origin, body.seq
+        state = txn.origins[origin]
+        if at >= message.seq:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BadResolution(f"fork.resolve at seq {message.seq} names a later seq {at}"),
+            )
+        keys = await self._key_state_at_txn(txn, origin, at)
+        try:
+            signer = key_step(keys, message).signer
+        except KeyRuleBroken as exc:
+            return Outcome(Status.REFUSED, message.id, exc)
+        if not message.signed_by(signer):
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BadSignature(f"fork.resolve is not signed by the successor {origin} committed to"),
+            )
+        resolution = Resolution(at, MessageId(body.keep), message.seq)
+        if state.resolution == resolution:
+            return None  # already applied (a held copy, placed again)
+        held = txn.at_seq.get((origin, at)) or await id_at_seq_txn(txn.conn, origin, at)
+        if held is not None and held != resolution.keep:
+            await drop_branch_txn(txn.conn, origin, at, resolution.keep, txn.now)
+            txn.rows = [r for r in txn.rows if not (r[1] == origin and r[2] >= at)]
+            txn.stored = [m for m in txn.stored if not (m.origin == origin and m.seq >= at)]
+            txn.key_rows = [r for r in txn.key_rows if not (r[0] == origin and r[1] > at)]
+            for key in [k for k in txn.at_seq if k[0] == origin and k[1] >= at]:
+                del txn.at_seq[key]
+            before = None
+            if at > 1:
+                before = txn.at_seq.get((origin, at - 1)) or await id_at_seq_txn(
+                    txn.conn, origin, at - 1
+                )
+            state.head = Head(at - 1, before) if before is not None else None
+            state.public_key, state.next_key_digest = keys.public_key, keys.next_key_digest
+        state.resolution = resolution
+        await self._promote_evidence_txn(txn, origin)
+        await record_resolution_txn(txn.conn, origin, resolution, message, txn.now)
+        state.forked_at = None
+        state.changed = True
+        return None
+
+    async def _promote_evidence_txn(self, txn: _Txn, origin: NodeId) -> None:
+        """Put back into the log the kept branch's messages held as evidence, in order."""
+        state = txn.origins[origin]
+        while True:
+            seq = state.head.seq + 1 if state.head else 1
+            prev = state.head.id if state.head else None
+            found = await evidence_at_txn(txn.conn, origin, seq, prev)
+            found = [m for m in found if not self._abandoned(state, m)]
+            if len(found) != 1:
+                return
+            [message] = found
+            try:
+                step = key_step(state.keys, message)
+            except KeyRuleBroken:
+                return
+            if not message.signed_by(step.signer):
+                return
+            await forget_evidence_txn(txn.conn, message.id)
+            self._apply_txn(txn, message, step)
 
     @staticmethod
     def _signed_by(opened: Opened, signer: bytes) -> bool:
@@ -398,6 +517,10 @@ class MessageStore:
                 message.signature,
             ),
         )
+        if state.resolution is not None and state.resolution.covers(message.seq):
+            # PROTOCOL.md §6.2: the branch its origin abandoned, arriving late: evidence
+            # of a fork already resolved, not a new one.
+            return
         if state.forked_at is None:
             state.forked_at = txn.now
             state.changed = True
@@ -433,9 +556,14 @@ class MessageStore:
                     "DELETE FROM held WHERE origin = ? AND seq = ?", (origin, state.head.seq + 1)
                 )
                 message = parse_payload(row[0], row[1])
-                if message.prev != state.head.id:
+                if message.prev != state.head.id or self._abandoned(state, message):
                     # Held under another history; pull will fetch the right one.
                     break
+                if isinstance(message.body, ForkResolve):
+                    if await self._resolve_fork_txn(txn, message) is not None:
+                        break
+                    if state.head is None or message.prev != state.head.id:
+                        break
                 # PROTOCOL.md §6, §7: the key rules apply on release as on append.
                 try:
                     step = key_step(state.keys, message)
@@ -597,6 +725,8 @@ class MessageStore:
             if origin not in txn.origins:
                 key = public_key_from_node_id(origin)
                 txn.origins[origin] = _OriginState(key, None, None, txn.now)
+        for origin, resolution in (await resolutions_txn(txn.conn, wanted)).items():
+            txn.origins[NodeId(origin)].resolution = resolution
 
     @staticmethod
     async def _key_state_at_txn(txn: _Txn, origin: NodeId, seq: int) -> KeyState:
@@ -728,8 +858,8 @@ class MessageStore:
         async with self._db.reader.execute(
             "SELECT f.payload, f.signature, coalesce(m.payload, o.payload),"
             " coalesce(m.signature, o.signature) FROM forks f"
-            " LEFT JOIN messages m ON m.id = f.other_id"
-            " LEFT JOIN forks o ON o.id = f.other_id"
+            " LEFT JOIN messages m ON m.id = f.other_id AND m.seq = f.seq"
+            " LEFT JOIN forks o ON o.id = f.other_id AND o.seq = f.seq"
             " WHERE f.origin = ? ORDER BY f.seq, f.received_at LIMIT ?",
             (origin, limit),
         ) as cursor:

@@ -808,7 +808,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         11,
-        "key history: each origin's key state in force from each seq, to judge forks",
+        "key history (each origin's key state from each seq, to judge forks); resolved forks",
         """
         -- PROTOCOL.md §6, §7: fork evidence counts only if the key in force at its seq
         -- signed it. One row per change of an origin's key state (key.rotate,
@@ -828,6 +828,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         INSERT INTO key_history (origin, from_seq, public_key, next_key_digest)
             SELECT origin, head_seq + 1, public_key, next_key_digest FROM origins
             WHERE head_seq > 0;
+        -- PROTOCOL.md §6.2: forks their origins resolved with a fork.resolve. From
+        -- from_seq the log continues through `keep`; other messages at seqs from
+        -- from_seq to the fork.resolve's own (until_seq), inclusive, are kept as
+        -- evidence without quarantining the origin again.
+        CREATE TABLE fork_resolutions (
+            origin      TEXT NOT NULL,
+            from_seq    INTEGER NOT NULL,
+            keep        BLOB NOT NULL,
+            until_seq   INTEGER NOT NULL,
+            resolve_id  BLOB NOT NULL,
+            resolved_at INTEGER NOT NULL,     -- ms
+            PRIMARY KEY (origin, from_seq)
+        );
         """,
     ),
 )

@@ -19,6 +19,7 @@ from node.store.database import Database
 from node.store.messages import MessageStore, Status
 from node.verifier import Verifier
 from protocol.envelope import Message, create_message
+from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Announcement
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
 from tests.helpers import ManualClock, key_from
@@ -282,3 +283,85 @@ async def test_a_proof_against_the_nodes_own_id_is_checked_like_any_other(
         Status.FORK
     )
     assert V in await v_itself.forked_origins()
+
+
+# -- PROTOCOL.md §6.2: a forked hub's way back ----------------------------------------
+
+
+class Forked:
+    """V committed at seq 3, wrote 4-5 (branch A), then a stale copy wrote 4' (branch B)."""
+
+    def __init__(self) -> None:
+        self.a = Log()
+        for n in range(2):
+            self.a.keep(self.a.write(V_KEY, "announcement", Announcement(f"news {n}")))
+        self.a.keep(self.a.write(V_KEY, "key.commit", KeyCommit(sha256(SUCCESSOR.public_key))))
+        self.b = Log()
+        self.b.messages = list(self.a.messages)
+        self.a.keep(self.a.write(V_KEY, "announcement", Announcement("A4")))
+        self.a.keep(self.a.write(V_KEY, "announcement", Announcement("A5")))
+        self.stale = self.b.keep(self.b.write(V_KEY, "announcement", Announcement("stale B4")))
+
+    def resolve(self, signer: SigningKey = SUCCESSOR, named: SigningKey = SUCCESSOR) -> Message:
+        body = ForkResolve(4, self.stale.id, named.public_key, sha256(NEXT.public_key))
+        return self.b.write(signer, "fork.resolve", body)
+
+
+async def forked_receiver(store: MessageStore) -> Forked:
+    forked = Forked()
+    report = await store.ingest([m.wire for m in forked.a.messages])
+    assert report.count(Status.STORED) == 5
+    assert (await offer(store, forked.stale))[0] is Status.FORK
+    assert V in await store.forked_origins()
+    return forked
+
+
+async def test_a_resolution_by_the_successor_restores_the_kept_branch(
+    receiver: MessageStore,
+) -> None:
+    forked = await forked_receiver(receiver)
+    resolve = forked.b.keep(forked.resolve())
+    assert (await offer(receiver, resolve))[0] is Status.STORED
+    assert await receiver.forked_origins() == {}
+    assert [m.id for m in await receiver.log(V)] == [m.id for m in forked.b.messages]
+    # The abandoned branch stays as evidence.
+    evidence = {m.id for m, _ in await receiver.fork_evidence(V)}
+    assert {m.id for m in forked.a.messages[3:]} <= evidence
+    assert await receiver.key_in_force(V) == SUCCESSOR.public_key
+    after = forked.b.keep(forked.b.write(SUCCESSOR, "announcement", Announcement("back")))
+    assert (await offer(receiver, after))[0] is Status.STORED
+    # The abandoned branch arriving late is old evidence, not a new fork.
+    assert (await offer(receiver, forked.a.messages[4]))[0] is Status.FORK
+    assert await receiver.forked_origins() == {}
+    # The old key after the resolution is nobody's word.
+    late = forked.b.write(V_KEY, "announcement", Announcement("old key"))
+    assert (await offer(receiver, late))[0] is Status.REFUSED
+    assert await receiver.forked_origins() == {}
+
+
+@pytest.mark.parametrize("who", ["forger", "old-key"])
+async def test_a_resolution_not_signed_by_the_committed_successor_is_refused(
+    receiver: MessageStore, who: str
+) -> None:
+    forked = await forked_receiver(receiver)
+    resolve = forked.resolve(FORGER, FORGER) if who == "forger" else forked.resolve(V_KEY)
+    status, reason = await offer(receiver, resolve)
+    assert status is Status.REFUSED
+    assert reason is not None and reason.startswith("invalid:")
+    assert V in await receiver.forked_origins()
+    assert [m.id for m in await receiver.log(V)] == [m.id for m in forked.a.messages]
+
+
+async def test_a_resolution_for_a_branch_not_yet_held_waits_for_it(
+    receiver: MessageStore,
+) -> None:
+    forked = Forked()
+    await receiver.ingest([m.wire for m in forked.a.messages])  # never saw the fork
+    resolve = forked.b.keep(forked.resolve())
+    assert (await offer(receiver, resolve))[0] is Status.HELD
+    # Branch A left the log from seq 4; the kept message fills the gap and the
+    # resolution is released after it.
+    assert (await offer(receiver, forked.a.messages[3]))[0] is not Status.STORED
+    assert (await offer(receiver, forked.stale))[0] is Status.STORED
+    assert [m.id for m in await receiver.log(V)] == [m.id for m in forked.b.messages]
+    assert await receiver.forked_origins() == {}

@@ -497,6 +497,12 @@ def _seed_11(conn: sqlite3.Connection) -> None:
         " VALUES (?, 5, ?, NULL)",
         (PEER, PEER_NEW_KEY),
     )
+    # ORIGIN resolved a fork at seq 2 in favour of its message there (LOG[1]).
+    conn.execute(
+        "INSERT INTO fork_resolutions (origin, from_seq, keep, until_seq, resolve_id,"
+        " resolved_at) VALUES (?, 2, ?, 4, ?, ?)",
+        (ORIGIN, LOG[1].id, b"\x60" * 32, T0),
+    )
 
 
 def _seed_4(conn: sqlite3.Connection) -> None:
@@ -1100,6 +1106,12 @@ SEEDS: dict[int, Seed] = {
             (
                 f"SELECT from_seq, next_key_digest FROM key_history WHERE origin = '{ORIGIN}'",
                 [(3, b"\x05" * 32)],
+            ),
+            # node.store.forks.resolutions_txn
+            (
+                "SELECT origin, from_seq, keep, until_seq FROM fork_resolutions"
+                f" WHERE origin IN ('{ORIGIN}') ORDER BY from_seq",
+                [(ORIGIN, 2, LOG[1].id, 4)],
             ),
         ],
     ),
