@@ -23,6 +23,7 @@ from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
 from node.store.migrations import LATEST_VERSION
 from protocol.envelope import parse_payload
+from protocol.forks import reporters_of
 
 # Node-to-node requests are refused beyond a minute of skew (PROTOCOL.md §10.4);
 # warn well before that.
@@ -164,15 +165,16 @@ def check_own_fork(path: Path, node_id: str) -> list[Finding]:
             proofs = conn.execute(
                 "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
             ).fetchall()
+            resolved = conn.execute(
+                "SELECT from_seq, until_seq FROM fork_resolutions WHERE origin = ?", (node_id,)
+            ).fetchall()
         finally:
             conn.close()
     except sqlite3.Error:
-        return []  # check_database has said what is wrong with the file
-    reporters = {
-        m.origin
-        for m in (parse_payload(p, s) for p, s in proofs)
-        if getattr(m.body, "hub", None) == node_id
-    }
+        return []  # an older schema, upgraded at start, or check_database said what is wrong
+    reporters = reporters_of(
+        node_id, [parse_payload(p, s) for p, s in proofs], [(a, b) for a, b in resolved]
+    )
     if (row is None or row[0] is None) and not reporters:
         return [Finding(Level.OK, "this hub's own log is not forked")]
     seen = f"; {len(reporters)} hub(s) published proof of it" if reporters else ""

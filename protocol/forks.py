@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from protocol.envelope import Message
 from protocol.errors import RemoteProtocolError
+from protocol.kinds.forks import ForkProof
 
 
 class NotAFork(RemoteProtocolError):
@@ -24,3 +25,18 @@ def check_fork_pair(first: Message, second: Message) -> None:
         raise NotAFork(f"the two messages are at seqs {first.seq} and {second.seq}")
     if first.id == second.id:
         raise NotAFork("the two messages are the same message")
+
+
+def reporters_of(hub: str, proofs: list[Message], resolved: list[tuple[int, int]]) -> set[str]:
+    """Origins of `fork.proof` messages about `hub` that no resolution answers (§6.2).
+
+    `resolved` holds (from_seq, until_seq) of each fork `hub` resolved: a proof at
+    a seq in one of them is of a fork the hub has since resolved.
+    """
+    return {
+        m.origin
+        for m in proofs
+        if isinstance(m.body, ForkProof)
+        and m.body.hub == hub
+        and not any(lo <= m.body.seq <= hi for lo, hi in resolved)
+    }

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from crypto.nodeid import NodeId
 from node.errors import NodeError
 from node.federation.client import PeerError
+from node.federation.peers import Peer
 from node.store.messages import ForkFound, Status
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.forks import ForkProof
+from protocol.log import Head
 
 if TYPE_CHECKING:
     from node.federation.service import Federation
@@ -81,6 +83,25 @@ class ForkSharing:
                 # E.g. recovering after a restore: the evidence is kept and served
                 # all the same; peers learn of the fork when they meet it.
                 log.warning("forks: could not announce the fork of %s: %s", fork.origin, exc)
+
+    async def pull_resolution(self, peer: Peer, their_head: Head) -> int:
+        """Fetch a forked peer's own log from its first forked seq, for a fork.resolve.
+
+        PROTOCOL.md §6.2: the resolution puts the peer's successor key in force, and
+        the peer signs its requests with that key from then on, so its pushes are
+        refused here until we hold the resolution. Pull does not fetch forked
+        origins; this fetches one page of the peer's own log, from the peer itself,
+        and only when its head differs from the one we hold.
+        """
+        messages = self._node.messages
+        ours = await messages.head(peer.node_id)
+        evidence = await messages.fork_evidence(peer.node_id)
+        if not evidence or ours == their_head:
+            return 0
+        after = min(m.seq for m, _ in evidence) - 1
+        page, _ = await self._federation.client.log(peer.url, peer.node_id, after)
+        report = await messages.ingest(page, source=peer.node_id)
+        return report.count(Status.STORED) + report.released
 
     async def check(self, reporter: NodeId, proof: ForkProof) -> bool:
         """Fetch and check the evidence behind `proof`; True if the fork is now recorded."""

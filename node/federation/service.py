@@ -319,6 +319,8 @@ class Federation:
             stored += await self._pull_origin(
                 peer, request.origin, request.after_seq, request.until_seq
             )
+        if peer.node_id in skip and peer.node_id in theirs:
+            stored += await self.forks.pull_resolution(peer, theirs[peer.node_id])
         await self.peers.contact(peer.node_id)
         return stored
 

@@ -39,7 +39,7 @@ from protocol.envelope import (
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
-from protocol.forks import check_fork_pair
+from protocol.forks import check_fork_pair, reporters_of
 from protocol.keys import (
     KeyRuleBroken,
     KeyState,
@@ -121,6 +121,8 @@ class KeyNotInForce(NodeError):
 
 
 RECOVERING = "recovering"
+# Kinds signed by the committed successor rather than the key in force (§6.2, §7.2).
+SUCCESSOR_KINDS = ("key.revoke", "fork.resolve")
 
 
 @dataclass(slots=True)
@@ -194,7 +196,7 @@ class MessageStore:
             await self._load_origins_txn(txn, {self.node_id})
             await self._check_may_write_txn(conn, kind)
             state = txn.origins[self.node_id]
-            if kind != "key.revoke" and state.public_key != self._key.public_key:
+            if kind not in SUCCESSOR_KINDS and state.public_key != self._key.public_key:
                 raise KeyNotInForce(
                     "this node's key was rotated or revoked since it started; restart the node "
                     "('hubnet run') so it signs with the key in force"
@@ -871,12 +873,16 @@ class MessageStore:
         ]
 
     async def fork_reporters(self, hub: str) -> list[NodeId]:
-        """Origins that published a `fork.proof` naming `hub` (PROTOCOL.md §5.28)."""
+        """Origins that published a `fork.proof` naming `hub` that `hub` has not resolved."""
         rows = await self._db.fetchall(
             "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
         )
-        found = (parse_payload(p, s) for p, s in rows)
-        return sorted({m.origin for m in found if getattr(m.body, "hub", None) == hub})
+        resolved = await self._db.fetchall(
+            "SELECT from_seq, until_seq FROM fork_resolutions WHERE origin = ?", (hub,)
+        )
+        proofs = [parse_payload(p, s) for p, s in rows]
+        found = reporters_of(hub, proofs, [(a, b) for a, b in resolved])
+        return sorted(NodeId(o) for o in found)
 
     async def held_count(self) -> int:
         async with self._db.reader.execute("SELECT count(*) FROM held") as cursor:
