@@ -18,7 +18,10 @@ from crypto.nodeid import NodeId, node_id_from_public_key
 from node.store.database import Database
 from node.store.messages import MessageStore, Status
 from node.verifier import Verifier
+from protocol import federation as wire
+from protocol.codec import encode
 from protocol.envelope import Message, create_message
+from protocol.errors import MalformedPayload
 from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Announcement
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
@@ -365,3 +368,19 @@ async def test_a_resolution_for_a_branch_not_yet_held_waits_for_it(
     assert (await offer(receiver, forked.stale))[0] is Status.STORED
     assert [m.id for m in await receiver.log(V)] == [m.id for m in forked.b.messages]
     assert await receiver.forked_origins() == {}
+
+
+def test_fork_pairs_travel_as_pairs_of_envelopes_and_nothing_else() -> None:
+    log = Log()
+    a = log.write(V_KEY, "announcement", Announcement("a"))
+    b = log.write(V_KEY, "announcement", Announcement("b"))
+    assert wire.decode_fork_pairs(wire.encode_fork_pairs([(a.wire, b.wire)])) == [(a.wire, b.wire)]
+    too_many = [(a.wire, b.wire)] * (wire.MAX_FORK_PAIRS + 1)
+    for bad in (
+        encode({"forks": [[a.wire]]}),
+        encode({"forks": [[a.wire, "text"]]}),
+        encode({"forks": "none"}),
+        encode({"forks": [list(p) for p in too_many]}),
+    ):
+        with pytest.raises(MalformedPayload):
+            wire.decode_fork_pairs(bad)
