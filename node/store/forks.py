@@ -8,29 +8,11 @@ resolution. Nothing here decides anything: protocol/keys.py and the store do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import aiosqlite
 
 from protocol.envelope import Message, MessageId, parse_payload
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """From `from_seq` the origin's log goes through `keep`; the fork.resolve is at `until_seq`."""
-
-    from_seq: int
-    keep: MessageId
-    until_seq: int
-
-    def covers(self, seq: int) -> bool:
-        """Whether a second message at `seq` belongs to the fork already resolved.
-
-        Up to the fork.resolve's own seq, the key in force is the one both branches
-        used; from the seq after it, the successor's, which the abandoned branch
-        never had, so its messages there are refused, never evidence.
-        """
-        return self.from_seq <= seq <= self.until_seq
+from protocol.forks import Resolution
 
 
 async def resolutions_txn(

@@ -21,7 +21,6 @@ from node.clock import Clock
 from node.errors import NodeError
 from node.store.database import Database
 from node.store.forks import (
-    Resolution,
     drop_branch_txn,
     evidence_at_txn,
     forget_evidence_txn,
@@ -39,7 +38,7 @@ from protocol.envelope import (
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
-from protocol.forks import check_fork_pair, reporters_of
+from protocol.forks import Resolution, check_fork_pair, reporters_of
 from protocol.keys import (
     KeyRuleBroken,
     KeyState,
@@ -349,8 +348,7 @@ class MessageStore:
     @staticmethod
     def _abandoned(state: _OriginState, message: Message) -> bool:
         """At the seq of a resolved fork, the log continues only through `keep` (§6.2)."""
-        r = state.resolution
-        return r is not None and message.seq == r.from_seq and message.id != r.keep
+        return state.resolution is not None and state.resolution.abandons(message)
 
     async def _resolve_fork_txn(self, txn: _Txn, message: Message) -> Outcome | None:
         """Apply a fork.resolve's choice of branch (PROTOCOL.md §6.2); an Outcome if refused.
