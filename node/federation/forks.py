@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from node.federation.service import Federation
 
 log = logging.getLogger(__name__)
+# Peers asked for the evidence behind one proof: the reporter first, then others
+# (which serve it once they have checked it). Bounds what a flood of proofs costs.
+PEERS_ASKED = 3
 
 
 class ForkSharing:
@@ -110,7 +113,7 @@ class ForkSharing:
                 return True
             peers = [p for p in await self._federation.peers.all() if not p.blocked]
             peers.sort(key=lambda p: p.node_id != reporter)  # the reporter first
-            for peer in peers:
+            for peer in peers[:PEERS_ASKED]:
                 try:
                     pairs = await self._federation.client.forks(peer.url, proof.hub)
                 except PeerError as exc:
