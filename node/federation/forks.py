@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from node.federation.service import Federation
 
 log = logging.getLogger(__name__)
+
 # Peers asked for the evidence behind one proof: the reporter first, then others
 # (which serve it once they have checked it). Bounds what a flood of proofs costs.
 PEERS_ASKED = 3
@@ -74,7 +75,13 @@ class ForkSharing:
                 and message.body.hub not in self._checking
             ):
                 self._checking.add(message.body.hub)
-                self._spawn(self.check(message.origin, message.body), "fork-check")
+                self._spawn(self._check_logged(message.origin, message.body), "fork-check")
+
+    async def _check_logged(self, reporter: NodeId, proof: ForkProof) -> None:
+        try:
+            await self.check(reporter, proof)
+        except Exception:  # a background check must not fail silently or stop others
+            log.exception("forks: checking the proof of %s failed", proof.hub)
 
     async def announce(self, found: list[ForkFound]) -> None:
         """Append one `fork.proof` per newly forked origin."""
