@@ -228,3 +228,27 @@ def decode_error(data: bytes) -> str:
         return "invalid: unreadable error body"
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, str) else "invalid: unreadable error body"
+
+
+# -- GET /federation/v1/forks/{origin} ---------------------------------------------
+
+# Pairs of messages one answer carries: one pair proves a fork; a few show its extent.
+MAX_FORK_PAIRS = 16
+
+
+def encode_fork_pairs(pairs: list[tuple[bytes, bytes]]) -> bytes:
+    return encode({"forks": [[a, b] for a, b in pairs]})
+
+
+def decode_fork_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    body = _map(data, "forks")
+    raw = body.get("forks")
+    if not isinstance(raw, list) or len(raw) > MAX_FORK_PAIRS:
+        raise MalformedPayload(f"forks must be a list of at most {MAX_FORK_PAIRS} pairs")
+    pairs: list[tuple[bytes, bytes]] = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 2:
+            raise MalformedPayload("each fork is a pair of envelopes")
+        first, second = _envelopes(item, "fork", 2)
+        pairs.append((first, second))
+    return pairs

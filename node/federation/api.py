@@ -198,6 +198,23 @@ async def origin_log(request: web.Request) -> web.Response:
     return _ok(wire.encode_log_page(envelopes[:limit], more=len(envelopes) > limit))
 
 
+async def fork_evidence(request: web.Request) -> web.Response:
+    """The messages behind this hub's `fork.proof` about an origin (PROTOCOL.md §9.7).
+
+    Served even though the origin is forked (that is the point): the receiver of a
+    proof checks these itself before it stops relaying the origin.
+    """
+    node = request.config_dict[NODE]
+    try:
+        origin = parse_node_id(request.match_info["origin"])
+    except BadNodeId as exc:
+        raise ApiError(400, "invalid", f"origin: {exc}") from exc
+    pairs = await node.messages.fork_pairs(origin, wire.MAX_FORK_PAIRS)
+    if not pairs:
+        raise ApiError(404, "not-found", "this hub holds no fork of that origin")
+    return _ok(wire.encode_fork_pairs(pairs))
+
+
 async def resource(request: web.Request) -> web.StreamResponse:
     """A content-addressed file; the receiver checks it against the hash it asked for."""
     node = request.config_dict[NODE]
@@ -259,6 +276,7 @@ def create_federation_app() -> web.Application:
     app.router.add_post("/messages", push)
     app.router.add_get("/heads", heads)
     app.router.add_get("/log/{origin}", origin_log)
+    app.router.add_get("/forks/{origin}", fork_evidence)
     app.router.add_post("/peering", peering)
     app.router.add_get("/resources/{hash}", resource)
     return app

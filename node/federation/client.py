@@ -145,6 +145,12 @@ class FederationClient:
         page: tuple[list[bytes], bool] = self._decoded("log", wire.decode_log_page, data)
         return page
 
+    async def forks(self, base_url: str, origin: str) -> list[tuple[bytes, bytes]]:
+        """The pairs of messages a peer holds as proof that `origin` forked (§9.7)."""
+        data = await self._request("GET", base_url, f"{PREFIX}/forks/{quote(origin)}")
+        pairs: list[tuple[bytes, bytes]] = self._decoded("forks", wire.decode_fork_pairs, data)
+        return pairs
+
     async def resource(self, base_url: str, digest: bytes, size: int) -> bytes:
         """The file with this SHA-256, at most `size` bytes (the caller checks the hash)."""
         return await self._request("GET", base_url, f"{PREFIX}/resources/{digest.hex()}", most=size)

@@ -28,6 +28,7 @@ from node.federation.client import (
     PeerRefused,
     PeerUnreachable,
 )
+from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.federation.peers import Peer, PeerStore
 from node.node import Node
@@ -97,6 +98,7 @@ class Federation:
         # (peer, messages it held that we lacked) per pull.
         self.on_push: list[Callable[[NodeId, float, bool], None]] = []
         self.on_pull: list[Callable[[NodeId, int], None]] = []
+        self.forks = ForkSharing(self)
 
     @property
     def client(self) -> FederationClient:
@@ -118,6 +120,7 @@ class Federation:
         await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
         self.node.membership.listeners.append(self._members_changed)
+        self.forks.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
         self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
@@ -129,6 +132,7 @@ class Federation:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._links.clear()
+        await self.forks.stop()
         if self._on_stored in self.node.messages.on_stored:
             self.node.messages.on_stored.remove(self._on_stored)
         if self._members_changed in self.node.membership.listeners:
@@ -350,10 +354,12 @@ class Federation:
             await self.node.messages.forked_origins()
         )
         stored = 0
+        peer_head = None  # the peer's own head, for a resolution of its own fork
         async with contextlib.aclosing(
             self.client.head_pages(peer.url, self.heads_page_size)
         ) as pages:
             async for theirs in pages:
+                peer_head = theirs.get(peer.node_id, peer_head)
                 ours = await self.heads.heads_of(theirs)
                 plan = plan_pull(
                     {o: h.seq for o, h in ours.items()},
@@ -366,6 +372,8 @@ class Federation:
                     stored += await self._pull_origin(
                         peer, request.origin, request.after_seq, request.until_seq
                     )
+        if peer.node_id in skip and peer_head is not None:
+            stored += await self.forks.pull_resolution(peer, peer_head)
         await self.peers.contact(peer.node_id)
         return stored
 

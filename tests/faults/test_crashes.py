@@ -500,8 +500,13 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
         (version_c.id,),
     ]
     assert query(c, "SELECT count(*) FROM held WHERE origin = ?", origin) == [(0,)]
-    # A never saw C's version: it has no fork to report.
-    assert "No origin has signed two histories" in a.cli("forks")
+    # A never met C's version itself, but B published a fork.proof (PROTOCOL.md
+    # §6.1): A fetched both messages from B, checked them, and holds the fork too.
+    wait_for("Riverside to check Northgate's proof", lambda: origin in a.cli("forks"))
+    assert version_c.id.hex()[:16] in a.cli("forks")
+    assert query(a, "SELECT id FROM messages WHERE origin = ? AND seq = 2", origin) == [
+        (version_a.id,)
+    ]
 
 
 # -- (4) a partition ---------------------------------------------------------------------

@@ -22,7 +22,8 @@ from crypto.httpsig import content_digest
 from crypto.nodeid import NodeId, node_id_from_public_key
 from protocol import federation as wire
 from protocol.codec import encode
-from protocol.envelope import Message, MessageId
+from protocol.envelope import Message, MessageId, create_message
+from protocol.kinds.keys import KeyRevoke
 from tests.faults.hostile import (
     HEADS,
     MESSAGES,
@@ -33,7 +34,7 @@ from tests.faults.hostile import (
     forged,
     oversized,
 )
-from tests.helpers import chain, key_from, wires
+from tests.helpers import T0, chain, key_from, wires
 from tests.integration.network import Hub, start_hubs, wait_for
 
 SENTINEL_KEY = key_from(200)
@@ -164,6 +165,29 @@ def test_message_claiming_another_origin_is_refused(net: Net) -> None:
     assert after[net.target.node_id] == target_head
     assert after[net.witness.node_id] == witness_head  # still listed: not forked
     assert bystander not in after
+    assert "No origin has signed two histories" in net.target.cli("forks")
+
+
+def test_forged_revocation_at_a_used_seq_marks_nobody_forked(net: Net) -> None:
+    # The stranger's own key signs a key.revoke naming itself, "from" the Witness and
+    # from the Target itself, at seq 1, which both have used (PROTOCOL.md §6, §7.3).
+    before = net.counts()
+    client = net.client(14)
+    heads = net.heads(net.target)
+    origins = [NodeId(net.witness.node_id), NodeId(net.target.node_id)]
+    lies = [
+        create_message(client.key, "key.revoke", KeyRevoke(client.key.public_key), 1, None, T0, o)
+        for o in origins
+    ]
+    reply = client.push([m.wire for m in lies])
+    for result in reply.results:
+        assert result.status == "refused"
+        assert result.reason is not None and result.reason.startswith("invalid: ")
+    net.assert_unharmed(before)
+    after = net.heads(net.target)
+    for origin in origins:
+        assert after[origin] == heads[origin]  # still listed: not forked
+        assert client.log(origin)  # and served: no 409
     assert "No origin has signed two histories" in net.target.cli("forks")
 
 

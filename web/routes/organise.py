@@ -227,8 +227,16 @@ async def health(request: web.Request) -> web.Response:
         ("Members", f"{counts.get('active', 0)} active, {counts.get('applied', 0)} applying"),
         ("Database size", f"{node.config.database_path.stat().st_size / 1e6:.1f} MB"),
     ]
-    forks = list(await node.messages.forked_origins())
-    return render(request, "health.html", {"rows": rows, "forks": forks})
+    forked = await node.messages.forked_origins()
+    forks = [o for o in forked if o != node.node_id]
+    # PROTOCOL.md §6.1-§6.2: this hub's own log held as forked, here or by others.
+    reporters = await node.messages.fork_reporters(node.node_id)
+    own_fork = node.node_id in forked or bool(reporters)
+    return render(
+        request,
+        "health.html",
+        {"rows": rows, "forks": forks, "own_fork": own_fork, "reporters": reporters},
+    )
 
 
 ROUTES = [
