@@ -8,6 +8,7 @@ network can never be read as its word about another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Annotated, ClassVar
 
 from crypto.digest import sha256
@@ -22,7 +23,7 @@ MAX_WITNESS_HEADS = 500
 
 
 def _strictly_ascending(values: tuple[str, ...]) -> bool:
-    return all(a < b for a, b in zip(values, values[1:], strict=False))
+    return all(a < b for a, b in pairwise(values))
 
 
 @dataclass(frozen=True, slots=True)
