@@ -175,13 +175,28 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
             try:
                 peers = [p for p in await federation.peers.all() if not p.blocked]
                 with Progress("catch-up", 0, "messages") as progress:
-                    federation.on_pull.append(lambda _peer, behind: progress.add_total(behind))
+                    first = True
+
+                    def behind(_peer: object, count: int) -> None:
+                        if first:  # later rounds fetch what the first one counted
+                            progress.add_total(count)
+
+                    federation.on_pull.append(behind)
                     node.messages.on_stored.append(lambda stored: progress.update(len(stored)))
-                    for peer in peers:
-                        try:
-                            await federation.pull_from(peer)
-                        except PeerError as exc:
-                            failed.append(f"{peer.node_id}: {exc}")
+                    # A hub's messages are stored only once the roster names it a member
+                    # (PROTOCOL.md §14.5), and the roster follows from messages pulled here:
+                    # pull again while it grows, as a running node does.
+                    members = None
+                    while members != node.membership.members:
+                        members = node.membership.members
+                        failed = []
+                        for peer in peers:
+                            try:
+                                await federation.pull_from(peer)
+                            except PeerError as exc:
+                                failed.append(f"{peer.node_id}: {exc}")
+                        first = False
+                        await node.membership.refresh()
                     return progress.count, len(peers), failed
             finally:
                 await federation.stop()
