@@ -19,6 +19,7 @@ from node.clock import Clock
 from node.store.network import NetworkStore
 from protocol.envelope import Message
 from protocol.kinds.assembly import Motion
+from protocol.kinds.network import NetworkFound, network_id
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS, Roster, empty_roster, roster
 from protocol.witness import Witnesses
 
@@ -89,6 +90,22 @@ class Membership:
         """Whether a stored message is passed on to peers: members' messages, and the
         few a hub needs to ask to join."""
         return origin in self.members or kind in ADMISSION_KINDS
+
+    def noted(self, message: Message) -> None:
+        """A message placed in its log just now, in the middle of a batch.
+
+        A founder's signature on this network's statement makes it a member from the
+        start (PROTOCOL.md §14.1), whatever else arrives: so what follows it in the
+        same batch is stored too. Everything else waits for the roster's next count.
+        """
+        body = message.body
+        if (
+            isinstance(body, NetworkFound)
+            and self.network is not None
+            and network_id(body) == self.network
+            and message.origin in body.founders
+        ):
+            self.members = self.members | {message.origin}
 
     def is_member(self, origin: NodeId) -> bool:
         return origin in self.members

@@ -124,6 +124,9 @@ class Gate(Protocol):
 
     def relays(self, origin: NodeId, kind: str) -> bool: ...
 
+    def noted(self, message: Message) -> None:
+        """A message was placed in its origin's log in this transaction."""
+
 
 class BadResolution(RemoteProtocolError):
     """A fork.resolve that cannot apply (PROTOCOL.md §6.2)."""
@@ -465,6 +468,8 @@ class MessageStore:
         already checked under `step.signer`.
         """
         state = txn.origins[message.origin]
+        if self.gate is not None:
+            self.gate.noted(message)  # a founder's signature admits what follows it
         if step.after != state.keys:
             # PROTOCOL.md §7: the state in force from the next seq, for fork checks later.
             state.public_key = step.after.public_key

@@ -22,15 +22,33 @@ from node import config as settings
 from node.appkeys import FEDERATION, NODE
 from node.federation.client import FederationClient, PeerRateLimited, PeerRefused
 from node.federation.service import Federation
+from node.network.actions import NetworkActions, founding_statement
 from node.node import Node
 from node.setup import init_data_dir
+from node.store.messages import Status
 from protocol import federation as wire
-from protocol.kinds.hub import Announcement
-from tests.helpers import ManualClock, chain, key_from, wires
+from protocol.envelope import Message, create_message
+from protocol.kinds.hub import Announcement, HubProfile
+from protocol.kinds.network import network_id
+from tests.helpers import T0, ManualClock, chain, key_from, wires
 from tests.integration.network import free_port
 from web.app import create_app
 
 FAST = {"HUBNET_ARGON2_MEMORY_KIB": "19456", "HUBNET_ARGON2_TIME_COST": "2"}
+
+# The network these hubs belong to (PROTOCOL.md §14): test keys 30–99 are its founders,
+# so a key's log that starts with its signature on the statement (`member_chain`) is a
+# member's, stored and relayed; the hubs themselves have asked to join. Budgets and
+# pages are what these tests are about, with the membership rules in force.
+STATEMENT = founding_statement(
+    "Bounds test network", [node_id_from_public_key(key_from(n).public_key) for n in range(30, 100)]
+)
+
+
+def member_chain(key: SigningKey, count: int, **body: str) -> list[Message]:
+    """`key`'s signature on STATEMENT at seq 1, then `count` announcements."""
+    found = create_message(key, "network.found", STATEMENT, 1, None, T0)
+    return [found, *chain(key, count, start=2, prev=found.id, **body)]
 
 
 class Hub:
@@ -72,12 +90,21 @@ async def make_hub(
     async def make(name: str, **env: str) -> Hub:
         port = free_port()
         data_dir = tmp_path / name.lower()
-        await init_data_dir(data_dir, name, f"http://127.0.0.1:{port}", f"o@{name}.example")
+        await init_data_dir(
+            data_dir, name, f"http://127.0.0.1:{port}", f"o@{name}.example", network=False
+        )
         overrides = {k: int(v) for k, v in env.items()}
         config = settings.load(data_dir, overrides)
-        return Hub(await aiohttp_server(create_app(config, clock), port=port))
+        hub = Hub(await aiohttp_server(create_app(config, clock), port=port))
+        await NetworkActions(hub.node.messages, hub.node.membership).join(network_id(STATEMENT))
+        return hub
 
     return make
+
+
+def profile(key: SigningKey) -> Message:
+    body = HubProfile(name="A hub", url="https://hub.example")
+    return create_message(key, "hub.profile", body, 1, None, T0)
 
 
 def client_for(
@@ -145,7 +172,7 @@ async def test_newcomer_with_an_invite_peers_at_once_while_strangers_flood(
     assert card.node_id == hub.node.node_id
     assert await hub.federation.peers.get(node_id_from_public_key(newcomer_key.public_key))
     # And, now a peer, it may push.
-    results = await newcomer.push(hub.url, wires(chain(newcomer_key, 2)))
+    results = await newcomer.push(hub.url, wires(member_chain(newcomer_key, 1)))
     assert [r.status for r in results] == ["stored", "stored"]
 
 
@@ -159,7 +186,7 @@ async def test_a_push_over_the_message_budget_is_refused_whole_with_retry_after(
     key = key_from(32)
     await peer(hub, key)
     client = client_for(session, key, clock)
-    messages = chain(key, 1500)
+    messages = member_chain(key, 1499)
     results = await client.push(hub.url, wires(messages[:1000]))
     assert {r.status for r in results} == {"stored"}
     before = await hub.node.messages.count()
@@ -180,7 +207,7 @@ async def test_a_push_over_the_byte_budget_is_refused(
     key = key_from(33)
     await peer(hub, key)
     client = client_for(session, key, clock)
-    messages = chain(key, 2400, text="x" * 3900)
+    messages = member_chain(key, 2399, text="x" * 3900)
     # Pushes of 200 (about 800 KB each): the ninth to twelfth crosses 8 MiB.
     sent = 0
     with pytest.raises(PeerRateLimited) as limited:
@@ -203,7 +230,7 @@ async def test_a_sender_over_budget_waits_as_told_and_loses_nothing(
     await a.federation.peers.add(b.node.node_id, b.url, "Northgate")
     a.federation.peers_changed()
     key = key_from(34)
-    messages = chain(key, 1500)
+    messages = member_chain(key, 1499)
     for start in range(0, 1500, 500):
         await a.node.messages.ingest(wires(messages[start : start + 500]))
     origin = node_id_from_public_key(key.public_key)
@@ -249,8 +276,10 @@ async def test_heads_of_five_thousand_origins_come_in_pages(
     hub = await make_hub("Riverside")
     keys = [SigningKey(n.to_bytes(4, "big") * 8) for n in range(1, 5001)]
     for start in range(0, len(keys), 1000):
-        batch = [chain(k, 1)[0].wire for k in keys[start : start + 1000]]
-        await hub.node.messages.ingest(batch)
+        # Profiles: what a hub that is not a member may have stored (PROTOCOL.md §14.5).
+        batch = [profile(k).wire for k in keys[start : start + 1000]]
+        report = await hub.node.messages.ingest(batch)
+        assert report.count(Status.STORED) == len(batch)
     reader = key_from(35)
     await peer(hub, reader)
     client = client_for(session, reader, clock)
@@ -268,7 +297,7 @@ async def test_a_pull_from_a_node_with_many_origins_converges_page_by_page(
     b = await make_hub("Northgate")
     keys = [key_from(n) for n in range(40, 80)]
     for key in keys:
-        await a.node.messages.ingest(wires(chain(key, 3)))
+        await a.node.messages.ingest(wires(member_chain(key, 2)))
     b.federation.heads_page_size = 7  # 41 origins: six pages
     await a.federation.peers.add(b.node.node_id, b.url, "Northgate")
     await b.federation.peers.add(a.node.node_id, a.url, "Riverside")
