@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import ConfigError
+from protocol.federation import node_url_problem
 
 CONFIG_FILE = "config.toml"
 KEY_FILE = "node.key"
@@ -275,8 +276,10 @@ def validate(values: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):
-        raise ConfigError(f"url must be an http:// or https:// address, got {values['url']!r}")
+    # Peers are told this address and glue federation paths to it (PROTOCOL.md §9).
+    problem = node_url_problem(values["url"] or "")
+    if problem is not None:
+        raise ConfigError(f"url {problem}, got {values['url']!r}")
     if not (values["name"] or "").strip():
         raise ConfigError("name must not be empty")
 
