@@ -38,7 +38,7 @@ from node.setup import init_data_dir
 from protocol import federation as wire
 from protocol.errors import MalformedPayload
 from protocol.kinds.hub import Announcement
-from tests.helpers import ManualClock, chain, key_from, wires
+from tests.helpers import ManualClock, PeakMemory, chain, key_from, wires
 from tests.integration.network import free_port
 from web.app import create_app
 
@@ -304,25 +304,6 @@ ENDLESS_SAFETY_BYTES = 256 * 1024 * 1024
 # What the reading side may add to the process's peak memory while refusing an
 # endless answer: its largest bound (1 MiB for a heads page) plus the allocator's slack.
 BOUNDED_GROWTH = 6 * 1024 * 1024
-
-
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise AssertionError(f"no {field} in /proc/self/status")
-
-
-class PeakMemory:
-    """How much the process's peak resident memory grew while inside the block."""
-
-    def __enter__(self) -> PeakMemory:
-        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-        self.before = _status_kib("VmRSS") * 1024
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.growth = _status_kib("VmHWM") * 1024 - self.before
 
 
 @pytest.fixture
