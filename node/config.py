@@ -80,8 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
         "retry_max",
         int,
         300,
-        "Longest wait in seconds between delivery attempts to a peer that is down; "
-        "waits double from 1 s up to this, with random jitter.",
+        "Longest wait in seconds between delivery attempts to a peer that is down, and "
+        "between attempts at a file no peer could give; waits double from 1 s up to this, "
+        "with random jitter.",
     ),
     Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
     Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
