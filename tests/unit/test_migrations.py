@@ -513,6 +513,20 @@ def _seed_12(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_13(conn: sqlite3.Connection) -> None:
+    # An application to join awaiting its emailed link, and the email carrying it.
+    conn.execute(
+        "INSERT INTO confirmations (token_hash, kind, email, event, details, created_at,"
+        " expires_at) VALUES (?, 'join', 'new@example.org', NULL, ?, ?, ?)",
+        (b"\x13" * 32, '{"name": "New"}', T0, T0 + 86_400_000),
+    )
+    conn.execute(
+        "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
+        " VALUES ('new@example.org', 'Confirm', 'Follow the link', ?, ?)",
+        (T0, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1138,6 +1152,23 @@ SEEDS: dict[int, Seed] = {
                 f" WHERE stored_at IS NULL AND next_fetch_at <= {T0 + 5000}"
                 " ORDER BY next_fetch_at, rowid LIMIT 20",
                 [(b"\x02" * 32, 10, 3)],
+            ),
+        ],
+    ),
+    13: Seed(
+        _seed_13,
+        [
+            # Confirmations.pending, Notices._send_to_addresses
+            (
+                "SELECT kind, event FROM confirmations WHERE token_hash = X'"
+                + "13" * 32
+                + f"' AND expires_at > {T0}",
+                [("join", None)],
+            ),
+            (
+                "SELECT address, subject, attempts FROM email_to_address"
+                f" WHERE next_attempt <= {T0}",
+                [("new@example.org", "Confirm", 0)],
             ),
         ],
     ),
