@@ -7,6 +7,7 @@ network can never be read as its word about another.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
@@ -22,7 +23,7 @@ MAX_WITNESS_HEADS = 500
 
 
 def _strictly_ascending(values: tuple[str, ...]) -> bool:
-    return all(a < b for a, b in zip(values, values[1:], strict=False))
+    return all(a < b for a, b in itertools.pairwise(values))
 
 
 @dataclass(frozen=True, slots=True)
