@@ -28,15 +28,19 @@ from typing import Any
 import pytest
 
 from node.node import Node
+from protocol.envelope import Message
 from tests.faults import scale
-from tests.faults.hostile import Client, announcement
+from tests.faults.hostile import Client, admit, announcement, node_ids
 from tests.faults.inprocess import InProcessHub
 from tests.faults.test_crashes import cleanup, peer_row  # noqa: F401 (fixture)
 from tests.helpers import key_from
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, found_network, wait_for
 from tests.integration.procs import run_cli
 
 NEWS = "Meeting moved to the library while the disk was full"
+# A hub that pushes without being a peer: a founder of the network, so its message
+# would be stored if the database could be written (PROTOCOL.md §14.5).
+STRANGER = key_from(81)
 
 
 def held_ids(data_dir: Path) -> list[bytes]:
@@ -84,8 +88,13 @@ def health(base_url: str) -> int:
         return int(response.status)
 
 
-def check_refused_while_unwritable(sender: Hub, receiver_url: str, receiver_dir: Path) -> None:
-    """What a peer, a stranger and an applicant see while the receiver cannot write."""
+def check_refused_while_unwritable(
+    sender: Hub, receiver_url: str, receiver_dir: Path, stranger_found: Message
+) -> None:
+    """What a peer, a stranger and an applicant see while the receiver cannot write.
+
+    `stranger_found`: STRANGER's founding statement, which the receiver holds.
+    """
     before = held_ids(receiver_dir)
     sender.announce(NEWS)
     wait_for(
@@ -95,8 +104,8 @@ def check_refused_while_unwritable(sender: Hub, receiver_url: str, receiver_dir:
     row = peer_row(sender, _node_id(receiver_dir))
     assert row["state"] == "failing" and row["outbox"] == "1", row
 
-    key = key_from(81)
-    reply = Client(receiver_url, key).push([announcement(key, text="from a stranger").wire])
+    message = announcement(STRANGER, 2, stranger_found.id, "from a stranger")
+    reply = Client(receiver_url, STRANGER).push([message.wire])
     assert reply.status == 503 and reply.error.startswith("unavailable: "), str(reply)
 
     status, page = apply_to_join(receiver_url)
@@ -112,6 +121,11 @@ def check_delivered_once_healed(sender: Hub, receiver_dir: Path) -> None:
     wait_for("the outbox to drain", lambda: peer_row(sender, receiver_id)["outbox"] == "0")
     assert peer_row(sender, receiver_id)["state"] == "ok"
     assert texts_held(receiver_dir).count(NEWS) == 1
+
+
+def founders(receiver: Hub | InProcessHub, sender: Hub) -> list[str]:
+    """The founders of the two hubs' network: themselves and STRANGER."""
+    return [receiver.node_id, sender.node_id, *node_ids([STRANGER])]
 
 
 def _node_id(data_dir: Path) -> str:
@@ -145,11 +159,14 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
     cleanup.append(receiver)
     sender = Hub(tmp_path, "Riverside").start()
     cleanup.append(sender)
+    found_network([receiver, sender], others=node_ids([STRANGER]))
     sender.peer_cli("add", _invite(receiver.data_dir))
-    wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
+    # Each hub's profile and founding statement.
+    wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
+    [stranger_found] = admit([receiver], [STRANGER], founders(receiver, sender))
 
     receiver.run(lambda node: _set_query_only(node, True))
-    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir)
+    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, stranger_found)
 
     receiver.run(lambda node: _set_query_only(node, False))
     check_delivered_once_healed(sender, receiver.data_dir)
@@ -201,15 +218,20 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
 ) -> None:
     started = time.monotonic()
     with small_tmpfs(tmp_path / "disk", "64m") as disk:
-        receiver = Hub(disk, "Northgate").start()
+        receiver = Hub(disk, "Northgate")
+        sender = Hub(tmp_path, "Riverside")
+        found_network([receiver, sender], others=node_ids([STRANGER]))
+        receiver.start()
         cleanup.append(receiver)
-        sender = Hub(tmp_path, "Riverside").start()
+        sender.start()
         cleanup.append(sender)
         sender.peer_with(receiver)
-        wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
+        # Each hub's profile and founding statement.
+        wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
+        [stranger_found] = admit([receiver], [STRANGER], founders(receiver, sender))
 
         filler = fill(disk)
-        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir)
+        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, stranger_found)
 
         filler.unlink()
         check_delivered_once_healed(sender, receiver.data_dir)

@@ -5,6 +5,10 @@ the Witness, peered with it, which would receive anything the Target stored
 and relayed. Each test plays a different stranger (its own Ed25519 key) and
 checks what an organiser would see afterwards: the refusal the stranger got,
 the Target still healthy with no new messages, and nothing new at the Witness.
+
+A node stores only its network's members' messages (PROTOCOL.md §14.5), so a
+stranger whose messages must get as far as their signature and chain is one of
+the network's founders (MEMBER_KEYS): a member hub that misbehaves.
 """
 
 from __future__ import annotations
@@ -19,34 +23,47 @@ from crypto.httpsig import content_digest
 from crypto.nodeid import NodeId, node_id_from_public_key
 from protocol import federation as wire
 from protocol.codec import encode
-from protocol.envelope import Message, MessageId
+from protocol.envelope import Message, MessageId, create_message
 from tests.faults.hostile import (
     HEADS,
     MESSAGES,
     PREFIX,
     Client,
     Reply,
+    admit,
     announcement,
     forged,
+    node_ids,
     oversized,
 )
-from tests.helpers import chain, key_from, wires
+from tests.helpers import T0, chain, key_from, wires
 from tests.integration.network import Hub, start_hubs, wait_for
 
 SENTINEL_KEY = key_from(200)
 OBSERVER_KEY = key_from(201)
+# Strangers whose messages must pass the membership gate: founders of the network.
+MEMBER_KEYS = (11, 19, 24)
 
 
 @dataclass
 class Net:
     target: Hub
     witness: Hub
-    # Honest messages from a stranger, pushed after each attack as a barrier.
-    sentinels: list[Message] = field(default_factory=lambda: chain(SENTINEL_KEY, 40))
+    # Each member key's network.found, seq 1 of its log, by key number (0: the sentinel).
+    firsts: dict[int, Message]
+    # Honest messages from a member, pushed after each attack as a barrier.
+    sentinels: list[Message] = field(default_factory=list)
     sent: int = 0
+
+    def __post_init__(self) -> None:
+        self.sentinels = chain(SENTINEL_KEY, 40, start=2, prev=self.firsts[0].id)
 
     def client(self, key_number: int) -> Client:
         return Client(self.target.url, key_from(key_number))
+
+    def member(self, key_number: int) -> tuple[Client, Message]:
+        """A member's client, and its first message: its own messages follow at seq 2."""
+        return self.client(key_number), self.firsts[key_number]
 
     def counts(self) -> tuple[int, int]:
         return self.target.health()["messages"], self.witness.health()["messages"]
@@ -88,12 +105,21 @@ class Net:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     root = tmp_path_factory.mktemp("hostile")
-    hubs = start_hubs(root, ("Target", None), ("Witness", None))
+    keys = [SENTINEL_KEY, *(key_from(n) for n in MEMBER_KEYS)]
+    hubs = start_hubs(root, ("Target", None), ("Witness", None), founders=node_ids(keys))
     try:
-        net = Net(hubs[0], hubs[1])
-        net.witness.peer_with(net.target)
-        # Each pulls the other's hub.profile: then both are quiet.
-        wait_for("the two hubs to swap profiles", lambda: net.counts() == (2, 2))
+        target, witness = hubs
+        witness.peer_with(target)
+        # Each pulls the other's hub.profile and network.found.
+        wait_for(
+            "the two hubs to swap profiles",
+            lambda: (target.health()["messages"], witness.health()["messages"]) == (4, 4),
+        )
+        firsts = admit(hubs, keys)
+        net = Net(target, witness, dict(zip((0, *MEMBER_KEYS), firsts, strict=True)))
+        # And each holds every member key's network.found: then both are quiet.
+        held = 4 + len(keys)
+        wait_for("the members to be admitted", lambda: net.counts() == (held, held))
         yield net
     finally:
         for hub in hubs:
@@ -110,15 +136,24 @@ def _refused(reply: Reply, status: int, reason: str) -> bool:
 
 def test_message_with_a_forged_signature_is_refused(net: Net) -> None:
     before = net.counts()
-    client = net.client(11)
-    message = announcement(client.key, text="forged")
+    client, first = net.member(11)
+    message = announcement(client.key, 2, first.id, text="forged")
     reply = client.push([forged(message)])
     [result] = reply.results
     assert result.status == "refused"
     assert result.reason is not None and result.reason.startswith("invalid: ")
     assert "signature" in result.reason
+    # From a hub that is not a member, the same forgery is refused before its
+    # signature is even looked at: nothing but members' messages is stored.
+    stranger = net.client(10)
+    reply = stranger.push([forged(announcement(stranger.key, text="forged"))])
+    [result] = reply.results
+    assert result.status == "refused"
+    assert result.reason is not None and result.reason.startswith("not-member: ")
     net.assert_unharmed(before)
-    assert client.node_id not in net.heads(net.target)
+    heads = net.heads(net.target)
+    assert heads[client.node_id] == (1, first.id)
+    assert stranger.node_id not in heads
 
 
 def test_message_claiming_another_origin_is_refused(net: Net) -> None:
@@ -133,13 +168,19 @@ def test_message_claiming_another_origin_is_refused(net: Net) -> None:
         announcement(client.key, 2, target_head[1], "I am the Target", target_id),
         # A second seq 1 for the Witness: if accepted it would mark the Witness forked.
         announcement(client.key, 1, None, "I am the Witness", witness_id),
-        # A hub that never spoke.
-        announcement(client.key, 1, None, "I am nobody", bystander),
+        # A hub that never spoke, signing a founding statement: a kind stored even
+        # from a hub that is not a member, so its signature is what refuses it.
+        create_message(client.key, "network.found", net.firsts[0].body, 1, None, T0, bystander),
     ]
     reply = client.push([m.wire for m in lies])
     for result in reply.results:
         assert result.status == "refused"
         assert result.reason is not None and result.reason.startswith("invalid: ")
+    # Anything else in a non-member's name is refused before its signature is checked.
+    nobody = announcement(client.key, 1, None, "I am nobody", bystander)
+    [result] = client.push([nobody.wire]).results
+    assert result.status == "refused"
+    assert result.reason is not None and result.reason.startswith("not-member: ")
     net.assert_unharmed(before)
     after = net.heads(net.target)
     assert after[net.target.node_id] == target_head
@@ -193,8 +234,8 @@ def test_push_under_the_body_limit_is_accepted(net: Net) -> None:
     # The other side of the limit: PROTOCOL.md §9 allows a body of up to 8 MiB,
     # and 1000 messages of 4 KiB (a push an honest node may send) fit in it.
     before = net.counts()
-    client = net.client(24)
-    messages = chain(client.key, 1000, text="x" * 3900)
+    client, first = net.member(24)
+    messages = chain(client.key, 1000, start=2, prev=first.id, text="x" * 3900)
     body = wire.encode_push(wires(messages))
     assert 4 * 1024 * 1024 - 100_000 < len(body) < wire.MAX_BODY_BYTES
     reply = client.signed("POST", MESSAGES, body)
@@ -255,8 +296,8 @@ def test_request_signed_outside_the_time_window_is_refused(net: Net) -> None:
 
 def test_replayed_request_is_refused(net: Net) -> None:
     before = net.counts()
-    client = net.client(19)
-    body = wire.encode_push([announcement(client.key, text="said once").wire])
+    client, found = net.member(19)
+    body = wire.encode_push([announcement(client.key, 2, found.id, "said once").wire])
     headers = client.sign("POST", MESSAGES, body)
     first = client.send("POST", MESSAGES, body, headers)
     assert [r.status for r in first.results] == ["stored"]
