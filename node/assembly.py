@@ -111,6 +111,13 @@ class Assembly:
         return {o: m.body.name for o, m in profiles.items() if isinstance(m.body, HubProfile)}
 
     async def regions(self) -> list[str]:
+        """The network's regions: its founding statement's shared list (PROTOCOL.md §14.1).
+
+        A node that does not hold the statement yet falls back on the regions hubs'
+        profiles name.
+        """
+        if self._membership.roster.statement is not None:
+            return list(self._membership.roster.regions)
         profiles = await self._messages.latest_of_kind("hub.profile")
         return sorted(
             {
@@ -269,6 +276,11 @@ class Assembly:
     async def table(self, motion: Motion) -> Message:
         if motion.closes * 1000 <= self._clock():
             raise AssemblyError("The voting window must close in the future.")
+        region = motion.body.removeprefix("region:")
+        if motion.body != NATIONAL and region not in await self.regions():
+            raise AssemblyError(
+                f"{region!r} is not one of the network's regions: choose one from the list."
+            )
         return await self._append("motion", motion)
 
     async def _motion(self, motion_id: bytes) -> Checked:
@@ -284,9 +296,10 @@ class Assembly:
             raise AssemblyError("A hub cannot second its own motion.")
         if checked.result.phase is not Phase.SECONDING and checked.result.phase is not Phase.VOTING:
             raise AssemblyError("This motion has closed.")
+        # Signed is enough: a second counts once a majority of hubs have witnessed it
+        # (PROTOCOL.md §14.4), and a repeat would only ever be refused as a repeat.
         if any(
-            v.origin == self.node_id and v.kind == "motion.second" and v.counted
-            for v in checked.result.verdicts
+            v.origin == self.node_id and v.kind == "motion.second" for v in checked.result.verdicts
         ):
             raise AssemblyError("This hub has already seconded this motion.")
         if await self.own_mandate(rules.body) is None:

@@ -8,6 +8,7 @@ docs/OPERATIONS.md documents every setting; a test keeps it so.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -85,6 +86,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
     Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
     Setting(
+        "peer_messages_per_minute",
+        int,
+        20_000,
+        "Most messages one peer may push here a minute (a burst of one minute's worth); "
+        "a push over it is answered 429 with Retry-After and the peer sends it later.",
+    ),
+    Setting(
+        "peer_bytes_per_minute",
+        int,
+        64 * 1024 * 1024,
+        "Most bytes of push bodies one peer may send here a minute (a burst of one "
+        "minute's worth); over it, 429 with Retry-After.",
+    ),
+    Setting(
         "argon2_memory_kib",
         int,
         65536,
@@ -138,6 +153,21 @@ SETTINGS: tuple[Setting, ...] = (
         "this machine (loopback, not through a reverse proxy).",
     ),
     Setting(
+        "trusted_proxies",
+        list,
+        (),
+        "Addresses or networks (CIDR) of reverse proxies in front of this node, e.g. "
+        '["127.0.0.1", "::1"]; only a request from one of them has its client address '
+        "taken from X-Forwarded-For or Forwarded. Empty: the header is never trusted.",
+    ),
+    Setting(
+        "metrics_allow",
+        list,
+        (),
+        "Client addresses or networks (CIDR) that may read GET /metrics without the "
+        "metrics_token, e.g. a monitoring server's address.",
+    ),
+    Setting(
         "smtp_host",
         str,
         "",
@@ -175,6 +205,8 @@ class Config:
     retry_max: int
     request_timeout: int
     push_batch: int
+    peer_messages_per_minute: int
+    peer_bytes_per_minute: int
     argon2_memory_kib: int
     argon2_time_cost: int
     session_idle_minutes: int
@@ -183,6 +215,8 @@ class Config:
     remote_comments_per_hour: int
     log_format: str
     metrics_token: str
+    trusted_proxies: tuple[str, ...]
+    metrics_allow: tuple[str, ...]
     smtp_host: str
     smtp_port: int
     smtp_security: str
@@ -205,6 +239,13 @@ class Config:
 
 def _coerce(setting: Setting, value: Any, source: str, from_text: bool) -> Any:
     """Check a value's type; environment variables are text, so parse those."""
+    if setting.type is list:
+        if isinstance(value, str) and from_text:
+            # An environment variable holds a list as comma-separated text.
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{setting.name} in {source} must be a list of text")
+        return tuple(value)
     if setting.type is int:
         if isinstance(value, bool):
             raise ConfigError(f"{setting.name} in {source} must be a whole number")
@@ -248,12 +289,23 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ConfigError("log_format must be text or json")
     if values["metrics_token"] and len(values["metrics_token"]) < 16:
         raise ConfigError("metrics_token must be at least 16 characters, or empty")
+    for name in ("trusted_proxies", "metrics_allow"):
+        for entry in values[name]:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+                ) from None
     if values["smtp_security"] not in _SMTP_SECURITY:
         raise ConfigError(f"smtp_security must be one of {', '.join(_SMTP_SECURITY)}")
     if not 0 < values["smtp_port"] < 65536:
         raise ConfigError("smtp_port must be between 1 and 65535")
     if values["smtp_host"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", values["smtp_from"]):
         raise ConfigError("smtp_from must be an email address when smtp_host is set")
+    for name in ("peer_messages_per_minute", "peer_bytes_per_minute"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):
@@ -315,6 +367,8 @@ def load(
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, int):
         return str(value)
     # A JSON string is a valid TOML basic string: same quotes and escapes.

@@ -1,9 +1,11 @@
 """`make demo`: three hubs on this machine, peered in a line, with sample activity.
 
-Riverside - Northgate - Hillfield: Riverside and Hillfield are not peered, so a
-message written on Riverside reaches Hillfield only through Northgate. The data
-lives in ./demo-data and is reused on the next run; delete it to start afresh.
-Ctrl-C stops all three nodes.
+Riverside - Northgate - Hillfield found one network together (PROTOCOL.md §14), then
+peer in a line: Riverside and Hillfield are not peered, so a message written on
+Riverside reaches Hillfield only through Northgate. Riverside tables a motion the
+other two second and vote on; the demo waits until all three count it the same.
+The data lives in ./demo-data and is reused on the next run; delete it to start
+afresh. Ctrl-C stops all three nodes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,11 +25,13 @@ from pathlib import Path
 
 from node import config as settings
 from node.node import Node
-from protocol.kinds.assembly import DelegateMandate, Motion
+from protocol.envelope import Message
+from protocol.kinds.assembly import DelegateMandate, DelegateVote, Motion, MotionSecond
 from protocol.kinds.campaign import Campaign
 from protocol.kinds.event import EventDetails
 
 NAMES = ("Riverside", "Northgate", "Hillfield")
+NETWORK = "Demo network"
 HUBNET = [sys.executable, "-m", "node.cli"]
 
 
@@ -42,8 +47,9 @@ def _ts(days: int, hour: int) -> int:
     return int((day + timedelta(days=days)).timestamp())
 
 
-async def _seed(data_dir: Path, name: str, index: int) -> None:
-    """Sample events, a campaign, a delegate's mandate and (on Riverside) a motion."""
+async def _seed(data_dir: Path, name: str, index: int, motion: Message | None) -> Message | None:
+    """Sample events, a campaign and a delegate's mandate; Riverside tables a motion
+    (returned), the others second it and vote on it."""
     node = await Node.open(settings.load(data_dir))
     try:
         m = node.messages
@@ -83,7 +89,7 @@ async def _seed(data_dir: Path, name: str, index: int) -> None:
             ),
         )
         now = int(time.time())
-        await m.append(
+        mandate = await m.append(
             "delegate.mandate",
             DelegateMandate(
                 delegate=f"{name} delegate",
@@ -92,8 +98,15 @@ async def _seed(data_dir: Path, name: str, index: int) -> None:
                 ends=now + 365 * 86400,
             ),
         )
-        if index == 0:
+        if motion is not None:
+            await m.append("motion.second", MotionSecond(motion=motion.id))
+            choice = "for" if index == 1 else "abstain"
             await m.append(
+                "delegate.vote", DelegateVote(motion=motion.id, mandate=mandate.id, choice=choice)
+            )
+            return None
+        if index == 0:
+            return await m.append(
                 "motion",
                 Motion(
                     body="national",
@@ -106,8 +119,43 @@ async def _seed(data_dir: Path, name: str, index: int) -> None:
                     quorum_percent=50,
                 ),
             )
+        return None
     finally:
         await node.close()
+
+
+async def _motion_counts(dirs: list[Path]) -> tuple[str, list[tuple[str, str]]]:
+    """Riverside's motion's title, and how each hub counts it now: (digest, summary)."""
+    counts = []
+    title = ""
+    for data_dir in dirs:
+        node = await Node.open(settings.load(data_dir))
+        try:
+            if not title:
+                motions = [
+                    c for c in await node.assembly.motions() if c.motion.origin == node.node_id
+                ]
+                if not motions:
+                    return "", []
+                motion = motions[0].motion
+                title = motion.body.title
+            checked = await node.assembly.result(motion.id)
+            if checked is None:
+                counts.append(("", "not held"))
+                continue
+            r = checked.result
+            votes = ", ".join(f"{n} {option}" for option, n in r.counts if n)
+            counts.append((r.digest, f"{votes or 'no votes'} from {r.participating} hubs"))
+        finally:
+            await node.close()
+    return title, counts
+
+
+def _holds(data_dir: Path, message_id: str) -> bool:
+    path = data_dir / "hubnet.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        row = db.execute("SELECT 1 FROM messages WHERE id = ?", (bytes.fromhex(message_id),))
+        return row.fetchone() is not None
 
 
 def _count(url: str) -> int:
@@ -138,7 +186,13 @@ def main() -> None:
                 name,
                 "--url",
                 f"http://127.0.0.1:{port}",
+                "--no-network",
             )
+        # The three found one network together: each signs the same founding statement.
+        ids = [_hubnet("id", "--data-dir", str(d)).strip() for d in dirs]
+        for data_dir in dirs:
+            founders = [w for node_id in ids for w in ("--founder", node_id)]
+            _hubnet("network", "found", "--data-dir", str(data_dir), "--name", NETWORK, *founders)
     procs: list[subprocess.Popen[bytes]] = []
     env = {**os.environ, "HUBNET_PULL_INTERVAL": "10", "HUBNET_RETRY_MAX": "5"}
     try:
@@ -165,12 +219,11 @@ def main() -> None:
             for inviter, joiner in ((dirs[0], dirs[1]), (dirs[1], dirs[2])):
                 invite = _hubnet("peer", "invite", "--data-dir", str(inviter), "--no-qr")
                 _hubnet("peer", "add", "--data-dir", str(joiner), invite.splitlines()[0])
+            tabled = None
             for index, ((name, _), data_dir) in enumerate(zip(hubs, dirs, strict=True)):
-                asyncio.run(_seed(data_dir, name, index))
-        hillfield = f"http://127.0.0.1:{hubs[2][1]}"
-        before = _count(hillfield)
+                tabled = asyncio.run(_seed(data_dir, name, index, tabled)) or tabled
         started = time.monotonic()
-        _hubnet(
+        out = _hubnet(
             "announce",
             "--data-dir",
             str(dirs[0]),
@@ -178,13 +231,34 @@ def main() -> None:
             "Hello from Riverside",
             f"Written on Riverside at {datetime.now(UTC):%H:%M:%S} UTC",
         )
-        while _count(hillfield) <= before and time.monotonic() - started < 30:
+        announcement = out.split("message ", 1)[1].split()[0]
+        while not _holds(dirs[2], announcement) and time.monotonic() - started < 30:
             time.sleep(0.05)
+        crossed = time.monotonic() - started
+
+        # Each hub counts the motion from what it holds; they agree once both votes,
+        # and enough hubs' witnesses of them, have reached all three (PROTOCOL.md §14.4).
+        def agreed(counts: list[tuple[str, str]]) -> bool:
+            return len(counts) == 3 and len(set(counts)) == 1 and "from 2 hubs" in counts[0][1]
+
+        title, counts = asyncio.run(_motion_counts(dirs))
+        while not agreed(counts) and time.monotonic() - started < 60:
+            time.sleep(0.5)
+            title, counts = asyncio.run(_motion_counts(dirs))
         print("\n" + "=" * 72)
-        print(
-            f"Riverside's announcement reached Hillfield, through Northgate, in "
-            f"{time.monotonic() - started:.2f} s."
-        )
+        if _holds(dirs[2], announcement):
+            print(
+                f"Riverside's announcement reached Hillfield, through Northgate, in "
+                f"{crossed:.2f} s."
+            )
+        else:
+            print("Riverside's announcement has not reached Hillfield yet: see the output above.")
+        if agreed(counts):
+            digest, summary = counts[0]
+            print(f"All three hubs count the motion {title!r} the same: {summary}")
+            print(f"  (tally digest {digest[:16]}…, from the same messages on every hub)")
+        else:
+            print("The three hubs do not count the motion the same yet: see the output above.")
         for (name, port), data_dir in zip(hubs, dirs, strict=True):
             print(f"  {name:<10} http://127.0.0.1:{port}   data: {data_dir}")
         print(f"See what Hillfield holds: .venv/bin/hubnet log --data-dir {dirs[2]}")

@@ -22,6 +22,8 @@ from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
 from node.store.migrations import LATEST_VERSION
+from protocol.envelope import parse_payload
+from protocol.forks import reporters_of
 
 # Node-to-node requests are refused beyond a minute of skew (PROTOCOL.md §10.4);
 # warn well before that.
@@ -148,6 +150,47 @@ def check_database(path: Path) -> list[Finding]:
     return found
 
 
+def check_own_fork(path: Path, node_id: str) -> list[Finding]:
+    """Is this hub's own log held as forked, here or by hubs that published proof of it?
+
+    PROTOCOL.md §6.1-§6.2: peers stop relaying a forked hub, so its organisers must
+    hear of it from the node itself, with the way back.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            row = conn.execute(
+                "SELECT forked_at FROM origins WHERE origin = ?", (node_id,)
+            ).fetchone()
+            proofs = conn.execute(
+                "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
+            ).fetchall()
+            resolved = conn.execute(
+                "SELECT from_seq, until_seq FROM fork_resolutions WHERE origin = ?", (node_id,)
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []  # an older schema, upgraded at start, or check_database said what is wrong
+    reporters = reporters_of(
+        node_id, [parse_payload(p, s) for p, s in proofs], [(a, b) for a, b in resolved]
+    )
+    if (row is None or row[0] is None) and not reporters:
+        return [Finding(Level.OK, "this hub's own log is not forked")]
+    seen = f"; {len(reporters)} hub(s) published proof of it" if reporters else ""
+    return [
+        Finding(
+            Level.FAIL,
+            "this hub signed two messages at one seq of its own log: other hubs stop "
+            f"relaying it{seen}",
+            "make sure only one copy of this node runs; if it was restored from an old backup "
+            "or a copy ran elsewhere, run 'hubnet fork resolve --successor-key FILE "
+            "--successor-out NEW-FILE' with the successor key kept offline (docs/OPERATIONS.md, "
+            "'Restore'); if nobody did, the key may be stolen: 'hubnet key revoke' first",
+        )
+    ]
+
+
 async def _probe(
     session: aiohttp.ClientSession, url: str, clock: Clock
 ) -> tuple[dict[str, object], float]:
@@ -244,6 +287,8 @@ async def diagnose(
         return [*found, Finding(Level.FAIL, str(exc), "restore node.key from your backup")]
     database = check_database(config.database_path)
     found += database
+    if not any(f.level is Level.FAIL for f in database):
+        found += check_own_fork(config.database_path, node_id)
     if network and not any(f.level is Level.FAIL for f in database):
         found += await check_network(config, node_id, await _peers(config), clock)
     return found

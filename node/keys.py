@@ -26,6 +26,7 @@ from node.identity import KEY_FILE, replace_key
 from node.node import Node
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
+from protocol.kinds.forks import ForkResolve
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
 
 
@@ -124,6 +125,48 @@ async def revoke(
     seq = await _append(store, "key.revoke", body)
     replace_key(node.config.data_dir, node.node_id, successor)
     return KeyChange(seq, successor.public_key, successor_out)
+
+
+async def resolve_fork(
+    node: Node, successor_in: Path, successor_out: Path, seq: int | None, reason: str | None
+) -> KeyChange:
+    """Say which branch of a forked log is this node's own (PROTOCOL.md §6.2).
+
+    The branch is the one this node holds: `fork.resolve` names its message at the
+    forked seq and is appended after it, signed like key.revoke by the committed
+    successor, which it puts in force.
+    """
+    committed = await commitment(node)
+    if committed is None:
+        raise NodeError(
+            "this node never committed to a successor key, so it cannot resolve a fork; "
+            "see 'Restore' in docs/OPERATIONS.md"
+        )
+    if seq is None:
+        row = await node.db.fetchone("SELECT min(seq) FROM forks WHERE origin = ?", (node.node_id,))
+        if row is None or row[0] is None:
+            raise NodeError(
+                "this node holds no evidence that its own log forked; if a peer shows one, "
+                "give the seq with --seq"
+            )
+        seq = int(row[0])
+    kept = await node.messages.log(node.node_id, after_seq=seq - 1, limit=1)
+    if not kept or kept[0].seq != seq:
+        raise NodeError(f"this node holds no message of its own at seq {seq}")
+    successor = _load_successor(successor_in, committed)
+    next_successor = _new_successor(successor_out)
+    body = ForkResolve(
+        seq=seq,
+        keep=kept[0].id,
+        new_key=successor.public_key,
+        next_key_digest=sha256(next_successor.public_key),
+        reason=reason,
+    )
+    store = MessageStore(node.db, successor, node.clock, node.verifier, origin=NodeId(node.node_id))
+    _stage(node.config.data_dir, successor)
+    written = await _append(store, "fork.resolve", body)
+    replace_key(node.config.data_dir, node.node_id, successor)
+    return KeyChange(written, successor.public_key, successor_out)
 
 
 def _stage(data_dir: Path, key: SigningKey) -> None:

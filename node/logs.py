@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+REPEAT_INTERVAL_SECONDS = 60.0
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,8 +30,53 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class RepeatFilter(logging.Filter):
+    """Lets one message through at most once per `interval` seconds.
+
+    The same failure can repeat thousands of times a second (asyncio's accept loop
+    logs each "Too many open files" while the node has no descriptors left, 495 MB
+    of log in 75 s): the first is logged, the rest of the interval are counted, and
+    the next one let through says how many were suppressed. Messages are the same
+    when their logger, level and unformatted text are (so a peer id in the
+    arguments does not make them differ).
+    """
+
+    def __init__(
+        self,
+        interval: float = REPEAT_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        capacity: int = 1000,
+    ) -> None:
+        super().__init__()
+        self._interval = interval
+        self._clock = clock
+        self._capacity = capacity
+        # key -> (when last let through, how many suppressed since)
+        self._seen: OrderedDict[tuple[str, int, str], tuple[float, int]] = OrderedDict()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        last = self._seen.get(key)
+        if last is not None and now - last[0] < self._interval:
+            self._seen[key] = (last[0], last[1] + 1)
+            return False
+        self._seen[key] = (now, 0)
+        self._seen.move_to_end(key)
+        while len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        if last is not None and last[1]:
+            record.msg = (
+                f"{record.getMessage()} ({last[1]} more like this suppressed in the last "
+                f"{now - last[0]:.0f} s)"
+            )
+            record.args = ()
+        return True
+
+
 def configure(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(RepeatFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

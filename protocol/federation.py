@@ -19,13 +19,15 @@ from protocol.limits import DEFAULT_LIMITS, Limits
 
 MAX_PUSH_MESSAGES = 1000
 MAX_LOG_PAGE = 500
-MAX_HEADS = 100_000
+# A page of heads is at most about 2,000 × 110 bytes (220 KB), far below the body
+# limit however many origins a node holds: /heads is paged (PROTOCOL.md §9.3).
+MAX_HEADS_PAGE = 2000
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 BODY_LIMITS = Limits(
     max_payload_bytes=MAX_BODY_BYTES,
     max_bin_bytes=DEFAULT_LIMITS.max_envelope_bytes,
-    max_array_items=MAX_HEADS,
+    max_array_items=max(MAX_PUSH_MESSAGES, MAX_HEADS_PAGE),
     max_depth=4,
 )
 
@@ -98,19 +100,44 @@ def decode_push_results(data: bytes) -> list[PushResult]:
     return out
 
 
-# -- GET /federation/v1/heads ---------------------------------------------------------
+# -- GET /federation/v1/heads?after=ORIGIN&limit=N ------------------------------------
 
 
-def encode_heads(heads: dict[NodeId, tuple[int, MessageId]]) -> bytes:
-    return encode({"heads": [[o, seq, bytes(i)] for o, (seq, i) in sorted(heads.items())]})
+@dataclass(frozen=True, slots=True)
+class HeadsPage:
+    """One page of a node's heads: origins in ascending order, each after the last."""
+
+    heads: dict[NodeId, tuple[int, MessageId]]  # in ascending order of origin
+    more: bool  # further origins follow the last one here
+
+    @property
+    def last(self) -> NodeId | None:
+        """The origin to ask for the next page after; None for an empty page."""
+        return next(reversed(self.heads)) if self.heads else None
 
 
-def decode_heads(data: bytes) -> dict[NodeId, tuple[int, MessageId]]:
+def encode_heads_page(heads: list[tuple[NodeId, int, MessageId]], more: bool) -> bytes:
+    """`heads` sorted by origin, as the sender found them; at most MAX_HEADS_PAGE."""
+    rows = sorted(heads)
+    if len(rows) > MAX_HEADS_PAGE:
+        raise ValueError(f"a heads page holds at most {MAX_HEADS_PAGE} origins")
+    return encode({"heads": [[o, seq, bytes(i)] for o, seq, i in rows], "more": more})
+
+
+def decode_heads_page(data: bytes, after: str | None = None) -> HeadsPage:
+    """A page of heads asked for after origin `after` (None: from the first).
+
+    The origins must be ascending and after `after`, so a client walking the pages
+    always moves on: a peer cannot keep it on one page, or send one origin twice.
+    """
     body = _map(data, "heads")
-    rows = body.get("heads")
-    if not isinstance(rows, list):
-        raise MalformedPayload("heads body must have a heads list")
+    rows, more = body.get("heads"), body.get("more")
+    if set(body) != {"heads", "more"} or not isinstance(rows, list) or not isinstance(more, bool):
+        raise MalformedPayload("heads body must have exactly a heads list and more")
+    if len(rows) > MAX_HEADS_PAGE:
+        raise MalformedPayload(f"a heads page holds at most {MAX_HEADS_PAGE} origins")
     heads: dict[NodeId, tuple[int, MessageId]] = {}
+    previous = after
     for row in rows:
         if (
             not isinstance(row, list)
@@ -122,8 +149,12 @@ def decode_heads(data: bytes) -> dict[NodeId, tuple[int, MessageId]]:
             or len(row[2]) != 32
         ):
             raise MalformedPayload("each head must be [origin, seq >= 1, 32-byte id]")
-        heads[_node_id(row[0], "head origin")] = (row[1], MessageId(row[2]))
-    return heads
+        origin = _node_id(row[0], "head origin")
+        if previous is not None and origin <= previous:
+            raise MalformedPayload("heads must be in ascending order of origin, after `after`")
+        heads[origin] = (row[1], MessageId(row[2]))
+        previous = origin
+    return HeadsPage(heads, more)
 
 
 # -- GET /federation/v1/log/{origin}?after=N&limit=M ----------------------------------
@@ -197,3 +228,27 @@ def decode_error(data: bytes) -> str:
         return "invalid: unreadable error body"
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, str) else "invalid: unreadable error body"
+
+
+# -- GET /federation/v1/forks/{origin} ---------------------------------------------
+
+# Pairs of messages one answer carries: one pair proves a fork; a few show its extent.
+MAX_FORK_PAIRS = 16
+
+
+def encode_fork_pairs(pairs: list[tuple[bytes, bytes]]) -> bytes:
+    return encode({"forks": [[a, b] for a, b in pairs]})
+
+
+def decode_fork_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    body = _map(data, "forks")
+    raw = body.get("forks")
+    if not isinstance(raw, list) or len(raw) > MAX_FORK_PAIRS:
+        raise MalformedPayload(f"forks must be a list of at most {MAX_FORK_PAIRS} pairs")
+    pairs: list[tuple[bytes, bytes]] = []
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 2:
+            raise MalformedPayload("each fork is a pair of envelopes")
+        first, second = _envelopes(item, "fork", 2)
+        pairs.append((first, second))
+    return pairs

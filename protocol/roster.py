@@ -82,6 +82,9 @@ class Roster:
     inputs: tuple[MessageId, ...]
     digest: str
     _times: tuple[int, ...] = field(default=(), repr=False)
+    # Whether a witness yet to come could change it: a sponsorship or leave from a
+    # member not yet witnessed, or a motion to admit or remove not yet closed.
+    waiting: bool = False
 
     @property
     def members(self) -> frozenset[NodeId]:
@@ -107,13 +110,19 @@ def empty_roster(network: bytes) -> Roster:
     return Roster(network, None, (), (), (), {}, (), sha256(b"").hex())
 
 
-def roster(network: bytes, messages: Iterable[Message], now_ms: int | None = None) -> Roster:
+def roster(
+    network: bytes,
+    messages: Iterable[Message],
+    now_ms: int | None = None,
+    witnesses: Witnesses | None = None,
+) -> Roster:
     """Who is in `network`, from the messages given (PROTOCOL.md §14.2).
 
     Give it every message of the kinds in ROSTER_KINDS, every `network.witness`, and
     the assembly messages (ASSEMBLY_KINDS) so motions to admit or remove are counted.
     With `now_ms`, nothing after it takes effect: a motion closing later is not
-    counted yet, however its votes stand.
+    counted yet, however its votes stand. `witnesses` may be given already indexed
+    (a node keeps its index as witnesses arrive); then `messages` need not hold them.
     """
     pool: dict[bytes, Message] = {}
     for m in messages:
@@ -138,7 +147,7 @@ def roster(network: bytes, messages: Iterable[Message], now_ms: int | None = Non
         for m in ordered:
             verdicts.setdefault(m.id, "there is no founding statement for this network yet")
         return Roster(network, None, (), (), (), verdicts, (), sha256(b"").hex())
-    sweep = _Sweep(network, statement, frozenset(signed), ordered, verdicts, inputs)
+    sweep = _Sweep(network, statement, frozenset(signed), ordered, verdicts, inputs, witnesses)
     sweep.run(now_ms)
     ids = tuple(MessageId(i) for i in sorted(inputs))
     return Roster(
@@ -151,6 +160,7 @@ def roster(network: bytes, messages: Iterable[Message], now_ms: int | None = Non
         inputs=ids,
         digest=sha256(b"".join(ids)).hex(),
         _times=tuple(c.at_ms for c in sweep.changes),
+        waiting=sweep.waiting(now_ms),
     )
 
 
@@ -165,6 +175,7 @@ class _Sweep:
         ordered: list[Message],
         verdicts: dict[MessageId, str],
         inputs: set[bytes],
+        witnesses: Witnesses | None,
     ) -> None:
         self.statement = statement
         self.members: set[NodeId] = set(founders)
@@ -173,7 +184,7 @@ class _Sweep:
         self.inputs = inputs
         self.all = ordered
         self.assembly: dict[str, list[Message]] = defaultdict(list)
-        self.witnesses = Witnesses(network, ordered)
+        self.witnesses = witnesses if witnesses is not None else Witnesses(network, ordered)
         self.joins: dict[NodeId, list[Message]] = {}
         self.sponsors: list[Message] = []
         self.leaves: list[Message] = []
@@ -304,6 +315,16 @@ class _Sweep:
 
     def _last_seq(self, hub: NodeId) -> int:
         return max((m.seq for m in self.all if m.origin == hub), default=0)
+
+    def waiting(self, now_ms: int | None) -> bool:
+        pending = [
+            m
+            for m in (*self.sponsors, *self.leaves)
+            if m.origin in self.members
+            and not self.verdicts.get(m.id, "").startswith(("counted", "not needed"))
+        ]
+        opened = [m for m in self.motions if now_ms is None or m.body.closes * 1000 >= now_ms]
+        return bool(pending or opened)
 
     def candidates(self) -> tuple[Candidate, ...]:
         out = []

@@ -13,19 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from crypto.nodeid import NodeId
 from protocol.envelope import Message, MessageId
 from protocol.kinds.network import NetworkWitness
 
-
-@dataclass(frozen=True, slots=True)
-class _Citation:
-    ts: int  # the witness's own ts, ms
-    seq: int
-    id: bytes
-    witness: MessageId
+# (ts of the witness in ms, seq cited, id cited, id of the witness): tuples, not
+# objects, because a node holds one per member per witness.
+_Citation = tuple[int, int, bytes, MessageId]
 
 
 def majority(count: int) -> int:
@@ -38,23 +33,30 @@ class Witnesses:
 
     def __init__(self, network: bytes, messages: Iterable[Message]) -> None:
         self.network = network
-        # witness hub -> cited origin -> citations, by ts
+        # witness hub -> cited origin -> citations
         self._cited: dict[NodeId, dict[NodeId, list[_Citation]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        # witness hub -> (ts, seq, id) of each of its witnesses: each covers its own log
+        # witness hub -> each of its witnesses: each covers its own log before it
         self._own: dict[NodeId, list[_Citation]] = defaultdict(list)
-        seen: set[bytes] = set()
+        self._seen: set[bytes] = set()
         for m in messages:
-            body = m.body
-            if not isinstance(body, NetworkWitness) or body.network != network or m.id in seen:
-                continue
-            seen.add(m.id)
-            self._own[m.origin].append(_Citation(m.created_at, m.seq, m.id, m.id))
-            for origin, seq, cited in zip(body.origins, body.seqs, body.ids, strict=True):
-                self._cited[m.origin][NodeId(origin)].append(
-                    _Citation(m.created_at, seq, cited, m.id)
-                )
+            self.add(m)
+
+    def add(self, m: Message) -> bool:
+        """Index one more message; False if it is not a new witness about this network."""
+        body = m.body
+        if not isinstance(body, NetworkWitness) or body.network != self.network:
+            return False
+        if m.id in self._seen:
+            return False
+        self._seen.add(m.id)
+        ts, witness = m.created_at, m.id
+        self._own[m.origin].append((ts, m.seq, witness, witness))
+        cited = self._cited[m.origin]
+        for origin, seq, cited_id in zip(body.origins, body.seqs, body.ids, strict=True):
+            cited[NodeId(origin)].append((ts, seq, cited_id, witness))
+        return True
 
     def covers(self, hub: NodeId, message: Message, before_ms: int) -> MessageId | None:
         """A witness by `hub`, signed before `before_ms`, that covers `message`, if any.
@@ -64,14 +66,15 @@ class Witnesses:
         every message of its own log at a lower seq.
         """
         if hub == message.origin:
-            for own in self._own.get(hub, ()):
-                if own.ts < before_ms and own.seq > message.seq:
-                    return own.witness
-        for c in self._cited.get(hub, {}).get(message.origin, ()):
-            if c.ts < before_ms and (
-                c.seq > message.seq or (c.seq == message.seq and c.id == message.id)
+            for ts, seq, _, witness in self._own.get(hub, ()):
+                if ts < before_ms and seq > message.seq:
+                    return witness
+        cited = self._cited.get(hub)
+        for ts, seq, cited_id, witness in cited.get(message.origin, ()) if cited else ():
+            if ts < before_ms and (
+                seq > message.seq or (seq == message.seq and cited_id == message.id)
             ):
-                return c.witness
+                return witness
         return None
 
     def witnessed_by(
@@ -90,9 +93,12 @@ class Witnesses:
     def ids_before(self, hubs: Iterable[NodeId], before_ms: int) -> set[bytes]:
         """The ids of the witnesses by `hubs` signed before `before_ms` (a tally's inputs)."""
         return {
-            own.witness for hub in set(hubs) for own in self._own.get(hub, ()) if own.ts < before_ms
+            witness
+            for hub in set(hubs)
+            for ts, _, _, witness in self._own.get(hub, ())
+            if ts < before_ms
         }
 
     def times(self) -> list[int]:
         """Every witness's ts, ascending, once each: when what is witnessed can change."""
-        return sorted({own.ts for owns in self._own.values() for own in owns})
+        return sorted({own[0] for owns in self._own.values() for own in owns})

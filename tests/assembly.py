@@ -109,11 +109,8 @@ def honest_witness(
     """
     heads: dict[str, Message] = {}
     for m in messages:
-        if (
-            m.created_at < at_ms
-            and m.kind != "network.witness"
-            and (m.origin not in heads or m.seq > heads[m.origin].seq)
-        ):
+        seen = m.created_at < at_ms and m.kind != "network.witness"
+        if seen and (m.origin not in heads or m.seq > heads[m.origin].seq):
             heads[m.origin] = m
     origins = sorted(heads)
     body = NetworkWitness(

@@ -34,6 +34,10 @@ KEY_A = SigningKey(SEED_A)
 KEY_B = SigningKey(SEED_B)
 NODE_A = node_id_from_public_key(KEY_A.public_key)
 NODE_B = node_id_from_public_key(KEY_B.public_key)
+# §8.6: origin C commits to successor key D, forks, and resolves its fork with D.
+KEY_C = SigningKey(bytes([0x03]) * 32)
+KEY_D = SigningKey(bytes([0x04]) * 32)
+NODE_C = node_id_from_public_key(KEY_C.public_key)
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, in milliseconds as payload ts is
 MINUTE = 60_000
@@ -229,6 +233,58 @@ def messages() -> dict[str, Message]:
         created_at=T0 + 7 * MINUTE,
     )
     return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1, "b2": b2, "b3": b3}
+
+
+def fork_messages(a5: Message) -> dict[str, Message]:
+    """Origin C's forked log and its resolution; A's proof of the fork (§6.1, §6.2)."""
+    c1 = create_message(
+        KEY_C,
+        "key.commit",
+        {"next_key_digest": sha256(KEY_D.public_key)},
+        seq=1,
+        prev=None,
+        created_at=T0 + 6 * MINUTE,
+    )
+    c2 = create_message(
+        KEY_C,
+        "announcement",
+        {"text": "We meet on Tuesday."},
+        seq=2,
+        prev=c1.id,
+        created_at=T0 + 7 * MINUTE,
+    )
+    c2x = create_message(
+        KEY_C,
+        "announcement",
+        {"text": "We meet on Thursday."},
+        seq=2,
+        prev=c1.id,
+        created_at=T0 + 8 * MINUTE,
+    )
+    a6 = create_message(
+        KEY_B,
+        "fork.proof",
+        {"hub": NODE_C, "seq": 2, "first": c2.id, "second": c2x.id},
+        seq=6,
+        prev=a5.id,
+        created_at=T0 + 9 * MINUTE,
+        origin=NODE_A,
+    )
+    c3 = create_message(
+        KEY_D,
+        "fork.resolve",
+        {
+            "seq": 2,
+            "keep": c2x.id,
+            "new_key": KEY_D.public_key,
+            "reason": "We restored an old backup.",
+        },
+        seq=3,
+        prev=c2x.id,
+        created_at=T0 + 10 * MINUTE,
+        origin=NODE_C,
+    )
+    return {"c1": c1, "c2": c2, "c2x": c2x, "a6": a6, "c3": c3}
 
 
 def _signed(payload: bytes, key: SigningKey = KEY_A) -> bytes:
@@ -460,6 +516,7 @@ def sections() -> list[Section]:
         "body": _wrap_hex(encode(dump(NETWORK_STATEMENT))),
         "network-id": network_id(NETWORK_STATEMENT).hex(),
     }
+    f = fork_messages(m["a5"])
     a4 = m["a4"]
     body = decode(a4.payload)["body"]
     rotation = _message_vector("message-a4", "key-a", a4)
@@ -498,7 +555,7 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.33).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.35).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(
@@ -510,7 +567,23 @@ def sections() -> list[Section]:
             [founding, _message_vector("message-b3", "key-b", m["b3"])],
         ),
         Section(
-            "8.6 Refused input",
+            "8.6 Forks: proof and resolution",
+            "Origin C commits to key D (c1), then signs two messages at seq 2 (c2, c2x): a\n"
+            "fork (§6). Origin A, whose key in force is key B since a4, tells the network\n"
+            "(a6, §6.1). C keeps c2x: c3 is signed by key D, whose SHA-256 is the\n"
+            "commitment in force at seq 2, and appended after c2x (§6.2).",
+            [
+                _key_vector("key-c", KEY_C),
+                _key_vector("key-d", KEY_D),
+                _message_vector("message-c1", "key-c", f["c1"]),
+                _message_vector("message-c2", "key-c", f["c2"]),
+                _message_vector("message-c2x", "key-c", f["c2x"]),
+                _message_vector("message-a6", "key-b", f["a6"]),
+                _message_vector("message-c3", "key-d", f["c3"]),
+            ],
+        ),
+        Section(
+            "8.7 Refused input",
             "`check: decode` vectors are given to the canonical decoder (§2); `check: open`\n"
             "vectors are whole envelopes, opened at `now-ms`. `error` names the class of\n"
             "refusal and `reason` a phrase from this implementation's message. Every\n"

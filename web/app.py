@@ -24,8 +24,9 @@ from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
 from web import health, metrics, rendering, routes, security
 from web.join_guard import JoinGuard
-from web.keys import JOIN_GUARD, LOGIN_GUARD
+from web.keys import JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
+from web.registration_guard import RegistrationGuard
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
@@ -46,6 +47,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     )
     app[LOGIN_GUARD] = LoginGuard()
     app[JOIN_GUARD] = JoinGuard()
+    app[REGISTRATION_GUARD] = RegistrationGuard()
     app[PUBLIC_PAGE] = PublicPage()
     app[RENDERED_CALENDARS] = RenderedCalendars()
     app[NETWORK_NEWS] = NetworkNews()

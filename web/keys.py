@@ -5,6 +5,7 @@ from aiohttp import web
 from node.accounts.members import Member
 from web.join_guard import JoinGuard
 from web.login_guard import LoginGuard
+from web.registration_guard import RegistrationGuard
 
 MEMBER = web.RequestKey("member", Member)
 SESSION_TOKEN = web.RequestKey("session_token", str)
@@ -14,5 +15,6 @@ NOTICES = web.RequestKey("notices", list)  # this page's status lines
 UNREAD = web.RequestKey("unread", int)  # the member's unread notices (node/notices.py)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
+REGISTRATION_GUARD = web.AppKey("registration_guard", RegistrationGuard)
 # (method, route path) → the largest body that route accepts, for upload routes.
 BODY_LIMITS = web.AppKey("body_limits", dict)

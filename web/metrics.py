@@ -1,14 +1,19 @@
 """GET /metrics in Prometheus text format, and the request-latency middleware.
 
-Who may read it (docs/OPERATIONS.md, "Monitoring"): with the metrics_token
-setting, anyone presenting it as a bearer token; without, only direct requests
-from this machine. A request relayed by a reverse proxy also comes from
-loopback, so one carrying proxy headers is refused unless it has the token.
+Who may read it (docs/OPERATIONS.md, "Monitoring"):
+- anyone presenting the metrics_token setting as a bearer token;
+- a client whose address (web/client_address.py) is in the metrics_allow setting
+  and is not itself a trusted proxy;
+- with no metrics_token, a direct request from this machine: the socket is
+  loopback, is not a trusted proxy, and carries no proxy header. A request
+  relayed by a reverse proxy on this machine also comes from loopback, so a
+  trusted proxy's requests, or any carrying a proxy header, are not "direct".
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -16,29 +21,38 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from node.appkeys import FEDERATION, NODE
+from node.config import Config
 from node.metrics import NodeMetrics
+from web.client_address import PROXY_HEADERS, networks, resolve, within
 
 METRICS = web.AppKey("metrics", NodeMetrics)
-_LOOPBACK = ("127.0.0.1", "::1")
-_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _allowed(request: web.Request, token: str) -> bool:
+def _allowed(request: web.Request, config: Config) -> bool:
+    token = config.metrics_token
     if token:
         given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-    if any(h in request.headers for h in _PROXY_HEADERS):
-        return False
-    return request.remote in _LOOPBACK
+        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return True
+    trusted = networks(config.trusted_proxies)
+    via_proxy = within(request.remote, trusted)
+    if not via_proxy and any(h in request.headers for h in PROXY_HEADERS):
+        return False  # relayed by a proxy this node does not trust: who is asking is unknown
+    client = resolve(request.remote, request.headers, trusted)
+    if within(client, networks(config.metrics_allow)) and not within(client, trusted):
+        return True
+    return not token and not via_proxy and within(request.remote, _LOOPBACK)
 
 
 async def metrics(request: web.Request) -> web.Response:
     node = request.app[NODE]
-    if not _allowed(request, node.config.metrics_token):
+    if not _allowed(request, node.config):
         raise web.HTTPForbidden(
-            text="metrics are for this machine, or need the metrics_token setting\n"
+            text="metrics are for this machine or the metrics_allow setting's addresses, "
+            "or need the metrics_token setting\n"
         )
     collected = request.app[METRICS]
     await collected.refresh(node, request.app[FEDERATION])

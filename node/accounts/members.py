@@ -14,11 +14,13 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
 import argon2
 
 from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
-from node.accounts.permissions import Permission, Role, permissions_of
+from node.accounts.permissions import ROLE_TITLES, Permission, Role, outranks, permissions_of
 from node.accounts.personal import PersonalData
+from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.errors import NodeError
 from node.store.database import Database
@@ -30,6 +32,14 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 
 class AccountError(NodeError):
     """A request about an account that cannot be met; the message is for the user."""
+
+
+class EmailTaken(AccountError):
+    """An application with the email address of an existing account.
+
+    The public join form must answer it exactly as it answers a new application
+    (web/routes/public.py): anyone could otherwise test a list of emails for members.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,28 @@ def _text(value: str | None, most: int, what: str, required: bool = False) -> st
 
 
 _MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at"
+
+
+async def check_may_manage_txn(
+    conn: aiosqlite.Connection, by: Member, member_id: int, now: int, doing: str
+) -> None:
+    """AccountError unless `by` may manage the account of `member_id`: a role that
+    grants MANAGE_MEMBERS and outranks all of theirs (permissions.RANKS). Read in
+    the transaction that acts, so a role granted meanwhile is seen."""
+    if not by.can(Permission.MANAGE_MEMBERS):
+        raise AccountError("Only the organisers who manage members can do that.")
+    async with conn.execute(
+        "SELECT role FROM member_roles WHERE member_id = ? AND starts_at <= ?"
+        " AND (ends_at IS NULL OR ends_at > ?)",
+        (member_id, now, now),
+    ) as cursor:
+        roles = frozenset(Role(r[0]) for r in await cursor.fetchall())
+    if not outranks(by.roles, roles):
+        titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
+        raise AccountError(
+            f"You cannot {doing} this member: they hold {titles}, and only an organiser "
+            "whose role ranks above all of a member's roles can do that."
+        )
 
 
 class Members:
@@ -187,7 +219,7 @@ class Members:
                 )
                 member_id = cursor.lastrowid
         except sqlite3.IntegrityError as exc:
-            raise AccountError(
+            raise EmailTaken(
                 "An account with that email address already exists. Log in, or ask an "
                 "organiser for a password-reset link."
             ) from exc
@@ -217,8 +249,9 @@ class Members:
                 (member_id, role.value, self._clock(), ends_at),
             )
 
-    async def decide(self, member_id: int, status: str, by: int) -> Member:
-        """Approve (active), reject or suspend a member; AccountError if that makes no sense."""
+    async def decide(self, member_id: int, status: str, by: Member) -> Member:
+        """Approve (active), reject, suspend or reinstate a member, as `by`; AccountError
+        if that makes no sense or `by` does not outrank them."""
         allowed = {
             "active": ("applied", "suspended"),
             "rejected": ("applied",),
@@ -226,11 +259,13 @@ class Members:
         }
         if status not in allowed:
             raise AccountError(f"Unknown decision {status!r}.")
+        doing = {"active": "approve or reinstate", "rejected": "reject", "suspended": "suspend"}
         async with self._db.write() as conn:
+            await check_may_manage_txn(conn, by, member_id, self._clock(), doing[status])
             cursor = await conn.execute(
                 "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?"
                 f" AND status IN ({','.join('?' * len(allowed[status]))})",
-                (status, self._clock(), by, member_id, *allowed[status]),
+                (status, self._clock(), by.id, member_id, *allowed[status]),
             )
             if cursor.rowcount != 1:
                 raise AccountError("That member is not in a state where this can be done.")
@@ -279,6 +314,33 @@ class Members:
                 "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, member_id)
             )
             await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+
+    async def reset_password(self, token: str, password: str) -> bool:
+        """Set a password with a reset link, spending the link; False if the link is
+        unknown, used or expired. The link is checked and spent in the transaction that
+        sets the password, so of several requests with one link exactly one succeeds."""
+        check_password(password)
+        password_hash = await self._hash(password)
+        now = self._clock()
+        async with self._db.write() as conn:
+            async with conn.execute(
+                "SELECT l.member_id FROM reset_links l JOIN members m ON m.id = l.member_id"
+                " WHERE l.token_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
+                " AND m.status = 'active'",
+                (token_digest(token), now),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await conn.execute(
+                "UPDATE reset_links SET used_at = ? WHERE token_hash = ?",
+                (now, token_digest(token)),
+            )
+            await conn.execute(
+                "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, row[0])
+            )
+            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (row[0],))
+        return True
 
     # -- the member's own data ------------------------------------------------------
 

@@ -77,6 +77,34 @@ ELECTED_ROLES: tuple[Role, ...] = (
 )
 
 
+# Who may act on whose account: issue a reset link for, suspend, reinstate or remove
+# a member takes a role that grants MANAGE_MEMBERS and ranks above every role the
+# member holds (a role never outranks itself). The interim steering group is above
+# every elected role; the chair and secretary above the other officers; every role
+# above plain membership. So a membership secretary manages plain members only,
+# and cannot make a reset link for the treasurer and log in as them.
+RANKS: dict[Role, int] = {
+    Role.INTERIM: 3,
+    Role.CHAIR: 2,
+    Role.SECRETARY: 2,
+    Role.MEMBERSHIP_SECRETARY: 1,
+    Role.CAMPAIGNS: 1,
+    Role.TREASURER: 1,
+    Role.DELEGATE: 1,
+}
+
+
+def rank(roles: frozenset[Role]) -> int:
+    """The highest rank among `roles`; 0 for a member with none."""
+    return max((RANKS[r] for r in roles), default=0)
+
+
+def outranks(actor: frozenset[Role], target: frozenset[Role]) -> bool:
+    """Whether a member holding `actor` may manage the account of one holding `target`."""
+    managing = frozenset(r for r in actor if r in GRANTS[Permission.MANAGE_MEMBERS])
+    return bool(managing) and rank(managing) > rank(target)
+
+
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     """Everything a member holding `roles` may do (every active member is a MEMBER)."""
     return frozenset({Permission.MEMBER}) | frozenset(

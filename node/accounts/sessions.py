@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import secrets
 
-from crypto.digest import sha256
+from node.accounts.members import AccountError, Member, check_may_manage_txn
+from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.store.database import Database
 
 # Writing last_seen on every request would make every page view a write.
 _TOUCH_EVERY_MS = 60_000
 RESET_LINK_TTL_MS = 72 * 3600 * 1000
-
-
-def _digest(token: str) -> bytes:
-    return sha256(token.encode("ascii", "replace"))
 
 
 class Sessions:
@@ -37,7 +34,7 @@ class Sessions:
             await conn.execute(
                 "INSERT INTO sessions (id_hash, member_id, created_at, last_seen)"
                 " VALUES (?, ?, ?, ?)",
-                (_digest(token), member_id, now, now),
+                (token_digest(token), member_id, now, now),
             )
         return token
 
@@ -54,7 +51,7 @@ class Sessions:
         """The member a live session belongs to; expired sessions are removed."""
         if not token or len(token) > 100:
             return None
-        key = _digest(token)
+        key = token_digest(token)
         row = await self._db.fetchone(
             "SELECT member_id, created_at, last_seen FROM sessions WHERE id_hash = ?", (key,)
         )
@@ -75,18 +72,26 @@ class Sessions:
 
     async def end(self, token: str) -> None:
         async with self._db.write() as conn:
-            await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_digest(token),))
+            await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (token_digest(token),))
 
     # -- reset links ---------------------------------------------------------------
 
-    async def create_reset_link(self, member_id: int, by: int) -> str:
+    async def create_reset_link(self, member_id: int, by: Member) -> str:
+        """A one-time link for an active member to set a password, made by `by`: an
+        organiser whose role outranks all of the member's (AccountError otherwise)."""
         token = secrets.token_urlsafe(32)
         now = self._clock()
         async with self._db.write() as conn:
+            await check_may_manage_txn(conn, by, member_id, now, "make a reset link for")
+            async with conn.execute(
+                "SELECT 1 FROM members WHERE id = ? AND status = 'active'", (member_id,)
+            ) as cursor:
+                if await cursor.fetchone() is None:
+                    raise AccountError("Reset links are for active members.")
             await conn.execute(
                 "INSERT INTO reset_links (token_hash, member_id, created_by, created_at,"
                 " expires_at) VALUES (?, ?, ?, ?, ?)",
-                (_digest(token), member_id, by, now, now + RESET_LINK_TTL_MS),
+                (token_digest(token), member_id, by.id, now, now + RESET_LINK_TTL_MS),
             )
         return token
 
@@ -95,16 +100,7 @@ class Sessions:
         async with self._db.reader.execute(
             "SELECT member_id FROM reset_links WHERE token_hash = ? AND used_at IS NULL"
             " AND expires_at > ?",
-            (_digest(token), self._clock()),
+            (token_digest(token), self._clock()),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else None
-
-    async def spend_reset_link(self, token: str) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE reset_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
-                " AND expires_at > ?",
-                (self._clock(), _digest(token), self._clock()),
-            )
-            return cursor.rowcount == 1

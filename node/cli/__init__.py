@@ -112,6 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+KEEPALIVE_SECONDS = 15  # how long an idle HTTP connection is kept open for its next request
+
+
 async def _serve(config: settings.Config) -> None:
     from aiohttp import web
 
@@ -123,7 +126,9 @@ async def _serve(config: settings.Config) -> None:
 
     from web.app import create_app  # composition root: see the module docstring
 
-    runner = web.AppRunner(create_app(config), access_log=None)
+    # An idle keep-alive connection holds a file descriptor; aiohttp keeps one 75 s
+    # by default, so a crowd of idle clients could use up the unit's LimitNOFILE.
+    runner = web.AppRunner(create_app(config), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

@@ -136,6 +136,24 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fork_resolve(args: argparse.Namespace) -> int:
+    async def run() -> keys.KeyChange:
+        async with _open(args.data_dir) as node:
+            return await keys.resolve_fork(
+                node, args.successor_key, args.successor_out, args.seq, args.reason
+            )
+
+    change = asyncio.run(run())
+    assert change.new_public_key is not None
+    print(
+        f"Resolved the fork: this node's branch is its log (fork.resolve, seq {change.seq}); "
+        f"{change.new_public_key.hex()} is now in force."
+    )
+    _successor_advice(args.successor_out)
+    print("Restart the node ('systemctl restart hubnet'): peers relay it again once they have it.")
+    return 0
+
+
 def _successor_advice(path: Path) -> None:
     print(
         f"The next successor key is in {path}: move it off this machine (a USB stick in a "
@@ -157,13 +175,28 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
             try:
                 peers = [p for p in await federation.peers.all() if not p.blocked]
                 with Progress("catch-up", 0, "messages") as progress:
-                    federation.on_pull.append(lambda _peer, behind: progress.add_total(behind))
+                    first = True
+
+                    def behind(_peer: object, count: int) -> None:
+                        if first:  # later rounds fetch what the first one counted
+                            progress.add_total(count)
+
+                    federation.on_pull.append(behind)
                     node.messages.on_stored.append(lambda stored: progress.update(len(stored)))
-                    for peer in peers:
-                        try:
-                            await federation.pull_from(peer)
-                        except PeerError as exc:
-                            failed.append(f"{peer.node_id}: {exc}")
+                    # A hub's messages are stored only once the roster names it a member
+                    # (PROTOCOL.md §14.5), and the roster follows from messages pulled here:
+                    # pull again while it grows, as a running node does.
+                    members = None
+                    while members != node.membership.members:
+                        members = node.membership.members
+                        failed = []
+                        for peer in peers:
+                            try:
+                                await federation.pull_from(peer)
+                            except PeerError as exc:
+                                failed.append(f"{peer.node_id}: {exc}")
+                        first = False
+                        await node.membership.refresh()
                     return progress.count, len(peers), failed
             finally:
                 await federation.stop()
@@ -259,6 +292,28 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     revoke.add_argument("--reason", help="a note for other hubs, e.g. 'laptop stolen'")
     revoke.add_argument("--node-id", help="the node's id, if node.key and node.id are both lost")
     revoke.set_defaults(func=cmd_key_revoke)
+
+    fork = commands.add_parser("fork", help="resolve a fork of this node's own log")
+    fork_commands = fork.add_subparsers(dest="fork_command", required=True, metavar="ACTION")
+    resolve = fork_commands.add_parser(
+        "resolve",
+        help="after a stale restore forked this node's log: keep the branch it holds",
+        description="Publish fork.resolve, signed by the successor key committed in advance, "
+        "naming this node's own message at the forked seq; peers drop the other branch "
+        "(keeping it as evidence) and relay this hub again. Stop the node first.",
+    )
+    data_dir(resolve)
+    resolve.add_argument(
+        "--successor-key", type=Path, required=True, help="the committed successor key file"
+    )
+    resolve.add_argument(
+        "--successor-out", type=Path, required=True, help="where to write the next successor"
+    )
+    resolve.add_argument(
+        "--seq", type=int, help="the forked seq (default: the first one this node holds proof of)"
+    )
+    resolve.add_argument("--reason", help="a note for other hubs, e.g. 'restored an old backup'")
+    resolve.set_defaults(func=cmd_fork_resolve)
 
     catch_up = commands.add_parser(
         "catch-up",

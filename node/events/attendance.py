@@ -100,7 +100,11 @@ class Attendance:
         return row is not None
 
     async def register(self, event_id: bytes, name: str, email: str) -> None:
-        """A member of the public registers for a public event."""
+        """A member of the public registers for a public event.
+
+        An email already registered for the event changes nothing and is not an
+        error: the public form answers the same whatever the email, so nobody can
+        test whether someone is coming."""
         name = name.strip()
         if not name:
             raise AttendanceError("Please give your name.")
@@ -117,7 +121,7 @@ class Attendance:
                 "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
             ) as cursor:
                 if await cursor.fetchone():
-                    raise AttendanceError("That email address is already registered.")
+                    return
             if capacity is not None and await self._going_txn(conn, event_id) >= capacity:
                 raise AttendanceError("Sorry, the event is full.")
             await conn.execute(

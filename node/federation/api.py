@@ -9,6 +9,7 @@ or 5xx status; nothing a peer sends can make a handler answer 500 with a trace.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -20,16 +21,19 @@ from crypto.httpsig import verify_request
 from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 from node.appkeys import FEDERATION, NODE
 from node.digits import is_digits
+from node.federation.guards import SIGNATURE_MAX_AGE
 from protocol import federation as wire
 from protocol.errors import ProtocolError
-from protocol.log import Head
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/federation/v1"
-SIGNATURE_MAX_AGE = 60  # seconds; with the nonce cache this stops replays
 MSGPACK = "application/msgpack"
 NON_PEERS = "*"  # the rate-limit bucket all non-peers share
+NOT_PEER = (
+    "this hub exchanges messages only with its peers; to peer with it, ask one of its "
+    "organisers for an invite (PROTOCOL.md §12)"
+)
 _KEYID = re.compile(r'keyid="([a-z2-7]{56})"')
 _SENDER = web.RequestKey("sender", NodeId)
 _IS_PEER = web.RequestKey("is_peer", bool)
@@ -38,14 +42,21 @@ _IS_PEER = web.RequestKey("is_peer", bool)
 class ApiError(Exception):
     """An error with its HTTP status and machine-readable reason prefix."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{reason}: {message}")
         self.status = status
         self.text = f"{reason}: {message}"
+        self.retry_after = retry_after
 
 
-def _error(status: int, text: str) -> web.Response:
-    return web.Response(status=status, body=wire.encode_error(text), content_type=MSGPACK)
+def _error(status: int, text: str, retry_after: float | None = None) -> web.Response:
+    # RFC 9110 §10.2.3: whole seconds; round up so the sender is not early.
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after else None
+    return web.Response(
+        status=status, body=wire.encode_error(text), content_type=MSGPACK, headers=headers
+    )
 
 
 def _ok(body: bytes) -> web.Response:
@@ -60,7 +71,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error(exc.status, exc.text)
+        return _error(exc.status, exc.text, exc.retry_after)
     except ProtocolError as exc:
         return _error(400, str(exc))
     except web.HTTPRequestEntityTooLarge:
@@ -105,19 +116,18 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     except RequestSignatureError as exc:
         raise ApiError(401, "invalid", f"request signature refused: {exc.reason}") from exc
     sender = signed.key_id
-    if not federation.replay.first_use(sender, signed.nonce):
-        raise ApiError(401, "duplicate", "this request signature was already used")
     peer = await federation.peers.get(sender)
     if peer is not None and peer.blocked:
         raise ApiError(403, "blocked", "this hub has blocked your node")
     blocked = await federation.peers.blocked_origins()
     if sender in blocked:
         raise ApiError(403, "blocked", "this hub has blocked your node")
-    # Per sender, and for all non-peers together: node ids cost nothing to make.
-    if peer is None and not (
-        federation.limiter.allow(sender) and federation.shared_limiter.allow(NON_PEERS)
-    ):
-        raise ApiError(429, "rate-limited", "too many requests from nodes that are not peers")
+    # DESIGN.md "Who is in the network": strangers may ask to peer and nothing more.
+    # Refused before the replay cache, so a flood of strangers cannot crowd it.
+    if peer is None and request.match_info.handler is not peering:
+        raise ApiError(403, "not-peer", NOT_PEER)
+    if not federation.replay.first_use(sender, signed.nonce):
+        raise ApiError(401, "duplicate", "this request signature was already used")
     request[_SENDER] = sender
     request[_IS_PEER] = peer is not None
     return await handler(request)
@@ -125,11 +135,22 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
 
 async def push(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    envelopes = wire.decode_push(await request.read())
+    federation = request.config_dict[FEDERATION]
+    body = await request.read()
+    envelopes = wire.decode_push(body)
     sender = request[_SENDER]
+    # Counted in messages and bytes, not requests: one push may carry 1,000 of them.
+    wait = federation.budget.take(sender, len(envelopes), len(body))
+    if wait:
+        raise ApiError(
+            429,
+            "rate-limited",
+            f"this push would take your node over its budget here; nothing of it was "
+            f"stored, send it again in {math.ceil(wait)} s",
+            retry_after=wait,
+        )
     report = await node.messages.ingest(envelopes, source=sender)
-    if request[_IS_PEER]:
-        await request.config_dict[FEDERATION].peers.contact(sender)
+    await federation.peers.contact(sender)
     return _ok(
         wire.encode_push_results(
             [wire.PushResult(o.status.value, o.reason) for o in report.outcomes]
@@ -138,11 +159,17 @@ async def push(request: web.Request) -> web.Response:
 
 
 async def heads(request: web.Request) -> web.Response:
-    node = request.config_dict[NODE]
+    """PROTOCOL.md §9.3: one page of heads, origins in order after `after`."""
     federation = request.config_dict[FEDERATION]
-    skip = set(await federation.peers.blocked_origins()) | set(await node.messages.forked_origins())
-    ours: dict[NodeId, Head] = await node.messages.heads()
-    return _ok(wire.encode_heads({o: (h.seq, h.id) for o, h in ours.items() if o not in skip}))
+    after = request.query.get("after", "")
+    if after:
+        try:
+            after = parse_node_id(after)
+        except BadNodeId as exc:
+            raise ApiError(400, "invalid", f"after: {exc}") from exc
+    limit = _int_query(request, "limit", wire.MAX_HEADS_PAGE, 1, wire.MAX_HEADS_PAGE)
+    page, more = await federation.heads.offered_page(after, limit)
+    return _ok(wire.encode_heads_page([(o, h.seq, h.id) for o, h in page], more))
 
 
 def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -169,6 +196,23 @@ async def origin_log(request: web.Request) -> web.Response:
         raise ApiError(409, "forked", "that origin signed two histories; this hub keeps it apart")
     envelopes = await node.messages.log_wires(origin, after_seq=after, limit=limit + 1)
     return _ok(wire.encode_log_page(envelopes[:limit], more=len(envelopes) > limit))
+
+
+async def fork_evidence(request: web.Request) -> web.Response:
+    """The messages behind this hub's `fork.proof` about an origin (PROTOCOL.md §9.7).
+
+    Served even though the origin is forked (that is the point): the receiver of a
+    proof checks these itself before it stops relaying the origin.
+    """
+    node = request.config_dict[NODE]
+    try:
+        origin = parse_node_id(request.match_info["origin"])
+    except BadNodeId as exc:
+        raise ApiError(400, "invalid", f"origin: {exc}") from exc
+    pairs = await node.messages.fork_pairs(origin, wire.MAX_FORK_PAIRS)
+    if not pairs:
+        raise ApiError(404, "not-found", "this hub holds no fork of that origin")
+    return _ok(wire.encode_fork_pairs(pairs))
 
 
 async def resource(request: web.Request) -> web.StreamResponse:
@@ -198,6 +242,21 @@ async def peering(request: web.Request) -> web.Response:
     sender = request[_SENDER]
     if sender == node.node_id:
         raise ApiError(400, "invalid", "a node cannot peer with itself")
+    # A valid invite is never refused for rate: newcomers have a budget no flood can
+    # spend. Only wrong tokens from non-peers count, per sender and all together
+    # (node ids cost nothing to make). The check is a read, so a flood of wrong
+    # tokens never queues on the writer.
+    if not await federation.peers.invite_usable(token, sender):
+        if not request[_IS_PEER] and not (
+            federation.limiter.allow(sender) and federation.shared_limiter.allow(NON_PEERS)
+        ):
+            raise ApiError(
+                429,
+                "rate-limited",
+                "too many peering requests from nodes that are not peers; retry later",
+                retry_after=federation.limiter.seconds_per_request,
+            )
+        raise ApiError(403, "invalid", "the invite is unknown, used or expired; ask for a new one")
     if not await federation.peers.use_invite(token, sender):
         raise ApiError(403, "invalid", "the invite is unknown, used or expired; ask for a new one")
     await federation.peers.add(sender, url, name)
@@ -217,6 +276,7 @@ def create_federation_app() -> web.Application:
     app.router.add_post("/messages", push)
     app.router.add_get("/heads", heads)
     app.router.add_get("/log/{origin}", origin_log)
+    app.router.add_get("/forks/{origin}", fork_evidence)
     app.router.add_post("/peering", peering)
     app.router.add_get("/resources/{hash}", resource)
     return app

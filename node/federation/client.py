@@ -1,12 +1,13 @@
 """Signed requests to other nodes' federation API, with their failures named.
 
-PeerUnreachable means try again later (connection refused, timeout, 5xx);
+PeerUnreachable means try again later (connection refused, timeout, 5xx, 429);
 PeerRefused means the peer understood and said no (4xx): retrying the same
 request will not help.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from urllib.parse import quote
 
 import aiohttp
@@ -28,6 +29,21 @@ class PeerError(Exception):
 
 class PeerUnreachable(PeerError):
     """No usable answer: the peer is down, slow, or failing. Retry with back-off."""
+
+
+class PeerRateLimited(PeerUnreachable):
+    """The peer answered 429: over its budget for us; try again after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> int | None:
+    """Retry-After in whole seconds (RFC 9110 §10.2.3); a date or junk counts as absent."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    return min(int(value), 24 * 3600)  # a peer cannot park us for longer than a day
 
 
 class PeerRefused(PeerError):
@@ -68,6 +84,7 @@ class FederationClient:
                 method, url, data=body or None, headers=headers, timeout=self._timeout
             ) as response:
                 status = response.status
+                retry_after = _retry_after(response.headers.get("Retry-After"))
                 if most and status == 200:
                     # Read no more than the caller expects: a peer could send forever.
                     data = await response.content.read(most + 1)
@@ -77,7 +94,9 @@ class FederationClient:
                     data = await response.read()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
-        if status >= 500 or status == 429:
+        if status == 429:
+            raise PeerRateLimited(f"{url}: HTTP 429: {wire.decode_error(data)}", retry_after)
+        if status >= 500:
             raise PeerUnreachable(f"{url}: HTTP {status}: {wire.decode_error(data)}")
         if status >= 400:
             raise PeerRefused(status, wire.decode_error(data))
@@ -98,10 +117,25 @@ class FederationClient:
             raise PeerUnreachable(f"push answer has {len(results)} results for {len(envelopes)}")
         return results
 
-    async def heads(self, base_url: str) -> dict[NodeId, Head]:
-        data = await self._request("GET", base_url, f"{PREFIX}/heads")
-        raw = self._decoded("heads", wire.decode_heads, data)
-        return {origin: Head(seq, mid) for origin, (seq, mid) in raw.items()}
+    async def head_pages(
+        self, base_url: str, limit: int = wire.MAX_HEADS_PAGE
+    ) -> AsyncGenerator[dict[NodeId, Head], None]:
+        """The peer's heads page by page (PROTOCOL.md §9.3), one page in memory at a time.
+
+        Each page's origins come after the last one's (the decoder checks), so the
+        walk always ends, however the peer answers.
+        """
+        after: str | None = None
+        while True:
+            query = f"?after={after}&limit={limit}" if after else f"?limit={limit}"
+            data = await self._request("GET", base_url, f"{PREFIX}/heads{query}")
+            page: wire.HeadsPage = self._decoded(
+                "heads", lambda d, a=after: wire.decode_heads_page(d, a), data
+            )
+            yield {origin: Head(seq, mid) for origin, (seq, mid) in page.heads.items()}
+            if not page.more or page.last is None:
+                return
+            after = page.last
 
     async def log(
         self, base_url: str, origin: str, after: int, limit: int = wire.MAX_LOG_PAGE
@@ -110,6 +144,12 @@ class FederationClient:
         data = await self._request("GET", base_url, target)
         page: tuple[list[bytes], bool] = self._decoded("log", wire.decode_log_page, data)
         return page
+
+    async def forks(self, base_url: str, origin: str) -> list[tuple[bytes, bytes]]:
+        """The pairs of messages a peer holds as proof that `origin` forked (§9.7)."""
+        data = await self._request("GET", base_url, f"{PREFIX}/forks/{quote(origin)}")
+        pairs: list[tuple[bytes, bytes]] = self._decoded("forks", wire.decode_fork_pairs, data)
+        return pairs
 
     async def resource(self, base_url: str, digest: bytes, size: int) -> bytes:
         """The file with this SHA-256, at most `size` bytes (the caller checks the hash)."""

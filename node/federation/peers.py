@@ -145,6 +145,15 @@ class PeerStore:
             )
         return token
 
+    async def invite_usable(self, token: str, by: NodeId) -> bool:
+        """Whether `use_invite` would accept this token from `by`, without spending it."""
+        async with self._db.reader.execute(
+            "SELECT 1 FROM invites WHERE token_hash = ? AND expires_at >= ?"
+            " AND (used_by IS NULL OR used_by = ?)",
+            (sha256(token.encode()), self._clock(), by),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
     async def use_invite(self, token: str, by: NodeId) -> bool:
         """Spend an invite for peer `by`; False if unknown, used by another or expired."""
         async with self._db.write() as conn:

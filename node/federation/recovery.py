@@ -10,11 +10,14 @@ an organiser who knows better can end the wait with `hubnet recovery finish`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from crypto.nodeid import NodeId
 from node import recovery
 from node.federation.client import PeerError
+from protocol.log import Head
 
 if TYPE_CHECKING:
     from node.federation.service import Federation
@@ -33,12 +36,11 @@ async def catch_up_once(federation: Federation) -> bool:
         if peer.blocked:
             continue
         try:
-            theirs = await federation.client.heads(peer.url)
+            their_head = await _their_head_of(federation, peer.url, own)
         except PeerError as exc:
             log.info("recovery: %s did not answer (%s); will ask again", peer.node_id, exc)
             answered = False
             continue
-        their_head = theirs.get(own)
         ours = await node.messages.head(own)
         our_seq = ours.seq if ours else 0
         if their_head is not None and their_head.seq > our_seq:
@@ -47,6 +49,17 @@ async def catch_up_once(federation: Federation) -> bool:
             if (ours.seq if ours else 0) < their_head.seq:
                 answered = False  # not all of it came through; next pass
     return answered
+
+
+async def _their_head_of(federation: Federation, url: str, origin: NodeId) -> Head | None:
+    """The peer's head of one origin: its heads pages, until past that origin (sorted)."""
+    async with contextlib.aclosing(federation.client.head_pages(url)) as pages:
+        async for page in pages:
+            if origin in page:
+                return page[origin]
+            if page and next(reversed(page)) > origin:
+                return None
+    return None
 
 
 async def run(federation: Federation) -> None:

@@ -21,11 +21,20 @@ import aiohttp
 from crypto.nodeid import NodeId
 from node.federation import recovery
 from node.federation.backoff import retry_delay_ms
-from node.federation.client import FederationClient, PeerError, PeerRefused, PeerUnreachable
-from node.federation.guards import RateLimiter, ReplayGuard
+from node.federation.client import (
+    FederationClient,
+    PeerError,
+    PeerRateLimited,
+    PeerRefused,
+    PeerUnreachable,
+)
+from node.federation.forks import ForkSharing
+from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.federation.peers import Peer, PeerStore
 from node.node import Node
+from node.store.heads import HeadsStore
 from node.store.messages import Status
+from protocol import federation as wire
 from protocol.envelope import Message
 from protocol.sync import plan_pull
 
@@ -36,7 +45,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 # Origins whose logs one pull fetches concurrently from a peer.
 PULL_ORIGINS_AT_ONCE = 4
-# Requests a minute from a signed sender that is not a peer, and its burst.
+# Peering requests with a wrong invite a minute from a signed sender that is not a
+# peer, and its burst (non-peers may ask to peer and nothing else; a valid invite
+# is never refused for rate)…
 NON_PEER_RATE = 60
 NON_PEER_BURST = 30
 # …and for all of them together, since a flooder can make new node ids at will.
@@ -63,9 +74,18 @@ class Federation:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.peers = PeerStore(node.db, node.clock)
-        self.replay = ReplayGuard(node.clock, window_ms=(60 + 60) * 1000)
+        self.replay = ReplayGuard(node.clock, window_ms=REPLAY_WINDOW_MS)
         self.limiter = RateLimiter(node.clock, NON_PEER_RATE, NON_PEER_BURST)
         self.shared_limiter = RateLimiter(node.clock, NON_PEERS_RATE, NON_PEERS_BURST)
+        self.budget = PushBudget(
+            node.clock,
+            node.config.peer_messages_per_minute,
+            node.config.peer_bytes_per_minute,
+            largest_push=(wire.MAX_PUSH_MESSAGES, wire.MAX_BODY_BYTES),
+        )
+        self.heads = HeadsStore(node.db)
+        # Origins asked for per /heads page when pulling (PROTOCOL.md §9.3).
+        self.heads_page_size = wire.MAX_HEADS_PAGE
         self._links: dict[NodeId, _Link] = {}
         self._changed = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
@@ -78,6 +98,7 @@ class Federation:
         # (peer, messages it held that we lacked) per pull.
         self.on_push: list[Callable[[NodeId, float, bool], None]] = []
         self.on_pull: list[Callable[[NodeId, int], None]] = []
+        self.forks = ForkSharing(self)
 
     @property
     def client(self) -> FederationClient:
@@ -99,6 +120,7 @@ class Federation:
         await self.connect()
         self.node.messages.on_stored.append(self._on_stored)
         self.node.membership.listeners.append(self._members_changed)
+        self.forks.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
         self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
         self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
@@ -110,6 +132,7 @@ class Federation:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._links.clear()
+        await self.forks.stop()
         if self._on_stored in self.node.messages.on_stored:
             self.node.messages.on_stored.remove(self._on_stored)
         if self._members_changed in self.node.membership.listeners:
@@ -201,10 +224,18 @@ class Federation:
             return 0
         for observe in self.on_push:
             observe(node_id, time.perf_counter() - started, True)
-        refused = [r.reason for r in results if r.status == "refused"]
+        refused = [r.reason or "" for r in results if r.status == "refused"]
         if refused:
-            # Re-sending will not change the peer's mind; its reasons go to the log.
-            log.warning("%s refused %d messages, e.g. %s", node_id, len(refused), refused[0])
+            # Re-sending will not change the peer's mind; its reasons go to the log. A hub
+            # not yet admitted there is expected: the peer pulls them once it is.
+            waiting = all(r.startswith("not-member:") for r in refused)
+            log.log(
+                logging.INFO if waiting else logging.WARNING,
+                "%s refused %d messages, e.g. %s",
+                node_id,
+                len(refused),
+                refused[0],
+            )
         await self.peers.delivered(node_id, [seq for seq, _ in batch])
         if peer.failures:
             log.info("federation: %s is reachable again", node_id)
@@ -214,6 +245,9 @@ class Federation:
     async def _failed(self, peer: Peer, exc: PeerError) -> None:
         failures = peer.failures + 1
         delay = retry_delay_ms(failures, self.node.config.retry_max * 1000)
+        if isinstance(exc, PeerRateLimited) and exc.retry_after is not None:
+            # Over its budget for us: its Retry-After says when the batch will fit.
+            delay = max(delay, exc.retry_after * 1000)
         level = logging.INFO if isinstance(exc, PeerUnreachable) else logging.WARNING
         log.log(
             level,
@@ -310,21 +344,36 @@ class Federation:
         return await self._pull_origin(peer, self.node.node_id, after, until)
 
     async def pull_from(self, peer: Peer) -> int:
-        """Fetch everything `peer` holds that we lack; returns how many were stored."""
-        messages = self.node.messages
-        theirs = await self.client.heads(peer.url)
-        ours = await messages.heads()
-        skip = set(await self.peers.blocked_origins()) | set(await messages.forked_origins())
-        plan = plan_pull(
-            {o: h.seq for o, h in ours.items()}, {o: h.seq for o, h in theirs.items()}, skip
+        """Fetch everything `peer` holds that we lack; returns how many were stored.
+
+        PROTOCOL.md §9.3: the peer's heads come a page at a time, and each page is
+        planned and pulled before the next is asked for, so memory holds one page
+        of heads whatever the number of origins.
+        """
+        skip = set(await self.peers.blocked_origins()) | set(
+            await self.node.messages.forked_origins()
         )
-        for observe in self.on_pull:
-            observe(peer.node_id, sum(r.until_seq - r.after_seq for r in plan))
         stored = 0
-        for request in plan:
-            stored += await self._pull_origin(
-                peer, request.origin, request.after_seq, request.until_seq
-            )
+        peer_head = None  # the peer's own head, for a resolution of its own fork
+        async with contextlib.aclosing(
+            self.client.head_pages(peer.url, self.heads_page_size)
+        ) as pages:
+            async for theirs in pages:
+                peer_head = theirs.get(peer.node_id, peer_head)
+                ours = await self.heads.heads_of(theirs)
+                plan = plan_pull(
+                    {o: h.seq for o, h in ours.items()},
+                    {o: h.seq for o, h in theirs.items()},
+                    skip,
+                )
+                for observe in self.on_pull:
+                    observe(peer.node_id, sum(r.until_seq - r.after_seq for r in plan))
+                for request in plan:
+                    stored += await self._pull_origin(
+                        peer, request.origin, request.after_seq, request.until_seq
+                    )
+        if peer.node_id in skip and peer_head is not None:
+            stored += await self.forks.pull_resolution(peer, peer_head)
         await self.peers.contact(peer.node_id)
         return stored
 

@@ -19,6 +19,7 @@ from node.clock import Clock
 from node.store.network import NetworkStore
 from protocol.envelope import Message
 from protocol.kinds.assembly import Motion
+from protocol.kinds.network import NetworkFound, network_id
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS, Roster, empty_roster, roster
 from protocol.witness import Witnesses
 
@@ -39,7 +40,7 @@ ADMISSION_KINDS = frozenset(
 )
 # A non-member's log is kept only this far: asking to join takes a handful of messages.
 MAX_NON_MEMBER_SEQ = 64
-_REFRESH_KINDS = frozenset({*ROSTER_KINDS, "network.witness", *ASSEMBLY_KINDS})
+_ROSTER_CHANGING = frozenset({*ROSTER_KINDS, *ASSEMBLY_KINDS})
 # How often to look for what changes with no message arriving here: a motion to admit
 # or remove a hub closing, or a `hubnet network` command writing from another process.
 CHECK_SECONDS = 2.0
@@ -64,7 +65,14 @@ class Membership:
         self._own_seq: int | None = None
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
+        self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
+        self._backlog: list[Message] = []
         self._task: asyncio.Task[None] | None = None
+        # One reading or change of the network and roster at a time: a look that read
+        # the network id just before `set_network` wrote it must not put back the old
+        # one, and a recomputation that read older inputs must not finish last.
+        self._lock = asyncio.Lock()
+        self._listening: set[asyncio.Task[None]] = set()  # listeners still at work
 
     # -- the store's questions -----------------------------------------------------
 
@@ -84,38 +92,68 @@ class Membership:
         few a hub needs to ask to join."""
         return origin in self.members or kind in ADMISSION_KINDS
 
+    def noted(self, message: Message) -> None:
+        """A message placed in its log just now, in the middle of a batch.
+
+        A founder's signature on this network's statement makes it a member from the
+        start (PROTOCOL.md §14.1), whatever else arrives: so what follows it in the
+        same batch is stored too. Everything else waits for the roster's next count.
+        """
+        body = message.body
+        if (
+            isinstance(body, NetworkFound)
+            and self.network is not None
+            and network_id(body) == self.network
+            and message.origin in body.founders
+        ):
+            self.members = self.members | {message.origin}
+
     def is_member(self, origin: NodeId) -> bool:
         return origin in self.members
 
     # -- keeping current -----------------------------------------------------------
 
     async def load(self) -> None:
-        """Read the network id and compute the roster (at start, and after a change)."""
+        """Read the network id, index the witnesses held and compute the roster (at start)."""
         self.network = await self._store.network_id()
         self._own_seq = await self._store.own_head_seq(self.node_id)
+        await self._index_witnesses()
         await self.refresh()
+
+    async def _index_witnesses(self) -> None:
+        # Every witness ever held, once: later ones are added as they are stored.
+        network = self.network or b""
+        held = await self._store.witnesses() if self.network else []
+        self.witnesses = await asyncio.to_thread(Witnesses, network, held)
 
     async def _look(self) -> bool:
         """Whether something changed that no `on_stored` told this process about."""
-        network = await self._store.network_id()
-        own = await self._store.own_head_seq(self.node_id)
-        before = self._own_seq
-        moved = before is not None and own > before
-        self._own_seq = own
-        if moved and before is not None:
-            kinds = await self._store.kinds_after(self.node_id, before)
-            for callback in self.on_own_log_written:
-                callback(kinds)
-        due = self._next_close is not None and self._clock() > self._next_close
-        if network != self.network:
-            self.network = network
-            return True
-        return moved or due
+        async with self._lock:
+            network = await self._store.network_id()
+            own = await self._store.own_head_seq(self.node_id)
+            before = self._own_seq
+            moved = before is not None and own > before
+            self._own_seq = own
+            if moved and before is not None:
+                kinds = await self._store.kinds_after(self.node_id, before)
+                for callback in self.on_own_log_written:
+                    callback(kinds)
+            due = self._next_close is not None and self._clock() > self._next_close
+            if network != self.network:
+                self.network = network
+                return True
+            return moved or due
 
     async def refresh(self) -> None:
+        async with self._lock:  # one computation at a time reads the witness index
+            await self._recompute()
+
+    async def _recompute(self) -> None:
         if self.network is None:
-            self._set(empty_roster(b""), Witnesses(b"", ()))
+            self._set(empty_roster(b""))
             return
+        if self.witnesses.network != self.network:
+            await self._index_witnesses()
         inputs = await self._store.roster_inputs()
         now = self._clock()
         self._next_close = min(
@@ -129,13 +167,19 @@ class Membership:
             default=None,
         )
         # The pure roster is CPU work over every witness; keep it off the event loop.
-        computed = await asyncio.to_thread(roster, self.network, inputs, now)
-        self._set(computed, Witnesses(self.network, inputs))
+        self._refreshing = True
+        try:
+            computed = await asyncio.to_thread(roster, self.network, inputs, now, self.witnesses)
+        finally:
+            self._refreshing = False
+            backlog, self._backlog = self._backlog, []
+            if any([self.witnesses.add(m) for m in backlog]):
+                self._dirty.set()  # they may change what was just computed
+        self._set(computed)
 
-    def _set(self, computed: Roster, witnesses: Witnesses) -> None:
+    def _set(self, computed: Roster) -> None:
         before = self.members
         self.roster = computed
-        self.witnesses = witnesses
         self.members = computed.members
         if before != self.members:
             log.info(
@@ -143,19 +187,31 @@ class Membership:
             )
             for listener in self.listeners:
                 task = asyncio.get_running_loop().create_task(listener(before, self.members))
+                self._listening.add(task)
+                task.add_done_callback(self._listening.discard)
                 task.add_done_callback(_log_failure)
 
     async def set_network(self, network: bytes) -> None:
-        await self._store.set_network_id(network, self._clock())
-        self.network = network
-        await self.refresh()
+        async with self._lock:
+            await self._store.set_network_id(network, self._clock())
+            self.network = network
+            await self._recompute()
 
     def on_stored(self, messages: list[Message]) -> None:
         """MessageStore callback: recompute soon if anything could change the roster."""
         own = [m.seq for m in messages if m.origin == self.node_id]
         if own and self._own_seq is not None:
             self._own_seq = max(self._own_seq, *own)  # written here: `_look` need not say
-        if any(m.kind in _REFRESH_KINDS for m in messages):
+        witnessed = [m for m in messages if m.kind == "network.witness"]
+        if self._refreshing:
+            # The roster is being computed in a thread from this index: add them after.
+            self._backlog.extend(witnessed)
+        else:
+            witnessed = [m for m in witnessed if self.witnesses.add(m)]
+        # A witness changes the roster only while something waits to be witnessed.
+        if any(m.kind in _ROSTER_CHANGING for m in messages) or (
+            witnessed and self.roster.waiting
+        ):
             self._dirty.set()
 
     async def start(self) -> None:
@@ -167,6 +223,9 @@ class Membership:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Listeners rebuild projections from the store: let them finish before it closes
+        # (a failure is logged by `_log_failure`).
+        await asyncio.gather(*self._listening, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:

@@ -15,24 +15,40 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from crypto.digest import sha256
-from crypto.ed25519 import SigningKey, check_public_key, verify
-from crypto.errors import BadPublicKey
+from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_id
 from node.clock import Clock
 from node.errors import NodeError
 from node.store.database import Database
+from node.store.forks import (
+    drop_branch_txn,
+    evidence_at_txn,
+    forget_evidence_txn,
+    id_at_seq_txn,
+    record_resolution_txn,
+    resolutions_txn,
+)
 from node.verifier import Opened, Verifier
 from protocol.envelope import (
     Message,
     MessageId,
     create_message,
+    decode_envelope,
     encode_envelope,
     parse_payload,
 )
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
+from protocol.forks import Resolution, check_fork_pair, reporters_of
+from protocol.keys import (
+    KeyRuleBroken,
+    KeyState,
+    KeyStep,
+    held_signer,
+    initial_key_state,
+    key_step,
+)
+from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Resource
-from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
 from protocol.log import Head, Placement, next_position, place
 
 
@@ -57,6 +73,16 @@ class Outcome:
         return str(self.error) if self.error else None
 
 
+@dataclass(frozen=True, slots=True)
+class ForkFound:
+    """An origin this node has just found forked: `first` is in its log, `second` is not."""
+
+    origin: NodeId
+    seq: int
+    first: MessageId
+    second: MessageId
+
+
 @dataclass(slots=True)
 class IngestReport:
     outcomes: list[Outcome]
@@ -71,6 +97,10 @@ class IngestReport:
 
 # Held messages from all origins together: origins cost nothing to make.
 MAX_HELD_TOTAL = 100_000
+# Fork evidence: the first second message at a seq proves the fork and the rest add
+# nothing, so a few rows per origin, and a total, however many variants arrive.
+MAX_FORK_EVIDENCE_PER_ORIGIN = 8
+MAX_FORK_EVIDENCE_TOTAL = 10_000
 
 
 class TooManyHeld(RemoteProtocolError):
@@ -94,9 +124,12 @@ class Gate(Protocol):
 
     def relays(self, origin: NodeId, kind: str) -> bool: ...
 
+    def noted(self, message: Message) -> None:
+        """A message was placed in its origin's log in this transaction."""
 
-class KeyRuleBroken(BadSignature):
-    """A key.commit, key.rotate or key.revoke that breaks the rules of PROTOCOL.md §7."""
+
+class BadResolution(RemoteProtocolError):
+    """A fork.resolve that cannot apply (PROTOCOL.md §6.2)."""
 
 
 class Recovering(NodeError):
@@ -108,6 +141,8 @@ class KeyNotInForce(NodeError):
 
 
 RECOVERING = "recovering"
+# Kinds signed by the committed successor rather than the key in force (§6.2, §7.2).
+SUCCESSOR_KINDS = ("key.revoke", "fork.resolve")
 
 
 @dataclass(slots=True)
@@ -120,6 +155,12 @@ class _OriginState:
     blocked: bool = False
     # PROTOCOL.md §7.1: SHA-256 of the committed successor key, if any.
     next_key_digest: bytes | None = None
+    # PROTOCOL.md §6.2: the latest fork its origin resolved, if any.
+    resolution: Resolution | None = None
+
+    @property
+    def keys(self) -> KeyState:
+        return KeyState(self.public_key, self.next_key_digest)
 
 
 @dataclass(slots=True)
@@ -133,6 +174,9 @@ class _Txn:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     at_seq: dict[tuple[str, int], MessageId] = field(default_factory=dict)
     stored: list[Message] = field(default_factory=list)
+    # Key history rows (origin, from_seq, public_key, next_key_digest) to write.
+    key_rows: list[tuple[NodeId, int, bytes, bytes | None]] = field(default_factory=list)
+    forks_found: list[ForkFound] = field(default_factory=list)
 
 
 _MESSAGE_COLUMNS = "id, origin, seq, kind, created_at, received_at, payload, signature"
@@ -157,6 +201,9 @@ class MessageStore:
         self.on_stored: list[Callable[[list[Message]], None]] = []
         # Called after each ingest with what became of every message (metrics).
         self.on_ingested: list[Callable[[IngestReport], None]] = []
+        # Called after each commit that found origins forked for the first time
+        # (federation tells its peers, PROTOCOL.md §6.1).
+        self.on_forked: list[Callable[[list[ForkFound]], None]] = []
         # After a key rotation the node keeps its original id but signs with a new key.
         self.node_id = origin or node_id_from_public_key(key.public_key)
         # The network's roster decides what is stored and relayed; None: everything
@@ -172,14 +219,26 @@ class MessageStore:
             await self._load_origins_txn(txn, {self.node_id})
             await self._check_may_write_txn(conn, kind)
             state = txn.origins[self.node_id]
-            if kind != "key.revoke" and state.public_key != self._key.public_key:
+            if kind not in SUCCESSOR_KINDS and state.public_key != self._key.public_key:
                 raise KeyNotInForce(
                     "this node's key was rotated or revoked since it started; restart the node "
                     "('hubnet run') so it signs with the key in force"
                 )
             seq, prev = next_position(state.head)
             message = create_message(self._key, kind, body, seq, prev, txn.now, origin=self.node_id)
-            self._apply_txn(txn, message)
+            # PROTOCOL.md §7: our own messages obey the key rules as everyone's do.
+            step = key_step(state.keys, message)
+            if step.signer != self._key.public_key:
+                raise KeyNotInForce(
+                    f"{kind} must be signed by another key than the one this process holds"
+                )
+            if isinstance(body, ForkResolve):
+                refused = await self._resolve_fork_txn(txn, message)
+                if refused is not None and refused.error is not None:
+                    raise refused.error
+                if state.head is None or state.head.seq != seq - 1:
+                    raise BadResolution("a node resolves its fork on the branch it holds")
+            self._apply_txn(txn, message, step)
             await self._flush_txn(txn)
         self._notify(txn)
         return message
@@ -256,6 +315,23 @@ class MessageStore:
             why = self.gate.admits(message.origin, message.kind, message.seq)
             if why is not None:
                 return Outcome(Status.REFUSED, message.id, NotMember(why))
+        if isinstance(message.body, ForkResolve):
+            # PROTOCOL.md §6.2: the origin says which branch is its log; that may move
+            # the head back, so place the message again afterwards.
+            refused = await self._resolve_fork_txn(txn, message)
+            if refused is not None:
+                return refused
+            held_here = txn.at_seq.get((message.origin, message.seq))
+            placement = place(state.head, message.seq, message.prev, message.id, held_here)
+        if placement is Placement.APPEND and self._abandoned(state, message):
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BrokenChain(
+                    f"{message.origin} resolved its fork at seq {message.seq} in favour of "
+                    "another message"
+                ),
+            )
         if placement is Placement.BROKEN:
             return Outcome(
                 Status.REFUSED,
@@ -265,22 +341,32 @@ class MessageStore:
                     f"the message at seq {message.seq - 1}"
                 ),
             )
-        if isinstance(message.body, KeyRevoke):
-            # §7.2: a revocation is signed by the committed successor, not the key in force.
-            signed = message.signed_by(message.body.new_key)
-        else:
-            signed = self._signed_in_force(opened, state)
-        if not signed:
+        # PROTOCOL.md §6, §7: judged by the key rules as at its seq. A fork is proof
+        # only if the key in force at that seq signed it, so its state is looked up
+        # in the key history; a held message is checked in full when released.
+        step: KeyStep | None = None
+        try:
+            if placement is Placement.HOLD:
+                signer = held_signer(state.keys, message)
+            else:
+                keys = (
+                    state.keys
+                    if placement is Placement.APPEND
+                    else await self._key_state_at_txn(txn, message.origin, message.seq)
+                )
+                step = key_step(keys, message)
+                signer = step.signer
+        except KeyRuleBroken as exc:
+            return Outcome(Status.REFUSED, message.id, exc)
+        if not self._signed_by(opened, signer):
             return Outcome(
                 Status.REFUSED,
                 message.id,
                 BadSignature(f"signature does not verify under the key of {message.origin}"),
             )
         if placement is Placement.APPEND:
-            try:
-                self._apply_txn(txn, message)
-            except RemoteProtocolError as exc:
-                return Outcome(Status.REFUSED, message.id, exc)
+            assert step is not None
+            self._apply_txn(txn, message, step)
             return Outcome(Status.STORED, message.id)
         if placement is Placement.HOLD:
             return await self._hold_txn(txn, message, state)
@@ -288,35 +374,109 @@ class MessageStore:
         return Outcome(Status.FORK, message.id)
 
     @staticmethod
-    def _signed_in_force(opened: Opened, state: _OriginState) -> bool:
-        id_key = public_key_from_node_id(opened.message.origin)
-        if state.public_key == id_key:
-            return opened.signed_by_id_key
-        # Rare: the origin rotated its key, so check against the key in force.
-        return opened.message.signed_by(state.public_key)
+    def _abandoned(state: _OriginState, message: Message) -> bool:
+        """At the seq of a resolved fork, the log continues only through `keep` (§6.2)."""
+        return state.resolution is not None and state.resolution.abandons(message)
 
-    def _apply_txn(self, txn: _Txn, message: Message) -> None:
-        """Append a message that links to its origin's head."""
+    async def _resolve_fork_txn(self, txn: _Txn, message: Message) -> Outcome | None:
+        """Apply a fork.resolve's choice of branch (PROTOCOL.md §6.2); an Outcome if refused.
+
+        It is checked as a key.revoke is, against the key state in force at the forked
+        seq (shared by both branches): signed by the successor committed before it.
+        Then the log from that seq on is the branch through `keep`: any other branch
+        held there becomes evidence, `keep` and what follows it come back from the
+        evidence if held (the rest comes by pull), and the origin is relayed again.
+        """
+        body: ForkResolve = message.body
+        origin, at = message.origin, body.seq
+        state = txn.origins[origin]
+        if at >= message.seq:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BadResolution(f"fork.resolve at seq {message.seq} names a later seq {at}"),
+            )
+        keys = await self._key_state_at_txn(txn, origin, at)
+        try:
+            signer = key_step(keys, message).signer
+        except KeyRuleBroken as exc:
+            return Outcome(Status.REFUSED, message.id, exc)
+        if not message.signed_by(signer):
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                BadSignature(f"fork.resolve is not signed by the successor {origin} committed to"),
+            )
+        resolution = Resolution(at, MessageId(body.keep), message.seq)
+        if state.resolution == resolution:
+            return None  # already applied (a held copy, placed again)
+        held = txn.at_seq.get((origin, at)) or await id_at_seq_txn(txn.conn, origin, at)
+        if held is not None and held != resolution.keep:
+            await drop_branch_txn(txn.conn, origin, at, resolution.keep, txn.now)
+            txn.rows = [r for r in txn.rows if not (r[1] == origin and r[2] >= at)]
+            txn.stored = [m for m in txn.stored if not (m.origin == origin and m.seq >= at)]
+            txn.key_rows = [r for r in txn.key_rows if not (r[0] == origin and r[1] > at)]
+            for key in [k for k in txn.at_seq if k[0] == origin and k[1] >= at]:
+                del txn.at_seq[key]
+            before = None
+            if at > 1:
+                before = txn.at_seq.get((origin, at - 1)) or await id_at_seq_txn(
+                    txn.conn, origin, at - 1
+                )
+            state.head = Head(at - 1, before) if before is not None else None
+            state.public_key, state.next_key_digest = keys.public_key, keys.next_key_digest
+        state.resolution = resolution
+        await self._promote_evidence_txn(txn, origin)
+        await record_resolution_txn(txn.conn, origin, resolution, message, txn.now)
+        state.forked_at = None
+        state.changed = True
+        return None
+
+    async def _promote_evidence_txn(self, txn: _Txn, origin: NodeId) -> None:
+        """Put back into the log the kept branch's messages held as evidence, in order."""
+        state = txn.origins[origin]
+        while True:
+            seq = state.head.seq + 1 if state.head else 1
+            prev = state.head.id if state.head else None
+            found = await evidence_at_txn(txn.conn, origin, seq, prev)
+            found = [m for m in found if not self._abandoned(state, m)]
+            if len(found) != 1:
+                return
+            [message] = found
+            try:
+                step = key_step(state.keys, message)
+            except KeyRuleBroken:
+                return
+            if not message.signed_by(step.signer):
+                return
+            await forget_evidence_txn(txn.conn, message.id)
+            self._apply_txn(txn, message, step)
+
+    @staticmethod
+    def _signed_by(opened: Opened, signer: bytes) -> bool:
+        # Fast path: most messages are signed by the key inside their origin's id,
+        # which the verifier already checked off the event loop.
+        if signer == public_key_from_node_id(opened.message.origin):
+            return opened.signed_by_id_key
+        # Rare: a rotated key, or a revocation's successor.
+        return opened.message.signed_by(signer)
+
+    def _apply_txn(self, txn: _Txn, message: Message, step: KeyStep) -> None:
+        """Append a message that links to its origin's head.
+
+        `step` is the key rules' verdict on it (protocol/keys.py), its signature
+        already checked under `step.signer`.
+        """
         state = txn.origins[message.origin]
-        body = message.body
-        if isinstance(body, KeyRotate):
-            self._check_successor(body.new_key, state)
-            state.public_key = self._check_rotation(message, state.public_key)
-            state.next_key_digest = body.next_key_digest
-        elif isinstance(body, KeyRevoke):
-            if state.next_key_digest is None:
-                raise KeyRuleBroken(
-                    f"key.revoke for {message.origin}, which committed to no successor key"
-                )
-            self._check_successor(body.new_key, state)
-            state.public_key = body.new_key
-            state.next_key_digest = body.next_key_digest
-        elif isinstance(body, KeyCommit):
-            if state.next_key_digest is not None:
-                raise KeyRuleBroken(
-                    f"key.commit for {message.origin}, which has a commitment in force already"
-                )
-            state.next_key_digest = body.next_key_digest
+        if self.gate is not None:
+            self.gate.noted(message)  # a founder's signature admits what follows it
+        if step.after != state.keys:
+            # PROTOCOL.md §7: the state in force from the next seq, for fork checks later.
+            state.public_key = step.after.public_key
+            state.next_key_digest = step.after.next_key_digest
+            txn.key_rows.append(
+                (message.origin, message.seq + 1, state.public_key, state.next_key_digest)
+            )
         state.head = Head(message.seq, message.id)
         state.changed = True
         txn.at_seq[(message.origin, message.seq)] = message.id
@@ -333,27 +493,6 @@ class MessageStore:
             )
         )
         txn.stored.append(message)
-
-    @staticmethod
-    def _check_successor(new_key: bytes, state: _OriginState) -> None:
-        try:
-            check_public_key(new_key)
-        except BadPublicKey as exc:
-            raise KeyRuleBroken(f"names an unusable key: {exc}") from exc
-        if state.next_key_digest is not None and sha256(new_key) != state.next_key_digest:
-            raise KeyRuleBroken("names a key other than the successor its origin committed to")
-
-    @staticmethod
-    def _check_rotation(message: Message, old_key: bytes) -> bytes:
-        body: KeyRotate = message.body
-        try:
-            check_public_key(body.new_key)
-        except BadPublicKey as exc:
-            raise BadSignature(f"key.rotate names an unusable key: {exc}") from exc
-        statement = rotation_statement(message.origin, old_key, body.new_key)
-        if not verify(body.new_key, statement, body.new_key_signature):
-            raise BadSignature("key.rotate is not counter-signed by the new key")
-        return body.new_key
 
     async def _hold_txn(self, txn: _Txn, message: Message, state: _OriginState) -> Outcome:
         head_seq = state.head.seq if state.head else 0
@@ -374,6 +513,21 @@ class MessageStore:
                 message.id,
                 TooManyHeld("this hub holds too many out-of-order messages; send in order"),
             )
+        # Rows, not only distance: rows left below a head that moved on still count,
+        # and one origin must not take the whole total.
+        async with txn.conn.execute(
+            "SELECT count(*) FROM held WHERE origin = ?", (message.origin,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] >= self._max_held:
+            return Outcome(
+                Status.REFUSED,
+                message.id,
+                TooManyHeld(
+                    f"this hub holds {self._max_held} out-of-order messages of "
+                    f"{message.origin} already; send the gap first"
+                ),
+            )
         await txn.conn.execute(
             "INSERT OR IGNORE INTO held (id, origin, seq, received_at, payload, signature)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -381,8 +535,12 @@ class MessageStore:
         )
         return Outcome(Status.HELD, message.id)
 
-    async def _record_fork_txn(self, txn: _Txn, message: Message, state: _OriginState) -> None:
-        other = txn.at_seq.get((message.origin, message.seq))
+    async def _record_fork_txn(
+        self, txn: _Txn, message: Message, state: _OriginState, other: MessageId | None = None
+    ) -> None:
+        """Keep `message` as evidence beside `other` (default: the one in the log at its seq)."""
+        if other is None:
+            other = txn.at_seq.get((message.origin, message.seq))
         if other is None:
             async with txn.conn.execute(
                 "SELECT id FROM messages WHERE origin = ? AND seq = ?",
@@ -391,27 +549,45 @@ class MessageStore:
                 row = await cursor.fetchone()
             assert row is not None, "place() said FORK, so a message holds this seq"
             other = MessageId(row[0])
-        await txn.conn.execute(
-            "INSERT OR IGNORE INTO forks (id, origin, seq, other_id, received_at, payload,"
-            " signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                message.id,
-                message.origin,
-                message.seq,
-                other,
-                txn.now,
-                message.payload,
-                message.signature,
-            ),
-        )
+        if await self._fork_evidence_room_txn(txn.conn, message.origin):
+            await txn.conn.execute(
+                "INSERT OR IGNORE INTO forks (id, origin, seq, other_id, received_at, payload,"
+                " signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.id,
+                    message.origin,
+                    message.seq,
+                    other,
+                    txn.now,
+                    message.payload,
+                    message.signature,
+                ),
+            )
+        if state.resolution is not None and state.resolution.covers(message.seq):
+            # PROTOCOL.md §6.2: the branch its origin abandoned, arriving late: evidence
+            # of a fork already resolved, not a new one.
+            return
         if state.forked_at is None:
             state.forked_at = txn.now
             state.changed = True
+            txn.forks_found.append(ForkFound(message.origin, message.seq, other, message.id))
             # DESIGN.md: a forked origin is no longer relayed, including what is queued.
             await txn.conn.execute(
                 "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE origin = ?)",
                 (message.origin,),
             )
+
+    @staticmethod
+    async def _fork_evidence_room_txn(conn: aiosqlite.Connection, origin: str) -> bool:
+        """Whether to keep one more variant as evidence; beyond the caps it is still
+        answered as a fork, but not stored."""
+        async with conn.execute("SELECT count(*) FROM forks WHERE origin = ?", (origin,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] >= MAX_FORK_EVIDENCE_PER_ORIGIN:
+            return False
+        async with conn.execute("SELECT count(*) FROM forks") as cursor:
+            row = await cursor.fetchone()
+        return row is None or row[0] < MAX_FORK_EVIDENCE_TOTAL
 
     async def _release_held_txn(self, txn: _Txn) -> int:
         """Append held messages whose gap this transaction filled."""
@@ -438,20 +614,24 @@ class MessageStore:
                     "DELETE FROM held WHERE origin = ? AND seq = ?", (origin, state.head.seq + 1)
                 )
                 message = parse_payload(row[0], row[1])
-                signer = (
-                    message.body.new_key
-                    if isinstance(message.body, KeyRevoke)
-                    else state.public_key
-                )
-                if message.prev != state.head.id or not message.signed_by(signer):
-                    # Held under another history or key; pull will fetch the right one.
+                if message.prev != state.head.id or self._abandoned(state, message):
+                    # Held under another history; pull will fetch the right one.
                     break
                 if self.gate is not None and self.gate.admits(origin, message.kind, message.seq):
                     break  # the hub left the network while this waited
+                if isinstance(message.body, ForkResolve):
+                    if await self._resolve_fork_txn(txn, message) is not None:
+                        break
+                    if state.head is None or message.prev != state.head.id:
+                        break
+                # PROTOCOL.md §6, §7: the key rules apply on release as on append.
                 try:
-                    self._apply_txn(txn, message)
-                except RemoteProtocolError:
+                    step = key_step(state.keys, message)
+                except KeyRuleBroken:
                     break
+                if not message.signed_by(step.signer):
+                    break
+                self._apply_txn(txn, message, step)
                 released += 1
         return released
 
@@ -459,6 +639,50 @@ class MessageStore:
         if txn.stored:
             for callback in self.on_stored:
                 callback(txn.stored)
+        if txn.forks_found:
+            for on_forked in self.on_forked:
+                on_forked(txn.forks_found)
+
+    async def check_fork_proof(self, first: bytes, second: bytes) -> Outcome:
+        """Check two envelopes offered as proof of a fork and, if they are, record it.
+
+        PROTOCOL.md §6.1: the receiver of a `fork.proof` believes only what it checks
+        itself: two messages of one origin at one seq, with different ids, each
+        signed under the key state in force at that seq as this node knows it.
+        """
+        try:
+            a = parse_payload(*decode_envelope(first))
+            b = parse_payload(*decode_envelope(second))
+            check_fork_pair(a, b)
+        except RemoteProtocolError as exc:
+            return Outcome(Status.REFUSED, error=exc)
+        async with self._db.write() as conn:
+            txn = _Txn(conn, self._clock())
+            await self._load_origins_txn(txn, {a.origin})
+            keys = await self._key_state_at_txn(txn, a.origin, a.seq)
+            for message in (a, b):
+                try:
+                    signer = key_step(keys, message).signer
+                except KeyRuleBroken as exc:
+                    return Outcome(Status.REFUSED, message.id, exc)
+                if not message.signed_by(signer):
+                    return Outcome(
+                        Status.REFUSED,
+                        message.id,
+                        BadSignature(f"not signed by the key of {a.origin} in force at {a.seq}"),
+                    )
+            async with conn.execute(
+                "SELECT id FROM messages WHERE origin = ? AND seq = ?", (a.origin, a.seq)
+            ) as cursor:
+                row = await cursor.fetchone()
+            held = MessageId(row[0]) if row else None
+            state = txn.origins[a.origin]
+            for message, counterpart in ((a, b), (b, a)):
+                if message.id != held:
+                    await self._record_fork_txn(txn, message, state, held or counterpart.id)
+            await self._flush_txn(txn)
+        self._notify(txn)
+        return Outcome(Status.FORK, b.id)
 
     async def _flush_txn(self, txn: _Txn) -> None:
         if txn.rows:
@@ -468,6 +692,12 @@ class MessageStore:
             )
             await self._enqueue_txn(txn)
             await self._note_resources_txn(txn)
+        if txn.key_rows:
+            await txn.conn.executemany(
+                "INSERT OR REPLACE INTO key_history (origin, from_seq, public_key,"
+                " next_key_digest) VALUES (?, ?, ?, ?)",
+                txn.key_rows,
+            )
         changed = [(o, s) for o, s in txn.origins.items() if s.changed]
         if changed:
             await txn.conn.executemany(
@@ -555,6 +785,28 @@ class MessageStore:
             if origin not in txn.origins:
                 key = public_key_from_node_id(origin)
                 txn.origins[origin] = _OriginState(key, None, None, txn.now)
+        for origin, resolution in (await resolutions_txn(txn.conn, wanted)).items():
+            txn.origins[NodeId(origin)].resolution = resolution
+
+    @staticmethod
+    async def _key_state_at_txn(txn: _Txn, origin: NodeId, seq: int) -> KeyState:
+        """The origin's key state in force at `seq` (PROTOCOL.md §7), from the key history.
+
+        Rows this transaction has not written yet are newer than any in the table.
+        """
+        pending = [r for r in txn.key_rows if r[0] == origin and r[1] <= seq]
+        if pending:
+            _, _, key, digest = max(pending, key=lambda r: r[1])
+            return KeyState(key, digest)
+        async with txn.conn.execute(
+            "SELECT public_key, next_key_digest FROM key_history"
+            " WHERE origin = ? AND from_seq <= ? ORDER BY from_seq DESC LIMIT 1",
+            (origin, seq),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return initial_key_state(origin)
+        return KeyState(bytes(row[0]), None if row[1] is None else bytes(row[1]))
 
     @staticmethod
     async def _existing_ids_txn(conn: aiosqlite.Connection, ids: list[bytes]) -> set[bytes]:
@@ -660,6 +912,35 @@ class MessageStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [(parse_payload(p, s), MessageId(other)) for p, s, other in rows]
+
+    async def fork_pairs(self, origin: str, limit: int) -> list[tuple[bytes, bytes]]:
+        """Envelopes of up to `limit` forks of `origin`: (the other message, the evidence)."""
+        async with self._db.reader.execute(
+            "SELECT f.payload, f.signature, coalesce(m.payload, o.payload),"
+            " coalesce(m.signature, o.signature) FROM forks f"
+            " LEFT JOIN messages m ON m.id = f.other_id AND m.seq = f.seq"
+            " LEFT JOIN forks o ON o.id = f.other_id AND o.seq = f.seq"
+            " WHERE f.origin = ? ORDER BY f.seq, f.received_at LIMIT ?",
+            (origin, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            (encode_envelope(op, os_), encode_envelope(p, s))
+            for p, s, op, os_ in rows
+            if op is not None
+        ]
+
+    async def fork_reporters(self, hub: str) -> list[NodeId]:
+        """Origins that published a `fork.proof` naming `hub` that `hub` has not resolved."""
+        rows = await self._db.fetchall(
+            "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
+        )
+        resolved = await self._db.fetchall(
+            "SELECT from_seq, until_seq FROM fork_resolutions WHERE origin = ?", (hub,)
+        )
+        proofs = [parse_payload(p, s) for p, s in rows]
+        found = reporters_of(hub, proofs, [(a, b) for a, b in resolved])
+        return sorted(NodeId(o) for o in found)
 
     async def held_count(self) -> int:
         async with self._db.reader.execute("SELECT count(*) FROM held") as cursor:

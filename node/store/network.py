@@ -7,7 +7,7 @@ from protocol.envelope import Message, parse_payload
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS
 
 NETWORK = "network"  # node_state row: the hex id of the network this hub belongs to
-_ROSTER_INPUTS = (*ROSTER_KINDS, "network.witness", *ASSEMBLY_KINDS)
+_ROSTER_INPUTS = (*ROSTER_KINDS, *ASSEMBLY_KINDS)
 
 
 class NetworkStore:
@@ -39,9 +39,16 @@ class NetworkStore:
         return frozenset(str(row[0]) for row in rows)
 
     async def roster_inputs(self) -> list[Message]:
-        """Every message the roster and its witnesses are computed from."""
+        """Every message the roster is computed from, but the witnesses (`witnesses`)."""
         marks = ",".join("?" * len(_ROSTER_INPUTS))
         rows = await self._db.fetchall(
             f"SELECT payload, signature FROM messages WHERE kind IN ({marks})", _ROSTER_INPUTS
+        )
+        return [parse_payload(p, s) for p, s in rows]
+
+    async def witnesses(self) -> list[Message]:
+        """Every `network.witness` held, read once at start (later ones arrive one by one)."""
+        rows = await self._db.fetchall(
+            "SELECT payload, signature FROM messages WHERE kind = 'network.witness'"
         )
         return [parse_payload(p, s) for p, s in rows]

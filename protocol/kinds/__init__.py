@@ -21,6 +21,7 @@ from protocol.kinds.community import (
 )
 from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
+from protocol.kinds.forks import ForkProof, ForkResolve
 from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
 from protocol.kinds.network import (
@@ -60,6 +61,8 @@ KINDS: dict[str, type[Any]] = {
     "report": Report,
     "key.commit": KeyCommit,
     "key.revoke": KeyRevoke,
+    "fork.proof": ForkProof,
+    "fork.resolve": ForkResolve,
     "network.found": NetworkFound,
     "network.join": NetworkJoin,
     "network.sponsor": NetworkSponsor,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from node.verifier import open_chunk
 from protocol.envelope import decode_envelope, parse_payload
-from tests.benchmarks import calendar, federation, search, web
+from tests.benchmarks import calendar, federation, roster, search, web
 from tests.benchmarks.common import T0, Table, crypto_rates, make_messages, rate
 from tests.benchmarks.store import ingest_run
 
@@ -89,6 +89,7 @@ def main() -> None:
     )
     table.add(f"  of which database work, first {window:,}", store_first, unit="µs/msg")
     table.add(f"  of which database work, last {window:,}", store_last, unit="µs/msg")
+    roster.run(table, args.quick, log)
     if not args.no_federation:
         asyncio.run(federation.run(table, args.quick, log))
         with tempfile.TemporaryDirectory(prefix="hubnet-bench-web-") as tmp:

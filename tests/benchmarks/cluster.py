@@ -81,13 +81,14 @@ async def init_hubs(root: Path, names: list[str], founders: Sequence[str] = ()) 
 
 
 @contextlib.asynccontextmanager
-async def running(hubs: list[Hub]) -> AsyncIterator[list[Hub]]:
-    """`hubnet run` for each hub, in parallel; all stopped on exit."""
+async def running(hubs: list[Hub], env: dict[str, str] | None = None) -> AsyncIterator[list[Hub]]:
+    """`hubnet run` for each hub (with `env` added to its environment), in parallel;
+    all stopped on exit."""
     started: list[Hub] = []
 
     def start(i: int) -> Hub:
         hub = hubs[i]
-        hub.start()
+        hub.start(env)
         started.append(hub)
         return hub
 
@@ -100,11 +101,14 @@ async def running(hubs: list[Hub]) -> AsyncIterator[list[Hub]]:
 
 @contextlib.asynccontextmanager
 async def running_hubs(
-    root: Path, names: list[str], founders: Sequence[str] = ()
+    root: Path,
+    names: list[str],
+    founders: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[list[Hub]]:
     """`init_hubs`, then `running`: the hubs of one network, all stopped on exit."""
     hubs = await init_hubs(root, names, founders)
-    async with running(hubs):
+    async with running(hubs, env):
         yield hubs
 
 

@@ -58,6 +58,13 @@ SETTLE = 3.0  # seconds of quiet after the propagation network has formed
 NETWORK = "Benchmark network"  # as tests.benchmarks.cluster.init_hubs founds it
 # A founding statement names at most 100 hubs: nodes A and B, and these origins.
 ORIGINS = 98
+# The ingest row measures how fast a node takes messages in, not its policy: a
+# peer's default budget (20,000 messages a minute, docs/OPERATIONS.md) would cap
+# it at about 330 a second by design, so node A gives the benchmark's peer more.
+UNBUDGETED = {
+    "HUBNET_PEER_MESSAGES_PER_MINUTE": str(10**9),
+    "HUBNET_PEER_BYTES_PER_MINUTE": str(2**50),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +298,7 @@ async def ingest_and_catch_up(
     founds, fill = wires[:ORIGINS], wires[ORIGINS : ORIGINS + count]
     bodies = push_bodies(fill, ORIGINS, CONNECTIONS)
     log("starting node A…")
-    async with running([a]):
+    async with running([a], UNBUDGETED):
         await asyncio.sleep(1.0)  # let start-up allocations settle
         idle = rss_mb(pid(a))
         await client.peer_with(a)
@@ -352,6 +359,9 @@ async def network_propagation(
     async with running_hubs(root, names, [client.node_id]) as hubs:
         log(f"peering them along {len(edges)} random edges (seed {SEED})…")
         await peer_graph(hubs, edges)
+        # Only peers may push (PROTOCOL.md §9): the client pushes to random hubs.
+        for hub in hubs:
+            await client.peer_with(hub)
         # Each hub's profile and founding statement (written at init) reaching all shows
         # every link works; then a moment for the start-up pulls to finish.
         await wait_for_counts(session, hubs, [2 * len(hubs)] * len(hubs), 120, 0.5)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import NodeId, node_id_from_public_key
+from node.federation.invites import parse_invite
 from protocol import federation as wire
 from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.hub import Announcement
@@ -49,9 +50,9 @@ class Reply:
         return wire.decode_push_results(self.body)
 
     @property
-    def heads(self) -> dict[NodeId, tuple[int, MessageId]]:
+    def heads(self) -> wire.HeadsPage:
         assert self.status == 200, f"HTTP {self.status}: {self.error}"
-        return wire.decode_heads(self.body)
+        return wire.decode_heads_page(self.body)
 
     def __str__(self) -> str:
         return f"HTTP {self.status}: {self.error if self.status != 200 else '(ok)'}"
@@ -111,8 +112,27 @@ class Client:
         return self.signed("POST", MESSAGES, wire.encode_push(envelopes))
 
     def get_heads(self) -> dict[str, tuple[int, MessageId]]:
-        """The node's heads, origin -> (seq, id), keyed by plain text for easy lookups."""
-        return {str(origin): head for origin, head in self.signed("GET", HEADS).heads.items()}
+        """The node's heads, origin -> (seq, id), keyed by plain text, every page of them."""
+        heads: dict[str, tuple[int, MessageId]] = {}
+        target = HEADS
+        while True:
+            page = self.signed("GET", target).heads
+            heads.update((str(origin), head) for origin, head in page.heads.items())
+            if not page.more or page.last is None:
+                return heads
+            target = f"{HEADS}?after={page.last}"
+
+    def join(self, invite: str, our_url: str = "http://127.0.0.1:9") -> None:
+        """Peer with the node through an invite line its organiser made (PROTOCOL.md §12).
+
+        Only peers may push or read (strangers may only ask to peer). The default
+        address is a closed port: the node's own calls to us fail at once and back off.
+        """
+        token = parse_invite(invite).token
+        reply = self.signed(
+            "POST", f"{PREFIX}/peering", wire.encode_peering(token, our_url, "Test")
+        )
+        assert reply.status == 200, str(reply)
 
     def log(self, origin: str, after: int = 0) -> list[bytes]:
         """Every envelope the node serves from `origin`'s log after seq `after`."""
@@ -143,6 +163,13 @@ class Running(Protocol):
     @property
     def node_id(self) -> str: ...
 
+    def cli(self, *words: str) -> str: ...
+
+
+def invite(hub: Running) -> str:
+    """A fresh invite line from `hub`'s organiser (`hubnet peer invite`)."""
+    return hub.cli("peer", "invite", "--no-qr").splitlines()[0]
+
 
 def admit(
     hubs: Sequence[Running],
@@ -150,8 +177,9 @@ def admit(
     founders: Sequence[str] | None = None,
     timeout: float = 30,
 ) -> list[Message]:
-    """Make keys the test plays members at every hub: each hub holds each key's signed
-    founding statement, and takes the key's other messages (PROTOCOL.md §14.5).
+    """Make keys the test plays peers and members at every hub: each key peers with
+    each hub by invite (only peers may push, PROTOCOL.md §9), each hub holds each
+    key's signed founding statement, and takes the key's other messages (§14.5).
 
     The hubs founded their network naming these keys (`start_hubs(founders=...)` or
     `found_network(others=...)`); `founders` are all its founders, by default the
@@ -164,6 +192,7 @@ def admit(
     for hub in hubs:
         for key, message in zip(keys, made, strict=True):
             client = Client(hub.url, key)
+            client.join(invite(hub))
             reply = client.push([message.wire])
             assert {r.status for r in reply.results} <= {"stored", "duplicate"}, str(reply)
             # The node recomputes its roster just after storing the statement. A
@@ -237,3 +266,10 @@ def oversized(key: SigningKey, payload_bytes: int) -> bytes:
     payload = encode(fields)
     assert len(payload) == payload_bytes, (len(payload), payload_bytes)
     return envelope(payload, key.sign(payload))
+
+
+def joined(hub: Running, key: SigningKey, timeout: float = 30) -> Client:
+    """A client of `hub` that has peered with it through a fresh invite from its organiser."""
+    client = Client(hub.url, key, timeout)
+    client.join(invite(hub))
+    return client

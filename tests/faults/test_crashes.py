@@ -30,7 +30,7 @@ from crypto.nodeid import node_id_from_public_key
 from node.federation.invites import parse_invite
 from protocol import federation as wire
 from protocol.envelope import Message, decode_envelope, parse_payload
-from tests.faults.hostile import PREFIX, Client, admit, announcement, node_ids
+from tests.faults.hostile import PREFIX, Client, admit, announcement, joined, node_ids
 from tests.faults.proxy import ThreadedFaultProxy
 from tests.helpers import chain, key_from, wires
 from tests.integration.network import Hub, found_network, free_port, start_hubs, wait_for
@@ -152,7 +152,7 @@ class FakePeer:
     async def _heads(self, request: web.Request) -> web.Response:
         if await self._verified(request) is None:
             return web.Response(status=401, body=wire.encode_error("invalid: bad signature"))
-        return web.Response(body=wire.encode_heads({}))
+        return web.Response(body=wire.encode_heads_page([], more=False))
 
     async def _log(self, request: web.Request) -> web.Response:
         if await self._verified(request) is None:
@@ -336,7 +336,7 @@ def test_peer_failing_for_a_while_gets_every_message_once_in_order(
     assert row["state"] == "ok" and row["error"] == "", row
 
 
-# -- (2) SIGKILL while a stranger pushes ------------------------------------------------
+# -- (2) SIGKILL while a peer pushes ---------------------------------------------------
 
 
 BATCH = 200
@@ -352,14 +352,20 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
         tmp_path, ("Riverside", None), ("Northgate", None), founders=node_ids([key])
     )
     cleanup += [riverside, northgate]
-    # The stranger is a founder of the network: its announcements follow its statement.
+    # The pusher is a founder of the network, and peers with both hubs (only peers
+    # may push): its announcements follow its statement.
     [found] = admit([riverside, northgate], [key])
     messages = [found, *chain(key, BATCH * BATCHES - 1, start=2, prev=found.id)]
     batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
+    readers = [joined(riverside, key_from(43)), joined(riverside, key_from(44))]
     # Northgate holds the whole chain, to fill in what Riverside lost.
-    for batch in batches:
-        reply = Client(northgate.url, key).push(batch)
-        assert {r.status for r in reply.results} <= {"stored", "duplicate"}, str(reply)
+    to_northgate = Client(northgate.url, key)
+    for index, batch in enumerate(batches):
+        reply = to_northgate.push(batch)
+        expected = ["stored"] * len(batch)
+        if index == 0:
+            expected[0] = "duplicate"  # the statement, held since admit
+        assert [r.status for r in reply.results] == expected, str(reply)
 
     acknowledged: list[int] = []
     seconds: list[float] = []  # how long each acknowledged push took
@@ -403,7 +409,7 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
     riverside.start()  # opening the database runs SQLite's quick_check
     assert riverside.health()["status"] == "ok"
     assert query(riverside, "PRAGMA integrity_check") == [("ok",)]
-    held = Client(riverside.url, key_from(43)).log(origin)
+    held = readers[0].log(origin)
     for index in acknowledged:
         assert set(batches[index]) <= set(held), f"acknowledged batch {index} was lost"
     # What survived is the start of the chain, byte for byte: nothing torn or reordered.
@@ -415,7 +421,7 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
         "Riverside to pull the rest from Northgate",
         lambda: riverside.health()["messages"] >= total,
     )
-    assert Client(riverside.url, key_from(44)).log(origin) == wires(messages)
+    assert readers[1].log(origin) == wires(messages)
     assert orphans == [], f"processes started by the killed node were still running: {orphans}"
 
 
@@ -456,14 +462,17 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     version_c = announcement(key, 3, seq2.id, "fork: the version C got")
     seq4 = announcement(key, 4, version_a.id, "fork: after the version A got")
 
+    # The origin and the sentinel peered with every hub in admit (only peers may push).
+    to_a, to_c_direct = Client(a.url, key), Client(c.url, key)
+    sentinel_to_a, looker = Client(a.url, sentinel_key), joined(b, key_from(54))
     isolate(to_b, to_c)
-    reply = Client(a.url, key).push([seq2.wire, version_a.wire])
+    reply = to_a.push([seq2.wire, version_a.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     wait_for(
         "Northgate to hold A's version",
         lambda: query(b, "SELECT head_seq FROM origins WHERE origin = ?", origin) == [(3,)],
     )
-    reply = Client(c.url, key).push([seq2.wire, version_c.wire])
+    reply = to_c_direct.push([seq2.wire, version_c.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     to_b.pass_through()  # C delivers its version to B
     wait_for(
@@ -482,16 +491,15 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     ]
     assert query(b, "SELECT id, seq, other_id FROM forks") == [(version_c.id, 3, version_a.id)]
     # B no longer offers the origin to anyone who pulls.
-    looker = Client(b.url, key_from(54))
     assert origin not in looker.get_heads()
     reply = looker.signed("GET", f"{PREFIX}/log/{origin}")
     assert reply.status == 409 and reply.error.startswith("forked: "), str(reply)
 
     # A later message of A's version goes A -> B, and stops there.
-    reply = Client(a.url, key).push([seq4.wire])
+    reply = to_a.push([seq4.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
     sentinel = announcement(sentinel_key, 2, sentinel_found.id, "after the fork")
-    reply = Client(a.url, sentinel_key).push([sentinel.wire])
+    reply = sentinel_to_a.push([sentinel.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
     # A relays in order, so once B's peers have the sentinel B has had seq 4 too.
     wait_for("the observer to get the sentinel", lambda: sentinel.wire in observer.delivered())
@@ -507,8 +515,13 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
         (version_c.id,),
     ]
     assert query(c, "SELECT count(*) FROM held WHERE origin = ?", origin) == [(0,)]
-    # A never saw C's version: it has no fork to report.
-    assert "No origin has signed two histories" in a.cli("forks")
+    # A never met C's version itself, but B published a fork.proof (PROTOCOL.md
+    # §6.1): A fetched both messages from B, checked them, and holds the fork too.
+    wait_for("Riverside to check Northgate's proof", lambda: origin in a.cli("forks"))
+    assert version_c.id.hex()[:16] in a.cli("forks")
+    assert query(a, "SELECT id FROM messages WHERE origin = ? AND seq = 3", origin) == [
+        (version_a.id,)
+    ]
 
 
 # -- (4) a partition ---------------------------------------------------------------------
@@ -549,8 +562,8 @@ def test_partitioned_hubs_converge_when_the_link_heals(tmp_path: Path, cleanup: 
     to_b.pass_through()
     wait_for("the hubs to converge", lambda: counts() == (24, 24))
     assert sorted(a.texts()) == sorted(b.texts()) == sorted(a_texts + b_texts)
-    heads_a = Client(a.url, key_from(61)).get_heads()
-    heads_b = Client(b.url, key_from(61)).get_heads()
+    heads_a = joined(a, key_from(61)).get_heads()
+    heads_b = joined(b, key_from(61)).get_heads()
     assert heads_a == heads_b
     assert heads_a[a.node_id][0] == heads_a[b.node_id][0] == 12
     wait_for(
@@ -586,7 +599,7 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     [found] = admit([a, b], [key])
     isolate(to_b)
     messages = chain(key, 150, start=2, prev=found.id, text="x" * 7900)
-    client = Client(a.url, key)
+    client = Client(a.url, key)  # a peer of both since admit
     for part in (messages[:75], messages[75:]):  # each push well under 1 MiB
         reply = client.push(wires(part))
         assert {r.status for r in reply.results} == {"stored"}, str(reply)
@@ -604,4 +617,4 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     except AssertionError as exc:
         raise AssertionError(f"{exc}; Riverside's peer list: {peer_row(a, b.node_id)}") from None
     assert peer_row(a, b.node_id)["state"] == "ok"
-    assert Client(b.url, key_from(72)).log(origin_of(key)) == [found.wire, *wires(messages)]
+    assert joined(b, key_from(72)).log(origin_of(key)) == [found.wire, *wires(messages)]

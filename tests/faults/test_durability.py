@@ -38,9 +38,10 @@ from tests.integration.network import Hub, found_network, wait_for
 from tests.integration.procs import run_cli
 
 NEWS = "Meeting moved to the library while the disk was full"
-# A hub that pushes without being a peer: a founder of the network, so its message
-# would be stored if the database could be written (PROTOCOL.md §14.5).
-STRANGER = key_from(81)
+# Another peer of the receiver, played by the test (only peers may push), and a founder
+# of the network, so its message would be stored if the database could be written
+# (PROTOCOL.md §14.5).
+PUSHER = key_from(81)
 
 
 def held_ids(data_dir: Path) -> list[bytes]:
@@ -89,11 +90,12 @@ def health(base_url: str) -> int:
 
 
 def check_refused_while_unwritable(
-    sender: Hub, receiver_url: str, receiver_dir: Path, stranger_found: Message
+    sender: Hub, receiver_url: str, receiver_dir: Path, pusher_found: Message
 ) -> None:
-    """What a peer, a stranger and an applicant see while the receiver cannot write.
+    """What two peers and an applicant see while the receiver cannot write.
 
-    `stranger_found`: STRANGER's founding statement, which the receiver holds.
+    `pusher_found`: PUSHER's founding statement, which the receiver holds (`admit`
+    made PUSHER a peer and a member of the receiver's network).
     """
     before = held_ids(receiver_dir)
     sender.announce(NEWS)
@@ -104,8 +106,8 @@ def check_refused_while_unwritable(
     row = peer_row(sender, _node_id(receiver_dir))
     assert row["state"] == "failing" and row["outbox"] == "1", row
 
-    message = announcement(STRANGER, 2, stranger_found.id, "from a stranger")
-    reply = Client(receiver_url, STRANGER).push([message.wire])
+    message = announcement(PUSHER, 2, pusher_found.id, "from another peer")
+    reply = Client(receiver_url, PUSHER).push([message.wire])
     assert reply.status == 503 and reply.error.startswith("unavailable: "), str(reply)
 
     status, page = apply_to_join(receiver_url)
@@ -124,8 +126,8 @@ def check_delivered_once_healed(sender: Hub, receiver_dir: Path) -> None:
 
 
 def founders(receiver: Hub | InProcessHub, sender: Hub) -> list[str]:
-    """The founders of the two hubs' network: themselves and STRANGER."""
-    return [receiver.node_id, sender.node_id, *node_ids([STRANGER])]
+    """The founders of the two hubs' network: themselves and PUSHER."""
+    return [receiver.node_id, sender.node_id, *node_ids([PUSHER])]
 
 
 def _node_id(data_dir: Path) -> str:
@@ -159,14 +161,14 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
     cleanup.append(receiver)
     sender = Hub(tmp_path, "Riverside").start()
     cleanup.append(sender)
-    found_network([receiver, sender], others=node_ids([STRANGER]))
+    found_network([receiver, sender], others=node_ids([PUSHER]))
     sender.peer_cli("add", _invite(receiver.data_dir))
     # Each hub's profile and founding statement.
     wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
-    [stranger_found] = admit([receiver], [STRANGER], founders(receiver, sender))
+    [pusher_found] = admit([receiver], [PUSHER], founders(receiver, sender))
 
     receiver.run(lambda node: _set_query_only(node, True))
-    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, stranger_found)
+    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher_found)
 
     receiver.run(lambda node: _set_query_only(node, False))
     check_delivered_once_healed(sender, receiver.data_dir)
@@ -220,7 +222,7 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
     with small_tmpfs(tmp_path / "disk", "64m") as disk:
         receiver = Hub(disk, "Northgate")
         sender = Hub(tmp_path, "Riverside")
-        found_network([receiver, sender], others=node_ids([STRANGER]))
+        found_network([receiver, sender], others=node_ids([PUSHER]))
         receiver.start()
         cleanup.append(receiver)
         sender.start()
@@ -228,10 +230,10 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
         sender.peer_with(receiver)
         # Each hub's profile and founding statement.
         wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
-        [stranger_found] = admit([receiver], [STRANGER], founders(receiver, sender))
+        [pusher_found] = admit([receiver], [PUSHER], founders(receiver, sender))
 
         filler = fill(disk)
-        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, stranger_found)
+        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher_found)
 
         filler.unlink()
         check_delivered_once_healed(sender, receiver.data_dir)

@@ -2,12 +2,14 @@
 
 Two real hubs run for the whole module: the Target, which the test attacks, and
 the Witness, peered with it, which would receive anything the Target stored
-and relayed. Each test plays a different stranger (its own Ed25519 key) and
-checks what an organiser would see afterwards: the refusal the stranger got,
-the Target still healthy with no new messages, and nothing new at the Witness.
+and relayed. Only peers may push or read (a stranger may only ask to peer), so
+most tests play a hostile peer: its own Ed25519 key, peered through an invite.
+The last tests play strangers. Each checks what an organiser would see
+afterwards: the refusal the attacker got, the Target still healthy with no new
+messages, and nothing new at the Witness.
 
 A node stores only its network's members' messages (PROTOCOL.md §14.5), so a
-stranger whose messages must get as far as their signature and chain is one of
+peer whose messages must get as far as their signature and chain is also one of
 the network's founders (MEMBER_KEYS): a member hub that misbehaves.
 """
 
@@ -19,11 +21,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from crypto.ed25519 import SigningKey
 from crypto.httpsig import content_digest
 from crypto.nodeid import NodeId, node_id_from_public_key
 from protocol import federation as wire
 from protocol.codec import encode
 from protocol.envelope import Message, MessageId, create_message
+from protocol.kinds.keys import KeyRevoke
 from tests.faults.hostile import (
     HEADS,
     MESSAGES,
@@ -33,6 +37,7 @@ from tests.faults.hostile import (
     admit,
     announcement,
     forged,
+    invite,
     node_ids,
     oversized,
 )
@@ -41,7 +46,7 @@ from tests.integration.network import Hub, start_hubs, wait_for
 
 SENTINEL_KEY = key_from(200)
 OBSERVER_KEY = key_from(201)
-# Strangers whose messages must pass the membership gate: founders of the network.
+# Peers whose messages must pass the membership gate: founders of the network.
 MEMBER_KEYS = (11, 19, 24)
 
 
@@ -59,6 +64,13 @@ class Net:
         self.sentinels = chain(SENTINEL_KEY, 40, start=2, prev=self.firsts[0].id)
 
     def client(self, key_number: int) -> Client:
+        """A hostile peer of the Target: peered through an invite, as a hub would be."""
+        client = self.stranger(key_number)
+        client.join(invite(self.target))
+        return client
+
+    def stranger(self, key_number: int) -> Client:
+        """A node the Target has never peered with."""
         return Client(self.target.url, key_from(key_number))
 
     def member(self, key_number: int) -> tuple[Client, Message]:
@@ -110,6 +122,10 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     try:
         target, witness = hubs
         witness.peer_with(target)
+        # The observer who reads heads is a peer of both; the sentinel's pusher and
+        # the member keys peer with both in `admit`.
+        for hub in hubs:
+            Client(hub.url, OBSERVER_KEY).join(invite(hub))
         # Each pulls the other's hub.profile and network.found.
         wait_for(
             "the two hubs to swap profiles",
@@ -186,6 +202,29 @@ def test_message_claiming_another_origin_is_refused(net: Net) -> None:
     assert after[net.target.node_id] == target_head
     assert after[net.witness.node_id] == witness_head  # still listed: not forked
     assert bystander not in after
+    assert "No origin has signed two histories" in net.target.cli("forks")
+
+
+def test_forged_revocation_at_a_used_seq_marks_nobody_forked(net: Net) -> None:
+    # The stranger's own key signs a key.revoke naming itself, "from" the Witness and
+    # from the Target itself, at seq 1, which both have used (PROTOCOL.md §6, §7.3).
+    before = net.counts()
+    client = net.client(14)
+    heads = net.heads(net.target)
+    origins = [NodeId(net.witness.node_id), NodeId(net.target.node_id)]
+    lies = [
+        create_message(client.key, "key.revoke", KeyRevoke(client.key.public_key), 1, None, T0, o)
+        for o in origins
+    ]
+    reply = client.push([m.wire for m in lies])
+    for result in reply.results:
+        assert result.status == "refused"
+        assert result.reason is not None and result.reason.startswith("invalid: ")
+    net.assert_unharmed(before)
+    after = net.heads(net.target)
+    for origin in origins:
+        assert after[origin] == heads[origin]  # still listed: not forked
+        assert client.log(origin)  # and served: no 409
     assert "No origin has signed two histories" in net.target.cli("forks")
 
 
@@ -332,7 +371,7 @@ def test_unsigned_requests_are_refused(net: Net) -> None:
 
 
 def test_peering_with_a_made_up_invite_is_refused(net: Net) -> None:
-    client = net.client(21)
+    client = net.stranger(21)
     body = wire.encode_peering("guessed-token", "http://127.0.0.1:9", "Evil")
     reply = client.signed("POST", f"{PREFIX}/peering", body)
     assert _refused(reply, 403, "invalid"), str(reply)
@@ -365,22 +404,52 @@ def test_reads_with_bad_or_tampered_targets_are_refused(net: Net) -> None:
     assert net.target.health()["status"] == "ok"
 
 
-def test_flood_from_a_stranger_is_rate_limited_after_its_burst(net: Net) -> None:
+# -- strangers -----------------------------------------------------------------------------
+
+
+def test_stranger_may_ask_to_peer_and_nothing_more(net: Net) -> None:
     before = net.counts()
-    client = net.client(23)
-    started = time.monotonic()
-    replies = [client.signed("GET", HEADS) for _ in range(45)]
-    elapsed = time.monotonic() - started
-    statuses = [r.status for r in replies]
-    # The burst (30) is served; past it, at most one more a second.
-    assert statuses[:30] == [200] * 30
-    assert statuses.count(200) <= 30 + int(elapsed) + 1, statuses
-    limited = [r for r in replies if r.status != 200]
-    assert limited, "45 requests in a row were all served"
-    for reply in limited:
-        assert _refused(reply, 429, "rate-limited"), str(reply)
-    # Other strangers are not held back by this one, and the node is well.
+    client = net.stranger(25)
+    message = announcement(client.key, text="from a stranger")
+    for method, target, body in (
+        ("POST", MESSAGES, wire.encode_push([message.wire])),
+        ("GET", HEADS, b""),
+        ("GET", f"{PREFIX}/log/{net.target.node_id}", b""),
+        ("GET", f"{PREFIX}/resources/{'0' * 64}", b""),
+    ):
+        reply = client.signed(method, target, body)
+        assert _refused(reply, 403, "not-peer"), f"{target}: {reply}"
+        assert "ask one of its organisers for an invite" in reply.error
     net.assert_unharmed(before)
-    # The limit is a rate, not a ban: after a pause the stranger is served again.
-    time.sleep(1.2)
-    assert client.signed("GET", HEADS).status == 200
+    assert client.node_id not in net.heads(net.target)
+
+
+def test_forged_message_from_a_stranger_is_refused_as_not_peer(net: Net) -> None:
+    # Before the message's signature is even looked at: strangers cannot push at all.
+    before = net.counts()
+    client = net.stranger(26)
+    reply = client.push([forged(announcement(client.key, text="forged"))])
+    assert _refused(reply, 403, "not-peer"), str(reply)
+    net.assert_unharmed(before)
+
+
+def test_flood_of_strangers_does_not_keep_a_newcomer_from_peering(net: Net) -> None:
+    # Many fresh keys guess invites, faster than the limit all non-peers share
+    # refills; a newcomer with a real invite still peers at once, mid-flood.
+    line = invite(net.target)
+    statuses = []
+    for n in range(160):
+        flooder = Client(net.target.url, SigningKey(n.to_bytes(2, "big") * 16))
+        body = wire.encode_peering(f"guess-{n}", "http://127.0.0.1:9", "Flood")
+        reply = flooder.signed("POST", f"{PREFIX}/peering", body)
+        statuses.append(reply.status)
+        if reply.status == 429:
+            assert _refused(reply, 429, "rate-limited"), str(reply)
+        else:
+            assert _refused(reply, 403, "invalid"), str(reply)
+    assert statuses.count(429) > 0, "160 guesses from fresh keys were all answered"
+    newcomer = net.stranger(27)
+    started = time.monotonic()
+    newcomer.join(line)
+    assert time.monotonic() - started < 5
+    assert newcomer.node_id in net.target.peer_cli("list")

@@ -20,7 +20,7 @@ import pytest
 
 from tests.faults import scale
 from tests.faults.canaries import Canaries, Hit, http_bodies, msgpack_leaves, scan, seed_every_field
-from tests.faults.hostile import Client
+from tests.faults.hostile import joined
 from tests.faults.proxy import ThreadedFaultProxy
 from tests.faults.test_crashes import cleanup  # noqa: F401 (fixture)
 from tests.faults.websession import WebSession
@@ -78,10 +78,10 @@ def test_no_personal_field_leaves_a_node_and_the_scanner_finds_a_planted_leak(
     # The control: a marker put where it must travel (a public announcement).
     control = canaries.mint(CONTROL)
     a.announce(f"Open meeting, ask for {control}")
-    looker = key_from(91)
+    lookers = [joined(hub, key_from(91)) for hub in hubs]  # only peers may read heads
 
     def converged() -> bool:
-        heads = [Client(hub.url, looker).get_heads() for hub in hubs]
+        heads = [looker.get_heads() for looker in lookers]
         return len(heads[0]) == 3 and heads[0] == heads[1] == heads[2]
 
     wait_for("the three hubs to hold the same logs", converged, timeout=60)

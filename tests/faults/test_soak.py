@@ -24,7 +24,7 @@ from crypto.ed25519 import SigningKey
 from node.federation.invites import parse_invite
 from protocol import federation as wire
 from tests.faults import scale
-from tests.faults.hostile import PREFIX, Client, admit, node_ids
+from tests.faults.hostile import PREFIX, Client, admit, joined, node_ids
 from tests.faults.test_crashes import (  # noqa: F401 (cleanup is a fixture)
     FakePeer,
     cleanup,
@@ -64,12 +64,11 @@ def head_seq(hub: Hub, origin: str) -> int:
 
 
 def served_log(hub: Hub, origin: str) -> list[bytes]:
-    """Every envelope `hub` serves from `origin`'s log, read as a stranger.
+    """Every envelope `hub` serves from `origin`'s log, read as a peer (only peers may read).
 
-    Tens of thousands of messages take many pages, more than the rate limit all
-    non-peers share allows at once: a 429 is waited out, as a polite node would.
+    A 429 or a 503 while the node starts is waited out, as a polite node would.
     """
-    client = Client(hub.url, key_from(102))
+    client = joined(hub, key_from(102))
     envelopes: list[bytes] = []
     deadline = time.monotonic() + 600
     while True:
@@ -246,7 +245,7 @@ def test_partitioned_hubs_converge_after_every_round(
     to_a, to_b = proxy(a.port, listen_port=ports[0]), proxy(b.port, listen_port=ports[1])
     cleanup += [to_a, to_b]
     b.peer_with(a)
-    looker = key_from(103)
+    lookers = joined(a, key_from(103)), joined(b, key_from(103))
     written = 0
     for round_ in range(scale.PARTITION_ROUNDS):
         isolate(to_a, to_b)
@@ -261,7 +260,7 @@ def test_partitioned_hubs_converge_after_every_round(
         to_b.pass_through()
 
         def healed(written: int = written) -> bool:
-            heads = Client(a.url, looker).get_heads(), Client(b.url, looker).get_heads()
+            heads = lookers[0].get_heads(), lookers[1].get_heads()
             # And each hub's profile and founding statement.
             return heads[0] == heads[1] and sum(seq for seq, _ in heads[0].values()) == written + 4
 
@@ -311,7 +310,7 @@ def test_peer_down_for_long_gets_everything_exactly_once(
     assert [opened(e).body.text for e in delivered] == texts
     # Seq 1 is the hub's profile, seq 2 its founding statement, made before the peer
     # existed (peers pull them).
-    assert Client(hub.url, key_from(105)).log(hub.node_id)[2:] == delivered
+    assert joined(hub, key_from(105)).log(hub.node_id)[2:] == delivered
     scale.report(
         "peer down for long, then back",
         started,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, found_network, wait_for
 from tests.integration.procs import run_cli
 
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
@@ -174,6 +174,7 @@ def network(tmp_path: Path) -> Iterator[tuple[list[Hub], Clock]]:
         pytest.fail(f"{LIBFAKETIME} is missing: `make test` installs Debian's faketime package")
     clock = Clock(tmp_path / "faketime")
     hubs = [Hub(tmp_path, n) for n in ("Riverside", "Northgate", "Hillfield")]
+    found_network(hubs)
     for hub in hubs:
         hub.start(env=clock.env)
     try:
@@ -283,6 +284,16 @@ def test_three_hubs_elect_delegates_decide_a_motion_and_count_the_same(
     clock.forward(DAY + 120)
     delegate_of(c, clock, "Hana")
     _, page = hillfield.as_member(emails["Hana"]).post(f"{path}/vote", {"choice": "For"})
+
+    # -- Every node holds every vote, and a majority of the hubs witnessed each one. --
+    # Only then may the clock pass the close: a vote nobody witnessed before the close
+    # does not count (PROTOCOL.md §14.4).
+    def witnessed(hub: Hub) -> bool:
+        out = cli(hub, clock, "motion", "verify", motion_id)
+        return "Hana" in out and "turnout:  3 of 3" in out and "not witnessed" not in out
+
+    for hub in hubs:
+        wait_for(f"{hub.name} to hold every vote, witnessed", lambda h=hub: witnessed(h))
 
     # -- The motion closes; every node counts the same result from the same input. ----
     clock.forward(30 * DAY)

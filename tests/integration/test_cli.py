@@ -38,7 +38,8 @@ def test_init_then_run_serves_health_and_identity(tmp_path: Path) -> None:
     try:
         status, health = get_json(node.url + "/healthz")
         assert status == 200 and health["status"] == "ok"
-        assert health["messages"] == 1  # the hub.profile written at init
+        # Written at init: the hub.profile, and the network.found of its one-hub network.
+        assert health["messages"] == 2
         status, info = get_json(node.url + "/.well-known/hubnet")
         assert info["node_id"] == node_id and info["name"] == "Riverside"
         assert info["protocol_version"] == 1 and info["software"] == "hubnet"

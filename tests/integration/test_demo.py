@@ -1,4 +1,5 @@
-"""`make demo`: three hubs start, a message crosses the line, Ctrl-C stops them all."""
+"""`make demo`: three hubs found a network and start, a message crosses the line, all
+three count a motion the same, Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def test_demo_shows_a_message_crossing_the_network_and_stops_cleanly(tmp_path: P
         assert ready.wait(90), "".join(lines)
         output = "".join(lines)
         assert "reached Hillfield, through Northgate" in output, output
+        assert "All three hubs count the motion" in output, output
+        assert "1 for, 1 abstain from 2 hubs" in output, output
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=30)

@@ -94,3 +94,10 @@ def test_container_files_set_only_real_settings() -> None:
     for path in DEPLOY.iterdir():
         for var in re.findall(r"\bHUBNET_([A-Z_]+)", path.read_text()):
             assert var in names, f"{path.name}: HUBNET_{var} is not a hubnet setting"
+
+
+def test_the_unit_raises_the_open_files_limit() -> None:
+    # 1,100 idle connections used up the default 1,024 descriptors (issue 21).
+    unit = (DEPLOY / "hubnet.service").read_text()
+    match = re.search(r"^LimitNOFILE=(\d+)$", unit, flags=re.M)
+    assert match and int(match.group(1)) >= 65536

@@ -11,14 +11,14 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, start_hubs, wait_for
 from tests.integration.web_session import WebSession, organiser_login
 
 
 @pytest.fixture
 def line(tmp_path: Path) -> Iterator[tuple[Hub, Hub, Hub]]:
     """Riverside - Northgate - Hillfield, peered in a line and running."""
-    hubs = [Hub(tmp_path, n).start() for n in ("Riverside", "Northgate", "Hillfield")]
+    hubs = start_hubs(tmp_path, ("Riverside", None), ("Northgate", None), ("Hillfield", None))
     a, b, c = hubs
     b.peer_with(a)
     c.peer_with(b)

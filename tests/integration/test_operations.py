@@ -41,6 +41,24 @@ def own_seqs(hub: Hub, origin: str) -> list[int]:
     return [int(line.split("#")[1].split()[0]) for line in out.splitlines()]
 
 
+def settled(hub: Hub) -> bool:
+    """Whether the hub has witnessed its own log since it was last written to.
+
+    A running node writes a `network.witness` a moment after another process (here
+    `hubnet announce`) writes to its log (PROTOCOL.md §14.4); once it has, nothing
+    more is written until the next write.
+    """
+    out = hub.cli("log", "--origin", hub.node_id, "--limit", "100000")
+    last = max(out.splitlines(), key=lambda line: int(line.split("#")[1].split()[0]))
+    return "network.witness" in last
+
+
+def seq_of(hub: Hub, origin: str, text: str) -> int:
+    out = hub.cli("log", "--origin", origin, "--kind", "announcement", "--limit", "100000")
+    [line] = [line for line in out.splitlines() if text in line]
+    return int(line.split("#")[1].split()[0])
+
+
 def metrics(hub: Hub, headers: dict[str, str] | None = None) -> dict[str, float]:
     request = urllib.request.Request(hub.url + "/metrics", headers=headers or {})
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -63,12 +81,17 @@ def test_restored_node_catches_up_before_writing_and_never_forks(
     hubnet("backup", "--data-dir", a.data_dir, backup)
     writer.join()
     a.announce_many([f"after backup {i}" for i in range(10)])
-    wait_for("Northgate to hold all of Riverside's log", lambda: len(own_seqs(b, a.node_id)) == 51)
+    wait_for("Riverside to witness what it wrote", lambda: settled(a))
+    published = own_seqs(a, a.node_id)
+    assert published == list(range(1, len(published) + 1))
+    wait_for(
+        "Northgate to hold all of Riverside's log", lambda: own_seqs(b, a.node_id) == published
+    )
     with tarfile.open(backup) as tar:
         member = tar.extractfile("backup.json")
         assert member is not None
         manifest = json.loads(member.read())
-    assert manifest["own_seq"] < 51  # the backup misses what came after it
+    assert manifest["own_seq"] < seq_of(a, a.node_id, "after backup 9")  # misses what came after
 
     # The machine dies; the backup is restored on a new one, at the same address.
     a.stop()
@@ -86,10 +109,13 @@ def test_restored_node_catches_up_before_writing_and_never_forks(
         lambda: metrics(a)["hubnet_recovering{}"] == 0,
         timeout=60,
     )
-    assert own_seqs(a, a.node_id) == list(range(1, 52))
+    assert own_seqs(a, a.node_id)[: len(published)] == published
     a.announce("Back on new hardware")
     wait_for("Northgate to hear the restored node", lambda: "Back on new hardware" in b.texts())
-    assert own_seqs(b, a.node_id) == list(range(1, 53))
+    # The first seq after everything it had published: none reused, none skipped.
+    assert seq_of(b, a.node_id, "Back on new hardware") == len(published) + 1
+    seqs = own_seqs(b, a.node_id)
+    assert seqs == list(range(1, len(seqs) + 1))
     assert "No origin has signed two histories." in b.cli("forks")
 
 
@@ -164,10 +190,14 @@ def test_new_node_catches_up_with_progress(pair: tuple[Hub, Hub], tmp_path: Path
     a, b = pair
     wait_for("Riverside to hold Northgate's profile", lambda: b.node_id[:12] in a.cli("log"))
     a.announce_many([f"history {i}" for i in range(30)])
+    wait_for("Riverside to witness what it wrote", lambda: settled(a))
+    held = a.cli("log", "--limit", "100000").splitlines()  # a's log and b's
     newcomer = Hub(tmp_path, "Hillfield")  # initialised, not started
-    newcomer.peer_with(a)
+    newcomer.peer_with(a)  # it asks to join: the two members' messages are for it to store
     result = run_cli("catch-up", "--data-dir", str(newcomer.data_dir))
     assert result.returncode == 0, result.stderr
-    assert "Stored 32 messages from 1 of 1 peers." in result.stdout  # a's 31, b's profile
-    assert re.search(r"^catch-up: 32/32 messages \(\d+/s\), done$", result.stderr, re.M)
+    assert f"Stored {len(held)} messages from 1 of 1 peers." in result.stdout
+    n = len(held)
+    assert re.search(rf"^catch-up: {n}/{n} messages \(\d+/s\), done$", result.stderr, re.M)
     assert len(newcomer.texts()) == 30
+    assert set(held) <= set(newcomer.cli("log", "--limit", "100000").splitlines())

@@ -69,3 +69,15 @@ def test_wrong_type_in_file_is_refused(tmp_path: Path) -> None:
         f.write('port = "8080"\n')
     with pytest.raises(ConfigError):
         load(tmp_path, environ={})
+
+
+def test_address_lists_come_from_the_file_or_comma_separated_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    make(tmp_path, trusted_proxies=["127.0.0.1", "10.0.0.0/8"])
+    assert load(tmp_path, environ={}).trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    environ = {"HUBNET_METRICS_ALLOW": "192.0.2.1, ::1"}
+    assert load(tmp_path, environ=environ).metrics_allow == ("192.0.2.1", "::1")
+    assert load(tmp_path, environ={"HUBNET_TRUSTED_PROXIES": ""}).trusted_proxies == ()
+    with pytest.raises(ConfigError, match="'localhost' is not an IP address"):
+        load(tmp_path, environ={"HUBNET_TRUSTED_PROXIES": "localhost"})

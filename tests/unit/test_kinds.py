@@ -141,6 +141,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "report": {"to": NODE, "comment": REF, "reason": "harassment"},
     "key.commit": {"next_key_digest": REF2},
     "key.revoke": {"new_key": REF, "next_key_digest": REF2, "reason": "The laptop was stolen."},
+    "fork.proof": {"hub": NODE, "seq": 12, "first": REF, "second": REF2},
+    "fork.resolve": {
+        "seq": 12,
+        "keep": REF,
+        "new_key": REF2,
+        "next_key_digest": REF,
+        "reason": "We restored an old backup.",
+    },
 }
 
 
@@ -180,8 +188,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_thirty_two_kinds_with_examples() -> None:
-    assert len(KINDS) == 32
+def test_there_are_thirty_four_kinds_with_examples() -> None:
+    assert len(KINDS) == 34
     assert set(EXAMPLES) == set(KINDS)
 
 
@@ -474,3 +482,18 @@ def test_network_found_lists_founders_once_in_order() -> None:
 def test_witness_lists_must_be_the_same_length() -> None:
     body = {**EXAMPLES["network.witness"], "seqs": [3]}
     assert "same length" in refused("network.witness", body)
+
+
+def test_a_fork_proof_names_two_different_messages() -> None:
+    body = {**EXAMPLES["fork.proof"], "second": EXAMPLES["fork.proof"]["first"]}
+    assert "two messages" in refused("fork.proof", body)
+
+
+@pytest.mark.parametrize("seq", [0, -1, 2**53 + 1])
+def test_a_fork_proof_or_resolution_seq_is_a_log_position(seq: int) -> None:
+    assert "seq" in refused("fork.proof", {**EXAMPLES["fork.proof"], "seq": seq})
+    assert "seq" in refused("fork.resolve", {**EXAMPLES["fork.resolve"], "seq": seq})
+
+
+def test_a_fork_resolution_names_a_successor_key_of_32_bytes() -> None:
+    assert "new_key" in refused("fork.resolve", {**EXAMPLES["fork.resolve"], "new_key": b"\x01"})

@@ -29,3 +29,43 @@ def test_an_exception_stays_inside_its_one_line() -> None:
     line = JsonFormatter().format(record)
     assert "\n" not in line
     assert "ValueError: boom" in json.loads(line)["exception"]
+
+
+def _record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, args, None)
+
+
+def test_a_repeated_failure_is_logged_once_an_interval_with_a_count_of_the_rest() -> None:
+    from node.logs import RepeatFilter
+
+    now = [0.0]
+    repeats = RepeatFilter(interval=10, clock=lambda: now[0])
+    accept = "socket.accept() out of system resource: %s"
+    assert repeats.filter(_record(accept, "Too many open files"))
+    for _ in range(5000):
+        now[0] += 0.001
+        assert not repeats.filter(_record(accept, "Too many open files"))
+    assert repeats.filter(_record("another failure"))  # other messages are not held back
+    now[0] = 10.0
+    record = _record(accept, "Too many open files")
+    assert repeats.filter(record)
+    assert record.getMessage() == (
+        "socket.accept() out of system resource: Too many open files"
+        " (5000 more like this suppressed in the last 10 s)"
+    )
+    now[0] = 20.0
+    quiet = _record(accept, "Too many open files")
+    assert repeats.filter(quiet) and "suppressed" not in quiet.getMessage()
+
+
+def test_configure_installs_the_repeat_filter() -> None:
+    from node.logs import RepeatFilter, configure
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("info", "text")
+        assert any(isinstance(f, RepeatFilter) for f in root.handlers[0].filters)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])

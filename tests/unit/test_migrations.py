@@ -486,6 +486,25 @@ def _seed_10(conn: sqlite3.Connection) -> None:
 ELECTION_ID = "e" * 32
 
 
+# Seed 11: the peer rotated its key at seq 4, so its key in force from seq 5 is
+# another; migration 11 itself wrote the row for ORIGIN's head (seed 1, seed 9).
+PEER_NEW_KEY = key_from(8).public_key
+
+
+def _seed_11(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO key_history (origin, from_seq, public_key, next_key_digest)"
+        " VALUES (?, 5, ?, NULL)",
+        (PEER, PEER_NEW_KEY),
+    )
+    # ORIGIN resolved a fork at seq 2 in favour of its message there (LOG[1]).
+    conn.execute(
+        "INSERT INTO fork_resolutions (origin, from_seq, keep, until_seq, resolve_id,"
+        " resolved_at) VALUES (?, 2, ?, 4, ?, ?)",
+        (ORIGIN, LOG[1].id, b"\x60" * 32, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1072,6 +1091,27 @@ SEEDS: dict[int, Seed] = {
                         "/discussions/1#post-1",
                     )
                 ],
+            ),
+        ],
+    ),
+    11: Seed(
+        _seed_11,
+        [
+            # MessageStore._key_state_at_txn
+            (
+                f"SELECT public_key, next_key_digest FROM key_history WHERE origin = '{PEER}'"
+                " AND from_seq <= 9 ORDER BY from_seq DESC LIMIT 1",
+                [(PEER_NEW_KEY, None)],
+            ),
+            (
+                f"SELECT from_seq, next_key_digest FROM key_history WHERE origin = '{ORIGIN}'",
+                [(3, b"\x05" * 32)],
+            ),
+            # node.store.forks.resolutions_txn
+            (
+                "SELECT origin, from_seq, keep, until_seq FROM fork_resolutions"
+                f" WHERE origin IN ('{ORIGIN}') ORDER BY from_seq",
+                [(ORIGIN, 2, LOG[1].id, 4)],
             ),
         ],
     ),

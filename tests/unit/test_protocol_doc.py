@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,214 @@ def test_documented_small_order_points_are_refused() -> None:
     for point in points:
         with pytest.raises(BadPublicKey, match="small order"):
             check_public_key(bytes.fromhex(point))
+
+
+# -- exact rules an independent implementer needs (§4.8, §5.22, §5.25, §9.1, §10.4, §12) --
+
+
+def section(number: str) -> str:
+    """The text of the section or subsection numbered `number`, up to the next heading."""
+    match = re.search(rf"^#+ {re.escape(number)}\.? .*?\n(.*?)(?=^#)", DOC, flags=re.M | re.S)
+    assert match, f"no section {number}"
+    return match[1]
+
+
+def _text_rule(cls: type, field: str) -> Any:
+    from typing import get_args, get_type_hints
+
+    from protocol.schema import Text
+
+    hint = get_type_hints(cls, include_extras=True)[field]
+    (rule,) = [m for m in get_args(hint)[1:] if isinstance(m, Text)]
+    return rule
+
+
+def _documented_regex(text: str, field: str) -> str:
+    match = re.search(rf"`{field}` matches the regular expression `([^`]+)`", text)
+    assert match, f"no regular expression documented for {field}"
+    return match[1]
+
+
+def _as_whole_pattern(rule: Any) -> str:
+    """The schema's Text rule (length, then pattern) written as one regular expression."""
+    base = rule.pattern.removesuffix("+").removesuffix(f"{{{rule.max_len}}}")
+    if rule.min_len == rule.max_len:
+        return f"{base}{{{rule.max_len}}}"
+    return f"{base}{{{rule.min_len},{rule.max_len}}}"
+
+
+def test_comment_author_pattern_is_the_schemas() -> None:
+    from protocol.kinds.discussion import DISPLAY_NAME_PATTERN, Comment
+
+    documented = _documented_regex(kind_section("comment"), "author")
+    assert documented == DISPLAY_NAME_PATTERN
+    assert documented == _as_whole_pattern(_text_rule(Comment, "author"))
+
+
+def test_comment_author_examples_are_accepted_and_refused_as_documented() -> None:
+    from protocol.errors import SchemaViolation
+    from protocol.kinds.discussion import Comment
+    from protocol.schema import parse
+
+    text = kind_section("comment")
+    accepted = re.search(r"Accepted:\s+(.*?)\. Refused:", text, flags=re.S)
+    refused = re.search(r"Refused:\s+(.*?)\.\n", text, flags=re.S)
+    assert accepted and refused
+    good = re.findall(r"`([^`]+)`", accepted[1])
+    bad = re.findall(r"`([^`]+)`", refused[1])
+    assert len(good) >= 3 and len(bad) >= 4
+    body = {"subject": bytes(32), "text": "Hello"}
+    for name in good:
+        parse(Comment, {**body, "author": name})
+    for name in bad:
+        with pytest.raises(SchemaViolation):
+            parse(Comment, {**body, "author": name})
+
+
+def test_report_to_pattern_and_examples_are_the_schemas() -> None:
+    from crypto.errors import BadNodeId
+    from crypto.nodeid import parse_node_id
+    from protocol.kinds.discussion import Report
+    from protocol.schema import parse
+
+    text = kind_section("report")
+    assert _documented_regex(text, "to") == _as_whole_pattern(_text_rule(Report, "to"))
+    valid, bogus = re.findall(r"`([a-z2-7]{56})`", text)
+    parse_node_id(valid)
+    with pytest.raises(BadNodeId):
+        parse_node_id(bogus)
+    for to in (valid, bogus):  # the schema checks the pattern only
+        parse(Report, {"to": to, "comment": bytes(32), "reason": "spam"})
+
+
+def _prefix_rows(text: str, columns: int) -> dict[str, list[str]]:
+    """Rows of a table whose first column is a refusal prefix, by prefix."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == columns and re.fullmatch(r"`[a-z-]+`", cells[0]):
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def _prefix_table(text: str, columns: int, status_column: int) -> dict[str, set[int]]:
+    return {
+        prefix: {int(n) for n in re.findall(r"\d{3}", cells[status_column - 1])}
+        for prefix, cells in _prefix_rows(text, columns).items()
+    }
+
+
+def _request_refusals_in_code() -> dict[str, set[int]]:
+    """(prefix, status) pairs the federation API can answer, read from its source."""
+    import ast
+    import inspect
+
+    import node.federation.api as api
+
+    found: dict[str, set[int]] = {}
+    for call in ast.walk(ast.parse(inspect.getsource(api))):
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            continue
+        args = call.args
+        if not args or not isinstance(args[0], ast.Constant) or len(args) < 2:
+            continue
+        status, text = args[0].value, args[1]
+        assert isinstance(status, int)
+        if call.func.id == "ApiError" and isinstance(text, ast.Constant):
+            found.setdefault(str(text.value), set()).add(status)
+        elif call.func.id == "_error":
+            first = text.values[0] if isinstance(text, ast.JoinedStr) else text
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.setdefault(first.value.split(":")[0], set()).add(status)
+    # Not literal in the source: a body that does not decode (a ProtocolError) is
+    # a 400, and aiohttp's routing answers an unknown path 404 and a wrong method
+    # 405, all as `invalid:` (errors_middleware).
+    found.setdefault("invalid", set()).update({400, 404, 405})
+    return found
+
+
+def _message_refusals_in_code() -> set[str]:
+    """The prefixes a refused push result can carry: every RemoteProtocolError's."""
+    import node.store.messages  # noqa: F401  (defines TooManyHeld, BlockedOrigin)
+    from protocol.errors import RemoteProtocolError
+
+    def subclasses(cls: type[RemoteProtocolError]) -> set[type[RemoteProtocolError]]:
+        return {cls} | {s for c in cls.__subclasses__() for s in subclasses(c)}
+
+    return {c.reason for c in subclasses(RemoteProtocolError)}
+
+
+def test_refusal_prefixes_and_statuses_in_4_8_are_the_codes() -> None:
+    text = section("4.8")
+    as_requests = {p: s for p, s in _prefix_table(text, 3, 2).items() if s}  # not "never"
+    assert as_requests == _request_refusals_in_code()
+    in_results = {
+        p for p, cells in _prefix_rows(text, 3).items() if not cells[0].startswith("never")
+    }
+    assert in_results == _message_refusals_in_code()
+
+
+def test_error_table_in_9_1_agrees_with_4_8() -> None:
+    assert _prefix_table(section("9.1"), 3, 1) == _request_refusals_in_code()
+
+
+def test_error_body_example_is_what_the_code_sends() -> None:
+    from protocol.federation import encode_error
+
+    text = section("9.1")
+    match = re.search(r'^\{"error": "([^"]+)"\}\n([0-9a-f ]+)\n', text, flags=re.M)
+    assert match
+    assert encode_error(match[1]) == bytes.fromhex(match[2])
+    assert "`Content-Type: application/msgpack`" in text
+    from node.federation.api import MSGPACK
+
+    assert MSGPACK == "application/msgpack"
+
+
+def test_signature_window_is_the_receivers() -> None:
+    from crypto.httpsig import MAX_FUTURE_SKEW
+    from node.federation.api import SIGNATURE_MAX_AGE
+
+    text = section("10.4")
+    assert f"later than `now + {MAX_FUTURE_SKEW}`" in text
+    assert f"`max_age` is {SIGNATURE_MAX_AGE} seconds" in text
+    assert f"its future skew is {MAX_FUTURE_SKEW} seconds" in text
+    assert f"`created` from\n`now - {SIGNATURE_MAX_AGE}` to `now + {MAX_FUTURE_SKEW}`" in text
+
+
+async def test_invite_urls_are_joined_and_signed_as_documented() -> None:
+    import aiohttp
+
+    from crypto.ed25519 import SigningKey
+    from crypto.httpsig import verify_request
+    from crypto.nodeid import node_id_from_public_key
+    from node.federation.client import FederationClient, PeerUnreachable
+    from node.federation.invites import Invite, parse_invite
+
+    rows = re.findall(r"^\| `(https?://[^`]*)` \| `(https?://[^`]*)` \|$", section("12"), re.M)
+    assert len(rows) >= 3
+    sent: list[tuple[str, dict[str, str], bytes]] = []
+
+    class Refuse:
+        async def __aenter__(self) -> None:
+            raise aiohttp.ClientConnectionError("not sent")
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    class Session:
+        def request(self, method: str, url: str, **kw: Any) -> Refuse:
+            sent.append((url, kw["headers"], kw["data"]))
+            return Refuse()
+
+    key = SigningKey(bytes(range(32)))
+    node_id = node_id_from_public_key(key.public_key)
+    client = FederationClient(Session(), key, node_id, lambda: 1_767_225_600_000)  # type: ignore[arg-type]
+    for base, expected in rows:
+        invite = parse_invite(str(Invite(node_id, base, "token")))
+        with pytest.raises(PeerUnreachable):
+            await client.peering(invite.url, "token", "https://b.example", "B")
+        url, headers, body = sent.pop()
+        assert url == expected
+        # The signed @path is the endpoint's alone, whatever the URL's prefix.
+        verify_request("POST", "/federation/v1/peering", headers, body, 1_767_225_600, 60)

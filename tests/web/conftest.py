@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.accounts.permissions import Role
 from node.appkeys import NODE
+from node.clock import Clock, system_clock
 from node.network.actions import NetworkActions, founding_statement
+from node.network.witness import DECISION_KINDS
 from node.node import Node
 from node.setup import init_data_dir
 from protocol.envelope import Message, create_message
-from protocol.kinds.network import NetworkFound
+from protocol.kinds.network import NetworkFound, NetworkWitness
 from tests.helpers import ManualClock, key_from
 from web.app import create_app
 
@@ -52,16 +55,59 @@ class Site:
         when = self.node.clock() if ts is None else ts
         return create_message(key, "network.found", self.statement, 1, None, when)
 
-    async def admit(self, *keys: SigningKey) -> list[Message]:
+    async def admit(self, *keys: SigningKey, ts: int | None = None) -> list[Message]:
         """Make other hubs' keys members: each signs the statement at seq 1 of its log.
 
         A test hub's messages then start at seq 2, after the returned message.
         """
-        made = [self.founded(key) for key in keys]
+        made = [self.founded(key, ts) for key in keys]
         report = await self.node.messages.ingest([m.wire for m in made])
         assert all(o.status.value in ("stored", "duplicate") for o in report.outcomes), report
         await self.node.membership.refresh()
         return made
+
+    async def witnessed(self, *messages: Message, timeout: float = 10.0) -> None:
+        """Wait until this node's own witnesses cover `messages`, as it writes them by
+        itself a moment (witness_delay_ms) after members' decisions arrive (§14.4).
+
+        With no `messages`: every member's latest decision this node holds.
+        """
+        node = self.node
+        if not messages:
+            messages = tuple(await self._latest_decisions())
+        async with asyncio.timeout(timeout):
+            while True:
+                await node.membership.refresh()
+                witnesses = node.membership.witnesses
+                if all(witnesses.covers(node.node_id, m, 2**62) for m in messages):
+                    return
+                await asyncio.sleep(0.02)
+
+    async def _latest_decisions(self) -> list[Message]:
+        node = self.node
+        latest = []
+        for origin in sorted({node.node_id, *node.membership.members}):
+            decisions = [
+                m for m in await node.messages.log(origin, 0, 10_000) if m.kind in DECISION_KINDS
+            ]
+            latest.extend(decisions[-1:])
+        return latest
+
+    async def in_step(self) -> NetworkWitness:
+        """What another member's node, holding what this one holds, witnesses: every
+        member's log (this hub's too) as far as it is held here."""
+        node = self.node
+        network = node.membership.network
+        assert network is not None
+        heads = await node.messages.heads()
+        members = {node.node_id, *node.membership.members}
+        origins = sorted(o for o in heads if o in members)
+        return NetworkWitness(
+            network=network,
+            origins=tuple(origins),
+            seqs=tuple(heads[o].seq for o in origins),
+            ids=tuple(heads[o].id for o in origins),
+        )
 
     async def csrf(self) -> str:
         page = await (await self.client.get("/join")).text()
@@ -104,18 +150,7 @@ async def site(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Site]:
-    for name, value in FAST_HASHING.items():
-        monkeypatch.setenv(name, value)
-    data_dir = tmp_path / "riverside"
-    await init_data_dir(
-        data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org", network=False
-    )
-    config = settings.load(data_dir)
-    client = await aiohttp_client(create_app(config))
-    node = client.app[NODE]
-    await node.members.set_password(1, PASSWORD)  # the founder made by init
-    await found_test_network(node)
-    yield Site(client, node)
+    yield await open_site(tmp_path, aiohttp_client, monkeypatch)
 
 
 @pytest.fixture
@@ -132,26 +167,40 @@ async def clocked_site(
     tmp_path: Path,
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     monkeypatch: pytest.MonkeyPatch,
+    clock: ManualClock | None = None,
     **env: str,
 ) -> tuple[Site, ManualClock]:
     """A hub on a ManualClock, with `env` set for its app (for fixtures like `clocked`)."""
+    clock = clock or ManualClock()
+    return await open_site(tmp_path, aiohttp_client, monkeypatch, clock, **env), clock
+
+
+async def open_site(
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    monkeypatch: pytest.MonkeyPatch,
+    clock: ManualClock | None = None,
+    **env: str,
+) -> Site:
+    """The site: Riverside, founded as a network naming the test keys (`found_test_network`),
+    on `clock` (the system's if None), with `env` set for its app."""
     for name, value in {**FAST_HASHING, **env}.items():
         monkeypatch.setenv(name, value)
-    clock = ManualClock()
     data_dir = tmp_path / "riverside"
+    timing: Clock = clock or system_clock
     await init_data_dir(
         data_dir,
         "Riverside",
         "http://127.0.0.1:8080",
         "organiser@example.org",
-        clock=clock,
+        clock=timing,
         network=False,
     )
-    client = await aiohttp_client(create_app(settings.load(data_dir), clock))
+    client = await aiohttp_client(create_app(settings.load(data_dir), timing))
     node = client.app[NODE]
-    await node.members.set_password(1, PASSWORD)
+    await node.members.set_password(1, PASSWORD)  # the founder made by init
     await found_test_network(node)
-    return Site(client, node), clock
+    return Site(client, node)
 
 
 async def found_test_network(node: Node) -> None:

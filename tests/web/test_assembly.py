@@ -3,6 +3,7 @@ sealed votes and reveals, results, recalls, and the refusals, with a clock the t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -11,32 +12,57 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from node import config as settings
 from node.accounts.permissions import Role
-from node.appkeys import NODE
 from node.governance import tally
-from node.setup import init_data_dir
 from protocol.envelope import Message
 from protocol.kinds.assembly import DelegateMandate
 from protocol.kinds.hub import HubProfile
 from tests.assembly import DAY, LogHub
 from tests.helpers import ManualClock
-from tests.web.conftest import FAST_HASHING, PASSWORD, Site, make_member
-from web.app import create_app
+from tests.web.conftest import Site, clocked_site, make_member
 
 NOW = 1_767_225_600  # seconds; the test's clock starts here
 CLOSES = NOW + 14 * DAY
 
 
 class Remote(LogHub):
-    """Another hub, whose signed messages reach this node as if through a peer."""
+    """Another member hub, whose signed messages reach this node as if through a peer.
 
-    def __init__(self, n: int, name: str) -> None:
+    Its log starts after `joined`, its signature on the network's founding statement
+    (seq 1), which made it a member: see `members`.
+    """
+
+    def __init__(self, n: int, joined: Message, name: str) -> None:
         super().__init__(n)
+        assert joined.origin == self.node_id
+        self.seq, self.prev = joined.seq, joined.id
         self.first = [
             self.send("hub.profile", HubProfile(name=name, url="http://127.0.0.1:9"), NOW - DAY)
         ]
         self.own_mandate = self.mandate(at=NOW - DAY, name=f"{name} delegate")
+
+    async def witness(self, site: Site) -> Message:
+        """This hub's node witnesses what it holds, in step with the site: as a node
+        does a moment after members' decisions reach it (PROTOCOL.md §14.4)."""
+        witness = self.send("network.witness", await site.in_step(), site.node.clock() // 1000)
+        await ingest(site, witness)
+        await site.node.membership.refresh()
+        return witness
+
+
+async def members(site: Site, *hubs: tuple[int, str]) -> list[Remote]:
+    """Hubs of the site's network (tests/assembly's LogHub keys), each a member already."""
+    keys = [LogHub(n).key for n, _ in hubs]
+    joined = await site.admit(*keys, ts=(NOW - 2 * DAY) * 1000)
+    return [Remote(n, j, name) for (n, name), j in zip(hubs, joined, strict=True)]
+
+
+async def witnessed(site: Site, *by: Remote) -> None:
+    """The network's nodes witness what has arrived: this node by itself (it writes its
+    witness a moment after members' decisions arrive), and each hub in `by`, in step."""
+    await site.witnessed()
+    for hub in by:
+        await hub.witness(site)
 
 
 @pytest.fixture
@@ -45,15 +71,10 @@ async def hub(
     aiohttp_client: Callable[..., Awaitable[TestClient]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[Site, ManualClock]]:
-    for name, value in FAST_HASHING.items():
-        monkeypatch.setenv(name, value)
-    data_dir = tmp_path / "riverside"
-    await init_data_dir(data_dir, "Riverside", "http://127.0.0.1:8080", "organiser@example.org")
-    clock = ManualClock(NOW * 1000)
-    client = await aiohttp_client(create_app(settings.load(data_dir), clock))
-    node = client.app[NODE]
-    await node.members.set_password(1, PASSWORD)
-    yield Site(client, node), clock
+    """The site on a clock at NOW, witnessing members' decisions as soon as they arrive."""
+    yield await clocked_site(
+        tmp_path, aiohttp_client, monkeypatch, ManualClock(NOW * 1000), HUBNET_WITNESS_DELAY_MS="0"
+    )
 
 
 async def ingest(site: Site, *messages: Message) -> None:
@@ -91,12 +112,17 @@ def motion_id_of(response: Any) -> str:
 
 
 async def kinds(site: Site) -> list[str]:
-    return [m.kind for m in await site.node.messages.log(site.node.node_id, 0, 1000)]
+    """What this hub has signed, in order, but the witnesses its node writes by itself."""
+    return [
+        m.kind
+        for m in await site.node.messages.log(site.node.node_id, 0, 1000)
+        if m.kind != "network.witness"
+    ]
 
 
 async def test_network_page_lists_bodies_and_delegates(hub: tuple[Site, ManualClock]) -> None:
     site, _ = hub
-    north = Remote(1, "Northgate")
+    [north] = await members(site, (1, "Northgate"))
     await ingest(site, *north.first, north.own_mandate)
     await elect(site)
     page = await (await site.client.get("/network")).text()
@@ -159,7 +185,7 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
     hub: tuple[Site, ManualClock],
 ) -> None:
     site, _ = hub
-    north, south = Remote(1, "Northgate"), Remote(2, "Southbank")
+    north, south = await members(site, (1, "Northgate"), (2, "Southbank"))
     motion = north.motion(at=NOW, closes=CLOSES, seconds_needed=2)
     await ingest(site, *north.first, north.own_mandate, motion, *south.first, south.own_mandate)
     await elect(site)
@@ -173,11 +199,15 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
     again = await site.post(f"{url}/second")
     assert again.status == 400 and "already seconded" in await again.text()
     await ingest(site, south.second(motion, at=NOW + 60))
+    # The mandates and seconds count once a majority of the three hubs (two) have
+    # witnessed them: this node does by itself, and so does Northgate's.
+    await witnessed(site, north)
 
     page = await (await site.post(f"{url}/vote", {"choice": "Against"})).text()
     assert "This hub&#39;s vote is cast: Against." in page
     await ingest(site, north.vote(motion, north.own_mandate, "For", NOW + 120))
     await ingest(site, south.vote(motion, south.own_mandate, "For", NOW + 180))
+    await witnessed(site, south)
     page = await (await site.client.get(url)).text()
     assert "So far: decided: For" in page
     assert "(voting open until " in page and "3 votes cast." in page
@@ -194,7 +224,7 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
 
 async def test_secretary_without_a_delegate_cannot_second(hub: tuple[Site, ManualClock]) -> None:
     site, _ = hub
-    north = Remote(1, "Northgate")
+    [north] = await members(site, (1, "Northgate"))
     motion = north.motion(at=NOW, closes=CLOSES)
     await ingest(site, *north.first, north.own_mandate, motion)
     await make_member(site.node, "sec@example.org", Role.SECRETARY)
@@ -209,7 +239,7 @@ async def test_vote_arriving_before_its_motion_is_kept_then_counted(
     hub: tuple[Site, ManualClock],
 ) -> None:
     site, _ = hub
-    north, south = Remote(1, "Northgate"), Remote(2, "Southbank")
+    north, south = await members(site, (1, "Northgate"), (2, "Southbank"))
     motion = north.motion(at=NOW, closes=CLOSES, seconds_needed=1)
     second = south.second(motion, at=NOW + 10)
     vote = south.vote(motion, south.own_mandate, "Against", NOW + 20)
@@ -217,22 +247,33 @@ async def test_vote_arriving_before_its_motion_is_kept_then_counted(
     listing = await (await site.client.get("/network/motions")).text()
     assert "2 seconds or votes cite a motion this node does not hold yet" in listing
     await ingest(site, *north.first, north.own_mandate, motion)
+    await witnessed(site, north)  # Northgate had Southbank's messages too
     page = await (await site.client.get(f"/network/motions/{motion.id.hex()}")).text()
     assert "So far: decided: Against" in page
 
 
-async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
-    hub: tuple[Site, ManualClock],
-) -> None:
-    site, clock = hub
-    north = Remote(1, "Northgate")
+async def sealed_vote_cast(hub: tuple[Site, ManualClock]) -> tuple[Site, Remote, str]:
+    """Northgate tables a sealed motion; this hub seconds it and votes Against, and both
+    hubs (two of two: the majority) witness it all before the close."""
+    site, _ = hub
+    [north] = await members(site, (1, "Northgate"))
     motion = north.motion(at=NOW, closes=NOW + DAY, seconds_needed=1, sealed=True)
     await ingest(site, *north.first, north.own_mandate, motion)
     await elect(site)
     await site.login("del@example.org")
     url = f"/network/motions/{motion.id.hex()}"
     await site.post(f"{url}/second")
+    await witnessed(site, north)
     await site.post(f"{url}/vote", {"choice": "Against"})
+    await witnessed(site, north)
+    return site, north, url
+
+
+async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
+    hub: tuple[Site, ManualClock],
+) -> None:
+    site, north, url = await sealed_vote_cast(hub)
+    _, clock = hub
     [vote] = [
         m
         for m in await site.node.messages.log(site.node.node_id, 0, 100)
@@ -244,6 +285,8 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     early = await site.post(f"{url}/reveal")
     assert early.status == 400 and "after the close" in await early.text()
 
+    # Here the delegate reveals by hand, before the node would by itself (tested below).
+    await site.node.auto_reveal.stop()
     clock.advance(DAY * 1000 + 1000)
     await site.logout()
     public = await (await site.client.get(url)).text()
@@ -251,6 +294,8 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     await site.login("del@example.org")
     page = await (await site.post(f"{url}/reveal")).text()
     assert "This hub&#39;s vote is revealed." in page
+    await witnessed(site, north)  # a reveal counts once witnessed, as a vote does
+    page = await (await site.client.get(url)).text()
     assert "So far: decided: Against" in page  # still in the reveal window
     assert "(voting closed; sealed votes are revealed until " in page
     assert "1 vote cast." in page
@@ -259,6 +304,29 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     page = await (await site.client.get(url)).text()
     assert "decided: Against" in page and "So far" not in page
     assert "(final)" in page
+
+
+async def test_node_reveals_its_sealed_vote_by_itself_after_the_close(
+    hub: tuple[Site, ManualClock],
+) -> None:
+    site, north, url = await sealed_vote_cast(hub)
+    _, clock = hub
+    clock.advance(DAY * 1000 + 1000)
+    # Nobody asks: the node opens its own vote at its next look (every few seconds).
+    async with asyncio.timeout(15):
+        while not any(
+            m.kind == "delegate.reveal"
+            for m in await site.node.messages.log(site.node.node_id, 0, 100)
+        ):
+            await asyncio.sleep(0.1)
+    await witnessed(site, north)
+    await site.logout()
+    page = await (await site.client.get(url)).text()
+    assert "So far: decided: Against" in page and "1 vote cast." in page
+    assert "not revealed" not in page
+    await site.login("del@example.org")
+    again = await site.post(f"{url}/reveal")
+    assert again.status == 400 and "already revealed" in await again.text()
 
 
 async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
@@ -325,13 +393,14 @@ async def test_forged_mandate_from_another_hub_is_not_counted(
     hub: tuple[Site, ManualClock],
 ) -> None:
     site, _ = hub
-    north, south = Remote(1, "Northgate"), Remote(2, "Southbank")
+    north, south = await members(site, (1, "Northgate"), (2, "Southbank"))
     motion = north.motion(at=NOW, closes=CLOSES, seconds_needed=0)
     # Southbank votes citing Northgate's mandate: a mandate counts only for its own hub.
     forged = south.vote(motion, north.own_mandate, "Against", NOW + 10)
     await ingest(
         site, *north.first, north.own_mandate, motion, *south.first, south.own_mandate, forged
     )
+    await witnessed(site, south)  # the mandates count: the vote cites one, of another hub
     page = await (await site.client.get(f"/network/motions/{motion.id.hex()}")).text()
     assert "another hub&#39;s mandate" in page
     assert "decided" not in page.split("Every hub")[0].split("<h2>Result</h2>")[1]

@@ -14,19 +14,27 @@ from tests.web.conftest import Site
 
 
 class Remote:
-    """Another hub's log, written message by message."""
+    """Another member hub's log, written message by message after `joined`: its
+    signature on the network's founding statement, at seq 1 (see `members`)."""
 
-    def __init__(self, n: int) -> None:
-        self.key: SigningKey = key_from(n)
+    def __init__(self, key: SigningKey, joined: Message) -> None:
+        self.key = key
         self.node_id = node_id_from_public_key(self.key.public_key)
-        self.seq = 0
-        self.prev: MessageId | None = None
+        assert joined.origin == self.node_id
+        self.seq = joined.seq
+        self.prev: MessageId | None = joined.id
 
     def write(self, kind: str, body: object) -> Message:
         self.seq += 1
         message = create_message(self.key, kind, body, self.seq, self.prev, int(time.time() * 1000))
         self.prev = message.id
         return message
+
+
+async def members(site: Site, *ns: int) -> list[Remote]:
+    """Other hubs of the site's network (keys `key_from(n)`), each a member already."""
+    keys = [key_from(n) for n in ns]
+    return [Remote(k, j) for k, j in zip(keys, await site.admit(*keys), strict=True)]
 
 
 async def _ingest(site: Site, *messages: Message) -> None:
@@ -40,7 +48,7 @@ async def _texts(site: Site, subject: bytes) -> list[str | None]:
 
 
 async def test_comment_on_a_message_not_yet_held_is_shown_once_it_arrives(site: Site) -> None:
-    a, c = Remote(1), Remote(2)
+    a, c = await members(site, 1, 2)
     announcement = a.write("announcement", Announcement(text="Rally on Saturday"))
     comment = c.write("comment", Comment(subject=announcement.id, author="hill_jo", text="Yes!"))
     await _ingest(site, comment)
@@ -51,7 +59,7 @@ async def test_comment_on_a_message_not_yet_held_is_shown_once_it_arrives(site: 
 
 
 async def test_update_and_delete_from_another_origin_are_ignored(site: Site) -> None:
-    a, c, evil = Remote(1), Remote(2), Remote(3)
+    a, c, evil = await members(site, 1, 2, 3)
     subject = a.write("announcement", Announcement(text="News"))
     comment = c.write("comment", Comment(subject=subject.id, author="hill_jo", text="kept"))
     await _ingest(site, subject, comment)
@@ -64,7 +72,7 @@ async def test_update_and_delete_from_another_origin_are_ignored(site: Site) -> 
 
 
 async def test_origin_edits_then_deletes_and_the_text_is_gone_from_the_table(site: Site) -> None:
-    a, c = Remote(1), Remote(2)
+    a, c = await members(site, 1, 2)
     subject = a.write("announcement", Announcement(text="News"))
     comment = c.write("comment", Comment(subject=subject.id, author="hill_jo", text="first"))
     reply = a.write(
@@ -86,7 +94,7 @@ async def test_origin_edits_then_deletes_and_the_text_is_gone_from_the_table(sit
 
 
 async def test_comment_on_a_comment_is_ignored(site: Site) -> None:
-    a, c = Remote(1), Remote(2)
+    a, c = await members(site, 1, 2)
     subject = a.write("announcement", Announcement(text="News"))
     comment = c.write("comment", Comment(subject=subject.id, author="hill_jo", text="one"))
     nested = c.write("comment", Comment(subject=comment.id, author="hill_jo", text="two"))
@@ -95,7 +103,7 @@ async def test_comment_on_a_comment_is_ignored(site: Site) -> None:
 
 
 async def test_a_flood_from_one_origin_is_held_back_without_delaying_others(site: Site) -> None:
-    a, flood, calm = Remote(1), Remote(2), Remote(3)
+    a, flood, calm = await members(site, 1, 2, 3)
     subject = a.write("announcement", Announcement(text="News"))
     limit = site.node.config.remote_comments_per_hour
     many = [
@@ -112,7 +120,7 @@ async def test_a_flood_from_one_origin_is_held_back_without_delaying_others(site
 
 
 async def test_report_reaches_only_the_hub_it_names_about_its_own_comment(site: Site) -> None:
-    a, b = Remote(1), Remote(2)
+    a, b = await members(site, 1, 2)
     node = site.node
     subject = a.write("announcement", Announcement(text="News"))
     await _ingest(site, subject)

@@ -11,12 +11,12 @@ from aiohttp import FormData
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
 from node.accounts.permissions import Role
-from protocol.envelope import MessageId, create_message
+from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
-from tests.helpers import T0
+from tests.helpers import T0, key_from
 from tests.web.conftest import Site, make_member
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -24,13 +24,18 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 class OtherHub:
-    """Another hub's log, written here and handed to the node as if from a peer."""
+    """Another member hub's log, written here and handed to the node as if from a peer.
 
-    def __init__(self, n: int, name: str) -> None:
-        self.key = SigningKey(bytes([n]) * 32)
+    It starts after `joined`, the hub's signature on the network's founding statement
+    (seq 1), which made it a member: see `member`.
+    """
+
+    def __init__(self, key: SigningKey, joined: Message, name: str) -> None:
+        self.key = key
         self.node_id = node_id_from_public_key(self.key.public_key)
-        self.seq = 0
-        self.prev: MessageId | None = None
+        assert joined.origin == self.node_id
+        self.seq = joined.seq
+        self.prev: MessageId | None = joined.id
         self.wires: list[bytes] = [
             self.make("hub.profile", HubProfile(name=name, url="https://x.example"))
         ]
@@ -45,6 +50,13 @@ class OtherHub:
         from protocol.envelope import decode_envelope, parse_payload
 
         return parse_payload(*decode_envelope(wire)).id
+
+
+async def member(site: Site, n: int, name: str) -> OtherHub:
+    """A hub of the site's network (key `key_from(n)`), a member already."""
+    key = key_from(n)
+    [joined] = await site.admit(key)
+    return OtherHub(key, joined, name)
 
 
 async def send(site: Site, *wires: bytes) -> None:
@@ -98,7 +110,7 @@ async def test_a_plain_member_cannot_start_a_campaign(site: Site) -> None:
 async def test_endorsement_before_its_campaign_is_shown_once_the_campaign_arrives(
     site: Site,
 ) -> None:
-    a, b = OtherHub(7, "Northgate"), OtherHub(8, "Hillfield")
+    a, b = await member(site, 7, "Northgate"), await member(site, 8, "Hillfield")
     campaign = a.make(
         "campaign", Campaign(title="Save the library", summary="Keep it open.", status="active")
     )
@@ -116,7 +128,7 @@ async def test_endorsement_before_its_campaign_is_shown_once_the_campaign_arrive
 
 
 async def test_update_by_a_hub_that_did_not_start_the_campaign_is_not_applied(site: Site) -> None:
-    a, b = OtherHub(7, "Northgate"), OtherHub(8, "Hillfield")
+    a, b = await member(site, 7, "Northgate"), await member(site, 8, "Hillfield")
     campaign = a.make(
         "campaign", Campaign(title="Save the library", summary="Keep it open.", status="active")
     )
@@ -138,7 +150,7 @@ async def test_update_by_a_hub_that_did_not_start_the_campaign_is_not_applied(si
 
 
 async def test_this_hub_joins_another_hubs_campaign_once(site: Site) -> None:
-    a = OtherHub(7, "Northgate")
+    a = await member(site, 7, "Northgate")
     campaign = a.make(
         "campaign", Campaign(title="Clean air", summary="Fewer cars.", status="active")
     )
@@ -153,7 +165,7 @@ async def test_this_hub_joins_another_hubs_campaign_once(site: Site) -> None:
 
 
 async def test_hostile_text_from_a_peer_is_escaped(site: Site) -> None:
-    a = OtherHub(7, "<script>alert(1)</script>Evil")
+    a = await member(site, 7, "<script>alert(1)</script>Evil")
     campaign = a.make(
         "campaign",
         Campaign(
@@ -324,7 +336,7 @@ async def test_shared_directory_entry_is_replaced_and_withdrawn(site: Site) -> N
 
 
 async def test_other_hubs_entries_follow_their_replacements_but_not_others(site: Site) -> None:
-    a, b = OtherHub(7, "Northgate"), OtherHub(8, "Hillfield")
+    a, b = await member(site, 7, "Northgate"), await member(site, 8, "Hillfield")
     body = DirectoryEntry(
         name="Advice Centre", category="advice", area="Northgate", hours="9-5", contact="01 234"
     )
@@ -400,7 +412,7 @@ def _event(title: str, visibility: str) -> EventDetails:
 
 
 async def test_search_finds_events_campaigns_resources_and_services(site: Site) -> None:
-    a = OtherHub(7, "Northgate")
+    a = await member(site, 7, "Northgate")
     await send(
         site,
         *a.wires,

@@ -156,8 +156,10 @@ async def test_public_registers_with_name_and_email_that_stay_here(site: Site) -
     form = {"name": "Dee Walker", "email": "dee@example.org"}
     page = await (await site.post(f"/events/{event_id}/register", form)).text()
     assert "you are registered" in page
+    # Registering again answers the same (whether someone is coming stays private)
+    # and still counts one place.
     twice = await site.post(f"/events/{event_id}/register", form)
-    assert twice.status == 400 and "already registered" in await twice.text()
+    assert twice.status == 200 and "you are registered" in await twice.text()
     bad = await site.post(f"/events/{event_id}/register", {"name": "X", "email": "nope"})
     assert bad.status == 400
     payloads = b"".join(m.payload for m in await site.node.messages.recent(limit=1000))
@@ -183,35 +185,37 @@ REMOTE_EVENT = EventDetails(
 
 
 async def test_remote_events_update_in_order_and_foreign_edits_are_ignored(site: Site) -> None:
+    # Two member hubs: Mallory, a member too, tries to edit and cancel Northgate's event.
     north, mallory = SigningKey(b"\x01" * 32), SigningKey(b"\x02" * 32)
-    p1 = _remote(
+    n1, m1 = await site.admit(north, mallory)
+    p2 = _remote(
         north,
-        1,
-        None,
+        2,
+        n1.id,
         "hub.profile",
         HubProfile(name="Northgate", url="http://n.example", region="North"),
     )
-    e2 = _remote(north, 2, p1.id, "event", REMOTE_EVENT)
+    e3 = _remote(north, 3, p2.id, "event", REMOTE_EVENT)
     fields = {f.name: getattr(REMOTE_EVENT, f.name) for f in dataclasses.fields(REMOTE_EVENT)}
-    u3 = _remote(
+    u4 = _remote(
         north,
-        3,
-        e2.id,
+        4,
+        e3.id,
         "event.update",
-        EventUpdate(**{**fields, "title": "Northgate picket, moved"}, event=e2.id),
+        EventUpdate(**{**fields, "title": "Northgate picket, moved"}, event=e3.id),
     )
-    m1 = _remote(
+    m2 = _remote(
         mallory,
-        1,
-        None,
+        2,
+        m1.id,
         "event.update",
-        EventUpdate(**{**fields, "title": "Hijacked"}, event=e2.id),
+        EventUpdate(**{**fields, "title": "Hijacked"}, event=e3.id),
     )
-    m2 = _remote(mallory, 2, m1.id, "event.cancel", EventCancel(event=e2.id))
+    m3 = _remote(mallory, 3, m2.id, "event.cancel", EventCancel(event=e3.id))
     # Out of order and mixed: the store links each chain; the table follows seq.
-    report = await site.node.messages.ingest([m2.wire, u3.wire, m1.wire, e2.wire, p1.wire])
+    report = await site.node.messages.ingest([m3.wire, u4.wire, m2.wire, e3.wire, p2.wire])
     assert report.count(report.outcomes[0].status.__class__("stored")) == 5
-    page = await (await site.client.get(f"/events/{e2.id.hex()}")).text()
+    page = await (await site.client.get(f"/events/{e3.id.hex()}")).text()
     assert "Northgate picket, moved" in page and "Hijacked" not in page
     assert "cancelled" not in page.lower()
     assert "&lt;script&gt;" not in page  # the update replaced the hostile title
@@ -219,8 +223,8 @@ async def test_remote_events_update_in_order_and_foreign_edits_are_ignored(site:
     assert "Northgate picket, moved" in calendar
     assert "Northgate picket" not in await (await site.client.get("/calendar?region=South")).text()
     # Hostile text is escaped wherever it shows.
-    a4 = _remote(north, 4, u3.id, "event", REMOTE_EVENT)
-    await site.node.messages.ingest([a4.wire])
+    a5 = _remote(north, 5, u4.id, "event", REMOTE_EVENT)
+    await site.node.messages.ingest([a5.wire])
     calendar = await (await site.client.get("/calendar")).text()
     assert "<script>alert(1)</script>" not in calendar and "&lt;script&gt;" in calendar
 
@@ -284,9 +288,10 @@ async def test_calendar_pages_kept_between_visits_never_show_what_has_changed(
     assert "New event" not in page and "Log out" not in page
 
     north = SigningKey(b"\x01" * 32)
+    [joined] = await site.admit(north)  # a member hub's event
     starts = clock() // 1000 + 600
     soon = dataclasses.replace(REMOTE_EVENT, title="Picket", starts=starts, ends=starts + 30)
-    await site.node.messages.ingest([_remote(north, 1, None, "event", soon).wire])
+    await site.node.messages.ingest([_remote(north, 2, joined.id, "event", soon).wire])
     assert titles.findall(await calendar()) == ["Picket"]
     assert "Picket" not in await calendar("/calendar/past")
     # Over by the next minute: upcoming pages follow the clock a minute at a time.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from crypto.ed25519 import SigningKey
+from node.accounts.members import Member
+from node.doctor import Level, check_own_fork
 from protocol.envelope import create_message
 from protocol.kinds.hub import Announcement, HubProfile
 from tests.helpers import T0
@@ -19,6 +21,12 @@ APPLICANT = {
     "sign_charter": "yes",
     "accept_privacy": "yes",
 }
+
+
+async def _founder(site: Site) -> Member:
+    founder = await site.node.members.get(1)
+    assert founder is not None
+    return founder
 
 
 async def test_public_page_shows_the_hub_and_how_to_join(site: Site) -> None:
@@ -55,7 +63,7 @@ async def test_applicant_is_approved_logs_in_and_sees_the_dashboard(site: Site) 
 async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
     await site.post("/join", APPLICANT)
     [ann] = await site.node.members.by_status("applied")
-    await site.node.members.decide(ann.id, "active", by=1)
+    await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("ann@example.org")
 
     response = await site.client.get("/account/data")
@@ -75,7 +83,7 @@ async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
 async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> None:
     await site.post("/join", APPLICANT)
     [ann] = await site.node.members.by_status("applied")
-    await site.node.members.decide(ann.id, "active", by=1)
+    await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("organiser@example.org")
     page = await (await site.post(f"/organise/members/{ann.id}/reset")).text()
     link = page.split("<code>")[1].split("</code>")[0]
@@ -137,3 +145,19 @@ async def test_a_bad_invite_is_refused_with_the_reason(site: Site) -> None:
     page = await (await site.post("/organise/peers/add", {"invite": invite})).text()
     assert "that invite is this node&#39;s own" in page
     assert await site.node.db.fetchall("SELECT * FROM peers") == []
+
+
+async def test_health_page_and_doctor_tell_organisers_their_own_hub_forked(site: Site) -> None:
+    db_path = site.node.config.database_path
+    assert [f.level for f in check_own_fork(db_path, site.node.node_id)] == [Level.OK]
+    ours = await site.node.messages.append("announcement", Announcement("ours"))
+    # What a stale backup of this node would have written at the same seq.
+    stale = create_message(
+        site.node.key, "announcement", Announcement("stale"), ours.seq, ours.prev, ours.created_at
+    )
+    await site.node.messages.check_fork_proof(ours.wire, stale.wire)
+    await site.login("organiser@example.org")
+    page = await (await site.client.get("/organise/health")).text()
+    assert "This hub's log has forked" in page and "hubnet fork resolve" in page
+    [finding] = check_own_fork(db_path, site.node.node_id)
+    assert finding.level is Level.FAIL and "hubnet fork resolve" in finding.fix

@@ -45,6 +45,8 @@ class NetworkNews:
                 }
                 for m in announcements
                 if isinstance(m.body, Announcement)
+                # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
+                and (m.origin == node.node_id or node.membership.is_member(m.origin))
             ]
             self._made_at = now
         return self._items

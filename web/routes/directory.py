@@ -50,7 +50,8 @@ def _form_page(
 
 
 async def new_form(request: web.Request) -> web.Response:
-    return _form_page(request, {}, "/directory/new")
+    # Every field, empty: the template reads each (templates are strict about names).
+    return _form_page(request, dict.fromkeys(_FIELDS, ""), "/directory/new")
 
 
 async def create(request: web.Request) -> web.StreamResponse:

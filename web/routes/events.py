@@ -11,7 +11,9 @@ from node.appkeys import NODE
 from node.events.attendance import AttendanceError
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, EventError, form_from, parse_form
-from web.keys import MEMBER, NOTICES
+from web.client_address import client_address
+from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD
+from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import render
 from web.routes import Route
 
@@ -98,6 +100,10 @@ async def event_page(
         ),
         "over": event.ends * 1000 < node.clock(),
         "registered": registered,
+        # Without email a registration cannot be confirmed, so the form says what
+        # limits it instead (web/registration_guard.py).
+        "email_confirms": node.notices.mail is not None,
+        "registration_limit": PER_ADDRESS_AND_EVENT,
         "errors": errors or [],
         "reg": {"name": "", "email": ""},
     }
@@ -192,6 +198,15 @@ async def register(request: web.Request) -> web.Response:
     name, email = posted.get("name", ""), posted.get("email", "")
     if not isinstance(name, str) or not isinstance(email, str):
         raise web.HTTPBadRequest()
+    guard, address, now = (
+        request.config_dict[REGISTRATION_GUARD],
+        client_address(request),
+        node.clock(),
+    )
+    if not guard.may_register(address, event.id, now):
+        too_many = "Too many registrations have come from your address. Try again tomorrow."
+        return await event_page(request, [too_many], status=429)
+    guard.registered(address, event.id, now)
     try:
         await node.events.attendance.register(event.id, name, email)
     except AttendanceError as exc:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
-from node.digits import is_digits
+from node.digits import is_digits, row_id
 from node.governance import tally
 from node.governance.service import Election, GovernanceError, Holder
 from node.governance.terms import describe_date
@@ -393,7 +393,7 @@ async def nominate(request: web.Request) -> web.Response:
     governance = _node(request).governance
 
     async def action(election_id: str) -> None:
-        nominee = me if text == "me" else int(text) if is_digits(text) else None
+        nominee = me if text == "me" else row_id(text)
         if nominee is None:
             raise GovernanceError("Choose whom to nominate.")
         await governance.nominate(
@@ -485,11 +485,11 @@ async def read_all(request: web.Request) -> web.Response:
 
 
 async def read_one(request: web.Request) -> web.Response:
-    text = request.match_info["notice_id"]
-    if not is_digits(text):
+    notice_id = row_id(request.match_info["notice_id"])
+    if notice_id is None:
         raise web.HTTPNotFound()
     node = _node(request)
-    await node.notices.mark_read(request[MEMBER].id, int(text))
+    await node.notices.mark_read(request[MEMBER].id, notice_id)
     request[UNREAD] = await node.notices.unread_count(request[MEMBER].id)
     return await _notices_page(request)
 

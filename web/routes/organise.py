@@ -10,7 +10,7 @@ from node.accounts.members import AccountError, Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.clock import describe_age
-from node.digits import is_digits
+from node.digits import row_id
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
@@ -45,12 +45,15 @@ def _row(m: Member) -> dict[str, object]:
 
 
 async def _members_page(
-    request: web.Request, errors: list[str] | None = None, reset: tuple[str, str] | None = None
+    request: web.Request,
+    errors: list[str] | None = None,
+    reset: tuple[str, str] | None = None,
+    status: int = 200,
 ) -> web.Response:
     node = request.config_dict[NODE]
     sections = []
-    for title, status, actions in _SECTIONS:
-        members = await node.members.by_status(status)
+    for title, state, actions in _SECTIONS:
+        members = await node.members.by_status(state)
         sections.append(
             {
                 "title": title,
@@ -69,6 +72,7 @@ async def _members_page(
             "reset_link": reset[1] if reset else None,
             "reset_for": reset[0] if reset else None,
         },
+        status=status,
     )
 
 
@@ -77,10 +81,10 @@ async def members(request: web.Request) -> web.Response:
 
 
 def _member_id(request: web.Request) -> int:
-    text = request.match_info["member_id"]
-    if not is_digits(text):
+    member_id = row_id(request.match_info["member_id"])
+    if member_id is None:
         raise web.HTTPNotFound()
-    return int(text)
+    return member_id
 
 
 async def decide(request: web.Request) -> web.StreamResponse:
@@ -89,9 +93,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
     if verb not in _VERBS:
         raise web.HTTPNotFound()
     try:
-        member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER].id)
+        member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER])
     except AccountError as exc:
-        return await _members_page(request, errors=[str(exc)])
+        return await _members_page(request, errors=[str(exc)], status=400)
     request[NOTICES].append(f"{member.name}: {_DONE[verb]}.")
     return await _members_page(request)
 
@@ -107,9 +111,12 @@ _DONE = {
 async def reset_link(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     member = await node.members.get(_member_id(request))
-    if member is None or member.status != "active":
-        return await _members_page(request, errors=["Reset links are for active members."])
-    token = await node.sessions.create_reset_link(member.id, by=request[MEMBER].id)
+    if member is None:
+        raise web.HTTPNotFound()
+    try:
+        token = await node.sessions.create_reset_link(member.id, by=request[MEMBER])
+    except AccountError as exc:
+        return await _members_page(request, errors=[str(exc)], status=403)
     link = node.config.url.rstrip("/") + f"/reset/{token}"
     return await _members_page(request, reset=(member.name or "", link))
 
@@ -220,8 +227,16 @@ async def health(request: web.Request) -> web.Response:
         ("Members", f"{counts.get('active', 0)} active, {counts.get('applied', 0)} applying"),
         ("Database size", f"{node.config.database_path.stat().st_size / 1e6:.1f} MB"),
     ]
-    forks = list(await node.messages.forked_origins())
-    return render(request, "health.html", {"rows": rows, "forks": forks})
+    forked = await node.messages.forked_origins()
+    forks = [o for o in forked if o != node.node_id]
+    # PROTOCOL.md §6.1-§6.2: this hub's own log held as forked, here or by others.
+    reporters = await node.messages.fork_reporters(node.node_id)
+    own_fork = node.node_id in forked or bool(reporters)
+    return render(
+        request,
+        "health.html",
+        {"rows": rows, "forks": forks, "own_fork": own_fork, "reporters": reporters},
+    )
 
 
 ROUTES = [

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from node.accounts.charter import PRIVACY_TEXT, PRIVACY_VERSION
-from node.accounts.members import AccountError
+from node.accounts.members import AccountError, EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.governance.service import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement, HubProfile
+from web.client_address import client_address
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
 from web.routes import Route
@@ -122,7 +124,7 @@ async def join(request: web.Request) -> web.Response:
     form = await request.post()
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
-    guard, address = request.config_dict[JOIN_GUARD], request.remote or "unknown"
+    guard, address = request.config_dict[JOIN_GUARD], client_address(request)
     if not guard.may_apply(address, node.clock()):
         errors = ["Too many applications have come from your address. Try again in an hour."]
         return render(request, "join.html", _join_context(values, errors, charter), status=429)
@@ -138,6 +140,10 @@ async def join(request: web.Request) -> web.Response:
             accepted_privacy=_field(form, "accept_privacy") == "yes",
             charter_version=charter.version,
         )
+    except EmailTaken:
+        # The same answer as a new application (the password was hashed either way,
+        # so it takes as long): whether an email belongs to a member stays private.
+        pass
     except AccountError as exc:
         return render(request, "join.html", _join_context(values, [str(exc)], charter), status=400)
     return render(
@@ -155,16 +161,30 @@ async def join(request: web.Request) -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
+    next_path = safe_next(request.query.get("next", ""))
     if request.get(MEMBER) is not None:
-        raise web.HTTPSeeOther("/dashboard")
-    return render(request, "login.html", {"form": {"email": ""}})
+        raise web.HTTPSeeOther(next_path or "/dashboard")
+    return render(request, "login.html", {"form": {"email": ""}, "next": next_path})
 
 
-def _safe_next(value: str) -> str:
-    # Only paths on this site: never an open redirect.
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/dashboard"
+def safe_next(value: str) -> str:
+    """`value` if it is a path on this site, else "": never an open redirect.
+
+    Browsers read `//host`, `/\\host` and `\\\\host` as other sites, and drop tabs
+    and newlines before looking (so `/\t/host` is `//host`): a path must start with
+    one "/" followed by neither "/" nor "\\", and hold no backslash, control
+    character or space anywhere.
+    """
+    if (
+        len(value) > 2000
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or "\\" in value
+        or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value)
+    ):
+        return ""
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else ""
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -172,13 +192,18 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     email = _field(form, "email").strip()
     password = _field(form, "password")
+    next_path = safe_next(request.query.get("next", ""))
     refused = render(
         request,
         "login.html",
-        {"form": {"email": email}, "errors": ["That email address and password do not match."]},
+        {
+            "form": {"email": email},
+            "next": next_path,
+            "errors": ["That email address and password do not match."],
+        },
         status=400,
     )
-    address = request.remote or "unknown"
+    address = client_address(request)
     if not request.config_dict[LOGIN_GUARD].may_try(email.lower(), address, node.clock()):
         # The same answer as a wrong password: nothing tells an attacker why.
         return refused
@@ -191,11 +216,10 @@ async def login(request: web.Request) -> web.StreamResponse:
             "applied": "Your application is waiting for the membership secretary.",
             "suspended": "Your membership is suspended. Talk to the hub's organisers.",
         }.get(member.status, "This account cannot log in.")
-        return render(
-            request, "login.html", {"form": {"email": email}, "errors": [text]}, status=403
-        )
+        context = {"form": {"email": email}, "next": next_path, "errors": [text]}
+        return render(request, "login.html", context, status=403)
     token = await node.sessions.start(member.id)
-    response = web.HTTPSeeOther(_safe_next(request.query.get("next", "/dashboard")))
+    response = web.HTTPSeeOther(next_path or "/dashboard")
     set_cookie(response, request, "hubnet_session", token)
     raise response
 
@@ -219,16 +243,13 @@ async def reset_form(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    token = request.match_info["token"]
-    member_id = await node.sessions.reset_link_member(token)
-    if member_id is None:
-        raise web.HTTPNotFound()
     form = await request.post()
     try:
-        await node.members.set_password(member_id, _field(form, "new"))
+        done = await node.members.reset_password(request.match_info["token"], _field(form, "new"))
     except AccountError as exc:
         return render(request, "reset.html", {"errors": [str(exc)]}, status=400)
-    await node.sessions.spend_reset_link(token)
+    if not done:
+        raise web.HTTPNotFound()
     return render(
         request,
         "message.html",

@@ -1,0 +1,100 @@
+"""The network's hubs: who is a member, who asks to join, and sponsoring a newcomer.
+
+The roster is this node's own count from signed messages (PROTOCOL.md §14); the page
+shows names, never ids, except under "Technical details".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from crypto.errors import BadNodeId
+from crypto.nodeid import NodeId, parse_node_id
+from node.accounts.permissions import Permission
+from node.appkeys import NODE
+from node.network.actions import NetworkActions, NetworkError
+from protocol.envelope import Message
+from protocol.kinds.hub import HubProfile
+from web.keys import NOTICES
+from web.rendering import render
+from web.routes import Route
+
+
+def _hub(origin: NodeId, profile: Message | None) -> dict[str, Any]:
+    body = profile.body if profile is not None else None
+    if not isinstance(body, HubProfile):
+        return {"node_id": origin, "name": f"A hub not yet described ({origin[:8]}…)"}
+    return {
+        "node_id": origin,
+        "name": body.name,
+        "url": body.url,
+        "region": body.region,
+        "area": body.area,
+        "description": body.description,
+    }
+
+
+async def _page(request: web.Request, errors: list[str] | None = None) -> web.Response:
+    node = request.config_dict[NODE]
+    membership = node.membership
+    roster = membership.roster
+    profiles = await node.messages.latest_of_kind("hub.profile")
+    members = sorted(
+        (_hub(h, profiles.get(h)) for h in membership.members), key=lambda h: h["name"]
+    )
+    names = {h: _hub(h, profiles.get(h))["name"] for h in profiles}
+    candidates = [
+        {
+            **_hub(c.hub, profiles.get(c.hub)),
+            "sponsors": [names.get(s, "a member hub") for s in c.sponsors],
+            "pending": [names.get(s, "a member hub") for s in c.pending],
+            "sponsored_by_us": node.node_id in c.sponsors or node.node_id in c.pending,
+        }
+        for c in roster.candidates
+    ]
+    statement = roster.statement
+    return render(
+        request,
+        "network_hubs.html",
+        {
+            "network_name": statement.name if statement else None,
+            "network_id": membership.network.hex() if membership.network else None,
+            "sponsors_needed": statement.sponsors_needed if statement else None,
+            "regions": list(roster.regions),
+            "members": members,
+            "candidates": candidates,
+            "we_are_member": membership.is_member(node.node_id),
+            "digest": roster.digest,
+            "errors": errors or [],
+        },
+    )
+
+
+async def hubs(request: web.Request) -> web.Response:
+    return await _page(request)
+
+
+async def sponsor(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    try:
+        hub = parse_node_id(request.match_info["node_id"])
+    except BadNodeId as exc:
+        raise web.HTTPNotFound() from exc
+    if hub not in {c.hub for c in node.membership.roster.candidates}:
+        return await _page(request, errors=["That hub is not asking to join."])
+    try:
+        await NetworkActions(node.messages, node.membership).sponsor(hub)
+    except NetworkError as exc:
+        return await _page(request, errors=[str(exc).capitalize() + "."])
+    request[NOTICES].append(
+        "Sponsored. The hub becomes a member once enough member hubs have sponsored it."
+    )
+    raise web.HTTPSeeOther("/network/hubs")
+
+
+ROUTES = [
+    Route("GET", "/network/hubs", hubs, Permission.MEMBER),
+    Route("POST", "/network/hubs/{node_id}/sponsor", sponsor, Permission.MANAGE_PEERS),
+]
