@@ -9,6 +9,7 @@ with its own event loop, and lets the test run coroutines on that loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from node import config as settings
 from node.appkeys import NODE
 from node.node import Node
 from node.setup import init_data_dir
-from tests.integration.network import free_port
+from tests.integration.network import FAST, free_port
 from tests.integration.procs import run_cli
 from web.app import create_app
 
@@ -29,7 +30,9 @@ _T = TypeVar("_T")
 
 class InProcessHub:
     """Like `tests.integration.network.Hub`, it belongs to no network until one is founded
-    (`found_network`, once it runs)."""
+    (`found_network`, once it runs), and runs with the same FAST timings: a pull refused
+    while a peer is still recording the invite it accepted is tried again in seconds,
+    not minutes."""
 
     def __init__(self, root: Path, name: str) -> None:
         self.name = name
@@ -78,7 +81,7 @@ class InProcessHub:
                         f"organiser@{self.name.lower()}.example",
                         network=False,
                     )
-                self._app = create_app(settings.load(self.data_dir))
+                self._app = create_app(settings.load(self.data_dir, environ={**os.environ, **FAST}))
                 runner = web.AppRunner(self._app, shutdown_timeout=1)
                 await runner.setup()
                 await web.TCPSite(runner, "127.0.0.1", self.port).start()
