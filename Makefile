@@ -47,7 +47,18 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
 
-test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze
+# tests/integration/test_proxies.py runs deploy/'s nginx.conf and Caddyfile with Debian's
+# nginx and caddy in front of a node.
+/usr/sbin/nginx:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+
+/usr/bin/caddy:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
+
+test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
+		/usr/sbin/nginx /usr/bin/caddy
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,

@@ -54,9 +54,11 @@ _PLACEHOLDER_ORIGIN = "http://hubnet.invalid"
 __all__ = [
     "RequestSignatureError",
     "SignedRequest",
+    "check_content_digest",
     "content_digest",
     "sign_request",
     "verify_request",
+    "verify_request_headers",
 ]
 
 
@@ -286,16 +288,46 @@ def verify_request(
     example for a blocked node). The default reads the key inside the node id,
     which is right only until the node rotates its key (PROTOCOL.md §7).
     """
+    _required_headers(headers)
+    # Checked before the signature: a wrong digest is cheap to find and says more.
+    check_content_digest(headers, body)
+    return verify_request_headers(method, url, headers, now, max_age, resolve_key)
+
+
+def _required_headers(headers: Mapping[str, str]) -> dict[str, str]:
     fields = _fields(headers)
     for name in ("Signature-Input", "Signature", "Content-Digest"):
         if name.lower() not in fields:
             raise RequestSignatureError(f"missing {name} header")
-    # Checked before the signature: a wrong digest is cheap to find and says more.
+    return fields
+
+
+def check_content_digest(headers: Mapping[str, str], body: bytes) -> None:
+    """Refuse `body` unless it matches the request's Content-Digest header."""
+    fields = _required_headers(headers)
     if fields["content-digest"] != content_digest(body):
         try:
             ContentDigest.verify(fields["content-digest"], body)
         except InvalidSignature as exc:
             raise RequestSignatureError("content-digest does not match the body", str(exc)) from exc
+
+
+def verify_request_headers(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    now: int,
+    max_age: int,
+    resolve_key: Callable[[str], bytes] = public_key_from_node_id,
+) -> SignedRequest:
+    """Everything `verify_request` checks except that the body matches Content-Digest.
+
+    A server calls this before it reads the body (so a stranger's or a forger's
+    body is never read), then `check_content_digest` once the body is in.
+    The signature covers the Content-Digest header, so the two together check
+    exactly what `verify_request` does.
+    """
+    _required_headers(headers)
     target = _absolute(url)
     verifier = _Verifier(
         resolve_key, now=now, max_age=max_age, query_must_be_covered=_has_query(target)
@@ -304,7 +336,8 @@ def verify_request(
         # No expect_tag: the library then refuses a request with more than one
         # signature, and the profile check gives the clear reason for a wrong tag.
         # max_age=None: our hook checks the time window against `now`.
-        results = verifier.verify(_Request(method, target, headers), max_age=None, body=body)
+        # No body: the library checks only the headers; the caller checks the digest.
+        results = verifier.verify(_Request(method, target, headers), max_age=None)
     except InvalidSignature as exc:
         cause = exc.__cause__
         if isinstance(cause, RequestSignatureError):  # raised by _Ed25519.verify

@@ -32,17 +32,10 @@ from protocol.kinds.assembly import (
 )
 from protocol.kinds.hub import HubProfile
 from protocol.kinds.keys import KeyRotate
+from protocol.roster import ASSEMBLY_KINDS
 from protocol.tally import Phase, Result, commitment, tally
 
 NATIONAL = "national"
-_ASSEMBLY_KINDS = (
-    "motion",
-    "motion.second",
-    "delegate.mandate",
-    "delegate.recall",
-    "delegate.vote",
-    "delegate.reveal",
-)
 
 
 class AssemblyError(NodeError):
@@ -99,10 +92,10 @@ class Assembly:
 
     async def _all(self) -> list[Message]:
         """Every assembly message held, in the order stored (the tally does not care)."""
-        marks = ", ".join("?" * len(_ASSEMBLY_KINDS))
+        marks = ", ".join("?" * len(ASSEMBLY_KINDS))
         rows = await self._db.fetchall(
             f"SELECT payload, signature FROM messages WHERE kind IN ({marks}) ORDER BY rowid",
-            _ASSEMBLY_KINDS,
+            ASSEMBLY_KINDS,
         )
         return [parse_payload(p, s) for p, s in rows]
 

@@ -2,7 +2,9 @@
 
 A backup is one tar.gz file holding a consistent copy of the database (SQLite's
 online backup API, which reads one snapshot while the node goes on writing),
-the key, the node id after a rotation, the config, the resource files and a
+every other file under the data directory (the key, the node id after a
+rotation, the config, resource files, receipts, and whatever a later version
+keeps there: the list is read from the directory, not named here) and a
 manifest with every file's SHA-256. Restoring checks all of that before it puts
 anything in place, and leaves the node "recovering" (node/recovery.py) so it
 cannot reuse a seq it published after the backup was taken.
@@ -11,6 +13,7 @@ cannot reuse a seq it published after the backup was taken.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -28,16 +31,23 @@ from node import config as settings
 from node import recovery
 from node.clock import Clock, system_clock
 from node.errors import NodeError
-from node.identity import KEY_FILE, NODE_ID_FILE, load_identity
+from node.identity import KEY_FILE, load_identity
 from node.progress import Progress
-from node.resources import FILES_DIR
 from node.store.database import Database
 
 MANIFEST = "backup.json"
 FORMAT = 1
-# Everything a backup may hold; a member of a backup tar outside this is refused.
 _CONFIG_PART = settings.CONFIG_FILE + ".part"
-_TOP_LEVEL = {MANIFEST, settings.DATABASE_FILE, settings.CONFIG_FILE, KEY_FILE, NODE_ID_FILE}
+# Left out of the walk of the data directory: the database and its WAL and shared
+# memory, which the online backup's snapshot covers, and files being written (the
+# node writes to a *.part name and renames, so one holds no finished file; restore
+# stages config.toml under that name).
+_DATABASE_OWN = {
+    settings.DATABASE_FILE,
+    settings.DATABASE_FILE + "-wal",
+    settings.DATABASE_FILE + "-shm",
+}
+_PARTIAL = ".part"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +106,13 @@ def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> Bac
             )
             progress.update()
         own_seq = _own_head(tmp / settings.DATABASE_FILE, node_id)
-        names = [settings.CONFIG_FILE, KEY_FILE, NODE_ID_FILE]
-        for name in names:
-            if (data_dir / name).exists():
-                shutil.copy2(data_dir / name, tmp / name)
-        files_dir = data_dir / FILES_DIR
-        resource_files = sorted(
-            p for p in (files_dir.iterdir() if files_dir.is_dir() else []) if _is_resource(p)
-        )
-        (tmp / FILES_DIR).mkdir()
-        with Progress("backup: resource files", len(resource_files), "files") as progress:
-            for path in resource_files:
-                shutil.copy2(path, tmp / FILES_DIR / path.name)
+        kept = _kept_files(data_dir, skip={tmp, out.with_name(out.name + ".part"), out})
+        with Progress("backup: files", len(kept), "files") as progress:
+            for rel in kept:
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                # A file the node removed since the walk (an old key, say) is not kept.
+                with contextlib.suppress(FileNotFoundError):
+                    shutil.copy2(data_dir / rel, tmp / rel)
                 progress.update()
         for path in sorted(tmp.rglob("*")):
             if path.is_file():
@@ -138,11 +143,30 @@ def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> Bac
             raw.flush()
             os.fsync(raw.fileno())
         partial.replace(out)
-    return BackupSummary(out, node_id, own_seq, messages, len(resource_files), out.stat().st_size)
+    files = len(entries) - 1  # every file but the database
+    return BackupSummary(out, node_id, own_seq, messages, files, out.stat().st_size)
 
 
-def _is_resource(path: Path) -> bool:
-    return path.is_file() and _is_hex64(path.name)
+def _kept_files(data_dir: Path, skip: set[Path]) -> list[str]:
+    """Every regular file the node keeps under `data_dir`, as relative POSIX paths.
+
+    Symbolic links are not followed (a backup holds the node's own files); `skip`
+    names the backup's own work files when it is written inside the data directory.
+    """
+    skip = {p.resolve() for p in skip}
+    kept = []
+    for root, dirs, names in os.walk(data_dir):
+        here = Path(root)
+        real = here.resolve()
+        dirs[:] = sorted(d for d in dirs if real / d not in skip)
+        for name in sorted(names):
+            path = here / name
+            rel = path.relative_to(data_dir).as_posix()
+            if rel in _DATABASE_OWN or name.endswith(_PARTIAL) or real / name in skip:
+                continue
+            if path.is_file() and not path.is_symlink():
+                kept.append(rel)
+    return kept
 
 
 def _own_head(database: Path, node_id: str) -> int:
@@ -155,18 +179,16 @@ def _own_head(database: Path, node_id: str) -> int:
 
 
 def _check_member(member: tarfile.TarInfo) -> None:
+    """A backup holds files and folders inside the data directory, nothing else."""
     parts = member.name.split("/")
     allowed = (
-        (len(parts) == 1 and member.name in _TOP_LEVEL)
-        or (len(parts) == 1 and member.name == FILES_DIR and member.isdir())
-        or (len(parts) == 2 and parts[0] == FILES_DIR and _is_hex64(parts[1]))
+        not member.name.startswith("/")
+        and all(part not in ("", ".", "..") for part in parts)
+        and member.name not in _DATABASE_OWN - {settings.DATABASE_FILE}
+        and not member.name.endswith(_PARTIAL)
     )
     if not allowed or not (member.isfile() or member.isdir()):
         raise NodeError(f"the backup holds {member.name!r}, which no hubnet backup holds")
-
-
-def _is_hex64(name: str) -> bool:
-    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 def restore_backup(backup: Path, data_dir: Path, clock: Clock = system_clock) -> dict[str, Any]:

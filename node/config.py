@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import ConfigError
+from protocol.federation import node_url_problem
 
 CONFIG_FILE = "config.toml"
 KEY_FILE = "node.key"
@@ -80,8 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
         "retry_max",
         int,
         300,
-        "Longest wait in seconds between delivery attempts to a peer that is down; "
-        "waits double from 1 s up to this, with random jitter.",
+        "Longest wait in seconds between delivery attempts to a peer that is down, and "
+        "between attempts at a file no peer could give; waits double from 1 s up to this, "
+        "with random jitter.",
     ),
     Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
     Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
@@ -308,8 +310,10 @@ def validate(values: Mapping[str, Any]) -> None:
             raise ConfigError(f"{name} must be at least 1")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", values["url"] or ""):
-        raise ConfigError(f"url must be an http:// or https:// address, got {values['url']!r}")
+    # Peers are told this address and glue federation paths to it (PROTOCOL.md §9).
+    problem = node_url_problem(values["url"] or "")
+    if problem is not None:
+        raise ConfigError(f"url {problem}, got {values['url']!r}")
     if not (values["name"] or "").strip():
         raise ConfigError("name must not be empty")
 

@@ -9,6 +9,7 @@ import argon2
 
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId
+from node.accounts.confirmations import Confirmations
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.assembly import Assembly
@@ -55,6 +56,7 @@ class Node:
     witnessing: Witnessing
     assembly: Assembly
     auto_reveal: AutoReveal
+    confirmations: Confirmations
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -85,6 +87,7 @@ class Node:
                 await notices.notify_members(item.text, item.link)
 
         assembly = Assembly(db, messages, clock, node_id, membership)
+        events = Events.build(db, messages, node_id, clock)
         node = cls(
             config=config,
             key=key,
@@ -105,12 +108,15 @@ class Node:
             governance=Governance(db, clock, members, messages, notices),
             clock=clock,
             community=Community.open(db, messages, files, clock),
-            events=Events.build(db, messages, node_id, clock),
+            events=events,
             discussion=Discussion.build(config, db, clock, messages, notices),
             membership=membership,
             witnessing=Witnessing(messages, membership, config.witness_delay_ms / 1000),
             assembly=assembly,
             auto_reveal=AutoReveal(assembly),
+            confirmations=Confirmations(
+                db, clock, members, events.attendance, notices, config.name, config.url
+            ),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node._show_members_only()

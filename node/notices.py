@@ -171,11 +171,24 @@ class Notices:
                 await asyncio.wait_for(self._wake.wait(), timeout=MAIL_POLL_SECONDS)
             self._wake.clear()
 
+    async def email_address(self, address: str, subject: str, body: str) -> None:
+        """Queue an email to an address that may be no member's (confirmation links)."""
+        if self.mail is None:
+            raise RuntimeError("email is not set up")
+        now = self._clock()
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (address, f"{self._hub_name}: {subject}", body, now, now),
+            )
+        self._wake.set()
+
     async def send_due(self) -> int:
         """Send every queued email that is due; how many were sent."""
         if self.mail is None:
             return 0
-        sent = 0
+        sent = await self._send_to_addresses()
         while True:
             now = self._clock()
             rows = await self._db.fetchall(
@@ -221,26 +234,49 @@ class Notices:
             timeout=mail.timeout,
         )
 
-    async def _forget(self, outbox_id: int) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM email_outbox WHERE id = ?", (outbox_id,))
+    async def _send_to_addresses(self) -> int:
+        sent = 0
+        while True:
+            rows = await self._db.fetchall(
+                "SELECT id, address, subject, body, attempts FROM email_to_address"
+                " WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
+                (self._clock(), BATCH),
+            )
+            for outbox_id, address, subject, body, attempts in rows:
+                try:
+                    await self._send(address, None, subject, body)
+                except Exception as exc:
+                    await self._failed(outbox_id, attempts + 1, exc, "email_to_address")
+                    continue
+                await self._forget(outbox_id, "email_to_address")
+                sent += 1
+            if len(rows) < BATCH:
+                return sent
 
-    async def _failed(self, outbox_id: int, attempts: int, exc: Exception) -> None:
+    async def _forget(self, outbox_id: int, table: str = "email_outbox") -> None:
+        async with self._db.write() as conn:
+            await conn.execute(f"DELETE FROM {table} WHERE id = ?", (outbox_id,))
+
+    async def _failed(
+        self, outbox_id: int, attempts: int, exc: Exception, table: str = "email_outbox"
+    ) -> None:
         reason = f"{type(exc).__name__}: {exc}"[:500]
         async with self._db.write() as conn:
             if attempts >= MAX_ATTEMPTS:
                 log.error(
                     "notices: gave up on email %d after %d tries: %s", outbox_id, attempts, reason
                 )
-                await conn.execute("DELETE FROM email_outbox WHERE id = ?", (outbox_id,))
+                await conn.execute(f"DELETE FROM {table} WHERE id = ?", (outbox_id,))
                 return
             log.warning("notices: email %d not sent (try %d): %s", outbox_id, attempts, reason)
             await conn.execute(
-                "UPDATE email_outbox SET attempts = ?, next_attempt = ?, last_error = ?"
+                f"UPDATE {table} SET attempts = ?, next_attempt = ?, last_error = ?"
                 " WHERE id = ?",
                 (attempts, self._clock() + retry_delay_ms(attempts), reason, outbox_id),
             )
 
     async def queued_email(self) -> int:
-        row = await self._db.fetchone("SELECT count(*) FROM email_outbox")
+        row = await self._db.fetchone(
+            "SELECT (SELECT count(*) FROM email_outbox) + (SELECT count(*) FROM email_to_address)"
+        )
         return int(row[0]) if row else 0

@@ -1,21 +1,74 @@
 """Content-addressed files (fact sheets, leaflets, images) named by `resource` messages.
 
 A file is stored under its SHA-256 in `files/` in the data directory, written to a
-temporary name, synced and renamed, so a file that exists is always whole. The
-`resources` table (filled in the same transaction that stores each `resource`
-message) lists the files this node should hold; `stored_at` says which it does.
+temporary name, synced and renamed, so a file that exists is always whole, and its
+hash is checked once, there, never again when it is served. The `resources` table
+(filled in the same transaction that stores each `resource` message) lists the files
+this node should hold; `stored_at` says which it does, and `fetch_failures` and
+`next_fetch_at` how each missing one is retried, on its own (migration 11).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import tempfile
+import time
 from pathlib import Path
+from typing import IO
 
 from crypto.digest import sha256
 from node.clock import Clock
 from node.store.database import Database
 
 FILES_DIR = "files"
+PART = ".part"  # a file being written; never served, removed if left by a crash
+
+
+class FileMismatch(ValueError):
+    """Received bytes that are not the file the resource message names."""
+
+
+class Incoming:
+    """A file arriving in pieces: written to a temporary file while it is hashed.
+
+    Nothing is kept unless `keep` finds exactly `size` bytes with the expected
+    hash; memory holds one piece at a time whatever the file's size.
+    """
+
+    def __init__(self, files: ResourceFiles, digest: bytes, size: int) -> None:
+        self._files = files
+        self.digest = digest
+        self.size = size
+        self.received = 0
+        self._hash = hashlib.sha256()
+        files.root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=digest.hex() + ".", suffix=PART, dir=files.root)
+        self._tmp = Path(name)
+        self._file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def write(self, piece: bytes) -> None:
+        self.received += len(piece)
+        if self.received > self.size:
+            raise FileMismatch(f"more than the {self.size} bytes the resource names")
+        self._hash.update(piece)
+        self._file.write(piece)
+
+    def keep(self) -> None:
+        """Sync and move the file into place if it is the one named (blocking: run in a thread)."""
+        if self.received != self.size:
+            raise FileMismatch(f"{self.received} bytes where the resource names {self.size}")
+        if self._hash.digest() != self.digest:
+            raise FileMismatch("the bytes do not match the hash the resource names")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._tmp.replace(self._files.path(self.digest))
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 class ResourceFiles:
@@ -30,31 +83,78 @@ class ResourceFiles:
     def has(self, digest: bytes) -> bool:
         return self.path(digest).is_file()
 
+    def incoming(self, digest: bytes, size: int) -> Incoming:
+        return Incoming(self, digest, size)
+
+    def remove_leftovers(self, older_than_s: float = 3600) -> None:
+        """Delete partial files a crash left behind (they never hold a whole file).
+
+        Only old ones: a CLI command in another process may be writing one now.
+        """
+        if not self.root.is_dir():
+            return
+        cutoff = time.time() - older_than_s
+        for path in self.root.glob("*" + PART):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
     async def save(self, data: bytes, expected: bytes | None = None) -> bytes:
         """Store `data` under its hash (checked against `expected` if given)."""
         digest = sha256(data)
         if expected is not None and digest != expected:
-            raise ValueError("file does not match the hash its resource message names")
-        self.root.mkdir(parents=True, exist_ok=True)
-        final = self.path(digest)
-        if not final.exists():
-            tmp = final.with_suffix(".part")
-            with tmp.open("wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            tmp.replace(final)
+            raise FileMismatch("file does not match the hash its resource message names")
+        if not self.has(digest):
+            incoming = self.incoming(digest, len(data))
+            try:
+                incoming.write(data)
+                incoming.keep()
+            finally:
+                incoming.discard()
+        await self.stored(digest)
+        return digest
+
+    async def stored(self, digest: bytes) -> None:
+        """Record that the file named `digest` is now held."""
         async with self._db.write() as conn:
             await conn.execute(
                 "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
                 (self._clock(), digest),
             )
-        return digest
 
-    async def missing(self, limit: int = 20) -> list[tuple[bytes, int]]:
-        """Files named by resource messages that this node does not hold yet: (hash, size)."""
+    async def fetch_failed(self, digest: bytes, retry_in_ms: int) -> int:
+        """Count a failed attempt at this file and set when to try it again; the count."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE resources SET fetch_failures = fetch_failures + 1, next_fetch_at = ?"
+                " WHERE hash = ? AND stored_at IS NULL",
+                (self._clock() + retry_in_ms, digest),
+            )
+            async with conn.execute(
+                "SELECT fetch_failures FROM resources WHERE hash = ?", (digest,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def due(self, now: int, limit: int = 20) -> list[tuple[bytes, int, int]]:
+        """Missing files whose next attempt is due at `now`, soonest first:
+        (hash, size, failures so far).
+
+        Ordered by when each is due, so files that keep failing (backed off) never
+        stand in front of ones not yet tried.
+        """
         async with self._db.reader.execute(
-            "SELECT hash, size FROM resources WHERE stored_at IS NULL ORDER BY rowid LIMIT ?",
-            (limit,),
+            "SELECT hash, size, fetch_failures FROM resources"
+            " WHERE stored_at IS NULL AND next_fetch_at <= ?"
+            " ORDER BY next_fetch_at, rowid LIMIT ?",
+            (now, limit),
         ) as cursor:
-            return [(bytes(h), int(s)) for h, s in await cursor.fetchall()]
+            return [(bytes(h), int(s), int(f)) for h, s, f in await cursor.fetchall()]
+
+    async def next_due_at(self) -> int | None:
+        """When the next missing file is due to be tried (ms), or None if none is missing."""
+        async with self._db.reader.execute(
+            "SELECT min(next_fetch_at) FROM resources WHERE stored_at IS NULL"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])

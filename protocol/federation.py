@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
@@ -196,9 +197,35 @@ def decode_peering(data: bytes) -> tuple[str, str, str]:
     ):
         raise MalformedPayload("peering body must have text fields token, url and name")
     assert isinstance(token, str) and isinstance(url, str) and isinstance(name, str)
-    if not url.startswith(("http://", "https://")):
-        raise MalformedPayload("peering url must be an http:// or https:// address")
+    problem = node_url_problem(url)
+    if problem is not None:
+        raise MalformedPayload(f"peering url {problem}")
     return token, url, name
+
+
+def node_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a node's address, or None if it can (PROTOCOL.md §9).
+
+    An http(s) URL with a host and nothing after the path: a query or fragment
+    would be glued to every federation path, so the node would ask for other
+    addresses than the ones it signs (and a fragment is never sent at all).
+    """
+    if any(c.isspace() for c in url):
+        return "must not contain spaces"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return f"is not a valid address ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http:// or https:// address"
+    if not parts.hostname:
+        return "must name a host"
+    if parts.query or "?" in url:
+        return "must not have a query (the part from '?')"
+    if parts.fragment or "#" in url:
+        return "must not have a fragment (the part from '#')"
+    return None
 
 
 def encode_card(card: HubCard) -> bytes:

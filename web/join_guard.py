@@ -3,9 +3,11 @@
 The join form is public, and every application costs an argon2id hash and a row
 the membership secretary must read. Five applications from one address within
 an hour are plenty for a household sharing a connection; further ones are
-refused until the window passes. Like the login limit (web/login_guard.py) it
-is kept in memory: a restart forgets it, which only helps an attacker who can
-also restart the node.
+refused until the window passes. With email set up an application is recorded
+only once its emailed link is followed (node/accounts/confirmations.py), and
+the limit keeps the node from mailing strangers for a bot. Like the login limit
+(web/login_guard.py) it is kept in memory: a restart forgets it, which only
+helps an attacker who can also restart the node.
 """
 
 from __future__ import annotations

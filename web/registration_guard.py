@@ -2,7 +2,7 @@
 and event.
 
 Registration is public and takes a place at the event. With email set up a
-registration counts only once its link is followed (node/events/attendance.py),
+registration counts only once its link is followed (node/accounts/confirmations.py),
 and the limit keeps the node from mailing strangers for a bot; without email the
 limit is all that stands between a bot and an event's places, and the form says
 so. Kept in memory like the join limit (web/join_guard.py).

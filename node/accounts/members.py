@@ -111,6 +111,18 @@ async def check_may_manage_txn(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Application:
+    """An application to join, checked, with its password already hashed."""
+
+    name: str
+    email: str
+    phone: str | None
+    statement: str | None
+    password_hash: str
+    charter_version: str
+
+
 class Members:
     def __init__(self, db: Database, clock: Clock, hasher: argon2.PasswordHasher | None = None):
         self._db = db
@@ -186,6 +198,31 @@ class Members:
         charter_version: str = CHARTER_VERSION,
     ) -> Member:
         """Record an application (or, for founders, an active account)."""
+        application = await self.check_application(
+            name=name,
+            email=email,
+            password=password,
+            phone=phone,
+            statement=statement,
+            signed_charter=signed_charter,
+            accepted_privacy=accepted_privacy,
+            charter_version=charter_version,
+        )
+        return await self.record(application, status)
+
+    async def check_application(
+        self,
+        *,
+        name: str,
+        email: str,
+        password: str,
+        phone: str | None = None,
+        statement: str | None = None,
+        signed_charter: bool,
+        accepted_privacy: bool,
+        charter_version: str = CHARTER_VERSION,
+    ) -> Application:
+        """The form's fields checked, the password hashed: AccountError says what is wrong."""
         if not signed_charter:
             raise AccountError("To join, sign the charter: tick the box to agree to it.")
         if not accepted_privacy:
@@ -195,7 +232,22 @@ class Members:
         clean_phone = _text(phone, 40, "phone number")
         clean_statement = _text(statement, 2000, "note")
         check_password(password)
-        password_hash = await self._hash(password)
+        return Application(
+            name=clean_name or "",
+            email=clean_email,
+            phone=clean_phone,
+            statement=clean_statement,
+            password_hash=await self._hash(password),
+            charter_version=charter_version,
+        )
+
+    async def email_taken(self, email: str) -> bool:
+        """Whether an account (in any state) has this address."""
+        row = await self._db.fetchone("SELECT 1 FROM members WHERE email = ?", (email,))
+        return row is not None
+
+    async def record(self, application: Application, status: str = "applied") -> Member:
+        """Store a checked application: EmailTaken if the address has an account."""
         now = self._clock()
         try:
             async with self._db.write() as conn:
@@ -204,13 +256,13 @@ class Members:
                     " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
                     " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        clean_email,
-                        clean_name,
-                        clean_phone,
-                        clean_statement,
-                        password_hash,
+                        application.email,
+                        application.name,
+                        application.phone,
+                        application.statement,
+                        application.password_hash,
                         status,
-                        charter_version,
+                        application.charter_version,
                         now,
                         PRIVACY_VERSION,
                         now,

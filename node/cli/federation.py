@@ -41,7 +41,7 @@ async def _open(args: argparse.Namespace) -> AsyncIterator[Node]:
         await node.close()
 
 
-def _node_id(text: str) -> NodeId:
+def node_id_argument(text: str) -> NodeId:
     try:
         return parse_node_id(text)
     except BadNodeId as exc:
@@ -108,7 +108,7 @@ async def _list(args: argparse.Namespace) -> None:
 
 def _set_peer_blocked(blocked: bool) -> Callable[[argparse.Namespace], Any]:
     async def command(args: argparse.Namespace) -> None:
-        node_id = _node_id(args.node_id)
+        node_id = node_id_argument(args.node_id)
         async with _open(args) as node:
             if not await PeerStore(node.db, node.clock).set_blocked(node_id, blocked):
                 raise NodeError(f"{node_id} is not a peer ('hubnet peer list' shows them)")
@@ -119,7 +119,7 @@ def _set_peer_blocked(blocked: bool) -> Callable[[argparse.Namespace], Any]:
 
 def _set_origin_blocked(blocked: bool) -> Callable[[argparse.Namespace], Any]:
     async def command(args: argparse.Namespace) -> None:
-        origin = _node_id(args.node_id)
+        origin = node_id_argument(args.node_id)
         async with _open(args) as node:
             if origin == node.node_id:
                 raise NodeError("a node cannot block itself")
@@ -195,7 +195,7 @@ def _summary(body: Any) -> str:
 
 
 async def _log(args: argparse.Namespace) -> None:
-    origin = _node_id(args.origin) if args.origin else None
+    origin = node_id_argument(args.origin) if args.origin else None
     async with _open(args) as node:
         messages = await node.messages.recent(kind=args.kind, origin=origin, limit=args.limit)
     for m in reversed(messages):

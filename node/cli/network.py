@@ -7,9 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from crypto.errors import BadNodeId
-from crypto.nodeid import NodeId, parse_node_id
 from node import config as settings
+from node.cli.federation import node_id_argument
 from node.community.hubs import hub_names
 from node.errors import NodeError
 from node.network.actions import (
@@ -21,13 +20,6 @@ from node.network.actions import (
 from node.node import Node
 from protocol.errors import SchemaViolation
 from protocol.schema import check_body
-
-
-def _node_id(text: str) -> NodeId:
-    try:
-        return parse_node_id(text)
-    except BadNodeId as exc:
-        raise NodeError(f"{text!r} is not a node id: {exc}") from exc
 
 
 def _network_id(text: str) -> bytes:
@@ -54,7 +46,7 @@ def _actions(node: Node) -> NetworkActions:
 
 async def _found(args: argparse.Namespace) -> None:
     async def work(node: Node) -> None:
-        founders = [_node_id(f) for f in args.founder]
+        founders = [node_id_argument(f) for f in args.founder]
         statement = founding_statement(
             args.name,
             [node.node_id, *founders],
@@ -92,7 +84,7 @@ async def _join(args: argparse.Namespace) -> None:
 
 async def _sponsor(args: argparse.Namespace) -> None:
     async def work(node: Node) -> None:
-        await _actions(node).sponsor(_node_id(args.hub))
+        await _actions(node).sponsor(node_id_argument(args.hub))
         print(f"Sponsored {args.hub}.")
 
     await _with_node(args, work)

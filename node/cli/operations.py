@@ -46,7 +46,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     print(
         f"Backed up {summary.node_id} to {summary.path} ({_size(summary.size)}): "
         f"{summary.messages} messages (own log up to seq {summary.own_seq}), "
-        f"{summary.files} resource files"
+        f"{summary.files} other files (key, config, library files, receipts…)"
     )
     print("The backup holds the node's private key: keep it where only organisers can read it.")
     return 0

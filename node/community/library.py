@@ -7,9 +7,10 @@ browser might run (HTML, SVG, scripts, executables) are not accepted at all.
 
 from __future__ import annotations
 
-import asyncio
+import codecs
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from crypto.digest import sha256
@@ -90,6 +91,23 @@ def content_matches(media_type: str, data: bytes) -> bool:
     ):
         return data.startswith(b"PK\x03\x04")  # both are zip archives
     return False
+
+
+def file_content_matches(media_type: str, path: Path) -> bool:
+    """content_matches for a file on disk, reading it a piece at a time (blocking)."""
+    with path.open("rb") as f:
+        if media_type != "text/plain":
+            return content_matches(media_type, f.read(64))
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while piece := f.read(1 << 16):
+                if b"\x00" in piece:
+                    return False
+                decoder.decode(piece)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+        return True
 
 
 def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> FileType:
@@ -233,9 +251,10 @@ class Library:
             )
         return out
 
-    async def read(self, item: LibraryItem) -> bytes | None:
-        """The file's bytes, checked against its hash, or None if not held (or damaged)."""
-        if not self._files.has(item.hash):
-            return None
-        data = await asyncio.to_thread(self._files.path(item.hash).read_bytes)
-        return data if sha256(data) == item.hash else None
+    def file(self, item: LibraryItem) -> Path | None:
+        """Where the item's file is, or None if this hub does not hold it yet.
+
+        The hash was checked once, when the file was stored (node/resources.py): a
+        download is served from disk as it is, never read whole or hashed again.
+        """
+        return self._files.path(item.hash) if self._files.has(item.hash) else None

@@ -105,15 +105,7 @@ class Attendance:
         An email already registered for the event changes nothing and is not an
         error: the public form answers the same whatever the email, so nobody can
         test whether someone is coming."""
-        name = name.strip()
-        if not name:
-            raise AttendanceError("Please give your name.")
-        if len(name) > 100:
-            raise AttendanceError("Your name can be at most 100 characters.")
-        try:
-            email = check_email(email)
-        except AccountError as exc:
-            raise AttendanceError(str(exc)) from None
+        name, email = self._checked(name, email)
         await self._projection.settle()
         async with self._db.write() as conn:
             capacity = await self._open_event_txn(conn, event_id, public_only=True)
@@ -128,6 +120,36 @@ class Attendance:
                 "INSERT INTO registrations (event, name, email, created_at) VALUES (?, ?, ?, ?)",
                 (event_id, name, email, self._clock()),
             )
+
+    @staticmethod
+    def _checked(name: str, email: str) -> tuple[str, str]:
+        name = name.strip()
+        if not name:
+            raise AttendanceError("Please give your name.")
+        if len(name) > 100:
+            raise AttendanceError("Your name can be at most 100 characters.")
+        try:
+            return name, check_email(email)
+        except AccountError as exc:
+            raise AttendanceError(str(exc)) from None
+
+    async def check_registration(self, event_id: bytes, name: str, email: str) -> tuple[str, str]:
+        """A public registration's name and email checked, and the event open with a
+        place left (AttendanceError if not): what the form answers before any email.
+        Nothing here depends on who is registered already."""
+        name, email = self._checked(name, email)
+        await self._projection.settle()
+        async with self._db.write() as conn:
+            capacity = await self._open_event_txn(conn, event_id, public_only=True)
+            if capacity is not None and await self._going_txn(conn, event_id) >= capacity:
+                raise AttendanceError("Sorry, the event is full.")
+        return name, email
+
+    async def is_registered(self, event_id: bytes, email: str) -> bool:
+        row = await self._db.fetchone(
+            "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
+        )
+        return row is not None
 
     async def attendees(self, event_id: bytes) -> list[tuple[str, str | None, str]]:
         """(name, email or None, how) of everyone coming, for the organisers."""

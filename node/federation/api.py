@@ -8,6 +8,7 @@ or 5xx status; nothing a peer sends can make a handler answer 500 with a trace.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from crypto.errors import BadNodeId, RequestSignatureError
-from crypto.httpsig import verify_request
+from crypto.httpsig import check_content_digest, verify_request_headers
 from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 from node.appkeys import FEDERATION, NODE
 from node.digits import is_digits
@@ -71,7 +72,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error(exc.status, exc.text, exc.retry_after)
+        response = _error(exc.status, exc.text, exc.retry_after)
+        if not request.content.at_eof():
+            # Refused before its body was read (or while it was arriving): close the
+            # connection rather than read and drop what the sender still has to send.
+            response.force_close()
+        return response
     except ProtocolError as exc:
         return _error(400, str(exc))
     except web.HTTPRequestEntityTooLarge:
@@ -86,12 +92,27 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return _error(503, "unavailable: the database cannot be written; retry later")
 
 
+# A body must arrive whole within this many seconds of its headers, else the
+# connection is closed: a sender that never finishes holds nothing for long.
+BODY_TIMEOUT = 10.0
+# The largest peering body (§9.6: three texts of at most 500 characters each).
+MAX_PEERING_BYTES = 16 * 1024
+_BODY = web.RequestKey("body", bytes)
+
+
 @web.middleware
 async def signature_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every federation request must be signed by a node (RFC 9421) and not replayed."""
+    """Every federation request must be signed by a node (RFC 9421) and not replayed.
+
+    Everything that can be checked without the body is checked before a byte of
+    it is read: the signature over the headers (it covers Content-Digest), that
+    the sender is not blocked and is a peer or asks to peer, and the declared
+    length. Only then is the body read, within BODY_TIMEOUT, and checked against
+    the signed digest. So an unsigned, forged or stranger's request never makes
+    the node hold its body, however large it says it is.
+    """
     federation = request.config_dict[FEDERATION]
     node = request.config_dict[NODE]
-    body = await request.read()
     # PROTOCOL.md §10: verify under the sender's key in force, which differs from
     # the key inside its node id only after a key.rotate. The keyid is read ahead
     # only to look that key up; verification itself uses the signed keyid.
@@ -104,11 +125,10 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
         return public_key_from_node_id(key_id)
 
     try:
-        signed = verify_request(
+        signed = verify_request_headers(
             request.method,
             request.raw_path,  # percent-encoding is signed as sent
             request.headers,
-            body,
             now=node.clock() // 1000,
             max_age=SIGNATURE_MAX_AGE,
             resolve_key=resolve_key,
@@ -126,17 +146,48 @@ async def signature_middleware(request: web.Request, handler: Handler) -> web.St
     # Refused before the replay cache, so a flood of strangers cannot crowd it.
     if peer is None and request.match_info.handler is not peering:
         raise ApiError(403, "not-peer", NOT_PEER)
+    limit = MAX_PEERING_BYTES if request.match_info.handler is peering else wire.MAX_BODY_BYTES
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise ApiError(413, "invalid", f"body over {limit} bytes")
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            body = await _read_at_most(request, limit)
+    except TimeoutError:
+        raise ApiError(
+            408, "invalid", f"the body did not arrive within {BODY_TIMEOUT:.0f} s"
+        ) from None
+    try:
+        check_content_digest(request.headers, body)
+    except RequestSignatureError as exc:
+        raise ApiError(401, "invalid", f"request signature refused: {exc.reason}") from exc
     if not federation.replay.first_use(sender, signed.nonce):
         raise ApiError(401, "duplicate", "this request signature was already used")
     request[_SENDER] = sender
     request[_IS_PEER] = peer is not None
+    request[_BODY] = body
     return await handler(request)
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The whole body, refused (413) as soon as it passes `limit` bytes.
+
+    A body without Content-Length (chunked) is counted as it arrives.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "invalid", f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def push(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     federation = request.config_dict[FEDERATION]
-    body = await request.read()
+    body = request[_BODY]
     envelopes = wire.decode_push(body)
     sender = request[_SENDER]
     # Counted in messages and bytes, not requests: one push may carry 1,000 of them.
@@ -238,7 +289,7 @@ async def peering(request: web.Request) -> web.Response:
     """The second half of an invite: the invited node introduces itself."""
     node = request.config_dict[NODE]
     federation = request.config_dict[FEDERATION]
-    token, url, name = wire.decode_peering(await request.read())
+    token, url, name = wire.decode_peering(request[_BODY])
     sender = request[_SENDER]
     if sender == node.node_id:
         raise ApiError(400, "invalid", "a node cannot peer with itself")

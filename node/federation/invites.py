@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from node.errors import NodeError
+from protocol.federation import node_url_problem
 
 SCHEME = "hubnet"
 
@@ -46,8 +47,9 @@ def parse_invite(text: str) -> Invite:
         raise NodeError("the invite is incomplete; copy the whole line") from exc
     except BadNodeId as exc:
         raise NodeError(f"the invite's node id is damaged ({exc}); copy it again") from exc
-    if not url.startswith(("http://", "https://")):
-        raise NodeError("the invite's url is not an http:// or https:// address")
+    problem = node_url_problem(url)
+    if problem is not None:
+        raise NodeError(f"the invite's url {problem}; ask for a new invite")
     network = None
     if "network" in query:
         try:

@@ -32,6 +32,7 @@ from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.federation.peers import Peer, PeerStore
 from node.node import Node
+from node.resources import FileMismatch
 from node.store.heads import HeadsStore
 from node.store.messages import Status
 from protocol import federation as wire
@@ -53,6 +54,9 @@ NON_PEER_BURST = 30
 # …and for all of them together, since a flooder can make new node ids at will.
 NON_PEERS_RATE = 600
 NON_PEERS_BURST = 120
+# Resource files fetched at once, and read from the table per round of a pass.
+FILES_AT_ONCE = 4
+FILES_PER_ROUND = 20
 
 
 class _Link:
@@ -261,35 +265,68 @@ class Federation:
     # -- resource files ------------------------------------------------------------
 
     async def _fetch_loop(self) -> None:
+        self.node.resources.remove_leftovers()
         while True:
+            wait: float = self.node.config.pull_interval
             try:
                 await self.fetch_missing_files()
+                due = await self.node.resources.next_due_at()
+                if due is not None:
+                    wait = min(wait, max((due - self.node.clock()) / 1000, 0.1))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("federation: fetching resource files failed unexpectedly")
-            await _wait(self._fetch_wake, self.node.config.pull_interval)
+            await _wait(self._fetch_wake, wait)
 
     async def fetch_missing_files(self) -> int:
-        """Fetch files named by resource messages from any peer that has them."""
-        fetched = 0
+        """Fetch the files named by resource messages whose attempt is due, from any
+        peer that has them; returns how many were stored.
+
+        Each file has its own failure count and back-off (node/resources.py), and a
+        pass goes through every file due when it began, a few at a time, so files
+        no peer can give (a stranger can name any hash) never starve the others.
+        """
         peers = [p for p in await self.peers.all() if not p.blocked]
+        if not peers:
+            return 0
         # Peers heard from most recently are the likeliest to answer.
         peers.sort(key=lambda p: p.last_contact or 0, reverse=True)
-        for digest, size in await self.node.resources.missing():
-            for peer in peers:
-                try:
-                    data = await self.client.resource(peer.url, digest, size)
-                    await self.node.resources.save(data, expected=digest)
-                except PeerError as exc:
-                    log.debug("file %s not from %s: %s", digest.hex(), peer.node_id, exc)
-                    continue
-                except ValueError:
-                    log.warning("%s sent a file that does not match %s", peer.node_id, digest.hex())
-                    continue
-                fetched += 1
-                break
+        began = self.node.clock()
+        at_once = asyncio.Semaphore(FILES_AT_ONCE)
+
+        async def fetch(digest: bytes, size: int, failures: int) -> bool:
+            async with at_once:
+                return await self._fetch_file(peers, digest, size, failures)
+
+        fetched = 0
+        # Files tried in this pass are due again only after `began`: the pass ends.
+        while due := await self.node.resources.due(began, FILES_PER_ROUND):
+            results = await asyncio.gather(*(fetch(*row) for row in due))
+            fetched += sum(results)
         return fetched
+
+    async def _fetch_file(self, peers: list[Peer], digest: bytes, size: int, failures: int) -> bool:
+        files = self.node.resources
+        for peer in peers:
+            incoming = files.incoming(digest, size)
+            try:
+                await self.client.resource(peer.url, digest, size, incoming.write)
+                await asyncio.to_thread(incoming.keep)
+            except PeerError as exc:
+                log.debug("file %s not from %s: %s", digest.hex(), peer.node_id, exc)
+                continue
+            except FileMismatch as exc:
+                log.warning("%s sent a file that is not %s: %s", peer.node_id, digest.hex(), exc)
+                continue
+            finally:
+                incoming.discard()
+            await files.stored(digest)
+            return True
+        delay = retry_delay_ms(failures + 1, self.node.config.retry_max * 1000)
+        await files.fetch_failed(digest, delay)
+        log.debug("file %s: no peer gave it; next try in %.1f s", digest.hex(), delay / 1000)
+        return False
 
     # -- pull --------------------------------------------------------------------
 

@@ -115,9 +115,3 @@ class ReceiptFiles:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(final)
-
-    def read(self, digest: bytes) -> bytes | None:
-        try:
-            return self.path(digest).read_bytes()
-        except FileNotFoundError:
-            return None

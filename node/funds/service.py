@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -335,8 +336,8 @@ class Funds:
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
-    async def receipt(self, entry_id: int) -> tuple[bytes, str] | None:
-        """An entry's receipt file and its (checked) media type, if it has one."""
+    async def receipt(self, entry_id: int) -> tuple[Path, str] | None:
+        """Where an entry's receipt file is and its (checked) media type, if it has one."""
         row = await self._db.fetchone(
             "SELECT receipt_hash, receipt_type FROM ledger_entries WHERE id = ?"
             " AND receipt_hash IS NOT NULL",
@@ -344,8 +345,8 @@ class Funds:
         )
         if row is None:
             return None
-        data = await asyncio.to_thread(self.receipts.read, bytes(row[0]))
-        return None if data is None else (data, str(row[1]))
+        path = self.receipts.path(bytes(row[0]))
+        return (path, str(row[1])) if path.is_file() else None
 
     # -- budget rounds --------------------------------------------------------------------
 

@@ -26,7 +26,13 @@ class WebSession:
     source_address: str = "127.0.0.1"
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Page:
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Page:
         parts = urllib.parse.urlsplit(self.base_url)
         conn = http.client.HTTPConnection(
             parts.hostname or "127.0.0.1",
@@ -35,6 +41,7 @@ class WebSession:
             source_address=(self.source_address, 0),
         )
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers.update(extra_headers or {})
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
@@ -53,13 +60,18 @@ class WebSession:
     def get(self, path: str) -> Page:
         return self.request("GET", path)
 
-    def post(self, path: str, form: dict[str, str] | None = None) -> Page:
+    def post(
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Page:
         """POST a form with the visitor's form token, fetched first if need be."""
         if "hubnet_csrf" not in self.cookies:
             self.get("/join")
         token = re.search(r'name="csrf" value="([^"]+)"', self.get("/join").text)
         assert token, "no form token on the join page"
-        return self.request("POST", path, {"csrf": token.group(1), **(form or {})})
+        return self.request("POST", path, {"csrf": token.group(1), **(form or {})}, extra_headers)
 
     def login(self, email: str, password: str) -> None:
         page = self.post("/login", {"email": email, "password": password})

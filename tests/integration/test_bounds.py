@@ -8,19 +8,30 @@ so that signatures, budgets and back-off agree on the time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.appkeys import FEDERATION, NODE
-from node.federation.client import FederationClient, PeerRateLimited, PeerRefused
+from node.errors import ConfigError, NodeError
+from node.federation.client import (
+    FederationClient,
+    PeerRateLimited,
+    PeerRefused,
+    PeerUnreachable,
+)
+from node.federation.invites import Invite, parse_invite
+from node.federation.peering import accept_invite
 from node.federation.service import Federation
 from node.network.actions import NetworkActions, founding_statement
 from node.node import Node
@@ -28,9 +39,10 @@ from node.setup import init_data_dir
 from node.store.messages import Status
 from protocol import federation as wire
 from protocol.envelope import Message, create_message
+from protocol.errors import MalformedPayload
 from protocol.kinds.hub import Announcement, HubProfile
 from protocol.kinds.network import network_id
-from tests.helpers import T0, ManualClock, chain, key_from, wires
+from tests.helpers import T0, ManualClock, PeakMemory, chain, key_from, wires
 from tests.integration.network import free_port
 from web.app import create_app
 
@@ -130,7 +142,7 @@ async def test_a_stranger_may_only_ask_to_peer(
     attempts = {
         "push": stranger.push(hub.url, wires(chain(key_from(30), 3))),
         "log": stranger.log(hub.url, hub.node.node_id, 0),
-        "resource": stranger.resource(hub.url, b"\x00" * 32, 10),
+        "resource": stranger.resource(hub.url, b"\x00" * 32, 10, lambda piece: None),
     }
     for what, attempt in attempts.items():
         with pytest.raises(PeerRefused) as refused:
@@ -311,3 +323,122 @@ async def test_a_pull_from_a_node_with_many_origins_converges_page_by_page(
     for key in keys:
         head = await b.node.messages.head(node_id_from_public_key(key.public_key))
         assert head is not None and head.seq == 3
+
+
+# -- endless, oversized and redirected answers ---------------------------------------------
+
+# A broken client would read all of this before the test fails: enough to show the
+# growth, not enough to hurt the machine the tests share.
+ENDLESS_SAFETY_BYTES = 256 * 1024 * 1024
+# What the reading side may add to the process's peak memory while refusing an
+# endless answer: its largest bound (1 MiB for a heads page) plus the allocator's slack.
+BOUNDED_GROWTH = 6 * 1024 * 1024
+
+
+@pytest.fixture
+async def endless(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> str:
+    """A server that answers every request 200 with a body that never ends."""
+
+    async def forever(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/msgpack"})
+        await response.prepare(request)
+        piece = b"\x00" * 65536
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            for _ in range(ENDLESS_SAFETY_BYTES // len(piece)):
+                await response.write(piece)
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forever)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")
+
+
+async def test_an_endless_answer_to_the_handshake_ends_with_memory_bounded(
+    make_hub: Make, endless: str
+) -> None:
+    hub = await make_hub("Riverside")
+    invite = Invite(node_id_from_public_key(key_from(40).public_key), endless, "token")
+    started = time.monotonic()
+    with PeakMemory() as memory, pytest.raises(NodeError, match="answer longer than 65536 bytes"):
+        await accept_invite(hub.node, str(invite))
+    print(f"handshake: peak memory +{memory.growth / 1048576:.1f} MiB")
+    assert memory.growth < BOUNDED_GROWTH
+    assert time.monotonic() - started < 10
+
+
+async def test_endless_heads_log_and_file_answers_from_a_peer_end_with_memory_bounded(
+    make_hub: Make, endless: str
+) -> None:
+    hub = await make_hub("Riverside")
+    key = key_from(41)
+    await peer(hub, key, url=endless)
+    them = await hub.federation.peers.get(node_id_from_public_key(key.public_key))
+    assert them is not None
+    client = hub.federation.client
+    attempts = {
+        "heads": hub.federation.pull_from(them),
+        "log": client.log(endless, them.node_id, 0),
+        "resource": client.resource(endless, b"\x01" * 32, 1000, lambda piece: None),
+    }
+    for what, attempt in attempts.items():
+        with PeakMemory() as memory, pytest.raises(PeerUnreachable, match="longer than"):
+            await attempt
+        print(f"{what}: peak memory +{memory.growth / 1048576:.1f} MiB")
+        assert memory.growth < BOUNDED_GROWTH + (wire.MAX_BODY_BYTES if what == "log" else 0)
+
+
+async def test_a_redirect_is_an_error_naming_the_url_and_is_not_followed(
+    make_hub: Make,
+    session: aiohttp.ClientSession,
+    clock: ManualClock,
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> None:
+    hub = await make_hub("Riverside")  # the redirect's target: another port
+    asked: list[str] = []
+
+    async def redirect(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        raise web.HTTPTemporaryRedirect(hub.url + request.path_qs)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", redirect)
+    server = await aiohttp_server(app)
+    url = str(server.make_url("")).rstrip("/")
+    client = client_for(session, key_from(42), clock)
+    with pytest.raises(PeerRefused) as refused:
+        await client.peering(url, "token", "http://127.0.0.1:9", "Evil")
+    assert refused.value.status == 307
+    assert f"{url}/federation/v1/peering redirects to {hub.url}" in refused.value.reason
+    assert "never follow" in refused.value.reason
+    assert asked == ["/federation/v1/peering"]
+    assert await hub.federation.peers.all() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://hub.example.org/?next=evil", "must not have a query"),
+        ("https://hub.example.org/#part", "must not have a fragment"),
+        ("ftp://hub.example.org", "must be an http:// or https:// address"),
+        ("http://hub.example.org:notaport", "is not a valid address"),
+    ],
+)
+async def test_a_peer_url_with_a_query_or_fragment_is_refused_everywhere(
+    make_hub: Make, session: aiohttp.ClientSession, clock: ManualClock, url: str, problem: str
+) -> None:
+    node_id = node_id_from_public_key(key_from(43).public_key)
+    invite = f"hubnet://invite?{urlencode({'id': node_id, 'token': 't', 'url': url})}"
+    with pytest.raises(NodeError, match=f"the invite's url {problem}"):
+        parse_invite(invite)
+    with pytest.raises(MalformedPayload, match=f"peering url {problem}"):
+        wire.decode_peering(wire.encode_peering("t", url, "Evil"))
+    hub = await make_hub("Riverside")
+    with pytest.raises(ConfigError, match=f"url {problem}"):
+        settings.load(hub.node.config.data_dir, {"url": url})
+    # The peering handler refuses it before looking at the invite.
+    stranger = client_for(session, key_from(43), clock)
+    with pytest.raises(PeerRefused) as refused:
+        await stranger.peering(hub.url, "guessed", url, "Evil")
+    assert refused.value.status == 400
+    assert refused.value.reason.startswith(f"invalid: peering url {problem}")

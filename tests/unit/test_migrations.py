@@ -505,6 +505,28 @@ def _seed_11(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_12(conn: sqlite3.Connection) -> None:
+    # Seed 2's file: no peer could give it three times, so it waits until T0 + 5 s.
+    conn.execute(
+        "UPDATE resources SET fetch_failures = 3, next_fetch_at = ? WHERE hash = ?",
+        (T0 + 5000, b"\x02" * 32),
+    )
+
+
+def _seed_13(conn: sqlite3.Connection) -> None:
+    # An application to join awaiting its emailed link, and the email carrying it.
+    conn.execute(
+        "INSERT INTO confirmations (token_hash, kind, email, event, details, created_at,"
+        " expires_at) VALUES (?, 'join', 'new@example.org', NULL, ?, ?, ?)",
+        (b"\x13" * 32, '{"name": "New"}', T0, T0 + 86_400_000),
+    )
+    conn.execute(
+        "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
+        " VALUES ('new@example.org', 'Confirm', 'Follow the link', ?, ?)",
+        (T0, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1112,6 +1134,41 @@ SEEDS: dict[int, Seed] = {
                 "SELECT origin, from_seq, keep, until_seq FROM fork_resolutions"
                 f" WHERE origin IN ('{ORIGIN}') ORDER BY from_seq",
                 [(ORIGIN, 2, LOG[1].id, 4)],
+            ),
+        ],
+    ),
+    12: Seed(
+        _seed_12,
+        [
+            # ResourceFiles.due: not before its time, then with its count.
+            (
+                "SELECT hash, size, fetch_failures FROM resources"
+                f" WHERE stored_at IS NULL AND next_fetch_at <= {T0}"
+                " ORDER BY next_fetch_at, rowid LIMIT 20",
+                [],
+            ),
+            (
+                "SELECT hash, size, fetch_failures FROM resources"
+                f" WHERE stored_at IS NULL AND next_fetch_at <= {T0 + 5000}"
+                " ORDER BY next_fetch_at, rowid LIMIT 20",
+                [(b"\x02" * 32, 10, 3)],
+            ),
+        ],
+    ),
+    13: Seed(
+        _seed_13,
+        [
+            # Confirmations.pending, Notices._send_to_addresses
+            (
+                "SELECT kind, event FROM confirmations WHERE token_hash = X'"
+                + "13" * 32
+                + f"' AND expires_at > {T0}",
+                [("join", None)],
+            ),
+            (
+                "SELECT address, subject, attempts FROM email_to_address"
+                f" WHERE next_attempt <= {T0}",
+                [("new@example.org", "Confirm", 0)],
             ),
         ],
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 import re
 from typing import Any
@@ -16,7 +18,7 @@ from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
-from tests.helpers import T0, key_from
+from tests.helpers import T0, PeakMemory, key_from
 from tests.web.conftest import Site, make_member
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -444,3 +446,41 @@ async def test_search_syntax_from_visitors_never_fails(site: Site) -> None:
     for q in ('"', "AND", "NEAR(", "*", "a OR", "title:x", "(((", "-x", "^", "''"):
         response = await site.client.get("/search", params={"q": q})
         assert response.status == 200, q
+
+
+async def test_parallel_downloads_of_a_large_file_are_streamed_from_disk(site: Site) -> None:
+    await login_as(site, Role.CAMPAIGNS)
+    data = b"%PDF-1.4\n" + bytes(range(256)) * (19 * 4096)  # 19 MiB
+    response = await upload(site, "atlas.pdf", data, title="Atlas")
+    assert response.status == 303, await response.text()
+    url = response.headers["Location"] + "/file"
+
+    async def download() -> bytes:
+        digest = hashlib.sha256()
+        async with site.client.get(url) as got:
+            assert got.status == 200
+            assert got.headers["Content-Type"] == "application/pdf"
+            async for piece in got.content.iter_chunked(65536):
+                digest.update(piece)
+        return digest.digest()
+
+    with PeakMemory() as memory:
+        digests = await asyncio.gather(*(download() for _ in range(8)))
+    assert set(digests) == {hashlib.sha256(data).digest()}
+    print(f"8 downloads of 19 MiB: peak memory +{memory.growth / 1048576:.1f} MiB")
+    assert memory.growth < 24 * 1024 * 1024  # read whole, each would hold 19 MiB
+
+
+async def test_a_text_file_is_served_as_text_only_if_it_is_all_utf8(site: Site) -> None:
+    await login_as(site, Role.CAMPAIGNS)
+    text = "Réunion mardi\n".encode() * 10000  # well past one piece read from disk
+    response = await upload(site, "notes.txt", text, title="Notes")
+    download = await site.client.get(response.headers["Location"] + "/file")
+    assert await download.read() == text
+    assert download.headers["Content-Type"].startswith("text/plain")
+    item = (await site.node.community.library.items())[0]
+    path = site.node.community.library.file(item)
+    assert path is not None
+    path.write_bytes(text + b"\xff")  # damaged on disk after it was stored
+    download = await site.client.get(response.headers["Location"] + "/file")
+    assert download.headers["Content-Type"] == "application/octet-stream"

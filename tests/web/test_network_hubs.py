@@ -72,3 +72,26 @@ async def test_a_plain_member_sees_the_members_but_no_sponsor_button(site: Site)
     page = await (await site.client.get("/network/hubs")).text()
     assert "Member hubs (1)" in page
     assert "Hubs asking to join" not in page and "Sponsor this hub" not in page
+
+
+async def test_a_founders_messages_after_its_signature_are_stored_in_the_same_push(
+    site: Site,
+) -> None:
+    from protocol.kinds.hub import Announcement
+
+    founder = key_from(12)
+    signed = site.founded(founder)
+    news = create_message(
+        founder, "announcement", Announcement(text="Hello"), 2, signed.id, site.node.clock()
+    )
+    report = await site.node.messages.ingest([signed.wire, news.wire])
+    assert [o.status.value for o in report.outcomes] == ["stored", "stored"]
+    # A hub the statement does not name gets no such start.
+    stranger = key_from(40)
+    forged = create_message(stranger, "network.found", site.statement, 1, None, site.node.clock())
+    more = create_message(
+        stranger, "announcement", Announcement(text="Hi"), 2, forged.id, site.node.clock()
+    )
+    report = await site.node.messages.ingest([forged.wire, more.wire])
+    assert [o.status.value for o in report.outcomes] == ["stored", "refused"]
+    assert (report.outcomes[1].reason or "").startswith("not-member:")

@@ -82,6 +82,7 @@ async def event_page(
     errors: list[str] | None = None,
     status: int = 200,
     registered: bool = False,
+    confirm_sent: bool = False,
 ) -> web.Response:
     node = request.config_dict[NODE]
     event = await _visible_event(request)
@@ -100,6 +101,7 @@ async def event_page(
         ),
         "over": event.ends * 1000 < node.clock(),
         "registered": registered,
+        "confirm_sent": confirm_sent,
         # Without email a registration cannot be confirmed, so the form says what
         # limits it instead (web/registration_guard.py).
         "email_confirms": node.notices.mail is not None,
@@ -207,12 +209,18 @@ async def register(request: web.Request) -> web.Response:
         too_many = "Too many registrations have come from your address. Try again tomorrow."
         return await event_page(request, [too_many], status=429)
     guard.registered(address, event.id, now)
+    confirms = node.confirmations.enabled
     try:
-        await node.events.attendance.register(event.id, name, email)
+        if confirms:
+            # The same answer whatever the email: the link, or a note that the address
+            # is registered already, goes by email (node/accounts/confirmations.py).
+            await node.confirmations.ask_to_register(event.id, name, email)
+        else:
+            await node.events.attendance.register(event.id, name, email)
     except AttendanceError as exc:
         page = await event_page(request, [str(exc)], status=400)
         return page
-    return await event_page(request, registered=True)
+    return await event_page(request, registered=not confirms, confirm_sent=confirms)
 
 
 ROUTES = [

@@ -112,18 +112,18 @@ async def record_entry(request: web.Request) -> web.Response:
     return await _page(request)
 
 
-async def receipt(request: web.Request) -> web.Response:
+async def receipt(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     entry_id = path_number(request, "entry_id")
     found = await node.funds.receipt(entry_id)
     if found is None:
         raise web.HTTPNotFound()
-    data, media_type = found
+    path, media_type = found
     name = f"receipt-{entry_id}{TYPES[media_type][1]}"
-    return web.Response(
-        body=data,
-        content_type=media_type,
+    return web.FileResponse(  # from disk, a piece at a time
+        path,
         headers={
+            "Content-Type": media_type,
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "private, no-store",
             # Never run as a page, whatever the file holds.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
@@ -13,7 +14,7 @@ from node.community.library import (
     MAX_UPLOAD_BYTES,
     TYPES,
     UploadRefused,
-    content_matches,
+    file_content_matches,
 )
 from node.community.speakers import parse_topics
 from web import forms
@@ -65,20 +66,24 @@ async def download(request: web.Request) -> web.StreamResponse:
     item = await node.community.library.get(forms.ref(request.match_info["resource_id"]))
     if item is None:
         raise web.HTTPNotFound()
-    data = await node.community.library.read(item)
-    if data is None:
+    path = node.community.library.file(item)
+    if path is None:
         raise web.HTTPNotFound(reason="this hub does not hold the file yet")
     known = BY_MEDIA_TYPE.get(item.media_type)
     # Another hub's file is served as the type it claims only if it is one of ours and
     # its bytes agree; anything else is an opaque download.
-    trusted = known is not None and content_matches(known.media_type, data)
+    trusted = known is not None and await asyncio.to_thread(
+        file_content_matches, known.media_type, path
+    )
     inline = trusted and known is not None and known.image
     content_type = item.media_type if trusted else "application/octet-stream"
     disposition = "inline" if inline else "attachment"
-    return web.Response(
-        body=data,
-        content_type=content_type,
+    # Sent from disk a piece at a time: many downloads of a large file at once must
+    # not each hold it in memory (THREAT_MODEL.md).
+    return web.FileResponse(
+        path,
         headers={
+            "Content-Type": content_type,
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(item.name)}",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": DOWNLOAD_CSP,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.accounts.charter import PRIVACY_TEXT, PRIVACY_VERSION
+from node.accounts.confirmations import ConfirmationError
 from node.accounts.members import AccountError, EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
@@ -16,6 +17,7 @@ from node.governance.service import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement, HubProfile
 from web.client_address import client_address
+from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
 from web.routes import Route
@@ -99,8 +101,13 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
 
 
-def _join_context(form: dict[str, str], errors: list[str], charter: Charter) -> dict[str, Any]:
+def _join_context(
+    form: dict[str, str], errors: list[str], charter: Charter, email_confirms: bool
+) -> dict[str, Any]:
     return {
+        # Without email an application cannot be confirmed: the form says what limits it.
+        "email_confirms": email_confirms,
+        "join_limit": JOIN_PER_ADDRESS,
         "form": form,
         "errors": errors,
         "charter_title": charter.title,
@@ -115,8 +122,10 @@ _EMPTY_JOIN = {"name": "", "email": "", "phone": "", "statement": ""}
 
 
 async def join_form(request: web.Request) -> web.Response:
-    charter = await request.config_dict[NODE].governance.charter()
-    return render(request, "join.html", _join_context(dict(_EMPTY_JOIN), [], charter))
+    node = request.config_dict[NODE]
+    charter = await node.governance.charter()
+    context = _join_context(dict(_EMPTY_JOIN), [], charter, node.confirmations.enabled)
+    return render(request, "join.html", context)
 
 
 async def join(request: web.Request) -> web.Response:
@@ -124,13 +133,15 @@ async def join(request: web.Request) -> web.Response:
     form = await request.post()
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
+    confirms = node.confirmations.enabled
     guard, address = request.config_dict[JOIN_GUARD], client_address(request)
     if not guard.may_apply(address, node.clock()):
         errors = ["Too many applications have come from your address. Try again in an hour."]
-        return render(request, "join.html", _join_context(values, errors, charter), status=429)
+        context = _join_context(values, errors, charter, confirms)
+        return render(request, "join.html", context, status=429)
     guard.applied(address, node.clock())
     try:
-        await node.members.apply(
+        application = await node.members.check_application(
             name=values["name"],
             email=values["email"],
             phone=values["phone"],
@@ -140,23 +151,106 @@ async def join(request: web.Request) -> web.Response:
             accepted_privacy=_field(form, "accept_privacy") == "yes",
             charter_version=charter.version,
         )
+        if confirms:
+            # Nothing is recorded until the emailed link is followed; an address with
+            # an account gets an email saying so (node/accounts/confirmations.py).
+            await node.confirmations.ask_to_join(application)
+        else:
+            await node.members.record(application)
     except EmailTaken:
         # The same answer as a new application (the password was hashed either way,
         # so it takes as long): whether an email belongs to a member stays private.
         pass
     except AccountError as exc:
-        return render(request, "join.html", _join_context(values, [str(exc)], charter), status=400)
+        context = _join_context(values, [str(exc)], charter, confirms)
+        return render(request, "join.html", context, status=400)
+    if confirms:
+        paragraphs = [
+            "We have sent an email to the address you gave. Follow the link in it within a"
+            " day to send your application; nothing is recorded until you do.",
+            "No email? Check your spam folder, or fill in the form again.",
+        ]
+        heading = "Check your email"
+    else:
+        paragraphs = [
+            "Your application and your signature of the charter are recorded.",
+            "The membership secretary will look at it soon. Once approved, you can log in.",
+        ]
+        heading = "Thank you for applying"
     return render(
         request,
         "message.html",
         {
-            "heading": "Thank you for applying",
-            "paragraphs": [
-                "Your application and your signature of the charter are recorded.",
-                "The membership secretary will look at it soon. Once approved, you can log in.",
-            ],
+            "heading": heading,
+            "paragraphs": paragraphs,
             "link": {"href": "/", "text": "Back to the start page"},
         },
+    )
+
+
+def _token(request: web.Request) -> str:
+    token = request.match_info["token"]
+    if len(token) > 100:
+        raise web.HTTPNotFound()
+    return token
+
+
+_CONFIRMED = {
+    "join": [
+        "Your application and your signature of the charter are recorded.",
+        "The membership secretary will look at it soon. Once approved, you can log in.",
+    ],
+    "register": [
+        "You are registered. The hub will keep your name and email for this event only.",
+    ],
+}
+
+
+async def confirm_form(request: web.Request) -> web.Response:
+    """The emailed link shows a button: a mail scanner fetching links confirms nothing."""
+    node = request.config_dict[NODE]
+    pending = await node.confirmations.pending(_token(request))
+    if pending is None:
+        return render(
+            request,
+            "message.html",
+            {
+                "heading": "This link cannot be used",
+                "paragraphs": [
+                    "It has expired or has been used already. Fill in the form again."
+                ],
+                "link": {"href": "/", "text": "Back to the start page"},
+            },
+            status=404,
+        )
+    what = "application to join" if pending.kind == "join" else "registration"
+    return render(request, "confirm.html", {"what": what, "token": _token(request)})
+
+
+async def confirm(request: web.Request) -> web.Response:
+    node = request.config_dict[NODE]
+    try:
+        done = await node.confirmations.confirm(_token(request))
+    except ConfirmationError as exc:
+        return render(
+            request,
+            "message.html",
+            {
+                "heading": "Not confirmed",
+                "paragraphs": [str(exc)],
+                "link": {"href": "/", "text": "Back to the start page"},
+            },
+            status=400,
+        )
+    link = (
+        {"href": f"/events/{done.event.hex()}", "text": "Back to the event"}
+        if done.event is not None
+        else {"href": "/", "text": "Back to the start page"}
+    )
+    return render(
+        request,
+        "message.html",
+        {"heading": "Confirmed", "paragraphs": _CONFIRMED[done.kind], "link": link},
     )
 
 
@@ -268,6 +362,8 @@ ROUTES = [
     Route("GET", "/login", login_form, None),
     Route("POST", "/login", login, None),
     Route("POST", "/logout", logout, None),
+    Route("GET", "/confirm/{token}", confirm_form, None),
+    Route("POST", "/confirm/{token}", confirm, None),
     Route("GET", "/reset/{token}", reset_form, None),
     Route("POST", "/reset/{token}", reset, None),
 ]

@@ -1,0 +1,189 @@
+"""Confirming by email who applies to join and who registers for a public event.
+
+With email set up (`smtp_host`), the join form and a public event's registration
+form answer the same whatever address is given, and record nothing yet: the
+address gets an email with a one-time link. Only the link's SHA-256 is kept
+(node/accounts/tokens.py); it expires after TTL_MS and works once. Following it
+records the application (which the membership secretary then sees) or the
+registration (which then takes one of the event's places). An address that
+already has an account, or is already registered for the event, gets an email
+saying so instead, and nothing is recorded: only whoever reads that mailbox
+learns it. Without email none of this runs (web/join_guard.py,
+web/registration_guard.py say what limits the forms then).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from node.accounts.members import AccountError, Application, EmailTaken, Members
+from node.accounts.tokens import token_digest
+from node.clock import Clock
+from node.events.attendance import Attendance, AttendanceError
+from node.notices import Notices
+from node.store.database import Database
+
+TTL_MS = 24 * 60 * 60 * 1000
+CONFIRM_PATH = "/confirm/"
+
+
+class ConfirmationError(Exception):
+    """A link that cannot be followed (expired, used, unknown), or what it asked for
+    cannot be done any more (the event is full), with why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    kind: str  # "join" or "register"
+    event: bytes | None
+
+
+class Confirmations:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        members: Members,
+        attendance: Attendance,
+        notices: Notices,
+        hub_name: str,
+        base_url: str,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._members = members
+        self._attendance = attendance
+        self._notices = notices
+        self._hub_name = hub_name
+        self._base_url = base_url.rstrip("/")
+
+    @property
+    def enabled(self) -> bool:
+        return self._notices.mail is not None
+
+    async def _new_link(
+        self, kind: str, email: str, event: bytes | None, details: dict[str, str | None]
+    ) -> str:
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        async with self._db.write() as conn:
+            await conn.execute("DELETE FROM confirmations WHERE expires_at <= ?", (now,))
+            await conn.execute(
+                "INSERT INTO confirmations (token_hash, kind, email, event, details, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token_digest(token), kind, email, event, json.dumps(details), now, now + TTL_MS),
+            )
+        return f"{self._base_url}{CONFIRM_PATH}{token}"
+
+    def _footer(self) -> str:
+        return (
+            "\n\nIf it was not you, ignore this email: nothing happens without the link."
+            f"\n\n--\n{self._hub_name}, {self._base_url}"
+        )
+
+    async def ask_to_join(self, application: Application) -> None:
+        """Email the applicant a link, or, if the address has an account, say so."""
+        email = application.email
+        if await self._members.email_taken(email):
+            await self._notices.email_address(
+                email,
+                "you already have an account",
+                f"Someone (perhaps you) asked to join {self._hub_name} with this address, "
+                "which already has an account. Log in at "
+                f"{self._base_url}/login, or ask an organiser for a password-reset link."
+                + self._footer(),
+            )
+            return
+        details: dict[str, str | None] = {
+            "name": application.name,
+            "email": email,
+            "phone": application.phone,
+            "statement": application.statement,
+            "password_hash": application.password_hash,
+            "charter_version": application.charter_version,
+        }
+        link = await self._new_link("join", email, None, details)
+        await self._notices.email_address(
+            email,
+            "confirm your application to join",
+            f"To send your application to join {self._hub_name}, follow this link within "
+            f"a day:\n\n{link}\n\nThe membership secretary sees it once you have."
+            + self._footer(),
+        )
+
+    async def _event_title(self, event: bytes) -> str:
+        row = await self._db.fetchone("SELECT title FROM events WHERE id = ?", (event,))
+        return str(row[0]) if row else "the event"
+
+    async def ask_to_register(self, event: bytes, name: str, email: str) -> None:
+        """Check the form (AttendanceError says what is wrong, the same for any email),
+        then email a link, or, if the address is registered, say so."""
+        name, email = await self._attendance.check_registration(event, name, email)
+        title = await self._event_title(event)
+        if await self._attendance.is_registered(event, email):
+            await self._notices.email_address(
+                email,
+                f"you are registered for {title}",
+                f"Someone (perhaps you) asked to register this address for {title}. It is "
+                "registered already: there is nothing more to do." + self._footer(),
+            )
+            return
+        link = await self._new_link("register", email, event, {"name": name, "email": email})
+        await self._notices.email_address(
+            email,
+            f"confirm your registration for {title}",
+            f"To register for {title}, follow this link within a day:\n\n{link}\n\n"
+            "Your place is kept only once you have." + self._footer(),
+        )
+
+    async def pending(self, token: str) -> Pending | None:
+        """What a link that may still be followed asks for; None if it may not."""
+        row = await self._db.fetchone(
+            "SELECT kind, event FROM confirmations WHERE token_hash = ? AND expires_at > ?",
+            (token_digest(token), self._clock()),
+        )
+        return Pending(row[0], row[1]) if row else None
+
+    async def confirm(self, token: str) -> Pending:
+        """Follow a link: once only (even with concurrent requests), before it expires.
+        The row goes as it is used, with the personal data it held."""
+        now = self._clock()
+        async with self._db.write() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM confirmations WHERE token_hash = ? RETURNING kind, event, details,"
+                " expires_at",
+                (token_digest(token),),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        if row is not None and row[3] <= now:
+            row = None
+        if row is None:
+            raise ConfirmationError(
+                "This link has expired or has been used already. Fill in the form again."
+            )
+        kind, event, details = row[0], row[1], json.loads(row[2])
+        if kind == "join":
+            try:
+                await self._members.record(
+                    Application(
+                        name=details["name"],
+                        email=details["email"],
+                        phone=details["phone"],
+                        statement=details["statement"],
+                        password_hash=details["password_hash"],
+                        charter_version=details["charter_version"],
+                    )
+                )
+            except EmailTaken as exc:  # the link proves the address: it may know this
+                raise ConfirmationError(str(exc)) from None
+            except AccountError as exc:
+                raise ConfirmationError(str(exc)) from None
+        else:
+            try:
+                await self._attendance.register(event, details["name"], details["email"])
+            except AttendanceError as exc:
+                raise ConfirmationError(str(exc)) from None
+        return Pending(kind, event)
