@@ -59,8 +59,9 @@ class Membership:
         self.members: frozenset[NodeId] = frozenset()
         # Called with (before, after) whenever the members change (projections, pullers).
         self.listeners: list[Listener] = []
-        # Called when another process (a `hubnet` command) wrote to this hub's own log.
-        self.on_own_log_written: list[Callable[[], None]] = []
+        # Called when another process (a `hubnet` command) wrote to this hub's own log,
+        # with the kinds it wrote.
+        self.on_own_log_written: list[Callable[[frozenset[str]], None]] = []
         self._own_seq: int | None = None
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
@@ -130,11 +131,13 @@ class Membership:
         async with self._lock:
             network = await self._store.network_id()
             own = await self._store.own_head_seq(self.node_id)
-            moved = self._own_seq is not None and own > self._own_seq
+            before = self._own_seq
+            moved = before is not None and own > before
             self._own_seq = own
-            if moved:
+            if moved and before is not None:
+                kinds = await self._store.kinds_after(self.node_id, before)
                 for callback in self.on_own_log_written:
-                    callback()
+                    callback(kinds)
             due = self._next_close is not None and self._clock() > self._next_close
             if network != self.network:
                 self.network = network

@@ -56,9 +56,10 @@ class Witnessing:
         ):
             self._wanted.set()
 
-    def own_log_written(self) -> None:
-        """Another process wrote to this hub's log (a `hubnet network sponsor`, say)."""
-        if self._membership.network is not None:
+    def own_log_written(self, kinds: frozenset[str]) -> None:
+        """Another process wrote to this hub's log (a `hubnet network sponsor`, say):
+        witness soon if it wrote a decision, as for one stored here."""
+        if self._membership.network is not None and kinds & DECISION_KINDS:
             self._wanted.set()
 
     async def start(self) -> None:

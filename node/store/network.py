@@ -31,6 +31,13 @@ class NetworkStore:
         row = await self._db.fetchone("SELECT head_seq FROM origins WHERE origin = ?", (node_id,))
         return int(row[0]) if row else 0
 
+    async def kinds_after(self, origin: str, seq: int) -> frozenset[str]:
+        """The kinds of the messages in `origin`'s log after `seq`."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT kind FROM messages WHERE origin = ? AND seq > ?", (origin, seq)
+        )
+        return frozenset(str(row[0]) for row in rows)
+
     async def roster_inputs(self) -> list[Message]:
         """Every message the roster is computed from, but the witnesses (`witnesses`)."""
         marks = ",".join("?" * len(_ROSTER_INPUTS))

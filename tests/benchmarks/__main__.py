@@ -91,7 +91,7 @@ def main() -> None:
     table.add(f"  of which database work, last {window:,}", store_last, unit="µs/msg")
     roster.run(table, args.quick, log)
     if not args.no_federation:
-        asyncio.run(federation.run(table, wires, ORIGINS, args.quick, log))
+        asyncio.run(federation.run(table, args.quick, log))
         with tempfile.TemporaryDirectory(prefix="hubnet-bench-web-") as tmp:
             try:
                 asyncio.run(web.run(table, Path(tmp), args.quick, log))

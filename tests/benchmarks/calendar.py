@@ -1,7 +1,8 @@
 """Network calendar latency with 20,000 events from 200 hubs stored.
 
 One real `hubnet run` process whose database already holds 200 hubs' profiles
-and 100 events each (half past, half to come), beside the bare aiohttp handler
+and 100 events each (half past, half to come), the hubs made members of its
+network by its sponsorship (a calendar shows members' events only), beside the bare aiohttp handler
 measured in the same run. Twenty clients ask for the calendar as fast as they
 can: plain, filtered by region, and "near me" (sorted by distance).
 """
@@ -21,9 +22,11 @@ import aiohttp
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
-from protocol.envelope import create_message
+from node.store.messages import Status
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
+from protocol.kinds.network import NetworkJoin
+from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import Table
 from tests.benchmarks.web import _load
 from tests.integration.network import Hub, free_port
@@ -34,18 +37,33 @@ PER_HUB = 100
 REGIONS = ("North", "South", "East", "West", "Midlands")
 
 
-def _messages(now_s: int) -> list[bytes]:
+def _key(h: int) -> SigningKey:
+    return SigningKey(h.to_bytes(2, "big") * 16)
+
+
+def _place(h: int) -> tuple[int, int]:
+    return 50_000_000 + h * 20_000, -3_000_000 + h * 15_000
+
+
+def _asking(logs: list[Log], now_s: int, network: bytes) -> list[bytes]:
+    """Each hub's profile and its request to join `network`."""
     wires = []
-    for h in range(HUBS):
-        key = SigningKey(h.to_bytes(2, "big") * 16)
-        lat, lon = 50_000_000 + h * 20_000, -3_000_000 + h * 15_000
+    for h, log in enumerate(logs):
+        lat, lon = _place(h)
         profile = HubProfile(
             name=f"Hub {h}", url=f"http://hub{h}.example", region=REGIONS[h % len(REGIONS)],
             lat=lat, lon=lon,
         )  # fmt: skip
-        message = create_message(key, "hub.profile", profile, 1, None, now_s * 1000)
-        wires.append(message.wire)
-        prev = message.id
+        wires.append(log.write("hub.profile", profile, now_s * 1000).wire)
+        wires.append(log.write("network.join", NetworkJoin(network=network), now_s * 1000).wire)
+    return wires
+
+
+def _events(logs: list[Log], now_s: int) -> list[bytes]:
+    """Each hub's events, after what its log holds."""
+    wires = []
+    for h, log in enumerate(logs):
+        lat, lon = _place(h)
         for i in range(PER_HUB):
             # Spread over a year either side of now: half archived, half to come.
             starts = now_s + (i - PER_HUB // 2) * 7 * 86400 + h * 3600
@@ -54,16 +72,21 @@ def _messages(now_s: int) -> list[bytes]:
                 timezone="Europe/London", type="public-meeting", visibility="public",
                 place=f"Hall {i}", lat=lat + i * 100, lon=lon,
             )  # fmt: skip
-            message = create_message(key, "event", body, i + 2, prev, now_s * 1000)
-            wires.append(message.wire)
-            prev = message.id
+            wires.append(log.write("event", body, now_s * 1000).wire)
     return wires
 
 
 async def _fill(hub: Hub, log: Callable[[str], None]) -> None:
     node = await Node.open(settings.load(hub.data_dir))
     try:
-        wires = _messages(int(time.time()))
+        assert node.membership.network is not None
+        logs = [Log(_key(h)) for h in range(HUBS)]
+        asking = _asking(logs, int(time.time()), node.membership.network)
+        report = await node.messages.ingest(asking)
+        if report.count(Status.STORED) != len(asking):
+            raise RuntimeError(f"profiles and requests to join not all stored: {report}")
+        await admit_by_sponsoring(node, logs)
+        wires = _events(logs, int(time.time()))
         for start in range(0, len(wires), 1000):
             await node.messages.ingest(wires[start : start + 1000])
         await node.events.projection.settle()
@@ -88,6 +111,7 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
     port = free_port()
     bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
     hub = Hub(root, "Calendar")
+    await found_alone(hub, "Calendar network")
     try:
         log(f"calendar: storing {HUBS * PER_HUB:,} events…")
         await _fill(hub, log)

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -20,8 +21,13 @@ from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import NodeId, node_id_from_public_key
 from node.federation.invites import parse_invite
+from node.network.actions import NetworkActions
+from node.node import Node
+from node.store.messages import Status
 from protocol import federation as wire
-from tests.integration.network import Hub, free_port
+from protocol.envelope import Message, MessageId, create_message
+from protocol.kinds.network import NetworkWitness
+from tests.integration.network import Hub, found_network, free_port
 
 PREFIX = "/federation/v1"
 # Python start-ups are CPU-bound: more than a few at once on 2 cores only queue.
@@ -63,24 +69,47 @@ def _in_parallel(fn: Callable[[int], Hub], count: int) -> list[Hub]:
     return hubs
 
 
+async def init_hubs(root: Path, names: list[str], founders: Sequence[str] = ()) -> list[Hub]:
+    """`hubnet init` for each name, in parallel; then the hubs found one network together,
+    with the node ids in `founders` (keys the benchmark signs with) as further founders.
+
+    Hubs take only their network's members' messages (docs/PROTOCOL.md §14.5).
+    """
+    hubs = await asyncio.to_thread(_in_parallel, lambda i: Hub(root, names[i]), len(names))
+    await asyncio.to_thread(found_network, hubs, "Benchmark network", founders)
+    return hubs
+
+
 @contextlib.asynccontextmanager
-async def running_hubs(
-    root: Path, names: list[str], env: dict[str, str] | None = None
-) -> AsyncIterator[list[Hub]]:
-    """`hubnet init` and `hubnet run` for each name, in parallel; all stopped on exit."""
+async def running(hubs: list[Hub], env: dict[str, str] | None = None) -> AsyncIterator[list[Hub]]:
+    """`hubnet run` for each hub (with `env` added to its environment), in parallel;
+    all stopped on exit."""
     started: list[Hub] = []
 
     def start(i: int) -> Hub:
-        hub = Hub(root, names[i])
+        hub = hubs[i]
         hub.start(env)
         started.append(hub)
         return hub
 
     try:
-        hubs = await asyncio.to_thread(_in_parallel, start, len(names))
+        await asyncio.to_thread(_in_parallel, start, len(hubs))
         yield hubs
     finally:
         await asyncio.to_thread(stop_hubs, started)
+
+
+@contextlib.asynccontextmanager
+async def running_hubs(
+    root: Path,
+    names: list[str],
+    founders: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[list[Hub]]:
+    """`init_hubs`, then `running`: the hubs of one network, all stopped on exit."""
+    hubs = await init_hubs(root, names, founders)
+    async with running(hubs, env):
+        yield hubs
 
 
 def stop_hubs(hubs: list[Hub]) -> None:
@@ -97,6 +126,69 @@ def stop_hubs(hubs: list[Hub]) -> None:
 
     with ThreadPoolExecutor(_STARTERS) as pool:
         list(pool.map(stop, hubs))
+
+
+@dataclass
+class Log:
+    """A synthetic hub's log as a benchmark writes it: its key and its head."""
+
+    key: SigningKey
+    seq: int = 0
+    prev: MessageId | None = None
+
+    @property
+    def node_id(self) -> NodeId:
+        return node_id_from_public_key(self.key.public_key)
+
+    def write(self, kind: str, body: object, ts_ms: int) -> Message:
+        """The log's next message."""
+        message = create_message(self.key, kind, body, self.seq + 1, self.prev, ts_ms)
+        self.seq, self.prev = message.seq, message.id
+        return message
+
+
+async def found_alone(hub: Hub, name: str) -> None:
+    """`hub` founds a network of its own in which one sponsor admits a newcomer."""
+    await asyncio.to_thread(hub.cli, "network", "found", "--name", name, "--sponsors-needed", "1")
+
+
+async def admit_by_sponsoring(node: Node, logs: Sequence[Log]) -> None:
+    """Make hubs that asked to join (their `network.join` is held) members of `node`'s
+    network, founded by `found_alone`, as it would grow: `node` sponsors each, as its
+    organiser would with `hubnet network sponsor`, and a sponsorship counts once a
+    majority of the members of the moment witnessed it (PROTOCOL.md §14.2, §14.4). So
+    each hub, once admitted, writes a witness of `node`'s sponsorships, and those let
+    in the next ones: about twice as many members each round. For more hubs than a
+    founding statement may name (100). Each log then goes on after its witness.
+    """
+    network = node.membership.network
+    assert network is not None, "the node belongs to no network"
+    before = asyncio.all_tasks()
+    actions = NetworkActions(node.messages, node.membership)
+    await node.membership.refresh()
+    for log in logs:
+        await actions.sponsor(log.node_id)
+    await node.witnessing.witness()
+    head = await node.messages.head(node.node_id)
+    assert head is not None
+    cited = NetworkWitness(
+        network=network, origins=(node.node_id,), seqs=(head.seq,), ids=(head.id,)
+    )
+    waiting = {log.node_id: log for log in logs}
+    ts = node.clock()
+    while waiting:
+        await node.membership.refresh()
+        admitted = [waiting.pop(h) for h in list(waiting) if h in node.membership.members]
+        if not admitted:
+            raise RuntimeError(f"{len(waiting)} of {len(logs)} sponsored hubs are not members")
+        ts = max(ts + 1, node.clock())
+        witnesses = [log.write("network.witness", cited, ts).wire for log in admitted]
+        report = await node.messages.ingest(witnesses)
+        if report.count(Status.STORED) != len(witnesses):
+            raise RuntimeError(f"witnesses not all stored: {report}")
+    # The node rebuilds what it shows as members come in (listeners of its roster):
+    # let that finish before the caller goes on or closes the node.
+    await asyncio.gather(*(asyncio.all_tasks() - before - {asyncio.current_task()}))
 
 
 class Client:

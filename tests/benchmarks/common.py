@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from crypto.ed25519 import SigningKey, verify
 from protocol.envelope import MessageId, create_message
 from protocol.kinds.hub import Announcement
+from protocol.kinds.network import NetworkFound
 
 T0 = 1_763_000_000_000
 
@@ -28,25 +29,31 @@ def best_rate(count: int, fn: Callable[[], object], repeats: int = 3) -> float:
     return max(rate(count, fn) for _ in range(repeats))
 
 
-def make_messages(origins: int, per_origin: int) -> list[bytes]:
+def origin_keys(origins: int) -> list[SigningKey]:
+    """The keys `make_messages` signs with, one per origin."""
+    return [SigningKey(i.to_bytes(4, "big") * 8) for i in range(1, origins + 1)]
+
+
+def make_messages(
+    origins: int, per_origin: int, statement: NetworkFound | None = None
+) -> list[bytes]:
     """Signed announcements, round-robin across origins, as a busy network sends them.
 
-    Message i is seq i // origins + 1 of origin i % origins.
+    Message i is seq i // origins + 1 of origin i % origins. With a founding
+    `statement` naming the origins, each origin's seq 1 is its `network.found` of it
+    (it is then a member of that network, PROTOCOL.md §14.1) and announcements follow.
     """
-    keys = [SigningKey(i.to_bytes(4, "big") * 8) for i in range(1, origins + 1)]
+    keys = origin_keys(origins)
     prevs: list[MessageId | None] = [None] * origins
     out = []
     for seq in range(1, per_origin + 1):
         for i, key in enumerate(keys):
             text = f"Public meeting about the library closure, week {seq}, hub {i}."
-            message = create_message(
-                key,
-                "announcement",
-                Announcement(text=text),
-                seq,
-                prevs[i],
-                T0,
-            )
+            kind = "announcement"
+            body: Announcement | NetworkFound = Announcement(text=text)
+            if seq == 1 and statement is not None:
+                kind, body = "network.found", statement
+            message = create_message(key, kind, body, seq, prevs[i], T0)
             prevs[i] = message.id
             out.append(message.wire)
     return out

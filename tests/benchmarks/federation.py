@@ -4,6 +4,14 @@ propagation through a sparse network, and memory.
 Each measurement adds its rows to the table; one that fails adds a row saying
 so and the others still run. Every node process and data directory is removed
 whatever happens.
+
+The nodes of each measurement found one network (a node stores only its members'
+messages, docs/PROTOCOL.md §14.5), naming as founders the keys the benchmark
+signs with: each key's first message is its own `network.found`, pushed before the
+clock starts, so what is timed is the real path, membership gate included. The
+catch-up is a new node's: B learns the origins' statements from A as it pulls, so
+it refuses each origin's first page past its statement (not a member yet) and
+pulls it again once its roster counts the origin.
 """
 
 from __future__ import annotations
@@ -22,20 +30,24 @@ from pathlib import Path
 
 import aiohttp
 
+from crypto.nodeid import NodeId, node_id_from_public_key
+from node.network.actions import founding_statement
 from protocol import federation as wire
 from protocol.envelope import MessageId, create_message
 from protocol.kinds.hub import Announcement
 from tests.benchmarks.cluster import (
     Client,
     cpu_seconds,
+    init_hubs,
     message_count,
     pid,
     rss_mb,
+    running,
     running_hubs,
     wait_for_counts,
 )
-from tests.benchmarks.common import Table
-from tests.integration.network import Hub
+from tests.benchmarks.common import T0, Table, make_messages, origin_keys
+from tests.integration.network import Hub, founded
 
 BATCH = 500  # messages per POST /federation/v1/messages
 CONNECTIONS = 4  # concurrent pushes: enough to keep a 2-core node busy
@@ -43,6 +55,9 @@ SEED = 20_251_122  # the propagation graph and the choice of announcing nodes
 PEERS_EACH = 3
 POLL = 0.05  # seconds between /healthz polls while waiting for arrival
 SETTLE = 3.0  # seconds of quiet after the propagation network has formed
+NETWORK = "Benchmark network"  # as tests.benchmarks.cluster.init_hubs founds it
+# A founding statement names at most 100 hubs: nodes A and B, and these origins.
+ORIGINS = 98
 # The ingest row measures how fast a node takes messages in, not its policy: a
 # peer's default budget (20,000 messages a minute, docs/OPERATIONS.md) would cap
 # it at about 330 a second by design, so node A gives the benchmark's peer more.
@@ -87,6 +102,33 @@ def push_bodies(wires: list[bytes], origins: int, connections: int) -> list[list
         [wire.encode_push(part[i : i + BATCH]) for i in range(0, len(part), BATCH)]
         for part in per_connection
     ]
+
+
+async def admitted(client: Client, hub: Hub, founds: list[bytes], timeout: float = 60) -> None:
+    """Push the origins' `network.found` messages and wait until `hub` takes each origin
+    as a member (it recomputes its roster just after storing them).
+
+    A probe at seq 2 with a made-up prev is refused as not-member until then, and
+    for its broken chain after: nothing is stored either way.
+    """
+    results = await client.push(hub.url, wire.encode_push(founds))
+    bad = [r for r in results if r.status != "stored"]
+    if bad:
+        raise RuntimeError(f"{len(bad)} founding statements not stored, e.g. {bad[0]}")
+    deadline = time.monotonic() + timeout
+    for key in origin_keys(ORIGINS):
+        probe = create_message(
+            key, "announcement", Announcement(text="probe"), 2, MessageId(bytes(32)), T0
+        )
+        while True:
+            [result] = await client.push(hub.url, wire.encode_push([probe.wire]))
+            if result.status == "stored":
+                raise RuntimeError("a probe with a made-up prev was stored")
+            if not (result.reason or "").startswith("not-member:"):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{hub.name} did not admit the benchmark's origins")
+            await asyncio.sleep(0.1)
 
 
 async def http_ingest(client: Client, hub: Hub, bodies: list[list[bytes]]) -> IngestResult:
@@ -161,12 +203,20 @@ async def propagation(
 
     The clock starts as the push is sent, or when the announce command has
     returned (its message is committed then; the command's own start-up is not
-    counted). Hubs must be peered and hold the same messages.
+    counted). Hubs must be peered and hold the same messages, and have founded
+    their network with the client's key.
     """
     rng = random.Random(SEED)
     expected = await message_count(session, hubs[0])
-    prev: MessageId | None = None
-    seq = 0
+    # The client's own founding statement first, everywhere: then it is a member.
+    first = founded(client.key, [h.node_id for h in hubs] + [client.node_id], NETWORK)
+    results = await client.push(hubs[0].url, wire.encode_push([first.wire]))
+    if results[0].status != "stored":
+        raise RuntimeError(f"{hubs[0].name} did not store the client's statement: {results[0]}")
+    expected += 1
+    await wait_for_counts(session, hubs, [expected] * len(hubs), 30, POLL)
+    prev: MessageId | None = first.id
+    seq = 1
 
     async def push_one(hub: Hub) -> float:
         nonlocal prev, seq, expected
@@ -210,12 +260,9 @@ async def _section(table: Table, name: str, body: Callable[[], Awaitable[None]])
         table.failed(name, f"{type(exc).__name__}: {exc}")
 
 
-async def run(
-    table: Table, wires: list[bytes], origins: int, quick: bool, log: Callable[[str], None]
-) -> None:
-    """Add the federation rows to `table`; `wires` holds at least the catch-up count."""
+async def run(table: Table, quick: bool, log: Callable[[str], None]) -> None:
+    """Add the federation rows to `table`."""
     sizes = Sizes.for_run(quick)
-    fill = wires[: sizes.catch_up]
     n = f"{sizes.catch_up:,}"
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -224,7 +271,7 @@ async def run(
             root = Path(tmp)
 
             async def two_nodes() -> None:
-                await ingest_and_catch_up(table, session, client, root, fill, origins, n, log)
+                await ingest_and_catch_up(table, session, client, root, sizes.catch_up, n, log)
 
             await _section(table, "federation between two nodes", two_nodes)
 
@@ -239,17 +286,23 @@ async def ingest_and_catch_up(
     session: aiohttp.ClientSession,
     client: Client,
     root: Path,
-    fill: list[bytes],
-    origins: int,
+    count: int,
     n: str,
     log: Callable[[str], None],
 ) -> None:
-    bodies = push_bodies(fill, origins, CONNECTIONS)
+    origins = [node_id_from_public_key(k.public_key) for k in origin_keys(ORIGINS)]
+    a, b = await init_hubs(root, ["A", "B"], origins)
+    statement = founding_statement(NETWORK, [NodeId(a.node_id), NodeId(b.node_id), *origins])
+    log(f"signing {count:,} messages from {ORIGINS} origins, founders of A and B's network…")
+    wires = make_messages(ORIGINS, math.ceil(count / ORIGINS) + 1, statement)
+    founds, fill = wires[:ORIGINS], wires[ORIGINS : ORIGINS + count]
+    bodies = push_bodies(fill, ORIGINS, CONNECTIONS)
     log("starting node A…")
-    async with running_hubs(root, ["A"], UNBUDGETED) as [a]:
+    async with running([a], UNBUDGETED):
         await asyncio.sleep(1.0)  # let start-up allocations settle
         idle = rss_mb(pid(a))
         await client.peer_with(a)
+        await admitted(client, a, founds)
         log(f"pushing {n} messages into node A over HTTP…")
         pushed = await http_ingest(client, a, bodies)
         cores = pushed.node_cpu / pushed.seconds
@@ -265,7 +318,7 @@ async def ingest_and_catch_up(
         )
         table.add("  node's CPU use meanwhile", cores, unit=f"of {os.cpu_count()} cores")
         log("starting node B and peering it with A…")
-        async with running_hubs(root, ["B"]) as [b]:
+        async with running([b]):
             a_count = await message_count(session, a)
             b_count = await message_count(session, b)
             await asyncio.to_thread(b.peer_with, a)
@@ -303,15 +356,15 @@ async def network_propagation(
     names = [f"P{i:02d}" for i in range(sizes.nodes)]
     edges = regular_graph(sizes.nodes, PEERS_EACH, random.Random(SEED))
     log(f"starting {sizes.nodes} nodes…")
-    async with running_hubs(root, names) as hubs:
+    async with running_hubs(root, names, [client.node_id]) as hubs:
         log(f"peering them along {len(edges)} random edges (seed {SEED})…")
         await peer_graph(hubs, edges)
         # Only peers may push (PROTOCOL.md §9): the client pushes to random hubs.
         for hub in hubs:
             await client.peer_with(hub)
-        # Each hub's profile (written at init) reaching all shows every link works;
-        # then a moment for the start-up pulls to finish.
-        await wait_for_counts(session, hubs, [len(hubs)] * len(hubs), 120, 0.5)
+        # Each hub's profile and founding statement (written at init) reaching all shows
+        # every link works; then a moment for the start-up pulls to finish.
+        await wait_for_counts(session, hubs, [2 * len(hubs)] * len(hubs), 120, 0.5)
         await asyncio.sleep(SETTLE)
         log(f"timing {sizes.messages} messages each way…")
         pushed, announced = await propagation(session, client, hubs, sizes.messages)

@@ -17,10 +17,12 @@ import aiohttp
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
-from protocol.envelope import MessageId, create_message
+from node.store.messages import Status
 from protocol.kinds.campaign import Campaign
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import Resource
+from protocol.kinds.network import NetworkJoin
+from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import T0, Table
 from tests.integration.network import Hub, free_port
 
@@ -31,12 +33,14 @@ WORDS = ("housing", "library", "allotment", "rent", "transport", "climate", "foo
 QUERIES = ("housing", "library closure", "allot", "rent strike meeting", "climate youth")
 
 
-def _messages() -> list[bytes]:
+def _key(h: int) -> SigningKey:
+    return SigningKey((h + 1000).to_bytes(4, "big") * 8)
+
+
+def _messages(logs: list[Log]) -> list[bytes]:
     """Per hub: 100 events, one campaign and one resource, signed, in log order."""
     wires = []
-    for h in range(HUBS):
-        key = SigningKey((h + 1000).to_bytes(4, "big") * 8)
-        prev: MessageId | None = None
+    for h, log in enumerate(logs):
         bodies: list[tuple[str, object]] = [
             (
                 "event",
@@ -72,22 +76,34 @@ def _messages() -> list[bytes]:
                 ),
             )
         )
-        for seq, (kind, body) in enumerate(bodies, start=1):
-            message = create_message(key, kind, body, seq, prev, T0)
-            prev = message.id
-            wires.append(message.wire)
+        wires += [log.write(kind, body, T0).wire for kind, body in bodies]
     return wires
 
 
-async def _fill(data_dir: Path, wires: list[bytes]) -> float:
-    """Store the messages and index them; seconds the indexing took."""
+async def _fill(data_dir: Path, log: Callable[[str], None]) -> tuple[int, float]:
+    """Store the messages and index them; how many, and seconds the indexing took.
+
+    The hubs ask to join the node's network, and the node sponsors them: search
+    finds members' items only.
+    """
     node = await Node.open(settings.load(data_dir))
     try:
+        assert node.membership.network is not None
+        log(f"search: signing {HUBS * (EVENTS_PER_HUB + 3):,} messages from {HUBS} hubs…")
+        logs = [Log(_key(h)) for h in range(HUBS)]
+        join = NetworkJoin(network=node.membership.network)
+        report = await node.messages.ingest(
+            [log.write("network.join", join, T0).wire for log in logs]
+        )
+        if report.count(Status.STORED) != len(logs):
+            raise RuntimeError(f"requests to join not all stored: {report}")
+        await admit_by_sponsoring(node, logs)
+        wires = _messages(logs)
         for start in range(0, len(wires), 1000):
             await node.messages.ingest(wires[start : start + 1000])
         started = time.perf_counter()
         await node.community.projections.catch_up()
-        return time.perf_counter() - started
+        return len(wires), time.perf_counter() - started
     finally:
         await node.close()
 
@@ -117,11 +133,10 @@ def _p(latencies: list[float], q: float) -> float:
 
 async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None]) -> None:
     seconds = 3.0 if quick else 8.0
-    log(f"search: signing {HUBS * (EVENTS_PER_HUB + 2):,} messages from {HUBS} hubs…")
-    wires = _messages()
     hub = Hub(root, "Searchhub")
-    index_seconds = await _fill(hub.data_dir, wires)
-    table.add(f"search: index {len(wires):,} messages", len(wires) / index_seconds)
+    await found_alone(hub, "Search network")
+    count, index_seconds = await _fill(hub.data_dir, log)
+    table.add(f"search: index {count:,} messages", count / index_seconds)
     port = free_port()
     bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
     hub.start()
@@ -144,7 +159,7 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
         )
         table.add("  bare handler p99", _p(bare_lat, 0.99), unit="ms")
         table.add(
-            f"search: /search over {len(wires):,} items, {CLIENTS} clients",
+            f"search: /search over {count:,} items, {CLIENTS} clients",
             len(lat) / seconds,
             unit="req/s",
         )

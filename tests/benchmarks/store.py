@@ -1,4 +1,9 @@
-"""Ingest into a MessageStore in this process: the store's own speed, with no HTTP."""
+"""Ingest into a MessageStore in this process: the store's own speed, with no HTTP.
+
+The store has no membership gate, as the one `hubnet init` uses: the gate is a set
+lookup per message, and the HTTP rows (tests/benchmarks/federation.py) run real
+nodes, gate included.
+"""
 
 from __future__ import annotations
 

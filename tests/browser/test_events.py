@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crypto.ed25519 import SigningKey
+from crypto.nodeid import node_id_from_public_key
 from node import config as settings
 from node.accounts.permissions import Role
 from node.node import Node
@@ -21,7 +22,7 @@ from protocol.envelope import create_message
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
 from tests.browser.helpers import WIDTHS, check_accessibility, log_in, set_width
-from tests.integration.network import Hub
+from tests.integration.network import Hub, found_network, founded
 
 MEMBER_EMAIL = "ann@example.org"
 PASSWORD = "a password for the browser tests"
@@ -32,28 +33,43 @@ OTHER_HUBS = (
 )
 
 
-def _other_hubs_messages(now_s: int) -> list[bytes]:
-    """Each other hub's profile and event, signed with that hub's own key, in log order."""
-    wires = []
+def _key(n: int) -> SigningKey:
+    return SigningKey(bytes([n]) * 32)
+
+
+# Riverside founds its network with the other hubs: it shows only members' events.
+FOUNDERS = [node_id_from_public_key(_key(n).public_key) for n, *_ in OTHER_HUBS]
+
+
+def _other_hubs_messages(now_s: int, founders: list[str]) -> tuple[list[bytes], list[bytes]]:
+    """Each other hub's founding statement and profile; then its event, signed with that
+    hub's own key, in log order."""
+    admitted, events = [], []
     for n, name, region, title in OTHER_HUBS:
-        key = SigningKey(bytes([n]) * 32)
+        key = _key(n)
+        found = founded(key, founders, ts=now_s * 1000)
         profile = HubProfile(name=name, url=f"https://{name.lower()}.example", region=region)
-        first = create_message(key, "hub.profile", profile, 1, None, now_s * 1000)
+        second = create_message(key, "hub.profile", profile, 2, found.id, now_s * 1000)
         starts = now_s + 10 * 86400
         event = EventDetails(
             title=title, starts=starts, ends=starts + 7200, timezone="Europe/London",
             type="public-meeting", visibility="public", place=f"{name} community hall",
         )  # fmt: skip
-        second = create_message(key, "event", event, 2, first.id, now_s * 1000)
-        wires += [first.wire, second.wire]
-    return wires
+        third = create_message(key, "event", event, 3, second.id, now_s * 1000)
+        admitted += [found.wire, second.wire]
+        events.append(third.wire)
+    return admitted, events
 
 
 async def _prepare(hub: Hub) -> None:
     """Store the other hubs' messages as if a peer had sent them, and make two accounts."""
     node = await Node.open(settings.load(hub.data_dir))
     try:
-        report = await node.messages.ingest(_other_hubs_messages(int(time.time())))
+        admitted, events = _other_hubs_messages(int(time.time()), [hub.node_id, *FOUNDERS])
+        report = await node.messages.ingest(admitted)
+        assert all(o.status.value == "stored" for o in report.outcomes), report
+        await node.membership.refresh()  # as the running node does once they are stored
+        report = await node.messages.ingest(events)
         assert all(o.status.value == "stored" for o in report.outcomes), report
         organiser = await node.members.apply(
             name="Olu Okafor", email="olu@example.org", password=PASSWORD,
@@ -72,6 +88,7 @@ async def _prepare(hub: Hub) -> None:
 def events_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """A running hub, "Riverside", whose store already holds two other hubs' events."""
     hub = Hub(tmp_path_factory.mktemp("events"), "Riverside")
+    found_network([hub], others=FOUNDERS)
     # Playwright's loop counts as running on this thread (conftest.py): use another.
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, _prepare(hub)).result()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.browser.helpers import Applicant, Organiser, apply_to_join, log_in
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, found_network, wait_for
 
 EVIL_TITLE = "<script>alert(1)</script>"
 
@@ -35,8 +35,13 @@ def member_counts(page: Page, hub_url: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def northgate(hub: Hub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """A second running hub, "Northgate", peered with Riverside (`hub`)."""
-    other = Hub(tmp_path_factory.mktemp("northgate"), "Northgate").start()
+    """A second running hub, "Northgate", peered with Riverside (`hub`).
+
+    The two found one network: a hub takes only its network's members' messages.
+    """
+    other = Hub(tmp_path_factory.mktemp("northgate"), "Northgate")
+    found_network([hub, other])
+    other.start()
     try:
         hub.peer_with(other)
         yield other

@@ -28,7 +28,7 @@ from tests.browser.helpers import (
     screenshot,
 )
 from tests.browser.test_year import LIBFAKETIME, Clock
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, found_network, wait_for
 
 DAY = 86_400
 WEEK_AND_AN_HOUR = 7 * DAY + 3600
@@ -63,11 +63,12 @@ def two_hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Hu
         "FAKETIME_NO_CACHE": "1",
     }
 
-    def start(name: str) -> Hub:
-        return Hub(root, name).start(env=env)
-
     with ThreadPoolExecutor(2) as pool:  # init and start-up mostly wait: run both at once
-        futures = [pool.submit(start, name) for name in ("Riverside", "Northgate")]
+        made = list(pool.map(lambda name: Hub(root, name), ("Riverside", "Northgate")))
+    # The two hubs found one network: only its members' decisions count.
+    found_network(made)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(hub.start, env) for hub in made]
     started = [f.result() for f in futures if f.exception() is None]
     try:
         assert len(started) == 2, [f.exception() for f in futures]
@@ -243,6 +244,12 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     expect(seconder.get_by_role("heading", level=1)).to_have_text(TITLE)
     seconder.get_by_role("button", name="Second this motion for our hub").click()
     expect(seconder.get_by_role("status")).to_have_text("This hub has seconded the motion.")
+    # The second counts once most of the network's hubs (here both) have witnessed it.
+    reload_until(
+        seconder,
+        seconder.get_by_role("heading", name="Cast our hub's vote"),
+        "both hubs to witness the second",
+    )
     main = seconder.get_by_role("main")
     expect(main).to_contain_text("(voting open until ")
     expect(main).to_contain_text("Seconded by 1 hub; 1 needed.")
@@ -284,6 +291,19 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     expect(member.get_by_role("heading", name="Cast our hub's vote")).to_have_count(0)
     expect(member.get_by_role("button", name="Vote", exact=True)).to_have_count(0)
     expect(member.get_by_role("button", name=re.compile("Second"))).to_have_count(0)
+
+    # -- Before the close, each hub has seen both votes witnessed by both hubs. -------
+    # A vote counts only if most of the network's hubs witnessed it before the close
+    # (PROTOCOL.md §14.4): moving the clock on sooner would leave it out.
+    for side in sides:
+        as_person(page, side.hub, side.member)
+        page.goto(side.hub.url + motion_path)
+        reload_until(
+            page,
+            page.get_by_role("paragraph").filter(has_text="2 of 2 hubs in the body took part"),
+            f"{side.hub.name} to count both votes",
+        )
+        expect(page.get_by_role("main")).to_contain_text("1 vote cast.")
 
     # -- Past the close, both hubs count the same result from the same messages. -----
     clock.forward(3 * DAY + 3600)

@@ -27,7 +27,7 @@ from tests.browser.helpers import (
     set_width,
     unlabelled_fields,
 )
-from tests.integration.network import Hub
+from tests.integration.network import Hub, found_network
 
 PUBLIC_PAGES = [
     ("public", "/"),
@@ -68,8 +68,14 @@ ORGANISER_PAGES = [
 def seeded_hub(
     hub: Hub, browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Hub]:
-    """Riverside with an announcement of its own, one application waiting, and a peer."""
-    northgate = Hub(tmp_path_factory.mktemp("northgate"), "Northgate").start()
+    """Riverside with an announcement of its own, one application waiting, and a peer.
+
+    The peer, Northgate, founds one network with Riverside: hubs take only their
+    network's members' messages.
+    """
+    northgate = Hub(tmp_path_factory.mktemp("northgate"), "Northgate")
+    found_network([hub, northgate])
+    northgate.start()
     try:
         hub.peer_with(northgate)
         hub.cli("announce", "--title", "Public meeting", "Thursday at 7 in the **library**.")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import http.client
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from crypto.ed25519 import SigningKey
@@ -23,7 +25,7 @@ from protocol import federation as wire
 from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.hub import Announcement
 from tests.helpers import T0
-from tests.integration.network import Hub
+from tests.integration.network import founded
 
 PREFIX = "/federation/v1"
 MESSAGES = f"{PREFIX}/messages"
@@ -145,6 +147,69 @@ class Client:
                 return envelopes
 
 
+# -- keys the test plays as member hubs ----------------------------------------------------
+
+
+def node_ids(keys: Sequence[SigningKey]) -> list[str]:
+    return [node_id_from_public_key(key.public_key) for key in keys]
+
+
+class Running(Protocol):
+    """A running hub (`tests.integration.network.Hub`, or one served in the test process)."""
+
+    name: str
+    url: str
+
+    @property
+    def node_id(self) -> str: ...
+
+    def cli(self, *words: str) -> str: ...
+
+
+def invite(hub: Running) -> str:
+    """A fresh invite line from `hub`'s organiser (`hubnet peer invite`)."""
+    return hub.cli("peer", "invite", "--no-qr").splitlines()[0]
+
+
+def admit(
+    hubs: Sequence[Running],
+    keys: Sequence[SigningKey],
+    founders: Sequence[str] | None = None,
+    timeout: float = 30,
+) -> list[Message]:
+    """Make keys the test plays peers and members at every hub: each key peers with
+    each hub by invite (only peers may push, PROTOCOL.md §9), each hub holds each
+    key's signed founding statement, and takes the key's other messages (§14.5).
+
+    The hubs founded their network naming these keys (`start_hubs(founders=...)` or
+    `found_network(others=...)`); `founders` are all its founders, by default the
+    hubs and the keys. Returns each key's `network.found`: its messages then start
+    at seq 2, with that message's id as prev. Call it before a key writes anything.
+    """
+    if founders is None:
+        founders = [hub.node_id for hub in hubs] + node_ids(keys)
+    made = [founded(key, founders) for key in keys]
+    for hub in hubs:
+        for key, message in zip(keys, made, strict=True):
+            client = Client(hub.url, key)
+            client.join(invite(hub))
+            reply = client.push([message.wire])
+            assert {r.status for r in reply.results} <= {"stored", "duplicate"}, str(reply)
+            # The node recomputes its roster just after storing the statement. A
+            # message at seq 2 with a made-up prev is refused as not-member until then,
+            # and for its broken chain after: nothing is stored either way.
+            probe = announcement(key, 2, MessageId(bytes(32)), "probe")
+            deadline = time.monotonic() + timeout
+            while True:
+                [result] = client.push([probe.wire]).results
+                assert result.reason is not None, "the probe was stored"
+                if not result.reason.startswith("not-member: "):
+                    break
+                assert time.monotonic() < deadline, f"{hub.name} never admitted {key}"
+                time.sleep(0.25)
+    return made
+
+
 # -- messages a well-behaved node never sends -------------------------------------------
 
 
@@ -203,8 +268,8 @@ def oversized(key: SigningKey, payload_bytes: int) -> bytes:
     return envelope(payload, key.sign(payload))
 
 
-def joined(hub: Hub, key: SigningKey, timeout: float = 30) -> Client:
+def joined(hub: Running, key: SigningKey, timeout: float = 30) -> Client:
     """A client of `hub` that has peered with it through a fresh invite from its organiser."""
     client = Client(hub.url, key, timeout)
-    client.join(hub.peer_cli("invite", "--no-qr").splitlines()[0])
+    client.join(invite(hub))
     return client

@@ -9,6 +9,7 @@ with its own event loop, and lets the test run coroutines on that loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,13 +21,19 @@ from node import config as settings
 from node.appkeys import NODE
 from node.node import Node
 from node.setup import init_data_dir
-from tests.integration.network import free_port
+from tests.integration.network import FAST, free_port
+from tests.integration.procs import run_cli
 from web.app import create_app
 
 _T = TypeVar("_T")
 
 
 class InProcessHub:
+    """Like `tests.integration.network.Hub`, it belongs to no network until one is founded
+    (`found_network`, once it runs), and runs with the same FAST timings: a pull refused
+    while a peer is still recording the invite it accepted is tried again in seconds,
+    not minutes."""
+
     def __init__(self, root: Path, name: str) -> None:
         self.name = name
         self.data_dir = root / name.lower()
@@ -43,6 +50,18 @@ class InProcessHub:
         assert self._app is not None
         return self._app[NODE]
 
+    @property
+    def node_id(self) -> str:
+        return str(self.node.node_id)
+
+    def cli(self, *words: str) -> str:
+        """`hubnet WORDS…` on this hub's data directory, from another process, as an
+        organiser would run it beside the running node; its output, or fail."""
+        split = 2 if words[0] in ("peer", "resource", "motion", "network") else 1
+        result = run_cli(*words[:split], "--data-dir", str(self.data_dir), *words[split:])
+        assert result.returncode == 0, f"hubnet {' '.join(words)}: {result.stderr}"
+        return result.stdout
+
     def start(self) -> InProcessHub:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
@@ -56,9 +75,13 @@ class InProcessHub:
             try:
                 if not (self.data_dir / "config.toml").exists():
                     await init_data_dir(
-                        self.data_dir, self.name, self.url, f"organiser@{self.name.lower()}.example"
+                        self.data_dir,
+                        self.name,
+                        self.url,
+                        f"organiser@{self.name.lower()}.example",
+                        network=False,
                     )
-                self._app = create_app(settings.load(self.data_dir))
+                self._app = create_app(settings.load(self.data_dir, environ={**os.environ, **FAST}))
                 runner = web.AppRunner(self._app, shutdown_timeout=1)
                 await runner.setup()
                 await web.TCPSite(runner, "127.0.0.1", self.port).start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgpack
@@ -25,7 +26,7 @@ from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import node_id_from_public_key
 from protocol import federation as wire
-from tests.faults.hostile import PREFIX
+from tests.faults.hostile import PREFIX, founded
 from tests.helpers import chain, key_from, wires
 
 
@@ -97,14 +98,32 @@ def mutate_bytes(rng: random.Random, data: bytes, corpus: list[bytes]) -> bytes:
     return bytes(out)
 
 
-class Mutator:
-    """Makes request after request from seeded randomness; `peer` is peered with the node."""
+def author_of(seed: int) -> SigningKey:
+    """The key whose messages a Mutator made from `seed` pushes."""
+    return key_from(120 + seed % 100)
 
-    def __init__(self, seed: int, peer: SigningKey, stranger: SigningKey, origin: str) -> None:
+
+class Mutator:
+    """Makes request after request from seeded randomness; `peer` is peered with the node.
+
+    `founders`: the founders of the node's network, the author among them, so that
+    the author's log starts with its founding statement and the rest of it is stored
+    (a node stores only its network's members' messages, PROTOCOL.md §14.5).
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        peer: SigningKey,
+        stranger: SigningKey,
+        origin: str,
+        founders: Sequence[str],
+    ) -> None:
         self.rng = random.Random(seed)
         self.signers = {"peer": Signer(peer), "stranger": Signer(stranger)}
-        author = key_from(120 + seed % 100)
-        messages = wires(chain(author, 6))
+        author = author_of(seed)
+        found = founded(author, founders)
+        messages = wires([found, *chain(author, 5, start=2, prev=found.id)])
         push = wire.encode_push(messages)
         self.templates: list[tuple[str, str, bytes]] = [
             ("POST", f"{PREFIX}/messages", push),

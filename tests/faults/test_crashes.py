@@ -30,10 +30,10 @@ from crypto.nodeid import node_id_from_public_key
 from node.federation.invites import parse_invite
 from protocol import federation as wire
 from protocol.envelope import Message, decode_envelope, parse_payload
-from tests.faults.hostile import PREFIX, Client, announcement, joined
+from tests.faults.hostile import PREFIX, Client, admit, announcement, joined, node_ids
 from tests.faults.proxy import ThreadedFaultProxy
 from tests.helpers import chain, key_from, wires
-from tests.integration.network import Hub, free_port, start_hubs, wait_for
+from tests.integration.network import Hub, found_network, free_port, start_hubs, wait_for
 
 # Longer than the node's request timeout in network.FAST (3 s).
 HANG_SECONDS = 4.5
@@ -295,7 +295,9 @@ def cleanup() -> Iterator[list[Any]]:
 def test_peer_failing_for_a_while_gets_every_message_once_in_order(
     tmp_path: Path, cleanup: list[Any]
 ) -> None:
-    hub = Hub(tmp_path, "Riverside").start()
+    hub = Hub(tmp_path, "Riverside")
+    found_network([hub])  # a hub relays only its network's members' messages, its own too
+    hub.start()
     cleanup.append(hub)
     fake = FakePeer(key_from(41)).start()
     cleanup.append(fake)
@@ -323,7 +325,8 @@ def test_peer_failing_for_a_while_gets_every_message_once_in_order(
 
     delivered = [opened(e) for e in fake.delivered()]
     assert [m.origin for m in delivered] == [hub.node_id] * 30
-    assert [m.seq for m in delivered] == list(range(2, 32))  # seq 1 is the hub's profile
+    # Seq 1 is the hub's profile, seq 2 its founding statement.
+    assert [m.seq for m in delivered] == list(range(3, 33))
     assert [m.body.text for m in delivered] == texts
     # Anything sent more than once was in a push that failed.
     failed = {e for a in fake.attempts if a.answer != "ok" for e in a.envelopes}
@@ -345,18 +348,24 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
 ) -> None:
     key = key_from(42)
     origin = node_id_from_public_key(key.public_key)
-    messages = chain(key, BATCH * BATCHES)
-    batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
-    riverside, northgate = start_hubs(tmp_path, ("Riverside", None), ("Northgate", None))
+    riverside, northgate = start_hubs(
+        tmp_path, ("Riverside", None), ("Northgate", None), founders=node_ids([key])
+    )
     cleanup += [riverside, northgate]
-    # Northgate holds the whole chain, to fill in what Riverside lost. Only peers
-    # may push, so the pusher peers with both first.
-    joined(riverside, key)
-    to_northgate = joined(northgate, key)
+    # The pusher is a founder of the network, and peers with both hubs (only peers
+    # may push): its announcements follow its statement.
+    [found] = admit([riverside, northgate], [key])
+    messages = [found, *chain(key, BATCH * BATCHES - 1, start=2, prev=found.id)]
+    batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
     readers = [joined(riverside, key_from(43)), joined(riverside, key_from(44))]
-    for batch in batches:
+    # Northgate holds the whole chain, to fill in what Riverside lost.
+    to_northgate = Client(northgate.url, key)
+    for index, batch in enumerate(batches):
         reply = to_northgate.push(batch)
-        assert {r.status for r in reply.results} == {"stored"}, str(reply)
+        expected = ["stored"] * len(batch)
+        if index == 0:
+            expected[0] = "duplicate"  # the statement, held since admit
+        assert [r.status for r in reply.results] == expected, str(reply)
 
     acknowledged: list[int] = []
     seconds: list[float] = []  # how long each acknowledged push took
@@ -407,7 +416,7 @@ def test_node_killed_mid_ingest_keeps_every_acknowledged_batch(
     assert held == wires(messages[: len(held)])
 
     northgate.peer_with(riverside)
-    total = len(messages) + 2  # and both hubs' profiles
+    total = len(messages) + 4  # and both hubs' profiles and founding statements
     wait_for(
         "Riverside to pull the rest from Northgate",
         lambda: riverside.health()["messages"] >= total,
@@ -423,13 +432,18 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     # A - B - C in a line. B reaches C, and C reaches B, only through proxies, so
     # the test decides when each version of seq 2 reaches B.
     c_port = free_port()
+    key, sentinel_key = key_from(51), key_from(53)
     a, b, c = start_hubs(
         tmp_path,
         ("Riverside", None),
         ("Northgate", None),
         ("Hillfield", f"http://127.0.0.1:{c_port}"),
+        founders=node_ids([key, sentinel_key]),
     )
     cleanup += [a, b, c]
+    # The forking origin and the sentinel are founders of the network, admitted
+    # everywhere before the hubs peer: their statements are relayed to no one.
+    found, sentinel_found = admit([a, b, c], [key, sentinel_key])
     to_c = proxy(c.port, listen_port=c_port)
     cleanup.append(to_c)
     to_b = proxy(b.port)
@@ -441,24 +455,24 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     b.peer_with(a)
     c.peer_through(b, to_b.url)
 
-    key = key_from(51)
     origin = node_id_from_public_key(key.public_key)
-    seq1 = announcement(key, 1, None, "fork: seq 1")
-    version_a = announcement(key, 2, seq1.id, "fork: the version A got")
-    version_c = announcement(key, 2, seq1.id, "fork: the version C got")
-    seq3 = announcement(key, 3, version_a.id, "fork: after the version A got")
+    # Seq 1 is the origin's founding statement; the fork is at seq 3.
+    seq2 = announcement(key, 2, found.id, "fork: seq 2")
+    version_a = announcement(key, 3, seq2.id, "fork: the version A got")
+    version_c = announcement(key, 3, seq2.id, "fork: the version C got")
+    seq4 = announcement(key, 4, version_a.id, "fork: after the version A got")
 
-    sentinel_key = key_from(53)
-    to_a, to_c_direct = joined(a, key), joined(c, key)
-    sentinel_to_a, looker = joined(a, sentinel_key), joined(b, key_from(54))
+    # The origin and the sentinel peered with every hub in admit (only peers may push).
+    to_a, to_c_direct = Client(a.url, key), Client(c.url, key)
+    sentinel_to_a, looker = Client(a.url, sentinel_key), joined(b, key_from(54))
     isolate(to_b, to_c)
-    reply = to_a.push([seq1.wire, version_a.wire])
+    reply = to_a.push([seq2.wire, version_a.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     wait_for(
         "Northgate to hold A's version",
-        lambda: query(b, "SELECT head_seq FROM origins WHERE origin = ?", origin) == [(2,)],
+        lambda: query(b, "SELECT head_seq FROM origins WHERE origin = ?", origin) == [(3,)],
     )
-    reply = to_c_direct.push([seq1.wire, version_c.wire])
+    reply = to_c_direct.push([seq2.wire, version_c.wire])
     assert [r.status for r in reply.results] == ["stored", "stored"], str(reply)
     to_b.pass_through()  # C delivers its version to B
     wait_for(
@@ -472,31 +486,32 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     assert origin in forks
     assert version_a.id.hex()[:16] in forks and version_c.id.hex()[:16] in forks
     assert query(b, "SELECT origin FROM origins WHERE forked_at IS NOT NULL") == [(origin,)]
-    assert query(b, "SELECT id FROM messages WHERE origin = ? AND seq = 2", origin) == [
+    assert query(b, "SELECT id FROM messages WHERE origin = ? AND seq = 3", origin) == [
         (version_a.id,)
     ]
-    assert query(b, "SELECT id, seq, other_id FROM forks") == [(version_c.id, 2, version_a.id)]
+    assert query(b, "SELECT id, seq, other_id FROM forks") == [(version_c.id, 3, version_a.id)]
     # B no longer offers the origin to anyone who pulls.
     assert origin not in looker.get_heads()
     reply = looker.signed("GET", f"{PREFIX}/log/{origin}")
     assert reply.status == 409 and reply.error.startswith("forked: "), str(reply)
 
     # A later message of A's version goes A -> B, and stops there.
-    reply = to_a.push([seq3.wire])
+    reply = to_a.push([seq4.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
-    sentinel = announcement(sentinel_key, text="after the fork")
+    sentinel = announcement(sentinel_key, 2, sentinel_found.id, "after the fork")
     reply = sentinel_to_a.push([sentinel.wire])
     assert [r.status for r in reply.results] == ["stored"], str(reply)
-    # A relays in order, so once B's peers have the sentinel B has had seq 3 too.
+    # A relays in order, so once B's peers have the sentinel B has had seq 4 too.
     wait_for("the observer to get the sentinel", lambda: sentinel.wire in observer.delivered())
     wait_for(
         "Hillfield to get the sentinel",
         lambda: bool(query(c, "SELECT 1 FROM messages WHERE id = ?", sentinel.id)),
     )
     relayed = [opened(e) for e in observer.delivered()]
-    assert [m.id for m in relayed if m.origin == origin] == [seq1.id, version_a.id]
+    assert [m.id for m in relayed if m.origin == origin] == [seq2.id, version_a.id]
     assert query(c, "SELECT id FROM messages WHERE origin = ? ORDER BY seq", origin) == [
-        (seq1.id,),
+        (found.id,),
+        (seq2.id,),
         (version_c.id,),
     ]
     assert query(c, "SELECT count(*) FROM held WHERE origin = ?", origin) == [(0,)]
@@ -504,7 +519,7 @@ def test_fork_is_kept_as_evidence_and_no_longer_relayed(tmp_path: Path, cleanup:
     # §6.1): A fetched both messages from B, checked them, and holds the fork too.
     wait_for("Riverside to check Northgate's proof", lambda: origin in a.cli("forks"))
     assert version_c.id.hex()[:16] in a.cli("forks")
-    assert query(a, "SELECT id FROM messages WHERE origin = ? AND seq = 2", origin) == [
+    assert query(a, "SELECT id FROM messages WHERE origin = ? AND seq = 3", origin) == [
         (version_a.id,)
     ]
 
@@ -529,7 +544,8 @@ def test_partitioned_hubs_converge_when_the_link_heals(tmp_path: Path, cleanup: 
     def counts() -> tuple[int, int]:
         return a.health()["messages"], b.health()["messages"]
 
-    wait_for("the hubs to swap profiles", lambda: counts() == (2, 2))
+    # Each holds both hubs' profiles and founding statements.
+    wait_for("the hubs to swap profiles", lambda: counts() == (4, 4))
 
     isolate(to_a, to_b)
     a_texts = [f"Riverside news {i}" for i in range(10)]
@@ -540,16 +556,16 @@ def test_partitioned_hubs_converge_when_the_link_heals(tmp_path: Path, cleanup: 
         "each to find the other unreachable",
         lambda: peer_row(a, b.node_id)["state"] == peer_row(b, a.node_id)["state"] == "failing",
     )
-    assert counts() == (12, 12), "news crossed the partition"
+    assert counts() == (14, 14), "news crossed the partition"
 
     to_a.pass_through()
     to_b.pass_through()
-    wait_for("the hubs to converge", lambda: counts() == (22, 22))
+    wait_for("the hubs to converge", lambda: counts() == (24, 24))
     assert sorted(a.texts()) == sorted(b.texts()) == sorted(a_texts + b_texts)
     heads_a = joined(a, key_from(61)).get_heads()
     heads_b = joined(b, key_from(61)).get_heads()
     assert heads_a == heads_b
-    assert heads_a[a.node_id][0] == heads_a[b.node_id][0] == 11
+    assert heads_a[a.node_id][0] == heads_a[b.node_id][0] == 12
     wait_for(
         "both outboxes to drain",
         lambda: peer_row(a, b.node_id)["outbox"] == peer_row(b, a.node_id)["outbox"] == "0",
@@ -565,19 +581,25 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     # 150 announcements of 7,900 characters queue up while Northgate is cut off:
     # one batch of about 1.2 MiB, far below the 8 MiB a body may hold (PROTOCOL.md §9).
     port = free_port()
-    a, b = start_hubs(tmp_path, ("Riverside", None), ("Northgate", f"http://127.0.0.1:{port}"))
+    a, b = start_hubs(
+        tmp_path,
+        ("Riverside", None),
+        ("Northgate", f"http://127.0.0.1:{port}"),
+        founders=node_ids([key_from(71)]),
+    )
     cleanup += [a, b]
     to_b = proxy(b.port, listen_port=port)
     cleanup.append(to_b)
     b.peer_with(a)
     wait_for(
         "the hubs to swap profiles",
-        lambda: (a.health()["messages"], b.health()["messages"]) == (2, 2),
+        lambda: (a.health()["messages"], b.health()["messages"]) == (4, 4),
     )
-    isolate(to_b)
     key = key_from(71)
-    messages = chain(key, 150, text="x" * 7900)
-    client = joined(a, key)
+    [found] = admit([a, b], [key])
+    isolate(to_b)
+    messages = chain(key, 150, start=2, prev=found.id, text="x" * 7900)
+    client = Client(a.url, key)  # a peer of both since admit
     for part in (messages[:75], messages[75:]):  # each push well under 1 MiB
         reply = client.push(wires(part))
         assert {r.status for r in reply.results} == {"stored"}, str(reply)
@@ -595,4 +617,4 @@ def test_backlog_of_long_messages_is_pushed_when_a_peer_returns(
     except AssertionError as exc:
         raise AssertionError(f"{exc}; Riverside's peer list: {peer_row(a, b.node_id)}") from None
     assert peer_row(a, b.node_id)["state"] == "ok"
-    assert joined(b, key_from(72)).log(origin_of(key)) == wires(messages)
+    assert joined(b, key_from(72)).log(origin_of(key)) == [found.wire, *wires(messages)]

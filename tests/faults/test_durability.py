@@ -28,15 +28,20 @@ from typing import Any
 import pytest
 
 from node.node import Node
+from protocol.envelope import Message
 from tests.faults import scale
-from tests.faults.hostile import Client, announcement
+from tests.faults.hostile import Client, admit, announcement, node_ids
 from tests.faults.inprocess import InProcessHub
 from tests.faults.test_crashes import cleanup, peer_row  # noqa: F401 (fixture)
 from tests.helpers import key_from
-from tests.integration.network import Hub, wait_for
+from tests.integration.network import Hub, found_network, wait_for
 from tests.integration.procs import run_cli
 
 NEWS = "Meeting moved to the library while the disk was full"
+# Another peer of the receiver, played by the test (only peers may push), and a founder
+# of the network, so its message would be stored if the database could be written
+# (PROTOCOL.md §14.5).
+PUSHER = key_from(81)
 
 
 def held_ids(data_dir: Path) -> list[bytes]:
@@ -84,17 +89,14 @@ def health(base_url: str) -> int:
         return int(response.status)
 
 
-def other_peer(receiver_url: str, receiver_dir: Path) -> Client:
-    """A second peer of the receiver, played by the test (only peers may push)."""
-    client = Client(receiver_url, key_from(81))
-    client.join(_invite(receiver_dir))
-    return client
-
-
 def check_refused_while_unwritable(
-    sender: Hub, receiver_url: str, receiver_dir: Path, pusher: Client
+    sender: Hub, receiver_url: str, receiver_dir: Path, pusher_found: Message
 ) -> None:
-    """What two peers and an applicant see while the receiver cannot write."""
+    """What two peers and an applicant see while the receiver cannot write.
+
+    `pusher_found`: PUSHER's founding statement, which the receiver holds (`admit`
+    made PUSHER a peer and a member of the receiver's network).
+    """
     before = held_ids(receiver_dir)
     sender.announce(NEWS)
     wait_for(
@@ -104,7 +106,8 @@ def check_refused_while_unwritable(
     row = peer_row(sender, _node_id(receiver_dir))
     assert row["state"] == "failing" and row["outbox"] == "1", row
 
-    reply = pusher.push([announcement(pusher.key, text="from another peer").wire])
+    message = announcement(PUSHER, 2, pusher_found.id, "from another peer")
+    reply = Client(receiver_url, PUSHER).push([message.wire])
     assert reply.status == 503 and reply.error.startswith("unavailable: "), str(reply)
 
     status, page = apply_to_join(receiver_url)
@@ -120,6 +123,11 @@ def check_delivered_once_healed(sender: Hub, receiver_dir: Path) -> None:
     wait_for("the outbox to drain", lambda: peer_row(sender, receiver_id)["outbox"] == "0")
     assert peer_row(sender, receiver_id)["state"] == "ok"
     assert texts_held(receiver_dir).count(NEWS) == 1
+
+
+def founders(receiver: Hub | InProcessHub, sender: Hub) -> list[str]:
+    """The founders of the two hubs' network: themselves and PUSHER."""
+    return [receiver.node_id, sender.node_id, *node_ids([PUSHER])]
 
 
 def _node_id(data_dir: Path) -> str:
@@ -153,12 +161,14 @@ def test_read_only_database_answers_503_and_the_sender_delivers_once_it_is_writa
     cleanup.append(receiver)
     sender = Hub(tmp_path, "Riverside").start()
     cleanup.append(sender)
+    found_network([receiver, sender], others=node_ids([PUSHER]))
     sender.peer_cli("add", _invite(receiver.data_dir))
-    wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
+    # Each hub's profile and founding statement.
+    wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
+    [pusher_found] = admit([receiver], [PUSHER], founders(receiver, sender))
 
-    pusher = other_peer(receiver.url, receiver.data_dir)
     receiver.run(lambda node: _set_query_only(node, True))
-    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher)
+    check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher_found)
 
     receiver.run(lambda node: _set_query_only(node, False))
     check_delivered_once_healed(sender, receiver.data_dir)
@@ -210,16 +220,20 @@ def test_full_disk_answers_503_and_the_sender_delivers_once_space_is_freed(
 ) -> None:
     started = time.monotonic()
     with small_tmpfs(tmp_path / "disk", "64m") as disk:
-        receiver = Hub(disk, "Northgate").start()
+        receiver = Hub(disk, "Northgate")
+        sender = Hub(tmp_path, "Riverside")
+        found_network([receiver, sender], others=node_ids([PUSHER]))
+        receiver.start()
         cleanup.append(receiver)
-        sender = Hub(tmp_path, "Riverside").start()
+        sender.start()
         cleanup.append(sender)
         sender.peer_with(receiver)
-        wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 2)
+        # Each hub's profile and founding statement.
+        wait_for("the sender's profile to arrive", lambda: len(held_ids(receiver.data_dir)) == 4)
+        [pusher_found] = admit([receiver], [PUSHER], founders(receiver, sender))
 
-        pusher = other_peer(receiver.url, receiver.data_dir)
         filler = fill(disk)
-        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher)
+        check_refused_while_unwritable(sender, receiver.url, receiver.data_dir, pusher_found)
 
         filler.unlink()
         check_delivered_once_healed(sender, receiver.data_dir)

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 
 from protocol import federation as wire
 from tests.faults import scale
-from tests.faults.hostile import PREFIX, Client
-from tests.faults.mutator import Mutator
+from tests.faults.hostile import PREFIX, Client, admit, founded, node_ids
+from tests.faults.mutator import Mutator, author_of
 from tests.faults.test_crashes import FakePeer, cleanup, descendants  # noqa: F401 (fixture)
 from tests.faults.test_soak import peer_as
 from tests.helpers import chain, key_from, mutate, mutations, wires
-from tests.integration.network import Hub
+from tests.integration.network import Hub, found_network
 
 PATHS = [
     f"{PREFIX}/messages",
@@ -77,14 +77,33 @@ def tracebacks(hub: Hub) -> list[str]:
     return [line for line in hub.process.output if "Traceback" in line or " ERROR " in line]
 
 
+MUTATOR_SEED = 20240600
+# Keys whose messages the requests carry: founders of the hub's network, so that what
+# they push reaches the store (a node stores only its members' messages).
+AUTHORS = [
+    key_from(113),  # the hypothesis test's
+    key_from(119),  # the honest push after the mutator's
+    *(author_of(MUTATOR_SEED + n) for n in range(scale.FUZZ_CONNECTIONS)),
+]
+
+
 def hub_and_peer(tmp_path: Path, cleanup: list[Any]) -> tuple[Hub, FakePeer]:  # noqa: F811
-    """A running hub peered with a fake peer whose signed requests it accepts."""
-    hub = Hub(tmp_path, "Riverside").start()
+    """A running hub peered with a fake peer whose signed requests it accepts.
+
+    The hub founds a network naming itself and AUTHORS.
+    """
+    hub = Hub(tmp_path, "Riverside")
+    found_network([hub], others=node_ids(AUTHORS))
+    hub.start()
     cleanup.append(hub)
     peer = FakePeer(key_from(111)).start()
     cleanup.append(peer)
     peer_as(peer.key, hub, peer.url)
     return hub, peer
+
+
+def founders(hub: Hub) -> list[str]:
+    return [hub.node_id, *node_ids(AUTHORS)]
 
 
 @pytest.mark.timeout(scale.TIMEOUT)
@@ -94,6 +113,8 @@ def test_mutated_signed_requests_never_get_a_5xx_and_memory_stays_bounded(
 ) -> None:
     started = time.monotonic()
     hub, peer = hub_and_peer(tmp_path, cleanup)
+    # Admitted now: the fuzzing spends the rate limit that requests from non-peers share.
+    [found] = admit([hub], [key_from(119)], founders(hub))
     assert hub.process is not None
     pid = hub.process.proc.pid
     lock = threading.Lock()
@@ -106,7 +127,7 @@ def test_mutated_signed_requests_never_get_a_5xx_and_memory_stays_bounded(
     shares[0] += scale.FUZZ_REQUESTS - sum(shares)
 
     def send_share(n: int, share: int) -> None:
-        mutator = Mutator(20240600 + n, peer.key, key_from(112), peer.node_id)
+        mutator = Mutator(MUTATOR_SEED + n, peer.key, key_from(112), peer.node_id, founders(hub))
         conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=60)
         for _ in range(share):
             request = mutator.next()
@@ -154,7 +175,7 @@ def test_mutated_signed_requests_never_get_a_5xx_and_memory_stays_bounded(
     # Afterwards the node still serves, still stores an honest push, and logged no crash.
     assert hub.health()["status"] == "ok", "the node stopped serving"
     assert hub.process is not None and hub.process.proc.poll() is None, "the node died"
-    honest = Client(hub.url, peer.key).push(wires(chain(key_from(119), 2)))
+    honest = Client(hub.url, peer.key).push(wires(chain(key_from(119), 2, 2, found.id)))
     assert [r.status for r in honest.results] == ["stored", "stored"], str(honest)
     assert tracebacks(hub) == [], "".join(tracebacks(hub)[:20])
     assert sum(n for status, n in statuses.items() if status < 300) > 0, "nothing got through"
@@ -183,7 +204,8 @@ def test_hypothesis_built_requests_never_get_a_5xx_and_memory_stays_bounded(
     started = time.monotonic()
     hub, peer = hub_and_peer(tmp_path, cleanup)
     signers = {"peer": Client(hub.url, peer.key), "stranger": Client(hub.url, key_from(112))}
-    valid = wire.encode_push(wires(chain(key_from(113), 3)))
+    found = founded(key_from(113), founders(hub))
+    valid = wire.encode_push(wires([found, *chain(key_from(113), 2, 2, found.id)]))
     assert hub.process is not None
     pid = hub.process.proc.pid
     conn = [http.client.HTTPConnection("127.0.0.1", hub.port, timeout=30)]

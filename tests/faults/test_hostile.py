@@ -7,6 +7,10 @@ most tests play a hostile peer: its own Ed25519 key, peered through an invite.
 The last tests play strangers. Each checks what an organiser would see
 afterwards: the refusal the attacker got, the Target still healthy with no new
 messages, and nothing new at the Witness.
+
+A node stores only its network's members' messages (PROTOCOL.md §14.5), so a
+peer whose messages must get as far as their signature and chain is also one of
+the network's founders (MEMBER_KEYS): a member hub that misbehaves.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from tests.faults.hostile import (
     PREFIX,
     Client,
     Reply,
+    admit,
     announcement,
     forged,
+    invite,
+    node_ids,
     oversized,
 )
 from tests.helpers import T0, chain, key_from, wires
@@ -39,15 +46,22 @@ from tests.integration.network import Hub, start_hubs, wait_for
 
 SENTINEL_KEY = key_from(200)
 OBSERVER_KEY = key_from(201)
+# Peers whose messages must pass the membership gate: founders of the network.
+MEMBER_KEYS = (11, 19, 24)
 
 
 @dataclass
 class Net:
     target: Hub
     witness: Hub
-    # Honest messages from a stranger, pushed after each attack as a barrier.
-    sentinels: list[Message] = field(default_factory=lambda: chain(SENTINEL_KEY, 40))
+    # Each member key's network.found, seq 1 of its log, by key number (0: the sentinel).
+    firsts: dict[int, Message]
+    # Honest messages from a member, pushed after each attack as a barrier.
+    sentinels: list[Message] = field(default_factory=list)
     sent: int = 0
+
+    def __post_init__(self) -> None:
+        self.sentinels = chain(SENTINEL_KEY, 40, start=2, prev=self.firsts[0].id)
 
     def client(self, key_number: int) -> Client:
         """A hostile peer of the Target: peered through an invite, as a hub would be."""
@@ -58,6 +72,10 @@ class Net:
     def stranger(self, key_number: int) -> Client:
         """A node the Target has never peered with."""
         return Client(self.target.url, key_from(key_number))
+
+    def member(self, key_number: int) -> tuple[Client, Message]:
+        """A member's client, and its first message: its own messages follow at seq 2."""
+        return self.client(key_number), self.firsts[key_number]
 
     def counts(self) -> tuple[int, int]:
         return self.target.health()["messages"], self.witness.health()["messages"]
@@ -99,25 +117,29 @@ class Net:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     root = tmp_path_factory.mktemp("hostile")
-    hubs = start_hubs(root, ("Target", None), ("Witness", None))
+    keys = [SENTINEL_KEY, *(key_from(n) for n in MEMBER_KEYS)]
+    hubs = start_hubs(root, ("Target", None), ("Witness", None), founders=node_ids(keys))
     try:
-        net = Net(hubs[0], hubs[1])
-        net.witness.peer_with(net.target)
-        # The sentinel's pusher and the observer who reads heads are peers too.
-        Client(net.target.url, SENTINEL_KEY).join(invite(net.target))
+        target, witness = hubs
+        witness.peer_with(target)
+        # The observer who reads heads is a peer of both; the sentinel's pusher and
+        # the member keys peer with both in `admit`.
         for hub in hubs:
             Client(hub.url, OBSERVER_KEY).join(invite(hub))
-        # Each pulls the other's hub.profile: then both are quiet.
-        wait_for("the two hubs to swap profiles", lambda: net.counts() == (2, 2))
+        # Each pulls the other's hub.profile and network.found.
+        wait_for(
+            "the two hubs to swap profiles",
+            lambda: (target.health()["messages"], witness.health()["messages"]) == (4, 4),
+        )
+        firsts = admit(hubs, keys)
+        net = Net(target, witness, dict(zip((0, *MEMBER_KEYS), firsts, strict=True)))
+        # And each holds every member key's network.found: then both are quiet.
+        held = 4 + len(keys)
+        wait_for("the members to be admitted", lambda: net.counts() == (held, held))
         yield net
     finally:
         for hub in hubs:
             hub.stop()
-
-
-def invite(hub: Hub) -> str:
-    """A fresh invite line from the hub's organiser (`hubnet peer invite`)."""
-    return hub.peer_cli("invite", "--no-qr").splitlines()[0]
 
 
 def _refused(reply: Reply, status: int, reason: str) -> bool:
@@ -130,15 +152,24 @@ def _refused(reply: Reply, status: int, reason: str) -> bool:
 
 def test_message_with_a_forged_signature_is_refused(net: Net) -> None:
     before = net.counts()
-    client = net.client(11)
-    message = announcement(client.key, text="forged")
+    client, first = net.member(11)
+    message = announcement(client.key, 2, first.id, text="forged")
     reply = client.push([forged(message)])
     [result] = reply.results
     assert result.status == "refused"
     assert result.reason is not None and result.reason.startswith("invalid: ")
     assert "signature" in result.reason
+    # From a hub that is not a member, the same forgery is refused before its
+    # signature is even looked at: nothing but members' messages is stored.
+    stranger = net.client(10)
+    reply = stranger.push([forged(announcement(stranger.key, text="forged"))])
+    [result] = reply.results
+    assert result.status == "refused"
+    assert result.reason is not None and result.reason.startswith("not-member: ")
     net.assert_unharmed(before)
-    assert client.node_id not in net.heads(net.target)
+    heads = net.heads(net.target)
+    assert heads[client.node_id] == (1, first.id)
+    assert stranger.node_id not in heads
 
 
 def test_message_claiming_another_origin_is_refused(net: Net) -> None:
@@ -153,13 +184,19 @@ def test_message_claiming_another_origin_is_refused(net: Net) -> None:
         announcement(client.key, 2, target_head[1], "I am the Target", target_id),
         # A second seq 1 for the Witness: if accepted it would mark the Witness forked.
         announcement(client.key, 1, None, "I am the Witness", witness_id),
-        # A hub that never spoke.
-        announcement(client.key, 1, None, "I am nobody", bystander),
+        # A hub that never spoke, signing a founding statement: a kind stored even
+        # from a hub that is not a member, so its signature is what refuses it.
+        create_message(client.key, "network.found", net.firsts[0].body, 1, None, T0, bystander),
     ]
     reply = client.push([m.wire for m in lies])
     for result in reply.results:
         assert result.status == "refused"
         assert result.reason is not None and result.reason.startswith("invalid: ")
+    # Anything else in a non-member's name is refused before its signature is checked.
+    nobody = announcement(client.key, 1, None, "I am nobody", bystander)
+    [result] = client.push([nobody.wire]).results
+    assert result.status == "refused"
+    assert result.reason is not None and result.reason.startswith("not-member: ")
     net.assert_unharmed(before)
     after = net.heads(net.target)
     assert after[net.target.node_id] == target_head
@@ -236,8 +273,8 @@ def test_push_under_the_body_limit_is_accepted(net: Net) -> None:
     # The other side of the limit: PROTOCOL.md §9 allows a body of up to 8 MiB,
     # and 1000 messages of 4 KiB (a push an honest node may send) fit in it.
     before = net.counts()
-    client = net.client(24)
-    messages = chain(client.key, 1000, text="x" * 3900)
+    client, first = net.member(24)
+    messages = chain(client.key, 1000, start=2, prev=first.id, text="x" * 3900)
     body = wire.encode_push(wires(messages))
     assert 4 * 1024 * 1024 - 100_000 < len(body) < wire.MAX_BODY_BYTES
     reply = client.signed("POST", MESSAGES, body)
@@ -298,8 +335,8 @@ def test_request_signed_outside_the_time_window_is_refused(net: Net) -> None:
 
 def test_replayed_request_is_refused(net: Net) -> None:
     before = net.counts()
-    client = net.client(19)
-    body = wire.encode_push([announcement(client.key, text="said once").wire])
+    client, found = net.member(19)
+    body = wire.encode_push([announcement(client.key, 2, found.id, "said once").wire])
     headers = client.sign("POST", MESSAGES, body)
     first = client.send("POST", MESSAGES, body, headers)
     assert [r.status for r in first.results] == ["stored"]

@@ -24,7 +24,7 @@ from crypto.ed25519 import SigningKey
 from node.federation.invites import parse_invite
 from protocol import federation as wire
 from tests.faults import scale
-from tests.faults.hostile import PREFIX, Client, joined
+from tests.faults.hostile import PREFIX, Client, admit, joined, node_ids
 from tests.faults.test_crashes import (  # noqa: F401 (cleanup is a fixture)
     FakePeer,
     cleanup,
@@ -34,7 +34,7 @@ from tests.faults.test_crashes import (  # noqa: F401 (cleanup is a fixture)
     proxy,
 )
 from tests.helpers import chain, key_from, wires
-from tests.integration.network import FAST, Hub, free_port, start_hubs, wait_for
+from tests.integration.network import FAST, Hub, found_network, free_port, start_hubs, wait_for
 from tests.integration.procs import HUBNET
 
 BATCH = 50
@@ -138,11 +138,13 @@ def test_nodes_killed_at_random_moments_lose_nothing_acknowledged(
     started = time.monotonic()
     key = key_from(101)
     origin = Client("http://127.0.0.1:1", key).node_id
-    messages = chain(key, BATCH * (scale.KILLS * 4 + 20))
-    batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
     # Riverside ingests the pushes and delivers to Northgate; either may be killed.
-    a, b = start_hubs(tmp_path, ("Riverside", None), ("Northgate", None))
+    a, b = start_hubs(tmp_path, ("Riverside", None), ("Northgate", None), founders=node_ids([key]))
     cleanup += [a, b]
+    # The pusher is a founder of the network: its announcements follow its statement.
+    [found] = admit([a, b], [key])
+    messages = [found, *chain(key, BATCH * (scale.KILLS * 4 + 20) - 1, start=2, prev=found.id)]
+    batches = [wires(messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
     b.peer_with(a)
     pusher = FakePeer(key).start()  # a peer, so its pushes are not rate-limited
     cleanup.append(pusher)
@@ -259,7 +261,8 @@ def test_partitioned_hubs_converge_after_every_round(
 
         def healed(written: int = written) -> bool:
             heads = lookers[0].get_heads(), lookers[1].get_heads()
-            return heads[0] == heads[1] and sum(seq for seq, _ in heads[0].values()) == written + 2
+            # And each hub's profile and founding statement.
+            return heads[0] == heads[1] and sum(seq for seq, _ in heads[0].values()) == written + 4
 
         wait_for(f"round {round_ + 1} to converge", healed)
     assert sorted(a.texts()) == sorted(b.texts()) and len(a.texts()) == written
@@ -278,7 +281,9 @@ def test_peer_down_for_long_gets_everything_exactly_once(
     cleanup: list[Any],  # noqa: F811
 ) -> None:
     started = time.monotonic()
-    hub = Hub(tmp_path, "Riverside").start()
+    hub = Hub(tmp_path, "Riverside")
+    found_network([hub])  # a hub relays only its network's members' messages, its own too
+    hub.start()
     cleanup.append(hub)
     fake = FakePeer(key_from(104)).start()
     cleanup.append(fake)
@@ -303,8 +308,9 @@ def test_peer_down_for_long_gets_everything_exactly_once(
     delivered = fake.delivered()
     assert len(delivered) == len(set(delivered)) == scale.DOWN_MESSAGES, "a duplicate"
     assert [opened(e).body.text for e in delivered] == texts
-    # seq 1 is the hub's profile, made before the peer existed (peers pull it).
-    assert joined(hub, key_from(105)).log(hub.node_id)[1:] == delivered
+    # Seq 1 is the hub's profile, seq 2 its founding statement, made before the peer
+    # existed (peers pull them).
+    assert joined(hub, key_from(105)).log(hub.node_id)[2:] == delivered
     scale.report(
         "peer down for long, then back",
         started,

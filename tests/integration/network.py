@@ -12,9 +12,14 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import NodeId
 from node.federation.invites import Invite, parse_invite
+from node.network.actions import founding_statement
+from protocol.envelope import Message, create_message
+from tests.helpers import T0
 from tests.integration.procs import NodeProcess, run_cli
 
 # Short timings so faults heal within a test: retries back off to at most 1 s,
@@ -122,12 +127,27 @@ class Hub:
             return data
 
 
-def found_network(hubs: Sequence[Hub], name: str = "Test network") -> str:
+class Founding(Protocol):
+    """A hub with a data directory `cli` works on: a `Hub`, or one run in the test process."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    def cli(self, *words: str) -> str: ...
+
+
+def found_network(
+    hubs: Sequence[Founding], name: str = "Test network", others: Sequence[str] = ()
+) -> str:
     """Every hub signs one founding statement naming them all; the network's id (hex).
 
-    Works before or after the hubs start (a running node notices within seconds).
+    `others`: node ids of further founders, keys a test plays (each a member once its
+    own `network.found` of the statement is held). Works before or after the hubs
+    start (a running node notices within seconds).
     """
-    founders = [w for hub in hubs for w in ("--founder", hub.node_id)]
+    founders = [
+        w for node_id in [*(h.node_id for h in hubs), *others] for w in ("--founder", node_id)
+    ]
     ids = set()
     with ThreadPoolExecutor(len(hubs)) as pool:
         outputs = pool.map(lambda h: h.cli("network", "found", "--name", name, *founders), hubs)
@@ -137,10 +157,29 @@ def found_network(hubs: Sequence[Hub], name: str = "Test network") -> str:
     return ids.pop()
 
 
-def start_hubs(root: Path, *specs: tuple[str, str | None], network: bool = True) -> list[Hub]:
+def founded(
+    key: SigningKey, founders: Sequence[str], name: str = "Test network", ts: int = T0
+) -> Message:
+    """`key`'s own `network.found` of the statement naming `founders`: seq 1 of its log.
+
+    `found_network` signs the same statement (same name, default sponsors and
+    regions), so the key is one of the network's founders and a member once a node
+    holds this (PROTOCOL.md §14.1).
+    """
+    statement = founding_statement(name, [NodeId(f) for f in founders])
+    return create_message(key, "network.found", statement, 1, None, ts)
+
+
+def start_hubs(
+    root: Path,
+    *specs: tuple[str, str | None],
+    network: bool = True,
+    founders: Sequence[str] = (),
+) -> list[Hub]:
     """Create and start hubs side by side: each is (name, public url or None).
 
-    With `network`, the hubs found one network together before they start.
+    With `network`, the hubs found one network together before they start, with
+    the node ids in `founders` as further founders (see `found_network`).
     `hubnet init` and start-up take a second or two each, mostly waiting on
     other processes, so several at once save most of that. If any fails, the
     ones already running are stopped before the error is raised.
@@ -148,7 +187,7 @@ def start_hubs(root: Path, *specs: tuple[str, str | None], network: bool = True)
     with ThreadPoolExecutor(len(specs)) as pool:
         made = list(pool.map(lambda spec: Hub(root, *spec), specs))
     if network:
-        found_network(made)
+        found_network(made, others=founders)
 
     def start(hub: Hub) -> Hub:
         return hub.start()
