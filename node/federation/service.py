@@ -54,6 +54,10 @@ NON_PEER_BURST = 30
 # …and for all of them together, since a flooder can make new node ids at will.
 NON_PEERS_RATE = 600
 NON_PEERS_BURST = 120
+# A peer that answers `not-peer` right after peering has not yet recorded us (its
+# `hubnet peer add` is still waiting for our answer): ask again this soon, this often.
+NOT_YET_PEER_SECONDS = 3.0
+NOT_YET_PEER_TRIES = 10
 # Resource files fetched at once, and read from the table per round of a pass.
 FILES_AT_ONCE = 4
 FILES_PER_ROUND = 20
@@ -66,6 +70,7 @@ class _Link:
         self.send_wake = asyncio.Event()
         self.pull_wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self.not_peer_tries = 0  # quick retries made after `not-peer` answers
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
@@ -335,17 +340,27 @@ class Federation:
             peer = await self.peers.get(node_id)
             if peer is None or peer.blocked:
                 return
+            wait: float = self.node.config.pull_interval
             try:
                 fetched = await self.pull_from(peer)
+                link.not_peer_tries = 0
                 if fetched:
                     log.info("federation: pulled %d messages from %s", fetched, node_id)
             except asyncio.CancelledError:
                 raise
+            except PeerRefused as exc:
+                log.info("federation: pull from %s failed: %s", node_id, exc)
+                just_peered = link.not_peer_tries < NOT_YET_PEER_TRIES
+                if exc.reason.startswith("not-peer:") and just_peered:
+                    # A hub that just accepted our invite records us as its peer only
+                    # once our answer reaches it: ask again soon, not a pull_interval on.
+                    link.not_peer_tries += 1
+                    wait = min(wait, NOT_YET_PEER_SECONDS)
             except PeerError as exc:
                 log.info("federation: pull from %s failed: %s", node_id, exc)
             except Exception:
                 log.exception("federation: pull from %s failed unexpectedly", node_id)
-            await _wait(link.pull_wake, self.node.config.pull_interval)
+            await _wait(link.pull_wake, wait)
 
     async def _pull_origin(self, peer: Peer, origin: str, after: int, until: int) -> int:
         """Fetch one origin's log page by page, fetching the next page while the

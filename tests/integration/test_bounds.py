@@ -442,3 +442,26 @@ async def test_a_peer_url_with_a_query_or_fragment_is_refused_everywhere(
         await stranger.peering(hub.url, "guessed", url, "Evil")
     assert refused.value.status == 400
     assert refused.value.reason.startswith(f"invalid: peering url {problem}")
+
+
+async def test_the_inviting_hub_gets_the_newcomers_log_soon_after_peering(
+    make_hub: Make, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    """The inviter pulls at once, before the newcomer has recorded it as a peer and so
+    while it still answers `not-peer`: it must ask again within seconds, not at the
+    next routine pull (300 s by default)."""
+    a = await make_hub("Riverside")
+    b = await make_hub("Northgate")
+    token = await a.federation.peers.create_invite()
+    # The handshake `hubnet peer add` makes, with the newcomer slow to record the answer.
+    card = await client_for(session, b.node.key, clock).peering(a.url, token, b.url, "Northgate")
+    assert card.node_id == a.node.node_id
+
+    await asyncio.sleep(1.0)  # the inviter's first pull comes at once, and is refused
+    await b.federation.peers.add(a.node.node_id, a.url, "Riverside")
+    b.federation.peers_changed()
+
+    async def a_holds_b() -> bool:
+        return await a.node.messages.head(b.node.node_id) is not None
+
+    await wait_until(a_holds_b, 10)
