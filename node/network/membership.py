@@ -16,6 +16,7 @@ from typing import Any
 
 from crypto.nodeid import NodeId
 from node.clock import Clock
+from node.network.background import Loop
 from node.store.network import NetworkStore
 from protocol.envelope import Message
 from protocol.kinds.assembly import Motion
@@ -67,7 +68,7 @@ class Membership:
         self._next_close: int | None = None  # the next motion to admit or remove closes
         self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
         self._backlog: list[Message] = []
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("membership", self._run)
         # One reading or change of the network and roster at a time: a look that read
         # the network id just before `set_network` wrote it must not put back the old
         # one, and a recomputation that read older inputs must not finish last.
@@ -215,14 +216,10 @@ class Membership:
             self._dirty.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="membership")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         # Listeners rebuild projections from the store: let them finish before it closes
         # (a failure is logged by `_log_failure`).
         await asyncio.gather(*self._listening, return_exceptions=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from node.assembly import Assembly
+from node.network.background import Loop
 
 log = logging.getLogger(__name__)
 
@@ -19,17 +19,13 @@ class AutoReveal:
     def __init__(self, assembly: Assembly, interval: float = INTERVAL_SECONDS) -> None:
         self._assembly = assembly
         self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("auto-reveal", self._run)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="auto-reveal")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

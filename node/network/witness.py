@@ -10,10 +10,10 @@ whose logs moved since its last witness. Witnesses themselves set off nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from crypto.nodeid import NodeId
+from node.network.background import Loop
 from node.network.membership import Membership
 from node.store.messages import MessageStore
 from protocol.envelope import Message
@@ -45,7 +45,7 @@ class Witnessing:
         self._delay = delay_s
         self._cited: dict[NodeId, Head] = {}  # what this node's witnesses have cited so far
         self._wanted = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("witnessing", self._run)
 
     def on_stored(self, messages: list[Message]) -> None:
         """MessageStore callback: witness soon after a member's decision arrives."""
@@ -64,14 +64,10 @@ class Witnessing:
 
     async def start(self) -> None:
         self._membership.on_own_log_written.append(self.own_log_written)
-        self._task = asyncio.create_task(self._run(), name="witnessing")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:
