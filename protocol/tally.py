@@ -28,30 +28,37 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
+from protocol.tally_rules import (
+    COMMITMENT_CONTEXT,
+    REVEAL_SECONDS,
+    SECRET_SIZE,
+    Mandates,
+    commitment,
+    forked_origins,
+    is_abstain,
+    log_order,
+    reveal_problem,
+    vote_problem,
+    why_ignored,
+    winner,
+)
 from protocol.witness import Witnesses, majority
 
-# PROTOCOL.md §13.5: reveals count from the close until this many seconds after it.
-REVEAL_SECONDS = 7 * 24 * 3600
-COMMITMENT_CONTEXT = b"hubnet delegate.vote v1\x00"
-SECRET_SIZE = 32
-
-
-def commitment(motion_id: bytes, origin: str, choice: str, secret: bytes) -> bytes:
-    """SHA-256 of context || motion id || origin || secret || choice (PROTOCOL.md §13.5).
-
-    The motion and the hub are inside the hash, so a hub cannot copy another
-    hub's commitment and later copy its reveal.
-    """
-    if len(secret) != SECRET_SIZE or len(motion_id) != 32:
-        raise ValueError("the secret and the motion id are 32 bytes each")
-    return sha256(
-        COMMITMENT_CONTEXT + motion_id + origin.encode("ascii") + secret + choice.encode("utf-8")
-    )
-
-
-def is_abstain(option: str) -> bool:
-    """An option named "abstain" (any case) counts towards quorum but not as a vote cast."""
-    return option.strip().casefold() == "abstain"
+# The rules live in protocol/tally_rules.py; these names are read from here too.
+__all__ = [
+    "COMMITMENT_CONTEXT",
+    "REVEAL_SECONDS",
+    "SECRET_SIZE",
+    "HubVote",
+    "Outcome",
+    "Phase",
+    "Result",
+    "Verdict",
+    "commitment",
+    "input_digest",
+    "is_abstain",
+    "tally",
+]
 
 
 class Phase(enum.StrEnum):
@@ -123,40 +130,6 @@ def input_digest(ids: Iterable[bytes]) -> str:
     return sha256(b"".join(sorted(set(ids)))).hex()
 
 
-def _order(m: Message) -> tuple[int, bytes]:
-    # Within one origin the log's seq is the order; a fork's two messages at one seq
-    # are ordered by id, so every node orders the same set the same way.
-    return (m.seq, m.id)
-
-
-@dataclass(slots=True)
-class _Mandates:
-    """The body's mandates and recalls that could matter: signed before the close."""
-
-    by_origin: dict[NodeId, list[Message]]
-    recalls: dict[NodeId, list[Message]]
-
-    def in_force(
-        self, origin: NodeId, before_seq: int | None, at_ms: int
-    ) -> tuple[Message | None, str]:
-        """The hub's mandate in force at a point of its log (or, with None, at the close)."""
-        mandates = [
-            m for m in self.by_origin.get(origin, []) if before_seq is None or m.seq < before_seq
-        ]
-        if not mandates:
-            return None, "the hub had no mandate for this body"
-        latest = mandates[-1]
-        for recall in self.recalls.get(origin, []):
-            if recall.body.mandate == latest.id and (before_seq is None or recall.seq < before_seq):
-                return None, f"the hub had recalled its delegate (recall at seq {recall.seq})"
-        body: DelegateMandate = latest.body
-        if at_ms < body.starts * 1000:
-            return None, "the delegate's term had not started"
-        if at_ms >= body.ends * 1000:
-            return None, "the delegate's term had ended"
-        return latest, ""
-
-
 def tally(
     motion: Message,
     seconds: Sequence[Message],
@@ -188,9 +161,9 @@ def tally(
     pool: dict[bytes, Message] = {}
     for m in (*seconds, *mandates, *recalls, *votes, *reveals):
         pool.setdefault(m.id, m)
-    ordered = sorted(pool.values(), key=lambda m: (m.origin, *_order(m)))
+    ordered = sorted(pool.values(), key=lambda m: (m.origin, *log_order(m)))
     inputs: set[bytes] = {motion.id}
-    forked = _forked(ordered)
+    forked = forked_origins(ordered)
 
     def outsider(m: Message) -> str | None:
         """Why `m`'s hub cannot take part at all, or None: §14.2 membership, §6 forks."""
@@ -214,7 +187,7 @@ def tally(
         return None
 
     # §13.2: the body's mandates and recalls signed before the close.
-    book = _Mandates(defaultdict(list), defaultdict(list))
+    book = Mandates(defaultdict(list), defaultdict(list))
     mandate_ids: dict[bytes, Message] = {}
     for m in ordered:
         mandate = m.body
@@ -268,7 +241,7 @@ def tally(
         if not isinstance(m.body, DelegateVote) or m.body.motion != motion.id:
             continue
         inputs.add(m.id)
-        problem = outsider(m) or _vote_problem(m, rules, close_ms, mandate_ids, book)
+        problem = outsider(m) or vote_problem(m, rules, close_ms, mandate_ids, book)
         if problem is None:
             problem = standing(m, close_ms, "close")
         if problem is None and not seconded:
@@ -291,7 +264,7 @@ def tally(
         if not isinstance(m.body, DelegateReveal) or m.body.motion != motion.id:
             continue
         inputs.add(m.id)
-        problem = _reveal_problem(m, motion, counted, close_ms, reveal_end_ms)
+        problem = reveal_problem(m, motion, counted, close_ms, reveal_end_ms)
         if problem is None:
             problem = standing(m, reveal_end_ms, "end of the reveal window")
         if problem is None and m.origin in revealed:
@@ -332,7 +305,7 @@ def tally(
     quorum_needed = -(-rules.quorum_percent * hubs_in_body // 100)  # ceiling, in integers
     quorum_met = participating * 100 >= rules.quorum_percent * hubs_in_body
 
-    decided = _winner(counts, cast_total, rules.rule)
+    decided = winner(counts, cast_total, rules.rule)
     if not seconded:
         outcome = Outcome.NOT_SECONDED
     elif not quorum_met:
@@ -353,7 +326,7 @@ def tally(
         if m.id in judged:
             continue
         if m.id not in inputs:
-            judge(m, False, _why_ignored(m, motion, rules))
+            judge(m, False, why_ignored(m, motion, rules))
         elif isinstance(m.body, DelegateMandate):
             judge(m, True, f"a mandate for this body ({m.body.delegate})")
         else:
@@ -380,92 +353,3 @@ def tally(
         inputs=ids,
         digest=input_digest(ids),
     )
-
-
-def _forked(ordered: Sequence[Message]) -> dict[NodeId, int]:
-    """Origins with two different messages at one seq among those given (PROTOCOL.md §6)."""
-    at: dict[tuple[NodeId, int], bytes] = {}
-    forked: dict[NodeId, int] = {}
-    for m in ordered:
-        other = at.setdefault((m.origin, m.seq), m.id)
-        if other != m.id:
-            forked.setdefault(m.origin, m.seq)
-    return forked
-
-
-def _vote_problem(
-    m: Message, rules: Motion, close_ms: int, mandate_ids: dict[bytes, Message], book: _Mandates
-) -> str | None:
-    vote: DelegateVote = m.body
-    if m.created_at >= close_ms:
-        return "cast after the close"
-    if rules.sealed and vote.commitment is None:
-        return "this motion's votes are sealed, but this vote is open"
-    if not rules.sealed and vote.choice is None:
-        return "this motion's votes are open, but this vote is sealed"
-    if vote.choice is not None and vote.choice not in rules.options:
-        return "its choice is not one of the motion's options"
-    cited = mandate_ids.get(vote.mandate)
-    if cited is None:
-        return "it cites no mandate for this body signed before the close"
-    if cited.origin != m.origin:
-        return "it cites another hub's mandate: a mandate counts only for the hub that issued it"
-    held, why = book.in_force(m.origin, m.seq, m.created_at)
-    if held is None:
-        return f"no valid mandate when cast: {why}"
-    if held.id != cited.id:
-        return "it cites a mandate the hub had replaced with a later one"
-    return None
-
-
-def _reveal_problem(
-    m: Message,
-    motion: Message,
-    counted: dict[NodeId, tuple[Message, Message]],
-    close_ms: int,
-    reveal_end_ms: int,
-) -> str | None:
-    reveal: DelegateReveal = m.body
-    rules: Motion = motion.body
-    if not rules.sealed:
-        return "this motion's votes are open: there is nothing to reveal"
-    if m.created_at < close_ms:
-        return "sent before the close: reveals count only after it"
-    if m.created_at >= reveal_end_ms:
-        return "sent after the reveal window"
-    vote = counted.get(m.origin)
-    if vote is None or vote[0].id != reveal.vote:
-        return "it does not open this hub's counted vote"
-    if reveal.choice not in rules.options:
-        return "its choice is not one of the motion's options"
-    expected = commitment(motion.id, m.origin, reveal.choice, reveal.secret)
-    if vote[0].body.commitment != expected:
-        return "it does not match the commitment"
-    return None
-
-
-def _why_ignored(m: Message, motion: Message, rules: Motion) -> str:
-    if isinstance(m.body, DelegateMandate):
-        if m.body.body != rules.body:
-            return "a mandate for another body"
-        return "a mandate signed after the close"
-    if isinstance(m.body, DelegateRecall):
-        return "not a recall, signed before the close, of a mandate for this body by its own hub"
-    if isinstance(m.body, MotionSecond | DelegateVote | DelegateReveal):
-        return "about another motion"
-    return f"a {m.kind} message plays no part in a tally"
-
-
-def _winner(counts: dict[str, int], cast: int, rule: str) -> str | None:
-    """The option that meets the rule among votes cast; None on a tie or a shortfall."""
-    ranked = sorted(
-        ((n, option) for option, n in counts.items() if not is_abstain(option)), reverse=True
-    )
-    if cast == 0 or not ranked:
-        return None
-    top, option = ranked[0]
-    if len(ranked) > 1 and ranked[1][0] == top:
-        return None
-    if rule == "two-thirds":
-        return option if 3 * top >= 2 * cast else None
-    return option if 2 * top > cast else None
