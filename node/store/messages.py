@@ -397,16 +397,11 @@ class MessageStore:
                 BadResolution(f"fork.resolve at seq {message.seq} names a later seq {at}"),
             )
         keys = await self._key_state_at_txn(txn, origin, at)
-        try:
-            signer = key_step(keys, message).signer
-        except KeyRuleBroken as exc:
-            return Outcome(Status.REFUSED, message.id, exc)
-        if not message.signed_by(signer):
-            return Outcome(
-                Status.REFUSED,
-                message.id,
-                BadSignature(f"fork.resolve is not signed by the successor {origin} committed to"),
-            )
+        refused = self._refusal_under(
+            keys, message, f"fork.resolve is not signed by the successor {origin} committed to"
+        )
+        if refused is not None:
+            return refused
         resolution = Resolution(at, MessageId(body.keep), message.seq)
         if state.resolution == resolution:
             return None  # already applied (a held copy, placed again)
@@ -661,16 +656,11 @@ class MessageStore:
             await self._load_origins_txn(txn, {a.origin})
             keys = await self._key_state_at_txn(txn, a.origin, a.seq)
             for message in (a, b):
-                try:
-                    signer = key_step(keys, message).signer
-                except KeyRuleBroken as exc:
-                    return Outcome(Status.REFUSED, message.id, exc)
-                if not message.signed_by(signer):
-                    return Outcome(
-                        Status.REFUSED,
-                        message.id,
-                        BadSignature(f"not signed by the key of {a.origin} in force at {a.seq}"),
-                    )
+                refused = self._refusal_under(
+                    keys, message, f"not signed by the key of {a.origin} in force at {a.seq}"
+                )
+                if refused is not None:
+                    return refused
             async with conn.execute(
                 "SELECT id FROM messages WHERE origin = ? AND seq = ?", (a.origin, a.seq)
             ) as cursor:
@@ -787,6 +777,18 @@ class MessageStore:
                 txn.origins[origin] = _OriginState(key, None, None, txn.now)
         for origin, resolution in (await resolutions_txn(txn.conn, wanted)).items():
             txn.origins[NodeId(origin)].resolution = resolution
+
+    @staticmethod
+    def _refusal_under(keys: KeyState, message: Message, unsigned: str) -> Outcome | None:
+        """Why `message` breaks the key rules in state `keys` (PROTOCOL.md §7), or is not
+        signed by the key they require; None if it is sound."""
+        try:
+            signer = key_step(keys, message).signer
+        except KeyRuleBroken as exc:
+            return Outcome(Status.REFUSED, message.id, exc)
+        if not message.signed_by(signer):
+            return Outcome(Status.REFUSED, message.id, BadSignature(unsigned))
+        return None
 
     @staticmethod
     async def _key_state_at_txn(txn: _Txn, origin: NodeId, seq: int) -> KeyState:
