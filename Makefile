@@ -72,7 +72,7 @@ faults: $(STAMP)
 	rm -f $(FAULTS_REPORT)
 	$(FAULTS_PYTEST) tests/faults/test_soak.py & soak=$$!; \
 	$(FAULTS_PYTEST) tests/faults/test_fuzz.py tests/faults/test_privacy.py \
-		tests/faults/test_durability.py tests/faults/test_attacks.py; rest=$$?; \
+		tests/faults/test_durability.py tests/faults/test_attacks.py tests/faults/test_crowds.py; rest=$$?; \
 	wait $$soak; soak=$$?; \
 	$(BIN)/python -m tests.faults.summary $(FAULTS_REPORT); \
 	test $$soak = 0 && test $$rest = 0

@@ -48,6 +48,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("host", str, "127.0.0.1", "Address to listen on. Use 0.0.0.0 to listen on all."),
     Setting("port", int, 8080, "TCP port to listen on; 0 picks any free port."),
+    Setting(
+        "max_connections",
+        int,
+        512,
+        "Most connections open at once; past it a new one closes the oldest idle "
+        "connection, or is answered 503 if every connection is busy.",
+    ),
     Setting("log_level", str, "info", "Logging level: debug, info, warning or error."),
     Setting(
         "verify_threads",
@@ -199,6 +206,7 @@ class Config:
     url: str
     host: str
     port: int
+    max_connections: int
     log_level: str
     verify_threads: int
     max_held_per_origin: int
@@ -266,6 +274,8 @@ def _coerce(setting: Setting, value: Any, source: str, from_text: bool) -> Any:
 def validate(values: Mapping[str, Any]) -> None:
     if not 0 <= values["port"] < 65536:
         raise ConfigError(f"port must be between 0 (any free port) and 65535, got {values['port']}")
+    if values["max_connections"] < 16:
+        raise ConfigError("max_connections must be at least 16")
     if values["log_level"] not in _LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(_LOG_LEVELS)}")
     if values["verify_threads"] < 0:

@@ -23,6 +23,7 @@ from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
 from web import health, metrics, rendering, routes, security
+from web.body_deadline import body_deadline_middleware
 from web.join_guard import JoinGuard
 from web.keys import JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
@@ -42,6 +43,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         middlewares=[
             security.headers_middleware,
             security.error_pages_middleware,
+            body_deadline_middleware,
             security.session_middleware,
         ],
     )

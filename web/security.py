@@ -96,6 +96,11 @@ _MESSAGES = {
     403: ("Not allowed", "You do not have permission to do that."),
     404: ("Page not found", "There is no page at this address."),
     405: ("Not allowed", "That page cannot be used that way."),
+    408: (
+        "What you sent stopped arriving",
+        "Part of it came and then nothing more, so nothing was saved. Check your "
+        "connection and try again.",
+    ),
     413: ("Too large", "What you sent is larger than this hub accepts."),
 }
 

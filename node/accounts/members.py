@@ -97,13 +97,26 @@ async def check_may_manage_txn(
     the transaction that acts, so a role granted meanwhile is seen."""
     if not by.can(Permission.MANAGE_MEMBERS):
         raise AccountError("Only the organisers who manage members can do that.")
+    await check_outranks_txn(conn, by, member_id, now, doing, Permission.MANAGE_MEMBERS)
+
+
+async def check_outranks_txn(
+    conn: aiosqlite.Connection,
+    by: Member,
+    member_id: int,
+    now: int,
+    doing: str,
+    permission: Permission,
+) -> None:
+    """AccountError unless `by` holds a role granting `permission` that outranks all
+    of `member_id`'s roles now (permissions.outranks), read inside `conn`'s transaction."""
     async with conn.execute(
         "SELECT role FROM member_roles WHERE member_id = ? AND starts_at <= ?"
         " AND (ends_at IS NULL OR ends_at > ?)",
         (member_id, now, now),
     ) as cursor:
         roles = frozenset(Role(r[0]) for r in await cursor.fetchall())
-    if not outranks(by.roles, roles):
+    if not outranks(by.roles, roles, permission):
         titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
         raise AccountError(
             f"You cannot {doing} this member: they hold {titles}, and only an organiser "

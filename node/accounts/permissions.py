@@ -99,10 +99,16 @@ def rank(roles: frozenset[Role]) -> int:
     return max((RANKS[r] for r in roles), default=0)
 
 
-def outranks(actor: frozenset[Role], target: frozenset[Role]) -> bool:
-    """Whether a member holding `actor` may manage the account of one holding `target`."""
-    managing = frozenset(r for r in actor if r in GRANTS[Permission.MANAGE_MEMBERS])
-    return bool(managing) and rank(managing) > rank(target)
+def outranks(
+    actor: frozenset[Role],
+    target: frozenset[Role],
+    permission: Permission = Permission.MANAGE_MEMBERS,
+) -> bool:
+    """Whether a member holding `actor` may act, by `permission`, on one holding
+    `target`: manage their account (the default), or warn or suspend them from posting
+    (MODERATE), so peers cannot silence each other and nobody silences those above."""
+    acting = frozenset(r for r in actor if r in GRANTS[permission])
+    return bool(acting) and rank(acting) > rank(target)
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

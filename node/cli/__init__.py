@@ -125,20 +125,21 @@ async def _serve(config: settings.Config) -> None:
     sys.setswitchinterval(0.001)
 
     from web.app import create_app  # composition root: see the module docstring
+    from web.connections import listen
 
     # An idle keep-alive connection holds a file descriptor; aiohttp keeps one 75 s
     # by default, so a crowd of idle clients could use up the unit's LimitNOFILE.
     runner = web.AppRunner(create_app(config), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
     await runner.setup()
+    listening: asyncio.Server | None = None
     try:
-        site = web.TCPSite(runner, config.host, config.port)
         try:
-            await site.start()
+            listening = await listen(runner, config.host, config.port, config.max_connections)
         except OSError as exc:
             raise NodeError(
                 f"cannot listen on {config.host}:{config.port}: {exc.strerror}"
             ) from exc
-        port = _bound_port(runner, config.port)
+        port = int(listening.sockets[0].getsockname()[1])
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -148,14 +149,9 @@ async def _serve(config: settings.Config) -> None:
         await stop.wait()
         print("hubnet: stopping", flush=True)
     finally:
+        if listening is not None:
+            listening.close()  # accept no more; the runner closes the open connections
         await runner.cleanup()
-
-
-def _bound_port(runner: object, default: int) -> int:
-    for server in getattr(runner, "addresses", []):
-        if isinstance(server, tuple) and len(server) >= 2:
-            return int(server[1])
-    return default
 
 
 def build_parser() -> argparse.ArgumentParser:

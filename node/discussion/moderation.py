@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import aiosqlite
+
+from node.accounts.members import AccountError, Member, check_outranks_txn
 from node.accounts.permissions import GRANTS, Permission
 from node.clock import Clock
 from node.digits import is_digits
-from node.discussion.errors import DiscussionError, NotFound
+from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import clean_text
 from node.discussion.hooks import Hooks, report_notice
 from node.store.database import Database
@@ -218,17 +221,20 @@ class Moderation:
 
     # -- members ---------------------------------------------------------------------
 
-    async def warn(self, moderator_id: int, member_id: int, reason: object) -> None:
+    async def warn(self, by: Member, member_id: int, reason: object) -> None:
+        """Warn a member, as `by`, who must outrank them (permissions.outranks)."""
         clean = clean_text(reason, MAX_REASON, "warning")
         await self._check_member(member_id)
         async with self._db.write() as conn:
+            await _check_outranks_txn(conn, by, member_id, self._clock(), "warn")
             await conn.execute(
                 "INSERT INTO warnings (member_id, reason, given_by, given_at) VALUES (?, ?, ?, ?)",
-                (member_id, clean, moderator_id, self._clock()),
+                (member_id, clean, by.id, self._clock()),
             )
 
-    async def suspend(self, moderator_id: int, member_id: int, days: object, reason: object) -> int:
-        """Suspend a member from posting for `days`; when it ends (ms)."""
+    async def suspend(self, by: Member, member_id: int, days: object, reason: object) -> int:
+        """Suspend a member from posting for `days`, as `by`, who must outrank them;
+        when it ends (ms)."""
         clean = clean_text(reason, MAX_REASON, "reason")
         if not isinstance(days, str) or not is_digits(days.strip()):
             raise DiscussionError("Give the number of days as a whole number.")
@@ -239,12 +245,13 @@ class Moderation:
         now = self._clock()
         until = now + count * 86_400_000
         async with self._db.write() as conn:
+            await _check_outranks_txn(conn, by, member_id, now, "suspend")
             await conn.execute(
                 "INSERT INTO discussion_bans (member_id, until, reason, given_by, given_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
                 " until = excluded.until, reason = excluded.reason,"
                 " given_by = excluded.given_by, given_at = excluded.given_at",
-                (member_id, until, clean, moderator_id, now),
+                (member_id, until, clean, by.id, now),
             )
         return until
 
@@ -277,3 +284,15 @@ class Moderation:
             (self._clock(),),
         )
         return [(r[0], r[1] or "A former member", r[2], r[3]) for r in rows]
+
+
+async def _check_outranks_txn(
+    conn: aiosqlite.Connection, by: Member, member_id: int, now: int, doing: str
+) -> None:
+    """NotAllowed (403) unless `by` moderates and outranks `member_id`'s roles."""
+    if not by.can(Permission.MODERATE):
+        raise NotAllowed("Only the hub's moderators can do that.")
+    try:
+        await check_outranks_txn(conn, by, member_id, now, doing, Permission.MODERATE)
+    except AccountError as exc:
+        raise NotAllowed(str(exc)) from exc

@@ -220,6 +220,10 @@ def _upload(session: WebSession, base: str, content: bytes, title: str) -> tuple
         )
         response = conn.getresponse()
         return response.status, response.read().decode(errors="replace")
+    except (BrokenPipeError, ConnectionResetError):
+        # A proxy refusing a body over its limit may answer and close before the
+        # client has sent it all; the answer can then be lost with the connection.
+        return 0, "closed before the body was sent"
     finally:
         conn.close()
 
@@ -247,7 +251,8 @@ def test_a_library_file_near_the_limit_goes_through_and_one_over_it_is_refused(
     assert status == 400 and "larger than this hub accepts (20 MiB)" in page, page[:500]
     # Over the proxy's own limit: refused before the node reads it.
     status, page = _upload(session, proxy.url, near + b"x" * (3 * MIB), "Far too big")
-    assert status == 413, page[:300]
+    assert status in (413, 0), page[:300]
+    assert "Far too big" not in session.get("/library").text
     # Anything else is refused by the proxy above 9 MiB.
     conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
     try:
@@ -305,19 +310,14 @@ def test_slow_bodies_behave_as_documented(hub: Hub, proxy: Proxy) -> None:
         assert conn.getresponse().status == 200
         conn.close()
         assert time.monotonic() - start < 1
-    if proxy.kind == "nginx":
-        # nginx closes the connection of a client silent for client_body_timeout (10 s),
-        # without an answer (its log says 408).
-        for thread in threads:
-            thread.join(timeout=30)
-        assert len(stalled) == 20 and all(s in (0, 408) and 9 < t < 20 for s, t in stalled), stalled
-    else:
-        # Caddy passes the body on as it comes and keeps a stalled client for up to
-        # read_body (5 min, too long to wait for here): stopping the proxy ends them.
-        proxy.stop()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not any(t.is_alive() for t in threads)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    # nginx closes the connection of a client silent for client_body_timeout (10 s),
+    # without an answer (its log says 408). Caddy passes the body on as it comes,
+    # so the node itself gives up on it after 10 s without a byte and answers 408.
+    print(proxy.kind, stalled)
+    assert len(stalled) == 20 and all(s in (0, 408) and 9 < t < 20 for s, t in stalled), stalled
 
 
 def test_the_shipped_examples_are_what_was_run() -> None:

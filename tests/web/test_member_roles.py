@@ -91,3 +91,25 @@ async def test_four_concurrent_requests_with_one_reset_link_set_one_password(sit
     for password in passwords:
         works = await site.node.members.authenticate("ann@example.org", password)
         assert (works is not None) == (password == winner)
+
+
+async def test_a_chair_cannot_suspend_the_interim_group_or_the_secretary_from_posting(
+    site: Site,
+) -> None:
+    await make_member(site.node, "chair@example.org", Role.CHAIR)
+    secretary = await make_member(site.node, "sec@example.org", Role.SECRETARY)
+    ann = await make_member(site.node, "ann@example.org")
+    await site.login("chair@example.org")
+    for target, title in ((1, "Interim steering group"), (secretary, "Secretary")):
+        for action in ("suspend", "warn"):
+            refused = await site.post(
+                f"/moderation/members/{target}/{action}", {"days": "3", "reason": "Rude"}
+            )
+            text = await refused.text()
+            assert refused.status == 403 and title in text, text[-3000:]
+    suspended = await site.post(
+        f"/moderation/members/{ann}/suspend", {"days": "3", "reason": "Rude"}
+    )
+    assert suspended.status == 200 and "Suspended from posting until" in await suspended.text()
+    standing = await site.node.discussion.moderation.standing(1)
+    assert standing == ([], None)  # the founder was neither warned nor suspended

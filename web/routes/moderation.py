@@ -110,11 +110,11 @@ async def member_action(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         if action == "warn":
-            await moderation.warn(request[MEMBER].id, member_id, form.get("reason"))
+            await moderation.warn(request[MEMBER], member_id, form.get("reason"))
             notice = "Warning recorded; the member sees it on their discussions page."
         elif action == "suspend":
             until = await moderation.suspend(
-                request[MEMBER].id, member_id, form.get("days"), form.get("reason")
+                request[MEMBER], member_id, form.get("days"), form.get("reason")
             )
             notice = f"Suspended from posting until {when(until)}."
         elif action == "lift":

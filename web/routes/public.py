@@ -216,9 +216,7 @@ async def confirm_form(request: web.Request) -> web.Response:
             "message.html",
             {
                 "heading": "This link cannot be used",
-                "paragraphs": [
-                    "It has expired or has been used already. Fill in the form again."
-                ],
+                "paragraphs": ["It has expired or has been used already. Fill in the form again."],
                 "link": {"href": "/", "text": "Back to the start page"},
             },
             status=404,
