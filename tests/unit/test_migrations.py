@@ -13,14 +13,20 @@ Seeds satisfy every CHECK, trigger and foreign key (the database is built with
 foreign keys enforced, as the node runs), refer to the members and messages the
 earlier seeds insert, and their checks include the queries the code itself runs
 to read each table, with literal values in place of its parameters.
+
+SHIPPED records each migration's checksum: editing a shipped migration fails
+test_shipped_migrations_are_unchanged, and a new migration fails
+test_every_migration_has_a_recorded_checksum until its checksum is recorded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -28,7 +34,13 @@ from crypto.nodeid import node_id_from_public_key
 from node.search import match_expression
 from node.store.database import Database, _split_sql
 from node.store.messages import MessageStore
-from node.store.migrations import LATEST_VERSION, MIGRATIONS
+from node.store.migrations import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Migration,
+    MigrationListError,
+    collect,
+)
 from node.verifier import Verifier
 from protocol.kinds.hub import Announcement
 from tests.helpers import T0, ManualClock, chain, key_from
@@ -1202,6 +1214,81 @@ def test_every_migration_has_a_seed() -> None:
     assert set(SEEDS) == {m.version for m in MIGRATIONS}, (
         "each migration needs a seed in tests/unit/test_migrations.py"
     )
+
+
+# SHA-256 of each migration as it shipped (checksum() below). A database that ran a
+# migration never runs it again, so an edit to a shipped one would leave old databases
+# unlike new ones: the fix is a new migration. Recording a new migration's checksum
+# here is the deliberate act that ships it.
+SHIPPED = {
+    1: "af9da187f7e41bebf5aade429806de1c8933e4c1fa245c6773940f6361892d03",
+    2: "6a10de0a1d0869e7653683763c0e8f77213640ec16cdeb3ecdfd577d8a6fc4d0",
+    3: "412c08b5e1e1e6006432182abdca7fe6427288a5eaeca7c6941b81d33ac92366",
+    4: "b533478a023d973d38bf7dcfee56119440e9bcd2f88fe363228a903296b59a14",
+    5: "58838999719cc812a7d17ba805677528ff2a5b26e190d778615d24ae17b7c112",
+    6: "f0ea784554c887ad27751efd78bfe995e3b79265ca27492e6124a144ea4057a8",
+    7: "8e135f2c9ad823746a504f4d29634f6c8a63c88435fd2cdcee3002719633de3d",
+    8: "1f3240556859f13ec1c0c9fd4e9850b2b1e8b2aeb229a88f02315178fe05c5c9",
+    9: "0377fd963167ca4723590a1daa112fe366bd0e4970c34dd19f64f8754ef61a36",
+    10: "016373ff17f09c29111eda7fd23c967f6c93eb78efaf38e31158d3317ef907b6",
+    11: "04c074c0a500b54e47f95ec402621244d492e145c811f5bd50d6d3269e300498",
+    12: "802977a6a362b34c9c8cf44a1ea20b940ad01115b4d94a75c16140114a77c93e",
+    13: "f1d33890b2c40e0492502a6e5a34f06705f7bfd02d30f147ecce5fb9216d5e4e",
+}
+
+
+def checksum(migration: Migration) -> str:
+    """SHA-256 of the description and the SQL, UTF-8, with a NUL between them."""
+    data = migration.description.encode() + b"\0" + migration.sql.encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_shipped_migrations_are_unchanged() -> None:
+    # A migration with no checksum yet is test_every_migration_has_a_recorded_checksum's.
+    changed = [m.version for m in MIGRATIONS if SHIPPED.get(m.version) not in (None, checksum(m))]
+    assert not changed, "\n".join(
+        f"migration {v} has changed since it shipped: add a new migration instead" for v in changed
+    )
+    gone = sorted(set(SHIPPED) - {m.version for m in MIGRATIONS})
+    assert not gone, f"migrations {gone} shipped and are gone: put them back"
+
+
+def test_every_migration_has_a_recorded_checksum() -> None:
+    unrecorded = [m for m in MIGRATIONS if m.version not in SHIPPED]
+    assert not unrecorded, "\n".join(
+        f"migration {m.version} has no recorded checksum: once it is final, add"
+        f' {m.version}: "{checksum(m)}" to SHIPPED in tests/unit/test_migrations.py'
+        for m in unrecorded
+    )
+
+
+def _migration_module(name: str, version: int) -> ModuleType:
+    module = ModuleType(f"node.store.migrations.{name}")
+    module.VERSION = version
+    module.DESCRIPTION = f"migration {version}"
+    module.SQL = "CREATE TABLE t (x);"
+    return module
+
+
+def test_migrations_numbered_one_to_n_are_collected_in_order() -> None:
+    migrations = collect([_migration_module("v0001_a", 1), _migration_module("v0002_b", 2)])
+    assert [m.version for m in migrations] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [[2], [1, 3], [1, 2, 2], [2, 1], [1, 0]],
+    ids=["not-from-1", "gap", "repeat", "out-of-order", "zero"],
+)
+def test_migrations_with_a_gap_or_repeat_are_refused(versions: list[int]) -> None:
+    modules = [_migration_module(f"v{v:04d}_x", v) for v in versions]
+    with pytest.raises(MigrationListError, match="without gaps or repeats"):
+        collect(modules)
+
+
+def test_a_migration_named_for_another_version_is_refused() -> None:
+    with pytest.raises(MigrationListError, match="must start with v0002_"):
+        collect([_migration_module("v0001_a", 1), _migration_module("v0003_b", 2)])
 
 
 # The latest too: nothing to upgrade, but its seed is checked before a later
