@@ -183,6 +183,27 @@ def test_limits_apply_per_client_address_and_a_clients_header_is_not_trusted(
     assert apply(WebSession(hub.url, source_address=proxy.net + "5"), 1) == 200
 
 
+def test_failed_logins_lock_out_one_client_address_not_everyone_behind_the_proxy(
+    hub: Hub, proxy: Proxy
+) -> None:
+    email = re.search(r"^organiser email: (\S+)\s*$", hub.init_output, re.MULTILINE)
+    password = re.search(r"^organiser password: (\S+)\s*$", hub.init_output, re.MULTILINE)
+    assert email and password, hub.init_output
+    # A guesser tries twenty made-up accounts from one address (web/login_guard.py).
+    base = 20 if proxy.kind == "nginx" else 30
+    guesser = WebSession(proxy.url, source_address=f"127.0.0.{base}")
+    for n in range(20):
+        page = guesser.post("/login", {"email": f"guess{n}@example.org", "password": "wrong"})
+        assert page.status == 400, page.text[:300]
+    # From that address even the right password is now refused, with the same answer.
+    locked = guesser.post("/login", {"email": email.group(1), "password": password.group(1)})
+    assert locked.status == 400 and "do not match" in locked.text, locked.text[-1500:]
+    # The organiser, behind the same proxy from another address, logs in.
+    WebSession(proxy.url, source_address=f"127.0.0.{base + 1}").login(
+        email.group(1), password.group(1)
+    )
+
+
 def _multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
     boundary = "hubnetproxytest7c1a"
     parts = [
