@@ -270,8 +270,7 @@ class Notices:
                 return
             log.warning("notices: email %d not sent (try %d): %s", outbox_id, attempts, reason)
             await conn.execute(
-                f"UPDATE {table} SET attempts = ?, next_attempt = ?, last_error = ?"
-                " WHERE id = ?",
+                f"UPDATE {table} SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?",
                 (attempts, self._clock() + retry_delay_ms(attempts), reason, outbox_id),
             )
 

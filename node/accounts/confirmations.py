@@ -109,8 +109,7 @@ class Confirmations:
             email,
             "confirm your application to join",
             f"To send your application to join {self._hub_name}, follow this link within "
-            f"a day:\n\n{link}\n\nThe membership secretary sees it once you have."
-            + self._footer(),
+            f"a day:\n\n{link}\n\nThe membership secretary sees it once you have." + self._footer(),
         )
 
     async def _event_title(self, event: bytes) -> str:

@@ -210,9 +210,7 @@ class Membership:
         else:
             witnessed = [m for m in witnessed if self.witnesses.add(m)]
         # A witness changes the roster only while something waits to be witnessed.
-        if any(m.kind in _ROSTER_CHANGING for m in messages) or (
-            witnessed and self.roster.waiting
-        ):
+        if any(m.kind in _ROSTER_CHANGING for m in messages) or (witnessed and self.roster.waiting):
             self._dirty.set()
 
     async def start(self) -> None:

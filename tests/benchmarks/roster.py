@@ -76,9 +76,7 @@ def _measure(table: Table, hubs: int) -> None:
     indexed = Witnesses(net.id, net.messages)
     others = [m for m in net.messages if m.kind != "network.witness"]
     seconds = _seconds(lambda: roster(net.id, others, None, indexed))
-    table.add(
-        "  the same, witnesses already indexed (a node's refresh)", seconds * 1000, unit="ms"
-    )
+    table.add("  the same, witnesses already indexed (a node's refresh)", seconds * 1000, unit="ms")
     mandates = [h.mandate() for h in founders]
     motion = founders[0].motion(seconds_needed=1)
     votes = [founders[1].second(motion)]

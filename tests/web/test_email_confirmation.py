@@ -159,9 +159,7 @@ async def test_a_link_used_by_concurrent_requests_records_one_application(
     await site.post("/join", application("racer@example.org"))
     path = link_in((await mail_to(server, "racer@example.org"))[0])
     csrf = await site.csrf()
-    answers = await asyncio.gather(
-        *(site.client.post(path, data={"csrf": csrf}) for _ in range(4))
-    )
+    answers = await asyncio.gather(*(site.client.post(path, data={"csrf": csrf}) for _ in range(4)))
     assert sorted(a.status for a in answers) == [200, 400, 400, 400]
     assert await applied(site) == ["racer@example.org"]
 
