@@ -88,7 +88,6 @@ class ProjectionRunner:
     failures: Counter[str] = field(default_factory=Counter)
     shows: Callable[[NodeId], bool] = lambda origin: True
     _failing: dict[str, _Failing] = field(default_factory=dict)
-    _cursors: dict[str, int] = field(default_factory=dict)  # as last committed
     _decoded: OrderedDict[bytes, Message] = field(default_factory=OrderedDict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -155,8 +154,7 @@ class ProjectionRunner:
 
     async def caught_up(self) -> None:
         """Apply everything stored up to now, for every projection not waiting to retry."""
-        end = await cursors.log_end(self.db)
-        if all(self._cursors.get(p.name, -1) >= end for p in self._due()):
+        if not await cursors.behind(self.db, [p.name for p in self._due()]):
             return
         async with self._lock:
             while await self._pass():
@@ -176,7 +174,6 @@ class ProjectionRunner:
                     await projection.reset_txn(conn)
                     await cursors.set_cursor_txn(conn, projection.name, 0)
             for projection in chosen:
-                self._cursors[projection.name] = 0
                 if projection.committed is not None:
                     projection.committed()
         await self.caught_up()
@@ -200,7 +197,6 @@ class ProjectionRunner:
             top = await cursors.log_end_txn(conn)
             behind = [p for p in self._due() if stored.get(p.name, 0) < top]
             if not behind:
-                self._cursors.update({p.name: top for p in self._due()})
                 return False
             start = min(stored.get(p.name, 0) for p in behind)
             kinds = {k for p in behind for k in p.kinds}
@@ -218,10 +214,8 @@ class ProjectionRunner:
                     and m.kind in projection.kinds
                     and (not projection.roster or self.shows(m.origin))
                 ]
-                if await self._apply_txn(conn, projection, mine, upto):
-                    self._cursors[projection.name] = upto
-                    if mine:
-                        changed.append(projection)
+                if await self._apply_txn(conn, projection, mine, upto) and mine:
+                    changed.append(projection)
         for projection in changed:
             if projection.committed is not None:
                 projection.committed()

@@ -35,9 +35,22 @@ async def log_end_txn(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def log_end(db: Database) -> int:
-    row = await db.fetchone("SELECT coalesce(max(rowid), 0) FROM messages")
-    return int(row[0]) if row else 0
+async def behind(db: Database, names: Iterable[str]) -> bool:
+    """Whether any of the projections named has not yet applied the newest message
+    (read without the writer, so a page that finds all caught up never waits for it)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return False
+    marks = ",".join("?" * len(wanted))
+    row = await db.fetchone(
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM messages),"
+        f" (SELECT count(*) FROM projection_cursors WHERE name IN ({marks})),"
+        f" (SELECT coalesce(min(last_rowid), 0) FROM projection_cursors WHERE name IN ({marks}))",
+        (*wanted, *wanted),
+    )
+    assert row is not None
+    end, known, least = (int(x) for x in row)
+    return known < len(wanted) or least < end
 
 
 async def messages_after_txn(
