@@ -107,11 +107,7 @@ class Assembly:
         return {o: hub.name for o, hub in (await hub_profiles(self._db)).items()}
 
     async def regions(self) -> list[str]:
-        """The network's regions: its founding statement's shared list (PROTOCOL.md §14.1).
-
-        A node that does not hold the statement yet falls back on the regions hubs'
-        profiles name.
-        """
+        """The founding statement's regions (PROTOCOL.md §14.1), else those hubs name."""
         if self._membership.roster.statement is not None:
             return list(self._membership.roster.regions)
         await self._projections.caught_up()
