@@ -18,7 +18,9 @@ from crypto.nodeid import NodeId, public_key_from_node_id
 from node.clock import Clock
 from node.errors import NodeError
 from node.network.membership import Membership
+from node.projections.runner import CaughtUp
 from node.store.database import Database
+from node.store.hubs import hub_profiles
 from node.store.messages import MessageStore
 from protocol.envelope import Message, MessageId, parse_payload
 from protocol.errors import LocalProtocolError
@@ -30,7 +32,6 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
-from protocol.kinds.hub import HubProfile
 from protocol.kinds.keys import KeyRotate
 from protocol.roster import ASSEMBLY_KINDS
 from protocol.tally import Phase, Result, commitment, tally
@@ -80,12 +81,14 @@ class Assembly:
         clock: Clock,
         node_id: NodeId,
         membership: Membership,
+        projections: CaughtUp,
     ) -> None:
         self._db = db
         self._messages = messages
         self._clock = clock
         self.node_id = node_id
         self._membership = membership
+        self._projections = projections  # hub names and regions come from `hubs`
         self._done: set[bytes] = set()  # motions whose sealed vote needs no more reveal
 
     # -- reading ---------------------------------------------------------------
@@ -100,25 +103,15 @@ class Assembly:
         return [parse_payload(p, s) for p, s in rows]
 
     async def hub_names(self) -> dict[NodeId, str]:
-        profiles = await self._messages.latest_of_kind("hub.profile")
-        return {o: m.body.name for o, m in profiles.items() if isinstance(m.body, HubProfile)}
+        await self._projections.caught_up()
+        return {o: hub.name for o, hub in (await hub_profiles(self._db)).items()}
 
     async def regions(self) -> list[str]:
-        """The network's regions: its founding statement's shared list (PROTOCOL.md §14.1).
-
-        A node that does not hold the statement yet falls back on the regions hubs'
-        profiles name.
-        """
+        """The founding statement's regions (PROTOCOL.md §14.1), else those hubs name."""
         if self._membership.roster.statement is not None:
             return list(self._membership.roster.regions)
-        profiles = await self._messages.latest_of_kind("hub.profile")
-        return sorted(
-            {
-                m.body.region
-                for m in profiles.values()
-                if isinstance(m.body, HubProfile) and m.body.region
-            }
-        )
+        await self._projections.caught_up()
+        return sorted({hub.region for hub in (await hub_profiles(self._db)).values() if hub.region})
 
     async def seats(self) -> dict[str, list[Seat]]:
         """Each body's hubs with a mandate in force now (PROTOCOL.md §13.2), by body."""

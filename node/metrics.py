@@ -87,7 +87,20 @@ class NodeMetrics:
         self.recovering = Gauge(
             "hubnet_recovering", "1 while a restored node catches up with its own log", registry=r
         )
+        self.projection_failures = Counter(
+            "hubnet_projection_failures",
+            "Failed attempts to apply stored messages to a table built from the log",
+            ["projection"],
+            registry=r,
+        )
+        self.projection_failing = Gauge(
+            "hubnet_projection_failing",
+            "Failed attempts in a row of each projection failing now (0: keeping up)",
+            ["projection"],
+            registry=r,
+        )
         self._own: NodeId | None = None
+        self._projection_failures_seen: dict[str, int] = {}
 
     def attach(self, node: Node, federation: Federation) -> None:
         self._own = node.node_id
@@ -132,3 +145,15 @@ class NodeMetrics:
             self.members.labels(status).set(count)
         self.sessions.set(await node.sessions.count_open())
         self.recovering.set(1 if await is_recovering(node.db) else 0)
+        self.observe_projections(node)
+
+    def observe_projections(self, node: Node) -> None:
+        runner = node.projections
+        failing = runner.failing()
+        for name in runner.projections:
+            count = runner.failures[name]
+            seen = self._projection_failures_seen.get(name, 0)
+            # Created at 0 for every projection, so an alert sees the series exist.
+            self.projection_failures.labels(name).inc(count - seen)
+            self._projection_failures_seen[name] = count
+            self.projection_failing.labels(name).set(failing.get(name, 0))

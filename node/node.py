@@ -27,8 +27,11 @@ from node.network.membership import Membership
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
 from node.notices import MailSettings, Notices
+from node.projections.hubs import hubs_projection
+from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.store.database import Database
+from node.store.hubs import HubInfo, hub_profiles
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
 from node.verifier import Verifier
@@ -57,6 +60,7 @@ class Node:
     assembly: Assembly
     auto_reveal: AutoReveal
     confirmations: Confirmations
+    projections: ProjectionRunner
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -86,8 +90,11 @@ class Node:
             for item in items:
                 await notices.notify_members(item.text, item.link)
 
-        assembly = Assembly(db, messages, clock, node_id, membership)
-        events = Events.build(db, messages, node_id, clock)
+        # Every table built from the log, kept up by one runner (node/projections/).
+        projections = ProjectionRunner.attach(db, messages, clock)
+        assembly = Assembly(db, messages, clock, node_id, membership, projections)
+        events = Events.build(db, messages, projections, node_id, clock)
+        projections.add(hubs_projection(committed=events.projection.hubs_touched))
         node = cls(
             config=config,
             key=key,
@@ -107,9 +114,9 @@ class Node:
             notices=notices,
             governance=Governance(db, clock, members, messages, notices),
             clock=clock,
-            community=Community.open(db, messages, files, clock),
+            community=Community.open(db, messages, projections, files, clock),
             events=events,
-            discussion=Discussion.build(config, db, clock, messages, notices),
+            discussion=Discussion.build(config, db, clock, messages, notices, projections),
             membership=membership,
             witnessing=Witnessing(messages, membership, config.witness_delay_ms / 1000),
             assembly=assembly,
@@ -117,6 +124,7 @@ class Node:
             confirmations=Confirmations(
                 db, clock, members, events.attendance, notices, config.name, config.url
             ),
+            projections=projections,
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node._show_members_only()
@@ -136,20 +144,27 @@ class Node:
         def shows(origin: NodeId) -> bool:
             return origin == self.node_id or self.membership.is_member(origin)
 
-        self.events.projection.shows = shows
-        self.community.projections.shows = shows
+        self.projections.shows = shows
 
         async def rebuild(before: frozenset[NodeId], after: frozenset[NodeId]) -> None:
-            await self.events.projection.rebuild()
-            if before - after:
-                await self.community.projections.hide(before - after)
-            if after - before:
-                await self.community.projections.replay()
+            # A hub that left is taken out of what is shown, one admitted is put in:
+            # the roster's projections are read again from the log, which keeps both.
+            await self.projections.rebuild(self.projections.roster_names())
+            self.events.projection.hubs_touched()
 
         self.membership.listeners.append(rebuild)
 
+    async def hubs(self) -> dict[NodeId, HubInfo]:
+        """Every hub heard of, by origin, from its latest profile (caught up first, so a
+        profile just published shows)."""
+        await self.projections.caught_up()
+        return await hub_profiles(self.db)
+
     async def start(self) -> None:
-        """Start the node's own background work: governance's clock, the email sender."""
+        """Start the node's own background work: the projections (first catching up with
+        what was stored while the node was down), governance's clock, the email sender."""
+        await self.projections.caught_up()
+        await self.projections.start()
         await self.governance.start()
         await self.notices.start()
         await self.membership.start()
@@ -162,11 +177,10 @@ class Node:
         await self.membership.stop()
         await self.notices.stop()
         await self.governance.stop()
+        await self.projections.stop()
 
     async def close(self) -> None:
         await self.stop()
-        await self.community.close()
-        await self.events.projection.close()
         await self.db.close()
         await self.verifier.aclose()
 

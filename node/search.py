@@ -2,7 +2,7 @@
 
 Each searchable thing is a row (kind, ref, title, body, visibility). `ref` is the
 thing's own id: a message id in hex for federated things, `local:<n>` for local
-records. Rows are written by node/community/projections.py from stored
+records. Rows are written by the projections (node/projections/) from stored
 messages and by the local services from their records; the index holds nothing
 that is not also somewhere else, so it can be dropped and rebuilt.
 
@@ -84,6 +84,19 @@ class Search:
         if row is not None:
             await conn.execute("DELETE FROM search WHERE rowid = ?", (row[0],))
             await conn.execute("DELETE FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref))
+
+    @staticmethod
+    async def drop_kind_txn(conn: aiosqlite.Connection, kind: str) -> None:
+        """Drop every row of `kind` that came from a message (local records, whose refs
+        start `local:`, stay): a projection being rebuilt writes them again."""
+        await conn.execute(
+            "DELETE FROM search WHERE rowid IN (SELECT fts_rowid FROM search_refs"
+            " WHERE kind = ? AND ref NOT LIKE 'local:%')",
+            (kind,),
+        )
+        await conn.execute(
+            "DELETE FROM search_refs WHERE kind = ? AND ref NOT LIKE 'local:%'", (kind,)
+        )
 
     async def put(
         self,

@@ -6,8 +6,6 @@ run in one test process.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -62,13 +60,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         app[FEDERATION] = federation
         await federation.start()
         await node.start()
-        # Comments that arrived while the node was down, then each as it arrives.
-        await node.discussion.comments.catch_up()
-        discussion_task = asyncio.create_task(node.discussion.comments.run())
         yield
-        discussion_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await discussion_task
         await node.stop()
         await federation.stop()
         await node.close()

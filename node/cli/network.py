@@ -105,7 +105,7 @@ async def _roster(args: argparse.Namespace) -> None:
         if membership.network is None:
             print("This hub belongs to no network yet ('hubnet network found' or 'join').")
             return
-        names = await hub_names(node.messages)
+        names = await hub_names(node.db)
         print(f"network: {roster.statement.name if roster.statement else '(statement not held)'}")
         print(f"network id: {membership.network.hex()}")
         print(f"members: {len(membership.members)}")

@@ -10,8 +10,9 @@ from node.community.campaigns import Campaigns
 from node.community.directory import Directory
 from node.community.library import Library
 from node.community.mutual_aid import MutualAid
-from node.community.projections import Projections
+from node.community.projections import community_projections
 from node.community.speakers import Speakers
+from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.search import Search
 from node.store.database import Database
@@ -20,7 +21,6 @@ from node.store.messages import MessageStore
 
 @dataclass(slots=True)
 class Community:
-    projections: Projections
     search: Search
     campaigns: Campaigns
     library: Library
@@ -30,19 +30,19 @@ class Community:
 
     @classmethod
     def open(
-        cls, db: Database, messages: MessageStore, files: ResourceFiles, clock: Clock
+        cls,
+        db: Database,
+        messages: MessageStore,
+        runner: ProjectionRunner,
+        files: ResourceFiles,
+        clock: Clock,
     ) -> Community:
-        projections = Projections(db, messages.node_id)
-        messages.on_stored.append(projections.on_stored)
+        runner.add(*community_projections(messages.node_id))
         return cls(
-            projections=projections,
             search=Search(db),
-            campaigns=Campaigns(db, messages, projections),
-            library=Library(db, messages, files, projections),
-            speakers=Speakers(db, messages, projections, clock),
-            directory=Directory(db, messages, projections, clock),
+            campaigns=Campaigns(db, messages, runner),
+            library=Library(db, messages, files, runner),
+            speakers=Speakers(db, messages, runner, clock),
+            directory=Directory(db, messages, runner, clock),
             mutual_aid=MutualAid(db, clock),
         )
-
-    async def close(self) -> None:
-        await self.projections.close()

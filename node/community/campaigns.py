@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from crypto.nodeid import NodeId
 from node.community.hubs import hub_names
-from node.community.projections import Projections
 from node.errors import NodeError
+from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
@@ -77,7 +77,7 @@ def parse_ref(text: str) -> bytes | None:
 
 
 class Campaigns:
-    def __init__(self, db: Database, messages: MessageStore, projections: Projections) -> None:
+    def __init__(self, db: Database, messages: MessageStore, projections: CaughtUp) -> None:
         self._db = db
         self._messages = messages
         self._projections = projections
@@ -85,7 +85,7 @@ class Campaigns:
     async def start(self, body: Campaign) -> bytes:
         _check(body)
         message = await self._messages.append("campaign", body)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         return message.id
 
     async def update(self, body: CampaignUpdate) -> None:
@@ -96,7 +96,7 @@ class Campaigns:
         if page.campaign.origin != self._messages.node_id:
             raise CampaignError("Only the hub that started a campaign can post updates to it.")
         await self._messages.append("campaign.update", body)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
 
     async def endorse(self, body: CampaignEndorse) -> None:
         _check(body)
@@ -108,24 +108,24 @@ class Campaigns:
         if any(j.origin == self._messages.node_id for j in page.joined) and body.statement is None:
             raise CampaignError("This hub has already joined the campaign.")
         await self._messages.append("campaign.endorse", body)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
 
     async def all(self) -> list[CampaignSummary]:
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         rows = await self._db.fetchall(
             "SELECT c.id, c.origin, c.title, c.summary, c.status, c.created_at,"
             " (SELECT count(*) FROM campaign_endorsements e"
             "  WHERE e.campaign = c.id AND e.origin != c.origin)"
             " FROM campaigns c ORDER BY c.created_at DESC, c.id LIMIT 500"
         )
-        names = await hub_names(self._messages)
+        names = await hub_names(self._db)
         return [
             CampaignSummary(bytes(i), NodeId(o), names.get(o, _short(o)), t, s, st, at, int(n))
             for i, o, t, s, st, at, n in rows
         ]
 
     async def page(self, campaign_id: bytes) -> CampaignPage | None:
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         row = await self._db.fetchone(
             "SELECT origin, title, summary, status, created_at, principles, goals"
             " FROM campaigns WHERE id = ?",
@@ -134,7 +134,7 @@ class Campaigns:
         if row is None:
             return None
         origin, title, summary, status, created_at, principles, goals = row
-        names = await hub_names(self._messages)
+        names = await hub_names(self._db)
         updates = [
             Update(t, s, at)
             for t, s, at in await self._db.fetchall(

@@ -15,8 +15,8 @@ import aiosqlite
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.community.hubs import hub_name, hub_names
-from node.community.projections import Projections
 from node.errors import NodeError
+from node.projections.runner import CaughtUp
 from node.search import Search
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -101,7 +101,7 @@ def _category(text: str) -> DirectoryCategory:
 
 class Directory:
     def __init__(
-        self, db: Database, messages: MessageStore, projections: Projections, clock: Clock
+        self, db: Database, messages: MessageStore, projections: CaughtUp, clock: Clock
     ) -> None:
         self._db = db
         self._messages = messages
@@ -119,7 +119,7 @@ class Directory:
             )
             entry_id = int(cursor.lastrowid or 0)
             await _index_txn(conn, entry_id, body)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         return entry_id
 
     async def edit(self, entry_id: int, body: DirectoryEntry, share: bool) -> None:
@@ -142,7 +142,7 @@ class Directory:
                 (*_columns(body), self._clock(), shared, latest, entry_id),
             )
             await _index_txn(conn, entry_id, body)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
 
     async def remove(self, entry_id: int) -> None:
         row = await self._db.fetchone(
@@ -157,7 +157,7 @@ class Directory:
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM directory_local WHERE id = ?", (entry_id,))
             await Search.drop_txn(conn, "directory", f"local:{entry_id}")
-        await self._projections.catch_up()
+        await self._projections.caught_up()
 
     async def get_local(self, entry_id: int) -> Entry | None:
         rows = await self._db.fetchall(_LOCAL + " WHERE id = ?", (entry_id,))
@@ -165,7 +165,7 @@ class Directory:
 
     async def entries(self, category: str | None = None) -> list[Entry]:
         """This hub's entries, then other hubs' shared ones; optionally of one category."""
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         where, args = ("WHERE category = ?", (category,)) if category else ("", ())
         local = [
             _local(r) for r in await self._db.fetchall(f"{_LOCAL} {where} ORDER BY name", args)
@@ -176,7 +176,7 @@ class Directory:
             f" FROM directory_shared WHERE origin != ? {clause} ORDER BY name LIMIT 1000",
             (self._messages.node_id, *args),
         )
-        names = await hub_names(self._messages)
+        names = await hub_names(self._db)
         shared = [
             Entry(bytes(e).hex(), hub_name(names, o), NodeId(o), n, c, a, h, ct, d, u, True)
             for e, o, n, c, a, h, ct, d, u in rows

@@ -1,18 +1,15 @@
-"""Hubs by name: the `name` of each origin's latest hub.profile."""
+"""Hubs by name: the `name` of each origin's latest hub.profile (the `hubs` table)."""
 
 from __future__ import annotations
 
-from node.store.messages import MessageStore
-from protocol.kinds.hub import HubProfile
+from crypto.nodeid import NodeId
+from node.store.database import Database
+from node.store.hubs import hub_profiles
 
 
-async def hub_names(messages: MessageStore) -> dict[str, str]:
-    return {
-        origin: m.body.name
-        for origin, m in (await messages.latest_of_kind("hub.profile")).items()
-        if isinstance(m.body, HubProfile)
-    }
+async def hub_names(db: Database) -> dict[NodeId, str]:
+    return {origin: hub.name for origin, hub in (await hub_profiles(db)).items()}
 
 
-def hub_name(names: dict[str, str], origin: str) -> str:
-    return names.get(origin, f"hub {origin[:8]}…")
+def hub_name(names: dict[NodeId, str] | dict[str, str], origin: str) -> str:
+    return names.get(origin, f"hub {origin[:8]}…")  # type: ignore[call-overload]

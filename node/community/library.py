@@ -16,8 +16,8 @@ from typing import Any
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
 from node.community.hubs import hub_name, hub_names
-from node.community.projections import Projections
 from node.errors import NodeError
+from node.projections.runner import CaughtUp
 from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -158,7 +158,7 @@ class Library:
         db: Database,
         messages: MessageStore,
         files: ResourceFiles,
-        projections: Projections,
+        projections: CaughtUp,
     ) -> None:
         self._db = db
         self._messages = messages
@@ -186,13 +186,13 @@ class Library:
         await self._files.save(data)  # the file first: a resource message must never dangle
         message = await self._messages.append("resource", body)
         await self._files.save(data)  # marks the listed file as held
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         return message.id
 
     async def items(
         self, tag: str | None = None, media_type: str | None = None, limit: int = 500
     ) -> list[LibraryItem]:
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         where, args = [], []
         if tag:
             where.append("EXISTS (SELECT 1 FROM json_each(l.tags) WHERE value = ?)")
@@ -211,7 +211,7 @@ class Library:
         return await self._items(rows)
 
     async def get(self, resource_id: bytes) -> LibraryItem | None:
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         rows = await self._db.fetchall(
             "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title, l.description,"
             " l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
@@ -228,7 +228,7 @@ class Library:
         return [str(r[0]) for r in rows]
 
     async def _items(self, rows: list[Any]) -> list[LibraryItem]:
-        names = await hub_names(self._messages)
+        names = await hub_names(self._db)
         me = self._messages.node_id
         out = []
         for i, o, h, n, mt, sz, t, d, tg, at, held in rows:

@@ -15,14 +15,14 @@ from typing import Any
 
 from crypto.nodeid import NodeId
 from node.clock import Clock
-from node.community.hubs import hub_name, hub_names
-from node.community.projections import Projections
+from node.community.hubs import hub_name
 from node.errors import NodeError
+from node.projections.runner import CaughtUp
 from node.store.database import Database
+from node.store.hubs import hub_profiles
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerOffer, SpeakerWithdraw
-from protocol.kinds.hub import HubProfile
 from protocol.schema import check_body
 
 
@@ -65,7 +65,7 @@ class Speakers:
     personal_data_name = "speaker_offers"
 
     def __init__(
-        self, db: Database, messages: MessageStore, projections: Projections, clock: Clock
+        self, db: Database, messages: MessageStore, projections: CaughtUp, clock: Clock
     ) -> None:
         self._db = db
         self._clock = clock
@@ -91,7 +91,7 @@ class Speakers:
                 (member_id, json.dumps(topics), area, note, message.created_at, message.id),
             )
             offer_id = int(cursor.lastrowid or 0)
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         return offer_id
 
     async def withdraw(self, member_id: int, offer_id: int) -> None:
@@ -108,7 +108,7 @@ class Speakers:
             await conn.execute(
                 "UPDATE speakers SET withdrawn_at = ? WHERE id = ?", (self._clock(), offer_id)
             )
-        await self._projections.catch_up()
+        await self._projections.caught_up()
 
     async def mine(self, member_id: int) -> list[MyOffer]:
         rows = await self._db.fetchall(
@@ -120,7 +120,7 @@ class Speakers:
 
     async def search(self, topic: str = "", limit: int = 200) -> list[NetworkOffer]:
         """Open offers across the network, optionally whose topics or area mention `topic`."""
-        await self._projections.catch_up()
+        await self._projections.caught_up()
         where, args = "withdrawn = 0", []
         if topic.strip():
             where += " AND (topics LIKE ? ESCAPE '\\' OR area LIKE ? ESCAPE '\\')"
@@ -131,15 +131,13 @@ class Speakers:
             f" WHERE {where} ORDER BY created_at DESC LIMIT ?",
             (*args, limit),
         )
-        profiles = await self._messages.latest_of_kind("hub.profile")
-        names = await hub_names(self._messages)
+        profiles = await hub_profiles(self._db)
         out = []
         for i, o, t, a, n, at in rows:
-            profile = profiles.get(o)
-            url = profile.body.url if profile and isinstance(profile.body, HubProfile) else None
-            out.append(
-                NetworkOffer(bytes(i), NodeId(o), hub_name(names, o), url, json.loads(t), a, n, at)
-            )
+            profile = profiles.get(NodeId(o))
+            name = profile.name if profile else hub_name({}, o)
+            url = profile.url if profile else None
+            out.append(NetworkOffer(bytes(i), NodeId(o), name, url, json.loads(t), a, n, at))
         return out
 
     # -- personal data (node/accounts/personal.py) ------------------------------------
@@ -177,4 +175,4 @@ class Speakers:
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM speakers WHERE member_id = ?", (member_id,))
         if rows:
-            await self._projections.catch_up()
+            await self._projections.caught_up()

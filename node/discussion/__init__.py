@@ -12,6 +12,7 @@ from node.discussion.hooks import Hooks
 from node.discussion.moderation import Moderation
 from node.discussion.topics import Topics
 from node.notices import Notices
+from node.projections.runner import ProjectionRunner
 from node.search import Search
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -33,13 +34,19 @@ class Discussion:
         clock: Clock,
         messages: MessageStore,
         notices: Notices,
+        runner: ProjectionRunner,
     ) -> Discussion:
         hooks = Hooks(Search(db), notices)
         topics = Topics(db, clock, hooks, config.posts_per_hour)
         comments = Comments(
-            db, clock, messages, hooks, config.posts_per_hour, config.remote_comments_per_hour
+            db,
+            clock,
+            messages,
+            hooks,
+            runner,
+            config.posts_per_hour,
+            config.remote_comments_per_hour,
         )
-        messages.on_stored.append(comments.stored)
         return cls(
             topics=topics,
             comments=comments,

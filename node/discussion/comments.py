@@ -3,9 +3,9 @@
 A member's comment is published by this hub as a signed `comment` message under
 the member's network display name; which member wrote it is kept only here
 (`comment_authors`). Comments from every hub are materialised into the
-`comments` table from the message log by `catch_up`, which walks the messages
-table in rowid order and records how far it got, so the table can always be
-rebuilt from the log and a crash loses nothing.
+`comments` table from the message log by the "comments" projection, run by the
+projection runner with the others (one cursor table, one wake-up), so a crash
+loses nothing.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from node.clock import Clock
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import HOUR_MS, check_may_post_txn, clean_text
 from node.discussion.hooks import Hooks, SearchDoc
+from node.projections.runner import Projection, ProjectionRunner
 from node.store.database import Database
 from node.store.messages import MessageStore
-from protocol.envelope import Message, parse_payload
+from protocol.envelope import Message
 from protocol.kinds.discussion import (
     DISPLAY_NAME,
     Comment,
@@ -31,9 +32,8 @@ from protocol.kinds.discussion import (
     Report,
 )
 
-DISCUSSION_KINDS = ("comment", "comment.update", "comment.delete", "report")
+DISCUSSION_KINDS = frozenset({"comment", "comment.update", "comment.delete", "report"})
 MAX_COMMENT = 4000
-_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,7 @@ class Comments:
         clock: Clock,
         messages: MessageStore,
         hooks: Hooks,
+        runner: ProjectionRunner,
         posts_per_hour: int,
         origin_per_hour: int,
     ) -> None:
@@ -72,9 +73,9 @@ class Comments:
         self._hooks = hooks
         self._per_hour = posts_per_hour
         self._origin_per_hour = origin_per_hour
-        self._lock = asyncio.Lock()
+        self._runner = runner
         self._publishing = asyncio.Lock()
-        self._wake = asyncio.Event()
+        runner.add(self.projection())
 
     @property
     def node_id(self) -> NodeId:
@@ -182,50 +183,19 @@ class Comments:
         await self._messages.append("comment.delete", CommentDelete(comment=comment_id))
         await self.catch_up()
 
-    # -- materialising from the log ------------------------------------------------------
+    # -- materialising from the log (a projection run by node/projections/runner.py) ----
 
-    def stored(self, messages: list[Message]) -> None:
-        """MessageStore.on_stored: wake the materialiser if discussion messages arrived."""
-        if any(m.kind in DISCUSSION_KINDS for m in messages):
-            self._wake.set()
+    def projection(self) -> Projection:
+        return Projection("comments", DISCUSSION_KINDS, self._apply_all_txn, roster=False)
 
-    async def run(self) -> None:
-        """Bring the comments table up to date whenever discussion messages arrive."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self.catch_up()
+    async def catch_up(self) -> None:
+        """Apply every discussion message stored up to now."""
+        await self._runner.caught_up()
 
-    async def catch_up(self) -> int:
-        """Apply every discussion message stored since the last run; how many."""
-        done = 0
-        async with self._lock:
-            while True:
-                async with self._db.write() as conn:
-                    applied, more = await self._catch_up_batch_txn(conn)
-                done += applied
-                if not more:
-                    break
-            async with self._db.write() as conn:
-                await self._release_deferred_txn(conn)
-        return done
-
-    async def _catch_up_batch_txn(self, conn: aiosqlite.Connection) -> tuple[int, bool]:
-        async with conn.execute("SELECT last_rowid FROM discussion_progress") as cursor:
-            row = await cursor.fetchone()
-        last = int(row[0]) if row else 0
-        marks = ",".join("?" * len(DISCUSSION_KINDS))
-        async with conn.execute(
-            f"SELECT rowid, payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})"
-            " ORDER BY rowid LIMIT ?",
-            (last, *DISCUSSION_KINDS, _BATCH),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
-        for _, payload, signature in rows:
-            await self._apply_txn(conn, parse_payload(payload, signature))
-        if rows:
-            await conn.execute("UPDATE discussion_progress SET last_rowid = ?", (rows[-1][0],))
-        return len(rows), len(rows) == _BATCH
+    async def _apply_all_txn(self, conn: aiosqlite.Connection, messages: list[Message]) -> None:
+        for message in messages:
+            await self._apply_txn(conn, message)
+        await self._release_deferred_txn(conn)
 
     async def _apply_txn(self, conn: aiosqlite.Connection, message: Message) -> None:
         body = message.body
@@ -331,7 +301,7 @@ class Comments:
                 )
 
     async def release_deferred(self) -> None:
-        async with self._lock, self._db.write() as conn:
+        async with self._db.write() as conn:
             await self._release_deferred_txn(conn)
 
     # -- reading -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from node.events.attendance import Attendance
 from node.events.calendar import Calendar
 from node.events.organiser import Organiser
 from node.events.projection import EventProjection
+from node.projections.runner import ProjectionRunner
 from node.store.database import Database
 from node.store.messages import MessageStore
 
@@ -22,8 +23,15 @@ class Events:
     attendance: Attendance
 
     @classmethod
-    def build(cls, db: Database, messages: MessageStore, node_id: NodeId, clock: Clock) -> Events:
-        projection = EventProjection(db, messages)
+    def build(
+        cls,
+        db: Database,
+        messages: MessageStore,
+        runner: ProjectionRunner,
+        node_id: NodeId,
+        clock: Clock,
+    ) -> Events:
+        projection = EventProjection(runner)
         calendar = Calendar(db, projection)
         return cls(
             projection=projection,

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from crypto.nodeid import NodeId
 from node.events.drafts import TYPE_TITLES, local_time
 from node.events.projection import EventProjection
 from node.store.database import Database
+from node.store.hubs import hub_profiles
 
 PAGE_SIZE = 50
 EARTH_KM = 6371.0088
@@ -106,7 +108,7 @@ _SELECT = (
     " h.name, h.url, h.region,"
     " (SELECT count(*) FROM rsvps r WHERE r.event = e.id)"
     " + (SELECT count(*) FROM registrations g WHERE g.event = e.id)"
-    " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
+    " FROM events e LEFT JOIN hubs h ON h.origin = e.origin"
 )
 
 
@@ -162,19 +164,21 @@ class Calendar:
         self._hub_lists: tuple[int, tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
 
     async def _lists(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """The regions and hubs for the filters, kept until a hub profile changes."""
+        """The regions and hubs for the filters, kept until a hub profile or the roster
+        changes. Only hubs shown (PROTOCOL.md §14.5) are offered: `hubs` holds every
+        hub this node has heard of."""
         version = self._projection.hubs_version
         if self._hub_lists is None or self._hub_lists[0] != version:
-            regions = await self._db.fetchall(
-                "SELECT DISTINCT region FROM calendar_hubs WHERE region IS NOT NULL ORDER BY region"
-            )
-            hubs = await self._db.fetchall("SELECT origin, name FROM calendar_hubs ORDER BY name")
+            shown = [h for h in (await hub_profiles(self._db)).values() if self._shows(h.origin)]
             self._hub_lists = (
                 version,
-                tuple(r[0] for r in regions),
-                tuple((o, n) for o, n in hubs),
+                tuple(sorted({h.region for h in shown if h.region is not None})),
+                tuple((h.origin, h.name) for h in sorted(shown, key=lambda h: (h.name, h.origin))),
             )
         return self._hub_lists[1], self._hub_lists[2]
+
+    def _shows(self, origin: str) -> bool:
+        return self._projection.shows(NodeId(origin))
 
     async def get(self, event_id: bytes) -> EventView | None:
         await self._projection.settle()
@@ -183,8 +187,10 @@ class Calendar:
 
     async def hub(self, origin: str) -> tuple[str, str, str | None, int | None, int | None] | None:
         """(name, url, region, lat, lon) from the origin's latest hub profile."""
+        if not self._shows(origin):
+            return None
         row = await self._db.fetchone(
-            "SELECT name, url, region, lat, lon FROM calendar_hubs WHERE origin = ?", (origin,)
+            "SELECT name, url, region, lat, lon FROM hubs WHERE origin = ?", (origin,)
         )
         return tuple(row) if row else None
 
@@ -199,7 +205,7 @@ class Calendar:
             # way (started, not ended) come first, found through the ends index.
             filters = " AND ".join(where[1:])
             base = "SELECT e.id, e.starts, e.rowid AS r FROM events e"
-            base += " LEFT JOIN calendar_hubs h ON h.origin = e.origin WHERE "
+            base += " LEFT JOIN hubs h ON h.origin = e.origin WHERE "
             if query.past:
                 sql = (
                     f"{base}e.starts < ? AND +e.ends < ? AND {filters}"
@@ -262,7 +268,7 @@ class Calendar:
         rows = await self._db.fetchall(
             "SELECT id, la, lo FROM (SELECT e.id, coalesce(e.lat, h.lat) AS la,"
             " coalesce(e.lon, h.lon) AS lo FROM events e"
-            f" LEFT JOIN calendar_hubs h ON h.origin = e.origin{clause}"
+            f" LEFT JOIN hubs h ON h.origin = e.origin{clause}"
             " AND coalesce(e.lat, h.lat) BETWEEN ? AND ?"
             " AND coalesce(e.lon, h.lon) BETWEEN ? AND ?)"
             " WHERE (1 - cos(la * ? - ?)) / 2 + ? * cos(la * ?) * (1 - cos(lo * ? - ?)) / 2 <= ?"

@@ -1,20 +1,19 @@
 """The events table, kept up to date from the stored event messages.
 
 Raw messages are the source of truth (STYLE.md, Storage); `events` holds the
-latest version of each event (protocol.event_versions decides which) and
-`calendar_hubs` each origin's latest hub profile. `event_projection` records how
-far through the messages table (by rowid) this has read, so a message stored
-while the node was down, by another process, or before this table existed is
-applied on the next catch-up, and an empty table is rebuilt from the whole log.
+latest version of each event and `search` its row, both worked out with the one
+rule every node shares, `protocol.event_versions.latest_version` (only the
+event's origin counts, the highest seq wins, a cancellation is final). So search
+can never show an event the calendar shows as cancelled, whatever order an edit
+and a cancellation were sent or arrived in.
 
-`MessageStore.on_stored` wakes a catch-up after every commit that stored
-messages, own or received; pages call `settle()` first, so what a page shows
-never lags what the store holds.
+The projection runner (node/projections/runner.py) applies the messages and
+keeps the cursor; pages call `settle()` first, so what a page shows never lags
+what the store holds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -23,162 +22,102 @@ import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.events.drafts import zone_known
-from node.store.database import Database
-from node.store.messages import MessageStore
+from node.projections.runner import Projection, ProjectionRunner
+from node.search import Search, Visibility
 from protocol.envelope import Message, parse_payload
 from protocol.event_versions import EventState, latest_version
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
-from protocol.kinds.hub import HubProfile
 
-KINDS = ("event", "event.update", "event.cancel", "hub.profile")
-_BATCH = 1000
+KINDS = frozenset({"event", "event.update", "event.cancel"})
 
 
 class EventProjection:
-    def __init__(self, db: Database, messages: MessageStore) -> None:
-        self._db = db
-        self._dirty = True  # nothing is known about the table until the first catch-up
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        # Raised after every commit that may have changed `calendar_hubs`, so readers
-        # can keep the hub and region lists until it moves (they change rarely).
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self._runner = runner
+        # Raised after every commit that may have changed `hubs` or which hubs are
+        # shown, so readers can keep the hub and region lists until it moves.
         self.hubs_version = 0
-        self._hubs_touched = False
-        # Raised after every commit that may have changed `events` (a catch-up, a
-        # rebuild, or a members-only event written by the organiser), so a reader may
-        # keep what it built from the table while this stays the same.
+        # Raised after every commit that may have changed `events` (applied messages,
+        # a rebuild, or a members-only event written by the organiser), so a reader
+        # may keep what it built from the table while this stays the same.
         self.version = 0
-        # PROTOCOL.md §14.5: which hubs' events and profiles are shown (node.py sets it
-        # to this hub and the network's members); a change of roster rebuilds the table.
-        self.shows: Callable[[NodeId], bool] = lambda origin: True
-        messages.on_stored.append(self._stored)
+        runner.add(Projection("events", KINDS, self._apply_txn, _reset_txn, committed=self.touched))
 
-    def _stored(self, stored: list[Message]) -> None:
-        if not any(m.kind in KINDS for m in stored):
-            return
-        self._dirty = True
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.settle())
+    @property
+    def shows(self) -> Callable[[NodeId], bool]:
+        """PROTOCOL.md §14.5: whose events and profiles are shown (the runner's roster)."""
+        return self._runner.shows
 
     async def settle(self) -> None:
         """Apply every stored message this table has not yet seen."""
-        if not self._dirty and not self._lock.locked():
-            return
-        # A catch-up under way may be applying the very message asked about: wait for it.
-        async with self._lock:
-            while self._dirty:
-                self._dirty = False
-                try:
-                    await self._catch_up()
-                except BaseException:
-                    self._dirty = True  # try again on the next read; nothing half-applied
-                    raise
+        await self._runner.caught_up()
 
     def touched(self) -> None:
-        """Say that a row of `events` changed outside the log (a members-only event)."""
+        """Say that a row of `events` changed (applied messages, a members-only event)."""
         self.version += 1
 
-    async def close(self) -> None:
-        if self._task is not None:
-            await self._task
+    def hubs_touched(self) -> None:
+        self.hubs_version += 1
 
     async def rebuild(self) -> None:
         """Forget the federated rows and read the whole log again (members-only rows stay)."""
-        async with self._lock:
-            async with self._db.write() as conn:
-                await conn.execute("DELETE FROM events WHERE federated = 1")
-                await conn.execute("DELETE FROM event_versions")
-                await conn.execute("DELETE FROM calendar_hubs")
-                await conn.execute("DELETE FROM event_projection")
-            self.hubs_version += 1
-            self.version += 1
-            await self._catch_up()
+        await self._runner.rebuild(["events"])
 
-    async def _catch_up(self) -> None:
-        while True:
-            async with self._db.write() as conn:
-                done = await self._catch_up_batch_txn(conn)
-            self.version += 1
-            if self._hubs_touched:
-                self._hubs_touched = False
-                self.hubs_version += 1
-            if done:
-                return
+    async def _apply_txn(self, conn: aiosqlite.Connection, messages: list[Message]) -> None:
+        for message in messages:
+            body = message.body
+            if isinstance(body, EventUpdate | EventCancel):
+                # Kept whatever its origin: recorded, but latest_version applies only the
+                # event's own origin's; one that arrives first waits here for its event.
+                await conn.execute(
+                    "INSERT OR IGNORE INTO event_versions (id, event, origin, seq)"
+                    " VALUES (?, ?, ?, ?)",
+                    (message.id, body.event, message.origin, message.seq),
+                )
+                await _refresh_txn(conn, body.event)
+            elif isinstance(body, EventDetails):
+                await _refresh_txn(conn, message.id, original=message)
 
-    async def _catch_up_batch_txn(self, conn: aiosqlite.Connection) -> bool:
-        async with conn.execute("SELECT last_rowid FROM event_projection WHERE id = 1") as cursor:
+
+async def _reset_txn(conn: aiosqlite.Connection) -> None:
+    await conn.execute("DELETE FROM events WHERE federated = 1")
+    await conn.execute("DELETE FROM event_versions")
+    await Search.drop_kind_txn(conn, "event")
+
+
+async def _refresh_txn(
+    conn: aiosqlite.Connection, event_id: bytes, original: Message | None = None
+) -> None:
+    """Recompute one event's row and search entry from its original and every version."""
+    if original is None:
+        async with conn.execute(
+            "SELECT m.payload, m.signature FROM messages m JOIN events e ON e.id = m.id"
+            " WHERE e.id = ? AND e.federated = 1",
+            (event_id,),
+        ) as cursor:
             row = await cursor.fetchone()
-        last = row[0] if row else 0
-        marks = ",".join("?" * len(KINDS))
-        async with conn.execute(
-            f"SELECT rowid, payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})"
-            " ORDER BY rowid LIMIT ?",
-            (last, *KINDS, _BATCH),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
-        for _, payload, signature in rows:
-            await self._apply_txn(conn, parse_payload(payload, signature))
-        if len(rows) == _BATCH:
-            upto = rows[-1][0]
-        else:
-            async with conn.execute("SELECT coalesce(max(rowid), 0) FROM messages") as cursor:
-                top = await cursor.fetchone()
-            upto = max(last, top[0] if top else 0)
-        await conn.execute(
-            "INSERT INTO event_projection (id, last_rowid) VALUES (1, ?)"
-            " ON CONFLICT (id) DO UPDATE SET last_rowid = excluded.last_rowid",
-            (upto,),
-        )
-        return len(rows) < _BATCH
-
-    async def _apply_txn(self, conn: aiosqlite.Connection, message: Message) -> None:
-        if not self.shows(message.origin):
-            return
-        body = message.body
-        if isinstance(body, HubProfile):
-            self._hubs_touched = True
-            await conn.execute(
-                "INSERT INTO calendar_hubs (origin, seq, name, url, region, lat, lon)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET"
-                " seq = excluded.seq, name = excluded.name, url = excluded.url,"
-                " region = excluded.region, lat = excluded.lat, lon = excluded.lon"
-                " WHERE excluded.seq > calendar_hubs.seq",
-                (message.origin, message.seq, body.name, body.url, body.region, body.lat, body.lon),
-            )
-        elif isinstance(body, EventUpdate | EventCancel):
-            # Kept whatever its origin: recorded, but latest_version applies only the
-            # event's own origin's; one that arrives first waits here for its event.
-            await conn.execute(
-                "INSERT OR IGNORE INTO event_versions (id, event, origin, seq) VALUES (?, ?, ?, ?)",
-                (message.id, body.event, message.origin, message.seq),
-            )
-            await self._refresh_txn(conn, body.event)
-        elif isinstance(body, EventDetails):
-            await self._refresh_txn(conn, message.id, original=message)
-
-    async def _refresh_txn(
-        self, conn: aiosqlite.Connection, event_id: bytes, original: Message | None = None
-    ) -> None:
-        """Recompute one event's row from its original and every version citing it."""
-        if original is None:
-            async with conn.execute(
-                "SELECT m.payload, m.signature FROM messages m JOIN events e ON e.id = m.id"
-                " WHERE e.id = ? AND e.federated = 1",
-                (event_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return  # the event has not arrived (or cannot be shown): wait
-            original = parse_payload(row[0], row[1])
-        async with conn.execute(
-            "SELECT m.payload, m.signature FROM event_versions v JOIN messages m ON m.id = v.id"
-            " WHERE v.event = ? AND v.origin = ?",
-            (event_id, original.origin),
-        ) as cursor:
-            followers = [parse_payload(p, s) for p, s in await cursor.fetchall()]
-        state = latest_version(original, followers, zone_known)
-        if state is not None:
-            await conn.execute(_UPSERT, _row(original, state))
+        if row is None:
+            return  # the event has not arrived (or cannot be shown): wait
+        original = parse_payload(row[0], row[1])
+    async with conn.execute(
+        "SELECT m.payload, m.signature FROM event_versions v JOIN messages m ON m.id = v.id"
+        " WHERE v.event = ? AND v.origin = ?",
+        (event_id, original.origin),
+    ) as cursor:
+        followers = [parse_payload(p, s) for p, s in await cursor.fetchall()]
+    state = latest_version(original, followers, zone_known)
+    if state is None:
+        return
+    await conn.execute(_UPSERT, _row(original, state))
+    ref = original.id.hex()
+    if state.cancelled:
+        await Search.drop_txn(conn, "event", ref)
+        return
+    d = state.details
+    text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
+    # A network-only event is for members of the network's hubs, not the public.
+    visibility: Visibility = "public" if d.visibility == "public" else "members"
+    await Search.put_txn(conn, "event", ref, d.title, text, visibility)
 
 
 def _row(original: Message, state: EventState) -> tuple[Any, ...]:

@@ -883,15 +883,6 @@ class MessageStore:
         )
         return [parse_payload(p, s) for p, s in rows]
 
-    async def latest_of_kind(self, kind: str) -> dict[NodeId, Message]:
-        """Each origin's most recent message of one kind (e.g. every hub's profile)."""
-        rows = await self._db.fetchall(
-            "SELECT payload, signature FROM messages WHERE rowid IN"
-            " (SELECT max(rowid) FROM messages WHERE kind = ? GROUP BY origin)",
-            (kind,),
-        )
-        return {m.origin: m for m in (parse_payload(p, s) for p, s in rows)}
-
     async def heads(self) -> dict[NodeId, Head]:
         async with self._db.reader.execute(
             "SELECT origin, head_seq, head_id FROM origins WHERE head_seq > 0"

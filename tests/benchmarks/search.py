@@ -102,7 +102,7 @@ async def _fill(data_dir: Path, log: Callable[[str], None]) -> tuple[int, float]
         for start in range(0, len(wires), 1000):
             await node.messages.ingest(wires[start : start + 1000])
         started = time.perf_counter()
-        await node.community.projections.catch_up()
+        await node.projections.caught_up()
         return len(wires), time.perf_counter() - started
     finally:
         await node.close()

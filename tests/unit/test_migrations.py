@@ -539,6 +539,18 @@ def _seed_13(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_14(conn: sqlite3.Connection) -> None:
+    # Another hub's profile with the fields the calendar's copy lacked, and the hubs
+    # projection's cursor.
+    conn.execute(
+        "INSERT INTO hubs (origin, seq, name, url, region, area, description, lat, lon)"
+        " VALUES (?, 2, 'Eastfield Hub', 'https://eastfield.example.org', 'North West',"
+        " 'Eastfield', 'A hub by the river', NULL, NULL)",
+        (PEER,),
+    )
+    conn.execute("INSERT INTO projection_cursors (name, last_rowid) VALUES ('hubs', 3)")
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -744,17 +756,18 @@ SEEDS: dict[int, Seed] = {
                 " e.cancel_reason, e.created_at, e.updated_at, h.name, h.url, h.region,"
                 " (SELECT count(*) FROM rsvps r WHERE r.event = e.id)"
                 " + (SELECT count(*) FROM registrations g WHERE g.event = e.id)"
-                " FROM events e LEFT JOIN calendar_hubs h ON h.origin = e.origin"
+                " FROM events e LEFT JOIN hubs h ON h.origin = e.origin"
                 f" WHERE e.ends >= {S0} AND e.visibility IN ('public', 'network', 'members')"
                 " ORDER BY e.starts LIMIT 500",
                 [(*EVENT_MEMBERS_ROW, *HUB, 1), (*EVENT_PUBLIC_ROW, *HUB, 1)],
             ),
             (
-                f"SELECT name, url, region, lat, lon FROM calendar_hubs WHERE origin = '{HOME}'",
+                f"SELECT name, url, region, lat, lon FROM hubs WHERE origin = '{HOME}'",
                 [(*HUB, LAT, LON)],
             ),
-            # EventProjection: where its catch-up resumes, and the revisions it holds
-            ("SELECT last_rowid FROM event_projection WHERE id = 1", [(2,)]),
+            # The events projection: where the runner resumes it (migration 14 moved the
+            # cursor), and the revisions it holds
+            ("SELECT last_rowid FROM projection_cursors WHERE name = 'events'", [(2,)]),
             (
                 f"SELECT id, origin, seq FROM event_versions WHERE event = {blob(EVENT_PUBLIC)}",
                 [(EVENT_UPDATE, HOME, 2)],
@@ -780,7 +793,12 @@ SEEDS: dict[int, Seed] = {
     7: Seed(
         _seed_7,
         [
-            ("SELECT last_rowid FROM projection_cursor WHERE name = 'community'", [(2,)]),
+            # The community projections each resume where the one before them stopped.
+            (
+                "SELECT name, last_rowid FROM projection_cursors WHERE name IN"
+                " ('campaigns', 'library', 'speakers', 'directory') ORDER BY name",
+                [("campaigns", 2), ("directory", 2), ("library", 2), ("speakers", 2)],
+            ),
             # Campaigns.all, .page
             (
                 "SELECT c.id, c.origin, c.title, c.summary, c.status, c.created_at,"
@@ -1046,7 +1064,7 @@ SEEDS: dict[int, Seed] = {
                 [(T0 - DAY + 60_000,)],
             ),
             ("SELECT name FROM network_names WHERE member_id = 1", [("ana",)]),
-            ("SELECT last_rowid FROM discussion_progress", [(2,)]),
+            ("SELECT last_rowid FROM projection_cursors WHERE name = 'comments'", [(2,)]),
             # Moderation.conduct, .open_reports, .standing, .suspended
             (
                 "SELECT text FROM conduct WHERE id = 1",
@@ -1184,6 +1202,29 @@ SEEDS: dict[int, Seed] = {
             ),
         ],
     ),
+    14: Seed(
+        _seed_14,
+        [
+            # node.store.hubs.hub_profiles
+            (
+                "SELECT origin, name, url, region, area, description, lat, lon FROM hubs"
+                f" WHERE origin = '{PEER}'",
+                [
+                    (
+                        PEER,
+                        "Eastfield Hub",
+                        "https://eastfield.example.org",
+                        "North West",
+                        "Eastfield",
+                        "A hub by the river",
+                        None,
+                        None,
+                    )
+                ],
+            ),
+            ("SELECT last_rowid FROM projection_cursors WHERE name = 'hubs'", [(3,)]),
+        ],
+    ),
 }
 
 
@@ -1234,6 +1275,7 @@ SHIPPED = {
     11: "04c074c0a500b54e47f95ec402621244d492e145c811f5bd50d6d3269e300498",
     12: "802977a6a362b34c9c8cf44a1ea20b940ad01115b4d94a75c16140114a77c93e",
     13: "f1d33890b2c40e0492502a6e5a34f06705f7bfd02d30f147ecce5fb9216d5e4e",
+    14: "3a0985620ff5034d35bbfa3b8c3b3ffe25701dc07176372d9d2fb7b4a48c6794",
 }
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from node.cli import build_parser
+from node.metrics import NodeMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "OPERATIONS.md").read_text(encoding="utf-8")
@@ -99,3 +100,11 @@ def test_every_command_in_the_table_exists() -> None:
             words.append(word)
         command = "hubnet " + " ".join(words)
         assert any(r == command or r.startswith(command + " ") for r in real), command
+
+
+def test_every_metric_is_documented() -> None:
+    names = {m.name for m in NodeMetrics().registry.collect()}
+    assert names, "the registry lists its metrics"
+    # prometheus_client names a counter without its _total suffix here.
+    missing = [n for n in names if f"`{n}" not in DOC]
+    assert not missing, f"metrics missing from docs/OPERATIONS.md's Monitoring table: {missing}"

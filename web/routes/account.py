@@ -9,7 +9,7 @@ from aiohttp import web
 from node.accounts.members import AccountError
 from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
-from protocol.kinds.hub import Announcement, HubProfile
+from protocol.kinds.hub import Announcement
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -31,11 +31,7 @@ class NetworkNews:
         now = node.clock()
         if self._made_at is None or now - self._made_at > self.LIFETIME_MS:
             announcements = await node.messages.recent(kind="announcement", limit=20)
-            names = {
-                origin: m.body.name
-                for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
-                if isinstance(m.body, HubProfile)
-            }
+            names = {origin: hub.name for origin, hub in (await node.hubs()).items()}
             self._items = [
                 {
                     "title": m.body.title,

@@ -22,7 +22,7 @@ from node.digits import is_digits
 from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
-from protocol.kinds.hub import Announcement, HubProfile
+from protocol.kinds.hub import Announcement
 from web.atom import Entry, atom_response, feed_bytes
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES
@@ -304,11 +304,7 @@ async def revoke_feed(request: web.Request) -> web.Response:
 
 async def _hub_names(request: web.Request) -> dict[str, str]:
     node = request.config_dict[NODE]
-    return {
-        origin: m.body.name
-        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
-        if isinstance(m.body, HubProfile)
-    }
+    return {origin: hub.name for origin, hub in (await node.hubs()).items()}
 
 
 async def announcements_atom(request: web.Request) -> web.Response:

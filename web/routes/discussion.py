@@ -11,7 +11,6 @@ from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.topics import CATEGORIES, topic_thread
 from protocol.envelope import Message
-from protocol.kinds.hub import HubProfile
 from web.discussing import (
     comment_items,
     field,
@@ -188,11 +187,7 @@ def describe_subject(message: Message) -> tuple[str, str]:
 
 async def hub_names(request: web.Request) -> dict[str, str]:
     node = request.config_dict[NODE]
-    return {
-        origin: m.body.name
-        for origin, m in (await node.messages.latest_of_kind("hub.profile")).items()
-        if isinstance(m.body, HubProfile)
-    }
+    return {origin: hub.name for origin, hub in (await node.hubs()).items()}
 
 
 async def _discuss_page(

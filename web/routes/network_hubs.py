@@ -15,16 +15,14 @@ from crypto.nodeid import NodeId, parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.network.actions import NetworkActions, NetworkError
-from protocol.envelope import Message
-from protocol.kinds.hub import HubProfile
+from node.store.hubs import HubInfo
 from web.keys import NOTICES
 from web.rendering import render
 from web.routes import Route
 
 
-def _hub(origin: NodeId, profile: Message | None) -> dict[str, Any]:
-    body = profile.body if profile is not None else None
-    if not isinstance(body, HubProfile):
+def _hub(origin: NodeId, body: HubInfo | None) -> dict[str, Any]:
+    if body is None:
         return {"node_id": origin, "name": f"A hub not yet described ({origin[:8]}…)"}
     return {
         "node_id": origin,
@@ -40,7 +38,7 @@ async def _page(request: web.Request, errors: list[str] | None = None) -> web.Re
     node = request.config_dict[NODE]
     membership = node.membership
     roster = membership.roster
-    profiles = await node.messages.latest_of_kind("hub.profile")
+    profiles = await node.hubs()
     members = sorted(
         (_hub(h, profiles.get(h)) for h in membership.members), key=lambda h: h["name"]
     )

@@ -15,7 +15,7 @@ from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.governance.service import Charter
 from node.governance.terms import describe_date
-from protocol.kinds.hub import Announcement, HubProfile
+from protocol.kinds.hub import Announcement
 from web.client_address import client_address
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
@@ -61,8 +61,7 @@ class PublicPage:
             if fresh is not None:
                 return fresh
             now = node.clock()
-            profiles = await node.messages.recent(kind="hub.profile", origin=node.node_id, limit=1)
-            body = profiles[0].body if profiles else None
+            profile = (await node.hubs()).get(node.node_id)
             own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=10)
             counts = await node.members.counts()
             await node.governance.tick()
@@ -79,7 +78,7 @@ class PublicPage:
                     }
                     for r in ELECTED_ROLES
                 ],
-                "profile": body if isinstance(body, HubProfile) else None,
+                "profile": profile,
                 "news": [
                     {"title": m.body.title, "text": m.body.text, "when": when(m.created_at)}
                     for m in own

@@ -32,7 +32,7 @@ async def search(request: web.Request) -> web.Response:
     text = request.query.get("q", "")[:200]
     kind = request.query.get("kind", "")
     kinds = (kind,) if kind in KINDS else KINDS
-    await node.community.projections.catch_up()
+    await node.projections.caught_up()
     hits = await node.community.search.query(
         text, kinds, limit=50, members=request.get(MEMBER) is not None
     )

@@ -38,6 +38,7 @@ from node.store.migrations import (
     v0011_key_history_and_fork_resolutions,
     v0012_resource_fetch_retries,
     v0013_email_confirmations,
+    v0014_projections,
 )
 
 
@@ -95,6 +96,7 @@ _MODULES = (
     v0011_key_history_and_fork_resolutions,
     v0012_resource_fetch_retries,
     v0013_email_confirmations,
+    v0014_projections,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)

@@ -1,0 +1,67 @@
+"""The one cursor table of the projection runner (node/projections/runner.py).
+
+`projection_cursors` holds, for each projection by name, the rowid of the last
+message it has applied; the runner reads the log after it and moves it in the
+same transaction as the rows it writes, so a crash never applies a message twice
+or skips one. A row reset to 0 (or missing) makes the projection start over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aiosqlite
+
+from node.store.database import Database
+
+
+async def cursors_txn(conn: aiosqlite.Connection) -> dict[str, int]:
+    async with conn.execute("SELECT name, last_rowid FROM projection_cursors") as cursor:
+        return {str(name): int(last) for name, last in await cursor.fetchall()}
+
+
+async def set_cursor_txn(conn: aiosqlite.Connection, name: str, last_rowid: int) -> None:
+    await conn.execute(
+        "INSERT INTO projection_cursors (name, last_rowid) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid",
+        (name, last_rowid),
+    )
+
+
+async def log_end_txn(conn: aiosqlite.Connection) -> int:
+    """The rowid of the newest stored message (0 for an empty log)."""
+    async with conn.execute("SELECT coalesce(max(rowid), 0) FROM messages") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def behind(db: Database, names: Iterable[str]) -> bool:
+    """Whether any of the projections named has not yet applied the newest message
+    (read without the writer, so a page that finds all caught up never waits for it)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return False
+    marks = ",".join("?" * len(wanted))
+    row = await db.fetchone(
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM messages),"
+        f" (SELECT count(*) FROM projection_cursors WHERE name IN ({marks})),"
+        f" (SELECT coalesce(min(last_rowid), 0) FROM projection_cursors WHERE name IN ({marks}))",
+        (*wanted, *wanted),
+    )
+    assert row is not None
+    end, known, least = (int(x) for x in row)
+    return known < len(wanted) or least < end
+
+
+async def messages_after_txn(
+    conn: aiosqlite.Connection, after: int, kinds: Iterable[str], limit: int
+) -> list[tuple[int, bytes, bytes, bytes]]:
+    """(rowid, id, payload, signature) of up to `limit` messages of `kinds` after `after`."""
+    wanted = sorted(set(kinds))
+    marks = ",".join("?" * len(wanted))
+    async with conn.execute(
+        "SELECT rowid, id, payload, signature FROM messages"
+        f" WHERE rowid > ? AND kind IN ({marks}) ORDER BY rowid LIMIT ?",
+        (after, *wanted, limit),
+    ) as cursor:
+        return [(int(r), bytes(i), bytes(p), bytes(s)) for r, i, p, s in await cursor.fetchall()]
