@@ -3,7 +3,8 @@
 Every window is judged against the node's clock. Elections close on read (each
 governance page calls `tick()` first) and on a periodic task (`start()`), so a
 result never waits for somebody to visit a page. docs/ARCHITECTURE.md,
-"Governance", gives the rules and the argument for the ballot's secrecy.
+"Governance", gives the rules, and "Secret ballots" the argument for the
+ballot's secrecy (the box is node/store/ballots.py).
 """
 
 from __future__ import annotations
