@@ -68,7 +68,7 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _snapshot_database(source: Path, target: Path) -> tuple[int, int]:
+def snapshot_database(source: Path, target: Path) -> tuple[int, int]:
     """Copy the live database with the online backup API; (own messages, all messages)."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(target)
@@ -101,7 +101,7 @@ def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> Bac
         tmp = Path(tmp_name)
         entries: dict[str, dict[str, Any]] = {}
         with Progress("backup: database", 1, "snapshots") as progress:
-            messages, version = _snapshot_database(
+            messages, version = snapshot_database(
                 config.database_path, tmp / settings.DATABASE_FILE
             )
             progress.update()

@@ -23,6 +23,7 @@ from node.accounts.personal import PersonalData
 from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.errors import NodeError
+from node.store.ballots import BallotBox
 from node.store.database import Database
 
 MIN_PASSWORD = 10
@@ -462,12 +463,7 @@ class Members:
             )
         ]
         # That they voted is recorded; how they voted is not linked to them anywhere.
-        voted_in = [
-            r[0]
-            for r in await self._db.fetchall(
-                "SELECT election_id FROM voters WHERE member_id = ?", (member_id,)
-            )
-        ]
+        voted_in = await BallotBox(self._db).voted_in(member_id, "election")
         data: dict[str, Any] = {
             "member": dict(zip(keys, row, strict=True)),
             "roles": roles,

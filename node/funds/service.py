@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import secrets
-import sqlite3
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +31,8 @@ from node.funds.errors import FundsError
 from node.funds.ledger import Draft, Entry, Kind, Summary
 from node.funds.receipts import Receipt, ReceiptFiles
 from node.funds.units import day_of
+from node.store import ballots
+from node.store.ballots import BallotBox
 from node.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,7 @@ class Funds:
     ) -> None:
         self._db = db
         self._clock = clock
+        self._box = BallotBox(db)
         self.receipts = receipts
         # Integration point: every notice the funds pages make goes through this hook.
         self.notify = notify
@@ -167,13 +170,13 @@ class Funds:
                 (round_id,),
             )
         }
-        approvals = dict(
-            await _rows(
-                conn,
-                "SELECT proposal_id, count(*) FROM budget_approvals WHERE round_id = ?"
-                " GROUP BY proposal_id",
-                (round_id,),
+        # Each entry is [proposal, 1] for an approval, [proposal, 0] for none.
+        approvals = Counter(
+            proposal
+            for proposal, approved in await ballots.choices_txn(
+                conn, ballots.contest("budget", round_id)
             )
+            if approved
         )
         outcomes = budget.allocate(
             amount,
@@ -468,9 +471,11 @@ class Funds:
             return cursor.lastrowid
 
     async def approve(self, actor: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
-        """Record a member's approvals in a round: once, all at once, apart from their name."""
+        """Record a member's approvals in a round: once, all at once, in the hub's ballot
+        box (node/store/ballots.py), apart from their name."""
         _require(actor, Permission.MEMBER, "members")
-        async with self._db.write() as conn:
+
+        async def checked(conn: aiosqlite.Connection) -> ballots.Ballot:
             row = await _row(
                 conn,
                 "SELECT opened_at, proposals_close_at, voting_open_at, voting_close_at"
@@ -479,45 +484,32 @@ class Funds:
             )
             if row is None:
                 raise FundsError("There is no such budget round.")
-            windows = budget.Windows(*row)
             ids = [
                 r[0]
                 for r in await _rows(
                     conn, "SELECT id FROM budget_proposals WHERE round_id = ?", (round_id,)
                 )
             ]
-            if await _row(
-                conn,
-                "SELECT 1 FROM budget_voters WHERE round_id = ? AND member_id = ?",
-                (round_id, actor.id),
-            ):
-                raise FundsError("You have already sent your approvals in this round.")
-            approved = budget.check_ballot(windows, self._clock(), ids, proposal_ids)
-            try:
-                await conn.execute(
-                    "INSERT INTO budget_voters (round_id, member_id) VALUES (?, ?)",
-                    (round_id, actor.id),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise FundsError("You have already sent your approvals in this round.") from exc
-            # Random keys, in no particular order: nothing ties these rows to the voter.
-            await conn.executemany(
-                "INSERT INTO budget_approvals (id, round_id, proposal_id) VALUES (?, ?, ?)",
-                [(secrets.token_bytes(16), round_id, p) for p in sorted(approved)],
+            approved = budget.check_ballot(budget.Windows(*row), self._clock(), ids, proposal_ids)
+            # One entry for every proposal, approved or not: the box then keeps how many
+            # approved each, never which approvals went together or how many one gave.
+            every = [[p, 1] for p in ids]
+            return ballots.Ballot(
+                tuple([p, int(p in approved)] for p in sorted(ids)), ballots.width_for(every)
             )
 
-    async def has_approved(self, member_id: int, round_id: int) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM budget_voters WHERE round_id = ? AND member_id = ?",
-            (round_id, member_id),
+        await self._box.cast(
+            ballots.contest("budget", round_id),
+            actor.id,
+            checked,
+            FundsError("You have already sent your approvals in this round."),
         )
-        return row is not None
+
+    async def has_approved(self, member_id: int, round_id: int) -> bool:
+        return await self._box.has_voted(ballots.contest("budget", round_id), member_id)
 
     async def voters(self, round_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT count(*) FROM budget_voters WHERE round_id = ?", (round_id,)
-        )
-        return int(row[0]) if row else 0
+        return await self._box.turnout(ballots.contest("budget", round_id))
 
     # -- polls ------------------------------------------------------------------------------
 
@@ -574,13 +566,7 @@ class Funds:
         options = tuple(json.loads(r[4]))
         result = None
         if now >= r[9]:
-            counted = dict(
-                await _rows(
-                    conn,
-                    "SELECT choice, count(*) FROM poll_ballots WHERE poll_id = ? GROUP BY choice",
-                    (r[0],),
-                )
-            )
+            counted = Counter(await ballots.choices_txn(conn, ballots.contest("poll", r[0])))
             counts = [counted.get(i, 0) for i in range(len(options))]
             result = polls.result(kind, options, counts, r[6], r[5])
         return PollView(
@@ -604,51 +590,45 @@ class Funds:
         return await self._poll(self._db.reader, poll_id, self._clock())
 
     async def vote(self, actor: Member, poll_id: int, choice: int) -> None:
-        """Record one secret vote: the member is marked as having voted, and the choice is
-        stored apart, under a random key."""
+        """Record one secret vote in the hub's ballot box (node/store/ballots.py), which
+        keeps that the member voted and what they chose apart, in no order."""
         _require(actor, Permission.MEMBER, "members")
-        async with self._db.write() as conn:
+
+        async def checked(conn: aiosqlite.Connection) -> ballots.Ballot:
             row = await _row(
                 conn, "SELECT opens_at, closes_at, options FROM polls WHERE id = ?", (poll_id,)
             )
             if row is None:
                 raise FundsError("There is no such poll.")
-            voter = await _row(
+            if not await _row(
                 conn,
-                "SELECT voted FROM poll_electorate WHERE poll_id = ? AND member_id = ?",
+                "SELECT 1 FROM poll_electorate WHERE poll_id = ? AND member_id = ?",
                 (poll_id, actor.id),
-            )
-            if voter is None:
+            ):
                 raise FundsError(
                     "You were not yet a member when this poll opened, so you cannot vote in it."
                 )
-            if voter[0]:
-                raise FundsError("You have already voted in this poll.")
-            polls.check_vote(row[0], row[1], self._clock(), json.loads(row[2]), choice)
-            cursor = await conn.execute(
-                "UPDATE poll_electorate SET voted = 1 WHERE poll_id = ? AND member_id = ?"
-                " AND voted = 0",
-                (poll_id, actor.id),
-            )
-            if cursor.rowcount != 1:
-                raise FundsError("You have already voted in this poll.")
-            await conn.execute(
-                "INSERT INTO poll_ballots (id, poll_id, choice) VALUES (?, ?, ?)",
-                (secrets.token_bytes(16), poll_id, choice),
-            )
+            options = json.loads(row[2])
+            polls.check_vote(row[0], row[1], self._clock(), options, choice)
+            return ballots.Ballot((choice,), ballots.width_for(range(len(options))))
+
+        await self._box.cast(
+            ballots.contest("poll", poll_id),
+            actor.id,
+            checked,
+            FundsError("You have already voted in this poll."),
+        )
 
     async def voter_status(self, member_id: int, poll_id: int) -> str:
         """ "voted", "can-vote" or "not-eligible" (joined after the poll opened)."""
         row = await self._db.fetchone(
-            "SELECT voted FROM poll_electorate WHERE poll_id = ? AND member_id = ?",
+            "SELECT 1 FROM poll_electorate WHERE poll_id = ? AND member_id = ?",
             (poll_id, member_id),
         )
         if row is None:
             return "not-eligible"
-        return "voted" if row[0] else "can-vote"
+        voted = await self._box.has_voted(ballots.contest("poll", poll_id), member_id)
+        return "voted" if voted else "can-vote"
 
     async def turnout(self, poll_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT count(*) FROM poll_electorate WHERE poll_id = ? AND voted = 1", (poll_id,)
-        )
-        return int(row[0]) if row else 0
+        return await self._box.turnout(ballots.contest("poll", poll_id))

@@ -3,13 +3,13 @@
 Every window is judged against the node's clock. Elections close on read (each
 governance page calls `tick()` first) and on a periodic task (`start()`), so a
 result never waits for somebody to visit a page. docs/ARCHITECTURE.md,
-"Governance", gives the rules and the argument for the ballot's secrecy.
+"Governance", gives the rules, and "Secret ballots" the argument for the
+ballot's secrecy (the box is node/store/ballots.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import sqlite3
@@ -32,6 +32,8 @@ from node.governance.terms import (
     term_end,
 )
 from node.notices import Notices
+from node.store import ballots
+from node.store.ballots import BallotBox
 from node.store.database import Database
 from node.store.messages import MessageStore
 from protocol.errors import SchemaViolation
@@ -164,6 +166,7 @@ class Governance:
         self._members = members
         self._messages = messages
         self._notices = notices
+        self._box = BallotBox(db)
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -493,26 +496,14 @@ class Governance:
     # -- voting -----------------------------------------------------------------
 
     async def has_voted(self, election_id: str, member_id: int) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM voters WHERE election_id = ? AND member_id = ?",
-            (election_id, member_id),
-        )
-        return row is not None
+        return await self._box.has_voted(ballots.contest("election", election_id), member_id)
 
     async def turnout(self, election_id: str) -> int:
-        row = await self._db.fetchone(
-            "SELECT count(*) FROM voters WHERE election_id = ?", (election_id,)
-        )
-        return int(row[0]) if row else 0
+        return await self._box.turnout(ballots.contest("election", election_id))
 
     async def vote(self, election_id: str, member_id: int, ballot: tuple[str, ...]) -> None:
-        """Cast a member's one secret ballot.
-
-        In one transaction: the member is added to `voters` (refused if already
-        there) and the ballot to the election's sorted ballot box. Nothing ties
-        the two together; freed bytes are zeroed and the write-ahead log emptied
-        afterwards, so no older copy of the box survives either.
-        """
+        """Cast a member's one secret ballot in the hub's ballot box (node/store/ballots.py),
+        which keeps that they voted and what they chose apart, in no order."""
         await self.tick()
         election = await self._open_election(election_id)
         now = self._clock()
@@ -526,46 +517,29 @@ class Governance:
                 f"Voting closed on {describe_date(election.voting_closes)}; no more votes"
                 " are taken."
             )
-        self._check_ballot(
-            election, [str(c.nominee) for c in await self.candidates(election_id)], ballot
+        candidates = [str(c.nominee) for c in await self.candidates(election_id)]
+        self._check_ballot(election, candidates, ballot)
+        # Room for the longest ballot there could be: every candidate ranked, or a yes.
+        width = ballots.width_for([candidates, ["yes"], ["no"]])
+
+        async def still_open(conn: aiosqlite.Connection) -> ballots.Ballot:
+            # Judge the window again inside the transaction that writes.
+            now = self._clock()
+            if not await _one(
+                conn,
+                "SELECT 1 FROM elections WHERE id = ? AND state = 'open'"
+                " AND voting_opens <= ? AND voting_closes > ?",
+                (election_id, now, now),
+            ):
+                raise GovernanceError("Voting in this election has closed.")
+            return ballots.Ballot((list(ballot),), width)
+
+        await self._box.cast(
+            ballots.contest("election", election_id),
+            member_id,
+            still_open,
+            GovernanceError("You have already voted in this election: each member votes once."),
         )
-        try:
-            async with self._db.write() as conn:
-                await conn.execute("PRAGMA secure_delete = ON")
-                try:
-                    # Judge the window again inside the transaction that writes.
-                    now = self._clock()
-                    if not await _one(
-                        conn,
-                        "SELECT 1 FROM elections WHERE id = ? AND state = 'open'"
-                        " AND voting_opens <= ? AND voting_closes > ?",
-                        (election_id, now, now),
-                    ):
-                        raise GovernanceError("Voting in this election has closed.")
-                    await conn.execute(
-                        "INSERT INTO voters (election_id, member_id) VALUES (?, ?)",
-                        (election_id, member_id),
-                    )
-                    row = await _one(
-                        conn,
-                        "SELECT ballots FROM ballot_boxes WHERE election_id = ?",
-                        (election_id,),
-                    )
-                    box = [list(b) for b in json.loads(row[0])] if row else []
-                    box.append(list(ballot))
-                    box.sort()
-                    await conn.execute(
-                        "INSERT INTO ballot_boxes (election_id, ballots) VALUES (?, ?)"
-                        " ON CONFLICT (election_id) DO UPDATE SET ballots = excluded.ballots",
-                        (election_id, json.dumps(box, separators=(",", ":"))),
-                    )
-                finally:
-                    await conn.execute("PRAGMA secure_delete = OFF")
-        except sqlite3.IntegrityError as exc:
-            raise GovernanceError(
-                "You have already voted in this election: each member votes once."
-            ) from exc
-        await self._db.checkpoint_truncate()
 
     @staticmethod
     def _check_ballot(election: Election, candidates: list[str], ballot: tuple[str, ...]) -> None:
@@ -648,13 +622,10 @@ class Governance:
             and not reminded
             and not await self._flag(election.id, "reminded")
         ):
-            rows = await self._db.fetchall(
-                "SELECT id FROM members WHERE status = 'active' AND id NOT IN"
-                " (SELECT member_id FROM voters WHERE election_id = ?)",
-                (election.id,),
-            )
+            voted = await self._box.voters(ballots.contest("election", election.id))
+            rows = await self._db.fetchall("SELECT id FROM members WHERE status = 'active'")
             await self._notices.notify(
-                [r[0] for r in rows],
+                [r[0] for r in rows if r[0] not in voted],
                 f"Voting closes within a day: {election.title}"
                 f" ({describe_date(election.voting_closes)}). You have not voted yet.",
                 link,
@@ -678,13 +649,13 @@ class Governance:
         async with self._db.write() as conn:
             # The box is read in the transaction that closes the election: a vote
             # commits before it (and is counted) or is refused after it.
-            row = await _one(
-                conn, "SELECT ballots FROM ballot_boxes WHERE election_id = ?", (election.id,)
-            )
-            ballots: list[tally.Ballot] = [tuple(b) for b in json.loads(row[0])] if row else []
-            result = tally.count(election.method, keys, ballots, election.id)
+            cast: list[tally.Ballot] = [
+                tuple(b)
+                for b in await ballots.choices_txn(conn, ballots.contest("election", election.id))
+            ]
+            result = tally.count(election.method, keys, cast, election.id)
             winner: int | None = None
-            if election.kind == "election" and result.winner is not None and ballots:
+            if election.kind == "election" and result.winner is not None and cast:
                 winner = int(result.winner)
             cursor = await conn.execute(
                 "UPDATE elections SET state = 'closed', closed_at = ?, result = ?, elected = ?"
@@ -698,7 +669,7 @@ class Governance:
                 await self._take_office(conn, winner, election.role, at, network_name)
             if election.kind == "recall" and result.winner == "yes":
                 await self._recall(conn, election, at)
-        await self._tell_result(election, result, winner, candidates, ballots)
+        await self._tell_result(election, result, winner, candidates, cast)
 
     async def _take_office(
         self,

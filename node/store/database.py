@@ -47,7 +47,11 @@ class Database:
         writer = await _connect(path)
         try:
             await _check_integrity(writer, path)
-            await _migrate(writer, path)
+            if await _migrate(writer, path):
+                # A migration may have dropped secret rows (14 did the old ballots):
+                # their pages are zeroed, and this copies those into the file and
+                # empties the log, so no older copy survives there.
+                await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             reader = await _connect(path)
         except BaseException:
             await writer.close()
@@ -146,7 +150,8 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> bool:
+    """Apply the migrations the database lacks; whether there were any."""
     current = await schema_version(conn)
     if current > LATEST_VERSION:
         raise UnsupportedDatabaseVersion(
@@ -166,6 +171,7 @@ async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
             raise StoreError(
                 f"migration {migration.version} ({migration.description}) failed: {exc}"
             ) from exc
+    return current < LATEST_VERSION
 
 
 async def _run_script(conn: aiosqlite.Connection, script: str) -> None:

@@ -18,6 +18,7 @@ from node.funds.ledger import Draft, Kind
 from node.funds.polls import DAY_MS, YES_NO_OPTIONS, PollKind
 from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
+from node.store.ballots import BallotBox, contest
 from node.store.database import Database
 from tests.helpers import ManualClock
 
@@ -156,11 +157,13 @@ async def test_approvals_are_kept_apart_from_who_approved(
     first = await funds.propose(ann, round_id, "Garden", "Seeds", 100)
     clock.advance(2 * HOUR_MS)
     await funds.approve(ann, round_id, [first])
-    columns = {r[1] for r in await db.fetchall("PRAGMA table_info(budget_approvals)")}
-    assert columns == {"id", "round_id", "proposal_id"}  # no member, no time
-    assert await db.fetchall("SELECT member_id FROM budget_voters") == [(ann.id,)]
-    poll_columns = {r[1] for r in await db.fetchall("PRAGMA table_info(poll_ballots)")}
-    assert poll_columns == {"id", "poll_id", "choice"}
+    box = BallotBox(db)
+    name = contest("budget", round_id)
+    assert await box.voters(name) == {ann.id}
+    # What was approved: per proposal, with no member and no time.
+    assert await box.choices(name) == [[first, 1]]
+    columns = {r[1] for r in await db.fetchall("PRAGMA table_info(ballot_choices)")}
+    assert columns == {"contest", "width", "choices"}
 
 
 async def test_polls_count_the_members_when_opened_once_each(

@@ -551,6 +551,21 @@ def _seed_14(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO projection_cursors (name, last_rowid) VALUES ('hubs', 3)")
 
 
+def _seed_15(conn: sqlite3.Connection) -> None:
+    # A second poll, open, with one vote in the ballot box.
+    conn.execute(
+        "INSERT INTO polls (id, title, body, kind, options, quorum_percent, electorate,"
+        " proposed_by, opens_at, closes_at) VALUES (2, 'Paint the door?', 'Green or blue.',"
+        " 'choice', '[\"Green\", \"Blue\"]', 0, 1, 1, ?, ?)",
+        (T0 - DAY, T0 + 5 * DAY),
+    )
+    conn.execute("INSERT INTO poll_electorate (poll_id, member_id) VALUES (2, 1)")
+    conn.execute(
+        "INSERT INTO ballot_voters (contest, members) VALUES ('poll:2', ?)", ("0" * 18 + "1",)
+    )
+    conn.execute("INSERT INTO ballot_choices (contest, width, choices) VALUES ('poll:2', 1, '1')")
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -626,8 +641,16 @@ SEEDS: dict[int, Seed] = {
                 [("chair", "instant-runoff", "closed", 1)],
             ),
             ("SELECT nominee, accepted_at FROM nominations", [(1, T0 + 2)]),
-            ("SELECT member_id FROM voters", [(1,)]),
-            ("SELECT ballots FROM ballot_boxes", [("[[1]]",)]),
+            # BallotBox (node/store/ballots.py), since migration 15
+            (
+                f"SELECT members FROM ballot_voters WHERE contest = 'election:{ELECTION_ID}'",
+                [("0" * 18 + "1",)],
+            ),
+            (
+                "SELECT width, choices FROM ballot_choices"
+                f" WHERE contest = 'election:{ELECTION_ID}'",
+                [(3, "[1]")],
+            ),
             ("SELECT closed FROM member_roles", [(0,)]),
             ("SELECT network_name, ended_at FROM delegate_mandates", [("ana_r", None)]),
             ("SELECT text, read_at FROM notices", [("You were elected chair", None)]),
@@ -712,17 +735,17 @@ SEEDS: dict[int, Seed] = {
                     ),
                 ],
             ),
+            # BallotBox (node/store/ballots.py), since migration 15: one approval
             (
-                "SELECT proposal_id, count(*) FROM budget_approvals WHERE round_id = 1"
-                " GROUP BY proposal_id",
-                [(1, 1)],
+                "SELECT width, choices FROM ballot_choices WHERE contest = 'budget:1'",
+                [(5, "[1,1]")],
             ),
-            ("SELECT 1 FROM budget_voters WHERE round_id = 1 AND member_id = 1", [(1,)]),
-            # ._POLL_SQL, ._poll_view, .voter_status
+            ("SELECT members FROM ballot_voters WHERE contest = 'budget:1'", [("0" * 18 + "1",)]),
+            # ._poll (._POLL_SQL), ._poll_view, .voter_status
             (
                 "SELECT p.id, p.title, p.body, p.kind, p.options, p.quorum_percent, p.electorate,"
                 " coalesce(m.name, 'a former member'), p.opens_at, p.closes_at FROM polls p"
-                " LEFT JOIN members m ON m.id = p.proposed_by ORDER BY p.id DESC",
+                " LEFT JOIN members m ON m.id = p.proposed_by WHERE p.id = 1",
                 [
                     (
                         1,
@@ -738,11 +761,9 @@ SEEDS: dict[int, Seed] = {
                     ),
                 ],
             ),
-            (
-                "SELECT choice, count(*) FROM poll_ballots WHERE poll_id = 1 GROUP BY choice",
-                [(0, 1)],
-            ),
-            ("SELECT voted FROM poll_electorate WHERE poll_id = 1 AND member_id = 1", [(1,)]),
+            ("SELECT width, choices FROM ballot_choices WHERE contest = 'poll:1'", [(1, "0")]),
+            ("SELECT members FROM ballot_voters WHERE contest = 'poll:1'", [("0" * 18 + "1",)]),
+            ("SELECT 1 FROM poll_electorate WHERE poll_id = 1 AND member_id = 1", [(1,)]),
         ],
     ),
     6: Seed(
@@ -1225,6 +1246,15 @@ SEEDS: dict[int, Seed] = {
             ("SELECT last_rowid FROM projection_cursors WHERE name = 'hubs'", [(3,)]),
         ],
     ),
+    15: Seed(
+        _seed_15,
+        [
+            # BallotBox.choices, .turnout, Funds.voter_status
+            ("SELECT width, choices FROM ballot_choices WHERE contest = 'poll:2'", [(1, "1")]),
+            ("SELECT length(members) FROM ballot_voters WHERE contest = 'poll:2'", [(19,)]),
+            ("SELECT 1 FROM poll_electorate WHERE poll_id = 2 AND member_id = 1", [(1,)]),
+        ],
+    ),
 }
 
 
@@ -1276,6 +1306,7 @@ SHIPPED = {
     12: "802977a6a362b34c9c8cf44a1ea20b940ad01115b4d94a75c16140114a77c93e",
     13: "f1d33890b2c40e0492502a6e5a34f06705f7bfd02d30f147ecce5fb9216d5e4e",
     14: "3a0985620ff5034d35bbfa3b8c3b3ffe25701dc07176372d9d2fb7b4a48c6794",
+    15: "20367fb16a43d5a3a59c7ffad6d612bd91076cd5edf8468d74b8d729c0585946",
 }
 
 
@@ -1358,4 +1389,21 @@ async def test_upgrade_keeps_every_row(tmp_path: Path, version: int) -> None:
             assert (await store.append("announcement", Announcement("after"))).seq == 1
     finally:
         await verifier.aclose()
+        await db.close()
+
+
+async def test_the_old_ballots_are_zeroed_not_just_dropped(tmp_path: Path) -> None:
+    """Migration 15 moves polls' and budget rounds' votes into the ballot box: their old
+    rows, under random keys, must be gone from the file and the log, not left in free
+    pages where a copy of the files would show them with their order."""
+    path = tmp_path / "hubnet.db"
+    build_at(path, 13)
+    before = path.read_bytes()
+    assert APPROVAL in before and BALLOT in before
+    db = await Database.open(path)
+    try:
+        wal = path.with_name("hubnet.db-wal")
+        for stored in (path.read_bytes(), wal.read_bytes() if wal.exists() else b""):
+            assert APPROVAL not in stored and BALLOT not in stored
+    finally:
         await db.close()

@@ -17,6 +17,7 @@ from node.funds.budget import HOUR_MS
 from node.funds.polls import DAY_MS
 from node.funds.receipts import MAX_RECEIPT_BYTES
 from node.funds.units import utc_field
+from node.store.ballots import BallotBox, contest
 from tests.helpers import ManualClock
 from tests.unit.test_funds_rules import PDF, PNG
 from tests.web.conftest import Site, clocked_site, make_member
@@ -289,7 +290,8 @@ async def test_proposals_and_approvals_are_refused_outside_their_windows(
     clock.advance(2 * HOUR_MS)
     closed = await site.post(f"{base}/approvals", {"proposal": str(seeds)})
     assert closed.status == 400 and "Voting in this round closed" in await closed.text()
-    assert await site.node.db.fetchall("SELECT count(*) FROM budget_approvals") == [(1,)]
+    assert await site.node.funds.voters(round_id) == 1
+    assert await BallotBox(site.node.db).choices(contest("budget", round_id)) == [[seeds, 1]]
     assert await site.node.db.fetchall("SELECT count(*) FROM budget_proposals") == [(1,)]
     missing = await site.post("/budget/999/approvals", {"proposal": "1"})
     assert missing.status == 404
@@ -397,4 +399,5 @@ async def test_members_vote_once_in_secret_and_see_the_result_when_it_closes(
     assert "<strong>not met</strong>" in result
     listing = await (await site.client.get("/polls")).text()
     assert "Not decided" in listing
-    assert await site.node.db.fetchall("SELECT count(*) FROM poll_ballots") == [(1,)]
+    assert await site.node.funds.turnout(poll_id) == 1
+    assert len(await BallotBox(site.node.db).choices(contest("poll", poll_id))) == 1

@@ -12,6 +12,7 @@ import re
 from node.accounts.permissions import Role
 from node.governance.terms import describe_date, may_stand_from, term_end
 from node.node import Node
+from node.store.ballots import VOTER_WIDTH, BallotBox, contest
 from protocol.kinds.assembly import DelegateMandate, DelegateRecall
 from protocol.kinds.hub import CharterAdopt
 from tests.helpers import ManualClock
@@ -71,10 +72,7 @@ def nominations_end(clock: ManualClock, days: int = 7) -> None:
 
 
 async def box(node: Node, election_id: str) -> list[list[str]] | None:
-    row = await node.db.fetchone(
-        "SELECT ballots FROM ballot_boxes WHERE election_id = ?", (election_id,)
-    )
-    return json.loads(row[0]) if row else None
+    return await BallotBox(node.db).choices(contest("election", election_id)) or None
 
 
 # -- roles and the interim group ------------------------------------------------------
@@ -418,33 +416,37 @@ async def test_nothing_in_the_database_ties_a_voter_to_a_choice(
         await cast(site, f"{email}@example.org", second, {"choice": choice})
         clock.advance(60_000)
 
-    # Who voted: election and member, nothing else; no rowid to betray insertion order.
+    # Who voted: contest and a list of members, nothing else; one row per contest, no
+    # rowid to betray insertion order.
     columns = {
         table: [r[1] for r in await node.db.fetchall(f"PRAGMA table_info({table})")]
-        for table in ("voters", "ballot_boxes")
+        for table in ("ballot_voters", "ballot_choices")
     }
     assert columns == {
-        "voters": ["election_id", "member_id"],
-        "ballot_boxes": ["election_id", "ballots"],
+        "ballot_voters": ["contest", "members"],
+        "ballot_choices": ["contest", "width", "choices"],
     }
-    for table in ("voters", "ballot_boxes"):
+    for table in ("ballot_voters", "ballot_choices"):
         sql = await node.db.fetchone(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         )
         assert "WITHOUT ROWID" in sql[0]
-    voters = await node.db.fetchall("SELECT election_id, member_id FROM voters")
-    assert sorted(m for e, m in voters if e == first) == sorted(m for e, m in voters if e == second)
+    voters = dict(await node.db.fetchall("SELECT contest, members FROM ballot_voters"))
+    one, two = contest("election", first), contest("election", second)
+    assert voters[one] == voters[two]
+    assert voters[one] == "".join(
+        f"{m:0{VOTER_WIDTH}d}" for m in sorted(people.values())
+    )  # ascending, not in the order they voted
     # What was chosen: one sorted list per election, the same for both elections up to
     # the swap of names, though who chose what and in which order differed.
-    boxes = dict(await node.db.fetchall("SELECT election_id, ballots FROM ballot_boxes"))
-    assert json.loads(boxes[first]) == sorted([[a], [a], [b]])
-    assert json.loads(boxes[second]) == sorted([[b], [b], [a]])
+    assert await box(node, first) == sorted([[a], [a], [b]])
+    assert await box(node, second) == sorted([[b], [b], [a]])
     swap = {a: b, b: a}
-    assert json.loads(boxes[second]) == sorted([[swap[c]] for [c] in json.loads(boxes[first])])
+    assert await box(node, second) == sorted([[swap[c]] for [c] in await box(node, first) or []])
     # No other table learned anything at voting time.
     for (table,) in await node.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
         text = json.dumps(await node.db.fetchall(f"SELECT * FROM {table}"), default=repr)
-        if table not in ("ballot_boxes", "elections", "nominations", "notices", "email_outbox"):
+        if table not in ("ballot_choices", "elections", "nominations", "notices", "email_outbox"):
             assert "ballot" not in text
     # The write-ahead log holds no copy of any box (it is emptied after each vote; the
     # pages written since, by logins and logouts, are other tables').

@@ -39,6 +39,7 @@ from node.store.migrations import (
     v0012_resource_fetch_retries,
     v0013_email_confirmations,
     v0014_projections,
+    v0015_one_ballot_box,
 )
 
 
@@ -97,6 +98,7 @@ _MODULES = (
     v0012_resource_fetch_retries,
     v0013_email_confirmations,
     v0014_projections,
+    v0015_one_ballot_box,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
