@@ -14,7 +14,10 @@ from node.discussion.topics import Topics
 from node.notices import Notices
 from node.search import Search
 from node.store.database import Database
+from node.store.groups import GroupsStore
 from node.store.messages import MessageStore
+from node.store.moderation import ModerationStore
+from node.store.topics import TopicsStore
 
 
 @dataclass(slots=True)
@@ -35,7 +38,7 @@ class Discussion:
         notices: Notices,
     ) -> Discussion:
         hooks = Hooks(Search(db), notices)
-        topics = Topics(db, clock, hooks, config.posts_per_hour)
+        topics = Topics(TopicsStore(db), clock, hooks, config.posts_per_hour)
         comments = Comments(
             db, clock, messages, hooks, config.posts_per_hour, config.remote_comments_per_hour
         )
@@ -43,7 +46,7 @@ class Discussion:
         return cls(
             topics=topics,
             comments=comments,
-            moderation=Moderation(db, clock, messages, hooks),
-            groups=Groups(db, clock, topics),
+            moderation=Moderation(ModerationStore(db), clock, messages, hooks),
+            groups=Groups(GroupsStore(db), clock, topics),
             hooks=hooks,
         )

@@ -10,6 +10,7 @@ from node.events.attendance import Attendance
 from node.events.calendar import Calendar
 from node.events.organiser import Organiser
 from node.events.projection import EventProjection
+from node.store.attendance import AttendanceStore
 from node.store.database import Database
 from node.store.messages import MessageStore
 
@@ -29,5 +30,5 @@ class Events:
             projection=projection,
             calendar=calendar,
             organiser=Organiser(db, messages, projection, calendar, node_id, clock),
-            attendance=Attendance(db, projection, node_id, clock),
+            attendance=Attendance(AttendanceStore(db), projection, node_id, clock),
         )
