@@ -15,7 +15,10 @@ from node.notices import Notices
 from node.projections.runner import ProjectionRunner
 from node.search import Search
 from node.store.database import Database
+from node.store.groups import GroupsStore
 from node.store.messages import MessageStore
+from node.store.moderation import ModerationStore
+from node.store.topics import TopicsStore
 
 
 @dataclass(slots=True)
@@ -37,7 +40,7 @@ class Discussion:
         runner: ProjectionRunner,
     ) -> Discussion:
         hooks = Hooks(Search(db), notices)
-        topics = Topics(db, clock, hooks, config.posts_per_hour)
+        topics = Topics(TopicsStore(db), clock, hooks, config.posts_per_hour)
         comments = Comments(
             db,
             clock,
@@ -50,7 +53,7 @@ class Discussion:
         return cls(
             topics=topics,
             comments=comments,
-            moderation=Moderation(db, clock, messages, hooks),
-            groups=Groups(db, clock, topics),
+            moderation=Moderation(ModerationStore(db), clock, messages, hooks),
+            groups=Groups(GroupsStore(db), clock, topics),
             hooks=hooks,
         )

@@ -11,6 +11,8 @@ import time
 import aiosqlite
 
 from node.discussion.errors import DiscussionError, RateLimited
+from node.store.moderation import suspension_txn
+from node.store.topics import post_times_since_txn
 
 HOUR_MS = 3_600_000
 
@@ -32,24 +34,13 @@ def clean_text(text: object, most: int, what: str) -> str:
 async def check_may_post_txn(
     conn: aiosqlite.Connection, member_id: int, now: int, per_hour: int
 ) -> None:
-    async with conn.execute(
-        "SELECT until, reason FROM discussion_bans WHERE member_id = ? AND until > ?",
-        (member_id, now),
-    ) as cursor:
-        ban = await cursor.fetchone()
+    ban = await suspension_txn(conn, member_id, now)
     if ban is not None:
         until = time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(ban[0] / 1000))
         raise DiscussionError(
             f"You are suspended from discussions until {until}. The moderators said: {ban[1]}"
         )
-    since = now - HOUR_MS
-    async with conn.execute(
-        "SELECT created_at FROM posts WHERE member_id = ? AND created_at > ?"
-        " UNION ALL SELECT created_at FROM comment_authors WHERE member_id = ? AND created_at > ?"
-        " ORDER BY created_at",
-        (member_id, since, member_id, since),
-    ) as cursor:
-        recent = [row[0] for row in await cursor.fetchall()]
+    recent = await post_times_since_txn(conn, member_id, now - HOUR_MS)
     if len(recent) >= per_hour:
         # The window frees up when the oldest post in it turns an hour old.
         wait_minutes = max(1, -(-(recent[-per_hour] + HOUR_MS - now) // 60_000))

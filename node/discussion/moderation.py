@@ -19,8 +19,8 @@ from node.digits import is_digits
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import clean_text
 from node.discussion.hooks import Hooks, report_notice
-from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.moderation import ModerationStore
 from protocol.kinds.discussion import Report, ReportReason
 
 DEFAULT_CONDUCT = """\
@@ -54,25 +54,21 @@ class OpenReport:
 
 
 class Moderation:
-    def __init__(self, db: Database, clock: Clock, messages: MessageStore, hooks: Hooks) -> None:
-        self._db = db
+    def __init__(
+        self, store: ModerationStore, clock: Clock, messages: MessageStore, hooks: Hooks
+    ) -> None:
+        self._store = store
         self._clock = clock
         self._messages = messages
         self._hooks = hooks
 
     async def conduct(self) -> str:
-        row = await self._db.fetchone("SELECT text FROM conduct WHERE id = 1")
-        return str(row[0]) if row else DEFAULT_CONDUCT
+        text = await self._store.conduct()
+        return DEFAULT_CONDUCT if text is None else text
 
     async def set_conduct(self, moderator_id: int, text: object) -> None:
         clean = clean_text(text, MAX_CONDUCT, "code of conduct")
-        async with self._db.write() as conn:
-            await conn.execute(
-                "INSERT INTO conduct (id, text, updated_at, updated_by) VALUES (1, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET text = excluded.text,"
-                " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                (clean, self._clock(), moderator_id),
-            )
+        await self._store.set_conduct(clean, moderator_id, self._clock())
 
     # -- reports ---------------------------------------------------------------------
 
@@ -86,16 +82,8 @@ class Moderation:
         self, member_id: int, what: Literal["post", "comment"], target: int | bytes, reason: object
     ) -> None:
         clean = clean_text(reason, MAX_REASON, "reason")
-        # Names from the Literal above, never from input: posts/post_id, comments/comment_id.
-        async with self._db.write() as conn:
-            async with conn.execute(f"SELECT 1 FROM {what}s WHERE id = ?", (target,)) as cursor:
-                if await cursor.fetchone() is None:
-                    raise NotFound(f"There is no such {what}.")
-            await conn.execute(
-                f"INSERT INTO reports ({what}_id, reason, reporter_id, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (target, clean, member_id, self._clock()),
-            )
+        if not await self._store.add_report(what, target, clean, member_id, self._clock()):
+            raise NotFound(f"There is no such {what}.")
         await self._tell_moderators()
 
     async def _tell_moderators(self) -> None:
@@ -104,120 +92,67 @@ class Moderation:
 
     async def moderator_ids(self) -> set[int]:
         roles = [r.value for r in GRANTS[Permission.MODERATE]]
-        now = self._clock()
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT r.member_id FROM member_roles r JOIN members m ON m.id = r.member_id"
-            f" WHERE m.status = 'active' AND r.role IN ({','.join('?' * len(roles))})"
-            " AND r.starts_at <= ? AND (r.ends_at IS NULL OR r.ends_at > ?)",
-            (*roles, now, now),
-        )
-        return {r[0] for r in rows}
+        return await self._store.active_members_with_roles(roles, self._clock())
 
     async def open_reports(self) -> list[OpenReport]:
-        rows = await self._db.fetchall(
-            "SELECT r.id, r.reason, r.created_at, r.from_hub, r.post_id, p.topic_id,"
-            " r.comment_id, c.subject, coalesce(pm.name, c.author), coalesce(p.member_id,"
-            " a.member_id), CASE WHEN p.hidden_at IS NULL THEN coalesce(p.text, c.text) END,"
-            " c.origin, c.hidden_at"
-            " FROM reports r LEFT JOIN posts p ON p.id = r.post_id"
-            " LEFT JOIN members pm ON pm.id = p.member_id"
-            " LEFT JOIN comments c ON c.id = r.comment_id"
-            " LEFT JOIN comment_authors a ON a.comment_id = r.comment_id"
-            " WHERE r.resolved_at IS NULL ORDER BY r.created_at",
-        )
         return [
             OpenReport(
-                id=r[0],
-                reason=r[1],
-                created_at=r[2],
-                from_hub=r[3],
-                post_id=r[4],
-                topic_id=r[5],
-                comment_id=bytes(r[6]) if r[6] is not None else None,
-                subject=bytes(r[7]) if r[7] is not None else None,
-                author=r[8] or "A former member",
-                author_id=r[9],
-                text=r[10] if r[12] is None else None,
-                origin=r[11],
+                id=r.id,
+                reason=r.reason,
+                created_at=r.created_at,
+                from_hub=r.from_hub,
+                post_id=r.post_id,
+                topic_id=r.topic_id,
+                comment_id=r.comment_id,
+                subject=r.subject,
+                author=r.author or "A former member",
+                author_id=r.author_id,
+                # A hidden comment's text is kept as evidence but shown to nobody.
+                text=None if r.comment_hidden else r.text,
+                origin=r.origin,
             )
-            for r in rows
+            for r in await self._store.open_reports()
         ]
 
     async def resolve(self, moderator_id: int, report_id: int, outcome: str) -> None:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "UPDATE reports SET resolved_at = ?, resolved_by = ?, outcome = ?"
-                " WHERE id = ? AND resolved_at IS NULL",
-                (self._clock(), moderator_id, outcome, report_id),
-            )
-            if cursor.rowcount != 1:
-                raise NotFound("That report is already dealt with.")
+        if not await self._store.resolve_report(report_id, moderator_id, outcome, self._clock()):
+            raise NotFound("That report is already dealt with.")
 
     # -- hiding ----------------------------------------------------------------------
 
     async def hide_post(self, moderator_id: int, post_id: int) -> int:
         """Hide a post on this hub; its topic. Open reports of it are closed as hidden."""
-        now = self._clock()
-        async with self._db.write() as conn:
-            async with conn.execute("SELECT topic_id FROM posts WHERE id = ?", (post_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                raise NotFound("There is no such post.")
-            await conn.execute(
-                "UPDATE posts SET hidden_at = coalesce(hidden_at, ?), hidden_by = ? WHERE id = ?",
-                (now, moderator_id, post_id),
-            )
-            await conn.execute(
-                "UPDATE reports SET resolved_at = ?, resolved_by = ?, outcome = 'hidden'"
-                " WHERE post_id = ? AND resolved_at IS NULL",
-                (now, moderator_id, post_id),
-            )
+        topic_id = await self._store.hide_post(post_id, moderator_id, self._clock())
+        if topic_id is None:
+            raise NotFound("There is no such post.")
         await self._hooks.unindex(f"post:{post_id}")
-        return int(row[0])
+        return topic_id
 
     async def hide_comment(self, moderator_id: int, comment_id: bytes) -> bytes:
         """Hide a comment (from any hub) on this hub only; its subject."""
-        now = self._clock()
-        async with self._db.write() as conn:
-            async with conn.execute(
-                "SELECT subject FROM comments WHERE id = ?", (comment_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                raise NotFound("There is no such comment.")
-            await conn.execute(
-                "UPDATE comments SET hidden_at = coalesce(hidden_at, ?), hidden_by = ?"
-                " WHERE id = ?",
-                (now, moderator_id, comment_id),
-            )
-            await conn.execute(
-                "UPDATE reports SET resolved_at = ?, resolved_by = ?, outcome = 'hidden'"
-                " WHERE comment_id = ? AND resolved_at IS NULL",
-                (now, moderator_id, comment_id),
-            )
+        subject = await self._store.hide_comment(comment_id, moderator_id, self._clock())
+        if subject is None:
+            raise NotFound("There is no such comment.")
         await self._hooks.unindex(f"comment:{comment_id.hex()}")
-        return bytes(row[0])
+        return subject
 
     async def report_to_origin(self, comment_id: bytes, reason: str) -> None:
         """Tell the comment's origin hub, with a `report` naming no member (§5.20)."""
         if reason not in REPORT_REASONS:
             raise DiscussionError("Choose one of the reasons listed.")
-        row = await self._db.fetchone("SELECT origin FROM comments WHERE id = ?", (comment_id,))
-        if row is None:
+        origin = await self._store.comment_origin(comment_id)
+        if origin is None:
             raise NotFound("There is no such comment.")
-        if row[0] == self._messages.node_id:
+        if origin == self._messages.node_id:
             raise DiscussionError("That comment is from this hub: deal with it here.")
         await self._messages.append(
             "report",
-            Report(to=str(row[0]), comment=comment_id, reason=reason),  # type: ignore[arg-type]
+            Report(to=origin, comment=comment_id, reason=reason),  # type: ignore[arg-type]
         )
 
     async def origin_hidden_count(self, origin: str) -> int:
         """How many of an origin's comments this hub's moderators have hidden."""
-        row = await self._db.fetchone(
-            "SELECT count(*) FROM comments WHERE origin = ? AND hidden_at IS NOT NULL", (origin,)
-        )
-        return int(row[0]) if row else 0
+        return await self._store.origin_hidden_count(origin)
 
     # -- members ---------------------------------------------------------------------
 
@@ -225,12 +160,14 @@ class Moderation:
         """Warn a member, as `by`, who must outrank them (permissions.outranks)."""
         clean = clean_text(reason, MAX_REASON, "warning")
         await self._check_member(member_id)
-        async with self._db.write() as conn:
-            await _check_outranks_txn(conn, by, member_id, self._clock(), "warn")
-            await conn.execute(
-                "INSERT INTO warnings (member_id, reason, given_by, given_at) VALUES (?, ?, ?, ?)",
-                (member_id, clean, by.id, self._clock()),
-            )
+        now = self._clock()
+        await self._store.add_warning(
+            member_id,
+            clean,
+            by.id,
+            now,
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "warn"),
+        )
 
     async def suspend(self, by: Member, member_id: int, days: object, reason: object) -> int:
         """Suspend a member from posting for `days`, as `by`, who must outrank them;
@@ -244,46 +181,32 @@ class Moderation:
         await self._check_member(member_id)
         now = self._clock()
         until = now + count * 86_400_000
-        async with self._db.write() as conn:
-            await _check_outranks_txn(conn, by, member_id, now, "suspend")
-            await conn.execute(
-                "INSERT INTO discussion_bans (member_id, until, reason, given_by, given_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
-                " until = excluded.until, reason = excluded.reason,"
-                " given_by = excluded.given_by, given_at = excluded.given_at",
-                (member_id, until, clean, by.id, now),
-            )
+        await self._store.suspend(
+            member_id,
+            until,
+            clean,
+            by.id,
+            now,
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "suspend"),
+        )
         return until
 
     async def lift_suspension(self, member_id: int) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM discussion_bans WHERE member_id = ?", (member_id,))
+        await self._store.lift_suspension(member_id)
 
     async def _check_member(self, member_id: int) -> None:
-        row = await self._db.fetchone("SELECT 1 FROM members WHERE id = ?", (member_id,))
-        if row is None:
+        if not await self._store.member_exists(member_id):
             raise NotFound("There is no such member.")
 
     async def standing(self, member_id: int) -> tuple[list[tuple[str, int]], int | None]:
         """A member's warnings (reason, when) and the end of any suspension in force."""
-        warnings = await self._db.fetchall(
-            "SELECT reason, given_at FROM warnings WHERE member_id = ? ORDER BY given_at DESC",
-            (member_id,),
-        )
-        ban = await self._db.fetchone(
-            "SELECT until FROM discussion_bans WHERE member_id = ? AND until > ?",
-            (member_id, self._clock()),
-        )
-        return [(r[0], r[1]) for r in warnings], (int(ban[0]) if ban else None)
+        warnings = await self._store.warnings(member_id)
+        return warnings, await self._store.suspended_until(member_id, self._clock())
 
     async def suspended(self) -> list[tuple[int, str, int, str]]:
         """(member id, name, until, reason) of members suspended from posting now."""
-        rows = await self._db.fetchall(
-            "SELECT b.member_id, m.name, b.until, b.reason FROM discussion_bans b"
-            " JOIN members m ON m.id = b.member_id WHERE b.until > ? ORDER BY b.until",
-            (self._clock(),),
-        )
-        return [(r[0], r[1] or "A former member", r[2], r[3]) for r in rows]
+        rows = await self._store.suspended(self._clock())
+        return [(m, name or "A former member", until, why) for m, name, until, why in rows]
 
 
 async def _check_outranks_txn(

@@ -11,6 +11,7 @@ from node.events.calendar import Calendar
 from node.events.organiser import Organiser
 from node.events.projection import EventProjection
 from node.projections.runner import ProjectionRunner
+from node.store.attendance import AttendanceStore
 from node.store.database import Database
 from node.store.messages import MessageStore
 
@@ -37,5 +38,5 @@ class Events:
             projection=projection,
             calendar=calendar,
             organiser=Organiser(db, messages, projection, calendar, node_id, clock),
-            attendance=Attendance(db, projection, node_id, clock),
+            attendance=Attendance(AttendanceStore(db), projection, node_id, clock),
         )

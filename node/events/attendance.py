@@ -9,14 +9,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import aiosqlite
-
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
 from node.accounts.members import AccountError, check_email
 from node.clock import Clock
 from node.events.projection import EventProjection
-from node.store.database import Database
+from node.store.attendance import AttendanceStore, SignUpEvent
 
 
 class AttendanceError(Exception):
@@ -31,73 +29,48 @@ class Attendance:
     personal_data_name = "rsvps"
 
     def __init__(
-        self, db: Database, projection: EventProjection, node_id: NodeId, clock: Clock
+        self, store: AttendanceStore, projection: EventProjection, node_id: NodeId, clock: Clock
     ) -> None:
-        self._db = db
+        self._store = store
         self._projection = projection
         self._node_id = node_id
         self._clock = clock
 
-    async def _open_event_txn(
-        self, conn: aiosqlite.Connection, event_id: bytes, public_only: bool
-    ) -> int | None:
-        """Check the event takes sign-ups now; its capacity."""
-        async with conn.execute(
-            "SELECT origin, visibility, cancelled, ends, capacity FROM events WHERE id = ?",
-            (event_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+    def _check_open(self, event: SignUpEvent | None, *, public_only: bool) -> None:
+        """AttendanceError unless the event takes sign-ups now (run in the sign-up's
+        write transaction)."""
+        if event is None:
             raise AttendanceError("There is no such event.")
-        origin, visibility, cancelled, ends, capacity = row
-        if origin != self._node_id:
+        if event.origin != self._node_id:
             raise AttendanceError("Sign up for this event with the hub that organises it.")
-        if public_only and visibility != "public":
+        if public_only and event.visibility != "public":
             raise AttendanceError("Only public events take registrations from the public.")
-        if cancelled:
+        if event.cancelled:
             raise AttendanceError("This event has been cancelled.")
-        if ends * 1000 < self._clock():
+        if event.ends * 1000 < self._clock():
             raise AttendanceError("This event is over.")
-        return int(capacity) if capacity is not None else None
 
-    @staticmethod
-    async def _going_txn(conn: aiosqlite.Connection, event_id: bytes) -> int:
-        async with conn.execute(
-            "SELECT (SELECT count(*) FROM rsvps WHERE event = ?)"
-            " + (SELECT count(*) FROM registrations WHERE event = ?)",
-            (event_id, event_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+    def _members_check(self, event: SignUpEvent | None) -> None:
+        self._check_open(event, public_only=False)
+
+    def _public_check(self, event: SignUpEvent | None) -> None:
+        self._check_open(event, public_only=True)
 
     async def rsvp(self, event_id: bytes, member_id: int) -> None:
         await self._projection.settle()
-        async with self._db.write() as conn:
-            capacity = await self._open_event_txn(conn, event_id, public_only=False)
-            async with conn.execute(
-                "SELECT 1 FROM rsvps WHERE event = ? AND member_id = ?", (event_id, member_id)
-            ) as cursor:
-                if await cursor.fetchone():
-                    raise AttendanceError("You have already said you are coming.")
-            if capacity is not None and await self._going_txn(conn, event_id) >= capacity:
-                raise AttendanceError("Sorry, the event is full.")
-            await conn.execute(
-                "INSERT INTO rsvps (event, member_id, created_at) VALUES (?, ?, ?)",
-                (event_id, member_id, self._clock()),
-            )
+        outcome = await self._store.add_rsvp(
+            event_id, member_id, self._clock(), self._members_check
+        )
+        if outcome == "already":
+            raise AttendanceError("You have already said you are coming.")
+        if outcome == "full":
+            raise AttendanceError("Sorry, the event is full.")
 
     async def withdraw(self, event_id: bytes, member_id: int) -> bool:
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM rsvps WHERE event = ? AND member_id = ?", (event_id, member_id)
-            )
-            return bool(cursor.rowcount)
+        return await self._store.withdraw_rsvp(event_id, member_id)
 
     async def is_going(self, event_id: bytes, member_id: int) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM rsvps WHERE event = ? AND member_id = ?", (event_id, member_id)
-        )
-        return row is not None
+        return await self._store.has_rsvp(event_id, member_id)
 
     async def register(self, event_id: bytes, name: str, email: str) -> None:
         """A member of the public registers for a public event.
@@ -107,19 +80,11 @@ class Attendance:
         test whether someone is coming."""
         name, email = self._checked(name, email)
         await self._projection.settle()
-        async with self._db.write() as conn:
-            capacity = await self._open_event_txn(conn, event_id, public_only=True)
-            async with conn.execute(
-                "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
-            ) as cursor:
-                if await cursor.fetchone():
-                    return
-            if capacity is not None and await self._going_txn(conn, event_id) >= capacity:
-                raise AttendanceError("Sorry, the event is full.")
-            await conn.execute(
-                "INSERT INTO registrations (event, name, email, created_at) VALUES (?, ?, ?, ?)",
-                (event_id, name, email, self._clock()),
-            )
+        outcome = await self._store.add_registration(
+            event_id, name, email, self._clock(), self._public_check
+        )
+        if outcome == "full":
+            raise AttendanceError("Sorry, the event is full.")
 
     @staticmethod
     def _checked(name: str, email: str) -> tuple[str, str]:
@@ -139,29 +104,17 @@ class Attendance:
         Nothing here depends on who is registered already."""
         name, email = self._checked(name, email)
         await self._projection.settle()
-        async with self._db.write() as conn:
-            capacity = await self._open_event_txn(conn, event_id, public_only=True)
-            if capacity is not None and await self._going_txn(conn, event_id) >= capacity:
-                raise AttendanceError("Sorry, the event is full.")
+        if not await self._store.has_place(event_id, self._public_check):
+            raise AttendanceError("Sorry, the event is full.")
         return name, email
 
     async def is_registered(self, event_id: bytes, email: str) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
-        )
-        return row is not None
+        return await self._store.has_registration(event_id, email)
 
     async def attendees(self, event_id: bytes) -> list[tuple[str, str | None, str]]:
         """(name, email or None, how) of everyone coming, for the organisers."""
-        members = await self._db.fetchall(
-            "SELECT m.name, m.email FROM rsvps r JOIN members m ON m.id = r.member_id"
-            " WHERE r.event = ? ORDER BY r.created_at",
-            (event_id,),
-        )
-        public = await self._db.fetchall(
-            "SELECT name, email FROM registrations WHERE event = ? ORDER BY created_at",
-            (event_id,),
-        )
+        members = await self._store.member_attendees(event_id)
+        public = await self._store.registrations(event_id)
         return [(n or "(a former member)", e, "member") for n, e in members] + [
             (n, e, "registered") for n, e in public
         ]
@@ -171,48 +124,27 @@ class Attendance:
     async def new_feed_token(self, member_id: int) -> str:
         """A new secret feed address for the member; any earlier one stops working."""
         token = secrets.token_urlsafe(32)
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM calendar_tokens WHERE member_id = ?", (member_id,))
-            await conn.execute(
-                "INSERT INTO calendar_tokens (token_hash, member_id, created_at) VALUES (?, ?, ?)",
-                (_token_hash(token), member_id, self._clock()),
-            )
+        await self._store.replace_feed_token(member_id, _token_hash(token), self._clock())
         return token
 
     async def revoke_feed_token(self, member_id: int) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM calendar_tokens WHERE member_id = ?", (member_id,))
+        await self._store.revoke_feed_token(member_id)
 
     async def feed_created_at(self, member_id: int) -> int | None:
-        row = await self._db.fetchone(
-            "SELECT created_at FROM calendar_tokens WHERE member_id = ?", (member_id,)
-        )
-        return int(row[0]) if row else None
+        return await self._store.feed_created_at(member_id)
 
     async def feed_member(self, token: str) -> int | None:
         """The active member whose feed this token opens, if any."""
-        row = await self._db.fetchone(
-            "SELECT t.member_id FROM calendar_tokens t JOIN members m ON m.id = t.member_id"
-            " WHERE t.token_hash = ? AND m.status = 'active'",
-            (_token_hash(token),),
-        )
-        return int(row[0]) if row else None
+        return await self._store.feed_member(_token_hash(token))
 
     # -- personal data (node/accounts/personal.py) ------------------------------------
 
     async def export_member(self, member_id: int) -> list[dict[str, Any]]:
-        rows = await self._db.fetchall(
-            "SELECT r.event, e.title, e.starts, e.timezone, r.created_at FROM rsvps r"
-            " LEFT JOIN events e ON e.id = r.event WHERE r.member_id = ? ORDER BY r.created_at",
-            (member_id,),
-        )
         return [
-            {"event": bytes(i).hex(), "title": t, "starts": s, "timezone": z, "created_at_ms": c}
-            for i, t, s, z, c in rows
+            {"event": i.hex(), "title": t, "starts": s, "timezone": z, "created_at_ms": c}
+            for i, t, s, z, c in await self._store.member_rsvps(member_id)
         ]
 
     async def erase_member(self, member_id: int) -> None:
         """Their RSVPs and their "my events" feed address go: both say who they are."""
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM rsvps WHERE member_id = ?", (member_id,))
-            await conn.execute("DELETE FROM calendar_tokens WHERE member_id = ?", (member_id,))
+        await self._store.erase_member(member_id)
