@@ -27,7 +27,7 @@ from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.clock import Clock
 from node.funds import budget, ledger, notices, polls
-from node.funds.errors import FundsError
+from node.funds.errors import FundsError, FundsNotFound
 from node.funds.ledger import Draft, Entry, Kind, Summary
 from node.funds.receipts import Receipt, ReceiptFiles
 from node.funds.units import day_of
@@ -453,7 +453,7 @@ class Funds:
                 (round_id,),
             )
             if row is None:
-                raise FundsError("There is no such budget round.")
+                raise FundsNotFound("There is no such budget round.")
             now = self._clock()
             windows = budget.Windows(row[1], row[2], row[3], row[4])
             clean_title, clean_description, cost = budget.check_proposal(
@@ -478,7 +478,7 @@ class Funds:
                 (round_id,),
             )
             if row is None:
-                raise FundsError("There is no such budget round.")
+                raise FundsNotFound("There is no such budget round.")
             windows = budget.Windows(*row)
             ids = [
                 r[0]
@@ -612,7 +612,7 @@ class Funds:
                 conn, "SELECT opens_at, closes_at, options FROM polls WHERE id = ?", (poll_id,)
             )
             if row is None:
-                raise FundsError("There is no such poll.")
+                raise FundsNotFound("There is no such poll.")
             voter = await _row(
                 conn,
                 "SELECT voted FROM poll_electorate WHERE poll_id = ? AND member_id = ?",
