@@ -81,9 +81,7 @@ async def account(request: web.Request) -> web.Response:
     )
 
 
-async def account_refused(
-    request: web.Request, *, errors: list[str], status: int
-) -> web.Response:
+async def account_refused(request: web.Request, *, errors: list[str], status: int) -> web.Response:
     """The account page with why a change to the account was refused."""
     return render(request, "account.html", {"errors": errors}, status=status)
 

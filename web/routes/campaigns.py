@@ -108,9 +108,7 @@ def _refs(text: str) -> tuple[bytes, ...]:
     for line in _lines(text):
         digits = line.rstrip("/").rsplit("/", 1)[-1]
         if len(digits) != 64 or not all(c in string.hexdigits for c in digits):
-            raise CampaignError(
-                f"Linked items: {line[:80]!r} is not a message id (64 hex digits)."
-            )
+            raise CampaignError(f"Linked items: {line[:80]!r} is not a message id (64 hex digits).")
         out.append(bytes.fromhex(digits))
     return tuple(out)
 

@@ -140,9 +140,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{where}#post-{post_id}")
 
 
-async def _post_topic_page(
-    request: web.Request, *, errors: list[str], status: int
-) -> web.Response:
+async def _post_topic_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
     """The topic of the post in the path, with why an action on it was refused."""
     topic_id = await request.config_dict[NODE].discussion.topics.post_topic(
         int_id(request, "post_id")

@@ -204,9 +204,7 @@ async def register(request: web.Request) -> web.StreamResponse:
         node.clock(),
     )
     if not guard.may_register(address, event.id, now):
-        raise RateLimited(
-            "Too many registrations have come from your address. Try again tomorrow."
-        )
+        raise RateLimited("Too many registrations have come from your address. Try again tomorrow.")
     guard.registered(address, event.id, now)
     confirms = node.confirmations.enabled
     if confirms:

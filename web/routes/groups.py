@@ -145,9 +145,7 @@ async def group_action(request: web.Request) -> web.StreamResponse:
     return await _group_page(request, group_id)
 
 
-async def _task_group_page(
-    request: web.Request, *, errors: list[str], status: int
-) -> web.Response:
+async def _task_group_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
     """The group of the task in the path, with why an action on the task was refused."""
     groups = request.config_dict[NODE].discussion.groups
     group_id, _, _ = await groups.task_group(int_id(request, "task_id"))
