@@ -188,7 +188,7 @@ async def _bodies(request: web.Request) -> list[str]:
     return [NATIONAL, *(f"region:{r}" for r in await _assembly(request).regions())]
 
 
-async def _new_motion_page(
+async def new_motion(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     """The form to table a motion; a refused one as it was filled in."""
@@ -197,10 +197,6 @@ async def _new_motion_page(
     bodies = [(b, body_title(b)) for b in await _bodies(request)]
     context = {"form": form, "bodies": bodies, "errors": errors or []}
     return render(request, "motion_new.html", context, status=status)
-
-
-async def new_motion(request: web.Request) -> web.Response:
-    return await _new_motion_page(request)
 
 
 def _parse_motion(form: dict[str, str]) -> Motion:
@@ -245,7 +241,7 @@ def _plain(message: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-@refusals_on(_new_motion_page)
+@refusals_on(new_motion)
 async def table_motion(request: web.Request) -> web.StreamResponse:
     assembly = _assembly(request)
     posted = await request.post()

@@ -63,7 +63,7 @@ def from_field(text: str, what: str) -> int:
 _CHARTER_FIELDS = ("version", "title", "text")
 
 
-async def _charter_page(
+async def charter(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     governance = _node(request).governance
@@ -89,11 +89,7 @@ async def _charter_page(
     )
 
 
-async def charter(request: web.Request) -> web.Response:
-    return await _charter_page(request)
-
-
-@refusals_on(_charter_page)
+@refusals_on(charter)
 async def adopt_charter(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values = {k: _field(form, k) for k in _CHARTER_FIELDS}
@@ -101,7 +97,7 @@ async def adopt_charter(request: web.Request) -> web.StreamResponse:
         values["version"], values["title"], values["text"], by=request[MEMBER].id
     )
     request[NOTICES].append(f"Version {adopted.version} of the charter is adopted and published.")
-    return await _charter_page(request)
+    return await charter(request)
 
 
 # -- roles ------------------------------------------------------------------------
@@ -268,7 +264,7 @@ def _election_id(request: web.Request) -> str:
     return text
 
 
-async def _election_page(
+async def election(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = _node(request)
@@ -377,17 +373,13 @@ def _result_view(election: Election, result: tally.Result, names: dict[str, str]
     }
 
 
-async def election(request: web.Request) -> web.Response:
-    return await _election_page(request)
-
-
 async def _act(request: web.Request, action: Any, done: str) -> web.Response:
     await action(_election_id(request))
     request[NOTICES].append(done)
-    return await _election_page(request)
+    return await election(request)
 
 
-@refusals_on(_election_page)
+@refusals_on(election)
 async def nominate(request: web.Request) -> web.Response:
     form = await request.post()
     me = request[MEMBER].id
@@ -410,7 +402,7 @@ async def nominate(request: web.Request) -> web.Response:
     return await _act(request, action, done)
 
 
-@refusals_on(_election_page)
+@refusals_on(election)
 async def accept(request: web.Request) -> web.Response:
     form = await request.post()
     governance = _node(request).governance
@@ -422,7 +414,7 @@ async def accept(request: web.Request) -> web.Response:
     return await _act(request, action, "You accepted the nomination: you are a candidate.")
 
 
-@refusals_on(_election_page)
+@refusals_on(election)
 async def decline(request: web.Request) -> web.Response:
     governance = _node(request).governance
     member = request[MEMBER]
@@ -449,7 +441,7 @@ def _ballot(form: Any, election: Election | None) -> tuple[str, ...]:
     return (choice,) if choice else ()
 
 
-@refusals_on(_election_page)
+@refusals_on(election)
 async def vote(request: web.Request) -> web.Response:
     form = await request.post()
     governance = _node(request).governance
