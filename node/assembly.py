@@ -16,7 +16,7 @@ from typing import Any
 
 from crypto.nodeid import NodeId, public_key_from_node_id
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import NodeError, NotFound
 from node.network.membership import Membership
 from node.projections.runner import CaughtUp
 from node.store.database import Database
@@ -41,6 +41,10 @@ NATIONAL = "national"
 
 class AssemblyError(NodeError):
     """A motion, second, vote or recall that cannot be made; the message is for the user."""
+
+
+class MotionNotFound(AssemblyError, NotFound):
+    """This node does not hold the motion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +276,7 @@ class Assembly:
     async def _motion(self, motion_id: bytes) -> Checked:
         checked = await self.result(motion_id)
         if checked is None:
-            raise AssemblyError("This node does not hold that motion.")
+            raise MotionNotFound("This node does not hold that motion.")
         return checked
 
     async def second(self, motion_id: bytes) -> Message:

@@ -1,5 +1,5 @@
-"""Shared pieces of the discussion pages: parsing ids, turning errors into statuses,
-and shaping posts and comments for the `_thread.html` partial."""
+"""Shared pieces of the discussion pages: parsing ids, and shaping posts and comments
+for the `_thread.html` partial."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from aiohttp import web
 
 from node.digits import is_digits
 from node.discussion.comments import CommentView
-from node.discussion.errors import DiscussionError, NotAllowed, NotFound, RateLimited
 from node.discussion.topics import Post
 from web.rendering import markdown, when
 
@@ -30,16 +29,6 @@ def message_id(request: web.Request, name: str) -> bytes:
     if len(value) != 32:
         raise web.HTTPNotFound()
     return value
-
-
-def status_of(error: DiscussionError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, NotAllowed):
-        return 403
-    if isinstance(error, RateLimited):
-        return 429
-    return 400
 
 
 def field(form: Any, name: str) -> str:

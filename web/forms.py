@@ -1,13 +1,52 @@
 """Reading forms and paths: text fields only, trimmed (a file field or a missing one
-reads as ""), and ids from URLs that answer 404 for anything malformed."""
+reads as ""), and ids from URLs that answer 404 for anything malformed; and showing
+a refused form again with the refusal beside its fields."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from aiohttp import web
 
 from node.digits import is_digits
+from node.errors import NodeError, NotFound
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class FormPage(Protocol):
+    """Renders a form's page again with `errors` shown and the response `status`; it
+    reads what was filled in from the request (aiohttp keeps the parsed form)."""
+
+    def __call__(
+        self, request: web.Request, /, *, errors: list[str], status: int
+    ) -> Awaitable[web.StreamResponse]: ...
+
+
+def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
+    """Decorates a form handler: a NodeError it raises that the member can act on is
+    shown on `page` beside the fields, with the error's own status (400, 403, 429...).
+
+    Two kinds go on to the error-pages middleware (web/security.py) instead: NotFound,
+    as there is nothing to show the form about, and the node's own failures (5xx),
+    which no change to the form would mend.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except NodeError as exc:
+                if isinstance(exc, NotFound) or exc.status >= 500:
+                    raise
+                return await page(request, errors=[str(exc)], status=exc.status)
+
+        return run
+
+    return decorate
 
 
 def text(form: Mapping[str, object], name: str) -> str:

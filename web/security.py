@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.appkeys import NODE
-from node.store.messages import KeyNotInForce, Recovering
+from node.errors import NodeError
 from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN, UNREAD
 from web.rendering import render
 
@@ -120,9 +120,13 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
             "It has expired or came from another site, and nothing was changed. "
             "Go back, reload the page and try again.",
         )
-    except (Recovering, KeyNotInForce) as exc:
-        # The node may not write its own messages just now (docs/OPERATIONS.md).
-        return _error_page(request, 503, "The hub cannot publish just now", str(exc))
+    except NodeError as exc:
+        # The one place a service's refusal becomes a response: its status and its
+        # message, written for the member (node/errors.py). Form handlers show the
+        # ones a member can mend beside the fields instead (web/forms.py refusals_on).
+        if exc.status >= 500:
+            log.error("cannot serve %s %s: %s", request.method, request.path, exc)
+        return _error_page(request, exc.status, exc.heading, str(exc))
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "text/html":
             raise

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from node.accounts.members import AccountError, Application, EmailTaken, Members
 from node.accounts.tokens import token_digest
 from node.clock import Clock
+from node.errors import NodeError
 from node.events.attendance import Attendance, AttendanceError
 from node.notices import Notices
 from node.store.database import Database
@@ -29,9 +30,11 @@ TTL_MS = 24 * 60 * 60 * 1000
 CONFIRM_PATH = "/confirm/"
 
 
-class ConfirmationError(Exception):
+class ConfirmationError(NodeError):
     """A link that cannot be followed (expired, used, unknown), or what it asked for
     cannot be done any more (the event is full), with why."""
+
+    heading = "Not confirmed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from node.accounts.permissions import ROLE_TITLES, Permission, Role, outranks, p
 from node.accounts.personal import PersonalData
 from node.accounts.tokens import token_digest
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import NodeError, NotAllowed
 from node.store.ballots import BallotBox
 from node.store.database import Database
 
@@ -33,6 +33,10 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 
 class AccountError(NodeError):
     """A request about an account that cannot be met; the message is for the user."""
+
+
+class NotOutranked(AccountError, NotAllowed):
+    """An organiser acting on a member whose roles rank as high as theirs, or higher."""
 
 
 class EmailTaken(AccountError):
@@ -97,7 +101,7 @@ async def check_may_manage_txn(
     grants MANAGE_MEMBERS and outranks all of theirs (permissions.RANKS). Read in
     the transaction that acts, so a role granted meanwhile is seen."""
     if not by.can(Permission.MANAGE_MEMBERS):
-        raise AccountError("Only the organisers who manage members can do that.")
+        raise NotOutranked("Only the organisers who manage members can do that.")
     await check_outranks_txn(conn, by, member_id, now, doing, Permission.MANAGE_MEMBERS)
 
 
@@ -119,7 +123,7 @@ async def check_outranks_txn(
         roles = frozenset(Role(r[0]) for r in await cursor.fetchall())
     if not outranks(by.roles, roles, permission):
         titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
-        raise AccountError(
+        raise NotOutranked(
             f"You cannot {doing} this member: they hold {titles}, and only an organiser "
             "whose role ranks above all of a member's roles can do that."
         )

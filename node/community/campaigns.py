@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from crypto.nodeid import NodeId
 from node.community.hubs import hub_names
-from node.errors import NodeError
+from node.errors import NodeError, NotFound
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -20,6 +20,10 @@ STATUSES: tuple[CampaignStatus, ...] = ("planned", "active", "won", "ended")
 
 class CampaignError(NodeError):
     """A campaign request this hub refuses, with the reason to show."""
+
+
+class CampaignNotFound(CampaignError, NotFound):
+    """No campaign with that id here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,7 @@ class Campaigns:
         _check(body)
         page = await self.page(body.campaign)
         if page is None:
-            raise CampaignError("There is no such campaign.")
+            raise CampaignNotFound("There is no such campaign.")
         if page.campaign.origin != self._messages.node_id:
             raise CampaignError("Only the hub that started a campaign can post updates to it.")
         await self._messages.append("campaign.update", body)
@@ -102,7 +106,7 @@ class Campaigns:
         _check(body)
         page = await self.page(body.campaign)
         if page is None:
-            raise CampaignError("There is no such campaign.")
+            raise CampaignNotFound("There is no such campaign.")
         if page.campaign.origin == self._messages.node_id:
             raise CampaignError("This hub started the campaign; other hubs join it.")
         if any(j.origin == self._messages.node_id for j in page.joined) and body.statement is None:

@@ -15,7 +15,7 @@ import aiosqlite
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.community.hubs import hub_name, hub_names
-from node.errors import NodeError
+from node.errors import NodeError, NotFound
 from node.projections.runner import CaughtUp
 from node.search import Search
 from node.store.database import Database
@@ -47,6 +47,10 @@ LABELS = {
 
 class DirectoryError(NodeError):
     """A directory entry this hub refuses, with the reason to show."""
+
+
+class EntryNotFound(DirectoryError, NotFound):
+    """No entry of this hub's with that number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +131,7 @@ class Directory:
             "SELECT shared, latest FROM directory_local WHERE id = ?", (entry_id,)
         )
         if row is None:
-            raise DirectoryError("There is no such entry.")
+            raise EntryNotFound("There is no such entry.")
         shared, latest = row
         if shared is not None:
             sent = replace(body, replaces=bytes(latest))
@@ -149,7 +153,7 @@ class Directory:
             "SELECT shared FROM directory_local WHERE id = ?", (entry_id,)
         )
         if row is None:
-            raise DirectoryError("There is no such entry.")
+            raise EntryNotFound("There is no such entry.")
         if row[0] is not None:
             await self._messages.append(
                 "directory.withdraw", DirectoryWithdraw(entry=bytes(row[0]))

@@ -1,21 +1,24 @@
-"""What goes wrong in discussions, in words for the member."""
+"""What goes wrong in discussions, in words for the member.
+
+Each refusal is a DiscussionError and also one of the generic kinds in
+node/errors.py, which gives it its status (404, 403, 429)."""
 
 from __future__ import annotations
 
-from node.errors import NodeError
+from node import errors
 
 
-class DiscussionError(NodeError):
+class DiscussionError(errors.NodeError):
     """A request that cannot be met; the message is for the member."""
 
 
-class NotAllowed(DiscussionError):
+class NotAllowed(DiscussionError, errors.NotAllowed):
     """Someone else's post, or a moderator's action by someone who is not one."""
 
 
-class RateLimited(DiscussionError):
+class RateLimited(DiscussionError, errors.RateLimited):
     """Too many posts in the window."""
 
 
-class NotFound(DiscussionError):
+class NotFound(DiscussionError, errors.NotFound):
     """No such post, topic, comment or group."""

@@ -13,11 +13,12 @@ from crypto.digest import sha256
 from crypto.nodeid import NodeId
 from node.accounts.members import AccountError, check_email
 from node.clock import Clock
+from node.errors import NodeError
 from node.events.projection import EventProjection
 from node.store.attendance import AttendanceStore, SignUpEvent
 
 
-class AttendanceError(Exception):
+class AttendanceError(NodeError):
     """An RSVP or registration that cannot be taken, with why."""
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node.digits import is_digits
+from node.errors import NodeError, NotFound
 from protocol.errors import SchemaViolation
 from protocol.kinds.event import EventDetails, EventType
 from protocol.schema import check_body
@@ -40,8 +41,12 @@ VISIBILITIES = {
 }
 
 
-class EventError(Exception):
+class EventError(NodeError):
     """Input that cannot make an event, with what to fix."""
+
+
+class EventNotFound(EventError, NotFound):
+    """No event with that id."""
 
 
 @functools.cache

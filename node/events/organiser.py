@@ -14,7 +14,7 @@ import secrets
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.events.calendar import Calendar, EventView
-from node.events.drafts import Draft, EventError
+from node.events.drafts import Draft, EventError, EventNotFound
 from node.events.projection import EventProjection
 from node.store.database import Database
 from node.store.messages import MessageStore
@@ -60,7 +60,7 @@ class Organiser:
     async def _own(self, event_id: bytes) -> EventView:
         event = await self._calendar.get(event_id)
         if event is None:
-            raise EventError("There is no such event.")
+            raise EventNotFound("There is no such event.")
         if event.origin != self._node_id:
             raise EventError("Only the hub that organises this event can change it.")
         if event.cancelled:

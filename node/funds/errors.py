@@ -1,6 +1,6 @@
 """The one error the funds, budgeting and poll rules raise."""
 
-from node.errors import NodeError
+from node.errors import NodeError, NotFound
 
 
 class FundsError(NodeError):
@@ -9,3 +9,7 @@ class FundsError(NodeError):
     The message is for the member who made it: it says what was wrong and, where
     it helps, what to do instead. Nothing has changed when it is raised.
     """
+
+
+class FundsNotFound(FundsError, NotFound):
+    """No such budget round or poll."""

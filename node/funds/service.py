@@ -27,7 +27,7 @@ from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.clock import Clock
 from node.funds import budget, ledger, notices, polls
-from node.funds.errors import FundsError
+from node.funds.errors import FundsError, FundsNotFound
 from node.funds.ledger import Draft, Entry, Kind, Summary
 from node.funds.receipts import Receipt, ReceiptFiles
 from node.funds.units import day_of
@@ -456,7 +456,7 @@ class Funds:
                 (round_id,),
             )
             if row is None:
-                raise FundsError("There is no such budget round.")
+                raise FundsNotFound("There is no such budget round.")
             now = self._clock()
             windows = budget.Windows(row[1], row[2], row[3], row[4])
             clean_title, clean_description, cost = budget.check_proposal(
@@ -483,7 +483,7 @@ class Funds:
                 (round_id,),
             )
             if row is None:
-                raise FundsError("There is no such budget round.")
+                raise FundsNotFound("There is no such budget round.")
             ids = [
                 r[0]
                 for r in await _rows(
@@ -599,7 +599,7 @@ class Funds:
                 conn, "SELECT opens_at, closes_at, options FROM polls WHERE id = ?", (poll_id,)
             )
             if row is None:
-                raise FundsError("There is no such poll.")
+                raise FundsNotFound("There is no such poll.")
             if not await _row(
                 conn,
                 "SELECT 1 FROM poll_electorate WHERE poll_id = ? AND member_id = ?",

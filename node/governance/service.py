@@ -22,7 +22,7 @@ from node.accounts.charter import CHARTER_TEXT, CHARTER_TITLE, CHARTER_VERSION
 from node.accounts.members import Members
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import NodeError, NotFound
 from node.governance import tally
 from node.governance.terms import (
     Term,
@@ -53,6 +53,10 @@ NETWORK_BODY = "national"
 
 class GovernanceError(NodeError):
     """A governance request that cannot be met; the message is for the member."""
+
+
+class ElectionNotFound(GovernanceError, NotFound):
+    """No election with that id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +291,7 @@ class Governance:
     async def _open_election(self, election_id: str) -> Election:
         election = await self.election(election_id)
         if election is None:
-            raise GovernanceError("There is no such election.")
+            raise ElectionNotFound("There is no such election.")
         return election
 
     @staticmethod

@@ -18,7 +18,7 @@ import aiosqlite
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key, public_key_from_node_id
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import Unavailable
 from node.store.database import Database
 from node.store.forks import (
     drop_branch_txn,
@@ -132,12 +132,17 @@ class BadResolution(RemoteProtocolError):
     """A fork.resolve that cannot apply (PROTOCOL.md §6.2)."""
 
 
-class Recovering(NodeError):
+class Recovering(Unavailable):
     """This node was restored from a backup and has not caught up with its own log yet."""
 
+    # docs/OPERATIONS.md: the node may not write its own messages just now.
+    heading = "The hub cannot publish just now"
 
-class KeyNotInForce(NodeError):
+
+class KeyNotInForce(Unavailable):
     """The key this process signs with is no longer the node's key in force."""
+
+    heading = "The hub cannot publish just now"
 
 
 RECOVERING = "recovering"

@@ -50,7 +50,7 @@ async def test_a_membership_secretary_cannot_suspend_the_interim_steering_group(
     await make_member(site.node, "ms@example.org", Role.MEMBERSHIP_SECRETARY)
     await site.login("ms@example.org")
     refused = await site.post("/organise/members/1/suspend")
-    assert refused.status == 400 and "Interim steering group" in await refused.text()
+    assert refused.status == 403 and "Interim steering group" in await refused.text()
     founder = await site.node.members.get(1)
     assert founder is not None and founder.status == "active"
 

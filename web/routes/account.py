@@ -10,6 +10,7 @@ from node.accounts.members import AccountError
 from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
 from protocol.kinds.hub import Announcement
+from web.forms import refusals_on
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -76,6 +77,12 @@ async def account(request: web.Request) -> web.Response:
     )
 
 
+async def account_refused(request: web.Request, *, errors: list[str], status: int) -> web.Response:
+    """The account page with why a change to the account was refused."""
+    return render(request, "account.html", {"errors": errors}, status=status)
+
+
+@refusals_on(account_refused)
 async def change_password(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     member = request[MEMBER]
@@ -84,13 +91,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     if not isinstance(current, str) or not isinstance(new, str):
         raise web.HTTPBadRequest()
     if member.email is None or await node.members.authenticate(member.email, current) is None:
-        return render(
-            request, "account.html", {"errors": ["Your current password is not right."]}, status=400
-        )
-    try:
-        await node.members.set_password(member.id, new)  # ends every session
-    except AccountError as exc:
-        return render(request, "account.html", {"errors": [str(exc)]}, status=400)
+        raise AccountError("Your current password is not right.")
+    await node.members.set_password(member.id, new)  # ends every session
     response = web.HTTPSeeOther("/login")
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
@@ -109,16 +111,12 @@ async def my_data(request: web.Request) -> web.Response:
     )
 
 
+@refusals_on(account_refused)
 async def leave(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
     if form.get("confirm") != "yes":
-        return render(
-            request,
-            "account.html",
-            {"errors": ["Tick the box to confirm that you want to leave."]},
-            status=400,
-        )
+        raise AccountError("Tick the box to confirm that you want to leave.")
     token = request.get(SESSION_TOKEN)
     await node.members.leave(request[MEMBER].id)
     del request[MEMBER]  # the page below is shown to someone no longer logged in

@@ -22,6 +22,7 @@ from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
+from web.forms import refusals_on
 from web.keys import NOTICES
 from web.rendering import render, when
 from web.routes import Route
@@ -34,8 +35,7 @@ _RULES = {
 
 
 def _assembly(request: web.Request) -> Assembly:
-    node = request.config_dict[NODE]
-    return node.assembly
+    return request.config_dict[NODE].assembly
 
 
 def _field(form: Any, name: str) -> str:
@@ -170,14 +170,6 @@ async def motions(request: web.Request) -> web.Response:
     return render(request, "motions.html", {"groups": groups, "waiting": waiting})
 
 
-def _form_context(form: dict[str, str], bodies: list[str], errors: list[str]) -> dict[str, Any]:
-    return {
-        "form": form,
-        "bodies": [(b, body_title(b)) for b in bodies],
-        "errors": errors,
-    }
-
-
 _EMPTY = {
     "body": NATIONAL,
     "title": "",
@@ -192,9 +184,19 @@ _EMPTY = {
 }
 
 
-async def new_motion(request: web.Request) -> web.Response:
-    bodies = [NATIONAL, *(f"region:{r}" for r in await _assembly(request).regions())]
-    return render(request, "motion_new.html", _form_context(dict(_EMPTY), bodies, []))
+async def _bodies(request: web.Request) -> list[str]:
+    return [NATIONAL, *(f"region:{r}" for r in await _assembly(request).regions())]
+
+
+async def new_motion(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    """The form to table a motion; a refused one as it was filled in."""
+    posted = await request.post()
+    form = {k: _field(posted, k) for k in _EMPTY} if errors else dict(_EMPTY)
+    bodies = [(b, body_title(b)) for b in await _bodies(request)]
+    context = {"form": form, "bodies": bodies, "errors": errors or []}
+    return render(request, "motion_new.html", context, status=status)
 
 
 def _parse_motion(form: dict[str, str]) -> Motion:
@@ -239,19 +241,14 @@ def _plain(message: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-async def table_motion(request: web.Request) -> web.Response:
+@refusals_on(new_motion)
+async def table_motion(request: web.Request) -> web.StreamResponse:
     assembly = _assembly(request)
     posted = await request.post()
     form = {k: _field(posted, k) for k in _EMPTY}
-    bodies = [NATIONAL, *(f"region:{r}" for r in await assembly.regions())]
-    try:
-        if form["body"] not in bodies:
-            raise AssemblyError("Choose the body the motion is for.")
-        message = await assembly.table(_parse_motion(form))
-    except AssemblyError as exc:
-        return render(
-            request, "motion_new.html", _form_context(form, bodies, [str(exc)]), status=400
-        )
+    if form["body"] not in await _bodies(request):
+        raise AssemblyError("Choose the body the motion is for.")
+    message = await assembly.table(_parse_motion(form))
     raise web.HTTPSeeOther(f"/network/motions/{message.id.hex()}")
 
 
@@ -332,30 +329,30 @@ async def _act(request: web.Request, action: str) -> web.Response:
     if await assembly.result(motion_id) is None:
         raise web.HTTPNotFound()
     form = await request.post()
-    try:
-        if action == "second":
-            await assembly.second(motion_id)
-            request[NOTICES].append("This hub has seconded the motion.")
-        elif action == "vote":
-            choice = _field(form, "choice")
-            await assembly.vote(motion_id, choice)
-            request[NOTICES].append(f"This hub's vote is cast: {choice}.")
-        else:
-            await assembly.reveal(motion_id)
-            request[NOTICES].append("This hub's vote is revealed.")
-    except AssemblyError as exc:
-        return await motion_page(request, errors=[str(exc)], status=400)
+    if action == "second":
+        await assembly.second(motion_id)
+        request[NOTICES].append("This hub has seconded the motion.")
+    elif action == "vote":
+        choice = _field(form, "choice")
+        await assembly.vote(motion_id, choice)
+        request[NOTICES].append(f"This hub's vote is cast: {choice}.")
+    else:
+        await assembly.reveal(motion_id)
+        request[NOTICES].append("This hub's vote is revealed.")
     return await motion_page(request)
 
 
+@refusals_on(motion_page)
 async def second(request: web.Request) -> web.Response:
     return await _act(request, "second")
 
 
+@refusals_on(motion_page)
 async def vote(request: web.Request) -> web.Response:
     return await _act(request, "vote")
 
 
+@refusals_on(motion_page)
 async def reveal(request: web.Request) -> web.Response:
     return await _act(request, "reveal")
 

@@ -11,7 +11,7 @@ from node.funds.budget import HOUR_MS, Phase
 from node.funds.errors import FundsError
 from node.funds.service import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
-from web.forms import path_number, texts
+from web.forms import path_number, refusals_on, texts
 from web.keys import MEMBER, NOTICES
 from web.rendering import render, when
 from web.routes import Route
@@ -36,13 +36,12 @@ def describe_phase(r: RoundView) -> str:
 
 
 async def _list_page(
-    request: web.Request,
-    errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
     now = node.clock()
+    # A refused round is shown again as it was filled in.
+    values = texts(await request.post(), ROUND_FIELDS) if errors else {}
     # Suggested windows: a fortnight for proposals, then a week of voting.
     defaults = {
         "proposals_close": utc_field(now + 14 * DAY_MS),
@@ -55,7 +54,7 @@ async def _list_page(
         {
             "rounds": [{"round": r, "phase": describe_phase(r)} for r in await node.funds.rounds()],
             "available": (await node.funds.summary()).available,
-            "values": {**defaults, **(values or {})},
+            "values": {**defaults, **values},
             "errors": errors or [],
         },
         status=status,
@@ -66,35 +65,38 @@ async def budget(request: web.Request) -> web.Response:
     return await _list_page(request)
 
 
+@refusals_on(_list_page)
 async def open_round(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     values = texts(await request.post(), ROUND_FIELDS)
-    try:
-        round_id = await node.funds.open_round(
-            request[MEMBER],
-            values["title"],
-            parse_pounds(values["amount"], "The round's amount"),
-            parse_utc(values["proposals_close"], "When proposals close"),
-            parse_utc(values["voting_open"], "When voting opens"),
-            parse_utc(values["voting_close"], "When voting closes"),
-        )
-    except FundsError as exc:
-        return await _list_page(request, errors=[str(exc)], values=values, status=400)
+    round_id = await node.funds.open_round(
+        request[MEMBER],
+        values["title"],
+        parse_pounds(values["amount"], "The round's amount"),
+        parse_utc(values["proposals_close"], "When proposals close"),
+        parse_utc(values["voting_open"], "When voting opens"),
+        parse_utc(values["voting_close"], "When voting closes"),
+    )
     request[NOTICES].append("The budget round is open.")
     return await _round_page(request, round_id)
 
 
 async def _round_page(
     request: web.Request,
-    round_id: int,
+    round_id: int | None = None,
+    *,
     errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
     status: int = 200,
 ) -> web.Response:
+    """The round `round_id`, or the one in the path; a refused proposal is shown
+    again as it was filled in."""
     node = request.config_dict[NODE]
+    if round_id is None:
+        round_id = path_number(request, "round_id")
     r = await node.funds.get_round(round_id)
     if r is None:
         raise web.HTTPNotFound()
+    values = texts(await request.post(), PROPOSAL_FIELDS) if errors else {}
     proposals = await node.funds.proposals(round_id)
     funded = [p for p in proposals if p.outcome is not None and p.outcome.funded]
     decided = r.resolved_at is not None
@@ -113,7 +115,7 @@ async def _round_page(
             "funded_total": sum(p.cost for p in funded),
             "left_over": r.amount - sum(p.cost for p in funded),
             "seed": r.seed.hex(),
-            "values": values or {},
+            "values": values,
             "errors": errors or [],
         },
         status=status,
@@ -121,29 +123,28 @@ async def _round_page(
 
 
 async def round_page(request: web.Request) -> web.Response:
-    return await _round_page(request, path_number(request, "round_id"))
+    return await _round_page(request)
 
 
+@refusals_on(_round_page)
 async def propose(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     round_id = path_number(request, "round_id")
     if await node.funds.get_round(round_id) is None:
         raise web.HTTPNotFound()
     values = texts(await request.post(), PROPOSAL_FIELDS)
-    try:
-        await node.funds.propose(
-            request[MEMBER],
-            round_id,
-            values["title"],
-            values["description"],
-            parse_pounds(values["cost"], "The cost"),
-        )
-    except FundsError as exc:
-        return await _round_page(request, round_id, errors=[str(exc)], values=values, status=400)
+    await node.funds.propose(
+        request[MEMBER],
+        round_id,
+        values["title"],
+        values["description"],
+        parse_pounds(values["cost"], "The cost"),
+    )
     request[NOTICES].append(f"Your proposal “{values['title'].strip()}” has been added.")
     return await _round_page(request, round_id)
 
 
+@refusals_on(_round_page)
 async def approve(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     round_id = path_number(request, "round_id")
@@ -151,12 +152,9 @@ async def approve(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     form = await request.post()
     chosen = [v for v in form.getall("proposal", []) if isinstance(v, str)]
-    try:
-        if not all(is_digits(v) and len(v) <= 12 for v in chosen):
-            raise FundsError("You can only approve proposals made in this round.")
-        await node.funds.approve(request[MEMBER], round_id, [int(v) for v in chosen])
-    except FundsError as exc:
-        return await _round_page(request, round_id, errors=[str(exc)], status=400)
+    if not all(is_digits(v) and len(v) <= 12 for v in chosen):
+        raise FundsError("You can only approve proposals made in this round.")
+    await node.funds.approve(request[MEMBER], round_id, [int(v) for v in chosen])
     request[NOTICES].append(
         f"Your approvals are recorded ({len(chosen)} proposal{'s' * (len(chosen) != 1)})."
         " Who approved what is not kept."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 from aiohttp import web
 
 from node.accounts.permissions import Permission
@@ -32,9 +34,16 @@ async def campaigns(request: web.Request) -> web.Response:
 
 
 async def _page(
-    request: web.Request, campaign_id: bytes, errors: list[str] | None = None, status: int = 200
+    request: web.Request,
+    campaign_id: bytes | None = None,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> web.Response:
+    """The campaign `campaign_id`, or the one in the path."""
     node = request.config_dict[NODE]
+    if campaign_id is None:
+        campaign_id = forms.ref(request.match_info["campaign_id"])
     page = await node.community.campaigns.page(campaign_id)
     if page is None:
         raise web.HTTPNotFound()
@@ -53,58 +62,58 @@ async def _page(
 
 
 async def campaign(request: web.Request) -> web.Response:
-    return await _page(request, forms.ref(request.match_info["campaign_id"]))
+    return await _page(request)
+
+
+_NEW_FIELDS = ("title", "summary", "status", "principles", "goals")
+
+
+async def _new_page(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    """The form to start a campaign; a refused one as it was filled in."""
+    values = forms.texts(await request.post(), _NEW_FIELDS) if errors else {}
+    context = {"statuses": STATUSES, "form": values, "errors": errors or []}
+    return render(request, "campaign_new.html", context, status=status)
 
 
 async def new_form(request: web.Request) -> web.Response:
-    return render(request, "campaign_new.html", {"statuses": STATUSES, "form": {}})
+    return await _new_page(request)
 
 
+@forms.refusals_on(_new_page)
 async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    form = await request.post()
-    values = {k: forms.text(form, k) for k in ("title", "summary", "status", "principles", "goals")}
-    errors = []
+    values = forms.texts(await request.post(), _NEW_FIELDS)
     if not values["title"] or not values["summary"]:
-        errors.append("Give the campaign a title and a summary.")
+        raise CampaignError("Give the campaign a title and a summary.")
     status = _status(values["status"])
     if status is None:
-        errors.append("Choose the campaign's status.")
-    if not errors:
-        assert status is not None
-        try:
-            campaign_id = await node.community.campaigns.start(
-                Campaign(
-                    title=values["title"],
-                    summary=values["summary"],
-                    status=status,
-                    principles=_lines(values["principles"]),
-                    goals=_lines(values["goals"]),
-                )
-            )
-        except CampaignError as exc:
-            errors.append(str(exc))
-        else:
-            raise web.HTTPSeeOther(f"/campaigns/{campaign_id.hex()}")
-    return render(
-        request,
-        "campaign_new.html",
-        {"statuses": STATUSES, "form": values, "errors": errors},
-        status=400,
+        raise CampaignError("Choose the campaign's status.")
+    campaign_id = await node.community.campaigns.start(
+        Campaign(
+            title=values["title"],
+            summary=values["summary"],
+            status=status,
+            principles=_lines(values["principles"]),
+            goals=_lines(values["goals"]),
+        )
     )
+    raise web.HTTPSeeOther(f"/campaigns/{campaign_id.hex()}")
 
 
 def _refs(text: str) -> tuple[bytes, ...]:
-    """Message ids pasted one a line (or as links ending in one); ValueError if not."""
+    """Message ids pasted one a line (or as links ending in one); CampaignError if not."""
     out = []
     for line in _lines(text):
         digits = line.rstrip("/").rsplit("/", 1)[-1]
-        if len(digits) != 64:
-            raise ValueError(f"{line[:80]!r} is not a message id (64 hex digits)")
+        if len(digits) != 64 or not all(c in string.hexdigits for c in digits):
+            raise CampaignError(f"Linked items: {line[:80]!r} is not a message id (64 hex digits).")
         out.append(bytes.fromhex(digits))
     return tuple(out)
 
 
+@forms.refusals_on(_page)
 async def update(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     campaign_id = forms.ref(request.match_info["campaign_id"])
@@ -113,40 +122,30 @@ async def update(request: web.Request) -> web.StreamResponse:
     status_text = forms.text(form, "status")
     status = _status(status_text) if status_text else None
     if not text:
-        return await _page(request, campaign_id, ["Write the update's text."], 400)
+        raise CampaignError("Write the update's text.")
     if status_text and status is None:
-        return await _page(request, campaign_id, ["Choose a status from the list."], 400)
-    try:
-        events = _refs(forms.text(form, "events"))
-        resources = _refs(forms.text(form, "resources"))
-    except ValueError as exc:
-        return await _page(request, campaign_id, [f"Linked items: {exc}."], 400)
-    try:
-        await node.community.campaigns.update(
-            CampaignUpdate(
-                campaign=campaign_id,
-                text=text,
-                status=status,
-                events=events,
-                resources=resources,
-            )
+        raise CampaignError("Choose a status from the list.")
+    await node.community.campaigns.update(
+        CampaignUpdate(
+            campaign=campaign_id,
+            text=text,
+            status=status,
+            events=_refs(forms.text(form, "events")),
+            resources=_refs(forms.text(form, "resources")),
         )
-    except CampaignError as exc:
-        return await _page(request, campaign_id, [str(exc)], 400)
+    )
     request[NOTICES].append("Update published.")
     return await _page(request, campaign_id)
 
 
+@forms.refusals_on(_page)
 async def join(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     campaign_id = forms.ref(request.match_info["campaign_id"])
     form = await request.post()
-    try:
-        await node.community.campaigns.endorse(
-            CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement"))
-        )
-    except CampaignError as exc:
-        return await _page(request, campaign_id, [str(exc)], 400)
+    await node.community.campaigns.endorse(
+        CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement"))
+    )
     request[NOTICES].append("This hub has joined the campaign.")
     return await _page(request, campaign_id)
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.community.directory import CATEGORIES, DirectoryError, entry_from_form
+from node.community.directory import CATEGORIES, entry_from_form
 from web import forms
 from web.keys import NOTICES
 from web.rendering import render
@@ -34,6 +34,7 @@ def _form_page(
     action: str,
     errors: list[str] | None = None,
     shared: bool = False,
+    status: int = 200,
 ) -> web.Response:
     return render(
         request,
@@ -45,8 +46,16 @@ def _form_page(
             "shared": shared,
             "errors": errors or [],
         },
-        status=400 if errors else 200,
+        status=status,
     )
+
+
+async def _refused_form(request: web.Request, *, errors: list[str], status: int) -> web.Response:
+    """The entry's form as filled in, posting back where it came from, with why not."""
+    form = await request.post()
+    values = forms.texts(form, _FIELDS)
+    shared = form.get("share") == "yes"
+    return _form_page(request, values, request.path, errors, shared=shared, status=status)
 
 
 async def new_form(request: web.Request) -> web.Response:
@@ -54,15 +63,12 @@ async def new_form(request: web.Request) -> web.Response:
     return _form_page(request, dict.fromkeys(_FIELDS, ""), "/directory/new")
 
 
+@forms.refusals_on(_refused_form)
 async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    values = {f: forms.text(form, f) for f in _FIELDS}
-    try:
-        body = entry_from_form(values)
-        await node.community.directory.add(body, share=form.get("share") == "yes")
-    except DirectoryError as exc:
-        return _form_page(request, values, "/directory/new", [str(exc)])
+    body = entry_from_form(forms.texts(form, _FIELDS))
+    await node.community.directory.add(body, share=form.get("share") == "yes")
     request[NOTICES].append(f"{body.name} is in the directory.")
     return await directory(request)
 
@@ -77,27 +83,20 @@ async def edit_form(request: web.Request) -> web.Response:
     return _form_page(request, values, f"/directory/{entry_id}/edit", shared=entry.shared)
 
 
+@forms.refusals_on(_refused_form)
 async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     entry_id = forms.number(request.match_info["entry_id"])
     form = await request.post()
-    values = {f: forms.text(form, f) for f in _FIELDS}
-    action = f"/directory/{entry_id}/edit"
-    try:
-        body = entry_from_form(values)
-        await node.community.directory.edit(entry_id, body, share=form.get("share") == "yes")
-    except DirectoryError as exc:
-        return _form_page(request, values, action, [str(exc)])
+    body = entry_from_form(forms.texts(form, _FIELDS))
+    await node.community.directory.edit(entry_id, body, share=form.get("share") == "yes")
     request[NOTICES].append(f"{body.name} is updated.")
     return await directory(request)
 
 
 async def remove(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    try:
-        await node.community.directory.remove(forms.number(request.match_info["entry_id"]))
-    except DirectoryError as exc:
-        raise web.HTTPNotFound(reason=str(exc)) from exc
+    await node.community.directory.remove(forms.number(request.match_info["entry_id"]))
     request[NOTICES].append("The entry is removed.")
     return await directory(request)
 

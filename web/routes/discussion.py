@@ -17,11 +17,12 @@ from web.discussing import (
     int_id,
     message_id,
     post_items,
-    status_of,
 )
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render, when
 from web.routes import Route
+from web.routes.account import account_refused
 
 
 async def _conduct(request: web.Request) -> Any:
@@ -36,9 +37,11 @@ def _moderator(request: web.Request) -> bool:
 
 
 async def _discussions_page(
-    request: web.Request, errors: list[str] | None = None, status: int = 200, form: Any = None
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
+    # A refused topic is shown again as it was written.
+    form = await request.post() if errors else {}
     category = request.query.get("category")
     if category is not None and category not in CATEGORIES:
         category = None
@@ -64,7 +67,7 @@ async def _discussions_page(
             ],
             "conduct": await _conduct(request),
             "errors": errors or [],
-            "form": form or {},
+            "form": form,
         },
         status=status,
     )
@@ -74,15 +77,13 @@ async def discussions(request: web.Request) -> web.Response:
     return await _discussions_page(request)
 
 
+@refusals_on(_discussions_page)
 async def start_topic(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        topic_id = await node.discussion.topics.start(
-            request[MEMBER].id, field(form, "category"), form.get("title"), form.get("text")
-        )
-    except DiscussionError as exc:
-        return await _discussions_page(request, [str(exc)], status_of(exc), form)
+    topic_id = await node.discussion.topics.start(
+        request[MEMBER].id, field(form, "category"), form.get("title"), form.get("text")
+    )
     raise web.HTTPSeeOther(f"/discussions/{topic_id}")
 
 
@@ -90,14 +91,18 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
 
 
 async def _topic_page(
-    request: web.Request, topic_id: int, errors: list[str] | None = None, status: int = 200
+    request: web.Request,
+    topic_id: int | None = None,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> web.Response:
+    """The topic `topic_id`, or the one in the path."""
     node = request.config_dict[NODE]
     member = request[MEMBER]
-    try:
-        topic = await node.discussion.topics.get(topic_id)
-    except DiscussionError as exc:
-        raise web.HTTPNotFound() from exc
+    if topic_id is None:
+        topic_id = int_id(request, "topic_id")
+    topic = await node.discussion.topics.get(topic_id)
     posts = await node.discussion.topics.posts(topic_id, member.id)
     group_id = await node.discussion.groups.for_topic(topic_id)
     if status == 200:
@@ -119,25 +124,30 @@ async def _topic_page(
 
 
 async def topic(request: web.Request) -> web.Response:
-    return await _topic_page(request, int_id(request, "topic_id"))
+    return await _topic_page(request)
 
 
+@refusals_on(_topic_page)
 async def reply(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     topic_id = int_id(request, "topic_id")
     form = await request.post()
-    try:
-        await node.discussion.topics.get(topic_id)
-        post_id = await node.discussion.topics.reply(request[MEMBER].id, topic_id, form.get("text"))
-    except DiscussionError as exc:
-        if status_of(exc) == 404:
-            raise web.HTTPNotFound() from exc
-        return await _topic_page(request, topic_id, [str(exc)], status_of(exc))
+    await node.discussion.topics.get(topic_id)
+    post_id = await node.discussion.topics.reply(request[MEMBER].id, topic_id, form.get("text"))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
     raise web.HTTPSeeOther(f"{where}#post-{post_id}")
 
 
+async def _post_topic_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
+    """The topic of the post in the path, with why an action on it was refused."""
+    topic_id = await request.config_dict[NODE].discussion.topics.post_topic(
+        int_id(request, "post_id")
+    )
+    return await _topic_page(request, topic_id, errors=errors, status=status)
+
+
+@refusals_on(_post_topic_page)
 async def post_action(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     discussion = node.discussion
@@ -145,29 +155,23 @@ async def post_action(request: web.Request) -> web.StreamResponse:
     action = request.match_info["action"]
     member = request[MEMBER]
     form = await request.post()
-    try:
-        topic_id = await discussion.topics.post_topic(post_id)
-    except DiscussionError as exc:
-        raise web.HTTPNotFound() from exc
-    try:
-        if action == "edit":
-            await discussion.topics.edit(member.id, post_id, form.get("text"))
-            notice = "Your post was changed."
-        elif action == "delete":
-            await discussion.topics.delete(member.id, post_id, moderator=_moderator(request))
-            notice = "The post was deleted."
-        elif action == "report":
-            await discussion.moderation.report_post(member.id, post_id, form.get("reason"))
-            notice = "Thank you: the hub's moderators will look at the post."
-        elif action == "hide":
-            if not _moderator(request):
-                raise web.HTTPForbidden(reason="not allowed")
-            await discussion.moderation.hide_post(member.id, post_id)
-            notice = "The post is hidden."
-        else:
-            raise web.HTTPNotFound()
-    except DiscussionError as exc:
-        return await _topic_page(request, topic_id, [str(exc)], status_of(exc))
+    topic_id = await discussion.topics.post_topic(post_id)
+    if action == "edit":
+        await discussion.topics.edit(member.id, post_id, form.get("text"))
+        notice = "Your post was changed."
+    elif action == "delete":
+        await discussion.topics.delete(member.id, post_id, moderator=_moderator(request))
+        notice = "The post was deleted."
+    elif action == "report":
+        await discussion.moderation.report_post(member.id, post_id, form.get("reason"))
+        notice = "Thank you: the hub's moderators will look at the post."
+    elif action == "hide":
+        if not _moderator(request):
+            raise web.HTTPForbidden(reason="not allowed")
+        await discussion.moderation.hide_post(member.id, post_id)
+        notice = "The post is hidden."
+    else:
+        raise web.HTTPNotFound()
     request[NOTICES].append(notice)
     return await _topic_page(request, topic_id)
 
@@ -191,11 +195,18 @@ async def hub_names(request: web.Request) -> dict[str, str]:
 
 
 async def _discuss_page(
-    request: web.Request, subject_id: bytes, errors: list[str] | None = None, status: int = 200
+    request: web.Request,
+    subject_id: bytes | None = None,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> web.Response:
+    """The thread about `subject_id`, or about the message in the path."""
     node = request.config_dict[NODE]
     member = request[MEMBER]
     comments = node.discussion.comments
+    if subject_id is None:
+        subject_id = message_id(request, "message_id")
     subject = await comments.subject(subject_id)
     if subject is None:
         raise web.HTTPNotFound()
@@ -225,9 +236,10 @@ async def _discuss_page(
 
 
 async def discuss(request: web.Request) -> web.Response:
-    return await _discuss_page(request, message_id(request, "message_id"))
+    return await _discuss_page(request)
 
 
+@refusals_on(_discuss_page)
 async def comment(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     subject_id = message_id(request, "message_id")
@@ -239,50 +251,60 @@ async def comment(request: web.Request) -> web.StreamResponse:
         try:
             reply_to = bytes.fromhex(field(form, "reply_to"))
         except ValueError:
-            return await _discuss_page(request, subject_id, ["That reply is not valid."], 400)
-    try:
-        comment_id = await node.discussion.comments.publish(
-            request[MEMBER].id, subject_id, form.get("text"), reply_to
-        )
-    except DiscussionError as exc:
-        return await _discuss_page(request, subject_id, [str(exc)], status_of(exc))
+            raise DiscussionError("That reply is not valid.") from None
+    comment_id = await node.discussion.comments.publish(
+        request[MEMBER].id, subject_id, form.get("text"), reply_to
+    )
     raise web.HTTPSeeOther(f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}")
 
 
+async def _subject_of_comment(request: web.Request) -> bytes:
+    """The message the comment in the path is about; 404 if there is no such comment."""
+    found = await request.config_dict[NODE].discussion.comments.get(
+        message_id(request, "comment_id")
+    )
+    if found is None:
+        raise web.HTTPNotFound()
+    return found[1]
+
+
+async def _comment_thread_page(
+    request: web.Request, *, errors: list[str], status: int
+) -> web.Response:
+    """The thread of the comment in the path, with why an action on it was refused."""
+    subject_id = await _subject_of_comment(request)
+    return await _discuss_page(request, subject_id, errors=errors, status=status)
+
+
+@refusals_on(_comment_thread_page)
 async def comment_action(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     discussion = node.discussion
     comment_id = message_id(request, "comment_id")
     action = request.match_info["action"]
     member = request[MEMBER]
-    found = await discussion.comments.get(comment_id)
-    if found is None:
-        raise web.HTTPNotFound()
-    _, subject_id, _ = found
+    subject_id = await _subject_of_comment(request)
     form = await request.post()
     moderator = _moderator(request)
-    try:
-        if action == "edit":
-            await discussion.comments.edit(member.id, comment_id, form.get("text"))
-            notice = "Your comment was changed on every hub."
-        elif action == "delete":
-            await discussion.comments.delete(member.id, comment_id, moderator=moderator)
-            notice = "The comment was deleted; every hub removes its text."
-        elif action == "report":
-            await discussion.moderation.report_comment(member.id, comment_id, form.get("reason"))
-            notice = "Thank you: the hub's moderators will look at the comment."
-        elif action in ("hide", "report-origin"):
-            if not moderator:
-                raise web.HTTPForbidden(reason="not allowed")
-            await discussion.moderation.hide_comment(member.id, comment_id)
-            notice = "The comment is hidden on this hub."
-            if action == "report-origin":
-                await discussion.moderation.report_to_origin(comment_id, field(form, "reason"))
-                notice = "The comment is hidden on this hub and reported to the hub it came from."
-        else:
-            raise web.HTTPNotFound()
-    except DiscussionError as exc:
-        return await _discuss_page(request, subject_id, [str(exc)], status_of(exc))
+    if action == "edit":
+        await discussion.comments.edit(member.id, comment_id, form.get("text"))
+        notice = "Your comment was changed on every hub."
+    elif action == "delete":
+        await discussion.comments.delete(member.id, comment_id, moderator=moderator)
+        notice = "The comment was deleted; every hub removes its text."
+    elif action == "report":
+        await discussion.moderation.report_comment(member.id, comment_id, form.get("reason"))
+        notice = "Thank you: the hub's moderators will look at the comment."
+    elif action in ("hide", "report-origin"):
+        if not moderator:
+            raise web.HTTPForbidden(reason="not allowed")
+        await discussion.moderation.hide_comment(member.id, comment_id)
+        notice = "The comment is hidden on this hub."
+        if action == "report-origin":
+            await discussion.moderation.report_to_origin(comment_id, field(form, "reason"))
+            notice = "The comment is hidden on this hub and reported to the hub it came from."
+    else:
+        raise web.HTTPNotFound()
     request[NOTICES].append(notice)
     return await _discuss_page(request, subject_id)
 
@@ -290,20 +312,13 @@ async def comment_action(request: web.Request) -> web.StreamResponse:
 # -- the member's network name ---------------------------------------------------------------
 
 
+@refusals_on(account_refused)
 async def network_name(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        name = await node.discussion.comments.set_display_name(
-            request[MEMBER].id, form.get("display_name")
-        )
-    except DiscussionError as exc:
-        return render(
-            request,
-            "account.html",
-            {"errors": [str(exc)], "display_name": None},
-            status=status_of(exc),
-        )
+    name = await node.discussion.comments.set_display_name(
+        request[MEMBER].id, form.get("display_name")
+    )
     request[NOTICES].append(f"On the network you are now known as {name}.")
     return render(request, "account.html", {"display_name": name})
 

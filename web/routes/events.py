@@ -8,10 +8,11 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.events.attendance import AttendanceError
+from node.errors import RateLimited
 from node.events.calendar import EventView
-from node.events.drafts import TYPE_TITLES, VISIBILITIES, EventError, form_from, parse_form
+from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from web.client_address import client_address
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import render
@@ -77,6 +78,12 @@ def _form_page(
     )
 
 
+async def _refused_form(request: web.Request, *, errors: list[str], status: int) -> web.Response:
+    """The organiser's form as they filled it in, with why it cannot make the event."""
+    editing = event_id(request) if "event_id" in request.match_info else None
+    return _form_page(request, await _form(request), errors, editing=editing, status=status)
+
+
 async def event_page(
     request: web.Request,
     errors: list[str] | None = None,
@@ -120,13 +127,10 @@ async def new_form(request: web.Request) -> web.Response:
     return _form_page(request, dict(_BLANK), [])
 
 
+@refusals_on(_refused_form)
 async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    form = await _form(request)
-    try:
-        new_id = await node.events.organiser.create(parse_form(form))
-    except EventError as exc:
-        return _form_page(request, form, [str(exc)], status=400)
+    new_id = await node.events.organiser.create(parse_form(await _form(request)))
     raise web.HTTPSeeOther(f"/events/{new_id.hex()}")
 
 
@@ -150,37 +154,30 @@ def _as_row(event: EventView) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@refusals_on(_refused_form)
 async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     target = event_id(request)
-    form = await _form(request)
-    try:
-        await node.events.organiser.edit(target, parse_form(form))
-    except EventError as exc:
-        return _form_page(request, form, [str(exc)], editing=target, status=400)
+    await node.events.organiser.edit(target, parse_form(await _form(request)))
     raise web.HTTPSeeOther(f"/events/{target.hex()}")
 
 
-async def cancel(request: web.Request) -> web.Response:
+@refusals_on(event_page)
+async def cancel(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     target = event_id(request)
     posted = await request.post()
     reason = posted.get("reason", "")
-    try:
-        await node.events.organiser.cancel(target, reason if isinstance(reason, str) else "")
-    except EventError as exc:
-        return await event_page(request, [str(exc)], status=400)
+    await node.events.organiser.cancel(target, reason if isinstance(reason, str) else "")
     request[NOTICES].append("The event is cancelled; every hub will show it as cancelled.")
     return await event_page(request)
 
 
-async def rsvp(request: web.Request) -> web.Response:
+@refusals_on(event_page)
+async def rsvp(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await _visible_event(request)
-    try:
-        await node.events.attendance.rsvp(event_id(request), request[MEMBER].id)
-    except AttendanceError as exc:
-        return await event_page(request, [str(exc)], status=400)
+    await node.events.attendance.rsvp(event_id(request), request[MEMBER].id)
     request[NOTICES].append("You are down as coming.")
     return await event_page(request)
 
@@ -193,7 +190,8 @@ async def withdraw(request: web.Request) -> web.Response:
     return await event_page(request)
 
 
-async def register(request: web.Request) -> web.Response:
+@refusals_on(event_page)
+async def register(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     event = await _visible_event(request)
     posted = await request.post()
@@ -206,20 +204,15 @@ async def register(request: web.Request) -> web.Response:
         node.clock(),
     )
     if not guard.may_register(address, event.id, now):
-        too_many = "Too many registrations have come from your address. Try again tomorrow."
-        return await event_page(request, [too_many], status=429)
+        raise RateLimited("Too many registrations have come from your address. Try again tomorrow.")
     guard.registered(address, event.id, now)
     confirms = node.confirmations.enabled
-    try:
-        if confirms:
-            # The same answer whatever the email: the link, or a note that the address
-            # is registered already, goes by email (node/accounts/confirmations.py).
-            await node.confirmations.ask_to_register(event.id, name, email)
-        else:
-            await node.events.attendance.register(event.id, name, email)
-    except AttendanceError as exc:
-        page = await event_page(request, [str(exc)], status=400)
-        return page
+    if confirms:
+        # The same answer whatever the email: the link, or a note that the address
+        # is registered already, goes by email (node/accounts/confirmations.py).
+        await node.confirmations.ask_to_register(event.id, name, email)
+    else:
+        await node.events.attendance.register(event.id, name, email)
     return await event_page(request, registered=not confirms, confirm_sent=confirms)
 
 

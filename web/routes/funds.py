@@ -7,13 +7,12 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.funds import ledger
-from node.funds.errors import FundsError
 from node.funds.ledger import KIND_TITLES, Draft, Kind
 from node.funds.receipts import MAX_RECEIPT_BYTES, TYPES, Receipt, check_receipt
 from node.funds.service import EntryView
 from node.funds.units import day_of, parse_day, parse_pounds
 from protocol.federation import MAX_BODY_BYTES
-from web.forms import path_number, texts
+from web.forms import path_number, refusals_on, texts
 from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
@@ -50,12 +49,11 @@ def _row(view: EntryView) -> dict[str, object]:
 
 
 async def _page(
-    request: web.Request,
-    errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
+    # A refused entry is shown again as it was filled in.
+    values = texts(await request.post(), FIELDS) if errors else {}
     summary, entries = await node.funds.ledger()
     today = day_of(node.clock()).isoformat()
     return render(
@@ -66,7 +64,7 @@ async def _page(
             "entries": [_row(v) for v in entries],
             "categories": await node.funds.categories(),
             "kinds": [(k.value, KIND_TITLES[k]) for k in Kind],
-            "values": {"kind": "income", "date": today, **(values or {})},
+            "values": {"kind": "income", "date": today, **values},
             "today": today,
             "errors": errors or [],
             "max_receipt_mib": MAX_RECEIPT_BYTES // (1024 * 1024),
@@ -88,26 +86,24 @@ def _receipt(value: object) -> Receipt | None:
     return check_receipt(data, value.filename, value.content_type or "")
 
 
+@refusals_on(_page)
 async def record_entry(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
     values = texts(form, FIELDS)
-    try:
-        kind = ledger.parse_kind(values["kind"])
-        amount = 0 if kind is Kind.VOID else parse_pounds(values["amount"])
-        draft = Draft(
-            kind=kind,
-            amount=amount,
-            day=parse_day(values["date"]),
-            category=values["category"],
-            note=values["note"],
-            corrects=ledger.parse_entry_number(values["corrects"], "The entry it corrects"),
-            against=ledger.parse_entry_number(values["against"], "The commitment it was paid from"),
-        )
-        receipt = _receipt(form.get("receipt"))
-        entry_id = await node.funds.record(request[MEMBER], draft, receipt)
-    except FundsError as exc:
-        return await _page(request, errors=[str(exc)], values=values, status=400)
+    kind = ledger.parse_kind(values["kind"])
+    amount = 0 if kind is Kind.VOID else parse_pounds(values["amount"])
+    draft = Draft(
+        kind=kind,
+        amount=amount,
+        day=parse_day(values["date"]),
+        category=values["category"],
+        note=values["note"],
+        corrects=ledger.parse_entry_number(values["corrects"], "The entry it corrects"),
+        against=ledger.parse_entry_number(values["against"], "The commitment it was paid from"),
+    )
+    receipt = _receipt(form.get("receipt"))
+    entry_id = await node.funds.record(request[MEMBER], draft, receipt)
     request[NOTICES].append(f"Entry {entry_id} recorded.")
     return await _page(request)
 

@@ -16,6 +16,7 @@ from node.governance import tally
 from node.governance.service import Election, GovernanceError, Holder
 from node.governance.terms import describe_date
 from node.node import Node
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES, UNREAD
 from web.rendering import render, when
 from web.routes import Route
@@ -59,15 +60,18 @@ def from_field(text: str, what: str) -> int:
 # -- charter ----------------------------------------------------------------------
 
 
-async def _charter_page(
-    request: web.Request,
-    errors: list[str] | None = None,
-    form: dict[str, str] | None = None,
-    status: int = 200,
+_CHARTER_FIELDS = ("version", "title", "text")
+
+
+async def charter(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     governance = _node(request).governance
     charter = await governance.charter()
     history = await governance.charter_history()
+    posted = await request.post()
+    # A refused charter is shown again as it was written.
+    form = {k: _field(posted, k) for k in _CHARTER_FIELDS} if errors else None
     return render(
         request,
         "charter.html",
@@ -85,21 +89,15 @@ async def _charter_page(
     )
 
 
-async def charter(request: web.Request) -> web.Response:
-    return await _charter_page(request)
-
-
-async def adopt_charter(request: web.Request) -> web.Response:
+@refusals_on(charter)
+async def adopt_charter(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    values = {k: _field(form, k) for k in ("version", "title", "text")}
-    try:
-        adopted = await _node(request).governance.adopt_charter(
-            values["version"], values["title"], values["text"], by=request[MEMBER].id
-        )
-    except GovernanceError as exc:
-        return await _charter_page(request, [str(exc)], values, status=400)
+    values = {k: _field(form, k) for k in _CHARTER_FIELDS}
+    adopted = await _node(request).governance.adopt_charter(
+        values["version"], values["title"], values["text"], by=request[MEMBER].id
+    )
     request[NOTICES].append(f"Version {adopted.version} of the charter is adopted and published.")
-    return await _charter_page(request)
+    return await charter(request)
 
 
 # -- roles ------------------------------------------------------------------------
@@ -176,14 +174,23 @@ def _new_defaults(now: int) -> dict[str, str]:
     }
 
 
+_ELECTION_FIELDS = ("role", "method", "nominations_close", "voting_opens", "voting_closes")
+_RECALL_FIELDS = ("recall_role", "recall_opens", "recall_closes")
+
+
 async def _new_page(
-    request: web.Request,
-    errors: list[str] | None = None,
-    form: dict[str, str] | None = None,
-    status: int = 200,
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = _node(request)
     holders = {h.role for h in await node.governance.holders()}
+    posted = await request.post()
+    # A refused election or recall is shown again as it was filled in; the other
+    # form on the page keeps its defaults.
+    form = (
+        {k: _field(posted, k) for k in _ELECTION_FIELDS + _RECALL_FIELDS if k in posted}
+        if errors
+        else {}
+    )
     return render(
         request,
         "election_new.html",
@@ -196,7 +203,7 @@ async def _new_page(
                 {"value": m, "title": METHOD_NAMES[m]}
                 for m in (tally.INSTANT_RUNOFF, tally.PLURALITY)
             ],
-            "form": {**_new_defaults(node.clock()), **(form or {})},
+            "form": {**_new_defaults(node.clock()), **form},
             "errors": errors or [],
         },
         status=status,
@@ -218,41 +225,34 @@ def _role(text: str) -> Role:
     return role
 
 
+@refusals_on(_new_page)
 async def open_election(request: web.Request) -> web.StreamResponse:
     node = _node(request)
     form = await request.post()
-    values = {
-        k: _field(form, k)
-        for k in ("role", "method", "nominations_close", "voting_opens", "voting_closes")
-    }
-    try:
-        election = await node.governance.open_election(
-            _role(values["role"]),
-            values["method"],
-            from_field(values["nominations_close"], "nominations close"),
-            from_field(values["voting_opens"], "voting opens"),
-            from_field(values["voting_closes"], "voting closes"),
-            by=request[MEMBER].id,
-        )
-    except GovernanceError as exc:
-        return await _new_page(request, [str(exc)], values, status=400)
+    values = {k: _field(form, k) for k in _ELECTION_FIELDS}
+    election = await node.governance.open_election(
+        _role(values["role"]),
+        values["method"],
+        from_field(values["nominations_close"], "nominations close"),
+        from_field(values["voting_opens"], "voting opens"),
+        from_field(values["voting_closes"], "voting closes"),
+        by=request[MEMBER].id,
+    )
     # See the election at its own address (reloading it then opens nothing twice).
     raise web.HTTPSeeOther(f"/elections/{election.id}")
 
 
+@refusals_on(_new_page)
 async def open_recall(request: web.Request) -> web.StreamResponse:
     node = _node(request)
     form = await request.post()
-    values = {k: _field(form, k) for k in ("recall_role", "recall_opens", "recall_closes")}
-    try:
-        election = await node.governance.open_recall(
-            _role(values["recall_role"]),
-            from_field(values["recall_opens"], "voting opens"),
-            from_field(values["recall_closes"], "voting closes"),
-            by=request[MEMBER].id,
-        )
-    except GovernanceError as exc:
-        return await _new_page(request, [str(exc)], values, status=400)
+    values = {k: _field(form, k) for k in _RECALL_FIELDS}
+    election = await node.governance.open_recall(
+        _role(values["recall_role"]),
+        from_field(values["recall_opens"], "voting opens"),
+        from_field(values["recall_closes"], "voting closes"),
+        by=request[MEMBER].id,
+    )
     # See the election at its own address (reloading it then opens nothing twice).
     raise web.HTTPSeeOther(f"/elections/{election.id}")
 
@@ -264,11 +264,12 @@ def _election_id(request: web.Request) -> str:
     return text
 
 
-async def _election_page(
-    request: web.Request, election_id: str, errors: list[str] | None = None, status: int = 200
+async def election(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = _node(request)
     governance = node.governance
+    election_id = _election_id(request)
     await governance.tick()
     election = await governance.election(election_id)
     if election is None:
@@ -372,20 +373,13 @@ def _result_view(election: Election, result: tally.Result, names: dict[str, str]
     }
 
 
-async def election(request: web.Request) -> web.Response:
-    return await _election_page(request, _election_id(request))
-
-
 async def _act(request: web.Request, action: Any, done: str) -> web.Response:
-    election_id = _election_id(request)
-    try:
-        await action(election_id)
-    except GovernanceError as exc:
-        return await _election_page(request, election_id, [str(exc)], status=400)
+    await action(_election_id(request))
     request[NOTICES].append(done)
-    return await _election_page(request, election_id)
+    return await election(request)
 
 
+@refusals_on(election)
 async def nominate(request: web.Request) -> web.Response:
     form = await request.post()
     me = request[MEMBER].id
@@ -408,6 +402,7 @@ async def nominate(request: web.Request) -> web.Response:
     return await _act(request, action, done)
 
 
+@refusals_on(election)
 async def accept(request: web.Request) -> web.Response:
     form = await request.post()
     governance = _node(request).governance
@@ -419,6 +414,7 @@ async def accept(request: web.Request) -> web.Response:
     return await _act(request, action, "You accepted the nomination: you are a candidate.")
 
 
+@refusals_on(election)
 async def decline(request: web.Request) -> web.Response:
     governance = _node(request).governance
     member = request[MEMBER]
@@ -445,6 +441,7 @@ def _ballot(form: Any, election: Election | None) -> tuple[str, ...]:
     return (choice,) if choice else ()
 
 
+@refusals_on(election)
 async def vote(request: web.Request) -> web.Response:
     form = await request.post()
     governance = _node(request).governance

@@ -9,7 +9,8 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
-from web.discussing import field, int_id, post_items, status_of
+from web.discussing import field, int_id, post_items
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render
 from web.routes import Route
@@ -17,9 +18,11 @@ from web.routes.discussion import describe_subject
 
 
 async def _groups_page(
-    request: web.Request, errors: list[str] | None = None, status: int = 200, form: Any = None
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
+    # A refused group is shown again as it was filled in.
+    form = await request.post() if errors else {}
     mine = await node.discussion.groups.of_member(request[MEMBER].id)
     groups = [
         {"id": gid, "name": name, "members": count, "joined": gid in mine}
@@ -35,7 +38,7 @@ async def _groups_page(
             "about": about if subject else "",
             "about_title": describe_subject(subject)[1] if subject else None,
             "errors": errors or [],
-            "form": form or {},
+            "form": form,
         },
         status=status,
     )
@@ -56,37 +59,39 @@ async def groups(request: web.Request) -> web.Response:
     return await _groups_page(request)
 
 
+@refusals_on(_groups_page)
 async def start_group(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     about = field(form, "about")
     subject = await _subject(request, about) if about else None
     if about and subject is None:
-        return await _groups_page(
-            request, ["A group can be started around a campaign or an event this hub holds."], 400
+        raise DiscussionError(
+            "A group can be started around a campaign or an event this hub holds."
         )
-    try:
-        group_id = await node.discussion.groups.start(
-            request[MEMBER].id,
-            form.get("name"),
-            form.get("purpose"),
-            subject.id if subject else None,
-        )
-    except DiscussionError as exc:
-        return await _groups_page(request, [str(exc)], status_of(exc), form)
+    group_id = await node.discussion.groups.start(
+        request[MEMBER].id,
+        form.get("name"),
+        form.get("purpose"),
+        subject.id if subject else None,
+    )
     raise web.HTTPSeeOther(f"/groups/{group_id}")
 
 
 async def _group_page(
-    request: web.Request, group_id: int, errors: list[str] | None = None, status: int = 200
+    request: web.Request,
+    group_id: int | None = None,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> web.Response:
+    """The group `group_id`, or the one in the path."""
     node = request.config_dict[NODE]
     member = request[MEMBER]
     discussion = node.discussion
-    try:
-        group = await discussion.groups.get(group_id)
-    except DiscussionError as exc:
-        raise web.HTTPNotFound() from exc
+    if group_id is None:
+        group_id = int_id(request, "group_id")
+    group = await discussion.groups.get(group_id)
     subject = await discussion.comments.subject(group.subject) if group.subject else None
     posts = await discussion.topics.posts(group.topic_id, member.id)
     if status == 200:
@@ -113,9 +118,10 @@ async def _group_page(
 
 
 async def group(request: web.Request) -> web.Response:
-    return await _group_page(request, int_id(request, "group_id"))
+    return await _group_page(request)
 
 
+@refusals_on(_group_page)
 async def group_action(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     groups = node.discussion.groups
@@ -123,48 +129,44 @@ async def group_action(request: web.Request) -> web.StreamResponse:
     action = request.match_info["action"]
     member_id = request[MEMBER].id
     form = await request.post()
-    try:
-        await groups.get(group_id)
-    except DiscussionError as exc:
-        raise web.HTTPNotFound() from exc
-    try:
-        if action == "join":
-            await groups.join(member_id, group_id)
-            notice = "You joined the group."
-        elif action == "leave":
-            await groups.leave(member_id, group_id)
-            notice = "You left the group."
-        elif action == "tasks":
-            await groups.add_task(member_id, group_id, form.get("text"))
-            notice = "Task added."
-        else:
-            raise web.HTTPNotFound()
-    except DiscussionError as exc:
-        return await _group_page(request, group_id, [str(exc)], status_of(exc))
+    await groups.get(group_id)
+    if action == "join":
+        await groups.join(member_id, group_id)
+        notice = "You joined the group."
+    elif action == "leave":
+        await groups.leave(member_id, group_id)
+        notice = "You left the group."
+    elif action == "tasks":
+        await groups.add_task(member_id, group_id, form.get("text"))
+        notice = "Task added."
+    else:
+        raise web.HTTPNotFound()
     request[NOTICES].append(notice)
     return await _group_page(request, group_id)
 
 
+async def _task_group_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
+    """The group of the task in the path, with why an action on the task was refused."""
+    groups = request.config_dict[NODE].discussion.groups
+    group_id, _, _ = await groups.task_group(int_id(request, "task_id"))
+    return await _group_page(request, group_id, errors=errors, status=status)
+
+
+@refusals_on(_task_group_page)
 async def task_action(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     groups = node.discussion.groups
     task_id = int_id(request, "task_id")
     action = request.match_info["action"]
     member_id = request[MEMBER].id
-    try:
-        if action == "take":
-            group_id = await groups.take(member_id, task_id)
-            notice = "You took the task."
-        elif action == "done":
-            group_id = await groups.done(member_id, task_id)
-            notice = "Task done. Thank you!"
-        else:
-            raise web.HTTPNotFound()
-    except DiscussionError as exc:
-        if status_of(exc) == 404:
-            raise web.HTTPNotFound() from exc
-        group_id, _, _ = await groups.task_group(task_id)
-        return await _group_page(request, group_id, [str(exc)], status_of(exc))
+    if action == "take":
+        group_id = await groups.take(member_id, task_id)
+        notice = "You took the task."
+    elif action == "done":
+        group_id = await groups.done(member_id, task_id)
+        notice = "Task done. Thank you!"
+    else:
+        raise web.HTTPNotFound()
     request[NOTICES].append(notice)
     return await _group_page(request, group_id)
 

@@ -27,7 +27,9 @@ _MIB = MAX_UPLOAD_BYTES // 1048576
 DOWNLOAD_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-async def library(request: web.Request, errors: list[str] | None = None) -> web.Response:
+async def library(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
     node = request.config_dict[NODE]
     tag = request.query.get("tag") or None
     media_type = request.query.get("type") or None
@@ -45,7 +47,7 @@ async def library(request: web.Request, errors: list[str] | None = None) -> web.
             "upload_path": UPLOAD_PATH,
             "errors": errors or [],
         },
-        status=400 if errors else 200,
+        status=status,
     )
 
 
@@ -92,11 +94,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     )
 
 
+@forms.refusals_on(library)
 async def upload(request: web.Request) -> web.StreamResponse:
     """Stream the form: the file may be larger than other forms' limit (web/security.py)."""
     node = request.config_dict[NODE]
     if not request.content_type.startswith("multipart/"):
-        return await library(request, ["Choose a file to upload."])
+        raise UploadRefused("Choose a file to upload.")
     fields: dict[str, str] = {}
     name, data = "", b""
     reader = await request.multipart()
@@ -107,27 +110,21 @@ async def upload(request: web.Request) -> web.StreamResponse:
             name = part.filename or ""
             data = await _read_capped(part, MAX_UPLOAD_BYTES)
             if len(data) > MAX_UPLOAD_BYTES:
-                return await library(
-                    request,
-                    [f"The file is larger than this hub accepts ({_MIB} MiB)."],
-                )
+                raise UploadRefused(f"The file is larger than this hub accepts ({_MIB} MiB).")
         elif part.name in ("title", "description", "tags"):
             fields[part.name] = (await part.read(decode=True))[:20_000].decode("utf-8", "replace")
     title = fields.get("title", "").strip()
     if not title:
-        return await library(request, ["Give the file a title."])
+        raise UploadRefused("Give the file a title.")
     if not name or not data:
-        return await library(request, ["Choose a file to upload."])
-    try:
-        resource_id = await node.community.library.publish(
-            name,
-            data,
-            title,
-            fields.get("description", "").strip() or None,
-            parse_topics(fields.get("tags", "")),
-        )
-    except UploadRefused as exc:
-        return await library(request, [str(exc)])
+        raise UploadRefused("Choose a file to upload.")
+    resource_id = await node.community.library.publish(
+        name,
+        data,
+        title,
+        fields.get("description", "").strip() or None,
+        parse_topics(fields.get("tags", "")),
+    )
     raise web.HTTPSeeOther(f"/library/{resource_id.hex()}")
 
 

@@ -10,7 +10,8 @@ from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.moderation import REPORT_REASONS
-from web.discussing import field, int_id, status_of
+from web.discussing import field, int_id
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -18,7 +19,7 @@ from web.routes.discussion import hub_names
 
 
 async def _moderation_page(
-    request: web.Request, errors: list[str] | None = None, status: int = 200
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
     moderation = node.discussion.moderation
@@ -79,58 +80,50 @@ async def moderation(request: web.Request) -> web.Response:
     return await _moderation_page(request)
 
 
-async def conduct(request: web.Request) -> web.Response:
+@refusals_on(_moderation_page)
+async def conduct(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        await node.discussion.moderation.set_conduct(request[MEMBER].id, form.get("text"))
-    except DiscussionError as exc:
-        return await _moderation_page(request, [str(exc)], status_of(exc))
+    await node.discussion.moderation.set_conduct(request[MEMBER].id, form.get("text"))
     request[NOTICES].append("The code of conduct is saved.")
     return await _moderation_page(request)
 
 
 async def dismiss(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    try:
-        await node.discussion.moderation.resolve(
-            request[MEMBER].id, int_id(request, "report_id"), "dismissed"
-        )
-    except DiscussionError as exc:
-        raise web.HTTPNotFound() from exc
+    await node.discussion.moderation.resolve(
+        request[MEMBER].id, int_id(request, "report_id"), "dismissed"
+    )
     request[NOTICES].append("Report dismissed.")
     return await _moderation_page(request)
 
 
-async def member_action(request: web.Request) -> web.Response:
+@refusals_on(_moderation_page)
+async def member_action(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     moderation = node.discussion.moderation
     member_id = int_id(request, "member_id")
     action = request.match_info["action"]
     form = await request.post()
-    try:
-        if action == "warn":
-            await moderation.warn(request[MEMBER], member_id, form.get("reason"))
-            notice = "Warning recorded; the member sees it on their discussions page."
-        elif action == "suspend":
-            until = await moderation.suspend(
-                request[MEMBER], member_id, form.get("days"), form.get("reason")
-            )
-            notice = f"Suspended from posting until {when(until)}."
-        elif action == "lift":
-            await moderation.lift_suspension(member_id)
-            notice = "Suspension lifted."
-        else:
-            raise web.HTTPNotFound()
-    except DiscussionError as exc:
-        if status_of(exc) == 404:
-            raise web.HTTPNotFound() from exc
-        return await _moderation_page(request, [str(exc)], status_of(exc))
+    if action == "warn":
+        await moderation.warn(request[MEMBER], member_id, form.get("reason"))
+        notice = "Warning recorded; the member sees it on their discussions page."
+    elif action == "suspend":
+        until = await moderation.suspend(
+            request[MEMBER], member_id, form.get("days"), form.get("reason")
+        )
+        notice = f"Suspended from posting until {when(until)}."
+    elif action == "lift":
+        await moderation.lift_suspension(member_id)
+        notice = "Suspension lifted."
+    else:
+        raise web.HTTPNotFound()
     request[NOTICES].append(notice)
     return await _moderation_page(request)
 
 
-async def block_origin(request: web.Request) -> web.Response:
+@refusals_on(_moderation_page)
+async def block_origin(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     federation = request.config_dict[FEDERATION]
     try:
@@ -138,7 +131,7 @@ async def block_origin(request: web.Request) -> web.Response:
     except BadNodeId as exc:
         raise web.HTTPNotFound() from exc
     if origin == node.node_id:
-        return await _moderation_page(request, ["A hub cannot block itself."], 400)
+        raise DiscussionError("A hub cannot block itself.")
     form = await request.post()
     reason = field(form, "reason").strip()[:200] or "repeated abuse in discussions"
     await federation.peers.set_origin_blocked(origin, True, reason)

@@ -6,26 +6,29 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.community.mutual_aid import MutualAidError
 from web import forms
 from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
 
+_FIELDS = ("type", "title", "text")
+
 
 async def _page(
-    request: web.Request, errors: list[str] | None = None, form: dict[str, str] | None = None
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
+    # A refused post is shown again as it was written.
+    form = forms.texts(await request.post(), _FIELDS) if errors else {}
     return render(
         request,
         "mutual_aid.html",
         {
             "posts": await node.community.mutual_aid.board(),
             "errors": errors or [],
-            "form": form or {},
+            "form": form,
         },
-        status=400 if errors else 200,
+        status=status,
     )
 
 
@@ -33,31 +36,26 @@ async def board(request: web.Request) -> web.Response:
     return await _page(request)
 
 
-async def post(request: web.Request) -> web.Response:
+@forms.refusals_on(_page)
+async def post(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    form = await request.post()
-    values = {f: forms.text(form, f) for f in ("type", "title", "text")}
-    try:
-        await node.community.mutual_aid.post(
-            request[MEMBER].id, values["type"], values["title"], values["text"]
-        )
-    except MutualAidError as exc:
-        return await _page(request, [str(exc)], values)
+    values = forms.texts(await request.post(), _FIELDS)
+    await node.community.mutual_aid.post(
+        request[MEMBER].id, values["type"], values["title"], values["text"]
+    )
     request[NOTICES].append("Your post is on the board.")
     return await _page(request)
 
 
-async def close(request: web.Request) -> web.Response:
+@forms.refusals_on(_page)
+async def close(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        await node.community.mutual_aid.close(
-            request[MEMBER].id,
-            forms.number(request.match_info["post_id"]),
-            forms.text(form, "outcome"),
-        )
-    except MutualAidError as exc:
-        return await _page(request, [str(exc)])
+    await node.community.mutual_aid.close(
+        request[MEMBER].id,
+        forms.number(request.match_info["post_id"]),
+        forms.text(form, "outcome"),
+    )
     request[NOTICES].append("Your post is closed.")
     return await _page(request)
 

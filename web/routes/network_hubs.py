@@ -16,6 +16,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.network.actions import NetworkActions, NetworkError
 from node.store.hubs import HubInfo
+from web.forms import refusals_on
 from web.keys import NOTICES
 from web.rendering import render
 from web.routes import Route
@@ -34,7 +35,9 @@ def _hub(origin: NodeId, body: HubInfo | None) -> dict[str, Any]:
     }
 
 
-async def _page(request: web.Request, errors: list[str] | None = None) -> web.Response:
+async def _page(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
     node = request.config_dict[NODE]
     membership = node.membership
     roster = membership.roster
@@ -65,8 +68,10 @@ async def _page(request: web.Request, errors: list[str] | None = None) -> web.Re
             "candidates": candidates,
             "we_are_member": membership.is_member(node.node_id),
             "digest": roster.digest,
-            "errors": errors or [],
+            # NetworkError speaks in the CLI's lower-case phrases; here, sentences.
+            "errors": [e[:1].upper() + e[1:] + "." for e in errors or []],
         },
+        status=status,
     )
 
 
@@ -74,6 +79,7 @@ async def hubs(request: web.Request) -> web.Response:
     return await _page(request)
 
 
+@refusals_on(_page)
 async def sponsor(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     try:
@@ -81,11 +87,8 @@ async def sponsor(request: web.Request) -> web.StreamResponse:
     except BadNodeId as exc:
         raise web.HTTPNotFound() from exc
     if hub not in {c.hub for c in node.membership.roster.candidates}:
-        return await _page(request, errors=["That hub is not asking to join."])
-    try:
-        await NetworkActions(node.messages, node.membership).sponsor(hub)
-    except NetworkError as exc:
-        return await _page(request, errors=[str(exc).capitalize() + "."])
+        raise NetworkError("that hub is not asking to join")
+    await NetworkActions(node.messages, node.membership).sponsor(hub)
     request[NOTICES].append(
         "Sponsored. The hub becomes a member once enough member hubs have sponsored it."
     )

@@ -6,14 +6,14 @@ from aiohttp import web
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
-from node.accounts.members import AccountError, Member
+from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.clock import describe_age
 from node.digits import row_id
-from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
+from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import render, when
 from web.routes import Route
@@ -46,6 +46,7 @@ def _row(m: Member) -> dict[str, object]:
 
 async def _members_page(
     request: web.Request,
+    *,
     errors: list[str] | None = None,
     reset: tuple[str, str] | None = None,
     status: int = 200,
@@ -87,15 +88,13 @@ def _member_id(request: web.Request) -> int:
     return member_id
 
 
+@refusals_on(_members_page)
 async def decide(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     verb = request.match_info["verb"]
     if verb not in _VERBS:
         raise web.HTTPNotFound()
-    try:
-        member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER])
-    except AccountError as exc:
-        return await _members_page(request, errors=[str(exc)], status=400)
+    member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER])
     request[NOTICES].append(f"{member.name}: {_DONE[verb]}.")
     return await _members_page(request)
 
@@ -108,15 +107,13 @@ _DONE = {
 }
 
 
-async def reset_link(request: web.Request) -> web.Response:
+@refusals_on(_members_page)
+async def reset_link(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     member = await node.members.get(_member_id(request))
     if member is None:
         raise web.HTTPNotFound()
-    try:
-        token = await node.sessions.create_reset_link(member.id, by=request[MEMBER])
-    except AccountError as exc:
-        return await _members_page(request, errors=[str(exc)], status=403)
+    token = await node.sessions.create_reset_link(member.id, by=request[MEMBER])
     link = node.config.url.rstrip("/") + f"/reset/{token}"
     return await _members_page(request, reset=(member.name or "", link))
 
@@ -125,7 +122,11 @@ async def reset_link(request: web.Request) -> web.Response:
 
 
 async def _peers_page(
-    request: web.Request, errors: list[str] | None = None, invite: Invite | None = None
+    request: web.Request,
+    *,
+    errors: list[str] | None = None,
+    invite: Invite | None = None,
+    status: int = 200,
 ) -> web.Response:
     node = request.config_dict[NODE]
     federation = request.config_dict[FEDERATION]
@@ -154,6 +155,7 @@ async def _peers_page(
             "invite": str(invite) if invite else None,
             "invite_qr": qr,
         },
+        status=status,
     )
 
 
@@ -175,15 +177,13 @@ async def make_invite(request: web.Request) -> web.Response:
     )
 
 
-async def add_peer(request: web.Request) -> web.Response:
+@refusals_on(_peers_page)
+async def add_peer(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     federation = request.config_dict[FEDERATION]
     form = await request.post()
     text = form.get("invite")
-    try:
-        card, _ = await accept_invite(node, text if isinstance(text, str) else "")
-    except NodeError as exc:
-        return await _peers_page(request, errors=[str(exc)])
+    card, _ = await accept_invite(node, text if isinstance(text, str) else "")
     federation.peers_changed()
     request[NOTICES].append(f"Peered with {card.name}.")
     return await _peers_page(request)

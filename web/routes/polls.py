@@ -10,7 +10,7 @@ from node.digits import is_digits
 from node.funds import polls
 from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
-from web.forms import path_number, text, texts
+from web.forms import path_number, refusals_on, text, texts
 from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
@@ -20,12 +20,11 @@ WEEK_MS = 7 * polls.DAY_MS
 
 
 async def _list_page(
-    request: web.Request,
-    errors: list[str] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
+    # A refused proposal is shown again as it was filled in.
+    values = texts(await request.post(), FIELDS) if errors else {}
     everything = await node.funds.polls()
     defaults = {"kind": "yes-no", "quorum": "25", "closes": utc_field(node.clock() + WEEK_MS)}
     return render(
@@ -34,7 +33,7 @@ async def _list_page(
         {
             "open_polls": [p for p in everything if p.result is None],
             "closed_polls": [p for p in everything if p.result is not None],
-            "values": {**defaults, **(values or {})},
+            "values": {**defaults, **values},
             "errors": errors or [],
         },
         status=status,
@@ -45,30 +44,35 @@ async def poll_list(request: web.Request) -> web.Response:
     return await _list_page(request)
 
 
+@refusals_on(_list_page)
 async def open_poll(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     values = texts(await request.post(), FIELDS)
-    try:
-        kind = polls.parse_kind(values["kind"])
-        poll_id = await node.funds.open_poll(
-            request[MEMBER],
-            values["title"],
-            values["body"],
-            kind,
-            polls.parse_options(kind, values["options"]),
-            polls.parse_quorum(values["quorum"]),
-            parse_utc(values["closes"], "When the poll closes"),
-        )
-    except FundsError as exc:
-        return await _list_page(request, errors=[str(exc)], values=values, status=400)
+    kind = polls.parse_kind(values["kind"])
+    poll_id = await node.funds.open_poll(
+        request[MEMBER],
+        values["title"],
+        values["body"],
+        kind,
+        polls.parse_options(kind, values["options"]),
+        polls.parse_quorum(values["quorum"]),
+        parse_utc(values["closes"], "When the poll closes"),
+    )
     request[NOTICES].append("Your proposal is open for votes.")
     return await _poll_page(request, poll_id)
 
 
 async def _poll_page(
-    request: web.Request, poll_id: int, errors: list[str] | None = None, status: int = 200
+    request: web.Request,
+    poll_id: int | None = None,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
 ) -> web.Response:
+    """The poll `poll_id`, or the one in the path."""
     node = request.config_dict[NODE]
+    if poll_id is None:
+        poll_id = path_number(request, "poll_id")
     poll = await node.funds.poll(poll_id)
     if poll is None:
         raise web.HTTPNotFound()
@@ -87,21 +91,19 @@ async def _poll_page(
 
 
 async def poll_page(request: web.Request) -> web.Response:
-    return await _poll_page(request, path_number(request, "poll_id"))
+    return await _poll_page(request)
 
 
+@refusals_on(_poll_page)
 async def vote(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     poll_id = path_number(request, "poll_id")
     if await node.funds.poll(poll_id) is None:
         raise web.HTTPNotFound()
     choice = text(await request.post(), "choice")
-    try:
-        if not is_digits(choice) or len(choice) > 3:
-            raise FundsError("Choose one of the poll's options.")
-        await node.funds.vote(request[MEMBER], poll_id, int(choice))
-    except FundsError as exc:
-        return await _poll_page(request, poll_id, errors=[str(exc)], status=400)
+    if not is_digits(choice) or len(choice) > 3:
+        raise FundsError("Choose one of the poll's options.")
+    await node.funds.vote(request[MEMBER], poll_id, int(choice))
     request[NOTICES].append("Your vote is recorded. How you voted is not kept with your name.")
     return await _poll_page(request, poll_id)
 

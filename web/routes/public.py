@@ -9,14 +9,15 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from node.accounts.charter import PRIVACY_TEXT, PRIVACY_VERSION
-from node.accounts.confirmations import ConfirmationError
-from node.accounts.members import AccountError, EmailTaken
+from node.accounts.members import EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
+from node.errors import RateLimited
 from node.governance.service import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement
 from web.client_address import client_address
+from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import render, when
@@ -120,13 +121,23 @@ def _join_context(
 _EMPTY_JOIN = {"name": "", "email": "", "phone": "", "statement": ""}
 
 
-async def join_form(request: web.Request) -> web.Response:
+async def _join_page(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    """The form to join, as filled in (empty when first shown), with `errors`."""
     node = request.config_dict[NODE]
+    form = await request.post()
+    values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
-    context = _join_context(dict(_EMPTY_JOIN), [], charter, node.confirmations.enabled)
-    return render(request, "join.html", context)
+    context = _join_context(values, errors or [], charter, node.confirmations.enabled)
+    return render(request, "join.html", context, status=status)
 
 
+async def join_form(request: web.Request) -> web.Response:
+    return await _join_page(request)
+
+
+@refusals_on(_join_page)
 async def join(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
@@ -135,9 +146,9 @@ async def join(request: web.Request) -> web.Response:
     confirms = node.confirmations.enabled
     guard, address = request.config_dict[JOIN_GUARD], client_address(request)
     if not guard.may_apply(address, node.clock()):
-        errors = ["Too many applications have come from your address. Try again in an hour."]
-        context = _join_context(values, errors, charter, confirms)
-        return render(request, "join.html", context, status=429)
+        raise RateLimited(
+            "Too many applications have come from your address. Try again in an hour."
+        )
     guard.applied(address, node.clock())
     try:
         application = await node.members.check_application(
@@ -160,9 +171,6 @@ async def join(request: web.Request) -> web.Response:
         # The same answer as a new application (the password was hashed either way,
         # so it takes as long): whether an email belongs to a member stays private.
         pass
-    except AccountError as exc:
-        context = _join_context(values, [str(exc)], charter, confirms)
-        return render(request, "join.html", context, status=400)
     if confirms:
         paragraphs = [
             "We have sent an email to the address you gave. Follow the link in it within a"
@@ -226,19 +234,8 @@ async def confirm_form(request: web.Request) -> web.Response:
 
 async def confirm(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    try:
-        done = await node.confirmations.confirm(_token(request))
-    except ConfirmationError as exc:
-        return render(
-            request,
-            "message.html",
-            {
-                "heading": "Not confirmed",
-                "paragraphs": [str(exc)],
-                "link": {"href": "/", "text": "Back to the start page"},
-            },
-            status=400,
-        )
+    # A ConfirmationError is shown by the error-pages middleware (web/security.py).
+    done = await node.confirmations.confirm(_token(request))
     link = (
         {"href": f"/events/{done.event.hex()}", "text": "Back to the event"}
         if done.event is not None
@@ -325,20 +322,24 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def _reset_page(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
+    return render(request, "reset.html", {"errors": errors or []}, status=status)
+
+
 async def reset_form(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     if await node.sessions.reset_link_member(request.match_info["token"]) is None:
         raise web.HTTPNotFound()
-    return render(request, "reset.html", {})
+    return await _reset_page(request)
 
 
-async def reset(request: web.Request) -> web.Response:
+@refusals_on(_reset_page)
+async def reset(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        done = await node.members.reset_password(request.match_info["token"], _field(form, "new"))
-    except AccountError as exc:
-        return render(request, "reset.html", {"errors": [str(exc)]}, status=400)
+    done = await node.members.reset_password(request.match_info["token"], _field(form, "new"))
     if not done:
         raise web.HTTPNotFound()
     return render(

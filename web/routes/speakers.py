@@ -6,14 +6,16 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.community.speakers import SpeakerError, parse_topics
+from node.community.speakers import parse_topics
 from web import forms
 from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
 
 
-async def _page(request: web.Request, errors: list[str] | None = None) -> web.Response:
+async def _page(
+    request: web.Request, *, errors: list[str] | None = None, status: int = 200
+) -> web.Response:
     node = request.config_dict[NODE]
     topic = request.query.get("topic", "")[:100]
     return render(
@@ -26,7 +28,7 @@ async def _page(request: web.Request, errors: list[str] | None = None) -> web.Re
             "me": node.node_id,
             "errors": errors or [],
         },
-        status=400 if errors else 200,
+        status=status,
     )
 
 
@@ -34,30 +36,26 @@ async def speakers(request: web.Request) -> web.Response:
     return await _page(request)
 
 
-async def offer(request: web.Request) -> web.Response:
+@forms.refusals_on(_page)
+async def offer(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    try:
-        await node.community.speakers.offer(
-            request[MEMBER].id,
-            parse_topics(forms.text(form, "topics")),
-            forms.optional(form, "area"),
-            forms.optional(form, "note"),
-        )
-    except SpeakerError as exc:
-        return await _page(request, [str(exc)])
+    await node.community.speakers.offer(
+        request[MEMBER].id,
+        parse_topics(forms.text(form, "topics")),
+        forms.optional(form, "area"),
+        forms.optional(form, "note"),
+    )
     request[NOTICES].append("Thank you: other hubs can now ask this hub for a speaker.")
     return await _page(request)
 
 
-async def withdraw(request: web.Request) -> web.Response:
+@forms.refusals_on(_page)
+async def withdraw(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    try:
-        await node.community.speakers.withdraw(
-            request[MEMBER].id, forms.number(request.match_info["offer_id"])
-        )
-    except SpeakerError as exc:
-        return await _page(request, [str(exc)])
+    await node.community.speakers.withdraw(
+        request[MEMBER].id, forms.number(request.match_info["offer_id"])
+    )
     request[NOTICES].append("Your offer is withdrawn.")
     return await _page(request)
 
