@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -50,6 +50,10 @@ from protocol.keys import (
 from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Resource
 from protocol.log import Head, Placement, next_position, place
+
+# A caller's own check and rows, run inside append's write transaction.
+Check = Callable[[aiosqlite.Connection], Awaitable[None]]
+Then = Callable[[aiosqlite.Connection, Message], Awaitable[None]]
 
 
 class Status(enum.Enum):
@@ -217,9 +221,25 @@ class MessageStore:
 
     # -- writing ---------------------------------------------------------------
 
-    async def append(self, kind: str, body: Any) -> Message:
-        """Sign and store the node's next message; seq and prev are assigned atomically."""
+    async def append(
+        self,
+        kind: str,
+        body: Any,
+        *,
+        check: Check | None = None,
+        then: Then | None = None,
+    ) -> Message:
+        """Sign and store the node's next message; seq and prev are assigned atomically.
+
+        STYLE.md: a message and the rows that go with it commit together. `check(conn)`
+        runs first in the same write transaction and may raise to refuse (nothing is
+        signed or written); `then(conn, message)` writes the caller's own rows after
+        the message and its outbox rows. Either raising rolls back all of it, and a
+        crash anywhere before the commit leaves neither the message nor the rows.
+        """
         async with self._db.write() as conn:
+            if check is not None:
+                await check(conn)
             txn = _Txn(conn, self._clock())
             await self._load_origins_txn(txn, {self.node_id})
             await self._check_may_write_txn(conn, kind)
@@ -245,6 +265,8 @@ class MessageStore:
                     raise BadResolution("a node resolves its fork on the branch it holds")
             self._apply_txn(txn, message, step)
             await self._flush_txn(txn)
+            if then is not None:
+                await then(conn, message)
         self._notify(txn)
         return message
 
