@@ -16,11 +16,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from crypto.digest import sha256
 from node.clock import Clock
-from node.store.resources import ResourceStore
 
 FILES_DIR = "files"
 PART = ".part"  # a file being written; never served, removed if left by a crash
@@ -71,8 +70,20 @@ class Incoming:
         self._tmp.unlink(missing_ok=True)
 
 
+class FileBooks(Protocol):
+    """What ResourceFiles needs of node/store/resources.py."""
+
+    async def stored(self, digest: bytes, now: int) -> None: ...
+
+    async def fetch_failed(self, digest: bytes, next_fetch_at: int) -> int: ...
+
+    async def due(self, now: int, limit: int) -> list[tuple[bytes, int, int]]: ...
+
+    async def next_due_at(self) -> int | None: ...
+
+
 class ResourceFiles:
-    def __init__(self, data_dir: Path, store: ResourceStore, clock: Clock) -> None:
+    def __init__(self, data_dir: Path, store: FileBooks, clock: Clock) -> None:
         self.root = data_dir / FILES_DIR
         self._store = store
         self._clock = clock

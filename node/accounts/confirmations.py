@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.accounts.members import AccountError, Application, EmailTaken, Members
 from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.events.attendance import Attendance, AttendanceError
 from node.notices import Notices
-from node.store.confirmations import ConfirmationsStore
+from node.store.confirmations import TakenLink
 
 TTL_MS = 24 * 60 * 60 * 1000
 CONFIRM_PATH = "/confirm/"
@@ -39,10 +40,31 @@ class Pending:
     event: bytes | None
 
 
+class LinkStore(Protocol):
+    """What confirmations need of node/store/confirmations.py."""
+
+    async def add(
+        self,
+        token_hash: bytes,
+        kind: str,
+        email: str,
+        event: bytes | None,
+        details: dict[str, str | None],
+        now: int,
+        expires_at: int,
+    ) -> None: ...
+
+    async def pending(self, token_hash: bytes, now: int) -> tuple[str, bytes | None] | None: ...
+
+    async def take(self, token_hash: bytes) -> TakenLink | None: ...
+
+    async def event_title(self, event: bytes) -> str | None: ...
+
+
 class Confirmations:
     def __init__(
         self,
-        store: ConfirmationsStore,
+        store: LinkStore,
         clock: Clock,
         members: Members,
         attendance: Attendance,
