@@ -145,11 +145,10 @@ class Rounds:
         views = []
         for p in await self._store.proposals(round_id):
             outcome = None
-            if p.position is not None:
-                assert p.approvals is not None and p.funded is not None and p.reason is not None
+            if (r := p.result) is not None:
                 # What was left when it was considered is in the reason; not kept apart.
                 outcome = budget.Outcome(
-                    p.id, p.position, p.approvals, p.cost, p.funded, 0, p.reason
+                    p.id, r.position, r.approvals, p.cost, r.funded, 0, r.reason
                 )
             views.append(
                 ProposalView(

@@ -68,12 +68,18 @@ class ProposalRecord:
     cost: int
     proposed_by: str  # a name, or FORMER_MEMBER
     submitted_at: int
-    # Once the round is decided (position None until then):
-    position: int | None
-    approvals: int | None
-    funded: bool | None
-    reason: str | None
+    result: ResultRecord | None  # once the round is decided
     entry_id: int | None  # the commitment in the ledger, if funded
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRecord:
+    """Where a proposal came in its round's funding order, and why it was funded or not."""
+
+    position: int
+    approvals: int
+    funded: bool
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +119,8 @@ def _round(r: aiosqlite.Row) -> RoundRecord:
 
 
 def _proposal(r: aiosqlite.Row) -> ProposalRecord:
-    funded = None if r[8] is None else bool(r[8])
-    return ProposalRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], funded, r[9], r[10])
+    result = None if r[6] is None else ResultRecord(r[6], r[7], bool(r[8]), r[9])
+    return ProposalRecord(r[0], r[1], r[2], r[3], r[4], r[5], result, r[10])
 
 
 async def windows_txn(conn: aiosqlite.Connection, round_id: int) -> Windows | None:
