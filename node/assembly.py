@@ -206,7 +206,8 @@ class Assembly:
             return None
         messages = await self._all()
         held = await self._key_histories()
-        signatures = {m.id: signed_in_force(m, held.get(m.origin, ())) for m in (motion, *messages)}
+        inputs = {m.id: m for m in (motion, *messages)}  # the motion is among them
+        signatures = {i: signed_in_force(m, held.get(m.origin, ())) for i, m in inputs.items()}
         counted = self._tally(motion, [m for m in messages if signatures[m.id]])
         return Audited(counted.motion, counted.result, {m.id: m for m in messages}, signatures)
 
