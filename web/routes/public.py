@@ -13,7 +13,7 @@ from node.accounts.members import EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.errors import RateLimited
-from node.governance.service import Charter
+from node.governance.records import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement
 from protocol.visibility import visible_to
