@@ -14,7 +14,7 @@ from crypto.nodeid import NodeId
 from node.federation.service import Federation
 from node.node import Node
 from node.recovery import is_recovering
-from node.store.messages import IngestReport, Status
+from node.store.outcomes import IngestReport, Status
 from protocol.envelope import Message
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

@@ -33,7 +33,7 @@ from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, Re
 from node.node import Node
 from node.resources import FileMismatch
 from node.store.heads import HeadsStore
-from node.store.messages import Status
+from node.store.outcomes import Status
 from node.store.peers import Peer, PeerStore
 from protocol import federation as wire
 from protocol.envelope import Message

@@ -7,7 +7,7 @@ from __future__ import annotations
 import aiosqlite
 
 from node.store.database import Database
-from node.store.messages import RECOVERING
+from node.store.outcomes import RECOVERING
 
 
 async def recovering(db: Database) -> str | None:

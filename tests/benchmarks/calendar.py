@@ -22,7 +22,7 @@ import aiohttp
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
-from node.store.messages import Status
+from node.store.outcomes import Status
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
 from protocol.kinds.network import NetworkJoin

@@ -23,7 +23,7 @@ from crypto.nodeid import NodeId, node_id_from_public_key
 from node.federation.invites import parse_invite
 from node.network.actions import NetworkActions
 from node.node import Node
-from node.store.messages import Status
+from node.store.outcomes import Status
 from protocol import federation as wire
 from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.network import NetworkWitness

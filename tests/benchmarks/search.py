@@ -17,7 +17,7 @@ import aiohttp
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
-from node.store.messages import Status
+from node.store.outcomes import Status
 from protocol.kinds.campaign import Campaign
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import Resource

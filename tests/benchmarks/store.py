@@ -13,7 +13,8 @@ from pathlib import Path
 
 from crypto.ed25519 import SigningKey
 from node.store.database import Database
-from node.store.messages import MessageStore, Status
+from node.store.messages import MessageStore
+from node.store.outcomes import Status
 from node.verifier import Verifier
 from tests.benchmarks.common import T0
 

@@ -36,7 +36,7 @@ from node.federation.service import Federation
 from node.network.actions import NetworkActions, founding_statement
 from node.node import Node
 from node.setup import init_data_dir
-from node.store.messages import Status
+from node.store.outcomes import Status
 from protocol import federation as wire
 from protocol.envelope import Message, create_message
 from protocol.errors import MalformedPayload

@@ -16,7 +16,8 @@ from crypto.digest import sha256
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key
 from node.store.database import Database
-from node.store.messages import MessageStore, Status
+from node.store.messages import MessageStore
+from node.store.outcomes import Status
 from node.verifier import Verifier
 from protocol import federation as wire
 from protocol.codec import encode

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
 from node.store.database import Database
-from node.store.messages import MessageStore, Status
+from node.store.messages import MessageStore
+from node.store.outcomes import Status
 from node.verifier import Verifier
 from protocol.envelope import Message, MessageId, create_message
 from protocol.keys import (

@@ -11,7 +11,8 @@ from crypto.digest import sha256
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId, node_id_from_public_key
 from node.store.database import Database
-from node.store.messages import KeyNotInForce, MessageStore, Status
+from node.store.messages import MessageStore
+from node.store.outcomes import KeyNotInForce, Status
 from node.verifier import Verifier
 from protocol.envelope import Message, create_message
 from protocol.kinds.hub import Announcement

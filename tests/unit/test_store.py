@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from crypto.nodeid import node_id_from_public_key
 from node.errors import StoreError, UnsupportedDatabaseVersion
 from node.store.database import Database
-from node.store.messages import MessageStore, Status
+from node.store.messages import MessageStore
 from node.store.migrations import LATEST_VERSION
+from node.store.outcomes import Status
 from node.verifier import Verifier
 from protocol.codec import decode, encode
 from protocol.envelope import create_message, encode_envelope

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from crypto.nodeid import node_id_from_public_key
-from node.store import messages as store_module
-from node.store.messages import MAX_FORK_EVIDENCE_PER_ORIGIN, MessageStore, Status
+from node.store import fork_books as store_module
+from node.store.fork_books import MAX_FORK_EVIDENCE_PER_ORIGIN
+from node.store.messages import MessageStore
+from node.store.outcomes import Status
 from tests.helpers import chain, key_from, wires
 
 A = key_from(1)

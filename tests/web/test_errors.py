@@ -20,7 +20,7 @@ from node.errors import NodeError, NotAllowed, NotFound, RateLimited
 from node.events.attendance import AttendanceError
 from node.funds.errors import FundsError, FundsNotFound
 from node.setup import init_data_dir
-from node.store.messages import Recovering
+from node.store.outcomes import Recovering
 from protocol.errors import ProtocolError
 from tests.web.conftest import FAST_HASHING, Site
 from web.app import create_app

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
 from node.accounts.permissions import Role
-from node.store.messages import IngestReport
+from node.store.outcomes import IngestReport
 from protocol.envelope import Message, MessageId, create_message
 from protocol.kinds.assembly import DelegateMandate
 from protocol.kinds.campaign import Campaign
