@@ -9,7 +9,11 @@ docs/ARCHITECTURE.md, "Governance", gives the rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from functools import partial
+
+import aiosqlite
 
 from node.accounts.members import Members
 from node.accounts.permissions import Role
@@ -23,9 +27,10 @@ from node.store import ballots, elections, mandates, roles
 from node.store.ballots import BallotBox
 from node.store.database import Database
 from node.store.elections import ElectionsStore
-from node.store.mandates import MandatesStore
+from node.store.mandates import AlreadyPublished, MandatesStore
 from node.store.messages import MessageStore
 from node.store.roles import RolesStore
+from protocol.envelope import Message
 from protocol.kinds.assembly import DelegateMandate, DelegateRecall
 
 log = logging.getLogger(__name__)
@@ -185,20 +190,36 @@ class Schedule:
                 )
 
     async def _publish(self) -> None:
-        """Publish mandates and recalls not yet published (crash-safe: retried next tick)."""
+        """Publish mandates and recalls not yet published.
+
+        Each message and the row that records it commit in one transaction
+        (MessageStore.append's `then`), so a crash leaves neither and the next tick
+        publishes it; of two ticks racing, the second's message is rolled back.
+        """
         for mandate in await self._mandates.unpublished():
-            message = await self._messages.append(
-                "delegate.mandate",
-                DelegateMandate(
-                    delegate=mandate.network_name,
-                    body=NETWORK_BODY,
-                    starts=mandate.starts_at // 1000,
-                    ends=mandate.ends_at // 1000,
-                ),
+            body = DelegateMandate(
+                delegate=mandate.network_name,
+                body=NETWORK_BODY,
+                starts=mandate.starts_at // 1000,
+                ends=mandate.ends_at // 1000,
             )
-            await self._mandates.set_message(mandate.member_id, mandate.starts_at, message.id)
+            record = partial(_record_mandate_txn, mandate.member_id, mandate.starts_at)
+            with contextlib.suppress(AlreadyPublished):
+                await self._messages.append("delegate.mandate", body, then=record)
         for recall in await self._mandates.unpublished_recalls():
-            message = await self._messages.append(
-                "delegate.recall", DelegateRecall(mandate=recall.mandate_id, reason=recall.reason)
-            )
-            await self._mandates.set_recall(recall.member_id, recall.starts_at, message.id)
+            withdrawal = DelegateRecall(mandate=recall.mandate_id, reason=recall.reason)
+            record = partial(_record_recall_txn, recall.member_id, recall.starts_at)
+            with contextlib.suppress(AlreadyPublished):
+                await self._messages.append("delegate.recall", withdrawal, then=record)
+
+
+async def _record_mandate_txn(
+    member_id: int, starts_at: int, conn: aiosqlite.Connection, message: Message
+) -> None:
+    await mandates.set_message_txn(conn, member_id, starts_at, message.id)
+
+
+async def _record_recall_txn(
+    member_id: int, starts_at: int, conn: aiosqlite.Connection, message: Message
+) -> None:
+    await mandates.set_recall_txn(conn, member_id, starts_at, message.id)

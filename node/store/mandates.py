@@ -92,24 +92,36 @@ async def end_with_term_txn(
     )
 
 
+class AlreadyPublished(Exception):
+    """Another tick published this mandate or recall first: the new message is dropped."""
+
+
 async def set_message_txn(
     conn: aiosqlite.Connection, member_id: int, starts_at: int, message_id: bytes
 ) -> None:
-    """Record the `delegate.mandate` message that published a mandate."""
-    await conn.execute(
-        "UPDATE delegate_mandates SET message_id = ? WHERE member_id = ? AND starts_at = ?",
+    """Record the `delegate.mandate` message that published a mandate, in the message's
+    own transaction (MessageStore.append's `then`); AlreadyPublished if it was."""
+    cursor = await conn.execute(
+        "UPDATE delegate_mandates SET message_id = ? WHERE member_id = ? AND starts_at = ?"
+        " AND message_id IS NULL",
         (message_id, member_id, starts_at),
     )
+    if cursor.rowcount != 1:
+        raise AlreadyPublished(f"mandate of member {member_id} from {starts_at}")
 
 
 async def set_recall_txn(
     conn: aiosqlite.Connection, member_id: int, starts_at: int, recall_id: bytes
 ) -> None:
-    """Record the `delegate.recall` message that withdrew a mandate."""
-    await conn.execute(
-        "UPDATE delegate_mandates SET recall_id = ? WHERE member_id = ? AND starts_at = ?",
+    """Record the `delegate.recall` message that withdrew a mandate, in the message's
+    own transaction; AlreadyPublished if it was."""
+    cursor = await conn.execute(
+        "UPDATE delegate_mandates SET recall_id = ? WHERE member_id = ? AND starts_at = ?"
+        " AND recall_id IS NULL",
         (recall_id, member_id, starts_at),
     )
+    if cursor.rowcount != 1:
+        raise AlreadyPublished(f"recall of member {member_id}'s mandate from {starts_at}")
 
 
 class MandatesStore:
@@ -123,10 +135,6 @@ class MandatesStore:
         )
         return [UnpublishedMandate(*r) for r in rows]
 
-    async def set_message(self, member_id: int, starts_at: int, message_id: bytes) -> None:
-        async with self._db.write() as conn:
-            await set_message_txn(conn, member_id, starts_at, message_id)
-
     async def unpublished_recalls(self) -> list[UnpublishedRecall]:
         """Mandates published and since ended, whose recall is not published yet."""
         rows = await self._db.fetchall(
@@ -134,10 +142,6 @@ class MandatesStore:
             " WHERE ended_at IS NOT NULL AND recall_id IS NULL AND message_id IS NOT NULL"
         )
         return [UnpublishedRecall(*r) for r in rows]
-
-    async def set_recall(self, member_id: int, starts_at: int, recall_id: bytes) -> None:
-        async with self._db.write() as conn:
-            await set_recall_txn(conn, member_id, starts_at, recall_id)
 
     async def all(self) -> list[Mandate]:
         """Every mandate, newest first."""

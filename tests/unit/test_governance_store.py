@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import asyncio
 
+import aiosqlite
+
 from node.accounts.permissions import Role
 from node.governance import tally
 from node.governance.roles import take_office_txn
 from node.governance.terms import term_end
-from node.store import elections
+from node.store import elections, mandates
 from node.store.database import Database
 from node.store.elections import ElectionsStore
 from node.store.mandates import MandatesStore
+from node.store.messages import MessageStore
 from node.store.roles import RolesStore, add_term_txn
+from protocol.envelope import Message
+from protocol.kinds.assembly import DelegateMandate
 from tests.helpers import T0
 
 DAY = 86_400_000
@@ -113,3 +118,33 @@ async def test_a_new_delegate_ends_the_last_ones_term_and_mandate(db: Database) 
         "A new delegate was elected.",
     )
     assert sorted(m.member_id for m in await MandatesStore(db).unpublished()) == [1, 2]
+
+
+async def test_a_mandate_published_by_two_ticks_at_once_is_published_once(
+    db: Database, store: MessageStore
+) -> None:
+    # Two ticks of the schedule both see the mandate unpublished; the row that
+    # records the message is written in the message's own transaction, so the
+    # second tick's message is rolled back with its row (node/governance/schedule.py).
+    await add_member(db, 1)
+    async with db.write() as conn:
+        await mandates.add_txn(conn, 1, T0, T0 + 365 * DAY, "ana")
+    [unpublished] = await MandatesStore(db).unpublished()
+
+    async def publish() -> object:
+        async def record(conn: aiosqlite.Connection, message: Message) -> None:
+            await mandates.set_message_txn(conn, 1, T0, message.id)
+
+        body = DelegateMandate(delegate="ana", body="national", starts=T0 // 1000, ends=T0)
+        try:
+            return await store.append("delegate.mandate", body, then=record)
+        except mandates.AlreadyPublished:
+            return None
+
+    results = await asyncio.gather(*(publish() for _ in range(4)))
+    published = [r for r in results if isinstance(r, Message)]
+    assert len(published) == 1 and unpublished.member_id == 1
+    assert [m.id for m in await store.log(store.node_id)] == [published[0].id]
+    [mandate] = await MandatesStore(db).all()
+    assert mandate.message_id == published[0].id
+    assert await MandatesStore(db).unpublished() == []
