@@ -15,16 +15,25 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiosqlite
+
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.errors import NodeError, NotFound
 from node.network.membership import Membership
 from node.projections.runner import CaughtUp
+from node.store.assembly import (
+    add_vote_secret_txn,
+    assembly_messages,
+    motions_with_secrets,
+    vote_secret,
+)
 from node.store.database import Database
 from node.store.hubs import hub_profiles
 from node.store.key_messages import key_messages_by_origin
 from node.store.messages import MessageStore
-from protocol.envelope import Message, MessageId, parse_payload
+from node.store.outcomes import Then
+from protocol.envelope import Message, MessageId
 from protocol.errors import LocalProtocolError
 from protocol.keys import KeyHistory, KeyRuleBroken, key_history, signed_in_force
 from protocol.kinds.assembly import (
@@ -35,7 +44,6 @@ from protocol.kinds.assembly import (
     MotionSecond,
 )
 from protocol.mandates import mandate_book, mandates_in_force
-from protocol.roster import ASSEMBLY_KINDS
 from protocol.tally import Phase, Result, commitment, tally
 
 NATIONAL = "national"
@@ -115,13 +123,7 @@ class Assembly:
     # -- reading ---------------------------------------------------------------
 
     async def _all(self) -> list[Message]:
-        """Every assembly message held, in the order stored (the tally does not care)."""
-        marks = ", ".join("?" * len(ASSEMBLY_KINDS))
-        rows = await self._db.fetchall(
-            f"SELECT payload, signature FROM messages WHERE kind IN ({marks}) ORDER BY rowid",
-            ASSEMBLY_KINDS,
-        )
-        return [parse_payload(p, s) for p, s in rows]
+        return await assembly_messages(self._db)
 
     async def hub_names(self) -> dict[NodeId, str]:
         await self._projections.caught_up()
@@ -252,9 +254,9 @@ class Assembly:
 
     # -- writing ---------------------------------------------------------------
 
-    async def _append(self, kind: str, body: Any) -> Message:
+    async def _append(self, kind: str, body: Any, then: Then | None = None) -> Message:
         try:
-            return await self._messages.append(kind, body)
+            return await self._messages.append(kind, body, then=then)
         except LocalProtocolError as exc:
             raise AssemblyError(_plain(exc.message)) from exc
 
@@ -316,17 +318,17 @@ class Assembly:
             )
         secret = secrets.token_bytes(32)
         sealed = commitment(motion_id, self.node_id, choice, secret)
-        vote = await self._append(
+        now = self._clock()
+
+        async def keep_secret(conn: aiosqlite.Connection, vote: Message) -> None:
+            # With the vote itself: a vote whose secret was lost could never be revealed.
+            await add_vote_secret_txn(conn, vote.id, bytes(motion_id), choice, secret, now)
+
+        return await self._append(
             "delegate.vote",
             DelegateVote(motion=bytes(motion_id), mandate=mandate.id, commitment=sealed),
+            then=keep_secret,
         )
-        async with self._db.write() as conn:
-            await conn.execute(
-                "INSERT INTO vote_secrets (vote_id, motion_id, choice, secret, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (vote.id, bytes(motion_id), choice, secret, self._clock()),
-            )
-        return vote
 
     async def reveal_due(self) -> list[Message]:
         """Reveal this hub's sealed votes on motions that have closed (PROTOCOL.md §13.5).
@@ -334,11 +336,10 @@ class Assembly:
         The node holds the secret, so it opens the vote itself: a delegate who forgets
         does not abstain by accident. Each motion is looked at until it is done with.
         """
-        rows = await self._db.fetchall("SELECT DISTINCT motion_id FROM vote_secrets")
         revealed = []
         now = self._clock()
-        for (motion_id,) in rows:
-            if bytes(motion_id) in self._done:
+        for motion_id in await motions_with_secrets(self._db):
+            if motion_id in self._done:
                 continue
             motion = await self._messages.get(motion_id)
             if motion is None or not isinstance(motion.body, Motion):
@@ -351,7 +352,7 @@ class Assembly:
             if checked.result.phase is Phase.REVEALING and hub and hub.vote and hub.choice is None:
                 revealed.append(await self.reveal(motion_id))
             else:
-                self._done.add(bytes(motion_id))
+                self._done.add(motion_id)
         return revealed
 
     async def sealed_choice(self, motion_id: bytes) -> str | None:
@@ -362,10 +363,8 @@ class Assembly:
         hub = next((h for h in checked.result.hubs if h.origin == self.node_id), None)
         if hub is None or hub.vote is None:
             return None
-        row = await self._db.fetchone(
-            "SELECT choice FROM vote_secrets WHERE vote_id = ?", (hub.vote,)
-        )
-        return str(row[0]) if row else None
+        held = await vote_secret(self._db, hub.vote)
+        return held[0] if held else None
 
     async def reveal(self, motion_id: bytes) -> Message:
         checked = await self._motion(motion_id)
@@ -376,14 +375,13 @@ class Assembly:
             raise AssemblyError("This hub has no counted vote on this motion to reveal.")
         if hub.choice is not None:
             raise AssemblyError("This hub's vote is already revealed.")
-        row = await self._db.fetchone(
-            "SELECT choice, secret FROM vote_secrets WHERE vote_id = ?", (hub.vote,)
-        )
-        if row is None:
+        held = await vote_secret(self._db, hub.vote)
+        if held is None:
             raise AssemblyError("This node no longer holds the secret of that vote.")
+        choice, secret = held
         return await self._append(
             "delegate.reveal",
-            DelegateReveal(motion=bytes(motion_id), vote=hub.vote, choice=row[0], secret=row[1]),
+            DelegateReveal(motion=bytes(motion_id), vote=hub.vote, choice=choice, secret=secret),
         )
 
 
