@@ -17,6 +17,7 @@ from node.resources import ResourceFiles
 from node.search import Search
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.speakers import SpeakersStore
 
 
 @dataclass(slots=True)
@@ -42,7 +43,7 @@ class Community:
             search=Search(db),
             campaigns=Campaigns(db, messages, runner),
             library=Library(db, messages, files, runner),
-            speakers=Speakers(db, messages, runner, clock),
+            speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),
             directory=Directory(db, messages, runner, clock),
             mutual_aid=MutualAid(db, clock),
         )

@@ -17,8 +17,8 @@ from node.community.campaign_projection import campaigns_projection
 from node.community.directory_projection import directory_projection
 from node.projections.runner import Projection
 from node.search import Search
+from node.store.speakers import apply_offers_txn, forget_offers_txn
 from protocol.envelope import Message
-from protocol.kinds.community import SpeakerOffer, SpeakerWithdraw
 from protocol.kinds.hub import Resource
 
 
@@ -29,8 +29,8 @@ def community_projections(node_id: NodeId) -> list[Projection]:
         Projection(
             "speakers",
             frozenset({"speaker.offer", "speaker.withdraw"}),
-            _speakers_txn,
-            _reset_speakers_txn,
+            apply_offers_txn,
+            forget_offers_txn,
         ),
         directory_projection(node_id),
     ]
@@ -44,18 +44,6 @@ async def _library_txn(conn: aiosqlite.Connection, messages: list[Message]) -> N
 async def _reset_library_txn(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM library")
     await Search.drop_kind_txn(conn, "resource")
-
-
-async def _speakers_txn(conn: aiosqlite.Connection, messages: list[Message]) -> None:
-    for m in messages:
-        if isinstance(m.body, SpeakerWithdraw):
-            await _speaker_withdraw(conn, m)
-        else:
-            await _speaker_offer(conn, m)
-
-
-async def _reset_speakers_txn(conn: aiosqlite.Connection) -> None:
-    await conn.execute("DELETE FROM speaker_offers")
 
 
 async def _resource(conn: aiosqlite.Connection, m: Message) -> None:
@@ -80,21 +68,3 @@ async def _resource(conn: aiosqlite.Connection, m: Message) -> None:
     )
     text = " ".join(x for x in (body.description, body.name, *body.tags) if x)
     await Search.put_txn(conn, "resource", m.id.hex(), body.title, text, "public")
-
-
-async def _speaker_offer(conn: aiosqlite.Connection, m: Message) -> None:
-    body = m.body
-    if isinstance(body, SpeakerOffer):
-        await conn.execute(
-            "INSERT OR IGNORE INTO speaker_offers (id, origin, created_at, topics, area, note)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (m.id, m.origin, m.created_at, json.dumps(body.topics), body.area, body.note),
-        )
-
-
-async def _speaker_withdraw(conn: aiosqlite.Connection, m: Message) -> None:
-    if isinstance(m.body, SpeakerWithdraw):
-        await conn.execute(
-            "UPDATE speaker_offers SET withdrawn = 1 WHERE id = ? AND origin = ?",
-            (m.body.offer, m.origin),
-        )
