@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.community.hubs import hub_name
@@ -19,8 +21,15 @@ from node.errors import NodeError
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.hubs import hub_profiles
-from node.store.messages import MessageStore
-from node.store.speakers import MyOffer, SpeakersStore, add_offer_txn
+from node.store.messages import MessageStore, Then
+from node.store.speakers import (
+    MyOffer,
+    SpeakersStore,
+    add_offer_txn,
+    open_offer_txn,
+    withdraw_offer_txn,
+)
+from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerOffer, SpeakerWithdraw
 from protocol.schema import check_body
@@ -80,11 +89,17 @@ class Speakers:
             check_body(body)
         except ProtocolError as exc:
             raise SpeakerError(str(exc)) from exc
-        message = await self._messages.append("speaker.offer", body)
-        async with self._db.write() as conn:
+        offer_id = 0
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            nonlocal offer_id
             offer_id = await add_offer_txn(
                 conn, member_id, topics, area, note, message.created_at, message.id
             )
+
+        # The member's own row commits with the message: an offer published without
+        # it could never be withdrawn by them (or when they leave).
+        await self._messages.append("speaker.offer", body, then=record_txn)
         await self._projections.caught_up()
         return offer_id
 
@@ -92,9 +107,16 @@ class Speakers:
         row = await self._store.open_offer(offer_id, member_id)
         if row is None:
             raise SpeakerError("You have no such offer open.")
-        if row[0] is not None:
-            await self._messages.append("speaker.withdraw", SpeakerWithdraw(offer=row[0]))
-        await self._store.withdraw_offer(offer_id, self._clock())
+        now = self._clock()
+        if row[0] is None:
+            await self._store.withdraw_offer(offer_id, now)
+        else:
+            await self._messages.append(
+                "speaker.withdraw",
+                SpeakerWithdraw(offer=row[0]),
+                check=lambda conn: _still_open_txn(conn, offer_id, member_id),
+                then=_withdrawn(offer_id, now),
+            )
         await self._projections.caught_up()
 
     async def mine(self, member_id: int) -> list[MyOffer]:
@@ -141,8 +163,30 @@ class Speakers:
         The published offers carried no name, but other hubs would go on listing a
         speaker who is no longer here; the withdrawal tells them to stop."""
         rows = await self._store.open_published(member_id)
-        for _, published in rows:
-            await self._messages.append("speaker.withdraw", SpeakerWithdraw(offer=published))
+        now = self._clock()
+        for offer_id, published in rows:
+            # Marked withdrawn with its message, so erasing again after a crash
+            # sends no second withdrawal for it.
+            await self._messages.append(
+                "speaker.withdraw",
+                SpeakerWithdraw(offer=published),
+                then=_withdrawn(offer_id, now),
+            )
         await self._store.forget_member(member_id)
         if rows:
             await self._projections.caught_up()
+
+
+async def _still_open_txn(conn: aiosqlite.Connection, offer_id: int, member_id: int) -> None:
+    # Inside the withdrawal's transaction: two withdrawals sent at once publish one.
+    if await open_offer_txn(conn, offer_id, member_id) is None:
+        raise SpeakerError("You have no such offer open.")
+
+
+def _withdrawn(offer_id: int, now: int) -> Then:
+    """Mark the offer withdrawn in the transaction that stores its withdrawal."""
+
+    async def then(conn: aiosqlite.Connection, message: Message) -> None:
+        await withdraw_offer_txn(conn, offer_id, now)
+
+    return then
