@@ -14,6 +14,7 @@ from node.discussion.topics import Topics
 from node.notices import Notices
 from node.projections.runner import ProjectionRunner
 from node.search import Search
+from node.store.comments import CommentsStore
 from node.store.database import Database
 from node.store.groups import GroupsStore
 from node.store.messages import MessageStore
@@ -40,9 +41,12 @@ class Discussion:
         runner: ProjectionRunner,
     ) -> Discussion:
         hooks = Hooks(Search(db), notices)
-        topics = Topics(TopicsStore(db), clock, hooks, config.posts_per_hour)
+        topics_store = TopicsStore(db)
+        topics = Topics(topics_store, clock, hooks, config.posts_per_hour)
         comments = Comments(
             db,
+            CommentsStore(db),
+            topics_store,
             clock,
             messages,
             hooks,
