@@ -44,7 +44,6 @@ class Discussion:
         topics_store = TopicsStore(db)
         topics = Topics(topics_store, clock, hooks, config.posts_per_hour)
         comments = Comments(
-            db,
             CommentsStore(db),
             topics_store,
             clock,

@@ -10,7 +10,6 @@ loses nothing.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,8 +23,7 @@ from node.discussion.hooks import Hooks, SearchDoc
 from node.projections.runner import Projection, ProjectionRunner
 from node.store import comments as store
 from node.store.comments import CommentsStore, ThreadRow
-from node.store.database import Database
-from node.store.messages import MessageStore
+from node.store.messages import Check, MessageStore
 from node.store.topics import mark_read_txn
 from protocol.envelope import Message
 from protocol.kinds.discussion import (
@@ -71,7 +69,6 @@ class ReadMarks(Protocol):
 class Comments:
     def __init__(
         self,
-        db: Database,
         comments: CommentsStore,
         reads: ReadMarks,
         clock: Clock,
@@ -81,7 +78,6 @@ class Comments:
         posts_per_hour: int,
         origin_per_hour: int,
     ) -> None:
-        self._db = db
         self._store = comments
         self._reads = reads
         self._clock = clock
@@ -90,7 +86,6 @@ class Comments:
         self._per_hour = posts_per_hour
         self._origin_per_hour = origin_per_hour
         self._runner = runner
-        self._publishing = asyncio.Lock()
         runner.add(self.projection())
 
     @property
@@ -136,40 +131,54 @@ class Comments:
         if reply_to is not None and await self._store.subject_of(reply_to) != subject:
             raise DiscussionError("That reply names a comment that is not in this thread.")
         body = Comment(subject=subject, author=name, text=clean, reply_to=reply_to)
-        # One publish at a time, so the limit is checked and the post recorded together:
-        # a published comment cannot be taken back.
-        async with self._publishing:
-            now = self._clock()
-            async with self._db.write() as conn:
-                await check_may_post_txn(conn, member_id, now, self._per_hour)
-            message = await self._messages.append("comment", body)
-            async with self._db.write() as conn:
-                await store.add_author_txn(conn, message.id, member_id, now)
-                await mark_read_txn(conn, member_id, message_thread(subject), now)
+        now = self._clock()
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            # In the comment's own transaction, so two posts sent at once cannot both
+            # slip under the limit: a published comment cannot be taken back.
+            await check_may_post_txn(conn, member_id, now, self._per_hour)
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            # Which member wrote it commits with the comment, or neither does.
+            await store.add_author_txn(conn, message.id, member_id, now)
+            await mark_read_txn(conn, member_id, message_thread(subject), now)
+
+        message = await self._messages.append("comment", body, check=check_txn, then=record_txn)
         await self.catch_up()
         return message.id
 
-    async def _own_comment(self, member_id: int, comment_id: bytes, moderator: bool) -> None:
-        row = await self._store.owner(comment_id)
-        if row is None:
-            raise NotFound("There is no such comment.")
-        if row.origin != self.node_id:
-            # PROTOCOL.md §5.18-5.19: only the comment's origin hub may change it.
-            raise NotAllowed("Only the hub a comment came from can change it.")
-        if row.deleted:
-            raise DiscussionError("That comment was deleted.")
-        if row.member_id != member_id and not moderator:
-            raise NotAllowed("Only the person who wrote a comment can change it.")
+    def _own_comment(self, member_id: int, comment_id: bytes, moderator: bool) -> Check:
+        """The check, run in the change's own transaction, that the member may change it."""
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            row = await store.owner_txn(conn, comment_id)
+            if row is None:
+                raise NotFound("There is no such comment.")
+            if row.origin != self.node_id:
+                # PROTOCOL.md §5.18-5.19: only the comment's origin hub may change it.
+                raise NotAllowed("Only the hub a comment came from can change it.")
+            if row.deleted:
+                raise DiscussionError("That comment was deleted.")
+            if row.member_id != member_id and not moderator:
+                raise NotAllowed("Only the person who wrote a comment can change it.")
+
+        return check_txn
 
     async def edit(self, member_id: int, comment_id: bytes, text: object) -> None:
         clean = clean_text(text, MAX_COMMENT, "comment")
-        await self._own_comment(member_id, comment_id, moderator=False)
-        await self._messages.append("comment.update", CommentUpdate(comment=comment_id, text=clean))
+        await self._messages.append(
+            "comment.update",
+            CommentUpdate(comment=comment_id, text=clean),
+            check=self._own_comment(member_id, comment_id, moderator=False),
+        )
         await self.catch_up()
 
     async def delete(self, member_id: int, comment_id: bytes, *, moderator: bool) -> None:
-        await self._own_comment(member_id, comment_id, moderator=moderator)
-        await self._messages.append("comment.delete", CommentDelete(comment=comment_id))
+        await self._messages.append(
+            "comment.delete",
+            CommentDelete(comment=comment_id),
+            check=self._own_comment(member_id, comment_id, moderator=moderator),
+        )
         await self.catch_up()
 
     # -- materialising from the log (a projection run by node/projections/runner.py) ----
