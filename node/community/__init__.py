@@ -17,6 +17,7 @@ from node.resources import ResourceFiles
 from node.search import Search
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.search import SearchStore
 from node.store.speakers import SpeakersStore
 
 
@@ -40,7 +41,7 @@ class Community:
     ) -> Community:
         runner.add(*community_projections(messages.node_id))
         return cls(
-            search=Search(db),
+            search=Search(SearchStore(db)),
             campaigns=Campaigns(db, messages, runner),
             library=Library(db, messages, files, runner),
             speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),

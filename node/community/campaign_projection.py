@@ -15,7 +15,7 @@ import logging
 import aiosqlite
 
 from node.projections.runner import Projection
-from node.search import Search
+from node.store import search as search_index
 from protocol.envelope import Message
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 
@@ -41,7 +41,7 @@ async def _apply_txn(conn: aiosqlite.Connection, messages: list[Message]) -> Non
 async def _reset_txn(conn: aiosqlite.Connection) -> None:
     for table in ("campaigns", "campaign_updates", "campaign_links", "campaign_endorsements"):
         await conn.execute(f"DELETE FROM {table}")
-    await Search.drop_kind_txn(conn, "campaign")
+    await search_index.drop_kind_txn(conn, "campaign")
 
 
 async def _campaign(conn: aiosqlite.Connection, m: Message) -> None:
@@ -65,7 +65,7 @@ async def _campaign(conn: aiosqlite.Connection, m: Message) -> None:
     )
     await _link_txn(conn, m.id, body.events, body.resources)
     text = " ".join((body.summary, *body.principles, *body.goals))
-    await Search.put_txn(conn, "campaign", m.id.hex(), body.title, text, "public")
+    await search_index.put_txn(conn, "campaign", m.id.hex(), body.title, text, "public")
 
 
 async def _campaign_update(conn: aiosqlite.Connection, m: Message) -> None:

@@ -17,7 +17,7 @@ from node.clock import Clock
 from node.community.hubs import hub_name, hub_names
 from node.errors import NodeError, NotFound
 from node.projections.runner import CaughtUp
-from node.search import Search
+from node.store import search as search_index
 from node.store.database import Database
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
@@ -160,7 +160,7 @@ class Directory:
             )
         async with self._db.write() as conn:
             await conn.execute("DELETE FROM directory_local WHERE id = ?", (entry_id,))
-            await Search.drop_txn(conn, "directory", f"local:{entry_id}")
+            await search_index.drop_txn(conn, "directory", f"local:{entry_id}")
         await self._projections.caught_up()
 
     async def get_local(self, entry_id: int) -> Entry | None:
@@ -225,4 +225,4 @@ def _columns(body: DirectoryEntry) -> tuple[object, ...]:
 
 async def _index_txn(conn: aiosqlite.Connection, entry_id: int, body: DirectoryEntry) -> None:
     text = " ".join(x for x in (body.description, body.area, CATEGORIES[body.category]) if x)
-    await Search.put_txn(conn, "directory", f"local:{entry_id}", body.name, text, "public")
+    await search_index.put_txn(conn, "directory", f"local:{entry_id}", body.name, text, "public")

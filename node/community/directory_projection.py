@@ -14,7 +14,7 @@ import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.projections.runner import Projection
-from node.search import Search
+from node.store import search as search_index
 from protocol.envelope import Message
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw
 
@@ -37,7 +37,7 @@ def directory_projection(node_id: NodeId) -> Projection:
 async def _reset_txn(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM directory_shared")
     await conn.execute("DELETE FROM directory_versions")
-    await Search.drop_kind_txn(conn, "directory")
+    await search_index.drop_kind_txn(conn, "directory")
 
 
 async def _directory_entry(conn: aiosqlite.Connection, m: Message, node_id: NodeId) -> None:
@@ -78,7 +78,7 @@ async def _directory_entry(conn: aiosqlite.Connection, m: Message, node_id: Node
     )
     if m.origin != node_id:  # this hub's own entries are indexed as local records
         text = " ".join(x for x in (body.description, body.area, body.category) if x)
-        await Search.put_txn(conn, "directory", entry.hex(), body.name, text, "public")
+        await search_index.put_txn(conn, "directory", entry.hex(), body.name, text, "public")
 
 
 async def _directory_withdraw(conn: aiosqlite.Connection, m: Message) -> None:
@@ -88,7 +88,7 @@ async def _directory_withdraw(conn: aiosqlite.Connection, m: Message) -> None:
     if found is None or found[1] != m.origin:
         return
     await conn.execute("DELETE FROM directory_shared WHERE entry = ?", (found[0],))
-    await Search.drop_txn(conn, "directory", found[0].hex())
+    await search_index.drop_txn(conn, "directory", found[0].hex())
 
 
 async def _directory_root_txn(

@@ -16,7 +16,7 @@ from crypto.nodeid import NodeId
 from node.community.campaign_projection import campaigns_projection
 from node.community.directory_projection import directory_projection
 from node.projections.runner import Projection
-from node.search import Search
+from node.store import search as search_index
 from node.store.speakers import apply_offers_txn, forget_offers_txn
 from protocol.envelope import Message
 from protocol.kinds.hub import Resource
@@ -43,7 +43,7 @@ async def _library_txn(conn: aiosqlite.Connection, messages: list[Message]) -> N
 
 async def _reset_library_txn(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM library")
-    await Search.drop_kind_txn(conn, "resource")
+    await search_index.drop_kind_txn(conn, "resource")
 
 
 async def _resource(conn: aiosqlite.Connection, m: Message) -> None:
@@ -67,4 +67,4 @@ async def _resource(conn: aiosqlite.Connection, m: Message) -> None:
         ),
     )
     text = " ".join(x for x in (body.description, body.name, *body.tags) if x)
-    await Search.put_txn(conn, "resource", m.id.hex(), body.title, text, "public")
+    await search_index.put_txn(conn, "resource", m.id.hex(), body.title, text, "public")

@@ -19,6 +19,7 @@ from node.store.database import Database
 from node.store.groups import GroupsStore
 from node.store.messages import MessageStore
 from node.store.moderation import ModerationStore
+from node.store.search import SearchStore
 from node.store.topics import TopicsStore
 
 
@@ -40,7 +41,7 @@ class Discussion:
         notices: Notices,
         runner: ProjectionRunner,
     ) -> Discussion:
-        hooks = Hooks(Search(db), notices)
+        hooks = Hooks(Search(SearchStore(db)), notices)
         topics_store = TopicsStore(db)
         topics = Topics(topics_store, clock, hooks, config.posts_per_hour)
         comments = Comments(

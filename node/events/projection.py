@@ -23,7 +23,8 @@ import aiosqlite
 from crypto.nodeid import NodeId
 from node.events.drafts import zone_known
 from node.projections.runner import Projection, ProjectionRunner
-from node.search import Search, Visibility
+from node.store import search as search_index
+from node.store.search import Visibility
 from protocol.envelope import Message, parse_payload
 from protocol.event_versions import EventState, latest_version
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
@@ -82,7 +83,7 @@ class EventProjection:
 async def _reset_txn(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM events WHERE federated = 1")
     await conn.execute("DELETE FROM event_versions")
-    await Search.drop_kind_txn(conn, "event")
+    await search_index.drop_kind_txn(conn, "event")
 
 
 async def _refresh_txn(
@@ -111,13 +112,13 @@ async def _refresh_txn(
     await conn.execute(_UPSERT, _row(original, state))
     ref = original.id.hex()
     if state.cancelled:
-        await Search.drop_txn(conn, "event", ref)
+        await search_index.drop_txn(conn, "event", ref)
         return
     d = state.details
     text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
     # A network-only event is for members of the network's hubs, not the public.
     visibility: Visibility = "public" if d.visibility == "public" else "members"
-    await Search.put_txn(conn, "event", ref, d.title, text, visibility)
+    await search_index.put_txn(conn, "event", ref, d.title, text, visibility)
 
 
 def _row(original: Message, state: EventState) -> tuple[Any, ...]:
