@@ -16,6 +16,7 @@ from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.search import Search
 from node.store.database import Database
+from node.store.directory import DirectoryStore
 from node.store.messages import MessageStore
 from node.store.search import SearchStore
 from node.store.speakers import SpeakersStore
@@ -45,6 +46,6 @@ class Community:
             campaigns=Campaigns(db, messages, runner),
             library=Library(db, messages, files, runner),
             speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),
-            directory=Directory(db, messages, runner, clock),
+            directory=Directory(db, DirectoryStore(db), messages, runner, clock),
             mutual_aid=MutualAid(db, clock),
         )
