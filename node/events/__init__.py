@@ -13,6 +13,7 @@ from node.events.projection import EventProjection
 from node.projections.runner import ProjectionRunner
 from node.store.attendance import AttendanceStore
 from node.store.database import Database
+from node.store.events import EventsStore
 from node.store.messages import MessageStore
 
 
@@ -37,6 +38,6 @@ class Events:
         return cls(
             projection=projection,
             calendar=calendar,
-            organiser=Organiser(db, messages, projection, calendar, node_id, clock),
+            organiser=Organiser(EventsStore(db), messages, projection, calendar, node_id, clock),
             attendance=Attendance(AttendanceStore(db), projection, node_id, clock),
         )
