@@ -128,9 +128,7 @@ def _count(path: Path, sql: str, *args: object) -> int:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_a_crash_between_a_message_and_its_rows_leaves_neither(
-    tmp_path: Path, case: Case
-) -> None:
+def test_a_crash_between_a_message_and_its_rows_leaves_neither(tmp_path: Path, case: Case) -> None:
     hub = Hub(tmp_path, "Leeds")
     database = hub.data_dir / DATABASE_FILE
     crashed = _run(hub, case, crash=True)
