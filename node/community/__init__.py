@@ -15,6 +15,7 @@ from node.community.speakers import Speakers
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.search import Search
+from node.store.campaigns import CampaignsStore
 from node.store.database import Database
 from node.store.directory import DirectoryStore
 from node.store.messages import MessageStore
@@ -43,7 +44,7 @@ class Community:
         runner.add(*community_projections(messages.node_id))
         return cls(
             search=Search(SearchStore(db)),
-            campaigns=Campaigns(db, messages, runner),
+            campaigns=Campaigns(db, CampaignsStore(db), messages, runner),
             library=Library(db, messages, files, runner),
             speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),
             directory=Directory(db, DirectoryStore(db), messages, runner, clock),
