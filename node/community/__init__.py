@@ -18,7 +18,9 @@ from node.search import Search
 from node.store.campaigns import CampaignsStore
 from node.store.database import Database
 from node.store.directory import DirectoryStore
+from node.store.library import LibraryStore
 from node.store.messages import MessageStore
+from node.store.mutual_aid import MutualAidStore
 from node.store.search import SearchStore
 from node.store.speakers import SpeakersStore
 
@@ -45,8 +47,8 @@ class Community:
         return cls(
             search=Search(SearchStore(db)),
             campaigns=Campaigns(db, CampaignsStore(db), messages, runner),
-            library=Library(db, messages, files, runner),
+            library=Library(db, LibraryStore(db), messages, files, runner),
             speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),
             directory=Directory(db, DirectoryStore(db), messages, runner, clock),
-            mutual_aid=MutualAid(db, clock),
+            mutual_aid=MutualAid(MutualAidStore(db), clock),
         )
