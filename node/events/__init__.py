@@ -12,6 +12,7 @@ from node.events.organiser import Organiser
 from node.events.projection import EventProjection
 from node.projections.runner import ProjectionRunner
 from node.store.attendance import AttendanceStore
+from node.store.calendar import CalendarStore
 from node.store.database import Database
 from node.store.events import EventsStore
 from node.store.messages import MessageStore
@@ -34,7 +35,7 @@ class Events:
         clock: Clock,
     ) -> Events:
         projection = EventProjection(runner)
-        calendar = Calendar(db, projection)
+        calendar = Calendar(db, CalendarStore(db), projection)
         return cls(
             projection=projection,
             calendar=calendar,
