@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+import aiosqlite
+
 from crypto.digest import sha256
 from node.clock import Clock
 from node.store.database import Database
@@ -117,10 +119,14 @@ class ResourceFiles:
     async def stored(self, digest: bytes) -> None:
         """Record that the file named `digest` is now held."""
         async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
-                (self._clock(), digest),
-            )
+            await self.stored_txn(conn, digest)
+
+    async def stored_txn(self, conn: aiosqlite.Connection, digest: bytes) -> None:
+        """`stored`, inside the caller's write transaction (the resource message's own)."""
+        await conn.execute(
+            "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
+            (self._clock(), digest),
+        )
 
     async def fetch_failed(self, digest: bytes, retry_in_ms: int) -> int:
         """Count a failed attempt at this file and set when to try it again; the count."""

@@ -185,8 +185,10 @@ class Library:
         except ProtocolError as exc:
             raise UploadRefused(str(exc)) from exc
         await self._files.save(data)  # the file first: a resource message must never dangle
-        message = await self._messages.append("resource", body)
-        await self._files.save(data)  # marks the listed file as held
+        # Listed (by the message store) and marked held in the message's own transaction.
+        message = await self._messages.append(
+            "resource", body, then=lambda conn, _: self._files.stored_txn(conn, body.hash)
+        )
         await self._projections.caught_up()
         return message.id
 

@@ -1,6 +1,6 @@
-"""An edit that races a cancel: the organiser service decides inside the write.
+"""A message and what goes with it commit together; the check that decides runs inside.
 
-Both requests pass every check made before they reach the writer; the cancel gets
+An edit that races a cancel: both requests pass every check made before they reach the writer; the cancel gets
 the writer first. The edit must then be refused with the organiser's clear error,
 and never published (a federated event) or written (a members-only one).
 """
@@ -53,3 +53,14 @@ async def test_an_edit_racing_a_cancel_is_refused_and_never_published(
         "SELECT count(*) FROM messages WHERE kind = 'event.update'"
     )
     assert updates == updates_before
+
+
+async def test_a_published_file_is_held_as_soon_as_its_message_is_stored(site: Site) -> None:
+    # The listing (by the message store) and the "held" mark commit with the message:
+    # no moment in which this hub lists its own upload as a file to fetch.
+    library = site.node.community.library
+    resource_id = await library.publish("notes.txt", b"Meeting notes\n", "Notes", None, [])
+    item = await library.get(resource_id)
+    assert item is not None and item.held and item.own
+    due = await site.node.resources.due(2**62)
+    assert all(digest != item.hash for digest, _, _ in due)
