@@ -1,8 +1,9 @@
 """A message and what goes with it commit together; the check that decides runs inside.
 
-An edit that races a cancel: both requests pass every check made before they reach the writer; the cancel gets
-the writer first. The edit must then be refused with the organiser's clear error,
-and never published (a federated event) or written (a members-only one).
+An edit that races a cancel: both requests pass every check made before they reach
+the writer; the cancel gets the writer first. The edit must then be refused with
+the organiser's clear error, and never published (a federated event) or written
+(a members-only one).
 """
 
 from __future__ import annotations
