@@ -1,38 +1,40 @@
 """The network's assemblies as this node sees them: bodies, motions, votes and tallies.
 
 Reading: every tally is recomputed from the signed messages in the store by the
-pure `protocol.tally.tally`, after each message's signature is checked again
-from its stored bytes. Writing: this hub's own motions, seconds, votes, reveals
-and recalls, each one signed message through `MessageStore.append`. Nothing here
-holds personal data: mandates carry only the delegate's chosen display name.
+pure `protocol.tally.tally`; each was verified when stored, and `audit` checks every
+signature again from the stored bytes for `hubnet motion verify`. Writing: this hub's
+own motions, seconds, votes, reveals and recalls, each one signed message through
+`MessageStore.append`. Nothing here holds personal data: mandates carry only the
+delegate's chosen display name.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.nodeid import NodeId, public_key_from_node_id
+from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.errors import NodeError, NotFound
 from node.network.membership import Membership
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.hubs import hub_profiles
+from node.store.key_messages import key_messages_by_origin
 from node.store.messages import MessageStore
 from protocol.envelope import Message, MessageId, parse_payload
 from protocol.errors import LocalProtocolError
+from protocol.keys import KeyHistory, KeyRuleBroken, key_history, signed_in_force
 from protocol.kinds.assembly import (
     DelegateMandate,
-    DelegateRecall,
     DelegateReveal,
     DelegateVote,
     Motion,
     MotionSecond,
 )
-from protocol.kinds.keys import KeyRotate
+from protocol.mandates import mandate_book, mandates_in_force
 from protocol.roster import ASSEMBLY_KINDS
 from protocol.tally import Phase, Result, commitment, tally
 
@@ -61,12 +63,27 @@ class Seat:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """A tally with each input message's signature checked from the stored bytes."""
+    """A motion's tally from the messages this node holds.
+
+    Every one of them had its signature checked, under its origin's key in force at
+    its seq, when it was stored (node/store/messages.py keeps no message that fails),
+    so a page can say so without checking again.
+    """
 
     motion: Message
     result: Result
-    signatures: dict[MessageId, bool]
     messages: dict[MessageId, Message]
+
+
+@dataclass(frozen=True, slots=True)
+class Audited(Checked):
+    """A tally with each input's signature checked again from its stored bytes.
+
+    For `hubnet motion verify`, which audits the store itself: a message whose bytes
+    no longer verify (a damaged or altered database) is left out and flagged.
+    """
+
+    signatures: dict[MessageId, bool] = field(default_factory=dict)
 
     @property
     def all_signatures_check(self) -> bool:
@@ -119,24 +136,13 @@ class Assembly:
 
     async def seats(self) -> dict[str, list[Seat]]:
         """Each body's hubs with a mandate in force now (PROTOCOL.md §13.2), by body."""
-        now_ms = self._clock()
         names = await self.hub_names()
-        latest: dict[tuple[NodeId, str], Message] = {}
-        recalled: set[tuple[NodeId, bytes]] = set()  # a recall counts only from its own hub
-        for m in await self._all():
-            if isinstance(m.body, DelegateMandate):
-                key = (m.origin, m.body.body)
-                if key not in latest or latest[key].seq < m.seq:
-                    latest[key] = m
-            elif isinstance(m.body, DelegateRecall):
-                recalled.add((m.origin, m.body.mandate))
         bodies: dict[str, list[Seat]] = {NATIONAL: []}
         for region in await self.regions():
             bodies.setdefault(f"region:{region}", [])
-        for (origin, body), m in sorted(latest.items()):
-            mandate: DelegateMandate = m.body
-            current = mandate.starts * 1000 <= now_ms < mandate.ends * 1000
-            if current and (origin, m.id) not in recalled:
+        for body, holders in mandates_in_force(await self._all(), self._clock()).items():
+            for origin, m in holders.items():
+                mandate: DelegateMandate = m.body
                 bodies.setdefault(body, []).append(
                     Seat(
                         origin,
@@ -150,31 +156,20 @@ class Assembly:
         return bodies
 
     async def own_mandate(self, body: str) -> Message | None:
-        """This hub's mandate in force now for `body`: its latest, not recalled or expired."""
-        now_ms = self._clock()
-        own = [m for m in await self._messages.log(self.node_id, 0, 1_000_000)]
-        mandates = [m for m in own if isinstance(m.body, DelegateMandate) and m.body.body == body]
-        if not mandates:
-            return None
-        latest = mandates[-1]
-        if any(isinstance(m.body, DelegateRecall) and m.body.mandate == latest.id for m in own):
-            return None
-        if not latest.body.starts * 1000 <= now_ms < latest.body.ends * 1000:
-            return None
-        return latest
+        """This hub's mandate in force now for `body` (PROTOCOL.md §13.2), if any."""
+        own = await self._messages.log(self.node_id, 0, 1_000_000)
+        return mandate_book(body, own).in_force(self.node_id, self._clock())[0]
 
     async def own_mandates(self) -> list[Message]:
         """This hub's mandates in force now, one per body at most."""
-        bodies = {NATIONAL} | {f"region:{r}" for r in await self.regions()}
         own = await self._messages.log(self.node_id, 0, 1_000_000)
-        bodies |= {m.body.body for m in own if isinstance(m.body, DelegateMandate)}
-        found = [await self.own_mandate(b) for b in sorted(bodies)]
-        return [m for m in found if m is not None]
+        in_force = mandates_in_force(own, self._clock())
+        return [h[self.node_id] for _, h in sorted(in_force.items()) if self.node_id in h]
 
     async def motions(self) -> list[Checked]:
         """Every motion held, with its tally, newest first."""
         messages = await self._all()
-        checked = [self._tally(m, messages, {}) for m in messages if isinstance(m.body, Motion)]
+        checked = [self._tally(m, messages) for m in messages if isinstance(m.body, Motion)]
         checked.sort(key=lambda c: c.motion.created_at, reverse=True)
         return checked
 
@@ -194,31 +189,32 @@ class Assembly:
         ]
 
     async def result(self, motion_id: bytes) -> Checked | None:
-        """The motion's tally, every input's signature checked again from its bytes."""
+        """The motion's tally from the messages held (their signatures checked on receipt)."""
+        motion = await self._messages.get(motion_id)
+        if motion is None or not isinstance(motion.body, Motion):
+            return None
+        return self._tally(motion, await self._all())
+
+    async def audit(self, motion_id: bytes) -> Audited | None:
+        """The motion's tally, every input's signature checked again from its bytes.
+
+        Each is checked under its origin's key in force at its seq, which the key rules
+        (protocol.keys) work out from the origin's key messages held here.
+        """
         motion = await self._messages.get(motion_id)
         if motion is None or not isinstance(motion.body, Motion):
             return None
         messages = await self._all()
-        keys = await self._rotations()
-        return self._tally(motion, messages, keys, check=True)
+        held = await self._key_histories()
+        inputs = {m.id: m for m in (motion, *messages)}  # the motion is among them
+        signatures = {i: signed_in_force(m, held.get(m.origin, ())) for i, m in inputs.items()}
+        counted = self._tally(motion, [m for m in messages if signatures[m.id]])
+        return Audited(counted.motion, counted.result, {m.id: m for m in messages}, signatures)
 
-    def _tally(
-        self,
-        motion: Message,
-        messages: list[Message],
-        rotations: dict[NodeId, list[tuple[int, bytes]]],
-        check: bool = False,
-    ) -> Checked:
+    def _tally(self, motion: Message, messages: list[Message]) -> Checked:
         by_kind: dict[str, list[Message]] = defaultdict(list)
         for m in messages:
             by_kind[m.kind].append(m)
-        signatures: dict[MessageId, bool] = {}
-        if check:
-            for m in [motion, *messages]:
-                signatures[m.id] = m.signed_by(_key_at(m, rotations))
-            # A message whose stored bytes no longer verify (a damaged or altered
-            # database) is left out of the count, and the result page says so.
-            by_kind = {k: [m for m in ms if signatures[m.id]] for k, ms in by_kind.items()}
         result = tally(
             motion,
             seconds=by_kind.get("motion.second", []),
@@ -231,18 +227,17 @@ class Assembly:
             members=self._membership.roster.members_at(motion.body.closes * 1000),
             witnesses=self._membership.witnesses,
         )
-        return Checked(motion, result, signatures, {m.id: m for m in messages})
+        return Checked(motion, result, {m.id: m for m in messages})
 
-    async def _rotations(self) -> dict[NodeId, list[tuple[int, bytes]]]:
-        rows = await self._db.fetchall(
-            "SELECT payload, signature FROM messages WHERE kind = 'key.rotate' ORDER BY seq"
-        )
-        found: dict[NodeId, list[tuple[int, bytes]]] = defaultdict(list)
-        for p, s in rows:
-            m = parse_payload(p, s)
-            if isinstance(m.body, KeyRotate):
-                found[m.origin].append((m.seq, m.body.new_key))
-        return found
+    async def _key_histories(self) -> dict[NodeId, KeyHistory | None]:
+        """Each origin's key history from its key messages; None where they break the rules."""
+        histories: dict[NodeId, KeyHistory | None] = {}
+        for origin, held in (await key_messages_by_origin(self._db)).items():
+            try:
+                histories[origin] = key_history(origin, held)
+            except KeyRuleBroken:
+                histories[origin] = None  # not a log this node would have stored: damaged
+        return histories
 
     async def record(self, origin: NodeId) -> list[tuple[Checked, Any]]:
         """A hub's part in every motion it seconded or voted on: (tally, its verdicts)."""
@@ -390,15 +385,6 @@ class Assembly:
             "delegate.reveal",
             DelegateReveal(motion=bytes(motion_id), vote=hub.vote, choice=row[0], secret=row[1]),
         )
-
-
-def _key_at(message: Message, rotations: dict[NodeId, list[tuple[int, bytes]]]) -> bytes:
-    """The origin's key in force at the message's seq (PROTOCOL.md §7)."""
-    key = public_key_from_node_id(message.origin)
-    for seq, new_key in rotations.get(message.origin, []):
-        if seq < message.seq:
-            key = new_key
-    return key
 
 
 def _plain(text: str) -> str:

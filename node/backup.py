@@ -19,7 +19,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 import time
@@ -34,6 +33,7 @@ from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
 from node.progress import Progress
 from node.store.database import Database
+from node.store.offline import own_head, snapshot_database
 
 MANIFEST = "backup.json"
 FORMAT = 1
@@ -68,28 +68,6 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def snapshot_database(source: Path, target: Path) -> tuple[int, int]:
-    """Copy the live database with the online backup API; (own messages, all messages)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(target)
-    try:
-        # pages=-1: the whole file in one step, so one read snapshot. Copying in
-        # steps would restart each time the running node writes, possibly forever.
-        src.backup(dst, pages=-1)
-        dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        check = [row[0] for row in dst.execute("PRAGMA integrity_check")]
-        if check != ["ok"]:
-            raise NodeError(f"the copy of {source} failed its integrity check: {check[:3]}")
-        total = dst.execute("SELECT count(*) FROM messages").fetchone()[0]
-        version = dst.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.Error as exc:
-        raise NodeError(f"cannot copy database {source}: {exc}") from exc
-    finally:
-        dst.close()
-        src.close()
-    return int(total), int(version)
-
-
 def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> BackupSummary:
     config = settings.load(data_dir)
     _, node_id = load_identity(data_dir)
@@ -105,7 +83,7 @@ def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> Bac
                 config.database_path, tmp / settings.DATABASE_FILE
             )
             progress.update()
-        own_seq = _own_head(tmp / settings.DATABASE_FILE, node_id)
+        own_seq = own_head(tmp / settings.DATABASE_FILE, node_id)
         kept = _kept_files(data_dir, skip={tmp, out.with_name(out.name + ".part"), out})
         with Progress("backup: files", len(kept), "files") as progress:
             for rel in kept:
@@ -167,15 +145,6 @@ def _kept_files(data_dir: Path, skip: set[Path]) -> list[str]:
             if path.is_file() and not path.is_symlink():
                 kept.append(rel)
     return kept
-
-
-def _own_head(database: Path, node_id: str) -> int:
-    conn = sqlite3.connect(database)
-    try:
-        row = conn.execute("SELECT head_seq FROM origins WHERE origin = ?", (node_id,)).fetchone()
-    finally:
-        conn.close()
-    return int(row[0]) if row else 0
 
 
 def _check_member(member: tarfile.TarInfo) -> None:

@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from node import config as settings
 from node.node import Node
+from node.store.offline import holds_message
 from protocol.envelope import Message
 from protocol.kinds.assembly import DelegateMandate, DelegateVote, Motion, MotionSecond
 from protocol.kinds.campaign import Campaign
@@ -152,10 +152,7 @@ async def _motion_counts(dirs: list[Path]) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _holds(data_dir: Path, message_id: str) -> bool:
-    path = data_dir / "hubnet.db"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-        row = db.execute("SELECT 1 FROM messages WHERE id = ?", (bytes.fromhex(message_id),))
-        return row.fetchone() is not None
+    return holds_message(data_dir / "hubnet.db", bytes.fromhex(message_id))
 
 
 def _count(url: str) -> int:

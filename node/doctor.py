@@ -21,6 +21,7 @@ from node import config as settings
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
+from node.store import offline
 from node.store.migrations import LATEST_VERSION
 from protocol.envelope import parse_payload
 from protocol.forks import reporters_of
@@ -100,20 +101,10 @@ def check_database(path: Path) -> list[Finding]:
     if not path.exists():
         return [Finding(Level.FAIL, f"{path} is missing", "restore it with 'hubnet restore'")]
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        try:
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            recovering = None
-            if version >= 9:
-                row = conn.execute(
-                    "SELECT value FROM node_state WHERE name = 'recovering'"
-                ).fetchone()
-                recovering = row[0] if row else None
-        finally:
-            conn.close()
+        health = offline.file_health(path)
     except sqlite3.Error as exc:
         return [Finding(Level.FAIL, f"{path} cannot be read: {exc}", "restore it from a backup")]
+    rows, version, recovering = health.integrity, health.version, health.recovering
     found: list[Finding] = []
     if rows != ["ok"]:
         found.append(
@@ -157,25 +148,13 @@ def check_own_fork(path: Path, node_id: str) -> list[Finding]:
     hear of it from the node itself, with the way back.
     """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        try:
-            row = conn.execute(
-                "SELECT forked_at FROM origins WHERE origin = ?", (node_id,)
-            ).fetchone()
-            proofs = conn.execute(
-                "SELECT payload, signature FROM messages WHERE kind = 'fork.proof'"
-            ).fetchall()
-            resolved = conn.execute(
-                "SELECT from_seq, until_seq FROM fork_resolutions WHERE origin = ?", (node_id,)
-            ).fetchall()
-        finally:
-            conn.close()
+        evidence = offline.fork_evidence(path, node_id)
     except sqlite3.Error:
         return []  # an older schema, upgraded at start, or check_database said what is wrong
     reporters = reporters_of(
-        node_id, [parse_payload(p, s) for p, s in proofs], [(a, b) for a, b in resolved]
+        node_id, [parse_payload(p, s) for p, s in evidence.proofs], evidence.resolved
     )
-    if (row is None or row[0] is None) and not reporters:
+    if evidence.forked_at is None and not reporters:
         return [Finding(Level.OK, "this hub's own log is not forked")]
     seen = f"; {len(reporters)} hub(s) published proof of it" if reporters else ""
     return [
@@ -261,17 +240,6 @@ async def check_network(
     return found
 
 
-async def _peers(config: settings.Config) -> list[tuple[str, str, bool]]:
-    conn = sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = conn.execute("SELECT node_id, url, blocked FROM peers").fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        conn.close()
-    return [(r[0], r[1], bool(r[2])) for r in rows]
-
-
 async def diagnose(
     data_dir: Path, clock: Clock = system_clock, network: bool = True
 ) -> list[Finding]:
@@ -290,7 +258,9 @@ async def diagnose(
     if not any(f.level is Level.FAIL for f in database):
         found += check_own_fork(config.database_path, node_id)
     if network and not any(f.level is Level.FAIL for f in database):
-        found += await check_network(config, node_id, await _peers(config), clock)
+        found += await check_network(
+            config, node_id, offline.peer_addresses(config.database_path), clock
+        )
     return found
 
 

@@ -24,6 +24,7 @@ from crypto.nodeid import NodeId
 from node.errors import NodeError
 from node.identity import KEY_FILE, replace_key
 from node.node import Node
+from node.store import operations
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
 from protocol.kinds.forks import ForkResolve
@@ -38,10 +39,7 @@ class KeyChange:
 
 
 async def commitment(node: Node) -> bytes | None:
-    row = await node.db.fetchone(
-        "SELECT next_key_digest FROM origins WHERE origin = ?", (node.node_id,)
-    )
-    return bytes(row[0]) if row and row[0] is not None else None
+    return await operations.key_commitment(node.db, node.node_id)
 
 
 def _new_successor(path: Path) -> SigningKey:
@@ -143,13 +141,12 @@ async def resolve_fork(
             "see 'Restore' in docs/OPERATIONS.md"
         )
     if seq is None:
-        row = await node.db.fetchone("SELECT min(seq) FROM forks WHERE origin = ?", (node.node_id,))
-        if row is None or row[0] is None:
+        seq = await operations.first_forked_seq(node.db, node.node_id)
+        if seq is None:
             raise NodeError(
                 "this node holds no evidence that its own log forked; if a peer shows one, "
                 "give the seq with --seq"
             )
-        seq = int(row[0])
     kept = await node.messages.log(node.node_id, after_seq=seq - 1, limit=1)
     if not kept or kept[0].seq != seq:
         raise NodeError(f"this node holds no message of its own at seq {seq}")

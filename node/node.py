@@ -30,10 +30,16 @@ from node.notices import MailSettings, Notices
 from node.projections.hubs import hubs_projection
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
+from node.store.accounts import AccountsStore
+from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
+from node.store.governance import ElectionRecords
 from node.store.hubs import HubInfo, hub_profiles
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
+from node.store.notices import NoticesStore
+from node.store.resources import ResourceStore
+from node.store.sessions import SessionsStore
 from node.verifier import Verifier
 
 
@@ -75,15 +81,18 @@ class Node:
         await membership.load()
         messages.gate = membership
         messages.on_stored.append(membership.on_stored)
-        files = ResourceFiles(config.data_dir, db, clock)
+        files = ResourceFiles(config.data_dir, ResourceStore(db), clock)
+        notices_store = NoticesStore(db)
         members = Members(
-            db,
+            AccountsStore(db),
             clock,
             argon2.PasswordHasher(
                 time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
             ),
+            # Erased in the transaction that ends a member's account (Members.leave).
+            records=(notices_store, ElectionRecords(db)),
         )
-        notices = Notices(db, clock, config.name, config.url, mail_settings(config))
+        notices = Notices(notices_store, clock, config.name, config.url, mail_settings(config))
 
         async def tell_members(items: Sequence[FundsNotice]) -> None:
             # Budget rounds and polls concern every member of the hub.
@@ -105,7 +114,7 @@ class Node:
             resources=files,
             members=members,
             sessions=Sessions(
-                db,
+                SessionsStore(db),
                 clock,
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
@@ -122,7 +131,13 @@ class Node:
             assembly=assembly,
             auto_reveal=AutoReveal(assembly),
             confirmations=Confirmations(
-                db, clock, members, events.attendance, notices, config.name, config.url
+                ConfirmationsStore(db),
+                clock,
+                members,
+                events.attendance,
+                notices,
+                config.name,
+                config.url,
             ),
             projections=projections,
         )

@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import formataddr
 
 from node.clock import Clock
-from node.store.database import Database
+from node.store.notices import MemberEmail, Notice, NoticesStore, Queue
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,6 @@ class MailSettings:
     timeout: int = 30
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    id: int
-    text: str
-    link: str | None
-    created_at: int
-    read: bool
-
-
 def retry_delay_ms(attempts: int) -> int:
     """Wait before the next try after `attempts` failed ones: 30 s, doubling, at most 1 h."""
     return int(min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** max(0, attempts - 1)))
@@ -65,13 +56,13 @@ def retry_delay_ms(attempts: int) -> int:
 class Notices:
     def __init__(
         self,
-        db: Database,
+        store: NoticesStore,
         clock: Clock,
         hub_name: str,
         base_url: str,
         mail: MailSettings | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._clock = clock
         self._hub_name = hub_name
         self._base_url = base_url.rstrip("/")
@@ -87,21 +78,11 @@ class Notices:
         if not ids:
             return
         text = text.strip()[:MAX_TEXT]
-        now = self._clock()
-        async with self._db.write() as conn:
-            await conn.executemany(
-                "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
-                [(m, text, link, now) for m in ids],
-            )
-            if self.mail is not None:
-                subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
-                body = self._email_body(text, link)
-                await conn.executemany(
-                    "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
-                    " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
-                    " AND email IS NOT NULL",
-                    [(subject, body, now, now, m) for m in ids],
-                )
+        email = None
+        if self.mail is not None:
+            subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
+            email = MemberEmail(subject, self._email_body(text, link))
+        await self._store.add(ids, text, link, self._clock(), email)
         if self.mail is not None:
             self._wake.set()
 
@@ -109,9 +90,9 @@ class Notices:
         self, text: str, link: str | None = None, *, leave_out: Iterable[int] = ()
     ) -> None:
         """A notice for every active member (but those in `leave_out`)."""
-        rows = await self._db.fetchall("SELECT id FROM members WHERE status = 'active'")
         skip = set(leave_out)
-        await self.notify([r[0] for r in rows if r[0] not in skip], text, link)
+        members = await self._store.active_members()
+        await self.notify([m for m in members if m not in skip], text, link)
 
     def _email_body(self, text: str, link: str | None) -> str:
         lines = [text, ""]
@@ -125,29 +106,14 @@ class Notices:
         return "\n".join(lines)
 
     async def unread_count(self, member_id: int) -> int:
-        row = await self._db.fetchone(
-            "SELECT count(*) FROM notices WHERE member_id = ? AND read_at IS NULL", (member_id,)
-        )
-        return int(row[0]) if row else 0
+        return await self._store.unread_count(member_id)
 
     async def recent(self, member_id: int, limit: int = 100) -> list[Notice]:
-        rows = await self._db.fetchall(
-            "SELECT id, text, link, created_at, read_at FROM notices WHERE member_id = ?"
-            " ORDER BY created_at DESC, id DESC LIMIT ?",
-            (member_id, limit),
-        )
-        return [Notice(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows]
+        return await self._store.recent(member_id, limit)
 
     async def mark_read(self, member_id: int, notice_id: int | None = None) -> int:
         """Mark one notice (or, with None, all) of this member read; how many changed."""
-        sql = "UPDATE notices SET read_at = ? WHERE member_id = ? AND read_at IS NULL"
-        params: tuple[int, ...] = (self._clock(), member_id)
-        if notice_id is not None:
-            sql += " AND id = ?"
-            params += (notice_id,)
-        async with self._db.write() as conn:
-            cursor = await conn.execute(sql, params)
-            return int(cursor.rowcount)
+        return await self._store.mark_read(member_id, notice_id, self._clock())
 
     # -- email ------------------------------------------------------------------
 
@@ -175,13 +141,9 @@ class Notices:
         """Queue an email to an address that may be no member's (confirmation links)."""
         if self.mail is None:
             raise RuntimeError("email is not set up")
-        now = self._clock()
-        async with self._db.write() as conn:
-            await conn.execute(
-                "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (address, f"{self._hub_name}: {subject}", body, now, now),
-            )
+        await self._store.queue_to_address(
+            address, f"{self._hub_name}: {subject}", body, self._clock()
+        )
         self._wake.set()
 
     async def send_due(self) -> int:
@@ -190,27 +152,21 @@ class Notices:
             return 0
         sent = await self._send_to_addresses()
         while True:
-            now = self._clock()
-            rows = await self._db.fetchall(
-                "SELECT o.id, o.subject, o.body, o.attempts, m.email, m.name, m.status"
-                " FROM email_outbox o JOIN members m ON m.id = o.member_id"
-                " WHERE o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?",
-                (now, BATCH),
-            )
-            if not rows:
+            queued = await self._store.due_to_members(self._clock(), BATCH)
+            if not queued:
                 return sent
-            for outbox_id, subject, body, attempts, email, name, status in rows:
-                if status != "active" or email is None:
-                    await self._forget(outbox_id)
+            for email in queued:
+                if not email.active or email.to is None:
+                    await self._store.remove("email_outbox", email.id)
                     continue
                 try:
-                    await self._send(email, name, subject, body)
+                    await self._send(email.to, email.name, email.subject, email.body)
                 except Exception as exc:
-                    await self._failed(outbox_id, attempts + 1, exc)
+                    await self._failed("email_outbox", email.id, email.attempts + 1, exc)
                     continue
-                await self._forget(outbox_id)
+                await self._store.remove("email_outbox", email.id)
                 sent += 1
-            if len(rows) < BATCH:
+            if len(queued) < BATCH:
                 return sent
 
     async def _send(self, to: str, name: str | None, subject: str, body: str) -> None:
@@ -237,45 +193,28 @@ class Notices:
     async def _send_to_addresses(self) -> int:
         sent = 0
         while True:
-            rows = await self._db.fetchall(
-                "SELECT id, address, subject, body, attempts FROM email_to_address"
-                " WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
-                (self._clock(), BATCH),
-            )
-            for outbox_id, address, subject, body, attempts in rows:
+            queued = await self._store.due_to_addresses(self._clock(), BATCH)
+            for email in queued:
+                assert email.to is not None
                 try:
-                    await self._send(address, None, subject, body)
+                    await self._send(email.to, None, email.subject, email.body)
                 except Exception as exc:
-                    await self._failed(outbox_id, attempts + 1, exc, "email_to_address")
+                    await self._failed("email_to_address", email.id, email.attempts + 1, exc)
                     continue
-                await self._forget(outbox_id, "email_to_address")
+                await self._store.remove("email_to_address", email.id)
                 sent += 1
-            if len(rows) < BATCH:
+            if len(queued) < BATCH:
                 return sent
 
-    async def _forget(self, outbox_id: int, table: str = "email_outbox") -> None:
-        async with self._db.write() as conn:
-            await conn.execute(f"DELETE FROM {table} WHERE id = ?", (outbox_id,))
-
-    async def _failed(
-        self, outbox_id: int, attempts: int, exc: Exception, table: str = "email_outbox"
-    ) -> None:
+    async def _failed(self, queue: Queue, email_id: int, attempts: int, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"[:500]
-        async with self._db.write() as conn:
-            if attempts >= MAX_ATTEMPTS:
-                log.error(
-                    "notices: gave up on email %d after %d tries: %s", outbox_id, attempts, reason
-                )
-                await conn.execute(f"DELETE FROM {table} WHERE id = ?", (outbox_id,))
-                return
-            log.warning("notices: email %d not sent (try %d): %s", outbox_id, attempts, reason)
-            await conn.execute(
-                f"UPDATE {table} SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?",
-                (attempts, self._clock() + retry_delay_ms(attempts), reason, outbox_id),
-            )
+        if attempts >= MAX_ATTEMPTS:
+            log.error("notices: gave up on email %d after %d tries: %s", email_id, attempts, reason)
+            await self._store.remove(queue, email_id)
+            return
+        log.warning("notices: email %d not sent (try %d): %s", email_id, attempts, reason)
+        next_attempt = self._clock() + retry_delay_ms(attempts)
+        await self._store.retry_later(queue, email_id, attempts, next_attempt, reason)
 
     async def queued_email(self) -> int:
-        row = await self._db.fetchone(
-            "SELECT (SELECT count(*) FROM email_outbox) + (SELECT count(*) FROM email_to_address)"
-        )
-        return int(row[0]) if row else 0
+        return await self._store.queued()

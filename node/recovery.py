@@ -9,34 +9,21 @@ log (node/federation/recovery.py); `hubnet recovery finish` clears it by hand.
 
 from __future__ import annotations
 
-import aiosqlite
-
 from node.clock import Clock
+from node.store import operations
 from node.store.database import Database
-from node.store.messages import RECOVERING
 
 
 async def is_recovering(db: Database) -> str | None:
     """Why the node is recovering (e.g. "restored from a backup"), or None."""
-    row = await db.fetchone("SELECT value FROM node_state WHERE name = ?", (RECOVERING,))
-    return str(row[0]) if row else None
-
-
-async def set_recovering_txn(conn: aiosqlite.Connection, why: str, now: int) -> None:
-    await conn.execute(
-        "INSERT INTO node_state (name, value, set_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at",
-        (RECOVERING, why, now),
-    )
+    return await operations.recovering(db)
 
 
 async def set_recovering(db: Database, why: str, clock: Clock) -> None:
     async with db.write() as conn:
-        await set_recovering_txn(conn, why, clock())
+        await operations.set_recovering_txn(conn, why, clock())
 
 
 async def finish(db: Database) -> bool:
     """Clear the state; True if it was set."""
-    async with db.write() as conn:
-        cursor = await conn.execute("DELETE FROM node_state WHERE name = ?", (RECOVERING,))
-        return cursor.rowcount > 0
+    return await operations.finish_recovering(db)

@@ -16,13 +16,13 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import aiosqlite
 
 from crypto.digest import sha256
 from node.clock import Clock
-from node.store.database import Database
+from node.store.resources import stored_txn
 
 FILES_DIR = "files"
 PART = ".part"  # a file being written; never served, removed if left by a crash
@@ -73,10 +73,22 @@ class Incoming:
         self._tmp.unlink(missing_ok=True)
 
 
+class FileBooks(Protocol):
+    """What ResourceFiles needs of node/store/resources.py."""
+
+    async def stored(self, digest: bytes, now: int) -> None: ...
+
+    async def fetch_failed(self, digest: bytes, next_fetch_at: int) -> int: ...
+
+    async def due(self, now: int, limit: int) -> list[tuple[bytes, int, int]]: ...
+
+    async def next_due_at(self) -> int | None: ...
+
+
 class ResourceFiles:
-    def __init__(self, data_dir: Path, db: Database, clock: Clock) -> None:
+    def __init__(self, data_dir: Path, store: FileBooks, clock: Clock) -> None:
         self.root = data_dir / FILES_DIR
-        self._db = db
+        self._store = store
         self._clock = clock
 
     def path(self, digest: bytes) -> Path:
@@ -118,29 +130,15 @@ class ResourceFiles:
 
     async def stored(self, digest: bytes) -> None:
         """Record that the file named `digest` is now held."""
-        async with self._db.write() as conn:
-            await self.stored_txn(conn, digest)
+        await self._store.stored(digest, self._clock())
 
     async def stored_txn(self, conn: aiosqlite.Connection, digest: bytes) -> None:
         """`stored`, inside the caller's write transaction (the resource message's own)."""
-        await conn.execute(
-            "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
-            (self._clock(), digest),
-        )
+        await stored_txn(conn, digest, self._clock())
 
     async def fetch_failed(self, digest: bytes, retry_in_ms: int) -> int:
         """Count a failed attempt at this file and set when to try it again; the count."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE resources SET fetch_failures = fetch_failures + 1, next_fetch_at = ?"
-                " WHERE hash = ? AND stored_at IS NULL",
-                (self._clock() + retry_in_ms, digest),
-            )
-            async with conn.execute(
-                "SELECT fetch_failures FROM resources WHERE hash = ?", (digest,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return await self._store.fetch_failed(digest, self._clock() + retry_in_ms)
 
     async def due(self, now: int, limit: int = 20) -> list[tuple[bytes, int, int]]:
         """Missing files whose next attempt is due at `now`, soonest first:
@@ -149,18 +147,8 @@ class ResourceFiles:
         Ordered by when each is due, so files that keep failing (backed off) never
         stand in front of ones not yet tried.
         """
-        async with self._db.reader.execute(
-            "SELECT hash, size, fetch_failures FROM resources"
-            " WHERE stored_at IS NULL AND next_fetch_at <= ?"
-            " ORDER BY next_fetch_at, rowid LIMIT ?",
-            (now, limit),
-        ) as cursor:
-            return [(bytes(h), int(s), int(f)) for h, s, f in await cursor.fetchall()]
+        return await self._store.due(now, limit)
 
     async def next_due_at(self) -> int | None:
         """When the next missing file is due to be tried (ms), or None if none is missing."""
-        async with self._db.reader.execute(
-            "SELECT min(next_fetch_at) FROM resources WHERE stored_at IS NULL"
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return await self._store.next_due_at()

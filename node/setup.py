@@ -17,6 +17,7 @@ from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.network.actions import NetworkActions, founding_statement
 from node.network.membership import Membership
+from node.store.accounts import AccountsStore
 from node.store.database import Database
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
@@ -97,7 +98,9 @@ async def init_data_dir(
         await _choose_network(store, NetworkStore(db), clock, name, network)
         # The founders act as an interim steering group until the first election.
         password = secrets.token_urlsafe(12)
-        await Members(db, clock).create_founder(organiser_name, organiser_email, password)
+        await Members(AccountsStore(db), clock).create_founder(
+            organiser_name, organiser_email, password
+        )
     finally:
         await db.close()
         verifier.close()

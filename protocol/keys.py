@@ -12,6 +12,7 @@ judged by one rule in one place and another rule elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crypto.digest import sha256
@@ -22,6 +23,12 @@ from protocol.envelope import Message
 from protocol.errors import BadSignature
 from protocol.kinds.forks import ForkResolve
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate, rotation_statement
+
+# Kinds that may change an origin's key state: §7, and §6.2 for fork.resolve. Any other
+# message leaves the state as it was, so an origin's key history is theirs alone.
+KEY_KINDS = ("key.commit", "key.rotate", "key.revoke", "fork.resolve")
+# Kinds signed by the committed successor rather than the key in force (§6.2, §7.2).
+SUCCESSOR_KINDS = ("key.revoke", "fork.resolve")
 
 
 class KeyRuleBroken(BadSignature):
@@ -46,6 +53,11 @@ class KeyStep:
 
     signer: bytes
     after: KeyState
+
+
+# An origin's key history: (from_seq, the state in force for messages at from_seq and
+# after, until the next entry), in ascending from_seq. Empty: the id's key throughout.
+KeyHistory = tuple[tuple[int, KeyState], ...]
 
 
 def initial_key_state(origin: str) -> KeyState:
@@ -107,3 +119,52 @@ def held_signer(state: KeyState, message: Message) -> bytes:
     if isinstance(message.body, KeyRevoke | ForkResolve):
         return message.body.new_key
     return state.public_key
+
+
+def state_at(origin: str, history: KeyHistory, seq: int) -> KeyState:
+    """The key state in force at `seq` of the origin's log, from its key history."""
+    found = initial_key_state(origin)
+    for from_seq, state in history:
+        if from_seq > seq:
+            break
+        found = state
+    return found
+
+
+def extend_history(origin: str, history: KeyHistory, messages: Iterable[Message]) -> KeyHistory:
+    """The key history after the origin's next messages, given in seq order.
+
+    Each message is judged by `key_step` against the state in force before it, as the
+    store judges it on append, and a change of state starts an entry at the next seq.
+    Messages of other kinds than KEY_KINDS may be given or left out: they change
+    nothing. Raises KeyRuleBroken if one breaks §7 (a log this node stored never does).
+    """
+    entries = list(history)
+    state = entries[-1][1] if entries else initial_key_state(origin)
+    for message in messages:
+        if message.origin != origin:
+            raise ValueError(f"a message of {message.origin} in the key history of {origin}")
+        after = key_step(state, message).after
+        if after != state:
+            entries.append((message.seq + 1, after))
+            state = after
+    return tuple(entries)
+
+
+def key_history(origin: str, messages: Iterable[Message]) -> KeyHistory:
+    """The origin's key history from its log (or only its key messages), in seq order."""
+    return extend_history(origin, (), messages)
+
+
+def signed_in_force(message: Message, history: KeyHistory | None) -> bool:
+    """Whether `message` verifies under the key its origin's history puts in force at its seq.
+
+    None for a history stands for one that broke the rules: nothing verifies under it.
+    """
+    if history is None:
+        return False
+    try:
+        signer = key_step(state_at(message.origin, history, message.seq), message).signer
+    except KeyRuleBroken:
+        return False
+    return message.signed_by(signer)

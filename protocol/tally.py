@@ -28,15 +28,14 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
+from protocol.mandates import log_order, mandate_book
 from protocol.tally_rules import (
     COMMITMENT_CONTEXT,
     REVEAL_SECONDS,
     SECRET_SIZE,
-    Mandates,
     commitment,
     forked_origins,
     is_abstain,
-    log_order,
     reveal_problem,
     vote_problem,
     why_ignored,
@@ -187,7 +186,6 @@ def tally(
         return None
 
     # §13.2: the body's mandates and recalls signed before the close.
-    book = Mandates(defaultdict(list), defaultdict(list))
     mandate_ids: dict[bytes, Message] = {}
     for m in ordered:
         mandate = m.body
@@ -201,16 +199,17 @@ def tally(
                 judge(m, False, f"a mandate for this body that does not count: {problem}")
                 inputs.add(m.id)
                 continue
-            book.by_origin[m.origin].append(m)
             mandate_ids[m.id] = m
             inputs.add(m.id)
+    counted_recalls: list[Message] = []
     for m in ordered:
         if isinstance(m.body, DelegateRecall) and m.created_at < close_ms:
             cited = mandate_ids.get(m.body.mandate)
             if cited is not None and cited.origin == m.origin and m.id not in inputs:
                 # A recall only ever takes a hub out: no witness is needed for it.
-                book.recalls[m.origin].append(m)
+                counted_recalls.append(m)
                 inputs.add(m.id)
+    book = mandate_book(rules.body, [*mandate_ids.values(), *counted_recalls])
 
     # §13.3: seconds.
     seconders: set[NodeId] = set()
@@ -227,7 +226,7 @@ def tally(
         elif m.origin in seconders:
             judge(m, False, "this hub had already seconded it")
         else:
-            held, why = book.in_force(m.origin, m.seq, m.created_at)
+            held, why = book.in_force(m.origin, m.created_at, before_seq=m.seq)
             if held is None:
                 judge(m, False, f"not counted: {why}")
             else:
@@ -278,8 +277,8 @@ def tally(
     # §13.6: counting.
     counts = dict.fromkeys(rules.options, 0)
     hubs: list[HubVote] = []
-    at_close = {origin: book.in_force(origin, None, close_ms - 1)[0] for origin in book.by_origin}
-    origins = sorted({o for o, m in at_close.items() if m is not None} | set(counted))
+    at_close = book.holders(close_ms - 1)
+    origins = sorted(set(at_close) | set(counted))
     for origin in origins:
         if origin in counted:
             vote, mandate = counted[origin]
@@ -295,7 +294,6 @@ def tally(
             )
         else:
             held = at_close[origin]
-            assert held is not None
             hubs.append(
                 HubVote(origin, held.id, held.body.delegate, True, None, None, "did not vote")
             )

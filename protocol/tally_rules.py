@@ -1,14 +1,13 @@
 """The rules a tally applies to each message, and its sums (PROTOCOL.md §13).
 
 Pure, like protocol/tally.py, which walks the messages and builds the result from
-these: what a sealed vote commits to, which mandate was in force, why a vote or
-a reveal does not count, and which option a count decides.
+these: what a sealed vote commits to, why a vote or a reveal does not count, and
+which option a count decides. Which mandate is in force is protocol/mandates.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
@@ -21,6 +20,7 @@ from protocol.kinds.assembly import (
     Motion,
     MotionSecond,
 )
+from protocol.mandates import MandateBook
 
 # PROTOCOL.md §13.5: reveals count from the close until this many seconds after it.
 REVEAL_SECONDS = 7 * 24 * 3600
@@ -46,40 +46,6 @@ def is_abstain(option: str) -> bool:
     return option.strip().casefold() == "abstain"
 
 
-def log_order(m: Message) -> tuple[int, bytes]:
-    # Within one origin the log's seq is the order; a fork's two messages at one seq
-    # are ordered by id, so every node orders the same set the same way.
-    return (m.seq, m.id)
-
-
-@dataclass(slots=True)
-class Mandates:
-    """The body's mandates and recalls that could matter: signed before the close."""
-
-    by_origin: dict[NodeId, list[Message]]
-    recalls: dict[NodeId, list[Message]]
-
-    def in_force(
-        self, origin: NodeId, before_seq: int | None, at_ms: int
-    ) -> tuple[Message | None, str]:
-        """The hub's mandate in force at a point of its log (or, with None, at the close)."""
-        mandates = [
-            m for m in self.by_origin.get(origin, []) if before_seq is None or m.seq < before_seq
-        ]
-        if not mandates:
-            return None, "the hub had no mandate for this body"
-        latest = mandates[-1]
-        for recall in self.recalls.get(origin, []):
-            if recall.body.mandate == latest.id and (before_seq is None or recall.seq < before_seq):
-                return None, f"the hub had recalled its delegate (recall at seq {recall.seq})"
-        body: DelegateMandate = latest.body
-        if at_ms < body.starts * 1000:
-            return None, "the delegate's term had not started"
-        if at_ms >= body.ends * 1000:
-            return None, "the delegate's term had ended"
-        return latest, ""
-
-
 def forked_origins(ordered: Sequence[Message]) -> dict[NodeId, int]:
     """Origins with two different messages at one seq among those given (PROTOCOL.md §6)."""
     at: dict[tuple[NodeId, int], bytes] = {}
@@ -92,7 +58,7 @@ def forked_origins(ordered: Sequence[Message]) -> dict[NodeId, int]:
 
 
 def vote_problem(
-    m: Message, rules: Motion, close_ms: int, mandate_ids: dict[bytes, Message], book: Mandates
+    m: Message, rules: Motion, close_ms: int, mandate_ids: dict[bytes, Message], book: MandateBook
 ) -> str | None:
     vote: DelegateVote = m.body
     if m.created_at >= close_ms:
@@ -108,7 +74,7 @@ def vote_problem(
         return "it cites no mandate for this body signed before the close"
     if cited.origin != m.origin:
         return "it cites another hub's mandate: a mandate counts only for the hub that issued it"
-    held, why = book.in_force(m.origin, m.seq, m.created_at)
+    held, why = book.in_force(m.origin, m.created_at, before_seq=m.seq)
     if held is None:
         return f"no valid mandate when cast: {why}"
     if held.id != cited.id:

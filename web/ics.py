@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from node.events.calendar import EventView
+from protocol.visibility import may_see
 
 
 def _utc(ms: int) -> datetime:
@@ -53,7 +54,7 @@ def calendar_bytes(name: str, events: Sequence[EventView], base_url: str) -> byt
         item.add("categories", [e.type_title])
         if e.hub_name:
             item.add("organizer", f"{e.hub_url or base_url}", parameters={"cn": e.hub_name})
-        item.add("class", "PUBLIC" if e.visibility == "public" else "PRIVATE")
+        item.add("class", "PUBLIC" if may_see("visitor", e.visibility) else "PRIVATE")
         cal.add_component(item)
     if events:
         # Zone rules only for the span the feed covers: smaller, and readers such as

@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from node.accounts.members import Member
+from protocol.visibility import Viewer
 from web.join_guard import JoinGuard
 from web.login_guard import LoginGuard
 from web.registration_guard import RegistrationGuard
@@ -18,3 +19,8 @@ JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
 REGISTRATION_GUARD = web.AppKey("registration_guard", RegistrationGuard)
 # (method, route path) → the largest body that route accepts, for upload routes.
 BODY_LIMITS = web.AppKey("body_limits", dict)
+
+
+def viewer(request: web.Request) -> Viewer:
+    """Who is asking, for the rule of who may see what event (protocol.visibility)."""
+    return "member" if request.get(MEMBER) is not None else "visitor"

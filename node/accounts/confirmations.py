@@ -14,9 +14,9 @@ web/registration_guard.py say what limits the forms then).
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.accounts.members import AccountError, Application, EmailTaken, Members
 from node.accounts.tokens import token_digest
@@ -24,7 +24,7 @@ from node.clock import Clock
 from node.errors import NodeError
 from node.events.attendance import Attendance, AttendanceError
 from node.notices import Notices
-from node.store.database import Database
+from node.store.confirmations import TakenLink
 
 TTL_MS = 24 * 60 * 60 * 1000
 CONFIRM_PATH = "/confirm/"
@@ -43,10 +43,31 @@ class Pending:
     event: bytes | None
 
 
+class LinkStore(Protocol):
+    """What confirmations need of node/store/confirmations.py."""
+
+    async def add(
+        self,
+        token_hash: bytes,
+        kind: str,
+        email: str,
+        event: bytes | None,
+        details: dict[str, str | None],
+        now: int,
+        expires_at: int,
+    ) -> None: ...
+
+    async def pending(self, token_hash: bytes, now: int) -> tuple[str, bytes | None] | None: ...
+
+    async def take(self, token_hash: bytes) -> TakenLink | None: ...
+
+    async def event_title(self, event: bytes) -> str | None: ...
+
+
 class Confirmations:
     def __init__(
         self,
-        db: Database,
+        store: LinkStore,
         clock: Clock,
         members: Members,
         attendance: Attendance,
@@ -54,7 +75,7 @@ class Confirmations:
         hub_name: str,
         base_url: str,
     ) -> None:
-        self._db = db
+        self._store = store
         self._clock = clock
         self._members = members
         self._attendance = attendance
@@ -71,13 +92,7 @@ class Confirmations:
     ) -> str:
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM confirmations WHERE expires_at <= ?", (now,))
-            await conn.execute(
-                "INSERT INTO confirmations (token_hash, kind, email, event, details, created_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (token_digest(token), kind, email, event, json.dumps(details), now, now + TTL_MS),
-            )
+        await self._store.add(token_digest(token), kind, email, event, details, now, now + TTL_MS)
         return f"{self._base_url}{CONFIRM_PATH}{token}"
 
     def _footer(self) -> str:
@@ -116,8 +131,7 @@ class Confirmations:
         )
 
     async def _event_title(self, event: bytes) -> str:
-        row = await self._db.fetchone("SELECT title FROM events WHERE id = ?", (event,))
-        return str(row[0]) if row else "the event"
+        return await self._store.event_title(event) or "the event"
 
     async def ask_to_register(self, event: bytes, name: str, email: str) -> None:
         """Check the form (AttendanceError says what is wrong, the same for any email),
@@ -142,31 +156,19 @@ class Confirmations:
 
     async def pending(self, token: str) -> Pending | None:
         """What a link that may still be followed asks for; None if it may not."""
-        row = await self._db.fetchone(
-            "SELECT kind, event FROM confirmations WHERE token_hash = ? AND expires_at > ?",
-            (token_digest(token), self._clock()),
-        )
-        return Pending(row[0], row[1]) if row else None
+        found = await self._store.pending(token_digest(token), self._clock())
+        return Pending(*found) if found else None
 
     async def confirm(self, token: str) -> Pending:
         """Follow a link: once only (even with concurrent requests), before it expires.
         The row goes as it is used, with the personal data it held."""
         now = self._clock()
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM confirmations WHERE token_hash = ? RETURNING kind, event, details,"
-                " expires_at",
-                (token_digest(token),),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        if row is not None and row[3] <= now:
-            row = None
-        if row is None:
+        taken = await self._store.take(token_digest(token))
+        if taken is None or taken.expires_at <= now:
             raise ConfirmationError(
                 "This link has expired or has been used already. Fill in the form again."
             )
-        kind, event, details = row[0], row[1], json.loads(row[2])
+        kind, event, details = taken.kind, taken.event, taken.details
         if kind == "join":
             try:
                 await self._members.record(
@@ -184,6 +186,7 @@ class Confirmations:
             except AccountError as exc:
                 raise ConfirmationError(str(exc)) from None
         else:
+            assert event is not None  # a registration link always names its event
             try:
                 await self._attendance.register(event, details["name"], details["email"])
             except AttendanceError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +19,11 @@ import argon2
 
 from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
 from node.accounts.permissions import ROLE_TITLES, Permission, Role, outranks, permissions_of
-from node.accounts.personal import PersonalData
+from node.accounts.personal import AccountRecords, PersonalData
 from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.errors import NodeError, NotAllowed
-from node.store.ballots import BallotBox
-from node.store.database import Database
+from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
@@ -91,9 +90,6 @@ def _text(value: str | None, most: int, what: str, required: bool = False) -> st
     return value
 
 
-_MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at"
-
-
 async def check_may_manage_txn(
     conn: aiosqlite.Connection, by: Member, member_id: int, now: int, doing: str
 ) -> None:
@@ -115,12 +111,7 @@ async def check_outranks_txn(
 ) -> None:
     """AccountError unless `by` holds a role granting `permission` that outranks all
     of `member_id`'s roles now (permissions.outranks), read inside `conn`'s transaction."""
-    async with conn.execute(
-        "SELECT role FROM member_roles WHERE member_id = ? AND starts_at <= ?"
-        " AND (ends_at IS NULL OR ends_at > ?)",
-        (member_id, now, now),
-    ) as cursor:
-        roles = frozenset(Role(r[0]) for r in await cursor.fetchall())
+    roles = await roles_txn(conn, member_id, now)
     if not outranks(by.roles, roles, permission):
         titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
         raise NotOutranked(
@@ -141,14 +132,28 @@ class Application:
     charter_version: str
 
 
+def _member(row: AccountRow, roles: frozenset[Role]) -> Member:
+    return Member(
+        row.id, row.email, row.name, row.phone, row.statement, row.status, row.applied_at, roles
+    )
+
+
 class Members:
-    def __init__(self, db: Database, clock: Clock, hasher: argon2.PasswordHasher | None = None):
-        self._db = db
+    def __init__(
+        self,
+        store: AccountsStore,
+        clock: Clock,
+        hasher: argon2.PasswordHasher | None = None,
+        records: Sequence[AccountRecords] = (),
+    ):
+        self._store = store
         self._clock = clock
         # argon2-cffi's defaults are RFC 9106's low-memory profile (argon2id, 64 MiB,
         # 3 passes, 4 lanes), above OWASP's minimum; hashes re-made on login if raised.
         self._hasher = hasher or argon2.PasswordHasher()
         self._keepers: list[PersonalData] = []
+        # Other features' records that go with the account (personal.AccountRecords).
+        self._records = tuple(records)
 
     def keeps_personal_data(self, keeper: PersonalData) -> None:
         """Include a feature's records in the data download and erase them on leaving."""
@@ -157,48 +162,24 @@ class Members:
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
 
-    async def _row_to_member(self, row: Any) -> Member:
-        rows = await self._db.fetchall(
-            "SELECT role FROM member_roles WHERE member_id = ? AND starts_at <= ?"
-            " AND (ends_at IS NULL OR ends_at > ?)",
-            (row[0], self._clock(), self._clock()),
-        )
-        roles = frozenset(Role(r[0]) for r in rows)
-        return Member(row[0], row[1], row[2], row[3], row[4], row[5], row[6], roles)
-
     async def get(self, member_id: int) -> Member | None:
         """A member with their current roles, in one query (every page asks)."""
-        now = self._clock()
-        row = await self._db.fetchone(
-            f"SELECT {_MEMBER_COLUMNS}, (SELECT group_concat(role, ' ') FROM member_roles"
-            " WHERE member_id = members.id AND starts_at <= ?"
-            " AND (ends_at IS NULL OR ends_at > ?)) FROM members WHERE id = ?",
-            (now, now, member_id),
-        )
-        if row is None:
-            return None
-        roles = frozenset(Role(r) for r in (row[7] or "").split())
-        return Member(row[0], row[1], row[2], row[3], row[4], row[5], row[6], roles)
+        found = await self._store.member(member_id, self._clock())
+        return _member(*found) if found else None
 
     async def by_status(self, status: str) -> list[Member]:
-        async with self._db.reader.execute(
-            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE status = ? ORDER BY applied_at",
-            (status,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [await self._row_to_member(r) for r in rows]
+        return [
+            _member(row, await self._store.roles(row.id, self._clock()))
+            for row in await self._store.by_status(status)
+        ]
 
     async def active_names(self) -> list[tuple[int, str]]:
         """Every active member's id and name, by name (for choosing a member)."""
-        rows = await self._db.fetchall(
-            "SELECT id, name FROM members WHERE status = 'active' ORDER BY name COLLATE NOCASE, id"
-        )
-        return [(r[0], r[1]) for r in rows]
+        return await self._store.active_names()
 
     async def counts(self) -> dict[str, int]:
         """How many members in each state: public, unlike names."""
-        rows = await self._db.fetchall("SELECT status, count(*) FROM members GROUP BY status")
-        return {s: n for s, n in rows}
+        return await self._store.counts()
 
     # -- joining ----------------------------------------------------------------
 
@@ -261,39 +242,28 @@ class Members:
 
     async def email_taken(self, email: str) -> bool:
         """Whether an account (in any state) has this address."""
-        row = await self._db.fetchone("SELECT 1 FROM members WHERE email = ?", (email,))
-        return row is not None
+        return await self._store.email_taken(email)
 
     async def record(self, application: Application, status: str = "applied") -> Member:
         """Store a checked application: EmailTaken if the address has an account."""
-        now = self._clock()
-        try:
-            async with self._db.write() as conn:
-                cursor = await conn.execute(
-                    "INSERT INTO members (email, name, phone, statement, password_hash, status,"
-                    " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
-                    " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        application.email,
-                        application.name,
-                        application.phone,
-                        application.statement,
-                        application.password_hash,
-                        status,
-                        application.charter_version,
-                        now,
-                        PRIVACY_VERSION,
-                        now,
-                        now,
-                    ),
-                )
-                member_id = cursor.lastrowid
-        except sqlite3.IntegrityError as exc:
+        member_id = await self._store.add(
+            NewAccount(
+                email=application.email,
+                name=application.name,
+                phone=application.phone,
+                statement=application.statement,
+                password_hash=application.password_hash,
+                status=status,
+                charter_version=application.charter_version,
+                privacy_version=PRIVACY_VERSION,
+            ),
+            self._clock(),
+        )
+        if member_id is None:
             raise EmailTaken(
                 "An account with that email address already exists. Log in, or ask an "
                 "organiser for a password-reset link."
-            ) from exc
-        assert member_id is not None
+            )
         member = await self.get(member_id)
         assert member is not None
         return member
@@ -312,12 +282,7 @@ class Members:
         return member
 
     async def grant(self, member_id: int, role: Role, ends_at: int | None = None) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
-                "INSERT INTO member_roles (member_id, role, starts_at, ends_at)"
-                " VALUES (?, ?, ?, ?)",
-                (member_id, role.value, self._clock(), ends_at),
-            )
+        await self._store.grant(member_id, role, self._clock(), ends_at)
 
     async def decide(self, member_id: int, status: str, by: Member) -> Member:
         """Approve (active), reject, suspend or reinstate a member, as `by`; AccountError
@@ -330,17 +295,15 @@ class Members:
         if status not in allowed:
             raise AccountError(f"Unknown decision {status!r}.")
         doing = {"active": "approve or reinstate", "rejected": "reject", "suspended": "suspend"}
-        async with self._db.write() as conn:
-            await check_may_manage_txn(conn, by, member_id, self._clock(), doing[status])
-            cursor = await conn.execute(
-                "UPDATE members SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?"
-                f" AND status IN ({','.join('?' * len(allowed[status]))})",
-                (status, self._clock(), by.id, member_id, *allowed[status]),
-            )
-            if cursor.rowcount != 1:
-                raise AccountError("That member is not in a state where this can be done.")
-            if status == "suspended":
-                await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+        now = self._clock()
+
+        async def may_manage(conn: aiosqlite.Connection) -> None:
+            await check_may_manage_txn(conn, by, member_id, now, doing[status])
+
+        if not await self._store.decide(
+            member_id, status, allowed[status], by.id, now, check=may_manage
+        ):
+            raise AccountError("That member is not in a state where this can be done.")
         member = await self.get(member_id)
         assert member is not None
         return member
@@ -349,25 +312,18 @@ class Members:
 
     async def authenticate(self, email: str, password: str) -> Member | None:
         """The member whose email and password these are, or None; rehashes if due."""
-        async with self._db.reader.execute(
-            f"SELECT {_MEMBER_COLUMNS}, password_hash FROM members WHERE email = ?",
-            (email.strip(),),
-        ) as cursor:
-            row = await cursor.fetchone()
-        stored = row[7] if row else None
-        if row is None or stored is None:
+        found = await self._store.credentials(email.strip())
+        stored = found[1] if found else None
+        if found is None or stored is None:
             # Spend the same time as a real check, so timing does not reveal accounts.
             await asyncio.to_thread(self._verify, _dummy_hash(), password)
             return None
         if not await asyncio.to_thread(self._verify, stored, password):
             return None
+        row = found[0]
         if self._hasher.check_needs_rehash(stored):
-            new_hash = await self._hash(password)
-            async with self._db.write() as conn:
-                await conn.execute(
-                    "UPDATE members SET password_hash = ? WHERE id = ?", (new_hash, row[0])
-                )
-        return await self._row_to_member(row)
+            await self._store.rehash(row.id, await self._hash(password))
+        return _member(row, await self._store.roles(row.id, self._clock()))
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -379,11 +335,7 @@ class Members:
         """Set a new password and end every session of the member."""
         check_password(password)
         password_hash = await self._hash(password)
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, member_id)
-            )
-            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
+        await self._store.set_password(member_id, password_hash)
 
     async def reset_password(self, token: str, password: str) -> bool:
         """Set a password with a reset link, spending the link; False if the link is
@@ -391,91 +343,17 @@ class Members:
         sets the password, so of several requests with one link exactly one succeeds."""
         check_password(password)
         password_hash = await self._hash(password)
-        now = self._clock()
-        async with self._db.write() as conn:
-            async with conn.execute(
-                "SELECT l.member_id FROM reset_links l JOIN members m ON m.id = l.member_id"
-                " WHERE l.token_hash = ? AND l.used_at IS NULL AND l.expires_at > ?"
-                " AND m.status = 'active'",
-                (token_digest(token), now),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return False
-            await conn.execute(
-                "UPDATE reset_links SET used_at = ? WHERE token_hash = ?",
-                (now, token_digest(token)),
-            )
-            await conn.execute(
-                "UPDATE members SET password_hash = ? WHERE id = ?", (password_hash, row[0])
-            )
-            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (row[0],))
-        return True
+        return await self._store.reset_password(token_digest(token), password_hash, self._clock())
 
     # -- the member's own data ------------------------------------------------------
 
     async def export(self, member_id: int) -> dict[str, Any]:
         """Everything this node holds about a member, for them to download."""
-        async with self._db.reader.execute(
-            "SELECT email, name, phone, statement, status, charter_version, charter_signed_at,"
-            " privacy_version, privacy_accepted_at, applied_at, decided_at FROM members"
-            " WHERE id = ?",
-            (member_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        data = await self._store.export(member_id)
+        if data is None:
             raise AccountError("No such member.")
-        keys = (
-            "email",
-            "name",
-            "phone",
-            "statement",
-            "status",
-            "charter_version",
-            "charter_signed_at_ms",
-            "privacy_version",
-            "privacy_accepted_at_ms",
-            "applied_at_ms",
-            "decided_at_ms",
-        )
-        async with self._db.reader.execute(
-            "SELECT role, starts_at, ends_at FROM member_roles WHERE member_id = ?",
-            (member_id,),
-        ) as cursor:
-            roles = [
-                {"role": r, "starts_at_ms": s, "ends_at_ms": e}
-                for r, s, e in await cursor.fetchall()
-            ]
-        async with self._db.reader.execute(
-            "SELECT created_at, last_seen FROM sessions WHERE member_id = ?", (member_id,)
-        ) as cursor:
-            sessions = [{"created_at_ms": c, "last_seen_ms": s} for c, s in await cursor.fetchall()]
-        notices = [
-            {"text": t, "link": link, "created_at_ms": c, "read_at_ms": r}
-            for t, link, c, r in await self._db.fetchall(
-                "SELECT text, link, created_at, read_at FROM notices WHERE member_id = ?"
-                " ORDER BY id",
-                (member_id,),
-            )
-        ]
-        nominations = [
-            {"election": e, "nominated_at_ms": n, "accepted_at_ms": a, "network_name": name}
-            for e, n, a, name in await self._db.fetchall(
-                "SELECT election_id, nominated_at, accepted_at, network_name FROM nominations"
-                " WHERE nominee = ?",
-                (member_id,),
-            )
-        ]
-        # That they voted is recorded; how they voted is not linked to them anywhere.
-        voted_in = await BallotBox(self._db).voted_in(member_id, "election")
-        data: dict[str, Any] = {
-            "member": dict(zip(keys, row, strict=True)),
-            "roles": roles,
-            "sessions": sessions,
-            "notices": notices,
-            "nominations": nominations,
-            "voted_in_elections": voted_in,
-        }
+        for records in self._records:
+            data.update(await records.export_member_records(member_id))
         for keeper in self._keepers:
             data[keeper.personal_data_name] = await keeper.export_member(member_id)
         return data
@@ -486,34 +364,11 @@ class Members:
         # in and leave again, rather than being gone with their RSVPs or posts kept.
         for keeper in self._keepers:
             await keeper.erase_member(member_id)
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE members SET email = NULL, name = NULL, phone = NULL, statement = NULL,"
-                " password_hash = NULL, status = 'left', left_at = ? WHERE id = ?",
-                (self._clock(), member_id),
-            )
-            await conn.execute(
-                "UPDATE member_roles SET ends_at = ? WHERE member_id = ? AND"
-                " (ends_at IS NULL OR ends_at > ?)",
-                (self._clock(), member_id, self._clock()),
-            )
-            await conn.execute("DELETE FROM sessions WHERE member_id = ?", (member_id,))
-            await conn.execute("DELETE FROM reset_links WHERE member_id = ?", (member_id,))
-            # Governance: notices and queued email go; so do nominations in elections
-            # still open. Their ballots stay in the boxes, counted and unlinked to them.
-            await conn.execute("DELETE FROM notices WHERE member_id = ?", (member_id,))
-            await conn.execute("DELETE FROM email_outbox WHERE member_id = ?", (member_id,))
-            await conn.execute(
-                "DELETE FROM nominations WHERE nominee = ? AND election_id IN"
-                " (SELECT id FROM elections WHERE state = 'open')",
-                (member_id,),
-            )
-            await conn.execute(
-                "UPDATE nominations SET nominated_by = NULL WHERE nominated_by = ?", (member_id,)
-            )
-            await conn.execute(
-                "UPDATE nominations SET network_name = NULL WHERE nominee = ?", (member_id,)
-            )
+        # Notices, queued email and nominations go in the transaction that ends the
+        # account (their ballots stay in the boxes, counted and unlinked to them).
+        await self._store.leave(
+            member_id, self._clock(), also=[r.forget_member_txn for r in self._records]
+        )
 
 
 @functools.cache

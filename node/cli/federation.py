@@ -25,8 +25,8 @@ from node.clock import describe_age
 from node.errors import NodeError
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
-from node.federation.peers import PeerStore
 from node.node import Node
+from node.store.peers import PeerStore
 from protocol.errors import LocalProtocolError, SchemaViolation
 from protocol.kinds.hub import Announcement, Resource
 from protocol.schema import check_body

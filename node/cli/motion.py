@@ -29,7 +29,7 @@ async def _verify(args: argparse.Namespace) -> bool:
     node = await Node.open(settings.load(args.data_dir))
     try:
         assembly = node.assembly
-        checked = await assembly.result(motion_id)
+        checked = await assembly.audit(motion_id)
         if checked is None:
             raise NodeError("this node does not hold that motion")
         names = await assembly.hub_names()

@@ -16,6 +16,7 @@ from node.clock import Clock
 from node.errors import NodeError
 from node.events.projection import EventProjection
 from node.store.attendance import AttendanceStore, SignUpEvent
+from protocol.visibility import may_see
 
 
 class AttendanceError(NodeError):
@@ -44,7 +45,7 @@ class Attendance:
             raise AttendanceError("There is no such event.")
         if event.origin != self._node_id:
             raise AttendanceError("Sign up for this event with the hub that organises it.")
-        if public_only and event.visibility != "public":
+        if public_only and not may_see("visitor", event.visibility):
             raise AttendanceError("Only public events take registrations from the public.")
         if event.cancelled:
             raise AttendanceError("This event has been cancelled.")

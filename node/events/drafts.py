@@ -24,6 +24,7 @@ from node.errors import NodeError, NotFound
 from protocol.errors import SchemaViolation
 from protocol.kinds.event import EventDetails, EventType
 from protocol.schema import check_body
+from protocol.visibility import VISIBILITIES as RULE_VISIBILITIES
 
 TYPE_TITLES: dict[str, str] = {
     "public-meeting": "Public meeting",
@@ -39,6 +40,7 @@ VISIBILITIES = {
     "network": "Network: members of the network's hubs",
     "members": "Members only: this hub's members; never sent to other hubs",
 }
+assert tuple(VISIBILITIES) == RULE_VISIBILITIES
 
 
 class EventError(NodeError):

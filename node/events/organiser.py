@@ -21,6 +21,7 @@ from node.events.projection import EventProjection
 from node.store.events import EventsStore, Standing, standing_txn
 from node.store.messages import Check, MessageStore
 from protocol.kinds.event import EventCancel, EventUpdate
+from protocol.visibility import federates
 
 
 class Organiser:
@@ -42,7 +43,7 @@ class Organiser:
 
     async def create(self, draft: Draft) -> bytes:
         """Publish (or, members-only, keep) a new event; its id."""
-        if draft.visibility == "members":
+        if not federates(draft.visibility):
             event_id = secrets.token_bytes(32)
             await self._store.add_members_event(
                 event_id, self._node_id, _columns(draft), self._clock()
@@ -71,12 +72,12 @@ class Organiser:
 
     async def edit(self, event_id: bytes, draft: Draft) -> None:
         event = await self._own(event_id)
-        if event.federated and draft.visibility == "members":
+        if event.federated and not federates(draft.visibility):
             raise EventError(
                 "This event has been sent to other hubs, so it cannot become members-only; "
                 "cancel it and make a members-only event instead."
             )
-        if not event.federated and draft.visibility != "members":
+        if not event.federated and federates(draft.visibility):
             raise EventError(
                 "A members-only event cannot be published to other hubs; make a new event."
             )

@@ -27,6 +27,7 @@ from node.store.search import Visibility
 from protocol.envelope import Message
 from protocol.event_versions import latest_version
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
+from protocol.visibility import search_audience
 
 KINDS = frozenset({"event", "event.update", "event.cancel"})
 
@@ -102,5 +103,5 @@ async def _refresh_txn(
     d = state.details
     text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
     # A network-only event is for members of the network's hubs, not the public.
-    visibility: Visibility = "public" if d.visibility == "public" else "members"
+    visibility: Visibility = search_audience(d.visibility)
     await search_index.put_txn(conn, "event", ref, d.title, text, visibility)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from crypto.nodeid import NodeId
 from node.errors import NodeError
 from node.federation.client import PeerError
-from node.federation.peers import Peer
 from node.store.messages import ForkFound, Status
+from node.store.peers import Peer
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.forks import ForkProof

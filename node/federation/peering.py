@@ -10,9 +10,9 @@ import aiohttp
 from node.errors import NodeError
 from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
 from node.federation.invites import parse_invite
-from node.federation.peers import PeerStore
 from node.network.actions import NetworkActions
 from node.node import Node
+from node.store.peers import PeerStore
 from protocol.federation import HubCard
 
 HANDSHAKE_TIMEOUT = 20

@@ -30,11 +30,11 @@ from node.federation.client import (
 )
 from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
-from node.federation.peers import Peer, PeerStore
 from node.node import Node
 from node.resources import FileMismatch
 from node.store.heads import HeadsStore
 from node.store.messages import Status
+from node.store.peers import Peer, PeerStore
 from protocol import federation as wire
 from protocol.envelope import Message
 from protocol.sync import plan_pull

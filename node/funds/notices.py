@@ -1,11 +1,11 @@
 """What members are told, and when: the one place the funds pages produce notices.
 
-Each function returns the notice for one event; `Funds` (node/funds/service.py)
-hands every notice it makes to its `notify` hook at the moment the event
-happens (a round or poll opened) or is first seen to have happened (a result,
-computed on the first read after the window closed). Every notice is for all
-active members; wire the hook to the hub's notifications
-(`node.notices.notify(member_ids, text, link)`).
+Each function returns the notice for one event; the funds services (rounds.py,
+polling.py, and `Funds.settle` in service.py) hand every notice they make to the
+`notify` hook at the moment the event happens (a round or poll opened) or is
+first seen to have happened (a result, computed on the first read after the
+window closed). Every notice is for all active members; node/node.py wires the
+hook to the hub's notifications.
 """
 
 from __future__ import annotations

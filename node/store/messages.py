@@ -40,12 +40,14 @@ from protocol.envelope import (
 from protocol.errors import BadSignature, BrokenChain, ProtocolError, RemoteProtocolError
 from protocol.forks import Resolution, check_fork_pair, reporters_of
 from protocol.keys import (
+    SUCCESSOR_KINDS,
     KeyRuleBroken,
     KeyState,
     KeyStep,
     held_signer,
     initial_key_state,
     key_step,
+    state_at,
 )
 from protocol.kinds.forks import ForkResolve
 from protocol.kinds.hub import Resource
@@ -150,8 +152,6 @@ class KeyNotInForce(Unavailable):
 
 
 RECOVERING = "recovering"
-# Kinds signed by the committed successor rather than the key in force (§6.2, §7.2).
-SUCCESSOR_KINDS = ("key.revoke", "fork.resolve")
 
 
 @dataclass(slots=True)
@@ -823,10 +823,13 @@ class MessageStore:
 
         Rows this transaction has not written yet are newer than any in the table.
         """
-        pending = [r for r in txn.key_rows if r[0] == origin and r[1] <= seq]
-        if pending:
-            _, _, key, digest = max(pending, key=lambda r: r[1])
-            return KeyState(key, digest)
+        # Sorted stably: of two rows for one seq, the later written wins, as in the table.
+        pending = sorted(
+            ((r[1], KeyState(r[2], r[3])) for r in txn.key_rows if r[0] == origin),
+            key=lambda entry: entry[0],
+        )
+        if pending and pending[0][0] <= seq:
+            return state_at(origin, tuple(pending), seq)
         async with txn.conn.execute(
             "SELECT public_key, next_key_digest FROM key_history"
             " WHERE origin = ? AND from_seq <= ? ORDER BY from_seq DESC LIMIT 1",

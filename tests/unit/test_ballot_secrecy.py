@@ -31,8 +31,10 @@ from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds, log_notices
 from node.governance.service import Governance
 from node.notices import Notices
+from node.store.accounts import AccountsStore
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.store.notices import NoticesStore
 from node.verifier import Verifier
 from tests.helpers import ManualClock, key_from
 
@@ -67,9 +69,11 @@ async def _add_member(db: Database, member_id: int, roles: frozenset[Role]) -> M
 class Services:
     def __init__(self, db: Database, clock: ManualClock, data: Path) -> None:
         self.verifier = Verifier(1)
-        members = Members(db, clock, argon2.PasswordHasher(time_cost=1, memory_cost=8))
+        members = Members(
+            AccountsStore(db), clock, argon2.PasswordHasher(time_cost=1, memory_cost=8)
+        )
         messages = MessageStore(db, key_from(3), clock, self.verifier)
-        notices = Notices(db, clock, "Test hub", "http://hub.test")
+        notices = Notices(NoticesStore(db), clock, "Test hub", "http://hub.test")
         self.governance = Governance(db, clock, members, messages, notices)
         self.funds = Funds(db, clock, ReceiptFiles(data), notify=log_notices)
 

@@ -3,6 +3,7 @@ secret approvals and votes."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -233,3 +234,44 @@ async def test_the_result_does_not_depend_on_when_it_is_first_read(tmp_path: Pat
         ("Hall", "funded"),
         ("Garden", "skipped: £30.00 left, costs £70.00"),
     ]
+
+
+async def test_money_sent_for_twice_at_once_is_promised_once(
+    db: Database, funds: Funds, clock: ManualClock
+) -> None:
+    """What is available is judged inside the transaction that takes it: a commitment and
+    a round sent at the same moment, each within the money alone, cannot both have it."""
+    treasurer = await _member(db, "tess", frozenset({Role.TREASURER}))
+    await funds.record(treasurer, Draft(Kind.INCOME, 10_000, TODAY, "Donations", ""))
+    now = clock()
+    results = await asyncio.gather(
+        funds.record(treasurer, Draft(Kind.COMMITMENT, 6_000, TODAY, "Hall", "")),
+        funds.record(treasurer, Draft(Kind.COMMITMENT, 6_000, TODAY, "Hall", "")),
+        funds.open_round(
+            treasurer, "Spring", 6_000, now + 2 * HOUR_MS, now + 2 * HOUR_MS, now + 4 * HOUR_MS
+        ),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, FundsError)]
+    assert len(refused) == 2 and all("available" in str(r) for r in refused)
+    summary = await funds.summary()
+    assert summary.available == 4_000 and summary.committed + summary.reserved == 6_000
+
+
+async def test_proposals_are_taken_until_the_window_closes_and_only_in_a_round(
+    db: Database, funds: Funds, clock: ManualClock
+) -> None:
+    round_id = await _round(db, funds, clock)
+    ann, bob = await _member(db, "ann"), await _member(db, "bob")
+    clock.advance(2 * HOUR_MS - 1)  # the last moment proposals are taken
+    ids = await asyncio.gather(
+        funds.propose(ann, round_id, "Garden", "Seeds", 100),
+        funds.propose(bob, round_id, "Hall", "Hire", 200),
+    )
+    assert [p.id for p in await funds.proposals(round_id)] == sorted(ids)
+    with pytest.raises(FundsError, match="no such budget round"):
+        await funds.propose(ann, round_id + 1, "Zine", "Print", 100)
+    clock.advance(1)
+    with pytest.raises(FundsError, match="takes no more"):
+        await funds.propose(ann, round_id, "Zine", "Print", 100)
+    assert len(await funds.proposals(round_id)) == 2

@@ -15,7 +15,9 @@ from aiosmtpd.controller import Controller
 
 from node.accounts.members import Members
 from node.notices import FIRST_RETRY_MS, MAX_ATTEMPTS, MailSettings, Notices, retry_delay_ms
+from node.store.accounts import AccountsStore
 from node.store.database import Database
+from node.store.notices import NoticesStore
 from tests.helpers import ManualClock
 from tests.integration.network import free_port
 
@@ -57,7 +59,7 @@ def mail_server() -> Iterator[MailServer]:
 
 
 async def _members(db: Database, clock: ManualClock) -> tuple[int, int]:
-    members = Members(db, clock)
+    members = Members(AccountsStore(db), clock)
     ids = []
     for name in ("Ann Lee", "Bob Ray"):
         member = await members.apply(
@@ -90,7 +92,11 @@ async def setup(
 ) -> AsyncIterator[tuple[Notices, int, int]]:
     ann, bob = await _members(db, clock)
     notices = Notices(
-        db, clock, "Riverside", "https://hub.example.org/", _settings(mail_server.port)
+        NoticesStore(db),
+        clock,
+        "Riverside",
+        "https://hub.example.org/",
+        _settings(mail_server.port),
     )
     yield notices, ann, bob
     await notices.stop()
@@ -172,7 +178,7 @@ async def test_email_for_someone_who_left_is_dropped(
     notices, ann, bob = setup
     mail_server.start()
     await notices.notify([ann, bob], "Result: Ann Lee was elected Chair.")
-    await Members(db, clock).leave(bob)
+    await Members(AccountsStore(db), clock).leave(bob)
     assert await notices.send_due() == 1
     assert [to for to, _ in mail_server.inbox.messages] == [["ann@example.org"]]
 
@@ -181,7 +187,7 @@ async def test_without_smtp_notices_stay_in_the_app(
     db: Database, clock: ManualClock, tmp_path: Path
 ) -> None:
     ann, _ = await _members(db, clock)
-    notices = Notices(db, clock, "Riverside", "https://hub.example.org")
+    notices = Notices(NoticesStore(db), clock, "Riverside", "https://hub.example.org")
     await notices.notify([ann], "Hello")
     assert await notices.queued_email() == 0
     assert [n.text for n in await notices.recent(ann)] == ["Hello"]

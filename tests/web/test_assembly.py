@@ -365,9 +365,10 @@ async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
         ticking += 1
         return ticking
 
-    governance._clock = clock_that_ticks
+    # The clock of the part that opens recalls (node/governance/elections.py).
+    governance._elections._clock = clock_that_ticks
     recall = await governance.open_recall(Role.DELEGATE, now, now + 60_000, by=1)
-    governance._clock = clock
+    governance._elections._clock = clock
     clock.now_ms = ticking  # where the ticking clock got to
     await governance.vote(recall.id, ann, ("yes",))
     clock.advance(61_000)

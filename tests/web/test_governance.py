@@ -17,7 +17,7 @@ from protocol.kinds.assembly import DelegateMandate, DelegateRecall
 from protocol.kinds.hub import CharterAdopt
 from tests.helpers import ManualClock
 from tests.web.conftest import PASSWORD, Site, make_member
-from web.routes.governance import to_field
+from web.electing import to_field
 
 DAY = 86_400_000
 ORGANISER = "organiser@example.org"

@@ -232,12 +232,17 @@ async def test_password_hash_is_renewed_at_login_when_parameters_rise(site: Site
     import argon2
 
     from node.accounts.members import Members
+    from node.store.accounts import AccountsStore
 
     weak = Members(
-        site.node.db, site.node.clock, argon2.PasswordHasher(time_cost=2, memory_cost=19456)
+        AccountsStore(site.node.db),
+        site.node.clock,
+        argon2.PasswordHasher(time_cost=2, memory_cost=19456),
     )
     strong = Members(
-        site.node.db, site.node.clock, argon2.PasswordHasher(time_cost=3, memory_cost=19456)
+        AccountsStore(site.node.db),
+        site.node.clock,
+        argon2.PasswordHasher(time_cost=3, memory_cost=19456),
     )
     member = await weak.apply(
         name="Ann",
@@ -262,9 +267,12 @@ async def test_password_hash_is_renewed_at_login_when_parameters_rise(site: Site
 
 async def test_session_ends_after_its_absolute_lifetime_even_if_active(site: Site) -> None:
     from node.accounts.sessions import Sessions
+    from node.store.sessions import SessionsStore
 
     now = [1_000_000]
-    sessions = Sessions(site.node.db, lambda: now[0], idle_ms=60_000, lifetime_ms=300_000)
+    sessions = Sessions(
+        SessionsStore(site.node.db), lambda: now[0], idle_ms=60_000, lifetime_ms=300_000
+    )
     token = await sessions.start(1)
     for _ in range(5):  # active every 50 s: never idle for long
         now[0] += 50_000

@@ -270,7 +270,7 @@ async def motion_page(
             "mandate": h.mandate.hex() if h.mandate else "",
             "choice": h.choice,
             "note": h.note,
-            "signature": checked.signatures.get(h.vote) if h.vote else None,
+            "voted": h.vote is not None,
         }
         for h in r.hubs
     ]
@@ -283,7 +283,6 @@ async def motion_page(
             "when": when(v.ts),
             "counted": v.counted,
             "reason": v.reason,
-            "signature": checked.signatures.get(v.id),
         }
         for v in r.verdicts
     ]
@@ -306,8 +305,6 @@ async def motion_page(
             "counts": [(o, n, is_abstain(o)) for o, n in r.counts],
             "hubs": hubs,
             "verdicts": verdicts,
-            "motion_signature": checked.signatures.get(checked.motion.id),
-            "all_signatures": checked.all_signatures_check,
             "own_delegate": own.body.delegate if own else None,
             "ours": checked.motion.origin == assembly.node_id,
             "sealed_choice": await assembly.sealed_choice(checked.motion.id)

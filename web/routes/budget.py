@@ -9,7 +9,7 @@ from node.appkeys import NODE
 from node.digits import is_digits
 from node.funds.budget import HOUR_MS, Phase
 from node.funds.errors import FundsError
-from node.funds.service import RoundView
+from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
 from web.forms import path_number, refusals_on, texts
 from web.keys import MEMBER, NOTICES

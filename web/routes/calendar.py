@@ -23,18 +23,14 @@ from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.kinds.hub import Announcement
+from protocol.visibility import visible_to
 from web.atom import Entry, atom_response, feed_bytes
 from web.ics import calendar_bytes, ics_response
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
 from web.routes import Route
 
 _FILTERS = ("region", "type", "hub", "from", "to", "near_lat", "near_lon", "near_hub", "radius")
-
-
-def _audience(request: web.Request) -> tuple[str, ...]:
-    # Members see network and (their own hub's) members-only events; the public, public ones.
-    return ("public", "network", "members") if request.get(MEMBER) else ("public",)
 
 
 def _day(text: str, label: str, errors: list[str]) -> int | None:
@@ -102,7 +98,7 @@ async def _query(
     page = int(page_text) if is_digits(page_text) and len(page_text) < 6 else 0
     query = CalendarQuery(
         now=node.clock() // 1000,
-        audience=_audience(request),
+        audience=visible_to(viewer(request)),
         past=past,
         region=q["region"] or None,
         type=kind,
@@ -249,7 +245,10 @@ def _base(request: web.Request) -> str:
 
 async def network_ics(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    events = await node.events.calendar.for_feed(node.clock() // 1000 - _FEED_PAST_S, ("public",))
+    # Feeds are fetched without logging in: a visitor's events only.
+    events = await node.events.calendar.for_feed(
+        node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor")
+    )
     body = calendar_bytes(f"Network calendar ({node.config.name})", events, _base(request))
     return ics_response(body, "network.ics")
 
@@ -264,7 +263,7 @@ async def hub_ics(request: web.Request) -> web.Response:
     if hub is None:
         raise web.HTTPNotFound()
     events = await node.events.calendar.for_feed(
-        node.clock() // 1000 - _FEED_PAST_S, ("public",), origin=origin
+        node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor"), origin=origin
     )
     return ics_response(calendar_bytes(hub[0], events, _base(request)), f"{origin[:12]}.ics")
 

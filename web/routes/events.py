@@ -11,9 +11,10 @@ from node.appkeys import NODE
 from node.errors import RateLimited
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
+from protocol.visibility import may_see
 from web.client_address import client_address
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD
+from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import render
 from web.routes import Route
@@ -40,14 +41,9 @@ def event_id(request: web.Request) -> bytes:
     return raw
 
 
-def may_see(request: web.Request, event: EventView) -> bool:
-    """Public events for anyone; network and members-only events for this hub's members."""
-    return event.visibility == "public" or request.get(MEMBER) is not None
-
-
 async def _visible_event(request: web.Request) -> EventView:
     event = await request.config_dict[NODE].events.calendar.get(event_id(request))
-    if event is None or not may_see(request, event):
+    if event is None or not may_see(viewer(request), event.visibility):
         raise web.HTTPNotFound()
     return event
 

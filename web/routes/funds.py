@@ -7,9 +7,9 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.funds import ledger
+from node.funds.books import EntryView
 from node.funds.ledger import KIND_TITLES, Draft, Kind
 from node.funds.receipts import MAX_RECEIPT_BYTES, TYPES, Receipt, check_receipt
-from node.funds.service import EntryView
 from node.funds.units import day_of, parse_day, parse_pounds
 from protocol.federation import MAX_BODY_BYTES
 from web.forms import path_number, refusals_on, texts

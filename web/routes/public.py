@@ -13,9 +13,10 @@ from node.accounts.members import EmailTaken
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.errors import RateLimited
-from node.governance.service import Charter
+from node.governance.records import Charter
 from node.governance.terms import describe_date
 from protocol.kinds.hub import Announcement
+from protocol.visibility import visible_to
 from web.client_address import client_address
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
@@ -87,7 +88,7 @@ class PublicPage:
                 ],
                 "active_members": counts.get("active", 0),
                 "events": await node.events.calendar.for_feed(
-                    now // 1000, ("public",), origin=node.node_id, limit=5
+                    now // 1000, visible_to("visitor"), origin=node.node_id, limit=5
                 ),
             }
             self._made_at = now

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from node.appkeys import NODE
 from node.search import KINDS
-from web.keys import MEMBER
+from web.keys import viewer
 from web.rendering import render
 from web.routes import Route
 
@@ -34,7 +34,7 @@ async def search(request: web.Request) -> web.Response:
     kinds = (kind,) if kind in KINDS else KINDS
     await node.projections.caught_up()
     hits = await node.community.search.query(
-        text, kinds, limit=50, members=request.get(MEMBER) is not None
+        text, kinds, limit=50, members=viewer(request) == "member"
     )
     results = [
         {

@@ -1,4 +1,4 @@
-"""Peers, invites, blocks and the per-peer outbox: federation's books in SQLite.
+"""SQL for peers, invites, blocks and the per-peer outbox: federation's books.
 
 Every method is one short transaction, so CLI commands run beside the node
 (`hubnet peer block …`) take effect at once: the running node reads these

@@ -1,0 +1,177 @@
+"""SQL for notices to members and the email queues (node/notices.py).
+
+Two queues: `email_outbox` holds email to members (the address is read when it is
+sent, so a member who left gets none), `email_to_address` email to an address that
+may be no member's (confirmation links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiosqlite
+
+from node.store.database import Database
+
+Queue = Literal["email_outbox", "email_to_address"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    id: int
+    text: str
+    link: str | None
+    created_at: int
+    read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEmail:
+    id: int
+    to: str | None  # None: a member who left, or has no address
+    name: str | None
+    subject: str
+    body: str
+    attempts: int
+    active: bool  # to an address, or a member still active
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEmail:
+    """An email queued with notices: the same subject and body for each member."""
+
+    subject: str
+    body: str
+
+
+async def forget_member_txn(conn: aiosqlite.Connection, member_id: int) -> None:
+    """A member who leaves: their notices and queued email go."""
+    await conn.execute("DELETE FROM notices WHERE member_id = ?", (member_id,))
+    await conn.execute("DELETE FROM email_outbox WHERE member_id = ?", (member_id,))
+
+
+class NoticesStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        member_ids: Sequence[int],
+        text: str,
+        link: str | None,
+        now: int,
+        email: MemberEmail | None,
+    ) -> None:
+        """A notice for each member and, with `email`, an email to each who is active
+        and has an address, in one transaction."""
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
+                [(m, text, link, now) for m in member_ids],
+            )
+            if email is not None:
+                await conn.executemany(
+                    "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
+                    " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
+                    " AND email IS NOT NULL",
+                    [(email.subject, email.body, now, now, m) for m in member_ids],
+                )
+
+    async def active_members(self) -> list[int]:
+        return [
+            r[0] for r in await self._db.fetchall("SELECT id FROM members WHERE status = 'active'")
+        ]
+
+    async def unread_count(self, member_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT count(*) FROM notices WHERE member_id = ? AND read_at IS NULL", (member_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def recent(self, member_id: int, limit: int) -> list[Notice]:
+        rows = await self._db.fetchall(
+            "SELECT id, text, link, created_at, read_at FROM notices WHERE member_id = ?"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (member_id, limit),
+        )
+        return [Notice(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows]
+
+    async def mark_read(self, member_id: int, notice_id: int | None, now: int) -> int:
+        """Mark one notice (or, with None, all) of this member read; how many changed."""
+        sql = "UPDATE notices SET read_at = ? WHERE member_id = ? AND read_at IS NULL"
+        params: tuple[int, ...] = (now, member_id)
+        if notice_id is not None:
+            sql += " AND id = ?"
+            params += (notice_id,)
+        async with self._db.write() as conn:
+            cursor = await conn.execute(sql, params)
+            return int(cursor.rowcount)
+
+    async def export_member_records(self, member_id: int) -> dict[str, Any]:
+        """The member's notices, for their data download."""
+        notices = [
+            {"text": t, "link": link, "created_at_ms": c, "read_at_ms": r}
+            for t, link, c, r in await self._db.fetchall(
+                "SELECT text, link, created_at, read_at FROM notices WHERE member_id = ?"
+                " ORDER BY id",
+                (member_id,),
+            )
+        ]
+        return {"notices": notices}
+
+    async def forget_member_txn(self, conn: aiosqlite.Connection, member_id: int) -> None:
+        await forget_member_txn(conn, member_id)
+
+    # -- email ------------------------------------------------------------------
+
+    async def queue_to_address(self, address: str, subject: str, body: str, now: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (address, subject, body, now, now),
+            )
+
+    async def due_to_members(self, now: int, limit: int) -> list[QueuedEmail]:
+        rows = await self._db.fetchall(
+            "SELECT o.id, o.subject, o.body, o.attempts, m.email, m.name, m.status"
+            " FROM email_outbox o JOIN members m ON m.id = o.member_id"
+            " WHERE o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?",
+            (now, limit),
+        )
+        return [
+            QueuedEmail(i, email, name, subject, body, attempts, status == "active")
+            for i, subject, body, attempts, email, name, status in rows
+        ]
+
+    async def due_to_addresses(self, now: int, limit: int) -> list[QueuedEmail]:
+        rows = await self._db.fetchall(
+            "SELECT id, address, subject, body, attempts FROM email_to_address"
+            " WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
+            (now, limit),
+        )
+        return [
+            QueuedEmail(i, address, None, subject, body, attempts, True)
+            for i, address, subject, body, attempts in rows
+        ]
+
+    async def remove(self, queue: Queue, email_id: int) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(f"DELETE FROM {queue} WHERE id = ?", (email_id,))
+
+    async def retry_later(
+        self, queue: Queue, email_id: int, attempts: int, next_attempt: int, error: str
+    ) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                f"UPDATE {queue} SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?",
+                (attempts, next_attempt, error, email_id),
+            )
+
+    async def queued(self) -> int:
+        row = await self._db.fetchone(
+            "SELECT (SELECT count(*) FROM email_outbox) + (SELECT count(*) FROM email_to_address)"
+        )
+        return int(row[0]) if row else 0
