@@ -18,8 +18,11 @@ import time
 from pathlib import Path
 from typing import IO, Protocol
 
+import aiosqlite
+
 from crypto.digest import sha256
 from node.clock import Clock
+from node.store.resources import stored_txn
 
 FILES_DIR = "files"
 PART = ".part"  # a file being written; never served, removed if left by a crash
@@ -128,6 +131,10 @@ class ResourceFiles:
     async def stored(self, digest: bytes) -> None:
         """Record that the file named `digest` is now held."""
         await self._store.stored(digest, self._clock())
+
+    async def stored_txn(self, conn: aiosqlite.Connection, digest: bytes) -> None:
+        """`stored`, inside the caller's write transaction (the resource message's own)."""
+        await stored_txn(conn, digest, self._clock())
 
     async def fetch_failed(self, digest: bytes, retry_in_ms: int) -> int:
         """Count a failed attempt at this file and set when to try it again; the count."""

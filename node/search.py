@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-import aiosqlite
+from node.store.search import SearchStore, Visibility
 
-from node.store.database import Database
-
-Visibility = Literal["public", "members"]
 KINDS = ("event", "campaign", "resource", "directory", "discussion")
 MAX_QUERY_WORDS = 12
 
@@ -50,53 +46,8 @@ def match_expression(text: str) -> str | None:
 
 
 class Search:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    @staticmethod
-    async def put_txn(
-        conn: aiosqlite.Connection,
-        kind: str,
-        ref: str,
-        title: str,
-        text: str,
-        visibility: Visibility,
-        link: str | None = None,
-    ) -> None:
-        """Index (or re-index) one thing, inside the caller's write transaction."""
-        await Search.drop_txn(conn, kind, ref)
-        cursor = await conn.execute(
-            "INSERT INTO search (title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?)",
-            (title, text, kind, ref, visibility),
-        )
-        await conn.execute(
-            "INSERT INTO search_refs (kind, ref, fts_rowid, link) VALUES (?, ?, ?, ?)",
-            (kind, ref, cursor.lastrowid, link),
-        )
-
-    @staticmethod
-    async def drop_txn(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
-        # Through search_refs: a DELETE on FTS5's unindexed columns would scan every row.
-        async with conn.execute(
-            "SELECT fts_rowid FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            await conn.execute("DELETE FROM search WHERE rowid = ?", (row[0],))
-            await conn.execute("DELETE FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref))
-
-    @staticmethod
-    async def drop_kind_txn(conn: aiosqlite.Connection, kind: str) -> None:
-        """Drop every row of `kind` that came from a message (local records, whose refs
-        start `local:`, stay): a projection being rebuilt writes them again."""
-        await conn.execute(
-            "DELETE FROM search WHERE rowid IN (SELECT fts_rowid FROM search_refs"
-            " WHERE kind = ? AND ref NOT LIKE 'local:%')",
-            (kind,),
-        )
-        await conn.execute(
-            "DELETE FROM search_refs WHERE kind = ? AND ref NOT LIKE 'local:%'", (kind,)
-        )
+    def __init__(self, store: SearchStore) -> None:
+        self._store = store
 
     async def put(
         self,
@@ -107,12 +58,10 @@ class Search:
         visibility: Visibility,
         link: str | None = None,
     ) -> None:
-        async with self._db.write() as conn:
-            await self.put_txn(conn, kind, ref, title, text, visibility, link)
+        await self._store.put(kind, ref, title, text, visibility, link)
 
     async def drop(self, kind: str, ref: str) -> None:
-        async with self._db.write() as conn:
-            await self.drop_txn(conn, kind, ref)
+        await self._store.drop(kind, ref)
 
     async def query(
         self,
@@ -126,14 +75,5 @@ class Search:
         wanted = [k for k in kinds if k in KINDS]
         if expression is None or not wanted:
             return []
-        marks = ",".join("?" * len(wanted))
-        visibility = "" if members else "AND search.visibility = 'public'"
-        rows = await self._db.fetchall(
-            "SELECT search.kind, search.ref, search.title,"
-            " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
-            " FROM search JOIN search_refs ON search_refs.fts_rowid = search.rowid"
-            f" WHERE search MATCH ? AND search.kind IN ({marks}) {visibility}"
-            " ORDER BY rank LIMIT ?",
-            (expression, *wanted, limit),
-        )
+        rows = await self._store.matches(expression, wanted, limit, members)
         return [Hit(k, r, t, s, link) for k, r, t, s, link in rows]

@@ -165,8 +165,11 @@ async def _resource_add(args: argparse.Namespace) -> None:
         raise NodeError(f"cannot publish that file: {exc.message}") from exc
     async with _open(args) as node:
         await node.resources.save(data)  # the file first: a resource message must never dangle
-        message = await node.messages.append("resource", body)
-        await node.resources.save(data)  # marks the listed file as held
+        # Listed (by the message store) and marked held in the message's own transaction.
+        files = node.resources
+        message = await node.messages.append(
+            "resource", body, then=lambda conn, _: files.stored_txn(conn, body.hash)
+        )
     print(f"Published {path.name} ({len(data)} bytes) as resource {body.hash.hex()}")
     print(f"message {message.id.hex()} (seq {message.seq})")
 

@@ -15,8 +15,14 @@ from node.community.speakers import Speakers
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.search import Search
+from node.store.campaigns import CampaignsStore
 from node.store.database import Database
+from node.store.directory import DirectoryStore
+from node.store.library import LibraryStore
 from node.store.messages import MessageStore
+from node.store.mutual_aid import MutualAidStore
+from node.store.search import SearchStore
+from node.store.speakers import SpeakersStore
 
 
 @dataclass(slots=True)
@@ -39,10 +45,10 @@ class Community:
     ) -> Community:
         runner.add(*community_projections(messages.node_id))
         return cls(
-            search=Search(db),
-            campaigns=Campaigns(db, messages, runner),
-            library=Library(db, messages, files, runner),
-            speakers=Speakers(db, messages, runner, clock),
-            directory=Directory(db, messages, runner, clock),
-            mutual_aid=MutualAid(db, clock),
+            search=Search(SearchStore(db)),
+            campaigns=Campaigns(db, CampaignsStore(db), messages, runner),
+            library=Library(db, LibraryStore(db), messages, files, runner),
+            speakers=Speakers(db, SpeakersStore(db), messages, runner, clock),
+            directory=Directory(db, DirectoryStore(db), messages, runner, clock),
+            mutual_aid=MutualAid(MutualAidStore(db), clock),
         )

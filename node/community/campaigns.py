@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.community.hubs import hub_names
 from node.errors import NodeError, NotFound
 from node.projections.runner import CaughtUp
+from node.store.campaigns import CampaignsStore, endorsed_txn, origin_txn
 from node.store.database import Database
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
@@ -81,8 +83,15 @@ def parse_ref(text: str) -> bytes | None:
 
 
 class Campaigns:
-    def __init__(self, db: Database, messages: MessageStore, projections: CaughtUp) -> None:
-        self._db = db
+    def __init__(
+        self,
+        db: Database,
+        store: CampaignsStore,
+        messages: MessageStore,
+        projections: CaughtUp,
+    ) -> None:
+        self._db = db  # for hub names
+        self._store = store
         self._messages = messages
         self._projections = projections
 
@@ -94,93 +103,84 @@ class Campaigns:
 
     async def update(self, body: CampaignUpdate) -> None:
         _check(body)
-        page = await self.page(body.campaign)
-        if page is None:
-            raise CampaignNotFound("There is no such campaign.")
-        if page.campaign.origin != self._messages.node_id:
-            raise CampaignError("Only the hub that started a campaign can post updates to it.")
-        await self._messages.append("campaign.update", body)
+        await self._projections.caught_up()
+        me = self._messages.node_id
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            origin = await origin_txn(conn, body.campaign)
+            if origin is None:
+                raise CampaignNotFound("There is no such campaign.")
+            if origin != me:
+                raise CampaignError("Only the hub that started a campaign can post updates to it.")
+
+        await self._messages.append("campaign.update", body, check=check_txn)
         await self._projections.caught_up()
 
     async def endorse(self, body: CampaignEndorse) -> None:
         _check(body)
-        page = await self.page(body.campaign)
-        if page is None:
-            raise CampaignNotFound("There is no such campaign.")
-        if page.campaign.origin == self._messages.node_id:
-            raise CampaignError("This hub started the campaign; other hubs join it.")
-        if any(j.origin == self._messages.node_id for j in page.joined) and body.statement is None:
-            raise CampaignError("This hub has already joined the campaign.")
-        await self._messages.append("campaign.endorse", body)
+        await self._projections.caught_up()
+        me = self._messages.node_id
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            # In the endorsement's own transaction: two sent at once join once.
+            origin = await origin_txn(conn, body.campaign)
+            if origin is None:
+                raise CampaignNotFound("There is no such campaign.")
+            if origin == me:
+                raise CampaignError("This hub started the campaign; other hubs join it.")
+            if body.statement is None and await endorsed_txn(conn, body.campaign, me):
+                raise CampaignError("This hub has already joined the campaign.")
+
+        await self._messages.append("campaign.endorse", body, check=check_txn)
         await self._projections.caught_up()
 
     async def all(self) -> list[CampaignSummary]:
         await self._projections.caught_up()
-        rows = await self._db.fetchall(
-            "SELECT c.id, c.origin, c.title, c.summary, c.status, c.created_at,"
-            " (SELECT count(*) FROM campaign_endorsements e"
-            "  WHERE e.campaign = c.id AND e.origin != c.origin)"
-            " FROM campaigns c ORDER BY c.created_at DESC, c.id LIMIT 500"
-        )
         names = await hub_names(self._db)
         return [
-            CampaignSummary(bytes(i), NodeId(o), names.get(o, _short(o)), t, s, st, at, int(n))
-            for i, o, t, s, st, at, n in rows
+            CampaignSummary(
+                r.id,
+                NodeId(r.origin),
+                names.get(NodeId(r.origin), _short(r.origin)),
+                r.title,
+                r.summary,
+                r.status,
+                r.created_at,
+                r.joined,
+            )
+            for r in await self._store.all()
         ]
 
     async def page(self, campaign_id: bytes) -> CampaignPage | None:
         await self._projections.caught_up()
-        row = await self._db.fetchone(
-            "SELECT origin, title, summary, status, created_at, principles, goals"
-            " FROM campaigns WHERE id = ?",
-            (campaign_id,),
-        )
+        row = await self._store.get(campaign_id)
         if row is None:
             return None
-        origin, title, summary, status, created_at, principles, goals = row
         names = await hub_names(self._db)
-        updates = [
-            Update(t, s, at)
-            for t, s, at in await self._db.fetchall(
-                "SELECT text, status, created_at FROM campaign_updates WHERE campaign = ?"
-                " ORDER BY seq DESC",
-                (campaign_id,),
-            )
-        ]
+        updates = [Update(t, s, at) for t, s, at in await self._store.updates(campaign_id)]
         joined = [
-            Joined(NodeId(o), names.get(o, _short(o)), s, at)
-            for o, s, at in await self._db.fetchall(
-                "SELECT origin, statement, created_at FROM campaign_endorsements"
-                " WHERE campaign = ? AND origin != ? ORDER BY created_at, origin",
-                (campaign_id, origin),
-            )
+            Joined(NodeId(o), names.get(NodeId(o), _short(o)), s, at)
+            for o, s, at in await self._store.endorsements(campaign_id, row.origin)
         ]
-        links = await self._db.fetchall(
-            "SELECT l.kind, l.target, coalesce(s.title, b.title) FROM campaign_links l"
-            " LEFT JOIN search s ON s.kind = 'event' AND l.kind = 'event'"
-            "  AND s.ref = lower(hex(l.target))"
-            " LEFT JOIN library b ON l.kind = 'resource' AND b.id = l.target"
-            " WHERE l.campaign = ? ORDER BY l.rowid",
-            (campaign_id,),
-        )
+        links = await self._store.links(campaign_id)
         summary_row = CampaignSummary(
             campaign_id,
-            NodeId(origin),
-            names.get(origin, _short(origin)),
-            title,
-            summary,
-            status,
-            created_at,
+            NodeId(row.origin),
+            names.get(NodeId(row.origin), _short(row.origin)),
+            row.title,
+            row.summary,
+            row.status,
+            row.created_at,
             len(joined),
         )
         return CampaignPage(
             summary_row,
-            json.loads(principles),
-            json.loads(goals),
+            row.principles,
+            row.goals,
             updates,
             joined,
-            [Link(bytes(t), n) for k, t, n in links if k == "event"],
-            [Link(bytes(t), n) for k, t, n in links if k == "resource"],
+            [Link(t, n) for k, t, n in links if k == "event"],
+            [Link(t, n) for k, t, n in links if k == "resource"],
         )
 
 

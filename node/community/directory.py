@@ -17,9 +17,18 @@ from node.clock import Clock
 from node.community.hubs import hub_name, hub_names
 from node.errors import NodeError, NotFound
 from node.projections.runner import CaughtUp
-from node.search import Search
 from node.store.database import Database
+from node.store.directory import (
+    DirectoryStore,
+    EntryRow,
+    Sharing,
+    add_local_txn,
+    remove_local_txn,
+    sharing_txn,
+    update_local_txn,
+)
 from node.store.messages import MessageStore
+from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import DirectoryCategory, DirectoryEntry, DirectoryWithdraw
 from protocol.schema import check_body
@@ -105,124 +114,117 @@ def _category(text: str) -> DirectoryCategory:
 
 class Directory:
     def __init__(
-        self, db: Database, messages: MessageStore, projections: CaughtUp, clock: Clock
+        self,
+        db: Database,
+        store: DirectoryStore,
+        messages: MessageStore,
+        projections: CaughtUp,
+        clock: Clock,
     ) -> None:
-        self._db = db
+        self._db = db  # for hub names
+        self._store = store
         self._messages = messages
         self._projections = projections
         self._clock = clock
 
     async def add(self, body: DirectoryEntry, share: bool) -> int:
-        shared = (await self._messages.append("directory.entry", body)).id if share else None
         now = self._clock()
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO directory_local (name, category, area, hours, contact, description,"
-                " url, created_at, updated_at, shared, latest) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (*_columns(body), now, now, shared, shared),
-            )
-            entry_id = int(cursor.lastrowid or 0)
-            await _index_txn(conn, entry_id, body)
+        if not share:
+            entry_id = await self._store.add_local(body, now, _search_text(body))
+            await self._projections.caught_up()
+            return entry_id
+        entry_id = 0
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            nonlocal entry_id
+            entry_id = await add_local_txn(conn, body, now, message.id, _search_text(body))
+
+        # The local row commits with the shared message, so an entry shared with the
+        # network is always one this hub can edit and withdraw.
+        await self._messages.append("directory.entry", body, then=record_txn)
         await self._projections.caught_up()
         return entry_id
 
     async def edit(self, entry_id: int, body: DirectoryEntry, share: bool) -> None:
-        row = await self._db.fetchone(
-            "SELECT shared, latest FROM directory_local WHERE id = ?", (entry_id,)
-        )
-        if row is None:
+        was = await self._store.sharing(entry_id)
+        if was is None:
             raise EntryNotFound("There is no such entry.")
-        shared, latest = row
-        if shared is not None:
-            sent = replace(body, replaces=bytes(latest))
-            latest = (await self._messages.append("directory.entry", sent)).id
-        elif share:
-            shared = latest = (await self._messages.append("directory.entry", body)).id
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE directory_local SET name = ?, category = ?, area = ?, hours = ?,"
-                " contact = ?, description = ?, url = ?, updated_at = ?, shared = ?, latest = ?"
-                " WHERE id = ?",
-                (*_columns(body), self._clock(), shared, latest, entry_id),
-            )
-            await _index_txn(conn, entry_id, body)
+        now = self._clock()
+        if was.shared is None and not share:
+            if not await self._store.update_local(entry_id, body, now, was, _search_text(body)):
+                raise EntryNotFound("There is no such entry.")
+            await self._projections.caught_up()
+            return
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            # In the new version's own transaction: it replaces the version sent last, so
+            # an edit or a removal that got in first refuses this one.
+            if await sharing_txn(conn, entry_id) != was:
+                raise EntryNotFound("There is no such entry.")
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            sharing = Sharing(was.shared or message.id, message.id)
+            await update_local_txn(conn, entry_id, body, now, sharing, _search_text(body))
+
+        sent = body if was.latest is None else replace(body, replaces=was.latest)
+        await self._messages.append("directory.entry", sent, check=check_txn, then=record_txn)
         await self._projections.caught_up()
 
     async def remove(self, entry_id: int) -> None:
-        row = await self._db.fetchone(
-            "SELECT shared FROM directory_local WHERE id = ?", (entry_id,)
-        )
-        if row is None:
+        was = await self._store.sharing(entry_id)
+        if was is None:
             raise EntryNotFound("There is no such entry.")
-        if row[0] is not None:
-            await self._messages.append(
-                "directory.withdraw", DirectoryWithdraw(entry=bytes(row[0]))
-            )
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM directory_local WHERE id = ?", (entry_id,))
-            await Search.drop_txn(conn, "directory", f"local:{entry_id}")
+        if was.shared is None:
+            await self._store.remove_local(entry_id)
+            await self._projections.caught_up()
+            return
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            if await sharing_txn(conn, entry_id) is None:
+                raise EntryNotFound("There is no such entry.")
+
+        async def remove_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            await remove_local_txn(conn, entry_id)
+
+        await self._messages.append(
+            "directory.withdraw",
+            DirectoryWithdraw(entry=was.shared),
+            check=check_txn,
+            then=remove_txn,
+        )
         await self._projections.caught_up()
 
     async def get_local(self, entry_id: int) -> Entry | None:
-        rows = await self._db.fetchall(_LOCAL + " WHERE id = ?", (entry_id,))
-        return _local(rows[0]) if rows else None
+        row = await self._store.local(entry_id)
+        return _entry(row, None) if row else None
 
     async def entries(self, category: str | None = None) -> list[Entry]:
         """This hub's entries, then other hubs' shared ones; optionally of one category."""
         await self._projections.caught_up()
-        where, args = ("WHERE category = ?", (category,)) if category else ("", ())
-        local = [
-            _local(r) for r in await self._db.fetchall(f"{_LOCAL} {where} ORDER BY name", args)
-        ]
-        clause = "AND category = ?" if category else ""
-        rows = await self._db.fetchall(
-            "SELECT entry, origin, name, category, area, hours, contact, description, url"
-            f" FROM directory_shared WHERE origin != ? {clause} ORDER BY name LIMIT 1000",
-            (self._messages.node_id, *args),
-        )
+        local = [_entry(r, None) for r in await self._store.all_local(category)]
+        rows = await self._store.shared_by_others(self._messages.node_id, category)
         names = await hub_names(self._db)
-        shared = [
-            Entry(bytes(e).hex(), hub_name(names, o), NodeId(o), n, c, a, h, ct, d, u, True)
-            for e, o, n, c, a, h, ct, d, u in rows
-        ]
+        shared = [_entry(r, hub_name(names, r.origin or "")) for r in rows]
         return local + shared
 
 
-_LOCAL = (
-    "SELECT id, name, category, area, hours, contact, description, url, shared IS NOT NULL"
-    " FROM directory_local"
-)
-
-
-def _local(row: tuple[object, ...]) -> Entry:
-    i, n, c, a, h, ct, d, u, s = row
+def _entry(row: EntryRow, hub: str | None) -> Entry:
+    key = f"local:{row.key}" if isinstance(row.key, int) else row.key.hex()
+    origin = NodeId(row.origin) if row.origin is not None else None
     return Entry(
-        f"local:{i}",
-        None,
-        None,
-        str(n),
-        str(c),
-        str(a),
-        str(h),
-        str(ct),
-        d if isinstance(d, str) else None,
-        u if isinstance(u, str) else None,
-        bool(s),
+        key,
+        hub,
+        origin,
+        row.name,
+        row.category,
+        row.area,
+        row.hours,
+        row.contact,
+        row.description,
+        row.url,
+        row.shared,
     )
 
 
-def _columns(body: DirectoryEntry) -> tuple[object, ...]:
-    return (
-        body.name,
-        body.category,
-        body.area,
-        body.hours,
-        body.contact,
-        body.description,
-        body.url,
-    )
-
-
-async def _index_txn(conn: aiosqlite.Connection, entry_id: int, body: DirectoryEntry) -> None:
-    text = " ".join(x for x in (body.description, body.area, CATEGORIES[body.category]) if x)
-    await Search.put_txn(conn, "directory", f"local:{entry_id}", body.name, text, "public")
+def _search_text(body: DirectoryEntry) -> str:
+    return " ".join(x for x in (body.description, body.area, CATEGORIES[body.category]) if x)

@@ -14,7 +14,8 @@ import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.projections.runner import Projection
-from node.search import Search
+from node.store import directory as store
+from node.store import search as search_index
 from protocol.envelope import Message
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw
 
@@ -31,13 +32,7 @@ def directory_projection(node_id: NodeId) -> Projection:
             elif isinstance(m.body, DirectoryEntry):
                 await _directory_entry(conn, m, node_id)
 
-    return Projection("directory", KINDS, apply_txn, _reset_txn)
-
-
-async def _reset_txn(conn: aiosqlite.Connection) -> None:
-    await conn.execute("DELETE FROM directory_shared")
-    await conn.execute("DELETE FROM directory_versions")
-    await Search.drop_kind_txn(conn, "directory")
+    return Projection("directory", KINDS, apply_txn, store.forget_shared_txn)
 
 
 async def _directory_entry(conn: aiosqlite.Connection, m: Message, node_id: NodeId) -> None:
@@ -46,59 +41,21 @@ async def _directory_entry(conn: aiosqlite.Connection, m: Message, node_id: Node
         return
     entry: bytes = m.id
     if body.replaces is not None:
-        found = await _directory_root_txn(conn, body.replaces)
+        found = await store.root_txn(conn, body.replaces)
         if found is None or found[1] != m.origin:
             log.info("directory.entry %s replaces nothing of its origin's", m.id.hex())
             return
         entry = found[0]
-    await conn.execute(
-        "INSERT INTO directory_shared (entry, origin, version, seq, name, category, area,"
-        " hours, contact, description, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (entry) DO UPDATE SET version = excluded.version, seq = excluded.seq,"
-        " name = excluded.name, category = excluded.category, area = excluded.area,"
-        " hours = excluded.hours, contact = excluded.contact,"
-        " description = excluded.description, url = excluded.url",
-        (
-            entry,
-            m.origin,
-            m.id,
-            m.seq,
-            body.name,
-            body.category,
-            body.area,
-            body.hours,
-            body.contact,
-            body.description,
-            body.url,
-        ),
-    )
-    await conn.execute(
-        "INSERT OR IGNORE INTO directory_versions (version, entry) VALUES (?, ?)",
-        (m.id, entry),
-    )
+    await store.put_shared_txn(conn, entry, m.origin, m.id, m.seq, body)
     if m.origin != node_id:  # this hub's own entries are indexed as local records
         text = " ".join(x for x in (body.description, body.area, body.category) if x)
-        await Search.put_txn(conn, "directory", entry.hex(), body.name, text, "public")
+        await search_index.put_txn(conn, "directory", entry.hex(), body.name, text, "public")
 
 
 async def _directory_withdraw(conn: aiosqlite.Connection, m: Message) -> None:
     if not isinstance(m.body, DirectoryWithdraw):
         return
-    found = await _directory_root_txn(conn, m.body.entry)
+    found = await store.root_txn(conn, m.body.entry)
     if found is None or found[1] != m.origin:
         return
-    await conn.execute("DELETE FROM directory_shared WHERE entry = ?", (found[0],))
-    await Search.drop_txn(conn, "directory", found[0].hex())
-
-
-async def _directory_root_txn(
-    conn: aiosqlite.Connection, version: bytes
-) -> tuple[bytes, str] | None:
-    """The first version's id and the origin of the entry `version` belongs to."""
-    async with conn.execute(
-        "SELECT d.entry, d.origin FROM directory_versions v"
-        " JOIN directory_shared d ON d.entry = v.entry WHERE v.version = ?",
-        (version,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return (bytes(row[0]), str(row[1])) if row else None
+    await store.drop_shared_txn(conn, found[0])

@@ -8,10 +8,8 @@ browser might run (HTML, SVG, scripts, executables) are not accepted at all.
 from __future__ import annotations
 
 import codecs
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
@@ -20,6 +18,7 @@ from node.errors import NodeError
 from node.projections.runner import CaughtUp
 from node.resources import ResourceFiles
 from node.store.database import Database
+from node.store.library import LibraryRow, LibraryStore
 from node.store.messages import MessageStore
 from protocol.errors import ProtocolError
 from protocol.kinds.hub import Resource
@@ -156,11 +155,13 @@ class Library:
     def __init__(
         self,
         db: Database,
+        store: LibraryStore,
         messages: MessageStore,
         files: ResourceFiles,
         projections: CaughtUp,
     ) -> None:
-        self._db = db
+        self._db = db  # for hub names
+        self._store = store
         self._messages = messages
         self._files = files
         self._projections = projections
@@ -184,8 +185,10 @@ class Library:
         except ProtocolError as exc:
             raise UploadRefused(str(exc)) from exc
         await self._files.save(data)  # the file first: a resource message must never dangle
-        message = await self._messages.append("resource", body)
-        await self._files.save(data)  # marks the listed file as held
+        # Listed (by the message store) and marked held in the message's own transaction.
+        message = await self._messages.append(
+            "resource", body, then=lambda conn, _: self._files.stored_txn(conn, body.hash)
+        )
         await self._projections.caught_up()
         return message.id
 
@@ -193,63 +196,38 @@ class Library:
         self, tag: str | None = None, media_type: str | None = None, limit: int = 500
     ) -> list[LibraryItem]:
         await self._projections.caught_up()
-        where, args = [], []
-        if tag:
-            where.append("EXISTS (SELECT 1 FROM json_each(l.tags) WHERE value = ?)")
-            args.append(tag)
-        if media_type:
-            where.append("l.media_type = ?")
-            args.append(media_type)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = await self._db.fetchall(
-            "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title, l.description,"
-            " l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
-            f" LEFT JOIN resources r ON r.hash = l.hash {clause}"
-            " ORDER BY l.created_at DESC, l.id LIMIT ?",
-            (*args, limit),
-        )
-        return await self._items(rows)
+        return await self._items(await self._store.items(tag, media_type, limit))
 
     async def get(self, resource_id: bytes) -> LibraryItem | None:
         await self._projections.caught_up()
-        rows = await self._db.fetchall(
-            "SELECT l.id, l.origin, l.hash, l.name, l.media_type, l.size, l.title, l.description,"
-            " l.tags, l.created_at, r.stored_at IS NOT NULL FROM library l"
-            " LEFT JOIN resources r ON r.hash = l.hash WHERE l.id = ?",
-            (resource_id,),
-        )
-        items = await self._items(rows)
+        row = await self._store.get(resource_id)
+        items = await self._items([row] if row else [])
         return items[0] if items else None
 
     async def tags(self) -> list[str]:
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT value FROM library, json_each(library.tags) ORDER BY value LIMIT 200"
-        )
-        return [str(r[0]) for r in rows]
+        return await self._store.tags()
 
-    async def _items(self, rows: list[Any]) -> list[LibraryItem]:
+    async def _items(self, rows: list[LibraryRow]) -> list[LibraryItem]:
         names = await hub_names(self._db)
         me = self._messages.node_id
-        out = []
-        for i, o, h, n, mt, sz, t, d, tg, at, held in rows:
-            out.append(
-                LibraryItem(
-                    bytes(i),
-                    NodeId(str(o)),
-                    hub_name(names, str(o)),
-                    bytes(h),
-                    str(n),
-                    str(mt),
-                    int(sz),
-                    str(t),
-                    d if isinstance(d, str) else None,
-                    json.loads(str(tg)),
-                    int(at),
-                    bool(held) and self._files.has(bytes(h)),
-                    o == me,
-                )
+        return [
+            LibraryItem(
+                r.id,
+                NodeId(r.origin),
+                hub_name(names, r.origin),
+                r.hash,
+                r.name,
+                r.media_type,
+                r.size,
+                r.title,
+                r.description,
+                r.tags,
+                r.created_at,
+                r.stored and self._files.has(r.hash),
+                r.origin == me,
             )
-        return out
+            for r in rows
+        ]
 
     def file(self, item: LibraryItem) -> Path | None:
         """Where the item's file is, or None if this hub does not hold it yet.

@@ -8,93 +8,23 @@ emptying a table and resetting its cursor rebuilds it.
 
 from __future__ import annotations
 
-import json
-
-import aiosqlite
-
 from crypto.nodeid import NodeId
 from node.community.campaign_projection import campaigns_projection
 from node.community.directory_projection import directory_projection
 from node.projections.runner import Projection
-from node.search import Search
-from protocol.envelope import Message
-from protocol.kinds.community import SpeakerOffer, SpeakerWithdraw
-from protocol.kinds.hub import Resource
+from node.store.library import apply_resources_txn, forget_resources_txn
+from node.store.speakers import apply_offers_txn, forget_offers_txn
 
 
 def community_projections(node_id: NodeId) -> list[Projection]:
     return [
         campaigns_projection(),
-        Projection("library", frozenset({"resource"}), _library_txn, _reset_library_txn),
+        Projection("library", frozenset({"resource"}), apply_resources_txn, forget_resources_txn),
         Projection(
             "speakers",
             frozenset({"speaker.offer", "speaker.withdraw"}),
-            _speakers_txn,
-            _reset_speakers_txn,
+            apply_offers_txn,
+            forget_offers_txn,
         ),
         directory_projection(node_id),
     ]
-
-
-async def _library_txn(conn: aiosqlite.Connection, messages: list[Message]) -> None:
-    for m in messages:
-        await _resource(conn, m)
-
-
-async def _reset_library_txn(conn: aiosqlite.Connection) -> None:
-    await conn.execute("DELETE FROM library")
-    await Search.drop_kind_txn(conn, "resource")
-
-
-async def _speakers_txn(conn: aiosqlite.Connection, messages: list[Message]) -> None:
-    for m in messages:
-        if isinstance(m.body, SpeakerWithdraw):
-            await _speaker_withdraw(conn, m)
-        else:
-            await _speaker_offer(conn, m)
-
-
-async def _reset_speakers_txn(conn: aiosqlite.Connection) -> None:
-    await conn.execute("DELETE FROM speaker_offers")
-
-
-async def _resource(conn: aiosqlite.Connection, m: Message) -> None:
-    body = m.body
-    if not isinstance(body, Resource):
-        return
-    await conn.execute(
-        "INSERT OR IGNORE INTO library (id, origin, created_at, hash, name, media_type, size,"
-        " title, description, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            m.id,
-            m.origin,
-            m.created_at,
-            body.hash,
-            body.name,
-            body.media_type,
-            body.size,
-            body.title,
-            body.description,
-            json.dumps(body.tags),
-        ),
-    )
-    text = " ".join(x for x in (body.description, body.name, *body.tags) if x)
-    await Search.put_txn(conn, "resource", m.id.hex(), body.title, text, "public")
-
-
-async def _speaker_offer(conn: aiosqlite.Connection, m: Message) -> None:
-    body = m.body
-    if isinstance(body, SpeakerOffer):
-        await conn.execute(
-            "INSERT OR IGNORE INTO speaker_offers (id, origin, created_at, topics, area, note)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (m.id, m.origin, m.created_at, json.dumps(body.topics), body.area, body.note),
-        )
-
-
-async def _speaker_withdraw(conn: aiosqlite.Connection, m: Message) -> None:
-    if isinstance(m.body, SpeakerWithdraw):
-        await conn.execute(
-            "UPDATE speaker_offers SET withdrawn = 1 WHERE id = ? AND origin = ?",
-            (m.body.offer, m.origin),
-        )

@@ -8,10 +8,11 @@ hubs' organisers contact this hub, which passes the request on.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.clock import Clock
@@ -20,7 +21,15 @@ from node.errors import NodeError
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.hubs import hub_profiles
-from node.store.messages import MessageStore
+from node.store.messages import MessageStore, Then
+from node.store.speakers import (
+    MyOffer,
+    SpeakersStore,
+    add_offer_txn,
+    open_offer_txn,
+    withdraw_offer_txn,
+)
+from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerOffer, SpeakerWithdraw
 from protocol.schema import check_body
@@ -28,15 +37,6 @@ from protocol.schema import check_body
 
 class SpeakerError(NodeError):
     """A speaker offer this hub refuses, with the reason to show."""
-
-
-@dataclass(frozen=True, slots=True)
-class MyOffer:
-    id: int
-    topics: list[str]
-    area: str | None
-    note: str | None
-    published: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,15 @@ class Speakers:
     personal_data_name = "speaker_offers"
 
     def __init__(
-        self, db: Database, messages: MessageStore, projections: CaughtUp, clock: Clock
+        self,
+        db: Database,
+        store: SpeakersStore,
+        messages: MessageStore,
+        projections: CaughtUp,
+        clock: Clock,
     ) -> None:
         self._db = db
+        self._store = store
         self._clock = clock
         self._messages = messages
         self._projections = projections
@@ -83,81 +89,72 @@ class Speakers:
             check_body(body)
         except ProtocolError as exc:
             raise SpeakerError(str(exc)) from exc
-        message = await self._messages.append("speaker.offer", body)
-        async with self._db.write() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO speakers (member_id, topics, area, note, created_at, published)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (member_id, json.dumps(topics), area, note, message.created_at, message.id),
+        offer_id = 0
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            nonlocal offer_id
+            offer_id = await add_offer_txn(
+                conn, member_id, topics, area, note, message.created_at, message.id
             )
-            offer_id = int(cursor.lastrowid or 0)
+
+        # The member's own row commits with the message: an offer published without
+        # it could never be withdrawn by them (or when they leave).
+        await self._messages.append("speaker.offer", body, then=record_txn)
         await self._projections.caught_up()
         return offer_id
 
     async def withdraw(self, member_id: int, offer_id: int) -> None:
-        row = await self._db.fetchone(
-            "SELECT published FROM speakers"
-            " WHERE id = ? AND member_id = ? AND withdrawn_at IS NULL",
-            (offer_id, member_id),
-        )
+        row = await self._store.open_offer(offer_id, member_id)
         if row is None:
             raise SpeakerError("You have no such offer open.")
-        if row[0] is not None:
-            await self._messages.append("speaker.withdraw", SpeakerWithdraw(offer=bytes(row[0])))
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE speakers SET withdrawn_at = ? WHERE id = ?", (self._clock(), offer_id)
+        now = self._clock()
+        if row[0] is None:
+            await self._store.withdraw_offer(offer_id, now)
+        else:
+            await self._messages.append(
+                "speaker.withdraw",
+                SpeakerWithdraw(offer=row[0]),
+                check=lambda conn: _still_open_txn(conn, offer_id, member_id),
+                then=_withdrawn(offer_id, now),
             )
         await self._projections.caught_up()
 
     async def mine(self, member_id: int) -> list[MyOffer]:
-        rows = await self._db.fetchall(
-            "SELECT id, topics, area, note, published IS NOT NULL FROM speakers"
-            " WHERE member_id = ? AND withdrawn_at IS NULL ORDER BY id DESC",
-            (member_id,),
-        )
-        return [MyOffer(i, json.loads(t), a, n, bool(p)) for i, t, a, n, p in rows]
+        return await self._store.mine(member_id)
 
     async def search(self, topic: str = "", limit: int = 200) -> list[NetworkOffer]:
         """Open offers across the network, optionally whose topics or area mention `topic`."""
         await self._projections.caught_up()
-        where, args = "withdrawn = 0", []
+        like = None
         if topic.strip():
-            where += " AND (topics LIKE ? ESCAPE '\\' OR area LIKE ? ESCAPE '\\')"
             like = "%" + re.sub(r"([%_\\])", r"\\\1", topic.strip()) + "%"
-            args = [like, like]
-        rows = await self._db.fetchall(
-            "SELECT id, origin, topics, area, note, created_at FROM speaker_offers"
-            f" WHERE {where} ORDER BY created_at DESC LIMIT ?",
-            (*args, limit),
-        )
+        rows = await self._store.network_offers(like, limit)
         profiles = await hub_profiles(self._db)
         out = []
-        for i, o, t, a, n, at in rows:
-            profile = profiles.get(NodeId(o))
-            name = profile.name if profile else hub_name({}, o)
+        for r in rows:
+            profile = profiles.get(NodeId(r.origin))
+            name = profile.name if profile else hub_name({}, r.origin)
             url = profile.url if profile else None
-            out.append(NetworkOffer(bytes(i), NodeId(o), name, url, json.loads(t), a, n, at))
+            out.append(
+                NetworkOffer(
+                    r.id, NodeId(r.origin), name, url, r.topics, r.area, r.note, r.created_at
+                )
+            )
         return out
 
     # -- personal data (node/accounts/personal.py) ------------------------------------
 
     async def export_member(self, member_id: int) -> list[dict[str, Any]]:
-        rows = await self._db.fetchall(
-            "SELECT topics, area, note, created_at, published, withdrawn_at FROM speakers"
-            " WHERE member_id = ? ORDER BY id",
-            (member_id,),
-        )
         return [
             {
-                "topics": json.loads(t),
-                "area": a,
-                "note": n,
-                "created_at_ms": c,
-                "published_as": bytes(p).hex() if p is not None else None,
-                "withdrawn_at_ms": w,
+                "topics": r.topics,
+                "area": r.area,
+                "note": r.note,
+                "created_at_ms": r.created_at,
+                "published_as": r.published.hex() if r.published is not None else None,
+                "withdrawn_at_ms": r.withdrawn_at,
             }
-            for t, a, n, c, p, w in rows
+            for r in await self._store.records(member_id)
         ]
 
     async def erase_member(self, member_id: int) -> None:
@@ -165,14 +162,31 @@ class Speakers:
 
         The published offers carried no name, but other hubs would go on listing a
         speaker who is no longer here; the withdrawal tells them to stop."""
-        rows = await self._db.fetchall(
-            "SELECT published FROM speakers"
-            " WHERE member_id = ? AND withdrawn_at IS NULL AND published IS NOT NULL",
-            (member_id,),
-        )
-        for (published,) in rows:
-            await self._messages.append("speaker.withdraw", SpeakerWithdraw(offer=bytes(published)))
-        async with self._db.write() as conn:
-            await conn.execute("DELETE FROM speakers WHERE member_id = ?", (member_id,))
+        rows = await self._store.open_published(member_id)
+        now = self._clock()
+        for offer_id, published in rows:
+            # Marked withdrawn with its message, so erasing again after a crash
+            # sends no second withdrawal for it.
+            await self._messages.append(
+                "speaker.withdraw",
+                SpeakerWithdraw(offer=published),
+                then=_withdrawn(offer_id, now),
+            )
+        await self._store.forget_member(member_id)
         if rows:
             await self._projections.caught_up()
+
+
+async def _still_open_txn(conn: aiosqlite.Connection, offer_id: int, member_id: int) -> None:
+    # Inside the withdrawal's transaction: two withdrawals sent at once publish one.
+    if await open_offer_txn(conn, offer_id, member_id) is None:
+        raise SpeakerError("You have no such offer open.")
+
+
+def _withdrawn(offer_id: int, now: int) -> Then:
+    """Mark the offer withdrawn in the transaction that stores its withdrawal."""
+
+    async def then(conn: aiosqlite.Connection, message: Message) -> None:
+        await withdraw_offer_txn(conn, offer_id, now)
+
+    return then

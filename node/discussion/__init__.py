@@ -14,10 +14,12 @@ from node.discussion.topics import Topics
 from node.notices import Notices
 from node.projections.runner import ProjectionRunner
 from node.search import Search
+from node.store.comments import CommentsStore
 from node.store.database import Database
 from node.store.groups import GroupsStore
 from node.store.messages import MessageStore
 from node.store.moderation import ModerationStore
+from node.store.search import SearchStore
 from node.store.topics import TopicsStore
 
 
@@ -39,10 +41,12 @@ class Discussion:
         notices: Notices,
         runner: ProjectionRunner,
     ) -> Discussion:
-        hooks = Hooks(Search(db), notices)
-        topics = Topics(TopicsStore(db), clock, hooks, config.posts_per_hour)
+        hooks = Hooks(Search(SearchStore(db)), notices)
+        topics_store = TopicsStore(db)
+        topics = Topics(topics_store, clock, hooks, config.posts_per_hour)
         comments = Comments(
-            db,
+            CommentsStore(db),
+            topics_store,
             clock,
             messages,
             hooks,

@@ -10,8 +10,8 @@ loses nothing.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiosqlite
 
@@ -21,8 +21,10 @@ from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import HOUR_MS, check_may_post_txn, clean_text
 from node.discussion.hooks import Hooks, SearchDoc
 from node.projections.runner import Projection, ProjectionRunner
-from node.store.database import Database
-from node.store.messages import MessageStore
+from node.store import comments as store
+from node.store.comments import CommentsStore, ThreadRow
+from node.store.messages import Check, MessageStore
+from node.store.topics import mark_read_txn
 from protocol.envelope import Message
 from protocol.kinds.discussion import (
     DISPLAY_NAME,
@@ -56,10 +58,19 @@ def message_thread(subject: bytes) -> str:
     return f"message:{subject.hex()}"
 
 
+class ReadMarks(Protocol):
+    """When each member last read each thread (node/store/topics.py keeps them)."""
+
+    async def read_at(self, member_id: int, thread: str) -> int: ...
+
+    async def mark_read(self, member_id: int, thread: str, now: int) -> None: ...
+
+
 class Comments:
     def __init__(
         self,
-        db: Database,
+        comments: CommentsStore,
+        reads: ReadMarks,
         clock: Clock,
         messages: MessageStore,
         hooks: Hooks,
@@ -67,14 +78,14 @@ class Comments:
         posts_per_hour: int,
         origin_per_hour: int,
     ) -> None:
-        self._db = db
+        self._store = comments
+        self._reads = reads
         self._clock = clock
         self._messages = messages
         self._hooks = hooks
         self._per_hour = posts_per_hour
         self._origin_per_hour = origin_per_hour
         self._runner = runner
-        self._publishing = asyncio.Lock()
         runner.add(self.projection())
 
     @property
@@ -84,10 +95,7 @@ class Comments:
     # -- the member's network display name ----------------------------------------
 
     async def display_name(self, member_id: int) -> str | None:
-        row = await self._db.fetchone(
-            "SELECT name FROM network_names WHERE member_id = ?", (member_id,)
-        )
-        return str(row[0]) if row else None
+        return await self._store.display_name(member_id)
 
     async def set_display_name(self, member_id: int, name: object) -> str:
         text = name.strip() if isinstance(name, str) else ""
@@ -96,18 +104,8 @@ class Comments:
                 "A network name is 2 to 40 letters, digits, dots, dashes or underscores, "
                 "with no spaces (it is how people @mention you)."
             )
-        async with self._db.write() as conn:
-            async with conn.execute(
-                "SELECT member_id FROM network_names WHERE name = ? AND member_id != ?",
-                (text, member_id),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    raise DiscussionError("Another member of this hub uses that name.")
-            await conn.execute(
-                "INSERT INTO network_names (member_id, name) VALUES (?, ?)"
-                " ON CONFLICT (member_id) DO UPDATE SET name = excluded.name",
-                (member_id, text),
-            )
+        if not await self._store.set_display_name(member_id, text):
+            raise DiscussionError("Another member of this hub uses that name.")
         return text
 
     # -- writing: this hub's members ---------------------------------------------------
@@ -130,57 +128,57 @@ class Comments:
             )
         if await self.subject(subject) is None:
             raise NotFound("This hub does not hold that message, so it cannot be discussed here.")
-        if reply_to is not None:
-            row = await self._db.fetchone("SELECT subject FROM comments WHERE id = ?", (reply_to,))
-            if row is None or bytes(row[0]) != subject:
-                raise DiscussionError("That reply names a comment that is not in this thread.")
+        if reply_to is not None and await self._store.subject_of(reply_to) != subject:
+            raise DiscussionError("That reply names a comment that is not in this thread.")
         body = Comment(subject=subject, author=name, text=clean, reply_to=reply_to)
-        # One publish at a time, so the limit is checked and the post recorded together:
-        # a published comment cannot be taken back.
-        async with self._publishing:
-            now = self._clock()
-            async with self._db.write() as conn:
-                await check_may_post_txn(conn, member_id, now, self._per_hour)
-            message = await self._messages.append("comment", body)
-            async with self._db.write() as conn:
-                await conn.execute(
-                    "INSERT INTO comment_authors (comment_id, member_id, created_at)"
-                    " VALUES (?, ?, ?)",
-                    (message.id, member_id, now),
-                )
-                await conn.execute(
-                    "INSERT INTO discussion_reads (member_id, thread, read_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (member_id, thread) DO UPDATE SET read_at = excluded.read_at",
-                    (member_id, message_thread(subject), now),
-                )
+        now = self._clock()
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            # In the comment's own transaction, so two posts sent at once cannot both
+            # slip under the limit: a published comment cannot be taken back.
+            await check_may_post_txn(conn, member_id, now, self._per_hour)
+
+        async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
+            # Which member wrote it commits with the comment, or neither does.
+            await store.add_author_txn(conn, message.id, member_id, now)
+            await mark_read_txn(conn, member_id, message_thread(subject), now)
+
+        message = await self._messages.append("comment", body, check=check_txn, then=record_txn)
         await self.catch_up()
         return message.id
 
-    async def _own_comment(self, member_id: int, comment_id: bytes, moderator: bool) -> None:
-        row = await self._db.fetchone(
-            "SELECT c.origin, c.deleted_at, a.member_id FROM comments c"
-            " LEFT JOIN comment_authors a ON a.comment_id = c.id WHERE c.id = ?",
-            (comment_id,),
-        )
-        if row is None:
-            raise NotFound("There is no such comment.")
-        if row[0] != self.node_id:
-            # PROTOCOL.md §5.18-5.19: only the comment's origin hub may change it.
-            raise NotAllowed("Only the hub a comment came from can change it.")
-        if row[1] is not None:
-            raise DiscussionError("That comment was deleted.")
-        if row[2] != member_id and not moderator:
-            raise NotAllowed("Only the person who wrote a comment can change it.")
+    def _own_comment(self, member_id: int, comment_id: bytes, moderator: bool) -> Check:
+        """The check, run in the change's own transaction, that the member may change it."""
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            row = await store.owner_txn(conn, comment_id)
+            if row is None:
+                raise NotFound("There is no such comment.")
+            if row.origin != self.node_id:
+                # PROTOCOL.md §5.18-5.19: only the comment's origin hub may change it.
+                raise NotAllowed("Only the hub a comment came from can change it.")
+            if row.deleted:
+                raise DiscussionError("That comment was deleted.")
+            if row.member_id != member_id and not moderator:
+                raise NotAllowed("Only the person who wrote a comment can change it.")
+
+        return check_txn
 
     async def edit(self, member_id: int, comment_id: bytes, text: object) -> None:
         clean = clean_text(text, MAX_COMMENT, "comment")
-        await self._own_comment(member_id, comment_id, moderator=False)
-        await self._messages.append("comment.update", CommentUpdate(comment=comment_id, text=clean))
+        await self._messages.append(
+            "comment.update",
+            CommentUpdate(comment=comment_id, text=clean),
+            check=self._own_comment(member_id, comment_id, moderator=False),
+        )
         await self.catch_up()
 
     async def delete(self, member_id: int, comment_id: bytes, *, moderator: bool) -> None:
-        await self._own_comment(member_id, comment_id, moderator=moderator)
-        await self._messages.append("comment.delete", CommentDelete(comment=comment_id))
+        await self._messages.append(
+            "comment.delete",
+            CommentDelete(comment=comment_id),
+            check=self._own_comment(member_id, comment_id, moderator=moderator),
+        )
         await self.catch_up()
 
     # -- materialising from the log (a projection run by node/projections/runner.py) ----
@@ -200,109 +198,68 @@ class Comments:
     async def _apply_txn(self, conn: aiosqlite.Connection, message: Message) -> None:
         body = message.body
         if isinstance(body, Comment):
-            async with conn.execute(
-                "SELECT kind FROM messages WHERE id = ?", (body.subject,)
-            ) as cursor:
-                subject = await cursor.fetchone()
-            if subject is not None and subject[0] in DISCUSSION_KINDS:
+            if await store.message_kind_txn(conn, body.subject) in DISCUSSION_KINDS:
                 return  # §5.17: comments hang off messages, not off other comments
             reply_to = body.reply_to
             if reply_to is not None:
-                async with conn.execute(
-                    "SELECT subject FROM comments WHERE id = ?", (reply_to,)
-                ) as cursor:
-                    parent = await cursor.fetchone()
-                if parent is not None and bytes(parent[0]) != body.subject:
+                parent = await store.subject_of_txn(conn, reply_to)
+                if parent is not None and parent != body.subject:
                     reply_to = None  # §5.17: a reply into another thread is shown at the top
-            await conn.execute(
-                "INSERT OR IGNORE INTO comments (id, origin, subject, reply_to, author, text,"
-                " created_at, shown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message.id,
-                    message.origin,
-                    body.subject,
-                    reply_to,
-                    body.author,
-                    body.text,
-                    message.created_at,
-                    # Held back (NULL) when its origin is over its hourly share.
-                    await self._show_at_txn(conn, message.origin),
-                ),
+            await store.add_comment_txn(
+                conn,
+                message.id,
+                message.origin,
+                body.subject,
+                reply_to,
+                body.author,
+                body.text,
+                message.created_at,
+                # Held back (NULL) when its origin is over its hourly share.
+                await self._show_at_txn(conn, message.origin),
             )
             await self._hooks.index_txn(
                 conn, _search_doc(message.id, body.subject, body.author, body.text)
             )
         elif isinstance(body, CommentUpdate):
             # §5.18: only the comment's own origin; never after a delete.
-            cursor = await conn.execute(
-                "UPDATE comments SET text = ?, edited_at = ? WHERE id = ? AND origin = ?"
-                " AND deleted_at IS NULL",
-                (body.text, message.created_at, body.comment, message.origin),
+            changed = await store.edit_comment_txn(
+                conn, body.comment, message.origin, body.text, message.created_at
             )
-            if cursor.rowcount:
-                async with conn.execute(
-                    "SELECT subject, author, hidden_at FROM comments WHERE id = ?",
-                    (body.comment,),
-                ) as found:
-                    row = await found.fetchone()
-                if row is not None and row[2] is None:
-                    doc = _search_doc(body.comment, bytes(row[0]), row[1], body.text)
-                    await self._hooks.index_txn(conn, doc)
+            if changed is not None:
+                subject, author = changed
+                await self._hooks.index_txn(
+                    conn, _search_doc(body.comment, subject, author, body.text)
+                )
         elif isinstance(body, CommentDelete):
-            cursor = await conn.execute(
-                "UPDATE comments SET text = NULL, deleted_at = ? WHERE id = ? AND origin = ?"
-                " AND deleted_at IS NULL",
-                (message.created_at, body.comment, message.origin),
-            )
-            if cursor.rowcount:
+            if await store.delete_comment_txn(
+                conn, body.comment, message.origin, message.created_at
+            ):
                 await self._hooks.unindex_txn(conn, f"comment:{body.comment.hex()}")
         elif isinstance(body, Report):
             # §5.20: only the hub addressed acts, and only on its own comments.
             if body.to != self.node_id:
                 return
-            async with conn.execute(
-                "SELECT 1 FROM comments WHERE id = ? AND origin = ?", (body.comment, self.node_id)
-            ) as cursor:
-                if await cursor.fetchone() is None:
-                    return
-            await conn.execute(
-                "INSERT INTO reports (comment_id, reason, from_hub, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (body.comment, body.reason, message.origin, self._clock()),
+            if not await store.has_comment_txn(conn, body.comment, self.node_id):
+                return
+            await store.add_report_txn(
+                conn, body.comment, body.reason, message.origin, self._clock()
             )
 
     async def _show_at_txn(self, conn: aiosqlite.Connection, origin: str) -> int | None:
         now = self._clock()
         if origin == self.node_id:
             return now  # our own members are limited one by one (gate.py)
-        async with conn.execute(
-            "SELECT count(*) FROM comments WHERE origin = ? AND shown_at > ?",
-            (origin, now - HOUR_MS),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return now if row is None or row[0] < self._origin_per_hour else None
+        shown = await store.shown_since_txn(conn, origin, now - HOUR_MS)
+        return now if shown < self._origin_per_hour else None
 
     async def _release_deferred_txn(self, conn: aiosqlite.Connection) -> None:
         """Show held-back comments, oldest first, as each origin's hourly share allows."""
         now = self._clock()
-        async with conn.execute(
-            "SELECT origin, (SELECT count(*) FROM comments s WHERE s.origin = c.origin"
-            " AND s.shown_at > ?) FROM comments c WHERE shown_at IS NULL GROUP BY origin",
-            (now - HOUR_MS,),
-        ) as cursor:
-            waiting = list(await cursor.fetchall())
-        for origin, shown in waiting:
-            room = self._origin_per_hour - shown
-            if room > 0:
-                await conn.execute(
-                    "UPDATE comments SET shown_at = ? WHERE id IN (SELECT id FROM comments"
-                    " WHERE origin = ? AND shown_at IS NULL ORDER BY created_at, id LIMIT ?)",
-                    (now, origin, room),
-                )
+        await store.release_deferred_txn(conn, now, now - HOUR_MS, self._origin_per_hour)
 
     async def release_deferred(self) -> None:
-        async with self._db.write() as conn:
-            await self._release_deferred_txn(conn)
+        now = self._clock()
+        await self._store.release_deferred(now, now - HOUR_MS, self._origin_per_hour)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -314,66 +271,45 @@ class Comments:
         """
         read_at = -1
         if member_id is not None:
-            row = await self._db.fetchone(
-                "SELECT read_at FROM discussion_reads WHERE member_id = ? AND thread = ?",
-                (member_id, message_thread(subject)),
-            )
-            read_at = int(row[0]) if row else -1
-        rows = await self._db.fetchall(
-            "SELECT c.id, c.origin, c.author, c.text, c.created_at, c.edited_at, c.deleted_at,"
-            " c.hidden_at, c.reply_to, a.member_id, c.shown_at FROM comments c"
-            " LEFT JOIN comment_authors a ON a.comment_id = c.id"
-            " WHERE c.subject = ? AND c.shown_at IS NOT NULL"
-            " AND c.origin NOT IN (SELECT origin FROM blocked_origins)"
-            " ORDER BY c.created_at, c.id",
-            (subject,),
-        )
-        children: dict[bytes | None, list[tuple[object, ...]]] = {}
-        ids = {bytes(r[0]) for r in rows}
+            read_at = await self._reads.read_at(member_id, message_thread(subject))
+        rows = await self._store.thread(subject)
+        children: dict[bytes | None, list[ThreadRow]] = {}
+        ids = {r.id for r in rows}
         for r in rows:
-            parent = bytes(r[8]) if r[8] is not None and bytes(r[8]) in ids else None
-            children.setdefault(parent, []).append(tuple(r))
+            parent = r.reply_to if r.reply_to is not None and r.reply_to in ids else None
+            children.setdefault(parent, []).append(r)
         out: list[CommentView] = []
 
         def walk(parent: bytes | None, depth: int) -> None:
             for r in children.get(parent, []):
-                cid = bytes(r[0])  # type: ignore[call-overload]
-                state = "deleted" if r[6] is not None else "hidden" if r[7] is not None else "shown"
+                state = "deleted" if r.deleted else "hidden" if r.hidden else "shown"
                 out.append(
                     CommentView(
-                        id=cid,
-                        origin=str(r[1]),
-                        author=str(r[2]),
-                        text=str(r[3]) if state == "shown" else None,
-                        created_at=int(r[4]),  # type: ignore[call-overload]
-                        edited_at=r[5],  # type: ignore[arg-type]
+                        id=r.id,
+                        origin=r.origin,
+                        author=r.author,
+                        text=str(r.text) if state == "shown" else None,
+                        created_at=r.created_at,
+                        edited_at=r.edited_at,
                         state=state,
                         depth=min(depth, 4),
                         reply_to=parent,
-                        mine=member_id is not None and r[9] == member_id,
-                        local=r[1] == self.node_id,
-                        unread=int(r[10]) > read_at and r[9] != member_id,  # type: ignore[call-overload]
+                        mine=member_id is not None and r.member_id == member_id,
+                        local=r.origin == self.node_id,
+                        unread=r.shown_at > read_at and r.member_id != member_id,
                     )
                 )
-                walk(cid, depth + 1)
+                walk(r.id, depth + 1)
 
         walk(None, 0)
         return out
 
     async def get(self, comment_id: bytes) -> tuple[str, bytes, str | None] | None:
         """(origin, subject, text) of a comment this hub holds."""
-        row = await self._db.fetchone(
-            "SELECT origin, subject, text FROM comments WHERE id = ?", (comment_id,)
-        )
-        return (str(row[0]), bytes(row[1]), row[2]) if row else None
+        return await self._store.get(comment_id)
 
     async def mark_read(self, member_id: int, subject: bytes) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
-                "INSERT INTO discussion_reads (member_id, thread, read_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (member_id, thread) DO UPDATE SET read_at = excluded.read_at",
-                (member_id, message_thread(subject), self._clock()),
-            )
+        await self._reads.mark_read(member_id, message_thread(subject), self._clock())
 
 
 def _search_doc(comment_id: bytes, subject: bytes, author: str, text: str) -> SearchDoc:

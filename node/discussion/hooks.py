@@ -16,6 +16,7 @@ import aiosqlite
 
 from node.notices import Notices
 from node.search import Search
+from node.store import search as search_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,12 @@ class Hooks:
     # Inside a caller's write transaction (the comments projection runs in one):
     # the standalone methods would wait for the writer the caller already holds.
     async def index_txn(self, conn: aiosqlite.Connection, doc: SearchDoc) -> None:
-        await Search.put_txn(conn, "discussion", doc.key, doc.title, doc.text, "members", doc.link)
+        await search_index.put_txn(
+            conn, "discussion", doc.key, doc.title, doc.text, "members", doc.link
+        )
 
     async def unindex_txn(self, conn: aiosqlite.Connection, key: str) -> None:
-        await Search.drop_txn(conn, "discussion", key)
+        await search_index.drop_txn(conn, "discussion", key)
 
 
 def reply_notice(

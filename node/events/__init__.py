@@ -12,7 +12,9 @@ from node.events.organiser import Organiser
 from node.events.projection import EventProjection
 from node.projections.runner import ProjectionRunner
 from node.store.attendance import AttendanceStore
+from node.store.calendar import CalendarStore
 from node.store.database import Database
+from node.store.events import EventsStore
 from node.store.messages import MessageStore
 
 
@@ -33,10 +35,10 @@ class Events:
         clock: Clock,
     ) -> Events:
         projection = EventProjection(runner)
-        calendar = Calendar(db, projection)
+        calendar = Calendar(db, CalendarStore(db), projection)
         return cls(
             projection=projection,
             calendar=calendar,
-            organiser=Organiser(db, messages, projection, calendar, node_id, clock),
+            organiser=Organiser(EventsStore(db), messages, projection, calendar, node_id, clock),
             attendance=Attendance(AttendanceStore(db), projection, node_id, clock),
         )

@@ -17,12 +17,10 @@ from typing import Any
 from crypto.nodeid import NodeId
 from node.events.drafts import TYPE_TITLES, local_time
 from node.events.projection import EventProjection
+from node.store.calendar import EARTH_KM, PAGE_SIZE, CalendarStore
+from node.store.calendar import CalendarQuery as CalendarQuery  # what pages ask for
 from node.store.database import Database
 from node.store.hubs import hub_profiles
-
-PAGE_SIZE = 50
-EARTH_KM = 6371.0088
-_RAD = math.pi / 180 / 1_000_000  # millionths of a degree to radians
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +71,6 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
-class CalendarQuery:
-    """What the calendar page asks for; None means any."""
-
-    now: int  # seconds
-    audience: tuple[str, ...] = ("public",)  # visibilities the viewer may see
-    past: bool = False
-    region: str | None = None
-    type: str | None = None
-    hub: str | None = None
-    from_time: int | None = None  # seconds: starts at or after
-    to_time: int | None = None  # seconds: starts before
-    near: tuple[int, int] | None = None  # (lat, lon) in millionths of a degree
-    radius_km: float = 50.0
-    page: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class CalendarPage:
     events: list[EventView]
     more: bool
@@ -99,17 +80,6 @@ class CalendarPage:
     @property
     def region_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((r, r) for r in self.regions)
-
-
-_SELECT = (
-    "SELECT e.id, e.origin, e.federated, e.sequence, e.title, e.description, e.starts, e.ends,"
-    " e.timezone, e.type, e.visibility, e.place, e.lat, e.lon, e.online_url, e.capacity,"
-    " e.speakers, e.cohosts, e.cancelled, e.cancel_reason, e.created_at, e.updated_at,"
-    " h.name, h.url, h.region,"
-    " (SELECT count(*) FROM rsvps r WHERE r.event = e.id)"
-    " + (SELECT count(*) FROM registrations g WHERE g.event = e.id)"
-    " FROM events e LEFT JOIN hubs h ON h.origin = e.origin"
-)
 
 
 def _view(row: Any, distance: float | None = None) -> EventView:
@@ -157,8 +127,9 @@ def distance_km(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 
 class Calendar:
-    def __init__(self, db: Database, projection: EventProjection) -> None:
-        self._db = db
+    def __init__(self, db: Database, store: CalendarStore, projection: EventProjection) -> None:
+        self._db = db  # for hub profiles
+        self._store = store
         self._projection = projection
         # (projection.hubs_version, regions, hubs): read again only when hubs changed.
         self._hub_lists: tuple[int, tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
@@ -182,143 +153,46 @@ class Calendar:
 
     async def get(self, event_id: bytes) -> EventView | None:
         await self._projection.settle()
-        row = await self._db.fetchone(_SELECT + " WHERE e.id = ?", (event_id,))
+        row = await self._store.event(event_id)
         return _view(row) if row else None
 
     async def hub(self, origin: str) -> tuple[str, str, str | None, int | None, int | None] | None:
         """(name, url, region, lat, lon) from the origin's latest hub profile."""
         if not self._shows(origin):
             return None
-        row = await self._db.fetchone(
-            "SELECT name, url, region, lat, lon FROM hubs WHERE origin = ?", (origin,)
-        )
-        return tuple(row) if row else None
+        return await self._store.hub(origin)
 
     async def page(self, query: CalendarQuery) -> CalendarPage:
         await self._projection.settle()
-        where, args = self._conditions(query)
-        clause = " WHERE " + " AND ".join(where)
         if query.near is None:
-            # Choose the page's ids first, then read those rows in full: the full row
-            # (with its counts) would otherwise be built for every match before sorting.
-            # Walking the starts index in order lets LIMIT stop early; events under
-            # way (started, not ended) come first, found through the ends index.
-            filters = " AND ".join(where[1:])
-            base = "SELECT e.id, e.starts, e.rowid AS r FROM events e"
-            base += " LEFT JOIN hubs h ON h.origin = e.origin WHERE "
-            if query.past:
-                sql = (
-                    f"{base}e.starts < ? AND +e.ends < ? AND {filters}"
-                    " ORDER BY e.starts DESC, e.rowid DESC LIMIT ? OFFSET ?"
-                )
-                ids = await self._db.fetchall(
-                    sql, (query.now, query.now, *args[1:], PAGE_SIZE + 1, query.page * PAGE_SIZE)
-                )
-            else:
-                wanted = (query.page + 1) * PAGE_SIZE + 1
-                under_way = await self._db.fetchall(
-                    f"{base}e.ends >= ? AND e.starts < ? AND {filters} ORDER BY e.starts, e.rowid",
-                    (query.now, query.now, *args[1:]),
-                )
-                coming = await self._db.fetchall(
-                    f"{base}e.starts >= ? AND {filters} ORDER BY e.starts, e.rowid LIMIT ?",
-                    (query.now, *args[1:], wanted),
-                )
-                ids = [*under_way, *coming][query.page * PAGE_SIZE : wanted]
-            events = await self._views([bytes(r[0]) for r in ids])
+            events = await self._views(await self._store.page_ids(query))
         else:
-            events = await self._nearest(query, clause, args)
+            events = await self._nearest(query)
         regions, hubs = await self._lists()
         return CalendarPage(events[:PAGE_SIZE], len(events) > PAGE_SIZE, regions, hubs)
 
-    @staticmethod
-    def _conditions(query: CalendarQuery) -> tuple[list[str], list[Any]]:
-        where = ["e.ends < ?" if query.past else "e.ends >= ?"]
-        args: list[Any] = [query.now]
-        where.append(f"e.visibility IN ({','.join('?' * len(query.audience))})")
-        args.extend(query.audience)
-        for column, value in (
-            ("h.region", query.region),
-            ("e.type", query.type),
-            ("e.origin", query.hub),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if query.from_time is not None:
-            where.append("e.starts >= ?")
-            args.append(query.from_time)
-        if query.to_time is not None:
-            where.append("e.starts < ?")
-            args.append(query.to_time)
-        return where, args
-
-    async def _nearest(self, query: CalendarQuery, clause: str, args: list[Any]) -> list[EventView]:
+    async def _nearest(self, query: CalendarQuery) -> list[EventView]:
         assert query.near is not None
-        lat, lon = query.near
-        # A box around the point narrows the rows; SQLite then orders what is left by
-        # the haversine term, hav = sin²(dlat/2) + cos lat1 cos lat2 sin²(dlon/2) (in
-        # the form (1 - cos x) / 2), which grows with distance, and stops at the page.
-        # Only the page's events have their distance worked out in Python.
-        dlat = int(query.radius_km / 111.2 * 1_000_000) + 1
-        coslat = max(0.01, math.cos(math.radians(lat / 1_000_000)))
-        dlon = min(360_000_000, int(query.radius_km / (111.2 * coslat) * 1_000_000) + 1)
-        lat_r, lon_r = math.radians(lat / 1_000_000), math.radians(lon / 1_000_000)
-        most = (1 - math.cos(min(math.pi, query.radius_km / EARTH_KM))) / 2
-        rows = await self._db.fetchall(
-            "SELECT id, la, lo FROM (SELECT e.id, coalesce(e.lat, h.lat) AS la,"
-            " coalesce(e.lon, h.lon) AS lo FROM events e"
-            f" LEFT JOIN hubs h ON h.origin = e.origin{clause}"
-            " AND coalesce(e.lat, h.lat) BETWEEN ? AND ?"
-            " AND coalesce(e.lon, h.lon) BETWEEN ? AND ?)"
-            " WHERE (1 - cos(la * ? - ?)) / 2 + ? * cos(la * ?) * (1 - cos(lo * ? - ?)) / 2 <= ?"
-            " ORDER BY (1 - cos(la * ? - ?)) / 2 + ? * cos(la * ?) * (1 - cos(lo * ? - ?)) / 2,"
-            " id LIMIT ? OFFSET ?",
-            (
-                *args,
-                lat - dlat, lat + dlat, lon - dlon, lon + dlon,
-                *(_RAD, lat_r, math.cos(lat_r), _RAD, _RAD, lon_r), most,
-                *(_RAD, lat_r, math.cos(lat_r), _RAD, _RAD, lon_r),
-                PAGE_SIZE + 1, query.page * PAGE_SIZE,
-            ),
-        )  # fmt: skip
-        views = {v.id: v for v in await self._views([bytes(r[0]) for r in rows])}
+        rows = await self._store.nearest(query)
+        views = {v.id: v for v in await self._views([i for i, _, _ in rows])}
         return [
             dataclasses.replace(views[i], distance_km=round(distance_km(query.near, (la, lo)), 1))
-            for i, la, lo in ((bytes(r[0]), r[1], r[2]) for r in rows)
+            for i, la, lo in rows
             if i in views
         ]
 
     async def _views(self, ids: list[bytes]) -> list[EventView]:
         """Those events in full, in the order given."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetchall(f"{_SELECT} WHERE e.id IN ({marks})", ids)
-        by_id = {bytes(r[0]): r for r in rows}
-        return [_view(by_id[i]) for i in ids if i in by_id]
+        return [_view(r) for r in await self._store.events(ids)]
 
     async def for_feed(
         self, since: int, audience: tuple[str, ...], origin: str | None = None, limit: int = 500
     ) -> list[EventView]:
         """Events for an iCalendar feed: those ending after `since` (seconds), soonest first."""
         await self._projection.settle()
-        where = "e.ends >= ? AND e.visibility IN (" + ",".join("?" * len(audience)) + ")"
-        args: list[Any] = [since, *audience]
-        if origin is not None:
-            where += " AND e.origin = ?"
-            args.append(origin)
-        rows = await self._db.fetchall(
-            f"{_SELECT} WHERE {where} ORDER BY e.starts LIMIT ?", (*args, limit)
-        )
-        return [_view(r) for r in rows]
+        return [_view(r) for r in await self._store.for_feed(since, audience, origin, limit)]
 
     async def of_member(self, member_id: int, since: int) -> list[EventView]:
         """The events a member has said they will come to (for "my events")."""
         await self._projection.settle()
-        rows = await self._db.fetchall(
-            f"{_SELECT} WHERE e.id IN (SELECT event FROM rsvps WHERE member_id = ?)"
-            " AND e.ends >= ? ORDER BY e.starts",
-            (member_id, since),
-        )
-        return [_view(r) for r in rows]
+        return [_view(r) for r in await self._store.of_member(member_id, since)]

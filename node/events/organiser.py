@@ -11,13 +11,15 @@ import dataclasses
 import json
 import secrets
 
+import aiosqlite
+
 from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.events.calendar import Calendar, EventView
 from node.events.drafts import Draft, EventError, EventNotFound
 from node.events.projection import EventProjection
-from node.store.database import Database
-from node.store.messages import MessageStore
+from node.store.events import EventsStore, Standing, standing_txn
+from node.store.messages import Check, MessageStore
 from protocol.kinds.event import EventCancel, EventUpdate
 from protocol.visibility import federates
 
@@ -25,14 +27,14 @@ from protocol.visibility import federates
 class Organiser:
     def __init__(
         self,
-        db: Database,
+        store: EventsStore,
         messages: MessageStore,
         projection: EventProjection,
         calendar: Calendar,
         node_id: NodeId,
         clock: Clock,
     ) -> None:
-        self._db = db
+        self._store = store
         self._messages = messages
         self._projection = projection
         self._calendar = calendar
@@ -43,15 +45,9 @@ class Organiser:
         """Publish (or, members-only, keep) a new event; its id."""
         if not federates(draft.visibility):
             event_id = secrets.token_bytes(32)
-            async with self._db.write() as conn:
-                await conn.execute(
-                    "INSERT INTO events (id, origin, federated, version_seq, sequence, title,"
-                    " description, starts, ends, timezone, type, visibility, place, lat, lon,"
-                    " online_url, capacity, speakers, cohosts, created_at, updated_at)"
-                    " VALUES (?, ?, 0, 0, 0, ?, ?, ?, ?, ?, ?, 'members',"
-                    " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (event_id, self._node_id, *_columns(draft), self._clock(), self._clock()),
-                )
+            await self._store.add_members_event(
+                event_id, self._node_id, _columns(draft), self._clock()
+            )
             self._projection.touched()
             return event_id
         message = await self._messages.append("event", draft.details)
@@ -62,11 +58,17 @@ class Organiser:
         event = await self._calendar.get(event_id)
         if event is None:
             raise EventNotFound("There is no such event.")
-        if event.origin != self._node_id:
-            raise EventError("Only the hub that organises this event can change it.")
-        if event.cancelled:
-            raise EventError("This event has been cancelled; it cannot be changed.")
+        _refuse_change(Standing(event.origin, event.federated, event.cancelled), self._node_id)
         return event
+
+    def _still_own(self, event_id: bytes) -> Check:
+        """The same refusals again, inside the change's own write transaction: a cancel
+        sent at the same moment as an edit may have been stored since `_own` looked."""
+
+        async def check_txn(conn: aiosqlite.Connection) -> None:
+            _refuse_change(await standing_txn(conn, event_id), self._node_id)
+
+        return check_txn
 
     async def edit(self, event_id: bytes, draft: Draft) -> None:
         event = await self._own(event_id)
@@ -83,17 +85,16 @@ class Organiser:
             fields = {
                 f.name: getattr(draft.details, f.name) for f in dataclasses.fields(draft.details)
             }
-            await self._messages.append("event.update", EventUpdate(**fields, event=event_id))
+            await self._messages.append(
+                "event.update",
+                EventUpdate(**fields, event=event_id),
+                check=self._still_own(event_id),
+            )
             await self._projection.settle()
             return
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE events SET title = ?, description = ?, starts = ?, ends = ?,"
-                " timezone = ?, type = ?, place = ?, lat = ?, lon = ?, online_url = ?,"
-                " capacity = ?, speakers = ?, cohosts = ?, sequence = sequence + 1,"
-                " updated_at = ? WHERE id = ? AND federated = 0",
-                (*_columns(draft), self._clock(), event_id),
-            )
+        await self._store.edit_members_event(
+            event_id, _columns(draft), self._clock(), self._still_own(event_id)
+        )
         self._projection.touched()
 
     async def cancel(self, event_id: bytes, reason: str | None) -> None:
@@ -102,16 +103,26 @@ class Organiser:
         if reason is not None and len(reason) > 1000:
             raise EventError("Keep the reason to 1000 characters.")
         if event.federated:
-            await self._messages.append("event.cancel", EventCancel(event=event_id, reason=reason))
+            await self._messages.append(
+                "event.cancel",
+                EventCancel(event=event_id, reason=reason),
+                check=self._still_own(event_id),
+            )
             await self._projection.settle()
             return
-        async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE events SET cancelled = 1, cancel_reason = ?, sequence = sequence + 1,"
-                " updated_at = ? WHERE id = ? AND federated = 0",
-                (reason, self._clock(), event_id),
-            )
+        await self._store.cancel_members_event(
+            event_id, reason, self._clock(), self._still_own(event_id)
+        )
         self._projection.touched()
+
+
+def _refuse_change(event: Standing | None, node_id: NodeId) -> None:
+    if event is None:
+        raise EventNotFound("There is no such event.")
+    if event.origin != node_id:
+        raise EventError("Only the hub that organises this event can change it.")
+    if event.cancelled:
+        raise EventError("This event has been cancelled; it cannot be changed.")
 
 
 def _columns(draft: Draft) -> tuple[object, ...]:

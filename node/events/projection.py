@@ -14,18 +14,18 @@ what the store holds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 import aiosqlite
 
 from crypto.nodeid import NodeId
 from node.events.drafts import zone_known
 from node.projections.runner import Projection, ProjectionRunner
-from node.search import Search, Visibility
-from protocol.envelope import Message, parse_payload
-from protocol.event_versions import EventState, latest_version
+from node.store import events as store
+from node.store import search as search_index
+from node.store.search import Visibility
+from protocol.envelope import Message
+from protocol.event_versions import latest_version
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.visibility import search_audience
 
@@ -70,10 +70,8 @@ class EventProjection:
             if isinstance(body, EventUpdate | EventCancel):
                 # Kept whatever its origin: recorded, but latest_version applies only the
                 # event's own origin's; one that arrives first waits here for its event.
-                await conn.execute(
-                    "INSERT OR IGNORE INTO event_versions (id, event, origin, seq)"
-                    " VALUES (?, ?, ?, ?)",
-                    (message.id, body.event, message.origin, message.seq),
+                await store.add_version_txn(
+                    conn, message.id, body.event, message.origin, message.seq
                 )
                 await _refresh_txn(conn, body.event)
             elif isinstance(body, EventDetails):
@@ -81,9 +79,8 @@ class EventProjection:
 
 
 async def _reset_txn(conn: aiosqlite.Connection) -> None:
-    await conn.execute("DELETE FROM events WHERE federated = 1")
-    await conn.execute("DELETE FROM event_versions")
-    await Search.drop_kind_txn(conn, "event")
+    await store.forget_federated_txn(conn)
+    await search_index.drop_kind_txn(conn, "event")
 
 
 async def _refresh_txn(
@@ -91,71 +88,20 @@ async def _refresh_txn(
 ) -> None:
     """Recompute one event's row and search entry from its original and every version."""
     if original is None:
-        async with conn.execute(
-            "SELECT m.payload, m.signature FROM messages m JOIN events e ON e.id = m.id"
-            " WHERE e.id = ? AND e.federated = 1",
-            (event_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        original = await store.original_txn(conn, event_id)
+        if original is None:
             return  # the event has not arrived (or cannot be shown): wait
-        original = parse_payload(row[0], row[1])
-    async with conn.execute(
-        "SELECT m.payload, m.signature FROM event_versions v JOIN messages m ON m.id = v.id"
-        " WHERE v.event = ? AND v.origin = ?",
-        (event_id, original.origin),
-    ) as cursor:
-        followers = [parse_payload(p, s) for p, s in await cursor.fetchall()]
+    followers = await store.versions_txn(conn, event_id, original.origin)
     state = latest_version(original, followers, zone_known)
     if state is None:
         return
-    await conn.execute(_UPSERT, _row(original, state))
+    await store.put_event_txn(conn, original, state)
     ref = original.id.hex()
     if state.cancelled:
-        await Search.drop_txn(conn, "event", ref)
+        await search_index.drop_txn(conn, "event", ref)
         return
     d = state.details
     text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
     # A network-only event is for members of the network's hubs, not the public.
     visibility: Visibility = search_audience(d.visibility)
-    await Search.put_txn(conn, "event", ref, d.title, text, visibility)
-
-
-def _row(original: Message, state: EventState) -> tuple[Any, ...]:
-    d = state.details
-    return (
-        original.id,
-        original.origin,
-        state.version_seq,
-        state.sequence,
-        d.title,
-        d.description,
-        d.starts,
-        d.ends,
-        d.timezone,
-        d.type,
-        d.visibility,
-        d.place,
-        d.lat,
-        d.lon,
-        d.online_url,
-        d.capacity,
-        json.dumps(list(d.speakers)),
-        json.dumps(list(d.cohosts)),
-        int(state.cancelled),
-        state.cancel_reason,
-        original.created_at,
-        state.updated_at,
-    )
-
-
-_COLUMNS = (
-    "id, origin, version_seq, sequence, title, description, starts, ends, timezone, type,"
-    " visibility, place, lat, lon, online_url, capacity, speakers, cohosts, cancelled,"
-    " cancel_reason, created_at, updated_at"
-)
-_UPSERT = (
-    f"INSERT INTO events (federated, {_COLUMNS}) VALUES (1, {','.join('?' * 22)})"
-    " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[2:])
-)
+    await search_index.put_txn(conn, "event", ref, d.title, text, visibility)

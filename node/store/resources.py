@@ -3,7 +3,16 @@ retried (node/resources.py; the `resources` table, migration 11)."""
 
 from __future__ import annotations
 
+import aiosqlite
+
 from node.store.database import Database
+
+
+async def stored_txn(conn: aiosqlite.Connection, digest: bytes, now: int) -> None:
+    await conn.execute(
+        "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
+        (now, digest),
+    )
 
 
 class ResourceStore:
@@ -13,10 +22,7 @@ class ResourceStore:
     async def stored(self, digest: bytes, now: int) -> None:
         """Record that the file named `digest` is now held."""
         async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE resources SET stored_at = ? WHERE hash = ? AND stored_at IS NULL",
-                (now, digest),
-            )
+            await stored_txn(conn, digest, now)
 
     async def fetch_failed(self, digest: bytes, next_fetch_at: int) -> int:
         """Count a failed attempt at this file, to try again at `next_fetch_at`; the count."""

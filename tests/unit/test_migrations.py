@@ -286,7 +286,7 @@ SEARCH_ROWS = [  # (title, body, kind, ref, visibility, link), in the order they
 def _search_put(
     conn: sqlite3.Connection, rows: list[tuple[str, str, str, str, str, str | None]]
 ) -> None:
-    """As node.search.Search.put_txn writes them."""
+    """As node.store.search.put_txn writes them."""
     for title, body, kind, ref, visibility, link in rows:
         cursor = conn.execute(
             "INSERT INTO search (title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?)",
@@ -967,7 +967,7 @@ SEEDS: dict[int, Seed] = {
                     ),
                 ],
             ),
-            # Search.query, for a visitor typing "fix broken"; Search.drop_txn
+            # Search.query, for a visitor typing "fix broken"; node.store.search.drop_txn
             (
                 "SELECT search.kind, search.ref, search.title,"
                 " snippet(search, 1, '[', ']', ' … ', 24), search_refs.link"
