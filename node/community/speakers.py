@@ -21,7 +21,8 @@ from node.errors import NodeError
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.hubs import hub_profiles
-from node.store.messages import MessageStore, Then
+from node.store.messages import MessageStore
+from node.store.outcomes import Then
 from node.store.speakers import (
     MyOffer,
     SpeakersStore,

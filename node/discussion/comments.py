@@ -23,7 +23,8 @@ from node.discussion.hooks import Hooks, SearchDoc
 from node.projections.runner import Projection, ProjectionRunner
 from node.store import comments as store
 from node.store.comments import CommentsStore, ThreadRow
-from node.store.messages import Check, MessageStore
+from node.store.messages import MessageStore
+from node.store.outcomes import Check
 from node.store.topics import mark_read_txn
 from protocol.envelope import Message
 from protocol.kinds.discussion import (

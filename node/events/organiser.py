@@ -19,7 +19,8 @@ from node.events.calendar import Calendar, EventView
 from node.events.drafts import Draft, EventError, EventNotFound
 from node.events.projection import EventProjection
 from node.store.events import EventsStore, Standing, standing_txn
-from node.store.messages import Check, MessageStore
+from node.store.messages import MessageStore
+from node.store.outcomes import Check
 from protocol.kinds.event import EventCancel, EventUpdate
 from protocol.visibility import federates
 
