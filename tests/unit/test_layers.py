@@ -17,9 +17,8 @@ SQL = re.compile(
 def _sql_strings(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if SQL.match(node.value):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
     return found
 
 
