@@ -293,7 +293,9 @@ def test_three_hubs_elect_delegates_decide_a_motion_and_count_the_same(
         return "Hana" in out and "turnout:  3 of 3" in out and "not witnessed" not in out
 
     for hub in hubs:
-        wait_for(f"{hub.name} to hold every vote, witnessed", lambda h=hub: witnessed(h))
+        wait_for(
+            f"{hub.name} to hold every vote, witnessed", lambda h=hub: witnessed(h), timeout=90
+        )
 
     # -- The motion closes; every node counts the same result from the same input. ----
     clock.forward(30 * DAY)
