@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
+from node.assembly_records import Audited, Checked, Seat
 from node.clock import Clock
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 from node.network.membership import Membership
 from node.projections.runner import CaughtUp
 from node.store.assembly import (
@@ -33,7 +35,7 @@ from node.store.hubs import hub_profiles
 from node.store.key_messages import key_messages_by_origin
 from node.store.messages import MessageStore
 from node.store.outcomes import Then
-from protocol.envelope import Message, MessageId
+from protocol.envelope import Message
 from protocol.errors import LocalProtocolError
 from protocol.keys import KeyHistory, KeyRuleBroken, key_history, signed_in_force
 from protocol.kinds.assembly import (
@@ -44,7 +46,7 @@ from protocol.kinds.assembly import (
     MotionSecond,
 )
 from protocol.mandates import mandate_book, mandates_in_force
-from protocol.tally import Phase, Result, commitment, tally
+from protocol.tally import Phase, commitment, tally
 
 NATIONAL = "national"
 
@@ -57,45 +59,8 @@ class MotionNotFound(AssemblyError, NotFound):
     """This node does not hold the motion."""
 
 
-@dataclass(frozen=True, slots=True)
-class Seat:
-    """A hub's current delegate on a body."""
-
-    origin: NodeId
-    hub: str
-    delegate: str
-    mandate: MessageId
-    starts: int
-    ends: int
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A motion's tally from the messages this node holds.
-
-    Every one of them had its signature checked, under its origin's key in force at
-    its seq, when it was stored (node/store/messages.py keeps no message that fails),
-    so a page can say so without checking again.
-    """
-
-    motion: Message
-    result: Result
-    messages: dict[MessageId, Message]
-
-
-@dataclass(frozen=True, slots=True)
-class Audited(Checked):
-    """A tally with each input's signature checked again from its stored bytes.
-
-    For `hubnet motion verify`, which audits the store itself: a message whose bytes
-    no longer verify (a damaged or altered database) is left out and flagged.
-    """
-
-    signatures: dict[MessageId, bool] = field(default_factory=dict)
-
-    @property
-    def all_signatures_check(self) -> bool:
-        return all(self.signatures.values())
+class AssemblyNotAllowed(AssemblyError, NotAllowed):
+    """A member whose roles do not let them act for the hub in the assembly."""
 
 
 def body_title(body: str) -> str:
@@ -260,7 +225,8 @@ class Assembly:
         except LocalProtocolError as exc:
             raise AssemblyError(_plain(exc.message)) from exc
 
-    async def table(self, motion: Motion) -> Message:
+    async def table(self, motion: Motion, *, by: Member) -> Message:
+        require(by, Permission.TABLE_MOTIONS, AssemblyNotAllowed)
         if motion.closes * 1000 <= self._clock():
             raise AssemblyError("The voting window must close in the future.")
         region = motion.body.removeprefix("region:")
@@ -276,7 +242,8 @@ class Assembly:
             raise MotionNotFound("This node does not hold that motion.")
         return checked
 
-    async def second(self, motion_id: bytes) -> Message:
+    async def second(self, motion_id: bytes, *, by: Member) -> Message:
+        require(by, Permission.TABLE_MOTIONS, AssemblyNotAllowed)
         checked = await self._motion(motion_id)
         rules: Motion = checked.motion.body
         if checked.motion.origin == self.node_id:
@@ -296,8 +263,9 @@ class Assembly:
             )
         return await self._append("motion.second", MotionSecond(motion=bytes(motion_id)))
 
-    async def vote(self, motion_id: bytes, choice: str) -> Message:
+    async def vote(self, motion_id: bytes, choice: str, *, by: Member) -> Message:
         """Cast this hub's vote; on a sealed motion, a commitment whose secret is kept here."""
+        require(by, Permission.CAST_NETWORK_VOTES, AssemblyNotAllowed)
         checked = await self._motion(motion_id)
         rules: Motion = checked.motion.body
         if checked.result.phase is Phase.SECONDING:
@@ -350,7 +318,7 @@ class Assembly:
             assert checked is not None
             hub = next((h for h in checked.result.hubs if h.origin == self.node_id), None)
             if checked.result.phase is Phase.REVEALING and hub and hub.vote and hub.choice is None:
-                revealed.append(await self.reveal(motion_id))
+                revealed.append(await self._reveal(motion_id))
             else:
                 self._done.add(motion_id)
         return revealed
@@ -366,7 +334,12 @@ class Assembly:
         held = await vote_secret(self._db, hub.vote)
         return held[0] if held else None
 
-    async def reveal(self, motion_id: bytes) -> Message:
+    async def reveal(self, motion_id: bytes, *, by: Member) -> Message:
+        """A delegate opens the hub's sealed vote (`reveal_due` does it for the node)."""
+        require(by, Permission.CAST_NETWORK_VOTES, AssemblyNotAllowed)
+        return await self._reveal(motion_id)
+
+    async def _reveal(self, motion_id: bytes) -> Message:
         checked = await self._motion(motion_id)
         if checked.result.phase is not Phase.REVEALING:
             raise AssemblyError("Votes are revealed after the close, within the reveal window.")

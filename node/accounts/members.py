@@ -18,7 +18,14 @@ import aiosqlite
 import argon2
 
 from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
-from node.accounts.permissions import ROLE_TITLES, Permission, Role, outranks, permissions_of
+from node.accounts.permissions import (
+    ROLE_TITLES,
+    Permission,
+    Role,
+    outranks,
+    permissions_of,
+    require,
+)
 from node.accounts.personal import AccountRecords, PersonalData
 from node.accounts.tokens import token_digest
 from node.clock import Clock
@@ -96,8 +103,7 @@ async def check_may_manage_txn(
     """AccountError unless `by` may manage the account of `member_id`: a role that
     grants MANAGE_MEMBERS and outranks all of theirs (permissions.RANKS). Read in
     the transaction that acts, so a role granted meanwhile is seen."""
-    if not by.can(Permission.MANAGE_MEMBERS):
-        raise NotOutranked("Only the organisers who manage members can do that.")
+    require(by, Permission.MANAGE_MEMBERS, NotOutranked)
     await check_outranks_txn(conn, by, member_id, now, doing, Permission.MANAGE_MEMBERS)
 
 
@@ -282,6 +288,8 @@ class Members:
         return member
 
     async def grant(self, member_id: int, role: Role, ends_at: int | None = None) -> None:
+        """Give a role. Members elect; no member grants one: the node does when a term
+        starts (node/governance/roles.py), as does the operator's setup for a founder."""
         await self._store.grant(member_id, role, self._clock(), ends_at)
 
     async def decide(self, member_id: int, status: str, by: Member) -> Member:
@@ -346,6 +354,8 @@ class Members:
         return await self._store.reset_password(token_digest(token), password_hash, self._clock())
 
     # -- the member's own data ------------------------------------------------------
+    # The member acts on their own account, known by their session (or a reset link):
+    # the permission table has nothing to say about that, so these take their id.
 
     async def export(self, member_id: int) -> dict[str, Any]:
         """Everything this node holds about a member, for them to download."""

@@ -8,6 +8,9 @@ the organiser roles. A member holds the union of the permissions of their roles.
 from __future__ import annotations
 
 import enum
+from typing import Protocol
+
+from node.errors import NotAllowed
 
 
 class Role(enum.StrEnum):
@@ -66,6 +69,23 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
 }
 
+# Who holds each permission, for a refusal: "Only {WHO[p]} can do that."
+WHO: dict[Permission, str] = {
+    Permission.MEMBER: "members",
+    Permission.MANAGE_MEMBERS: "the organisers who manage members",
+    Permission.MANAGE_PEERS: "the organisers who manage the hub's peers",
+    Permission.VIEW_HEALTH: "the organisers who look after the node",
+    Permission.TABLE_MOTIONS: "the hub's delegates and secretary",
+    Permission.CAST_NETWORK_VOTES: "the hub's delegates",
+    Permission.MANAGE_CAMPAIGNS: "the campaigns co-ordinator",
+    Permission.PUBLISH_FOR_HUB: "the organisers who publish for the hub",
+    Permission.MANAGE_EVENTS: "the organisers who run events",
+    Permission.MODERATE: "the hub's moderators",
+    Permission.MANAGE_FUNDS: "the treasurer",
+    Permission.RUN_ELECTIONS: "the secretary",
+    Permission.ADOPT_CHARTER: "the secretary",
+}
+
 # The roles members elect, in the order pages list them (the interim group is not elected).
 ELECTED_ROLES: tuple[Role, ...] = (
     Role.CHAIR,
@@ -116,3 +136,30 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     return frozenset({Permission.MEMBER}) | frozenset(
         p for p, granted in GRANTS.items() if roles & granted
     )
+
+
+class Acting(Protocol):
+    """Whoever a service acts for: a member (node/accounts/members.py Member), or the
+    operator at the command line."""
+
+    def can(self, permission: Permission) -> bool: ...
+
+
+class Operator:
+    """The person who runs the node's command line. They hold the machine, its key and
+    its database, so the table cannot bind them: a CLI command passes `by=OPERATOR`
+    to a service that members also reach from the web, and every check passes."""
+
+    def can(self, permission: Permission) -> bool:
+        return True
+
+
+OPERATOR = Operator()
+
+
+def require(by: Acting, permission: Permission, refusal: type[NotAllowed] = NotAllowed) -> None:
+    """Refuse (403) unless `by` holds `permission`: each service that changes something
+    for a member checks here, so a route, a test or a script that forgets cannot skip
+    it. A feature passes its own kind of refusal (`DiscussionError` and `NotAllowed`)."""
+    if not by.can(permission):
+        raise refusal(f"Only {WHO[permission]} can do that.")

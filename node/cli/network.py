@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from node import config as settings
+from node.accounts.permissions import OPERATOR
 from node.cli.federation import node_id_argument
 from node.community.hubs import hub_names
 from node.errors import NodeError
@@ -84,7 +85,7 @@ async def _join(args: argparse.Namespace) -> None:
 
 async def _sponsor(args: argparse.Namespace) -> None:
     async def work(node: Node) -> None:
-        await _actions(node).sponsor(node_id_argument(args.hub))
+        await _actions(node).sponsor(node_id_argument(args.hub), by=OPERATOR)
         print(f"Sponsored {args.hub}.")
 
     await _with_node(args, work)

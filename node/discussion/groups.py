@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import clean_text
@@ -38,14 +40,15 @@ class Groups:
         self._topics = topics
 
     async def start(
-        self, member_id: int, name: object, purpose: object, subject: bytes | None = None
+        self, by: Member, name: object, purpose: object, subject: bytes | None = None
     ) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
         clean_name = clean_text(name, MAX_NAME, "group's name")
         clean_purpose = clean_text(purpose, MAX_PURPOSE, "group's purpose")
         # The group's thread is a topic of its own; posting there is rate-limited as anywhere.
-        topic_id = await self._topics.start(member_id, "working-groups", clean_name, clean_purpose)
+        topic_id = await self._topics.start(by, "working-groups", clean_name, clean_purpose)
         return await self._store.add_group(
-            clean_name, clean_purpose, subject, topic_id, member_id, self._clock()
+            clean_name, clean_purpose, subject, topic_id, by.id, self._clock()
         )
 
     async def all(self) -> list[tuple[int, str, int, bool]]:
@@ -73,12 +76,16 @@ class Groups:
             [(m, name or "A former member") for m, name in members],
         )
 
-    async def join(self, member_id: int, group_id: int) -> None:
+    async def join(self, by: Member, group_id: int) -> None:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         await self.get(group_id)
         await self._store.join(group_id, member_id, self._clock())
 
-    async def leave(self, member_id: int, group_id: int) -> None:
+    async def leave(self, by: Member, group_id: int) -> None:
         """Leave freely; tasks the member had taken go back on the list."""
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         await self._store.leave(group_id, member_id)
 
     async def _check_in_group(self, member_id: int, group_id: int) -> None:
@@ -88,7 +95,9 @@ class Groups:
     async def tasks(self, group_id: int) -> list[Task]:
         return await self._store.tasks(group_id)
 
-    async def add_task(self, member_id: int, group_id: int, text: object) -> int:
+    async def add_task(self, by: Member, group_id: int, text: object) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         clean = clean_text(text, MAX_TASK, "task")
         await self._check_in_group(member_id, group_id)
         return await self._store.add_task(group_id, clean, member_id, self._clock())
@@ -99,7 +108,9 @@ class Groups:
             raise NotFound("There is no such task.")
         return task
 
-    async def take(self, member_id: int, task_id: int) -> int:
+    async def take(self, by: Member, task_id: int) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         group_id, taken_by, done = await self.task_group(task_id)
         await self._check_in_group(member_id, group_id)
         if done:
@@ -108,7 +119,9 @@ class Groups:
             raise DiscussionError("Someone else has taken that task.")
         return group_id
 
-    async def done(self, member_id: int, task_id: int) -> int:
+    async def done(self, by: Member, task_id: int) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         group_id, taken_by, _ = await self.task_group(task_id)
         await self._check_in_group(member_id, group_id)
         if taken_by != member_id:

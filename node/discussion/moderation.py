@@ -13,7 +13,7 @@ from typing import Literal
 import aiosqlite
 
 from node.accounts.members import AccountError, Member, check_outranks_txn
-from node.accounts.permissions import GRANTS, Permission
+from node.accounts.permissions import GRANTS, Permission, require
 from node.clock import Clock
 from node.digits import is_digits
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
@@ -66,23 +66,25 @@ class Moderation:
         text = await self._store.conduct()
         return DEFAULT_CONDUCT if text is None else text
 
-    async def set_conduct(self, moderator_id: int, text: object) -> None:
+    async def set_conduct(self, by: Member, text: object) -> None:
+        require(by, Permission.MODERATE, NotAllowed)
         clean = clean_text(text, MAX_CONDUCT, "code of conduct")
-        await self._store.set_conduct(clean, moderator_id, self._clock())
+        await self._store.set_conduct(clean, by.id, self._clock())
 
     # -- reports ---------------------------------------------------------------------
 
-    async def report_post(self, member_id: int, post_id: int, reason: object) -> None:
-        await self._report(member_id, "post", post_id, reason)
+    async def report_post(self, by: Member, post_id: int, reason: object) -> None:
+        await self._report(by, "post", post_id, reason)
 
-    async def report_comment(self, member_id: int, comment_id: bytes, reason: object) -> None:
-        await self._report(member_id, "comment", comment_id, reason)
+    async def report_comment(self, by: Member, comment_id: bytes, reason: object) -> None:
+        await self._report(by, "comment", comment_id, reason)
 
     async def _report(
-        self, member_id: int, what: Literal["post", "comment"], target: int | bytes, reason: object
+        self, by: Member, what: Literal["post", "comment"], target: int | bytes, reason: object
     ) -> None:
+        require(by, Permission.MEMBER, NotAllowed)
         clean = clean_text(reason, MAX_REASON, "reason")
-        if not await self._store.add_report(what, target, clean, member_id, self._clock()):
+        if not await self._store.add_report(what, target, clean, by.id, self._clock()):
             raise NotFound(f"There is no such {what}.")
         await self._tell_moderators()
 
@@ -114,30 +116,34 @@ class Moderation:
             for r in await self._store.open_reports()
         ]
 
-    async def resolve(self, moderator_id: int, report_id: int, outcome: str) -> None:
-        if not await self._store.resolve_report(report_id, moderator_id, outcome, self._clock()):
+    async def resolve(self, by: Member, report_id: int, outcome: str) -> None:
+        require(by, Permission.MODERATE, NotAllowed)
+        if not await self._store.resolve_report(report_id, by.id, outcome, self._clock()):
             raise NotFound("That report is already dealt with.")
 
     # -- hiding ----------------------------------------------------------------------
 
-    async def hide_post(self, moderator_id: int, post_id: int) -> int:
+    async def hide_post(self, by: Member, post_id: int) -> int:
         """Hide a post on this hub; its topic. Open reports of it are closed as hidden."""
-        topic_id = await self._store.hide_post(post_id, moderator_id, self._clock())
+        require(by, Permission.MODERATE, NotAllowed)
+        topic_id = await self._store.hide_post(post_id, by.id, self._clock())
         if topic_id is None:
             raise NotFound("There is no such post.")
         await self._hooks.unindex(f"post:{post_id}")
         return topic_id
 
-    async def hide_comment(self, moderator_id: int, comment_id: bytes) -> bytes:
+    async def hide_comment(self, by: Member, comment_id: bytes) -> bytes:
         """Hide a comment (from any hub) on this hub only; its subject."""
-        subject = await self._store.hide_comment(comment_id, moderator_id, self._clock())
+        require(by, Permission.MODERATE, NotAllowed)
+        subject = await self._store.hide_comment(comment_id, by.id, self._clock())
         if subject is None:
             raise NotFound("There is no such comment.")
         await self._hooks.unindex(f"comment:{comment_id.hex()}")
         return subject
 
-    async def report_to_origin(self, comment_id: bytes, reason: str) -> None:
+    async def report_to_origin(self, by: Member, comment_id: bytes, reason: str) -> None:
         """Tell the comment's origin hub, with a `report` naming no member (§5.20)."""
+        require(by, Permission.MODERATE, NotAllowed)
         if reason not in REPORT_REASONS:
             raise DiscussionError("Choose one of the reasons listed.")
         origin = await self._store.comment_origin(comment_id)
@@ -158,6 +164,7 @@ class Moderation:
 
     async def warn(self, by: Member, member_id: int, reason: object) -> None:
         """Warn a member, as `by`, who must outrank them (permissions.outranks)."""
+        require(by, Permission.MODERATE, NotAllowed)
         clean = clean_text(reason, MAX_REASON, "warning")
         await self._check_member(member_id)
         now = self._clock()
@@ -172,6 +179,7 @@ class Moderation:
     async def suspend(self, by: Member, member_id: int, days: object, reason: object) -> int:
         """Suspend a member from posting for `days`, as `by`, who must outrank them;
         when it ends (ms)."""
+        require(by, Permission.MODERATE, NotAllowed)
         clean = clean_text(reason, MAX_REASON, "reason")
         if not isinstance(days, str) or not is_digits(days.strip()):
             raise DiscussionError("Give the number of days as a whole number.")
@@ -191,7 +199,10 @@ class Moderation:
         )
         return until
 
-    async def lift_suspension(self, member_id: int) -> None:
+    async def lift_suspension(self, by: Member, member_id: int) -> None:
+        """Lift a suspension early. Any moderator may: it silences nobody, so unlike
+        warn and suspend it needs no rank over the member."""
+        require(by, Permission.MODERATE, NotAllowed)
         await self._store.lift_suspension(member_id)
 
     async def _check_member(self, member_id: int) -> None:
@@ -213,8 +224,7 @@ async def _check_outranks_txn(
     conn: aiosqlite.Connection, by: Member, member_id: int, now: int, doing: str
 ) -> None:
     """NotAllowed (403) unless `by` moderates and outranks `member_id`'s roles."""
-    if not by.can(Permission.MODERATE):
-        raise NotAllowed("Only the hub's moderators can do that.")
+    require(by, Permission.MODERATE, NotAllowed)
     try:
         await check_outranks_txn(conn, by, member_id, now, doing, Permission.MODERATE)
     except AccountError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import check_may_post_txn, clean_text
@@ -73,8 +75,10 @@ class Topics:
         self._per_hour = posts_per_hour
 
     async def start(
-        self, member_id: int, category: str, title: object, text: object, *, link_base: str = ""
+        self, by: Member, category: str, title: object, text: object, *, link_base: str = ""
     ) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         if category not in CATEGORIES:
             raise DiscussionError("Choose one of the hub's categories.")
         clean_title = clean_text(title, MAX_TITLE, "title")
@@ -92,7 +96,9 @@ class Topics:
         await self._after_post(topic_id, post_id, member_id, clean_title, clean_body)
         return topic_id
 
-    async def reply(self, member_id: int, topic_id: int, text: object) -> int:
+    async def reply(self, by: Member, topic_id: int, text: object) -> int:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         clean_body = clean_text(text, MAX_POST, "reply")
         topic = await self.get(topic_id)
         now = self._clock()
@@ -124,12 +130,13 @@ class Topics:
             return set()
         return await self._store.active_members_named(names)
 
-    async def edit(self, member_id: int, post_id: int, text: object) -> int:
+    async def edit(self, by: Member, post_id: int, text: object) -> int:
         """Only the author edits their post; returns its topic."""
+        require(by, Permission.MEMBER, NotAllowed)
         clean_body = clean_text(text, MAX_POST, "post")
 
         def allow(post: PostOwner) -> None:
-            if post.member_id != member_id:
+            if post.member_id != by.id:
                 raise NotAllowed("Only the person who wrote a post can edit it.")
             if post.removed:
                 raise DiscussionError("That post was removed and cannot be edited.")
@@ -143,11 +150,12 @@ class Topics:
         )
         return post.topic_id
 
-    async def delete(self, member_id: int, post_id: int, *, moderator: bool) -> int:
+    async def delete(self, by: Member, post_id: int) -> int:
         """The author (or a moderator) deletes a post: its text is erased; returns its topic."""
+        require(by, Permission.MEMBER, NotAllowed)
 
         def allow(author_id: int) -> None:
-            if author_id != member_id and not moderator:
+            if author_id != by.id and not by.can(Permission.MODERATE):
                 raise NotAllowed("Only the person who wrote a post, or a moderator, can delete it.")
 
         topic_id = await self._store.delete_post(post_id, self._clock(), allow)

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Protocol
 
 from node.accounts.members import Member
-from node.accounts.permissions import Permission
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.funds import ledger
-from node.funds.hooks import Settle, require
+from node.funds.errors import FundsNotAllowed
+from node.funds.hooks import Settle
 from node.funds.ledger import Draft, Entry, Summary
 from node.funds.receipts import Receipt, ReceiptFiles
 from node.funds.units import day_of
@@ -83,9 +84,9 @@ class Books:
     async def categories(self) -> list[str]:
         return await self._store.categories()
 
-    async def record(self, actor: Member, draft: Draft, receipt: Receipt | None = None) -> int:
+    async def record(self, by: Member, draft: Draft, receipt: Receipt | None = None) -> int:
         """Add an entry to the ledger (a correction if it names one); its id."""
-        require(actor, Permission.MANAGE_FUNDS, "the treasurer")
+        require(by, Permission.MANAGE_FUNDS, FundsNotAllowed)
         await self._settle()
         today = day_of(self._clock())
 
@@ -94,10 +95,10 @@ class Books:
             available = ledger.summarise(entries, reserved).available
             draft_ok = ledger.check_draft(entries, draft, today, available)
             if receipt is None:
-                return NewEntry(draft_ok, actor.id, self._clock())
+                return NewEntry(draft_ok, by.id, self._clock())
             await asyncio.to_thread(self.receipts.save, receipt)
             return NewEntry(
-                draft_ok, actor.id, self._clock(), receipt.digest, receipt.media_type, receipt.size
+                draft_ok, by.id, self._clock(), receipt.digest, receipt.media_type, receipt.size
             )
 
         return await self._store.add(checked)

@@ -1,6 +1,7 @@
-"""The one error the funds, budgeting and poll rules raise."""
+"""The errors the funds, budgeting and poll rules raise: one kind, with the generic
+kinds of node/errors.py where a refusal is one of them."""
 
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 
 
 class FundsError(NodeError):
@@ -13,3 +14,7 @@ class FundsError(NodeError):
 
 class FundsNotFound(FundsError, NotFound):
     """No such budget round or poll."""
+
+
+class FundsNotAllowed(FundsError, NotAllowed):
+    """A member whose roles do not grant what they asked to do (permissions.require)."""

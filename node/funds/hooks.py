@@ -1,14 +1,11 @@
 """What the funds services share: the two hooks `Funds` hands them (settle closed
-windows, tell members) and the check of who may act."""
+windows, tell members)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from node.accounts.members import Member
-from node.accounts.permissions import Permission
-from node.funds.errors import FundsError
 from node.funds.notices import Notice
 
 log = logging.getLogger(__name__)
@@ -23,10 +20,3 @@ async def log_notices(items: Sequence[Notice]) -> None:
     """The default hook, until notices are wired to members (node/funds/notices.py)."""
     for item in items:
         log.info("notice for members: %s (%s)", item.text, item.link)
-
-
-def require(actor: Member, permission: Permission, what: str) -> None:
-    """FundsError unless `actor` holds `permission`: the services check again whoever
-    calls them, not only the routes."""
-    if not actor.can(permission):
-        raise FundsError(f"Only {what} can do that.")

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 import aiosqlite
 
 from node.accounts.members import Member
-from node.accounts.permissions import Permission
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.funds import notices, polls
-from node.funds.errors import FundsError, FundsNotFound
-from node.funds.hooks import NoticeHook, Settle, require
+from node.funds.errors import FundsError, FundsNotAllowed, FundsNotFound
+from node.funds.hooks import NoticeHook, Settle
 from node.store import ballots
 from node.store import polls as store
 from node.store.ballots import BallotBox
@@ -95,7 +95,7 @@ class Polling:
 
     async def open_poll(
         self,
-        actor: Member,
+        by: Member,
         title: str,
         body: str,
         kind: polls.PollKind,
@@ -103,7 +103,7 @@ class Polling:
         quorum_percent: int,
         closes_at: int,
     ) -> int:
-        require(actor, Permission.MEMBER, "members")
+        require(by, Permission.MEMBER, FundsNotAllowed)
         await self._settle()
         now = self._clock()
         draft = polls.check_poll(title, body, kind, options, quorum_percent, now, closes_at)
@@ -113,7 +113,7 @@ class Polling:
             draft.kind.value,
             draft.options,
             draft.quorum_percent,
-            actor.id,
+            by.id,
             draft.opens_at,
             draft.closes_at,
         )
@@ -130,17 +130,17 @@ class Polling:
         found = await self._store.poll(poll_id)
         return None if found is None else await _view(found, self._clock(), self._box.choices)
 
-    async def vote(self, actor: Member, poll_id: int, choice: int) -> None:
+    async def vote(self, by: Member, poll_id: int, choice: int) -> None:
         """Record one secret vote in the hub's ballot box (node/store/ballots.py), which
         keeps that the member voted and what they chose apart, in no order."""
-        require(actor, Permission.MEMBER, "members")
+        require(by, Permission.MEMBER, FundsNotAllowed)
 
         async def checked(conn: aiosqlite.Connection) -> ballots.Ballot:
             # In the ballot box's transaction, after its check for a second vote.
             window = await store.window_txn(conn, poll_id)
             if window is None:
                 raise FundsNotFound("There is no such poll.")
-            if not await store.may_vote_txn(conn, poll_id, actor.id):
+            if not await store.may_vote_txn(conn, poll_id, by.id):
                 raise FundsError(
                     "You were not yet a member when this poll opened, so you cannot vote in it."
                 )
@@ -151,7 +151,7 @@ class Polling:
 
         await self._box.cast(
             ballots.contest("poll", poll_id),
-            actor.id,
+            by.id,
             checked,
             FundsError("You have already voted in this poll."),
         )

@@ -18,11 +18,11 @@ from typing import Protocol
 import aiosqlite
 
 from node.accounts.members import Member
-from node.accounts.permissions import Permission
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.funds import budget, ledger, notices
-from node.funds.errors import FundsError, FundsNotFound
-from node.funds.hooks import NoticeHook, Settle, require
+from node.funds.errors import FundsError, FundsNotAllowed, FundsNotFound
+from node.funds.hooks import NoticeHook, Settle
 from node.funds.ledger import Entry
 from node.funds.units import day_of
 from node.store import ballots
@@ -99,14 +99,14 @@ class Rounds:
 
     async def open_round(
         self,
-        actor: Member,
+        by: Member,
         title: str,
         amount: int,
         proposals_close_at: int,
         voting_open_at: int,
         voting_close_at: int,
     ) -> int:
-        require(actor, Permission.MANAGE_FUNDS, "the treasurer")
+        require(by, Permission.MANAGE_FUNDS, FundsNotAllowed)
         await self._settle()
         now = self._clock()
         windows = budget.check_windows(
@@ -117,7 +117,7 @@ class Rounds:
             # In the write transaction: the amount cannot be promised twice.
             available = ledger.summarise(entries, reserved).available
             clean_title, clean_amount = budget.check_round(title, amount, available)
-            return NewRound(clean_title, clean_amount, windows, actor.id, secrets.token_bytes(16))
+            return NewRound(clean_title, clean_amount, windows, by.id, secrets.token_bytes(16))
 
         round_id, opened = await self._store.add_round(checked)
         await self._notify(
@@ -165,9 +165,9 @@ class Rounds:
         return views
 
     async def propose(
-        self, actor: Member, round_id: int, title: str, description: str, cost: int
+        self, by: Member, round_id: int, title: str, description: str, cost: int
     ) -> int:
-        require(actor, Permission.MEMBER, "members")
+        require(by, Permission.MEMBER, FundsNotAllowed)
 
         def checked(found: RoundOpen | None) -> NewProposal:
             # In the write transaction that adds it: the window is judged as it stands.
@@ -177,14 +177,14 @@ class Rounds:
             clean_title, clean_description, clean_cost = budget.check_proposal(
                 found.windows, now, found.amount, title, description, cost
             )
-            return NewProposal(clean_title, clean_description, clean_cost, actor.id, now)
+            return NewProposal(clean_title, clean_description, clean_cost, by.id, now)
 
         return await self._store.add_proposal(round_id, checked)
 
-    async def approve(self, actor: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
+    async def approve(self, by: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
         """Record a member's approvals in a round: once, all at once, in the hub's ballot
         box (node/store/ballots.py), apart from their name."""
-        require(actor, Permission.MEMBER, "members")
+        require(by, Permission.MEMBER, FundsNotAllowed)
 
         async def checked(conn: aiosqlite.Connection) -> ballots.Ballot:
             # In the ballot box's transaction, after its check for a second ballot.
@@ -202,7 +202,7 @@ class Rounds:
 
         await self._box.cast(
             ballots.contest("budget", round_id),
-            actor.id,
+            by.id,
             checked,
             FundsError("You have already sent your approvals in this round."),
         )

@@ -76,8 +76,8 @@ class Funds:
     async def categories(self) -> list[str]:
         return await self.books.categories()
 
-    async def record(self, actor: Member, draft: Draft, receipt: Receipt | None = None) -> int:
-        return await self.books.record(actor, draft, receipt)
+    async def record(self, by: Member, draft: Draft, receipt: Receipt | None = None) -> int:
+        return await self.books.record(by, draft, receipt)
 
     async def receipt(self, entry_id: int) -> tuple[Path, str] | None:
         return await self.books.receipt(entry_id)
@@ -86,7 +86,7 @@ class Funds:
 
     async def open_round(
         self,
-        actor: Member,
+        by: Member,
         title: str,
         amount: int,
         proposals_close_at: int,
@@ -94,7 +94,7 @@ class Funds:
         voting_close_at: int,
     ) -> int:
         return await self.budgeting.open_round(
-            actor, title, amount, proposals_close_at, voting_open_at, voting_close_at
+            by, title, amount, proposals_close_at, voting_open_at, voting_close_at
         )
 
     async def rounds(self) -> list[RoundView]:
@@ -107,12 +107,12 @@ class Funds:
         return await self.budgeting.proposals(round_id)
 
     async def propose(
-        self, actor: Member, round_id: int, title: str, description: str, cost: int
+        self, by: Member, round_id: int, title: str, description: str, cost: int
     ) -> int:
-        return await self.budgeting.propose(actor, round_id, title, description, cost)
+        return await self.budgeting.propose(by, round_id, title, description, cost)
 
-    async def approve(self, actor: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
-        await self.budgeting.approve(actor, round_id, proposal_ids)
+    async def approve(self, by: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
+        await self.budgeting.approve(by, round_id, proposal_ids)
 
     async def has_approved(self, member_id: int, round_id: int) -> bool:
         return await self.budgeting.has_approved(member_id, round_id)
@@ -124,7 +124,7 @@ class Funds:
 
     async def open_poll(
         self,
-        actor: Member,
+        by: Member,
         title: str,
         body: str,
         kind: polls.PollKind,
@@ -133,7 +133,7 @@ class Funds:
         closes_at: int,
     ) -> int:
         return await self.polling.open_poll(
-            actor, title, body, kind, options, quorum_percent, closes_at
+            by, title, body, kind, options, quorum_percent, closes_at
         )
 
     async def polls(self) -> list[PollView]:
@@ -142,8 +142,8 @@ class Funds:
     async def poll(self, poll_id: int) -> PollView | None:
         return await self.polling.poll(poll_id)
 
-    async def vote(self, actor: Member, poll_id: int, choice: int) -> None:
-        await self.polling.vote(actor, poll_id, choice)
+    async def vote(self, by: Member, poll_id: int, choice: int) -> None:
+        await self.polling.vote(by, poll_id, choice)
 
     async def voter_status(self, member_id: int, poll_id: int) -> str:
         return await self.polling.voter_status(member_id, poll_id)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from node.accounts.charter import CHARTER_TEXT, CHARTER_TITLE, CHARTER_VERSION
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.governance import notices_text
-from node.governance.records import Charter, GovernanceError
+from node.governance.records import Charter, GovernanceError, GovernanceNotAllowed
 from node.notices import Notices
 from node.store.messages import MessageStore
 from protocol.errors import SchemaViolation
@@ -46,8 +48,9 @@ class Charters:
     async def history(self) -> list[Charter]:
         return await self._store.history()
 
-    async def adopt(self, version: str, title: str, text: str, by: int) -> Charter:
+    async def adopt(self, version: str, title: str, text: str, by: Member) -> Charter:
         """Adopt a charter version: stored here, and published as `charter.adopt`."""
+        require(by, Permission.ADOPT_CHARTER, GovernanceNotAllowed)
         version, title = version.strip(), title.strip()
         text = text.replace("\r\n", "\n").strip() + "\n"
         if not version or not title or not text.strip():
@@ -63,8 +66,8 @@ class Charters:
             )
         message = await self._messages.append("charter.adopt", body)
         now = self._clock()
-        await self._store.add(version, title, text, now, by, message.id)
+        await self._store.add(version, title, text, now, by.id, message.id)
         await self._notices.notify_members(
-            notices_text.charter_adopted(version), "/charter", leave_out=[by]
+            notices_text.charter_adopted(version), "/charter", leave_out=[by.id]
         )
         return Charter(version, title, text, now)

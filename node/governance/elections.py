@@ -13,11 +13,17 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from node.accounts.members import Members
-from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
+from node.accounts.members import Member, Members
+from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Permission, Role, require
 from node.clock import Clock
 from node.governance import notices_text, tally
-from node.governance.records import Election, ElectionNotFound, GovernanceError, Nomination
+from node.governance.records import (
+    Election,
+    ElectionNotFound,
+    GovernanceError,
+    GovernanceNotAllowed,
+    Nomination,
+)
 from node.governance.roles import Roles
 from node.governance.terms import describe_date
 from node.notices import Notices
@@ -111,9 +117,10 @@ class Elections:
         nominations_close: int,
         voting_opens: int,
         voting_closes: int,
-        by: int,
+        by: Member,
     ) -> Election:
         """Open an election for an elected role, with its windows and counting method."""
+        require(by, Permission.RUN_ELECTIONS, GovernanceNotAllowed)
         if role not in ELECTED_ROLES:
             raise GovernanceError("Choose one of the elected roles.")
         if method not in (tally.PLURALITY, tally.INSTANT_RUNOFF):
@@ -125,7 +132,7 @@ class Elections:
             election_id,
             role.value,
             method,
-            by,
+            by.id,
             self._clock(),
             nominations_close,
             voting_opens,
@@ -141,9 +148,10 @@ class Elections:
         return await self._open_election(election_id)
 
     async def open_recall(
-        self, role: Role, voting_opens: int, voting_closes: int, by: int
+        self, role: Role, voting_opens: int, voting_closes: int, by: Member
     ) -> Election:
         """Open a yes/no vote of members on ending the current holder's term early."""
+        require(by, Permission.RUN_ELECTIONS, GovernanceNotAllowed)
         if role not in ELECTED_ROLES:
             raise GovernanceError("Choose one of the elected roles.")
         now = self._clock()
@@ -157,7 +165,7 @@ class Elections:
         opened = await self._store.add_recall(
             election_id,
             role.value,
-            by,
+            by.id,
             now,
             voting_opens,
             voting_closes,
@@ -194,14 +202,15 @@ class Elections:
         return election
 
     async def nominate(
-        self, election_id: str, nominee: int, by: int, network_name: str | None = None
+        self, election_id: str, nominee: int, by: Member, network_name: str | None = None
     ) -> None:
         """Nominate a member (yourself: you stand at once; another: they must accept)."""
+        require(by, Permission.MEMBER, GovernanceNotAllowed)
         election = await self._in_nominations(election_id)
         member = await self._members.get(nominee)
         if member is None or member.status != "active":
             raise GovernanceError("Only active members can be nominated.")
-        own = nominee == by
+        own = nominee == by.id
         refusal = await self._roles.standing_refusal(nominee, election.role, own=own)
         if refusal:
             raise GovernanceError(refusal)
@@ -210,23 +219,25 @@ class Elections:
             name = check_network_name(network_name or member.name)
         now = self._clock()
         if not await self._store.add_nomination(
-            election_id, nominee, by, now, now if own else None, name
+            election_id, nominee, by.id, now, now if own else None, name
         ):
             who = "You are" if own else f"{member.name} is"
             raise GovernanceError(f"{who} already nominated in this election.")
         if not own:
-            nominator = await self._members.get(by)
             await self._notices.notify(
                 [nominee],
                 notices_text.nominated(
-                    nominator.name if nominator else None,
+                    by.name,
                     election.role,
                     election.nominations_close,
                 ),
                 f"/elections/{election_id}",
             )
 
-    async def accept(self, election_id: str, member_id: int, network_name: str | None) -> None:
+    async def accept(self, election_id: str, by: Member, network_name: str | None) -> None:
+        """Accept a nomination someone else made: stand in the election."""
+        require(by, Permission.MEMBER, GovernanceNotAllowed)
+        member_id = by.id
         election = await self._in_nominations(election_id)
         refusal = await self._roles.standing_refusal(member_id, election.role, own=True)
         if refusal:
@@ -237,10 +248,11 @@ class Elections:
         if not await self._store.accept_nomination(election_id, member_id, self._clock(), name):
             raise GovernanceError("You have no nomination waiting in this election.")
 
-    async def decline(self, election_id: str, member_id: int) -> None:
+    async def decline(self, election_id: str, by: Member) -> None:
         """Decline a nomination, or withdraw while nominations are open."""
+        require(by, Permission.MEMBER, GovernanceNotAllowed)
         await self._in_nominations(election_id)
-        if not await self._store.remove_nomination(election_id, member_id):
+        if not await self._store.remove_nomination(election_id, by.id):
             raise GovernanceError("You are not nominated in this election.")
 
     # -- voting -----------------------------------------------------------------
@@ -251,9 +263,10 @@ class Elections:
     async def turnout(self, election_id: str) -> int:
         return await self._box.turnout(ballots.contest("election", election_id))
 
-    async def vote(self, election_id: str, member_id: int, ballot: tuple[str, ...]) -> None:
+    async def vote(self, election_id: str, by: Member, ballot: tuple[str, ...]) -> None:
         """Cast a member's one secret ballot in the hub's ballot box (node/store/ballots.py),
         which keeps that they voted and what they chose apart, in no order."""
+        require(by, Permission.MEMBER, GovernanceNotAllowed)
         await self._tick()
         election = await self._open_election(election_id)
         now = self._clock()
@@ -280,7 +293,7 @@ class Elections:
 
         await self._box.cast(
             ballots.contest("election", election_id),
-            member_id,
+            by.id,
             still_open,
             GovernanceError("You have already voted in this election: each member votes once."),
         )

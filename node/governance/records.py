@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.accounts.permissions import ROLE_TITLES, Role
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 from node.governance import tally
 
 
@@ -17,6 +17,10 @@ class GovernanceError(NodeError):
 
 class ElectionNotFound(GovernanceError, NotFound):
     """No election with that id."""
+
+
+class GovernanceNotAllowed(GovernanceError, NotAllowed):
+    """A member whose roles do not grant what they asked to do."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from node.accounts.members import Members
+from node.accounts.members import Member, Members
 from node.accounts.permissions import Role
 from node.clock import Clock
 from node.governance.charter import Charters
@@ -58,7 +58,7 @@ class Governance:
     async def charter_history(self) -> list[Charter]:
         return await self._charters.history()
 
-    async def adopt_charter(self, version: str, title: str, text: str, by: int) -> Charter:
+    async def adopt_charter(self, version: str, title: str, text: str, by: Member) -> Charter:
         return await self._charters.adopt(version, title, text, by)
 
     # -- roles ----------------------------------------------------------------
@@ -84,14 +84,14 @@ class Governance:
         nominations_close: int,
         voting_opens: int,
         voting_closes: int,
-        by: int,
+        by: Member,
     ) -> Election:
         return await self._elections.open_election(
             role, method, nominations_close, voting_opens, voting_closes, by
         )
 
     async def open_recall(
-        self, role: Role, voting_opens: int, voting_closes: int, by: int
+        self, role: Role, voting_opens: int, voting_closes: int, by: Member
     ) -> Election:
         return await self._elections.open_recall(role, voting_opens, voting_closes, by)
 
@@ -102,15 +102,15 @@ class Governance:
         return await self._elections.candidates(election_id)
 
     async def nominate(
-        self, election_id: str, nominee: int, by: int, network_name: str | None = None
+        self, election_id: str, nominee: int, by: Member, network_name: str | None = None
     ) -> None:
         await self._elections.nominate(election_id, nominee, by, network_name)
 
-    async def accept(self, election_id: str, member_id: int, network_name: str | None) -> None:
-        await self._elections.accept(election_id, member_id, network_name)
+    async def accept(self, election_id: str, by: Member, network_name: str | None) -> None:
+        await self._elections.accept(election_id, by, network_name)
 
-    async def decline(self, election_id: str, member_id: int) -> None:
-        await self._elections.decline(election_id, member_id)
+    async def decline(self, election_id: str, by: Member) -> None:
+        await self._elections.decline(election_id, by)
 
     async def has_voted(self, election_id: str, member_id: int) -> bool:
         return await self._elections.has_voted(election_id, member_id)
@@ -118,8 +118,8 @@ class Governance:
     async def turnout(self, election_id: str) -> int:
         return await self._elections.turnout(election_id)
 
-    async def vote(self, election_id: str, member_id: int, ballot: tuple[str, ...]) -> None:
-        await self._elections.vote(election_id, member_id, ballot)
+    async def vote(self, election_id: str, by: Member, ballot: tuple[str, ...]) -> None:
+        await self._elections.vote(election_id, by, ballot)
 
     # -- time passing, and the delegate's mandates ------------------------------------
 

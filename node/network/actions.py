@@ -1,7 +1,10 @@
 """What a hub does about its network: found it, ask to join, sponsor, leave (§14).
 
 Each is one signed message through `MessageStore.append`; the roster follows from the
-messages by itself (node/network/membership.py).
+messages by itself (node/network/membership.py). Founding, joining and leaving are the
+operator's, from the command line (`hubnet network ...`), so they take no member;
+sponsoring is also open to the organisers who manage peers, from the web, so it takes
+whoever acts and checks the permission table.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from collections.abc import Sequence
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
 from node.accounts.charter import CHARTER_TEXT
-from node.errors import NodeError
+from node.accounts.members import Member
+from node.accounts.permissions import Operator, Permission, require
+from node.errors import NodeError, NotAllowed
 from node.network.membership import Membership
 from node.store.messages import MessageStore
 from protocol.envelope import Message
@@ -46,6 +51,10 @@ DEFAULT_SPONSORS = 2
 
 class NetworkError(NodeError):
     """A network action that cannot be taken; the message is for the organiser."""
+
+
+class NetworkNotAllowed(NetworkError, NotAllowed):
+    """A member whose roles do not let them act for the hub in its network."""
 
 
 def founding_statement(
@@ -104,7 +113,9 @@ class NetworkActions:
             return None
         return await self._append("network.join", NetworkJoin(network=network))
 
-    async def sponsor(self, hub: NodeId) -> Message:
+    async def sponsor(self, hub: NodeId, *, by: Member | Operator) -> Message:
+        """Sponsor a hub that asked to join, as an organiser (or the operator, `OPERATOR`)."""
+        require(by, Permission.MANAGE_PEERS, NetworkNotAllowed)
         network = self._network()
         if not self._membership.is_member(self._messages.node_id):
             raise NetworkError("only member hubs can sponsor a hub that asks to join")

@@ -20,6 +20,7 @@ import aiohttp
 from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import NodeId, node_id_from_public_key
+from node.accounts.permissions import OPERATOR
 from node.federation.invites import parse_invite
 from node.network.actions import NetworkActions
 from node.node import Node
@@ -167,7 +168,7 @@ async def admit_by_sponsoring(node: Node, logs: Sequence[Log]) -> None:
     actions = NetworkActions(node.messages, node.membership)
     await node.membership.refresh()
     for log in logs:
-        await actions.sponsor(log.node_id)
+        await actions.sponsor(log.node_id, by=OPERATOR)
     await node.witnessing.witness()
     head = await node.messages.head(node.node_id)
     assert head is not None

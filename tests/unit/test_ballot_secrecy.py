@@ -84,15 +84,15 @@ async def _build(data: Path) -> Hub:
     services = Services(db, clock, data)
     try:
         treasurer = await _add_member(db, 9_001, frozenset({Role.TREASURER}))
+        secretary = await _add_member(db, 9_002, frozenset({Role.SECRETARY}))
         voters = [await _add_member(db, m, frozenset()) for m in VOTERS]
-        for m in CANDIDATES:
-            await _add_member(db, m, frozenset())
+        candidates = [await _add_member(db, m, frozenset()) for m in CANDIDATES]
         now = clock()
         election = await services.governance.open_election(
-            Role.CHAIR, "instant-runoff", now + DAY_MS, now + DAY_MS, now + 9 * DAY_MS, 9_001
+            Role.CHAIR, "instant-runoff", now + DAY_MS, now + DAY_MS, now + 9 * DAY_MS, secretary
         )
-        for m in CANDIDATES:
-            await services.governance.nominate(election.id, m, by=m)
+        for c in candidates:
+            await services.governance.nominate(election.id, c.id, by=c)
         poll = await services.funds.open_poll(
             voters[0], "When do we meet?", "Pick a day.", PollKind.CHOICE, POLL_OPTIONS, 0,
             now + 9 * DAY_MS,
@@ -161,7 +161,7 @@ async def _cast(hub: Hub, votes: list[tuple[int, Ballot]], data: Path) -> dict[s
             voter = Member(member_id, "", "", None, None, "active", 0, frozenset())
             if kind == "election":
                 assert isinstance(choice, tuple)
-                await services.governance.vote(hub.election, member_id, choice)
+                await services.governance.vote(hub.election, voter, choice)
             elif kind == "poll":
                 assert isinstance(choice, int)
                 await services.funds.vote(voter, hub.poll, choice)

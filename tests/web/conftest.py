@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
 from node import config as settings
+from node.accounts.members import Member
 from node.accounts.permissions import Role
 from node.appkeys import NODE
 from node.clock import Clock, system_clock
@@ -139,6 +140,13 @@ async def make_member(node: Node, email: str, role: Role | None = None) -> int:
     if role is not None:
         await node.members.grant(member.id, role)
     return member.id
+
+
+async def acting(node: Node, member_id: int) -> Member:
+    """The member `member_id` as a service takes them: the one who acts, with their roles."""
+    member = await node.members.get(member_id)
+    assert member is not None
+    return member
 
 
 SiteFactory = Callable[[], Awaitable[Site]]

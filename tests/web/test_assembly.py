@@ -19,7 +19,7 @@ from protocol.kinds.assembly import DelegateMandate
 from protocol.kinds.hub import HubProfile
 from tests.assembly import DAY, LogHub
 from tests.helpers import ManualClock
-from tests.web.conftest import Site, clocked_site, make_member
+from tests.web.conftest import Site, acting, clocked_site, make_member
 
 NOW = 1_767_225_600  # seconds; the test's clock starts here
 CLOSES = NOW + 14 * DAY
@@ -336,15 +336,16 @@ async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
     governance = site.node.governance
     # The delegate is elected as a hub elects one, so the recall below is the one
     # path there is: a vote of the hub's members, never one officer's decision.
-    dee = await make_member(site.node, "del@example.org")
-    ann = await make_member(site.node, "ann@example.org")
+    dee = await acting(site.node, await make_member(site.node, "del@example.org"))
+    ann = await acting(site.node, await make_member(site.node, "ann@example.org"))
+    organiser = await acting(site.node, 1)  # the founder: the interim steering group
     now = clock()
     election = await governance.open_election(
-        Role.DELEGATE, tally.PLURALITY, now + 60_000, now + 60_000, now + 120_000, by=1
+        Role.DELEGATE, tally.PLURALITY, now + 60_000, now + 60_000, now + 120_000, by=organiser
     )
-    await governance.nominate(election.id, dee, by=dee, network_name="Dee")
+    await governance.nominate(election.id, dee.id, by=dee, network_name="Dee")
     clock.advance(61_000)
-    await governance.vote(election.id, ann, (str(dee),))
+    await governance.vote(election.id, ann, (str(dee.id),))
     clock.advance(61_000)
     await governance.tick()
     assert (await kinds(site))[-1] == "delegate.mandate"
@@ -367,7 +368,7 @@ async def test_members_recall_vote_ends_the_mandate_and_the_delegate_role(
 
     # The clock of the part that opens recalls (node/governance/elections.py).
     governance._elections._clock = clock_that_ticks
-    recall = await governance.open_recall(Role.DELEGATE, now, now + 60_000, by=1)
+    recall = await governance.open_recall(Role.DELEGATE, now, now + 60_000, by=organiser)
     governance._elections._clock = clock
     clock.now_ms = ticking  # where the ticking clock got to
     await governance.vote(recall.id, ann, ("yes",))

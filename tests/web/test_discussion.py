@@ -9,7 +9,7 @@ import pytest
 
 from node.discussion.errors import NotFound
 from protocol.kinds.hub import Announcement
-from tests.web.conftest import Site, make_member
+from tests.web.conftest import Site, acting, make_member
 
 
 async def _announcement(site: Site, text: str = "Library closure: public meeting Thursday") -> str:
@@ -128,9 +128,9 @@ async def test_report_hide_warn_and_suspend(site: Site) -> None:
     assert "moderators will look" in await response.text()
     moderation = site.node.discussion.moderation
     with pytest.raises(NotFound, match=r"^There is no such post\.$"):
-        await moderation.report_post(bob, post_id + 1000, "gone")
+        await moderation.report_post(await acting(site.node, bob), post_id + 1000, "gone")
     with pytest.raises(NotFound, match=r"^There is no such comment\.$"):
-        await moderation.report_comment(bob, b"\x00" * 32, "gone")
+        await moderation.report_comment(await acting(site.node, bob), b"\x00" * 32, "gone")
     assert (await site.post(f"/posts/{post_id}/hide")).status == 403
     assert (await site.client.get("/moderation", allow_redirects=False)).status == 403
     await site.logout()

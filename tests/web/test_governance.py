@@ -16,7 +16,7 @@ from node.store.ballots import VOTER_WIDTH, BallotBox, contest
 from protocol.kinds.assembly import DelegateMandate, DelegateRecall
 from protocol.kinds.hub import CharterAdopt
 from tests.helpers import ManualClock
-from tests.web.conftest import PASSWORD, Site, make_member
+from tests.web.conftest import PASSWORD, Site, acting, make_member
 from web.electing import to_field
 
 DAY = 86_400_000
@@ -453,7 +453,7 @@ async def test_nothing_in_the_database_ties_a_voter_to_a_choice(
     wal = node.config.database_path.with_name("hubnet.db-wal")
     assert b'[["' not in (wal.read_bytes() if wal.exists() else b"")
     dan = await make_member(node, "dan@example.org")
-    await node.governance.vote(first, dan, (a,))
+    await node.governance.vote(first, await acting(node, dan), (a,))
     assert wal.stat().st_size == 0
 
 

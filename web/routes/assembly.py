@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
+from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.assembly import NATIONAL, Assembly, AssemblyError, Checked, body_title
+from node.assembly import NATIONAL, Assembly, AssemblyError, body_title
+from node.assembly_records import Checked
 from node.digits import is_digits
 from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
 from web.forms import refusals_on
-from web.keys import NOTICES
+from web.keys import MEMBER, NOTICES
 from web.rendering import render, when
 from web.routes import Route
 
@@ -248,7 +251,7 @@ async def table_motion(request: web.Request) -> web.StreamResponse:
     form = {k: _field(posted, k) for k in _EMPTY}
     if form["body"] not in await _bodies(request):
         raise AssemblyError("Choose the body the motion is for.")
-    message = await assembly.table(_parse_motion(form))
+    message = await assembly.table(_parse_motion(form), by=request[MEMBER])
     raise web.HTTPSeeOther(f"/network/motions/{message.id.hex()}")
 
 
@@ -320,38 +323,34 @@ async def motion(request: web.Request) -> web.Response:
     return await motion_page(request)
 
 
-async def _act(request: web.Request, action: str) -> web.Response:
-    assembly = _assembly(request)
+async def _act(request: web.Request, act: Callable[[bytes, Member], Awaitable[object]]) -> None:
+    """Check the motion in the path is one this node holds, then act on it for the member."""
     motion_id = _motion_id(request)
-    if await assembly.result(motion_id) is None:
+    if await _assembly(request).result(motion_id) is None:
         raise web.HTTPNotFound()
-    form = await request.post()
-    if action == "second":
-        await assembly.second(motion_id)
-        request[NOTICES].append("This hub has seconded the motion.")
-    elif action == "vote":
-        choice = _field(form, "choice")
-        await assembly.vote(motion_id, choice)
-        request[NOTICES].append(f"This hub's vote is cast: {choice}.")
-    else:
-        await assembly.reveal(motion_id)
-        request[NOTICES].append("This hub's vote is revealed.")
-    return await motion_page(request)
+    await act(motion_id, request[MEMBER])
 
 
 @refusals_on(motion_page)
 async def second(request: web.Request) -> web.Response:
-    return await _act(request, "second")
+    await _act(request, lambda m, by: _assembly(request).second(m, by=by))
+    request[NOTICES].append("This hub has seconded the motion.")
+    return await motion_page(request)
 
 
 @refusals_on(motion_page)
 async def vote(request: web.Request) -> web.Response:
-    return await _act(request, "vote")
+    choice = _field(await request.post(), "choice")
+    await _act(request, lambda m, by: _assembly(request).vote(m, choice, by=by))
+    request[NOTICES].append(f"This hub's vote is cast: {choice}.")
+    return await motion_page(request)
 
 
 @refusals_on(motion_page)
 async def reveal(request: web.Request) -> web.Response:
-    return await _act(request, "reveal")
+    await _act(request, lambda m, by: _assembly(request).reveal(m, by=by))
+    request[NOTICES].append("This hub's vote is revealed.")
+    return await motion_page(request)
 
 
 async def hub_record(request: web.Request) -> web.Response:

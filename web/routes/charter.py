@@ -59,7 +59,7 @@ async def adopt_charter(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values = {k: _field(form, k) for k in _CHARTER_FIELDS}
     adopted = await _node(request).governance.adopt_charter(
-        values["version"], values["title"], values["text"], by=request[MEMBER].id
+        values["version"], values["title"], values["text"], by=request[MEMBER]
     )
     request[NOTICES].append(f"Version {adopted.version} of the charter is adopted and published.")
     return await charter(request)

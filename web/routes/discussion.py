@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
+from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
+from node.discussion import Discussion
 from node.discussion.errors import DiscussionError
 from node.discussion.topics import CATEGORIES, topic_thread
 from protocol.envelope import Message
@@ -21,7 +24,7 @@ from web.discussing import (
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render, when
-from web.routes import Route
+from web.routes import Handler, Route
 from web.routes.account import account_refused
 
 
@@ -82,7 +85,7 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     topic_id = await node.discussion.topics.start(
-        request[MEMBER].id, field(form, "category"), form.get("title"), form.get("text")
+        request[MEMBER], field(form, "category"), form.get("title"), form.get("text")
     )
     raise web.HTTPSeeOther(f"/discussions/{topic_id}")
 
@@ -133,7 +136,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     topic_id = int_id(request, "topic_id")
     form = await request.post()
     await node.discussion.topics.get(topic_id)
-    post_id = await node.discussion.topics.reply(request[MEMBER].id, topic_id, form.get("text"))
+    post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, form.get("text"))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
     raise web.HTTPSeeOther(f"{where}#post-{post_id}")
@@ -147,33 +150,34 @@ async def _post_topic_page(request: web.Request, *, errors: list[str], status: i
     return await _topic_page(request, topic_id, errors=errors, status=status)
 
 
-@refusals_on(_post_topic_page)
-async def post_action(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    discussion = node.discussion
-    post_id = int_id(request, "post_id")
-    action = request.match_info["action"]
-    member = request[MEMBER]
-    form = await request.post()
-    topic_id = await discussion.topics.post_topic(post_id)
-    if action == "edit":
-        await discussion.topics.edit(member.id, post_id, form.get("text"))
-        notice = "Your post was changed."
-    elif action == "delete":
-        await discussion.topics.delete(member.id, post_id, moderator=_moderator(request))
-        notice = "The post was deleted."
-    elif action == "report":
-        await discussion.moderation.report_post(member.id, post_id, form.get("reason"))
-        notice = "Thank you: the hub's moderators will look at the post."
-    elif action == "hide":
-        if not _moderator(request):
-            raise web.HTTPForbidden(reason="not allowed")
-        await discussion.moderation.hide_post(member.id, post_id)
-        notice = "The post is hidden."
-    else:
-        raise web.HTTPNotFound()
-    request[NOTICES].append(notice)
-    return await _topic_page(request, topic_id)
+# One route per action on a post, each with the permission it needs in ROUTES (the
+# services check it again); `act` does the action for the member and says what happened.
+PostAct = Callable[[Discussion, Member, int, Mapping[str, Any]], Awaitable[object]]
+
+
+def _on_post(act: PostAct, done: str) -> Handler:
+    @refusals_on(_post_topic_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        discussion = request.config_dict[NODE].discussion
+        post_id = int_id(request, "post_id")
+        form = await request.post()
+        topic_id = await discussion.topics.post_topic(post_id)
+        await act(discussion, request[MEMBER], post_id, form)
+        request[NOTICES].append(done)
+        return await _topic_page(request, topic_id)
+
+    return handler
+
+
+edit_post = _on_post(
+    lambda d, m, p, f: d.topics.edit(m, p, f.get("text")), "Your post was changed."
+)
+delete_post = _on_post(lambda d, m, p, f: d.topics.delete(m, p), "The post was deleted.")
+report_post = _on_post(
+    lambda d, m, p, f: d.moderation.report_post(m, p, f.get("reason")),
+    "Thank you: the hub's moderators will look at the post.",
+)
+hide_post = _on_post(lambda d, m, p, f: d.moderation.hide_post(m, p), "The post is hidden.")
 
 
 # -- network threads -----------------------------------------------------------------------
@@ -276,37 +280,47 @@ async def _comment_thread_page(
     return await _discuss_page(request, subject_id, errors=errors, status=status)
 
 
-@refusals_on(_comment_thread_page)
-async def comment_action(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    discussion = node.discussion
-    comment_id = message_id(request, "comment_id")
-    action = request.match_info["action"]
-    member = request[MEMBER]
-    subject_id = await _subject_of_comment(request)
-    form = await request.post()
-    moderator = _moderator(request)
-    if action == "edit":
-        await discussion.comments.edit(member.id, comment_id, form.get("text"))
-        notice = "Your comment was changed on every hub."
-    elif action == "delete":
-        await discussion.comments.delete(member.id, comment_id, moderator=moderator)
-        notice = "The comment was deleted; every hub removes its text."
-    elif action == "report":
-        await discussion.moderation.report_comment(member.id, comment_id, form.get("reason"))
-        notice = "Thank you: the hub's moderators will look at the comment."
-    elif action in ("hide", "report-origin"):
-        if not moderator:
-            raise web.HTTPForbidden(reason="not allowed")
-        await discussion.moderation.hide_comment(member.id, comment_id)
-        notice = "The comment is hidden on this hub."
-        if action == "report-origin":
-            await discussion.moderation.report_to_origin(comment_id, field(form, "reason"))
-            notice = "The comment is hidden on this hub and reported to the hub it came from."
-    else:
-        raise web.HTTPNotFound()
-    request[NOTICES].append(notice)
-    return await _discuss_page(request, subject_id)
+CommentAct = Callable[[Discussion, Member, bytes, Mapping[str, Any]], Awaitable[object]]
+
+
+def _on_comment(act: CommentAct, done: str) -> Handler:
+    @refusals_on(_comment_thread_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        discussion = request.config_dict[NODE].discussion
+        comment_id = message_id(request, "comment_id")
+        subject_id = await _subject_of_comment(request)
+        form = await request.post()
+        await act(discussion, request[MEMBER], comment_id, form)
+        request[NOTICES].append(done)
+        return await _discuss_page(request, subject_id)
+
+    return handler
+
+
+async def _hide_and_report(d: Discussion, m: Member, c: bytes, f: Mapping[str, Any]) -> None:
+    await d.moderation.hide_comment(m, c)
+    await d.moderation.report_to_origin(m, c, field(f, "reason"))
+
+
+edit_comment = _on_comment(
+    lambda d, m, c, f: d.comments.edit(m.id, c, f.get("text")),
+    "Your comment was changed on every hub.",
+)
+delete_comment = _on_comment(
+    lambda d, m, c, f: d.comments.delete(m.id, c, moderator=m.can(Permission.MODERATE)),
+    "The comment was deleted; every hub removes its text.",
+)
+report_comment = _on_comment(
+    lambda d, m, c, f: d.moderation.report_comment(m, c, f.get("reason")),
+    "Thank you: the hub's moderators will look at the comment.",
+)
+hide_comment = _on_comment(
+    lambda d, m, c, f: d.moderation.hide_comment(m, c), "The comment is hidden on this hub."
+)
+hide_and_report_comment = _on_comment(
+    _hide_and_report,
+    "The comment is hidden on this hub and reported to the hub it came from.",
+)
 
 
 # -- the member's network name ---------------------------------------------------------------
@@ -328,9 +342,21 @@ ROUTES = [
     Route("POST", "/discussions", start_topic, Permission.MEMBER),
     Route("GET", "/discussions/{topic_id}", topic, Permission.MEMBER),
     Route("POST", "/discussions/{topic_id}/reply", reply, Permission.MEMBER),
-    Route("POST", "/posts/{post_id}/{action}", post_action, Permission.MEMBER),
+    Route("POST", "/posts/{post_id}/edit", edit_post, Permission.MEMBER),
+    Route("POST", "/posts/{post_id}/delete", delete_post, Permission.MEMBER),
+    Route("POST", "/posts/{post_id}/report", report_post, Permission.MEMBER),
+    Route("POST", "/posts/{post_id}/hide", hide_post, Permission.MODERATE),
     Route("GET", "/discuss/{message_id}", discuss, Permission.MEMBER),
     Route("POST", "/discuss/{message_id}", comment, Permission.MEMBER),
-    Route("POST", "/comments/{comment_id}/{action}", comment_action, Permission.MEMBER),
+    Route("POST", "/comments/{comment_id}/edit", edit_comment, Permission.MEMBER),
+    Route("POST", "/comments/{comment_id}/delete", delete_comment, Permission.MEMBER),
+    Route("POST", "/comments/{comment_id}/report", report_comment, Permission.MEMBER),
+    Route("POST", "/comments/{comment_id}/hide", hide_comment, Permission.MODERATE),
+    Route(
+        "POST",
+        "/comments/{comment_id}/report-origin",
+        hide_and_report_comment,
+        Permission.MODERATE,
+    ),
     Route("POST", "/account/network-name", network_name, Permission.MEMBER),
 ]

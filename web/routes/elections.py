@@ -110,7 +110,7 @@ async def open_election(request: web.Request) -> web.StreamResponse:
         from_field(values["nominations_close"], "nominations close"),
         from_field(values["voting_opens"], "voting opens"),
         from_field(values["voting_closes"], "voting closes"),
-        by=request[MEMBER].id,
+        by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
     raise web.HTTPSeeOther(f"/elections/{election.id}")
@@ -125,7 +125,7 @@ async def open_recall(request: web.Request) -> web.StreamResponse:
         _role(values["recall_role"]),
         from_field(values["recall_opens"], "voting opens"),
         from_field(values["recall_closes"], "voting closes"),
-        by=request[MEMBER].id,
+        by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
     raise web.HTTPSeeOther(f"/elections/{election.id}")
@@ -214,12 +214,12 @@ async def _act(request: web.Request, action: Any, done: str) -> web.Response:
 @refusals_on(election)
 async def nominate(request: web.Request) -> web.Response:
     form = await request.post()
-    me = request[MEMBER].id
+    me = request[MEMBER]
     text = field(form, "nominee")
     governance = _node(request).governance
 
     async def action(election_id: str) -> None:
-        nominee = me if text == "me" else row_id(text)
+        nominee = me.id if text == "me" else row_id(text)
         if nominee is None:
             raise GovernanceError("Choose whom to nominate.")
         await governance.nominate(
@@ -241,7 +241,7 @@ async def accept(request: web.Request) -> web.Response:
     member = request[MEMBER]
 
     async def action(election_id: str) -> None:
-        await governance.accept(election_id, member.id, field(form, "network_name") or None)
+        await governance.accept(election_id, member, field(form, "network_name") or None)
 
     return await _act(request, action, "You accepted the nomination: you are a candidate.")
 
@@ -252,7 +252,7 @@ async def decline(request: web.Request) -> web.Response:
     member = request[MEMBER]
 
     async def action(election_id: str) -> None:
-        await governance.decline(election_id, member.id)
+        await governance.decline(election_id, member)
 
     return await _act(request, action, "You are no longer nominated in this election.")
 
@@ -266,7 +266,7 @@ async def vote(request: web.Request) -> web.Response:
         election = await governance.election(election_id)
         if election is None:
             raise web.HTTPNotFound()
-        await governance.vote(election_id, member.id, ballot(form, election))
+        await governance.vote(election_id, member, ballot(form, election))
 
     return await _act(
         request, action, "Your vote is cast. It is secret: the hub keeps that you voted, not how."

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
+from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
+from node.discussion.groups import Groups
 from web.discussing import field, int_id, post_items
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render
-from web.routes import Route
+from web.routes import Handler, Route
 from web.routes.discussion import describe_subject
 
 
@@ -70,7 +73,7 @@ async def start_group(request: web.Request) -> web.StreamResponse:
             "A group can be started around a campaign or an event this hub holds."
         )
     group_id = await node.discussion.groups.start(
-        request[MEMBER].id,
+        request[MEMBER],
         form.get("name"),
         form.get("purpose"),
         subject.id if subject else None,
@@ -121,28 +124,28 @@ async def group(request: web.Request) -> web.Response:
     return await _group_page(request)
 
 
-@refusals_on(_group_page)
-async def group_action(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    groups = node.discussion.groups
-    group_id = int_id(request, "group_id")
-    action = request.match_info["action"]
-    member_id = request[MEMBER].id
-    form = await request.post()
-    await groups.get(group_id)
-    if action == "join":
-        await groups.join(member_id, group_id)
-        notice = "You joined the group."
-    elif action == "leave":
-        await groups.leave(member_id, group_id)
-        notice = "You left the group."
-    elif action == "tasks":
-        await groups.add_task(member_id, group_id, form.get("text"))
-        notice = "Task added."
-    else:
-        raise web.HTTPNotFound()
-    request[NOTICES].append(notice)
-    return await _group_page(request, group_id)
+# One route per action, each with its permission in ROUTES (the service checks it
+# again); `act` does the action for the member and says what happened.
+GroupAct = Callable[[Groups, Member, int, Mapping[str, Any]], Awaitable[object]]
+
+
+def _on_group(act: GroupAct, done: str) -> Handler:
+    @refusals_on(_group_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        groups = request.config_dict[NODE].discussion.groups
+        group_id = int_id(request, "group_id")
+        form = await request.post()
+        await groups.get(group_id)
+        await act(groups, request[MEMBER], group_id, form)
+        request[NOTICES].append(done)
+        return await _group_page(request, group_id)
+
+    return handler
+
+
+join_group = _on_group(lambda g, m, i, f: g.join(m, i), "You joined the group.")
+leave_group = _on_group(lambda g, m, i, f: g.leave(m, i), "You left the group.")
+add_task = _on_group(lambda g, m, i, f: g.add_task(m, i, f.get("text")), "Task added.")
 
 
 async def _task_group_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
@@ -152,29 +155,28 @@ async def _task_group_page(request: web.Request, *, errors: list[str], status: i
     return await _group_page(request, group_id, errors=errors, status=status)
 
 
-@refusals_on(_task_group_page)
-async def task_action(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    groups = node.discussion.groups
-    task_id = int_id(request, "task_id")
-    action = request.match_info["action"]
-    member_id = request[MEMBER].id
-    if action == "take":
-        group_id = await groups.take(member_id, task_id)
-        notice = "You took the task."
-    elif action == "done":
-        group_id = await groups.done(member_id, task_id)
-        notice = "Task done. Thank you!"
-    else:
-        raise web.HTTPNotFound()
-    request[NOTICES].append(notice)
-    return await _group_page(request, group_id)
+def _on_task(act: Callable[[Groups, Member, int], Awaitable[int]], done: str) -> Handler:
+    @refusals_on(_task_group_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        groups = request.config_dict[NODE].discussion.groups
+        group_id = await act(groups, request[MEMBER], int_id(request, "task_id"))
+        request[NOTICES].append(done)
+        return await _group_page(request, group_id)
+
+    return handler
+
+
+take_task = _on_task(lambda g, m, t: g.take(m, t), "You took the task.")
+finish_task = _on_task(lambda g, m, t: g.done(m, t), "Task done. Thank you!")
 
 
 ROUTES = [
     Route("GET", "/groups", groups, Permission.MEMBER),
     Route("POST", "/groups", start_group, Permission.MEMBER),
     Route("GET", "/groups/{group_id}", group, Permission.MEMBER),
-    Route("POST", "/groups/{group_id}/{action}", group_action, Permission.MEMBER),
-    Route("POST", "/tasks/{task_id}/{action}", task_action, Permission.MEMBER),
+    Route("POST", "/groups/{group_id}/join", join_group, Permission.MEMBER),
+    Route("POST", "/groups/{group_id}/leave", leave_group, Permission.MEMBER),
+    Route("POST", "/groups/{group_id}/tasks", add_task, Permission.MEMBER),
+    Route("POST", "/tasks/{task_id}/take", take_task, Permission.MEMBER),
+    Route("POST", "/tasks/{task_id}/done", finish_task, Permission.MEMBER),
 ]

@@ -8,8 +8,8 @@ from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
-from node.discussion.errors import DiscussionError
 from node.discussion.moderation import REPORT_REASONS
+from node.federation.admin import PeerAdmin
 from web.discussing import field, int_id
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
@@ -84,58 +84,58 @@ async def moderation(request: web.Request) -> web.Response:
 async def conduct(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    await node.discussion.moderation.set_conduct(request[MEMBER].id, form.get("text"))
+    await node.discussion.moderation.set_conduct(request[MEMBER], form.get("text"))
     request[NOTICES].append("The code of conduct is saved.")
     return await _moderation_page(request)
 
 
-async def dismiss(request: web.Request) -> web.Response:
+@refusals_on(_moderation_page)
+async def dismiss(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.discussion.moderation.resolve(
-        request[MEMBER].id, int_id(request, "report_id"), "dismissed"
+        request[MEMBER], int_id(request, "report_id"), "dismissed"
     )
     request[NOTICES].append("Report dismissed.")
     return await _moderation_page(request)
 
 
 @refusals_on(_moderation_page)
-async def member_action(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    moderation = node.discussion.moderation
-    member_id = int_id(request, "member_id")
-    action = request.match_info["action"]
+async def warn(request: web.Request) -> web.StreamResponse:
+    moderation = request.config_dict[NODE].discussion.moderation
     form = await request.post()
-    if action == "warn":
-        await moderation.warn(request[MEMBER], member_id, form.get("reason"))
-        notice = "Warning recorded; the member sees it on their discussions page."
-    elif action == "suspend":
-        until = await moderation.suspend(
-            request[MEMBER], member_id, form.get("days"), form.get("reason")
-        )
-        notice = f"Suspended from posting until {when(until)}."
-    elif action == "lift":
-        await moderation.lift_suspension(member_id)
-        notice = "Suspension lifted."
-    else:
-        raise web.HTTPNotFound()
-    request[NOTICES].append(notice)
+    await moderation.warn(request[MEMBER], int_id(request, "member_id"), form.get("reason"))
+    request[NOTICES].append("Warning recorded; the member sees it on their discussions page.")
+    return await _moderation_page(request)
+
+
+@refusals_on(_moderation_page)
+async def suspend(request: web.Request) -> web.StreamResponse:
+    moderation = request.config_dict[NODE].discussion.moderation
+    form = await request.post()
+    until = await moderation.suspend(
+        request[MEMBER], int_id(request, "member_id"), form.get("days"), form.get("reason")
+    )
+    request[NOTICES].append(f"Suspended from posting until {when(until)}.")
+    return await _moderation_page(request)
+
+
+@refusals_on(_moderation_page)
+async def lift(request: web.Request) -> web.StreamResponse:
+    moderation = request.config_dict[NODE].discussion.moderation
+    await moderation.lift_suspension(request[MEMBER], int_id(request, "member_id"))
+    request[NOTICES].append("Suspension lifted.")
     return await _moderation_page(request)
 
 
 @refusals_on(_moderation_page)
 async def block_origin(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    federation = request.config_dict[FEDERATION]
     try:
         origin = parse_node_id(request.match_info["origin"])
     except BadNodeId as exc:
         raise web.HTTPNotFound() from exc
-    if origin == node.node_id:
-        raise DiscussionError("A hub cannot block itself.")
     form = await request.post()
-    reason = field(form, "reason").strip()[:200] or "repeated abuse in discussions"
-    await federation.peers.set_origin_blocked(origin, True, reason)
-    federation.peers_changed()
+    admin = PeerAdmin(request.config_dict[FEDERATION])
+    await admin.block_origin(origin, field(form, "reason"), by=request[MEMBER])
     request[NOTICES].append("That hub is blocked: its messages are no longer accepted or shown.")
     return await _moderation_page(request)
 
@@ -144,6 +144,8 @@ ROUTES = [
     Route("GET", "/moderation", moderation, Permission.MODERATE),
     Route("POST", "/moderation/conduct", conduct, Permission.MODERATE),
     Route("POST", "/moderation/reports/{report_id}/dismiss", dismiss, Permission.MODERATE),
-    Route("POST", "/moderation/members/{member_id}/{action}", member_action, Permission.MODERATE),
+    Route("POST", "/moderation/members/{member_id}/warn", warn, Permission.MODERATE),
+    Route("POST", "/moderation/members/{member_id}/suspend", suspend, Permission.MODERATE),
+    Route("POST", "/moderation/members/{member_id}/lift", lift, Permission.MODERATE),
     Route("POST", "/moderation/origins/{origin}/block", block_origin, Permission.MODERATE),
 ]

@@ -17,7 +17,7 @@ from node.appkeys import NODE
 from node.network.actions import NetworkActions, NetworkError
 from node.store.hubs import HubInfo
 from web.forms import refusals_on
-from web.keys import NOTICES
+from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
 
@@ -88,7 +88,7 @@ async def sponsor(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from exc
     if hub not in {c.hub for c in node.membership.roster.candidates}:
         raise NetworkError("that hub is not asking to join")
-    await NetworkActions(node.messages, node.membership).sponsor(hub)
+    await NetworkActions(node.messages, node.membership).sponsor(hub, by=request[MEMBER])
     request[NOTICES].append(
         "Sponsored. The hub becomes a member once enough member hubs have sponsored it."
     )

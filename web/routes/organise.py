@@ -11,12 +11,12 @@ from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
 from node.clock import describe_age
 from node.digits import row_id
+from node.federation.admin import PeerAdmin
 from node.federation.invites import Invite
-from node.federation.peering import accept_invite
-from web.forms import refusals_on
+from web.forms import refusals_on, text
 from web.keys import MEMBER, NOTICES
 from web.rendering import render, when
-from web.routes import Route
+from web.routes import Handler, Route
 
 _SECTIONS = (
     (
@@ -31,7 +31,6 @@ _SECTIONS = (
     ),
     ("Suspended", "suspended", (("reinstate", "Reinstate", ""),)),
 )
-_VERBS = {"approve": "active", "reject": "rejected", "suspend": "suspended", "reinstate": "active"}
 
 
 def _row(m: Member) -> dict[str, object]:
@@ -88,23 +87,24 @@ def _member_id(request: web.Request) -> int:
     return member_id
 
 
-@refusals_on(_members_page)
-async def decide(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    verb = request.match_info["verb"]
-    if verb not in _VERBS:
-        raise web.HTTPNotFound()
-    member = await node.members.decide(_member_id(request), _VERBS[verb], by=request[MEMBER])
-    request[NOTICES].append(f"{member.name}: {_DONE[verb]}.")
-    return await _members_page(request)
+def _decide(verb: str, status: str, done: str) -> Handler:
+    """The handler of one decision on an account (its route is /organise/members/{id}/verb)."""
+
+    @refusals_on(_members_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        node = request.config_dict[NODE]
+        member = await node.members.decide(_member_id(request), status, by=request[MEMBER])
+        request[NOTICES].append(f"{member.name}: {done}.")
+        return await _members_page(request)
+
+    handler.__name__ = verb
+    return handler
 
 
-_DONE = {
-    "approve": "approved",
-    "reject": "application rejected",
-    "suspend": "suspended",
-    "reinstate": "reinstated",
-}
+approve = _decide("approve", "active", "approved")
+reject = _decide("reject", "rejected", "application rejected")
+suspend = _decide("suspend", "suspended", "suspended")
+reinstate = _decide("reinstate", "active", "reinstated")
 
 
 @refusals_on(_members_page)
@@ -169,40 +169,40 @@ async def peers(request: web.Request) -> web.Response:
     return await _peers_page(request)
 
 
-async def make_invite(request: web.Request) -> web.Response:
-    node = request.config_dict[NODE]
-    token = await request.config_dict[FEDERATION].peers.create_invite()
-    return await _peers_page(
-        request, invite=Invite(node.node_id, node.config.url, token, node.membership.network)
-    )
+@refusals_on(_peers_page)
+async def make_invite(request: web.Request) -> web.StreamResponse:
+    invite = await PeerAdmin(request.config_dict[FEDERATION]).invite(by=request[MEMBER])
+    return await _peers_page(request, invite=invite)
 
 
 @refusals_on(_peers_page)
 async def add_peer(request: web.Request) -> web.StreamResponse:
-    node = request.config_dict[NODE]
-    federation = request.config_dict[FEDERATION]
     form = await request.post()
-    text = form.get("invite")
-    card, _ = await accept_invite(node, text if isinstance(text, str) else "")
-    federation.peers_changed()
+    admin = PeerAdmin(request.config_dict[FEDERATION])
+    card = await admin.add(text(form, "invite"), by=request[MEMBER])
     request[NOTICES].append(f"Peered with {card.name}.")
     return await _peers_page(request)
 
 
-async def block_peer(request: web.Request) -> web.Response:
-    federation = request.config_dict[FEDERATION]
-    try:
-        node_id = parse_node_id(request.match_info["node_id"])
-    except BadNodeId as exc:
-        raise web.HTTPNotFound() from exc
-    blocked = request.match_info["verb"] == "block"
-    if request.match_info["verb"] not in ("block", "unblock"):
-        raise web.HTTPNotFound()
-    if not await federation.peers.set_blocked(node_id, blocked):
-        raise web.HTTPNotFound()
-    federation.peers_changed()
-    request[NOTICES].append("Peer blocked." if blocked else "Peer unblocked.")
-    return await _peers_page(request)
+def _block(blocked: bool) -> Handler:
+    """Block a peer (or unblock one): /organise/peers/{node_id}/block or .../unblock."""
+
+    @refusals_on(_peers_page)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            node_id = parse_node_id(request.match_info["node_id"])
+        except BadNodeId as exc:
+            raise web.HTTPNotFound() from exc
+        admin = PeerAdmin(request.config_dict[FEDERATION])
+        await admin.set_blocked(node_id, blocked, by=request[MEMBER])
+        request[NOTICES].append("Peer blocked." if blocked else "Peer unblocked.")
+        return await _peers_page(request)
+
+    return handler
+
+
+block_peer = _block(True)
+unblock_peer = _block(False)
 
 
 # -- health ----------------------------------------------------------------------
@@ -242,10 +242,14 @@ async def health(request: web.Request) -> web.Response:
 ROUTES = [
     Route("GET", "/organise/members", members, Permission.MANAGE_MEMBERS),
     Route("POST", "/organise/members/{member_id}/reset", reset_link, Permission.MANAGE_MEMBERS),
-    Route("POST", "/organise/members/{member_id}/{verb}", decide, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/approve", approve, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/reject", reject, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/suspend", suspend, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/{member_id}/reinstate", reinstate, Permission.MANAGE_MEMBERS),
     Route("GET", "/organise/peers", peers, Permission.MANAGE_PEERS),
     Route("POST", "/organise/peers/invite", make_invite, Permission.MANAGE_PEERS),
     Route("POST", "/organise/peers/add", add_peer, Permission.MANAGE_PEERS),
-    Route("POST", "/organise/peers/{node_id}/{verb}", block_peer, Permission.MANAGE_PEERS),
+    Route("POST", "/organise/peers/{node_id}/block", block_peer, Permission.MANAGE_PEERS),
+    Route("POST", "/organise/peers/{node_id}/unblock", unblock_peer, Permission.MANAGE_PEERS),
     Route("GET", "/organise/health", health, Permission.VIEW_HEALTH),
 ]
