@@ -28,10 +28,10 @@ from node.federation.client import (
     PeerRefused,
     PeerUnreachable,
 )
+from node.federation.files import FileFetcher, wait_for_wake
 from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.node import Node
-from node.resources import FileMismatch
 from node.store.heads import HeadsStore
 from node.store.outcomes import Status
 from node.store.peers import Peer, PeerStore
@@ -58,9 +58,6 @@ NON_PEERS_BURST = 120
 # `hubnet peer add` is still waiting for our answer): ask again this soon, this often.
 NOT_YET_PEER_SECONDS = 3.0
 NOT_YET_PEER_TRIES = 10
-# Resource files fetched at once, and read from the table per round of a pass.
-FILES_AT_ONCE = 4
-FILES_PER_ROUND = 20
 
 
 class _Link:
@@ -71,12 +68,6 @@ class _Link:
         self.pull_wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.not_peer_tries = 0  # quick retries made after `not-peer` answers
-
-
-async def _wait(event: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=max(seconds, 0))
-    event.clear()
 
 
 class Federation:
@@ -100,8 +91,8 @@ class Federation:
         self._session: aiohttp.ClientSession | None = None
         self._client: FederationClient | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self.files = FileFetcher(self)
         self._fetcher: asyncio.Task[None] | None = None
-        self._fetch_wake = asyncio.Event()
         self._recovery: asyncio.Task[None] | None = None
         # Observers for metrics: (peer, seconds, delivered?) per push attempt, and
         # (peer, messages it held that we lacked) per pull.
@@ -131,7 +122,7 @@ class Federation:
         self.node.membership.listeners.append(self._members_changed)
         self.forks.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="federation-supervisor")
-        self._fetcher = asyncio.create_task(self._fetch_loop(), name="resource-fetcher")
+        self._fetcher = asyncio.create_task(self.files.run(), name="resource-fetcher")
         self._recovery = asyncio.create_task(recovery.run(self), name="recovery")
 
     async def stop(self) -> None:
@@ -157,7 +148,7 @@ class Federation:
         for link in self._links.values():
             link.send_wake.set()
         if any(m.kind == "resource" for m in messages):
-            self._fetch_wake.set()
+            self.files.wake.set()
 
     async def _members_changed(self, before: frozenset[NodeId], after: frozenset[NodeId]) -> None:
         # A hub just admitted had its messages refused until now (PROTOCOL.md §14.5):
@@ -174,7 +165,7 @@ class Federation:
                 await self._sync_links()
             except Exception:  # a failed pass must not end federation; log and go on
                 log.exception("federation: could not refresh peers")
-            await _wait(self._changed, POLL_SECONDS)
+            await wait_for_wake(self._changed, POLL_SECONDS)
 
     async def _sync_links(self) -> None:
         wanted = {p.node_id for p in await self.peers.all() if not p.blocked}
@@ -210,7 +201,7 @@ class Federation:
             if wait is None:
                 return
             if wait > 0:
-                await _wait(link.send_wake, wait)
+                await wait_for_wake(link.send_wake, wait)
 
     async def _send_once(self, node_id: NodeId, link: _Link) -> float | None:
         """Deliver one batch; returns seconds to wait before the next, None to stop."""
@@ -267,72 +258,6 @@ class Federation:
         )
         await self.peers.failed(peer.node_id, str(exc), self.node.clock() + delay)
 
-    # -- resource files ------------------------------------------------------------
-
-    async def _fetch_loop(self) -> None:
-        self.node.resources.remove_leftovers()
-        while True:
-            wait: float = self.node.config.pull_interval
-            try:
-                await self.fetch_missing_files()
-                due = await self.node.resources.next_due_at()
-                if due is not None:
-                    wait = min(wait, max((due - self.node.clock()) / 1000, 0.1))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("federation: fetching resource files failed unexpectedly")
-            await _wait(self._fetch_wake, wait)
-
-    async def fetch_missing_files(self) -> int:
-        """Fetch the files named by resource messages whose attempt is due, from any
-        peer that has them; returns how many were stored.
-
-        Each file has its own failure count and back-off (node/resources.py), and a
-        pass goes through every file due when it began, a few at a time, so files
-        no peer can give (a stranger can name any hash) never starve the others.
-        """
-        peers = [p for p in await self.peers.all() if not p.blocked]
-        if not peers:
-            return 0
-        # Peers heard from most recently are the likeliest to answer.
-        peers.sort(key=lambda p: p.last_contact or 0, reverse=True)
-        began = self.node.clock()
-        at_once = asyncio.Semaphore(FILES_AT_ONCE)
-
-        async def fetch(digest: bytes, size: int, failures: int) -> bool:
-            async with at_once:
-                return await self._fetch_file(peers, digest, size, failures)
-
-        fetched = 0
-        # Files tried in this pass are due again only after `began`: the pass ends.
-        while due := await self.node.resources.due(began, FILES_PER_ROUND):
-            results = await asyncio.gather(*(fetch(*row) for row in due))
-            fetched += sum(results)
-        return fetched
-
-    async def _fetch_file(self, peers: list[Peer], digest: bytes, size: int, failures: int) -> bool:
-        files = self.node.resources
-        for peer in peers:
-            incoming = files.incoming(digest, size)
-            try:
-                await self.client.resource(peer.url, digest, size, incoming.write)
-                await asyncio.to_thread(incoming.keep)
-            except PeerError as exc:
-                log.debug("file %s not from %s: %s", digest.hex(), peer.node_id, exc)
-                continue
-            except FileMismatch as exc:
-                log.warning("%s sent a file that is not %s: %s", peer.node_id, digest.hex(), exc)
-                continue
-            finally:
-                incoming.discard()
-            await files.stored(digest)
-            return True
-        delay = retry_delay_ms(failures + 1, self.node.config.retry_max * 1000)
-        await files.fetch_failed(digest, delay)
-        log.debug("file %s: no peer gave it; next try in %.1f s", digest.hex(), delay / 1000)
-        return False
-
     # -- pull --------------------------------------------------------------------
 
     async def _pull_loop(self, node_id: NodeId, link: _Link) -> None:
@@ -360,7 +285,7 @@ class Federation:
                 log.info("federation: pull from %s failed: %s", node_id, exc)
             except Exception:
                 log.exception("federation: pull from %s failed unexpectedly", node_id)
-            await _wait(link.pull_wake, wait)
+            await wait_for_wake(link.pull_wake, wait)
 
     async def _pull_origin(self, peer: Peer, origin: str, after: int, until: int) -> int:
         """Fetch one origin's log page by page, fetching the next page while the

@@ -1,0 +1,176 @@
+"""Every setting of a node, as data: name, type, default and help text.
+
+node/config.py reads them from config.toml, HUBNET_<NAME> environment variables
+and flags; docs/OPERATIONS.md lists them all (a test checks each is there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("name", str, None, "The hub's name, shown to members and to other hubs."),
+    Setting(
+        "url",
+        str,
+        None,
+        "The public base URL other hubs and members reach this node at, e.g. "
+        "https://hub.example.org",
+    ),
+    Setting("host", str, "127.0.0.1", "Address to listen on. Use 0.0.0.0 to listen on all."),
+    Setting("port", int, 8080, "TCP port to listen on; 0 picks any free port."),
+    Setting(
+        "max_connections",
+        int,
+        512,
+        "Most connections open at once; past it a new one closes the oldest idle "
+        "connection, or is answered 503 if every connection is busy.",
+    ),
+    Setting("log_level", str, "info", "Logging level: debug, info, warning or error."),
+    Setting(
+        "verify_threads",
+        int,
+        0,
+        "Threads that check signatures of incoming batches; 0 means one per CPU core.",
+    ),
+    Setting(
+        "max_held_per_origin",
+        int,
+        1000,
+        "How far ahead of an origin's log a message may be and still be held until "
+        "the gap fills; further ahead is refused.",
+    ),
+    Setting(
+        "pull_interval",
+        int,
+        300,
+        "Seconds between routine comparisons of heads with each peer (pull also runs at "
+        "start and whenever a peer comes back).",
+    ),
+    Setting(
+        "witness_delay_ms",
+        int,
+        1500,
+        "Milliseconds this node waits after a member's vote, second, sponsorship or leave "
+        "arrives before signing a witness of it (messages arriving together share one). "
+        "A decision counts only once most hubs have witnessed it before its deadline.",
+    ),
+    Setting(
+        "retry_max",
+        int,
+        300,
+        "Longest wait in seconds between delivery attempts to a peer that is down, and "
+        "between attempts at a file no peer could give; waits double from 1 s up to this, "
+        "with random jitter.",
+    ),
+    Setting("request_timeout", int, 30, "Seconds before a request to a peer is given up."),
+    Setting("push_batch", int, 200, "Most messages sent to a peer in one push request."),
+    Setting(
+        "peer_messages_per_minute",
+        int,
+        20_000,
+        "Most messages one peer may push here a minute (a burst of one minute's worth); "
+        "a push over it is answered 429 with Retry-After and the peer sends it later.",
+    ),
+    Setting(
+        "peer_bytes_per_minute",
+        int,
+        64 * 1024 * 1024,
+        "Most bytes of push bodies one peer may send here a minute (a burst of one "
+        "minute's worth); over it, 429 with Retry-After.",
+    ),
+    Setting(
+        "argon2_memory_kib",
+        int,
+        65536,
+        "Memory per password hash (argon2id), in KiB; at least 19456 (OWASP's minimum). "
+        "Stored hashes are upgraded at the next login when this rises.",
+    ),
+    Setting(
+        "argon2_time_cost",
+        int,
+        3,
+        "Passes per password hash (argon2id); at least 2.",
+    ),
+    Setting(
+        "session_idle_minutes",
+        int,
+        120,
+        "Minutes without activity after which a member is logged out.",
+    ),
+    Setting(
+        "session_max_hours",
+        int,
+        168,
+        "Hours after login when a session ends however active it is.",
+    ),
+    Setting(
+        "posts_per_hour",
+        int,
+        30,
+        "Most posts and comments one member may write in an hour; more are refused "
+        "with a message saying when they can post again.",
+    ),
+    Setting(
+        "remote_comments_per_hour",
+        int,
+        120,
+        "Most comments from one other hub shown here in an hour; the rest are kept and "
+        "shown as the hour allows, so a flood from one hub delays only that hub's.",
+    ),
+    Setting(
+        "log_format",
+        str,
+        "text",
+        "How log lines are written: text (for people) or json (one object a line, for "
+        "log collectors).",
+    ),
+    Setting(
+        "metrics_token",
+        str,
+        "",
+        "Bearer token that GET /metrics requires; empty allows only direct requests from "
+        "this machine (loopback, not through a reverse proxy).",
+    ),
+    Setting(
+        "trusted_proxies",
+        list,
+        (),
+        "Addresses or networks (CIDR) of reverse proxies in front of this node, e.g. "
+        '["127.0.0.1", "::1"]; only a request from one of them has its client address '
+        "taken from X-Forwarded-For or Forwarded. Empty: the header is never trusted.",
+    ),
+    Setting(
+        "metrics_allow",
+        list,
+        (),
+        "Client addresses or networks (CIDR) that may read GET /metrics without the "
+        "metrics_token, e.g. a monitoring server's address.",
+    ),
+    Setting(
+        "smtp_host",
+        str,
+        "",
+        "Mail server that sends members their notices by email; empty: notices only in the app.",
+    ),
+    Setting("smtp_port", int, 587, "The mail server's port (587 for STARTTLS, 465 for TLS)."),
+    Setting(
+        "smtp_security",
+        str,
+        "starttls",
+        "How to secure the connection to the mail server: starttls, tls or none.",
+    ),
+    Setting("smtp_username", str, "", "User name for the mail server; empty: no login."),
+    Setting("smtp_password", str, "", "Password for the mail server."),
+    Setting("smtp_from", str, "", "The From address of the hub's emails, e.g. hub@example.org."),
+)
