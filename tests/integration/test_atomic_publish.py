@@ -84,11 +84,12 @@ CASES = [
         "SELECT count(*) FROM comment_authors",
         """
         comments = node.discussion.comments
-        await comments.set_display_name(1, "jo")
+        jo = await node.members.get(1)
+        await comments.set_display_name(jo, "jo")
         subject = await node.messages.append("announcement", Announcement(text="Hello"))
         if crash:
             kill_after("add_author_txn", "node.store.comments", "node.discussion.comments")
-        await comments.publish(1, subject.id, "Our words")
+        await comments.publish(jo, subject.id, "Our words")
         """,
     ),
     Case(

@@ -109,7 +109,7 @@ async def test_member_posting_too_often_is_told_when_they_can_post_again(site: S
 
 async def test_mentions_resolve_to_members_of_this_hub(site: Site) -> None:
     ann = await make_member(site.node, "ann@example.org")
-    await site.node.discussion.comments.set_display_name(ann, "ann_l")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, ann), "ann_l")
     mentioned = await site.node.discussion.topics.mentioned("thanks @ann_L and @nobody, a@b.c")
     assert mentioned == {ann}
 
@@ -207,10 +207,10 @@ async def test_edit_and_delete_of_someone_elses_comment_are_refused(site: Site) 
     subject = await _announcement(site)
     ann = await make_member(site.node, "ann@example.org")
     bob = await make_member(site.node, "bob@example.org")
-    await site.node.discussion.comments.set_display_name(ann, "ann")
-    await site.node.discussion.comments.set_display_name(bob, "bob")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, ann), "ann")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, bob), "bob")
     comment_id = await site.node.discussion.comments.publish(
-        ann, bytes.fromhex(subject), "original words"
+        await acting(site.node, ann), bytes.fromhex(subject), "original words"
     )
     await site.login("bob@example.org")
     response = await site.post(f"/comments/{comment_id.hex()}/edit", {"text": "forged"})
