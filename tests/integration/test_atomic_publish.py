@@ -75,7 +75,9 @@ CASES = [
         """
         if crash:
             kill_after("add_offer_txn", "node.store.speakers", "node.community.speakers")
-        await node.community.speakers.offer(1, ["housing"], "Leeds", None)
+        await node.community.speakers.offer(
+            await node.members.get(1), ["housing"], "Leeds", None
+        )
         """,
     ),
     Case(
@@ -104,7 +106,7 @@ CASES = [
         )
         if crash:
             kill_after("add_local_txn", "node.store.directory", "node.community.directory")
-        await node.community.directory.add(entry, share=True)
+        await node.community.directory.add(entry, share=True, by=await node.members.get(1))
         """,
     ),
 ]

@@ -12,8 +12,9 @@ import asyncio
 
 import pytest
 
+from node.accounts.permissions import Role
 from node.events.drafts import EventError, parse_form
-from tests.web.conftest import Site
+from tests.web.conftest import Site, acting, make_member
 from tests.web.test_projections import EVENT
 
 
@@ -60,7 +61,12 @@ async def test_a_published_file_is_held_as_soon_as_its_message_is_stored(site: S
     # The listing (by the message store) and the "held" mark commit with the message:
     # no moment in which this hub lists its own upload as a file to fetch.
     library = site.node.community.library
-    resource_id = await library.publish("notes.txt", b"Meeting notes\n", "Notes", None, [])
+    secretary = await acting(
+        site.node, await make_member(site.node, "sec@example.org", Role.SECRETARY)
+    )
+    resource_id = await library.publish(
+        "notes.txt", b"Meeting notes\n", "Notes", None, [], by=secretary
+    )
     item = await library.get(resource_id)
     assert item is not None and item.held and item.own
     due = await site.node.resources.due(2**62)
