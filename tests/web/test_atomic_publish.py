@@ -33,16 +33,17 @@ async def test_an_edit_racing_a_cancel_is_refused_and_never_published(
     site: Site, visibility: str
 ) -> None:
     organiser = site.node.events.organiser
-    event_id = await organiser.create(parse_form({**EVENT, "visibility": visibility}))
+    chair = await acting(site.node, await make_member(site.node, "chair@example.org", Role.CHAIR))
+    event_id = await organiser.create(parse_form({**EVENT, "visibility": visibility}), by=chair)
     updates_before = await site.node.db.fetchone(
         "SELECT count(*) FROM messages WHERE kind = 'event.update'"
     )
     moved = parse_form({**EVENT, "visibility": visibility, "title": "Moved indoors"})
     async with site.node.db.write():
         # Queued in this order on the writer (an asyncio.Lock wakes waiters in order).
-        cancel = asyncio.ensure_future(organiser.cancel(event_id, "rained off"))
+        cancel = asyncio.ensure_future(organiser.cancel(event_id, "rained off", by=chair))
         await _waiting_for_writer(cancel)
-        edit = asyncio.ensure_future(organiser.edit(event_id, moved))
+        edit = asyncio.ensure_future(organiser.edit(event_id, moved, by=chair))
         await _waiting_for_writer(edit)
     await cancel
     with pytest.raises(EventError, match="This event has been cancelled"):
