@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.permissions import Acting, Permission, require
 from node.community.hubs import hub_names
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 from node.projections.runner import CaughtUp
 from node.store.campaigns import CampaignsStore, endorsed_txn, origin_txn
 from node.store.database import Database
@@ -26,6 +27,10 @@ class CampaignError(NodeError):
 
 class CampaignNotFound(CampaignError, NotFound):
     """No campaign with that id here."""
+
+
+class CampaignNotAllowed(CampaignError, NotAllowed):
+    """A member whose roles do not grant what they asked to do (permissions.require)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +100,15 @@ class Campaigns:
         self._messages = messages
         self._projections = projections
 
-    async def start(self, body: Campaign) -> bytes:
+    async def start(self, body: Campaign, *, by: Acting) -> bytes:
+        require(by, Permission.MANAGE_CAMPAIGNS, CampaignNotAllowed)
         _check(body)
         message = await self._messages.append("campaign", body)
         await self._projections.caught_up()
         return message.id
 
-    async def update(self, body: CampaignUpdate) -> None:
+    async def update(self, body: CampaignUpdate, *, by: Acting) -> None:
+        require(by, Permission.MANAGE_CAMPAIGNS, CampaignNotAllowed)
         _check(body)
         await self._projections.caught_up()
         me = self._messages.node_id
@@ -116,7 +123,8 @@ class Campaigns:
         await self._messages.append("campaign.update", body, check=check_txn)
         await self._projections.caught_up()
 
-    async def endorse(self, body: CampaignEndorse) -> None:
+    async def endorse(self, body: CampaignEndorse, *, by: Acting) -> None:
+        require(by, Permission.MANAGE_CAMPAIGNS, CampaignNotAllowed)
         _check(body)
         await self._projections.caught_up()
         me = self._messages.node_id

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.permissions import Acting, Permission, require
 from node.clock import Clock
 from node.community.hubs import hub_name, hub_names
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.directory import (
@@ -60,6 +61,10 @@ class DirectoryError(NodeError):
 
 class EntryNotFound(DirectoryError, NotFound):
     """No entry of this hub's with that number."""
+
+
+class DirectoryNotAllowed(DirectoryError, NotAllowed):
+    """A member whose roles do not grant publishing for the hub (permissions.require)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,8 @@ class Directory:
         self._projections = projections
         self._clock = clock
 
-    async def add(self, body: DirectoryEntry, share: bool) -> int:
+    async def add(self, body: DirectoryEntry, share: bool, *, by: Acting) -> int:
+        require(by, Permission.PUBLISH_FOR_HUB, DirectoryNotAllowed)
         now = self._clock()
         if not share:
             entry_id = await self._store.add_local(body, now, _search_text(body))
@@ -145,7 +151,8 @@ class Directory:
         await self._projections.caught_up()
         return entry_id
 
-    async def edit(self, entry_id: int, body: DirectoryEntry, share: bool) -> None:
+    async def edit(self, entry_id: int, body: DirectoryEntry, share: bool, *, by: Acting) -> None:
+        require(by, Permission.PUBLISH_FOR_HUB, DirectoryNotAllowed)
         was = await self._store.sharing(entry_id)
         if was is None:
             raise EntryNotFound("There is no such entry.")
@@ -170,7 +177,8 @@ class Directory:
         await self._messages.append("directory.entry", sent, check=check_txn, then=record_txn)
         await self._projections.caught_up()
 
-    async def remove(self, entry_id: int) -> None:
+    async def remove(self, entry_id: int, *, by: Acting) -> None:
+        require(by, Permission.PUBLISH_FOR_HUB, DirectoryNotAllowed)
         was = await self._store.sharing(entry_id)
         if was is None:
             raise EntryNotFound("There is no such entry.")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
+from node.accounts.permissions import Acting, Permission, require
 from node.community.hubs import hub_name, hub_names
-from node.errors import NodeError
+from node.errors import NodeError, NotAllowed
 from node.projections.runner import CaughtUp
 from node.resources import ResourceFiles
 from node.store.database import Database
@@ -57,6 +58,10 @@ BY_MEDIA_TYPE = {t.media_type: t for t in TYPES}
 
 class UploadRefused(NodeError):
     """An upload this hub will not take, with the reason to show."""
+
+
+class UploadNotAllowed(UploadRefused, NotAllowed):
+    """A member whose roles do not grant publishing for the hub (permissions.require)."""
 
 
 def type_for_name(name: str) -> FileType | None:
@@ -167,9 +172,17 @@ class Library:
         self._projections = projections
 
     async def publish(
-        self, name: str, data: bytes, title: str, description: str | None, tags: list[str]
+        self,
+        name: str,
+        data: bytes,
+        title: str,
+        description: str | None,
+        tags: list[str],
+        *,
+        by: Acting,
     ) -> bytes:
         """Check, store and announce a file; the resource message's id."""
+        require(by, Permission.PUBLISH_FOR_HUB, UploadNotAllowed)
         file_type = check_upload(name, data)
         body = Resource(
             hash=sha256(data),

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import astuple
 from typing import Any, Literal
 
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import NodeError, NotAllowed
 from node.store.mutual_aid import MutualAidStore, Post
 
 PostType = Literal["request", "offer"]
@@ -23,6 +25,10 @@ class MutualAidError(NodeError):
     """A post this hub refuses, with the reason to show."""
 
 
+class MutualAidNotAllowed(MutualAidError, NotAllowed):
+    """A member who holds no permission (suspended) (permissions.require)."""
+
+
 class MutualAid:
     personal_data_name = "mutual_aid_posts"
 
@@ -30,7 +36,8 @@ class MutualAid:
         self._store = store
         self._clock = clock
 
-    async def post(self, member_id: int, type: str, title: str, text: str) -> int:
+    async def post(self, by: Member, type: str, title: str, text: str) -> int:
+        require(by, Permission.MEMBER, MutualAidNotAllowed)
         title, text = title.strip(), text.strip()
         if type not in ("request", "offer"):
             raise MutualAidError("Say whether you are asking for help or offering it.")
@@ -40,12 +47,14 @@ class MutualAid:
             raise MutualAidError(
                 f"Keep the title under {MAX_TITLE} characters and the text under {MAX_TEXT}."
             )
-        return await self._store.add(member_id, type, title, text, self._clock())
+        return await self._store.add(by.id, type, title, text, self._clock())
 
-    async def close(self, member_id: int, post_id: int, outcome: str) -> None:
+    async def close(self, by: Member, post_id: int, outcome: str) -> None:
+        """A member closes a post of their own."""
+        require(by, Permission.MEMBER, MutualAidNotAllowed)
         if outcome not in ("fulfilled", "closed"):
             raise MutualAidError("A post is closed as fulfilled or just closed.")
-        if not await self._store.close(member_id, post_id, outcome, self._clock()):
+        if not await self._store.close(by.id, post_id, outcome, self._clock()):
             raise MutualAidError("You can close only your own open posts.")
 
     async def board(self, include_closed: bool = False, limit: int = 200) -> list[Post]:

@@ -15,9 +15,11 @@ from typing import Any
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.community.hubs import hub_name
-from node.errors import NodeError
+from node.errors import NodeError, NotAllowed
 from node.projections.runner import CaughtUp
 from node.store.database import Database
 from node.store.hubs import hub_profiles
@@ -38,6 +40,10 @@ from protocol.schema import check_body
 
 class SpeakerError(NodeError):
     """A speaker offer this hub refuses, with the reason to show."""
+
+
+class SpeakerNotAllowed(SpeakerError, NotAllowed):
+    """A member who holds no permission (suspended) (permissions.require)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +85,10 @@ class Speakers:
         self._messages = messages
         self._projections = projections
 
-    async def offer(
-        self, member_id: int, topics: list[str], area: str | None, note: str | None
-    ) -> int:
+    async def offer(self, by: Member, topics: list[str], area: str | None, note: str | None) -> int:
         """Record a member's offer and publish it (without their name) to the network."""
+        require(by, Permission.MEMBER, SpeakerNotAllowed)
+        member_id = by.id
         if not topics:
             raise SpeakerError("Give at least one topic you can speak on.")
         body = SpeakerOffer(topics=tuple(topics), area=area or None, note=note or None)
@@ -104,7 +110,10 @@ class Speakers:
         await self._projections.caught_up()
         return offer_id
 
-    async def withdraw(self, member_id: int, offer_id: int) -> None:
+    async def withdraw(self, by: Member, offer_id: int) -> None:
+        """A member withdraws an offer of their own."""
+        require(by, Permission.MEMBER, SpeakerNotAllowed)
+        member_id = by.id
         row = await self._store.open_offer(offer_id, member_id)
         if row is None:
             raise SpeakerError("You have no such offer open.")

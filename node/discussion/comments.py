@@ -16,6 +16,8 @@ from typing import Protocol
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.members import Member
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import HOUR_MS, check_may_post_txn, clean_text
@@ -98,7 +100,9 @@ class Comments:
     async def display_name(self, member_id: int) -> str | None:
         return await self._store.display_name(member_id)
 
-    async def set_display_name(self, member_id: int, name: object) -> str:
+    async def set_display_name(self, by: Member, name: object) -> str:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         text = name.strip() if isinstance(name, str) else ""
         if not DISPLAY_NAME.fullmatch(text):
             raise DiscussionError(
@@ -119,8 +123,10 @@ class Comments:
         return message
 
     async def publish(
-        self, member_id: int, subject: bytes, text: object, reply_to: bytes | None = None
+        self, by: Member, subject: bytes, text: object, reply_to: bytes | None = None
     ) -> bytes:
+        require(by, Permission.MEMBER, NotAllowed)
+        member_id = by.id
         clean = clean_text(text, MAX_COMMENT, "comment")
         name = await self.display_name(member_id)
         if name is None:
@@ -148,8 +154,10 @@ class Comments:
         await self.catch_up()
         return message.id
 
-    def _own_comment(self, member_id: int, comment_id: bytes, moderator: bool) -> Check:
-        """The check, run in the change's own transaction, that the member may change it."""
+    def _own_comment(self, by: Member, comment_id: bytes, moderator: bool) -> Check:
+        """The check, run in the change's own transaction, that the member may change it:
+        their own comment, or any of this hub's when `moderator` (a delete by one who
+        holds MODERATE)."""
 
         async def check_txn(conn: aiosqlite.Connection) -> None:
             row = await store.owner_txn(conn, comment_id)
@@ -160,25 +168,29 @@ class Comments:
                 raise NotAllowed("Only the hub a comment came from can change it.")
             if row.deleted:
                 raise DiscussionError("That comment was deleted.")
-            if row.member_id != member_id and not moderator:
+            if row.member_id != by.id and not moderator:
                 raise NotAllowed("Only the person who wrote a comment can change it.")
 
         return check_txn
 
-    async def edit(self, member_id: int, comment_id: bytes, text: object) -> None:
+    async def edit(self, by: Member, comment_id: bytes, text: object) -> None:
+        """Only the author edits their comment (a moderator hides it instead)."""
+        require(by, Permission.MEMBER, NotAllowed)
         clean = clean_text(text, MAX_COMMENT, "comment")
         await self._messages.append(
             "comment.update",
             CommentUpdate(comment=comment_id, text=clean),
-            check=self._own_comment(member_id, comment_id, moderator=False),
+            check=self._own_comment(by, comment_id, moderator=False),
         )
         await self.catch_up()
 
-    async def delete(self, member_id: int, comment_id: bytes, *, moderator: bool) -> None:
+    async def delete(self, by: Member, comment_id: bytes) -> None:
+        """The author, or one of the hub's moderators, deletes a comment."""
+        require(by, Permission.MEMBER, NotAllowed)
         await self._messages.append(
             "comment.delete",
             CommentDelete(comment=comment_id),
-            check=self._own_comment(member_id, comment_id, moderator=moderator),
+            check=self._own_comment(by, comment_id, by.can(Permission.MODERATE)),
         )
         await self.catch_up()
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from crypto.digest import sha256
 from crypto.nodeid import NodeId
-from node.accounts.members import AccountError, check_email
+from node.accounts.members import AccountError, Member, check_email
+from node.accounts.permissions import Permission, require
 from node.clock import Clock
-from node.errors import NodeError
+from node.errors import NodeError, NotAllowed
 from node.events.projection import EventProjection
 from node.store.attendance import AttendanceStore, SignUpEvent
 from protocol.visibility import may_see
@@ -21,6 +22,10 @@ from protocol.visibility import may_see
 
 class AttendanceError(NodeError):
     """An RSVP or registration that cannot be taken, with why."""
+
+
+class AttendanceNotAllowed(AttendanceError, NotAllowed):
+    """A member who holds no permission (suspended) asked to RSVP (permissions.require)."""
 
 
 def _token_hash(token: str) -> bytes:
@@ -58,18 +63,18 @@ class Attendance:
     def _public_check(self, event: SignUpEvent | None) -> None:
         self._check_open(event, public_only=True)
 
-    async def rsvp(self, event_id: bytes, member_id: int) -> None:
+    async def rsvp(self, event_id: bytes, by: Member) -> None:
+        require(by, Permission.MEMBER, AttendanceNotAllowed)
         await self._projection.settle()
-        outcome = await self._store.add_rsvp(
-            event_id, member_id, self._clock(), self._members_check
-        )
+        outcome = await self._store.add_rsvp(event_id, by.id, self._clock(), self._members_check)
         if outcome == "already":
             raise AttendanceError("You have already said you are coming.")
         if outcome == "full":
             raise AttendanceError("Sorry, the event is full.")
 
-    async def withdraw(self, event_id: bytes, member_id: int) -> bool:
-        return await self._store.withdraw_rsvp(event_id, member_id)
+    async def withdraw(self, event_id: bytes, by: Member) -> bool:
+        require(by, Permission.MEMBER, AttendanceNotAllowed)
+        return await self._store.withdraw_rsvp(event_id, by.id)
 
     async def is_going(self, event_id: bytes, member_id: int) -> bool:
         return await self._store.has_rsvp(event_id, member_id)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node.digits import is_digits
-from node.errors import NodeError, NotFound
+from node.errors import NodeError, NotAllowed, NotFound
 from protocol.errors import SchemaViolation
 from protocol.kinds.event import EventDetails, EventType
 from protocol.schema import check_body
@@ -49,6 +49,10 @@ class EventError(NodeError):
 
 class EventNotFound(EventError, NotFound):
     """No event with that id."""
+
+
+class EventNotAllowed(EventError, NotAllowed):
+    """A member whose roles do not grant what they asked to do (permissions.require)."""
 
 
 @functools.cache

@@ -14,9 +14,10 @@ import secrets
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.accounts.permissions import Acting, Permission, require
 from node.clock import Clock
 from node.events.calendar import Calendar, EventView
-from node.events.drafts import Draft, EventError, EventNotFound
+from node.events.drafts import Draft, EventError, EventNotAllowed, EventNotFound
 from node.events.projection import EventProjection
 from node.store.events import EventsStore, Standing, standing_txn
 from node.store.messages import MessageStore
@@ -42,8 +43,9 @@ class Organiser:
         self._node_id = node_id
         self._clock = clock
 
-    async def create(self, draft: Draft) -> bytes:
+    async def create(self, draft: Draft, *, by: Acting) -> bytes:
         """Publish (or, members-only, keep) a new event; its id."""
+        require(by, Permission.MANAGE_EVENTS, EventNotAllowed)
         if not federates(draft.visibility):
             event_id = secrets.token_bytes(32)
             await self._store.add_members_event(
@@ -71,7 +73,8 @@ class Organiser:
 
         return check_txn
 
-    async def edit(self, event_id: bytes, draft: Draft) -> None:
+    async def edit(self, event_id: bytes, draft: Draft, *, by: Acting) -> None:
+        require(by, Permission.MANAGE_EVENTS, EventNotAllowed)
         event = await self._own(event_id)
         if event.federated and not federates(draft.visibility):
             raise EventError(
@@ -98,7 +101,8 @@ class Organiser:
         )
         self._projection.touched()
 
-    async def cancel(self, event_id: bytes, reason: str | None) -> None:
+    async def cancel(self, event_id: bytes, reason: str | None, *, by: Acting) -> None:
+        require(by, Permission.MANAGE_EVENTS, EventNotAllowed)
         event = await self._own(event_id)
         reason = (reason or "").strip() or None
         if reason is not None and len(reason) > 1000:

@@ -75,7 +75,9 @@ CASES = [
         """
         if crash:
             kill_after("add_offer_txn", "node.store.speakers", "node.community.speakers")
-        await node.community.speakers.offer(1, ["housing"], "Leeds", None)
+        await node.community.speakers.offer(
+            await node.members.get(1), ["housing"], "Leeds", None
+        )
         """,
     ),
     Case(
@@ -84,11 +86,12 @@ CASES = [
         "SELECT count(*) FROM comment_authors",
         """
         comments = node.discussion.comments
-        await comments.set_display_name(1, "jo")
+        jo = await node.members.get(1)
+        await comments.set_display_name(jo, "jo")
         subject = await node.messages.append("announcement", Announcement(text="Hello"))
         if crash:
             kill_after("add_author_txn", "node.store.comments", "node.discussion.comments")
-        await comments.publish(1, subject.id, "Our words")
+        await comments.publish(jo, subject.id, "Our words")
         """,
     ),
     Case(
@@ -103,7 +106,7 @@ CASES = [
         )
         if crash:
             kill_after("add_local_txn", "node.store.directory", "node.community.directory")
-        await node.community.directory.add(entry, share=True)
+        await node.community.directory.add(entry, share=True, by=await node.members.get(1))
         """,
     ),
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from node import config as settings
-from node.accounts.permissions import Role
+from node.accounts.permissions import OPERATOR, Role
 from node.backup import create_backup, restore_backup
 from node.errors import NodeError
 from node.funds.ledger import Draft, Kind
@@ -121,7 +121,12 @@ async def _hub_with_a_receipt_and_a_library_file(data_dir: Path) -> None:
             treasurer, Draft(Kind.SPENDING, 1250, date.today(), "Printing", "leaflets"), receipt
         )
         await node.community.library.publish(
-            "rights.pdf", b"%PDF-1.4\nKnow your rights\n%%EOF\n", "Know your rights", None, []
+            "rights.pdf",
+            b"%PDF-1.4\nKnow your rights\n%%EOF\n",
+            "Know your rights",
+            None,
+            [],
+            by=OPERATOR,
         )
     finally:
         await node.close()

@@ -12,8 +12,9 @@ import asyncio
 
 import pytest
 
+from node.accounts.permissions import Role
 from node.events.drafts import EventError, parse_form
-from tests.web.conftest import Site
+from tests.web.conftest import Site, acting, make_member
 from tests.web.test_projections import EVENT
 
 
@@ -32,16 +33,17 @@ async def test_an_edit_racing_a_cancel_is_refused_and_never_published(
     site: Site, visibility: str
 ) -> None:
     organiser = site.node.events.organiser
-    event_id = await organiser.create(parse_form({**EVENT, "visibility": visibility}))
+    chair = await acting(site.node, await make_member(site.node, "chair@example.org", Role.CHAIR))
+    event_id = await organiser.create(parse_form({**EVENT, "visibility": visibility}), by=chair)
     updates_before = await site.node.db.fetchone(
         "SELECT count(*) FROM messages WHERE kind = 'event.update'"
     )
     moved = parse_form({**EVENT, "visibility": visibility, "title": "Moved indoors"})
     async with site.node.db.write():
         # Queued in this order on the writer (an asyncio.Lock wakes waiters in order).
-        cancel = asyncio.ensure_future(organiser.cancel(event_id, "rained off"))
+        cancel = asyncio.ensure_future(organiser.cancel(event_id, "rained off", by=chair))
         await _waiting_for_writer(cancel)
-        edit = asyncio.ensure_future(organiser.edit(event_id, moved))
+        edit = asyncio.ensure_future(organiser.edit(event_id, moved, by=chair))
         await _waiting_for_writer(edit)
     await cancel
     with pytest.raises(EventError, match="This event has been cancelled"):
@@ -60,7 +62,12 @@ async def test_a_published_file_is_held_as_soon_as_its_message_is_stored(site: S
     # The listing (by the message store) and the "held" mark commit with the message:
     # no moment in which this hub lists its own upload as a file to fetch.
     library = site.node.community.library
-    resource_id = await library.publish("notes.txt", b"Meeting notes\n", "Notes", None, [])
+    secretary = await acting(
+        site.node, await make_member(site.node, "sec@example.org", Role.SECRETARY)
+    )
+    resource_id = await library.publish(
+        "notes.txt", b"Meeting notes\n", "Notes", None, [], by=secretary
+    )
     item = await library.get(resource_id)
     assert item is not None and item.held and item.own
     due = await site.node.resources.due(2**62)

@@ -132,8 +132,8 @@ async def test_report_reaches_only_the_hub_it_names_about_its_own_comment(site: 
         accepted_privacy=True,
         status="active",
     )
-    await node.discussion.comments.set_display_name(member.id, "jo")
-    ours = await node.discussion.comments.publish(member.id, subject.id, "our words")
+    await node.discussion.comments.set_display_name(member, "jo")
+    ours = await node.discussion.comments.publish(member, subject.id, "our words")
     theirs = b.write("comment", Comment(subject=subject.id, author="bee", text="theirs"))
     await _ingest(
         site,

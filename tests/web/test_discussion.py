@@ -7,7 +7,8 @@ import re
 import msgpack
 import pytest
 
-from node.discussion.errors import NotFound
+from node.accounts.permissions import Role
+from node.discussion.errors import NotAllowed, NotFound
 from protocol.kinds.hub import Announcement
 from tests.web.conftest import Site, acting, make_member
 
@@ -109,7 +110,7 @@ async def test_member_posting_too_often_is_told_when_they_can_post_again(site: S
 
 async def test_mentions_resolve_to_members_of_this_hub(site: Site) -> None:
     ann = await make_member(site.node, "ann@example.org")
-    await site.node.discussion.comments.set_display_name(ann, "ann_l")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, ann), "ann_l")
     mentioned = await site.node.discussion.topics.mentioned("thanks @ann_L and @nobody, a@b.c")
     assert mentioned == {ann}
 
@@ -207,10 +208,10 @@ async def test_edit_and_delete_of_someone_elses_comment_are_refused(site: Site) 
     subject = await _announcement(site)
     ann = await make_member(site.node, "ann@example.org")
     bob = await make_member(site.node, "bob@example.org")
-    await site.node.discussion.comments.set_display_name(ann, "ann")
-    await site.node.discussion.comments.set_display_name(bob, "bob")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, ann), "ann")
+    await site.node.discussion.comments.set_display_name(await acting(site.node, bob), "bob")
     comment_id = await site.node.discussion.comments.publish(
-        ann, bytes.fromhex(subject), "original words"
+        await acting(site.node, ann), bytes.fromhex(subject), "original words"
     )
     await site.login("bob@example.org")
     response = await site.post(f"/comments/{comment_id.hex()}/edit", {"text": "forged"})
@@ -228,6 +229,26 @@ async def test_edit_and_delete_of_someone_elses_comment_are_refused(site: Site) 
     page = await (await site.client.get(f"/discuss/{subject}")).text()
     assert "better words" not in page and "This post was deleted." in page
     assert re.search(r"comment-" + comment_id.hex(), page)  # the tombstone keeps its place
+
+
+async def test_the_comment_service_decides_from_the_acting_members_roles(site: Site) -> None:
+    # No flag from the route: the service asks the member it is given. A moderator
+    # deletes anyone's comment here but edits none; another member does neither.
+    subject = bytes.fromhex(await _announcement(site))
+    comments = site.node.discussion.comments
+    ann = await acting(site.node, await make_member(site.node, "ann@example.org"))
+    bob = await acting(site.node, await make_member(site.node, "bob@example.org"))
+    chair = await acting(site.node, await make_member(site.node, "ch@example.org", Role.CHAIR))
+    await comments.set_display_name(ann, "ann")
+    comment_id = await comments.publish(ann, subject, "original words")
+    for by in (bob, chair):
+        with pytest.raises(NotAllowed, match="Only the person who wrote a comment"):
+            await comments.edit(by, comment_id, "forged")
+    with pytest.raises(NotAllowed, match="Only the person who wrote a comment"):
+        await comments.delete(bob, comment_id)
+    assert await site.node.messages.recent(kind="comment.delete") == []
+    await comments.delete(chair, comment_id)
+    assert len(await site.node.messages.recent(kind="comment.delete")) == 1
 
 
 async def test_search_finds_a_post_for_members_only_and_forgets_it_when_deleted(

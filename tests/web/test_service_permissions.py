@@ -22,13 +22,17 @@ from node.accounts.members import Member
 from node.accounts.permissions import GRANTS, WHO, Permission, Role
 from node.appkeys import FEDERATION
 from node.errors import NotAllowed
+from node.events.drafts import parse_form
 from node.federation.admin import PeerAdmin
 from node.funds.ledger import Draft, Kind
 from node.funds.polls import PollKind
 from node.network.actions import NetworkActions
 from node.node import Node
 from protocol.kinds.assembly import Motion
+from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
+from protocol.kinds.community import DirectoryEntry
 from tests.web.conftest import Site, acting, make_member
+from tests.web.test_projections import EVENT
 
 NO_POST = 999_999
 NO_ID = bytes(32)
@@ -219,6 +223,115 @@ SERVICES: list[tuple[str, Permission, Call]] = [
         "peers.block_origin",
         Permission.MODERATE,
         lambda n, a, by: a.block_origin(n.node_id, "", by=by),
+    ),
+]
+
+# The community's services, events and comments, acting for a member.
+_CAMPAIGN = Campaign(title="t", summary="s", status="active", principles=(), goals=())
+_ENTRY = DirectoryEntry(name="n", category="food", area="a", hours="h", contact="c")
+SERVICES += [
+    # events
+    (
+        "organiser.create",
+        Permission.MANAGE_EVENTS,
+        lambda n, a, by: n.events.organiser.create(parse_form(EVENT), by=by),
+    ),
+    (
+        "organiser.edit",
+        Permission.MANAGE_EVENTS,
+        lambda n, a, by: n.events.organiser.edit(NO_ID, parse_form(EVENT), by=by),
+    ),
+    (
+        "organiser.cancel",
+        Permission.MANAGE_EVENTS,
+        lambda n, a, by: n.events.organiser.cancel(NO_ID, None, by=by),
+    ),
+    ("attendance.rsvp", Permission.MEMBER, lambda n, a, by: n.events.attendance.rsvp(NO_ID, by)),
+    (
+        "attendance.withdraw",
+        Permission.MEMBER,
+        lambda n, a, by: n.events.attendance.withdraw(NO_ID, by),
+    ),
+    # campaigns, library, directory, speakers, mutual aid
+    (
+        "campaigns.start",
+        Permission.MANAGE_CAMPAIGNS,
+        lambda n, a, by: n.community.campaigns.start(_CAMPAIGN, by=by),
+    ),
+    (
+        "campaigns.update",
+        Permission.MANAGE_CAMPAIGNS,
+        lambda n, a, by: n.community.campaigns.update(
+            CampaignUpdate(campaign=NO_ID, text="x", status=None, events=(), resources=()), by=by
+        ),
+    ),
+    (
+        "campaigns.endorse",
+        Permission.MANAGE_CAMPAIGNS,
+        lambda n, a, by: n.community.campaigns.endorse(
+            CampaignEndorse(campaign=NO_ID, statement=None), by=by
+        ),
+    ),
+    (
+        "library.publish",
+        Permission.PUBLISH_FOR_HUB,
+        lambda n, a, by: n.community.library.publish("x.exe", b"", "", None, [], by=by),
+    ),
+    (
+        "directory.add",
+        Permission.PUBLISH_FOR_HUB,
+        lambda n, a, by: n.community.directory.add(_ENTRY, False, by=by),
+    ),
+    (
+        "directory.edit",
+        Permission.PUBLISH_FOR_HUB,
+        lambda n, a, by: n.community.directory.edit(NO_POST, _ENTRY, False, by=by),
+    ),
+    (
+        "directory.remove",
+        Permission.PUBLISH_FOR_HUB,
+        lambda n, a, by: n.community.directory.remove(NO_POST, by=by),
+    ),
+    (
+        "speakers.offer",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.speakers.offer(by, [], None, None),
+    ),
+    (
+        "speakers.withdraw",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.speakers.withdraw(by, NO_POST),
+    ),
+    (
+        "mutual_aid.post",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.mutual_aid.post(by, "", "", ""),
+    ),
+    (
+        "mutual_aid.close",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.mutual_aid.close(by, NO_POST, "x"),
+    ),
+    # comments and the network name
+    (
+        "comments.set_display_name",
+        Permission.MEMBER,
+        lambda n, a, by: n.discussion.comments.set_display_name(by, ""),
+    ),
+    (
+        "comments.publish",
+        Permission.MEMBER,
+        lambda n, a, by: n.discussion.comments.publish(by, NO_ID, ""),
+    ),
+    (
+        "comments.edit",
+        Permission.MEMBER,
+        lambda n, a, by: n.discussion.comments.edit(by, NO_ID, ""),
+    ),
+    (
+        "comments.delete",
+        Permission.MEMBER,
+        lambda n, a, by: n.discussion.comments.delete(by, NO_ID),
     ),
 ]
 

@@ -11,7 +11,7 @@ from node.appkeys import NODE
 from node.community.campaigns import STATUSES, CampaignError
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignStatus, CampaignUpdate
 from web import forms
-from web.keys import NOTICES
+from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
 
@@ -97,7 +97,8 @@ async def create(request: web.Request) -> web.StreamResponse:
             status=status,
             principles=_lines(values["principles"]),
             goals=_lines(values["goals"]),
-        )
+        ),
+        by=request[MEMBER],
     )
     raise web.HTTPSeeOther(f"/campaigns/{campaign_id.hex()}")
 
@@ -132,7 +133,8 @@ async def update(request: web.Request) -> web.StreamResponse:
             status=status,
             events=_refs(forms.text(form, "events")),
             resources=_refs(forms.text(form, "resources")),
-        )
+        ),
+        by=request[MEMBER],
     )
     request[NOTICES].append("Update published.")
     return await _page(request, campaign_id)
@@ -144,7 +146,8 @@ async def join(request: web.Request) -> web.StreamResponse:
     campaign_id = forms.ref(request.match_info["campaign_id"])
     form = await request.post()
     await node.community.campaigns.endorse(
-        CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement"))
+        CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement")),
+        by=request[MEMBER],
     )
     request[NOTICES].append("This hub has joined the campaign.")
     return await _page(request, campaign_id)

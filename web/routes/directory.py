@@ -8,7 +8,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.community.directory import CATEGORIES, entry_from_form
 from web import forms
-from web.keys import NOTICES
+from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
 
@@ -68,7 +68,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     body = entry_from_form(forms.texts(form, _FIELDS))
-    await node.community.directory.add(body, share=form.get("share") == "yes")
+    await node.community.directory.add(body, share=form.get("share") == "yes", by=request[MEMBER])
     request[NOTICES].append(f"{body.name} is in the directory.")
     return await directory(request)
 
@@ -89,14 +89,18 @@ async def edit(request: web.Request) -> web.StreamResponse:
     entry_id = forms.number(request.match_info["entry_id"])
     form = await request.post()
     body = entry_from_form(forms.texts(form, _FIELDS))
-    await node.community.directory.edit(entry_id, body, share=form.get("share") == "yes")
+    await node.community.directory.edit(
+        entry_id, body, share=form.get("share") == "yes", by=request[MEMBER]
+    )
     request[NOTICES].append(f"{body.name} is updated.")
     return await directory(request)
 
 
 async def remove(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    await node.community.directory.remove(forms.number(request.match_info["entry_id"]))
+    await node.community.directory.remove(
+        forms.number(request.match_info["entry_id"]), by=request[MEMBER]
+    )
     request[NOTICES].append("The entry is removed.")
     return await directory(request)
 

@@ -257,7 +257,7 @@ async def comment(request: web.Request) -> web.StreamResponse:
         except ValueError:
             raise DiscussionError("That reply is not valid.") from None
     comment_id = await node.discussion.comments.publish(
-        request[MEMBER].id, subject_id, form.get("text"), reply_to
+        request[MEMBER], subject_id, form.get("text"), reply_to
     )
     raise web.HTTPSeeOther(f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}")
 
@@ -303,11 +303,11 @@ async def _hide_and_report(d: Discussion, m: Member, c: bytes, f: Mapping[str, A
 
 
 edit_comment = _on_comment(
-    lambda d, m, c, f: d.comments.edit(m.id, c, f.get("text")),
+    lambda d, m, c, f: d.comments.edit(m, c, f.get("text")),
     "Your comment was changed on every hub.",
 )
 delete_comment = _on_comment(
-    lambda d, m, c, f: d.comments.delete(m.id, c, moderator=m.can(Permission.MODERATE)),
+    lambda d, m, c, f: d.comments.delete(m, c),
     "The comment was deleted; every hub removes its text.",
 )
 report_comment = _on_comment(
@@ -331,7 +331,7 @@ async def network_name(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     name = await node.discussion.comments.set_display_name(
-        request[MEMBER].id, form.get("display_name")
+        request[MEMBER], form.get("display_name")
     )
     request[NOTICES].append(f"On the network you are now known as {name}.")
     return render(request, "account.html", {"display_name": name})

@@ -126,7 +126,9 @@ async def new_form(request: web.Request) -> web.Response:
 @refusals_on(_refused_form)
 async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    new_id = await node.events.organiser.create(parse_form(await _form(request)))
+    new_id = await node.events.organiser.create(
+        parse_form(await _form(request)), by=request[MEMBER]
+    )
     raise web.HTTPSeeOther(f"/events/{new_id.hex()}")
 
 
@@ -154,7 +156,7 @@ def _as_row(event: EventView) -> dict[str, Any]:
 async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     target = event_id(request)
-    await node.events.organiser.edit(target, parse_form(await _form(request)))
+    await node.events.organiser.edit(target, parse_form(await _form(request)), by=request[MEMBER])
     raise web.HTTPSeeOther(f"/events/{target.hex()}")
 
 
@@ -164,7 +166,9 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     target = event_id(request)
     posted = await request.post()
     reason = posted.get("reason", "")
-    await node.events.organiser.cancel(target, reason if isinstance(reason, str) else "")
+    await node.events.organiser.cancel(
+        target, reason if isinstance(reason, str) else "", by=request[MEMBER]
+    )
     request[NOTICES].append("The event is cancelled; every hub will show it as cancelled.")
     return await event_page(request)
 
@@ -173,7 +177,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
 async def rsvp(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await _visible_event(request)
-    await node.events.attendance.rsvp(event_id(request), request[MEMBER].id)
+    await node.events.attendance.rsvp(event_id(request), request[MEMBER])
     request[NOTICES].append("You are down as coming.")
     return await event_page(request)
 
@@ -181,7 +185,7 @@ async def rsvp(request: web.Request) -> web.StreamResponse:
 async def withdraw(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     await _visible_event(request)
-    if await node.events.attendance.withdraw(event_id(request), request[MEMBER].id):
+    if await node.events.attendance.withdraw(event_id(request), request[MEMBER]):
         request[NOTICES].append("You are no longer down as coming.")
     return await event_page(request)
 

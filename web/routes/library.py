@@ -18,6 +18,7 @@ from node.community.library import (
 )
 from node.community.speakers import parse_topics
 from web import forms
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -124,6 +125,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         title,
         fields.get("description", "").strip() or None,
         parse_topics(fields.get("tags", "")),
+        by=request[MEMBER],
     )
     raise web.HTTPSeeOther(f"/library/{resource_id.hex()}")
 

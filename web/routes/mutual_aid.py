@@ -41,7 +41,7 @@ async def post(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     values = forms.texts(await request.post(), _FIELDS)
     await node.community.mutual_aid.post(
-        request[MEMBER].id, values["type"], values["title"], values["text"]
+        request[MEMBER], values["type"], values["title"], values["text"]
     )
     request[NOTICES].append("Your post is on the board.")
     return await _page(request)
@@ -52,7 +52,7 @@ async def close(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.community.mutual_aid.close(
-        request[MEMBER].id,
+        request[MEMBER],
         forms.number(request.match_info["post_id"]),
         forms.text(form, "outcome"),
     )

@@ -41,7 +41,7 @@ async def offer(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.community.speakers.offer(
-        request[MEMBER].id,
+        request[MEMBER],
         parse_topics(forms.text(form, "topics")),
         forms.optional(form, "area"),
         forms.optional(form, "note"),
@@ -54,7 +54,7 @@ async def offer(request: web.Request) -> web.StreamResponse:
 async def withdraw(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.community.speakers.withdraw(
-        request[MEMBER].id, forms.number(request.match_info["offer_id"])
+        request[MEMBER], forms.number(request.match_info["offer_id"])
     )
     request[NOTICES].append("Your offer is withdrawn.")
     return await _page(request)
