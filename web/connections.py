@@ -2,14 +2,15 @@
 
 Each connection holds a file descriptor and some memory. At `max_connections`
 a new connection first makes room by closing the connection that has been quiet
-longest: one that has sent nothing since it was opened, or nothing for a second or
-more, with nothing waiting to be sent to it and no file being sent. A flood of connections that
-never ask anything is therefore closed oldest first, and never locks out a client
-with something to ask (a monitor's `/healthz`, a member, a peer). If every
-connection is busy, or every one was opened in the last few hundredths of a second
-(a burst of more than `max_connections` at once), the new one is answered `503`
-with `Retry-After: 1` and closed at once. aiohttp itself closes a connection that stays idle for the
-keep-alive timeout (node/cli), first request included.
+longest: one that has sent nothing since it was opened, or nothing for a second
+or more, with nothing waiting to be sent to it and no file being sent. A flood
+of connections that never ask anything is therefore closed oldest first, and
+never locks out a client with something to ask (a monitor's `/healthz`, a
+member, a peer). When no connection is quiet enough to close (every one busy, or
+just opened), up to one listen backlog (128) more are let in; past that, a new
+connection is answered `503` with `Retry-After: 1` and closed at once. aiohttp
+itself closes a connection that stays idle for the keep-alive timeout
+(node/cli), first request included.
 
 The cap wraps aiohttp's protocol for each connection and watches it only through
 the asyncio transport's public methods, so it does not depend on aiohttp's
@@ -27,6 +28,7 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
+BACKLOG = 128  # the listening socket's backlog, and the burst let in past the cap
 QUIET_SECONDS = 1.0  # nothing received for this long: a connection may be closed for room
 # A connection only just accepted may have its request waiting unread while the loop
 # accepts a burst of others: it is not closed for room until this old.
@@ -123,7 +125,14 @@ class ConnectionCap:
         return len(self._open)
 
     def __call__(self) -> asyncio.BaseProtocol:
-        if len(self._open) >= self.limit and not self._make_room():
+        # With nobody quiet enough to close, a burst is let in past the cap by up to
+        # one listen backlog (what one stalled turn of the loop can accept at once);
+        # by the next new connection, the idle among them can be closed.
+        if (
+            len(self._open) >= self.limit
+            and not self._make_room()
+            and len(self._open) >= self.limit + BACKLOG
+        ):
             self.refused += 1
             self._note("refused a connection: every connection is busy")
             return _Refused()
@@ -169,5 +178,5 @@ async def listen(runner: web.AppRunner, host: str, port: int, limit: int) -> asy
     assert server is not None, "runner.setup() first"
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        ConnectionCap(server, limit), host, port, reuse_address=True, backlog=128
+        ConnectionCap(server, limit), host, port, reuse_address=True, backlog=BACKLOG
     )

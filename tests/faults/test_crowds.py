@@ -26,7 +26,7 @@ from tests.integration.network import Hub
 
 MiB = 1024 * 1024
 CAP = int(scale._count("MAX_CONNECTIONS", 512, 64))
-IDLE_CONNECTIONS = int(scale._count("IDLE_CONNECTIONS", 1100, 200))
+IDLE_CONNECTIONS = int(scale._count("IDLE_CONNECTIONS", 1100, 300))
 DOWNLOADS = int(scale._count("DOWNLOADS", 24, 8))
 FILE_MIB = int(scale._count("DOWNLOAD_MIB", 20, 4))
 HOLD_SECONDS = scale._count("ATTACK_SECONDS", 20.0, 3.0)
@@ -61,8 +61,8 @@ def test_a_crowd_of_idle_connections_never_locks_out_a_client_with_a_question(
     sockets: list[socket.socket] = []
     try:
         with Watch(hub) as watch:
-            # About a thousand a second: a crowd, if not an instant burst (a burst of
-            # more than the cap within a few hundredths of a second is answered 503).
+            # About a thousand a second: a crowd, if not an instant burst (more than the
+            # cap and a backlog within a few hundredths of a second is answered 503).
             for _ in range(IDLE_CONNECTIONS):
                 sockets.append(socket.create_connection(("127.0.0.1", hub.port), timeout=10))
                 time.sleep(0.001)
@@ -80,7 +80,8 @@ def test_a_crowd_of_idle_connections_never_locks_out_a_client_with_a_question(
     assert watch.peak_files < CAP + 128 + 64, f"the node held {watch.peak_files} open files"
     # Past the cap, the node closed the longest-quiet connections (ones that never
     # asked anything) to make room, rather than let them use it up.
-    assert closed >= IDLE_CONNECTIONS - CAP, f"only {closed} idle connections were closed"
+    # (up to one listen backlog, 128, may be let in past the cap while none is quiet).
+    assert closed >= IDLE_CONNECTIONS - CAP - 128, f"only {closed} idle connections were closed"
     scale.report(
         "attack: idle connections",
         started,
