@@ -65,17 +65,28 @@ class EventProjection:
         await self._runner.rebuild(["events"])
 
     async def _apply_txn(self, conn: aiosqlite.Connection, messages: list[Message]) -> None:
+        # The whole batch in a few statements: each event's row is worked out once from
+        # its original and every version held, whatever order they came in this batch.
+        originals: dict[bytes, Message] = {}
+        touched: list[bytes] = []
+        versions: list[tuple[bytes, bytes, str, int]] = []
         for message in messages:
             body = message.body
             if isinstance(body, EventUpdate | EventCancel):
                 # Kept whatever its origin: recorded, but latest_version applies only the
                 # event's own origin's; one that arrives first waits here for its event.
-                await store.add_version_txn(
-                    conn, message.id, body.event, message.origin, message.seq
-                )
-                await _refresh_txn(conn, body.event)
+                versions.append((message.id, body.event, message.origin, message.seq))
+                touched.append(body.event)
             elif isinstance(body, EventDetails):
-                await _refresh_txn(conn, message.id, original=message)
+                originals[message.id] = message
+                touched.append(message.id)
+        await store.add_versions_txn(conn, versions)
+        wanted = list(dict.fromkeys(touched))
+        missing = [e for e in wanted if e not in originals]
+        originals.update(await store.originals_txn(conn, missing))
+        shown = [e for e in wanted if e in originals]
+        held = await store.versions_of_txn(conn, shown)
+        await _refresh_txn(conn, [(originals[e], held.get(e, [])) for e in shown])
 
 
 async def _reset_txn(conn: aiosqlite.Connection) -> None:
@@ -84,24 +95,25 @@ async def _reset_txn(conn: aiosqlite.Connection) -> None:
 
 
 async def _refresh_txn(
-    conn: aiosqlite.Connection, event_id: bytes, original: Message | None = None
+    conn: aiosqlite.Connection, events: list[tuple[Message, list[Message]]]
 ) -> None:
-    """Recompute one event's row and search entry from its original and every version."""
-    if original is None:
-        original = await store.original_txn(conn, event_id)
-        if original is None:
-            return  # the event has not arrived (or cannot be shown): wait
-    followers = await store.versions_txn(conn, event_id, original.origin)
-    state = latest_version(original, followers, zone_known)
-    if state is None:
-        return
-    await store.put_event_txn(conn, original, state)
-    ref = original.id.hex()
-    if state.cancelled:
-        await search_index.drop_txn(conn, "event", ref)
-        return
-    d = state.details
-    text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
-    # A network-only event is for members of the network's hubs, not the public.
-    visibility: Visibility = search_audience(d.visibility)
-    await search_index.put_txn(conn, "event", ref, d.title, text, visibility)
+    """Recompute events' rows and search entries from each original and its versions."""
+    states = []
+    for original, held in events:
+        followers = [m for m in held if m.origin == original.origin]
+        state = latest_version(original, followers, zone_known)
+        if state is not None:
+            states.append((original, state))
+    await store.put_events_txn(conn, states)
+    cancelled = [("event", o.id.hex()) for o, state in states if state.cancelled]
+    await search_index.drop_many_txn(conn, cancelled)
+    entries: list[search_index.Entry] = []
+    for original, state in states:
+        if state.cancelled:
+            continue
+        d = state.details
+        text = " ".join(x for x in (d.description, d.place, *d.speakers) if x)
+        # A network-only event is for members of the network's hubs, not the public.
+        visibility: Visibility = search_audience(d.visibility)
+        entries.append(("event", original.id.hex(), d.title, text, visibility, None))
+    await search_index.put_many_txn(conn, entries)

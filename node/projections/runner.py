@@ -92,6 +92,9 @@ class ProjectionRunner:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    # (database version, projections due) when every due projection was last seen
+    # caught up: while neither changed, there is nothing to apply.
+    _clean: tuple[int, frozenset[str]] | None = None
 
     @classmethod
     def attach(cls, db: Database, messages: MessageStore, clock: Clock) -> ProjectionRunner:
@@ -154,7 +157,13 @@ class ProjectionRunner:
 
     async def caught_up(self) -> None:
         """Apply everything stored up to now, for every projection not waiting to retry."""
-        if not await cursors.behind(self.db, [p.name for p in self._due()]):
+        due = frozenset(p.name for p in self._due())
+        version = self.db.data_version()  # read before the check: a later commit changes it
+        if version is not None and self._clean == (version, due):
+            return
+        if not await cursors.behind(self.db, due):
+            if version is not None:
+                self._clean = (version, due)
             return
         async with self._lock:
             while await self._pass():

@@ -40,6 +40,7 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._watcher: sqlite3.Connection | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -59,6 +60,9 @@ class Database:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         async with self._lock:
             await self._reader.close()
             await self._writer.close()
@@ -92,6 +96,25 @@ class Database:
         ):
             row = await cursor.fetchone()
         return row is not None and row[0] == 0
+
+    def data_version(self) -> int | None:
+        """A number that changes whenever any connection, in this process or another,
+        commits to the database; None if it could not be read (treat as changed).
+
+        Read on a connection of its own that never writes (SQLite's `data_version`
+        counts only other connections' commits), in the calling thread: it reads
+        the WAL index in shared memory, a few microseconds, where a query through
+        the reader's thread costs a thread hop. Pages use it to skip asking the
+        projection cursors when nothing at all was written since they last did."""
+        try:
+            if self._watcher is None:
+                self._watcher = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                )
+            row = self._watcher.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0])
 
     @property
     def reader(self) -> aiosqlite.Connection:

@@ -98,38 +98,55 @@ class EventsStore:
 # -- the events projection -------------------------------------------------------------
 
 
-async def add_version_txn(
-    conn: aiosqlite.Connection, version: bytes, event_id: bytes, origin: str, seq: int
+async def add_versions_txn(
+    conn: aiosqlite.Connection, versions: list[tuple[bytes, bytes, str, int]]
 ) -> None:
-    await conn.execute(
+    """Record (version id, event id, origin, seq) of many updates and cancellations."""
+    await conn.executemany(
         "INSERT OR IGNORE INTO event_versions (id, event, origin, seq) VALUES (?, ?, ?, ?)",
-        (version, event_id, origin, seq),
+        versions,
     )
 
 
-async def original_txn(conn: aiosqlite.Connection, event_id: bytes) -> Message | None:
-    """The `event` message of a federated event whose row is held."""
-    async with conn.execute(
-        "SELECT m.payload, m.signature FROM messages m JOIN events e ON e.id = m.id"
-        " WHERE e.id = ? AND e.federated = 1",
-        (event_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return parse_payload(row[0], row[1]) if row else None
+async def originals_txn(conn: aiosqlite.Connection, event_ids: list[bytes]) -> dict[bytes, Message]:
+    """The `event` messages of the federated events held among `event_ids`."""
+    found: dict[bytes, Message] = {}
+    for part in _chunks(event_ids):
+        async with conn.execute(
+            "SELECT m.id, m.payload, m.signature FROM messages m JOIN events e ON e.id = m.id"
+            f" WHERE e.federated = 1 AND e.id IN ({','.join('?' * len(part))})",
+            part,
+        ) as cursor:
+            found.update({bytes(i): parse_payload(p, s) for i, p, s in await cursor.fetchall()})
+    return found
 
 
-async def versions_txn(conn: aiosqlite.Connection, event_id: bytes, origin: str) -> list[Message]:
-    """The `event.update` and `event.cancel` messages of `origin` naming the event."""
-    async with conn.execute(
-        "SELECT m.payload, m.signature FROM event_versions v JOIN messages m ON m.id = v.id"
-        " WHERE v.event = ? AND v.origin = ?",
-        (event_id, origin),
-    ) as cursor:
-        return [parse_payload(p, s) for p, s in await cursor.fetchall()]
+async def versions_of_txn(
+    conn: aiosqlite.Connection, event_ids: list[bytes]
+) -> dict[bytes, list[Message]]:
+    """Every `event.update` and `event.cancel` held naming each of `event_ids`, from any
+    origin (the caller keeps the event's own origin's: protocol/event_versions.py)."""
+    found: dict[bytes, list[Message]] = {}
+    for part in _chunks(event_ids):
+        async with conn.execute(
+            "SELECT v.event, m.payload, m.signature FROM event_versions v"
+            f" JOIN messages m ON m.id = v.id WHERE v.event IN ({','.join('?' * len(part))})",
+            part,
+        ) as cursor:
+            for event, payload, signature in await cursor.fetchall():
+                found.setdefault(bytes(event), []).append(parse_payload(payload, signature))
+    return found
 
 
-async def put_event_txn(conn: aiosqlite.Connection, original: Message, state: EventState) -> None:
-    await conn.execute(_UPSERT, _row(original, state))
+async def put_events_txn(
+    conn: aiosqlite.Connection, states: list[tuple[Message, EventState]]
+) -> None:
+    await conn.executemany(_UPSERT, [_row(original, state) for original, state in states])
+
+
+def _chunks(ids: list[bytes], size: int = 500) -> list[list[bytes]]:
+    # Bound parameters per statement stay well under SQLite's limit.
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 async def forget_federated_txn(conn: aiosqlite.Connection) -> None:

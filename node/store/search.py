@@ -16,6 +16,9 @@ from node.store.database import Database
 Visibility = Literal["public", "members"]
 
 
+Entry = tuple[str, str, str, str, Visibility, str | None]  # kind, ref, title, text, who, link
+
+
 async def put_txn(
     conn: aiosqlite.Connection,
     kind: str,
@@ -26,26 +29,63 @@ async def put_txn(
     link: str | None = None,
 ) -> None:
     """Index (or re-index) one thing, inside the caller's write transaction."""
-    await drop_txn(conn, kind, ref)
-    cursor = await conn.execute(
-        "INSERT INTO search (title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?)",
-        (title, text, kind, ref, visibility),
+    await put_many_txn(conn, [(kind, ref, title, text, visibility, link)])
+
+
+async def put_many_txn(conn: aiosqlite.Connection, entries: list[Entry]) -> None:
+    """Index (or re-index) many things in a handful of statements: a projection's
+    batch of a thousand messages costs a few round trips to the database thread,
+    not several per message."""
+    if not entries:
+        return
+    latest = {(e[0], e[1]): e for e in entries}  # the last entry for a thing wins
+    await drop_many_txn(conn, list(latest))
+    # ORDER BY rowid is answered from FTS5's own index; max() would read every row.
+    async with conn.execute("SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1") as cursor:
+        row = await cursor.fetchone()
+    # Rowids given here, not left to SQLite, so search_refs can name them without
+    # a round trip per insert; the write transaction keeps them ours.
+    first = int(row[0]) + 1 if row else 1
+    rows = list(enumerate(latest.values(), start=first))
+    await conn.executemany(
+        "INSERT INTO search (rowid, title, body, kind, ref, visibility) VALUES (?, ?, ?, ?, ?, ?)",
+        [(rowid, title, text, kind, ref, who) for rowid, (kind, ref, title, text, who, _) in rows],
     )
-    await conn.execute(
+    await conn.executemany(
         "INSERT INTO search_refs (kind, ref, fts_rowid, link) VALUES (?, ?, ?, ?)",
-        (kind, ref, cursor.lastrowid, link),
+        [(kind, ref, rowid, link) for rowid, (kind, ref, _, _, _, link) in rows],
     )
 
 
 async def drop_txn(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
+    await drop_many_txn(conn, [(kind, ref)])
+
+
+async def drop_many_txn(conn: aiosqlite.Connection, things: list[tuple[str, str]]) -> None:
     # Through search_refs: a DELETE on FTS5's unindexed columns would scan every row.
-    async with conn.execute(
-        "SELECT fts_rowid FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref)
-    ) as cursor:
-        row = await cursor.fetchone()
-    if row is not None:
-        await conn.execute("DELETE FROM search WHERE rowid = ?", (row[0],))
-        await conn.execute("DELETE FROM search_refs WHERE kind = ? AND ref = ?", (kind, ref))
+    # Asked one kind at a time: `kind = ? AND ref IN (…)` uses the primary key, where
+    # SQLite scans the whole table for a row-value `(kind, ref) IN (VALUES …)`.
+    refs: dict[str, list[str]] = {}
+    for kind, ref in things:
+        refs.setdefault(kind, []).append(ref)
+    found: list[int] = []
+    for kind, wanted in refs.items():
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            async with conn.execute(
+                "SELECT fts_rowid FROM search_refs"
+                f" WHERE kind = ? AND ref IN ({','.join('?' * len(part))})",
+                (kind, *part),
+            ) as cursor:
+                found += [int(r[0]) for r in await cursor.fetchall()]
+    if not found:
+        return
+    await conn.executemany("DELETE FROM search WHERE rowid = ?", [(r,) for r in found])
+    await conn.executemany("DELETE FROM search_refs WHERE kind = ? AND ref = ?", things)
+
+
+# Bound parameters per statement stay well under SQLite's limit (32,766 since 3.32).
+_CHUNK = 400
 
 
 async def drop_kind_txn(conn: aiosqlite.Connection, kind: str) -> None:

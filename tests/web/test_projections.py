@@ -224,6 +224,48 @@ async def test_rebuilding_every_projection_from_the_log_gives_the_same_rows(site
     assert (await hub_profiles(node.db))[node.node_id].name
 
 
+async def test_one_batch_with_an_event_its_edit_and_a_cancel_shows_what_its_hub_said(
+    site: Site,
+) -> None:
+    # The events projection works a whole batch out at once (node/events/projection.py):
+    # an event, its edit and another event's cancellation stored together must show as
+    # the edited title and a cancelled event, in the calendar and in search, and an
+    # edit signed by another hub changes nothing.
+    await _publish_everything(site)
+    south = SigningKey(b"\x12" * 32)
+    (first,) = await site.admit(south)
+    event = await site.node.db.fetchone(
+        "SELECT id FROM events WHERE title = ?", ("Depot picket, moved",)
+    )
+    assert event is not None
+    forged = _chain(
+        south,
+        first,
+        [
+            (
+                "event.update",
+                EventUpdate(
+                    title="Hijacked", event=bytes(event[0]), starts=1_900_000_000,
+                    ends=1_900_003_600, timezone="Europe/London", type="action",
+                    visibility="public", place="Elsewhere",
+                ),
+            )
+        ],
+    )  # fmt: skip
+    report = await site.node.messages.ingest([m.wire for m in forged])
+    assert all(o.status.value == "stored" for o in report.outcomes), report
+    await site.node.projections.caught_up()
+    rows = await site.node.db.fetchall("SELECT title, cancelled FROM events ORDER BY title")
+    titles = {str(title): bool(cancelled) for title, cancelled in rows}
+    assert titles["Depot picket, moved"] is False
+    assert titles["Second picket"] is True
+    assert "Hijacked" not in titles and "Depot picket" not in titles
+    search = site.node.community.search
+    assert [r.title for r in await search.query("moved", members=True)] == ["Depot picket, moved"]
+    assert await search.query("Second", members=True) == []
+    assert await search.query("Hijacked", members=True) == []
+
+
 def _metric(text: str, name: str, projection: str) -> float:
     found = re.search(rf'^{name}\{{projection="{projection}"\}} (\S+)$', text, re.M)
     assert found is not None, (name, projection)
