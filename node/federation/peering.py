@@ -10,15 +10,15 @@ import aiohttp
 from node.errors import NodeError
 from node.federation.client import FederationClient, PeerRefused, PeerUnreachable
 from node.federation.invites import parse_invite
+from node.federation.local import Local
 from node.network.actions import NetworkActions
-from node.node import Node
 from node.store.peers import PeerStore
 from protocol.federation import HubCard
 
 HANDSHAKE_TIMEOUT = 20
 
 
-async def accept_invite(node: Node, invite_text: str) -> tuple[HubCard, str]:
+async def accept_invite(node: Local, invite_text: str) -> tuple[HubCard, str]:
     """Introduce this node to the inviting one and record it as a peer.
 
     Returns the other hub's card and its URL; NodeError with a sentence for the

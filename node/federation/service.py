@@ -31,7 +31,7 @@ from node.federation.client import (
 from node.federation.files import FileFetcher, wait_for_wake
 from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
-from node.node import Node
+from node.federation.local import Local
 from node.store.heads import HeadsStore
 from node.store.outcomes import Status
 from node.store.peers import Peer, PeerStore
@@ -71,7 +71,7 @@ class _Link:
 
 
 class Federation:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Local) -> None:
         self.node = node
         self.peers = PeerStore(node.db, node.clock)
         self.replay = ReplayGuard(node.clock, window_ms=REPLAY_WINDOW_MS)

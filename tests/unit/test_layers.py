@@ -38,3 +38,31 @@ def test_the_check_finds_sql_where_it_is() -> None:
     # The same walk over the store finds its queries: the check can fail.
     store = [hit for path in (ROOT / "node" / "store").rglob("*.py") for hit in _sql_strings(path)]
     assert len(store) > 100
+
+
+# What may hold the whole `Node`: the edges that put the node together or run it
+# (the web app and its routes, the CLI, the demo, metrics, key ceremonies). Every
+# service depends on the few parts it uses (node/federation/local.py, for one).
+_WHOLE_NODE = ("node/appkeys.py", "node/cli/", "node/demo.py", "node/keys.py", "node/metrics.py")
+
+
+def _imports_node(path: Path) -> bool:
+    tree = ast.parse(path.read_text(), str(path))
+    return any(
+        (isinstance(n, ast.ImportFrom) and n.module == "node.node")
+        or (isinstance(n, ast.Import) and any(a.name == "node.node" for a in n.names))
+        for n in ast.walk(tree)
+    )
+
+
+def test_services_do_not_take_the_whole_node() -> None:
+    services = [
+        path
+        for path in sorted((ROOT / "node").rglob("*.py"))
+        if path.name != "node.py" and not str(path.relative_to(ROOT)).startswith(_WHOLE_NODE)
+    ]
+    assert len(services) > 100
+    found = [str(p.relative_to(ROOT)) for p in services if _imports_node(p)]
+    assert not found, "services holding the whole Node:\n" + "\n".join(found)
+    # The check can fail: the edges do import it.
+    assert _imports_node(ROOT / "node" / "metrics.py")
