@@ -1,29 +1,36 @@
 # Every target builds or reuses the virtual environment in .venv from pyproject.toml,
-# so a fresh machine needs nothing but Python 3.11+.
+# so a fresh machine needs nothing but Python 3.11+. Running a node installs only
+# what a running node needs; the test tools (Playwright, mypy, ruff, hypothesis…)
+# come with the first `make test`, `make lint`, `make bench` or `make faults`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
 DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
 .PHONY: run demo test lint bench faults clean-venv
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 # First use initialises a node in ./data (keys, config, database); later uses reuse it.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	@test -f $(DATA)/config.toml || $(BIN)/hubnet init --data-dir $(DATA) \
 		--name "$${HUBNET_NAME:-My hub}" --url "http://$(HOST):$(PORT)"
 	$(BIN)/hubnet run --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 # Three hubs peered in a line on ports 8081-8083, with sample data (./demo-data).
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/python -m node.demo
 
 lint: $(STAMP)
