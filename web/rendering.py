@@ -118,6 +118,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "unread": request.get(UNREAD, 0) if member is not None else 0,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
+        # Forms that take a date and time say which zone they read it in.
+        "zone_name": str(hub_zone()).replace("_", " "),
     }
 
 

@@ -1,0 +1,138 @@
+"""The hub profile page: organisers say who and where the hub is; pages use its time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+
+from node import config as settings
+from protocol.kinds.hub import HubProfile
+from tests.web.conftest import Site, make_member
+
+FORM = {
+    "name": "Riverside",
+    "url": "http://127.0.0.1:8080",
+    "description": "We meet every Tuesday.",
+    "area": "Leeds and Bradford",
+    "region": "Yorkshire and The Humber",
+    "town": "leeds",
+    "meeting_place": "Quaker Meeting House",
+    "contact": "hello@riverside.example.org",
+    "timezone": "Europe/London",
+}
+
+
+async def _latest_profile(site: Site) -> HubProfile:
+    log = await site.node.messages.log(site.node.node_id, 0, 1000)
+    body = [m for m in log if m.kind == "hub.profile"][-1].body
+    assert isinstance(body, HubProfile)
+    return body
+
+
+async def test_saving_the_profile_publishes_it_with_every_field(site: Site) -> None:
+    await site.login("organiser@example.org")
+    page = await (await site.client.get("/organise/profile")).text()
+    # The network's regions (its founding statement's: the UK's nations and English
+    # regions) to choose from, and towns to pick from without typing coordinates.
+    for region in ("Yorkshire and The Humber", "Scotland", "Northern Ireland", "London"):
+        assert f'<option value="{region}">' in page
+    assert '<datalist id="towns">' in page and '<option value="Leeds">' in page
+    assert '<option value="Europe/London" selected>' in page
+    response = await site.post("/organise/profile", FORM)
+    assert response.status == 200
+    page = await response.text()
+    assert "Saved." in page and 'value="Leeds"' in page
+    body = await _latest_profile(site)
+    assert (body.region, body.area, body.description) == (
+        "Yorkshire and The Humber",
+        "Leeds and Bradford",
+        "We meet every Tuesday.",
+    )
+    assert (body.meeting_place, body.contact, body.timezone) == (
+        "Quaker Meeting House",
+        "hello@riverside.example.org",
+        "Europe/London",
+    )
+    # Leeds from the bundled gazetteer, in millionths of a degree.
+    assert body.lat is not None and body.lon is not None
+    assert abs(body.lat - 53_796_480) < 1000 and abs(body.lon + 1_547_850) < 1000
+    # The network's hubs page shows it, and the calendar offers its region.
+    hubs = await (await site.client.get("/network/hubs")).text()
+    assert "Leeds and Bradford" in hubs and "Quaker Meeting House" in hubs
+    assert "hello@riverside.example.org" in hubs
+    calendar = await (await site.client.get("/calendar")).text()
+    assert '<option value="Yorkshire and The Humber"' in calendar
+
+
+async def test_an_unknown_town_is_refused_beside_the_field_with_close_matches(
+    site: Site,
+) -> None:
+    await site.login("organiser@example.org")
+    before = await _latest_profile(site)
+    response = await site.post("/organise/profile", {**FORM, "town": "Leads", "region": "Atlantis"})
+    assert response.status == 400
+    page = await response.text()
+    town = re.search(r'<p class="field-error" id="town-error">([^<]*)</p>', page)
+    assert town and "Leads" in town[1] and "Did you mean: Leeds" in town[1]
+    assert 'aria-describedby="town-error"' in page
+    assert 'id="region-error">Choose a region from the list.' in page
+    # What was typed is kept.
+    assert 'value="Leads"' in page and 'value="Leeds and Bradford"' in page
+    assert await _latest_profile(site) == before
+
+
+async def test_a_new_name_and_address_are_published_and_kept_in_the_config(site: Site) -> None:
+    await site.login("organiser@example.org")
+    response = await site.post(
+        "/organise/profile",
+        {**FORM, "name": "Riverside Hub", "url": "http://riverside.example:8080"},
+    )
+    assert response.status == 200
+    body = await _latest_profile(site)
+    assert (body.name, body.url) == ("Riverside Hub", "http://riverside.example:8080")
+    config = settings.load(site.node.config.data_dir, environ={})
+    assert (config.name, config.url) == ("Riverside Hub", "http://riverside.example:8080")
+    page = await (await site.client.get("/organise/profile")).text()
+    assert "<title>Hub profile · Riverside Hub</title>" in page
+    # A bad address is refused beside its field.
+    response = await site.post("/organise/profile", {**FORM, "url": "riverside"})
+    assert response.status == 400
+    assert 'id="url-error"' in await response.text()
+
+
+async def test_times_are_shown_and_taken_in_the_hubs_zone(site: Site) -> None:
+    await site.login("organiser@example.org")
+    response = await site.post("/organise/profile", {**FORM, "timezone": "America/New_York"})
+    assert response.status == 200
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    day = (dt.datetime.now(new_york) + dt.timedelta(days=10)).date()
+    member = await make_member(site.node, "treasurer@example.org")
+    assert member
+    page = await (await site.client.get("/polls")).text()
+    assert "America/New York time" in page
+    response = await site.post(
+        "/polls",
+        {
+            "title": "Paint the door?",
+            "body": "Green.",
+            "kind": "yes-no",
+            "options": "",
+            "quorum": "25",
+            "closes": f"{day.isoformat()}T19:30",
+        },
+    )
+    page = await response.text()
+    assert response.status == 200, page
+    closes = dt.datetime(day.year, day.month, day.day, 19, 30, tzinfo=new_york)
+    [poll] = [p for p in await site.node.funds.polls() if p.title == "Paint the door?"]
+    assert poll.closes_at == int(closes.timestamp()) * 1000
+    shown = f"{day.day} {closes:%b %Y}, 19:30 {closes.tzname()}"  # "12 Dec 2026, 19:30 EST"
+    assert shown in page
+
+
+async def test_only_organisers_who_run_the_hub_reach_the_profile_page(site: Site) -> None:
+    await make_member(site.node, "plain@example.org")
+    await site.login("plain@example.org")
+    assert (await site.client.get("/organise/profile")).status == 403
+    assert (await site.post("/organise/profile", FORM)).status == 403
