@@ -63,7 +63,7 @@ async def test_saving_the_profile_publishes_it_with_every_field(site: Site) -> N
     assert "hello@riverside.example.org" in hubs
     # On the map: a dot at Leeds linking to the hub, named for screen readers; and the
     # hub listed under its region.
-    assert 'aria-label="Map of the UK with 1 member hubs"' in hubs
+    assert 'aria-label="Map of the UK with 1 member hub"' in hubs
     assert '<a href="http://127.0.0.1:8080" aria-label="Riverside, Leeds and Bradford">' in hubs
     assert re.search(r'<h3 id="region-\d+">Yorkshire and The Humber</h3>', hubs)
     calendar = await (await site.client.get("/calendar")).text()
