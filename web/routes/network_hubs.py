@@ -90,7 +90,9 @@ async def _page(
             "regions": list(roster.regions),
             "members": members,
             "regions_with_hubs": _by_region(members),
-            "map": hubs_map(pins, f"Map of the UK with {len(pins)} member hub{'' if len(pins) == 1 else 's'}"),
+            "map": hubs_map(
+                pins, f"Map of the UK with {len(pins)} member hub{'' if len(pins) == 1 else 's'}"
+            ),
             "unplaced": len(members) - len(pins),
             "candidates": candidates,
             "we_are_member": membership.is_member(node.node_id),
