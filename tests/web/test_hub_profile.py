@@ -9,6 +9,7 @@ import zoneinfo
 from node import config as settings
 from protocol.kinds.hub import HubProfile
 from tests.web.conftest import Site, make_member
+from web.rendering import when
 
 FORM = {
     "name": "Riverside",
@@ -68,6 +69,10 @@ async def test_saving_the_profile_publishes_it_with_every_field(site: Site) -> N
     assert re.search(r'<h3 id="region-\d+">Yorkshire and The Humber</h3>', hubs)
     calendar = await (await site.client.get("/calendar")).text()
     assert '<option value="Yorkshire and The Humber"' in calendar
+    # "Near a hub" measures from the town the hub chose.
+    near = await site.client.get(f"/calendar?near_hub={site.node.node_id}&radius=50")
+    assert near.status == 200
+    assert "has not said where it is" not in await near.text()
 
 
 async def test_an_unknown_town_is_refused_beside_the_field_with_close_matches(
@@ -134,6 +139,14 @@ async def test_times_are_shown_and_taken_in_the_hubs_zone(site: Site) -> None:
     assert poll.closes_at == int(closes.timestamp()) * 1000
     shown = f"{day.day} {closes:%b %Y}, 19:30 {closes.tzname()}"  # "12 Dec 2026, 19:30 EST"
     assert shown in page
+
+
+def test_a_time_is_shown_with_the_zones_abbreviation() -> None:
+    winter = int(dt.datetime(2026, 12, 3, 19, 30, tzinfo=dt.UTC).timestamp() * 1000)
+    summer = int(dt.datetime(2026, 7, 3, 18, 30, tzinfo=dt.UTC).timestamp() * 1000)
+    # Outside a request, and on a hub that chose no zone: Europe/London.
+    assert when(winter) == "3 Dec 2026, 19:30 GMT"
+    assert when(summer) == "3 Jul 2026, 19:30 BST"
 
 
 async def test_only_organisers_who_run_the_hub_reach_the_profile_page(site: Site) -> None:
