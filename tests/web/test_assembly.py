@@ -130,6 +130,15 @@ async def test_network_page_lists_bodies_and_delegates(hub: tuple[Site, ManualCl
     assert "Northgate delegate" in page and "Dee" in page
 
 
+async def test_network_hubs_page_names_each_hubs_delegate(hub: tuple[Site, ManualClock]) -> None:
+    site, _ = hub
+    [north] = await members(site, (1, "Northgate"))
+    await ingest(site, *north.first, north.own_mandate)
+    await site.login("organiser@example.org")
+    page = await (await site.client.get("/network/hubs")).text()
+    assert "Delegate to the network: Northgate delegate" in page
+
+
 async def test_secretary_tables_a_motion_and_its_rules_are_explained(
     hub: tuple[Site, ManualClock],
 ) -> None:
