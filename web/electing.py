@@ -52,9 +52,9 @@ def summary(election: Election, now: int) -> dict[str, Any]:
         "title": election.title,
         "phase": PHASE_NAMES[phase],
         "open": phase != "closed",
-        "nominations_close": describe_date(election.nominations_close),
-        "voting_opens": describe_date(election.voting_opens),
-        "voting_closes": describe_date(election.voting_closes),
+        "nominations_close": describe_date(election.nominations_close, hub_zone()),
+        "voting_opens": describe_date(election.voting_opens, hub_zone()),
+        "voting_closes": describe_date(election.voting_closes, hub_zone()),
     }
 
 

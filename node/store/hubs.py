@@ -52,7 +52,7 @@ async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
     if not isinstance(body, HubProfile):
         return
     async with conn.execute(
-        "SELECT seq, url FROM hubs WHERE origin = ?", (message.origin,)
+        "SELECT seq, url, name FROM hubs WHERE origin = ?", (message.origin,)
     ) as cursor:
         before = await cursor.fetchone()
     await conn.execute(
@@ -79,11 +79,17 @@ async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
             body.timezone,
         ),
     )
-    if before is not None and message.seq > before[0] and body.url != before[1]:
+    if before is None or message.seq <= before[0]:
+        return
+    if body.url != before[1]:
         # Try the new address at once rather than after the old one's back-off.
         await conn.execute(
             "UPDATE peers SET url = ?, name = ?, failures = 0, next_attempt = 0 WHERE node_id = ?",
             (body.url.rstrip("/"), body.name, message.origin),
+        )
+    elif body.name != before[2]:
+        await conn.execute(
+            "UPDATE peers SET name = ? WHERE node_id = ?", (body.name, message.origin)
         )
 
 

@@ -57,6 +57,8 @@ def test_a_saved_profile_and_a_new_address_reach_the_peer(hubs: tuple[Hub, Hub])
         )
 
     wait_for("Beta to show Alpha's new profile", shown_on_beta, timeout=15)
+    # Beta's organisers see the new name on their peers too.
+    assert "Alpha Hub" in b.peer_cli("list")
 
     # Alpha moves: it says so in its profile, then answers only at the new address.
     # Alpha stops pulling (an hour between pulls), so what Beta writes after the move

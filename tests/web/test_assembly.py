@@ -160,7 +160,7 @@ async def test_secretary_tables_a_motion_and_its_rules_are_explained(
     [
         ({"title": ""}, "Title must be 1 to 200 characters"),
         ({"closes": "2025-12-01T00:00"}, "The voting window must close in the future."),
-        ({"closes": "next week"}, "Give the closing date and time (UTC)."),
+        ({"closes": "next week"}, "Give the closing date and time (Europe/London time)."),
         ({"quorum_percent": "150"}, "Quorum_percent must be between 0 and 100"),
         ({"options_kind": "choices", "choices": "Only one"}, "Give at least two choices"),
         ({"options_kind": "choices", "choices": "A\nA"}, "Options must differ"),

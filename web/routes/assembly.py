@@ -217,7 +217,8 @@ def _parse_motion(form: dict[str, str]) -> Motion:
     try:
         written = dt.datetime.strptime(form["closes"], "%Y-%m-%dT%H:%M")
     except ValueError as exc:
-        raise AssemblyError("Give the closing date and time.") from exc
+        zone = str(hub_zone()).replace("_", " ")
+        raise AssemblyError(f"Give the closing date and time ({zone} time).") from exc
     closes = int(written.replace(tzinfo=hub_zone()).timestamp())
     if form["rule"] not in _RULES:
         raise AssemblyError("Choose a decision rule.")
