@@ -172,7 +172,9 @@ class HubProfiles:
             lon=lon,
             meeting_place=draft.get("meeting_place"),
             contact=draft.get("contact"),
-            timezone=timezone,
+            # Left out when it is the default, so a profile that needs none of the later
+            # fields is one every older node takes too (PROTOCOL.md §5.1).
+            timezone=None if timezone == geo.DEFAULT_TIMEZONE else timezone,
         )
         return profile, faults
 
