@@ -77,6 +77,29 @@ def timezones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+_AREAS = frozenset(
+    [
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    ]
+)
+
+
+@functools.cache
+def timezone_choices() -> tuple[str, ...]:
+    """The zones a form offers: "Area/Place" names and UTC, without the old aliases
+    ("GB", "US/Eastern", "Etc/GMT+5") that would only make the list longer."""
+    return ("UTC", *(z for z in timezones() if z.split("/")[0] in _AREAS and "/" in z))
+
+
 def known_timezone(name: str) -> bool:
     return name in timezones()
 

@@ -6,8 +6,13 @@ import datetime as dt
 import re
 import zoneinfo
 
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import node_id_from_public_key
 from node import config as settings
+from node.store.peers import PeerStore
+from protocol.envelope import Message, create_message
 from protocol.kinds.hub import HubProfile
+from tests.helpers import key_from
 from tests.web.conftest import Site, make_member
 from web.rendering import when
 
@@ -155,3 +160,29 @@ async def test_only_organisers_who_run_the_hub_reach_the_profile_page(site: Site
     await site.login("plain@example.org")
     assert (await site.client.get("/organise/profile")).status == 403
     assert (await site.post("/organise/profile", FORM)).status == 403
+
+
+async def test_a_peer_moves_only_by_its_own_newer_profile(site: Site) -> None:
+    north, south = key_from(3), key_from(4)
+    joined = await site.admit(north, south)
+    peers = PeerStore(site.node.db, site.node.clock)
+    ids = [node_id_from_public_key(k.public_key) for k in (north, south)]
+    for node_id, url in zip(ids, ("http://north.example", "http://south.example"), strict=True):
+        await peers.add(node_id, url, None)
+    now = site.node.clock()
+
+    def profile(key: SigningKey, seq: int, prev: bytes, url: str) -> Message:
+        return create_message(key, "hub.profile", HubProfile(name="N", url=url), seq, prev, now)
+
+    first = profile(north, 2, joined[0].id, "http://north.example")
+    moved = profile(north, 3, first.id, "http://north.example:8443/")
+    await site.node.messages.ingest([first.wire, moved.wire])
+    await site.node.hubs()  # the hubs projection has caught up
+    north_peer, south_peer = [await peers.get(i) for i in ids]
+    assert north_peer is not None and north_peer.url == "http://north.example:8443"
+    assert south_peer is not None and south_peer.url == "http://south.example"
+    # The older profile again (relayed late) changes nothing: only a higher seq moves it.
+    await site.node.messages.ingest([first.wire])
+    await site.node.hubs()
+    again = await peers.get(ids[0])
+    assert again is not None and again.url == "http://north.example:8443"
