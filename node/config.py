@@ -226,6 +226,22 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def set_in_file(path: Path, changes: Mapping[str, str]) -> None:
+    """Set text settings in config.toml, keeping every other line as it is: for a
+    setting the node itself changes (the hub's name and address, from its profile
+    page). Written to a new file and moved into place, so a crash leaves one whole."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    left = dict(changes)
+    for i, line in enumerate(lines):
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and key in left and not line.lstrip().startswith("#"):
+            lines[i] = f"{key} = {_toml_value(left.pop(key))}"
+    lines.extend(f"{key} = {_toml_value(value)}" for key, value in left.items())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def render_file(values: Mapping[str, Any]) -> str:
     """A config.toml with every setting, its help as a comment, unset ones commented out."""
     lines = ["# hubnet node settings. Every setting is described in docs/OPERATIONS.md.", ""]

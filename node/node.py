@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import argon2
 
@@ -24,6 +24,7 @@ from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
 from node.network.membership import Membership
+from node.network.profile import HubProfiles
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
 from node.notices import MailSettings, Notices
@@ -67,6 +68,9 @@ class Node:
     auto_reveal: AutoReveal
     confirmations: Confirmations
     projections: ProjectionRunner
+    # The hub's own profile page and time zone; built once the node exists, since a
+    # changed name or address replaces `config`.
+    profile: HubProfiles = field(init=False)
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -142,6 +146,9 @@ class Node:
             projections=projections,
         )
         messages.on_stored.append(node.witnessing.on_stored)
+        node.profile = HubProfiles(
+            messages, node_id, node.hubs, lambda: node.config, node._reconfigure
+        )
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
@@ -169,6 +176,11 @@ class Node:
 
         self.membership.listeners.append(rebuild)
 
+    def _reconfigure(self, config: Config) -> None:
+        # Pages and the federation API read `config` on each request, so a new name or
+        # address shows at once; what copied them at start (email footers) on restart.
+        self.config = config
+
     async def hubs(self) -> dict[NodeId, HubInfo]:
         """Every hub heard of, by origin, from its latest profile (caught up first, so a
         profile just published shows)."""
@@ -179,6 +191,7 @@ class Node:
         """Start the node's own background work: the projections (first catching up with
         what was stored while the node was down), governance's clock, the email sender."""
         await self.projections.caught_up()
+        await self.profile.load()
         await self.projections.start()
         await self.governance.start()
         await self.notices.start()

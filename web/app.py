@@ -43,6 +43,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
             security.error_pages_middleware,
             body_deadline_middleware,
             security.session_middleware,
+            rendering.zone_middleware,
         ],
     )
     app[LOGIN_GUARD] = LoginGuard()

@@ -11,6 +11,7 @@ from node.digits import is_digits
 from node.governance import tally
 from node.governance.records import Election, GovernanceError
 from node.governance.terms import describe_date
+from web.rendering import hub_zone
 
 DAY_MS = 86_400_000
 METHOD_NAMES = {
@@ -32,8 +33,8 @@ def field(form: Any, name: str) -> str:
 
 
 def to_field(ms: int) -> str:
-    """A time for a datetime-local field (UTC, to the minute)."""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M")
+    """A time for a datetime-local field (the hub's zone, to the minute)."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=hub_zone()).strftime("%Y-%m-%dT%H:%M")
 
 
 def from_field(text: str, what: str) -> int:
@@ -41,7 +42,7 @@ def from_field(text: str, what: str) -> int:
         moment = dt.datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
     except ValueError as exc:
         raise GovernanceError(f"Give the time {what} as a date and time.") from exc
-    return int(moment.replace(tzinfo=dt.UTC).timestamp()) * 1000
+    return int(moment.replace(tzinfo=hub_zone()).timestamp()) * 1000
 
 
 def summary(election: Election, now: int) -> dict[str, Any]:
@@ -51,9 +52,9 @@ def summary(election: Election, now: int) -> dict[str, Any]:
         "title": election.title,
         "phase": PHASE_NAMES[phase],
         "open": phase != "closed",
-        "nominations_close": describe_date(election.nominations_close),
-        "voting_opens": describe_date(election.voting_opens),
-        "voting_closes": describe_date(election.voting_closes),
+        "nominations_close": describe_date(election.nominations_close, hub_zone()),
+        "voting_opens": describe_date(election.voting_opens, hub_zone()),
+        "voting_closes": describe_date(election.voting_closes, hub_zone()),
     }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import time
+import zoneinfo
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from markupsafe import Markup, escape
 
 from node.appkeys import NODE
 from node.funds.units import pounds
+from node.network.profile import zone
 from web.keys import CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,10 +39,34 @@ def markdown(text: str | None) -> Markup:
     return Markup(nh3.clean(_markdown_renderer().render(text or "")))
 
 
+# The hub's time zone for the request being answered (set by `zone_middleware`): a
+# context variable, as each request runs in its own task, so every `when()` on a page,
+# in a template or a route, shows the hub's zone without being handed it.
+_ZONE: contextvars.ContextVar[zoneinfo.ZoneInfo | None] = contextvars.ContextVar(
+    "hub_zone", default=None
+)
+
+
+def hub_zone() -> zoneinfo.ZoneInfo:
+    """The hub's time zone on this request's pages (Europe/London outside a request)."""
+    return _ZONE.get() or zone(None)
+
+
 def when(ms: int | None) -> str:
+    """An instant in the hub's time zone, with the zone's abbreviation: "3 Dec 2026, 19:30 GMT"."""
     if ms is None:
         return "never"
-    return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(ms / 1000))
+    local = datetime.fromtimestamp(ms / 1000, hub_zone())
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+@web.middleware
+async def zone_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Times on this request's pages are in the hub's zone (its profile's `timezone`)."""
+    _ZONE.set(request.config_dict[NODE].profile.zone)
+    return await handler(request)
 
 
 @functools.lru_cache(maxsize=16)
@@ -90,6 +118,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "unread": request.get(UNREAD, 0) if member is not None else 0,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
+        # Forms that take a date and time say which zone they read it in.
+        "zone_name": str(hub_zone()).replace("_", " "),
     }
 
 

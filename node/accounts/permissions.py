@@ -48,6 +48,7 @@ class Permission(enum.StrEnum):
     MANAGE_FUNDS = "manage-funds"  # record ledger entries; open budget rounds
     RUN_ELECTIONS = "run-elections"  # open elections and recall votes
     ADOPT_CHARTER = "adopt-charter"  # adopt a version of the charter for the hub
+    EDIT_HUB_PROFILE = "edit-hub-profile"  # the hub's name, address, region and profile
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -67,6 +68,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_FUNDS: frozenset({Role.TREASURER, Role.INTERIM}),
     Permission.RUN_ELECTIONS: frozenset({Role.SECRETARY, Role.INTERIM}),
     Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
+    Permission.EDIT_HUB_PROFILE: frozenset({Role.CHAIR, Role.SECRETARY, Role.INTERIM}),
 }
 
 # Who holds each permission, for a refusal: "Only {WHO[p]} can do that."
@@ -84,6 +86,7 @@ WHO: dict[Permission, str] = {
     Permission.MANAGE_FUNDS: "the treasurer",
     Permission.RUN_ELECTIONS: "the secretary",
     Permission.ADOPT_CHARTER: "the secretary",
+    Permission.EDIT_HUB_PROFILE: "the chair and secretary",
 }
 
 # The roles members elect, in the order pages list them (the interim group is not elected).

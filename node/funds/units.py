@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from node.funds.errors import FundsError
 
@@ -74,13 +74,14 @@ def parse_day(text: str, what: str = "The date") -> date:
         raise FundsError(f"{what} {cleaned} is not a day in the calendar.") from exc
 
 
-def parse_utc(text: str, what: str) -> int:
-    """Milliseconds for a UTC date and time written 2025-03-31T18:00 (a datetime-local field)."""
+def parse_utc(text: str, what: str, zone: tzinfo = UTC) -> int:
+    """Milliseconds for a date and time written 2025-03-31T18:00 (a datetime-local field),
+    read as wall-clock time in `zone` (the hub's, on its pages)."""
     cleaned = text.strip()
     if not _DATETIME.fullmatch(cleaned):
-        raise FundsError(f"{what} must be a date and time written like 2025-03-31T18:00 (UTC).")
+        raise FundsError(f"{what} must be a date and time written like 2025-03-31T18:00.")
     try:
-        moment = datetime.fromisoformat(cleaned.replace(" ", "T")).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(cleaned.replace(" ", "T")).replace(tzinfo=zone)
     except ValueError as exc:
         raise FundsError(f"{what} {cleaned} is not a real date and time.") from exc
     return int(moment.timestamp() * 1000)
@@ -91,9 +92,9 @@ def utc_text(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%d %b %Y, %H:%M UTC")
 
 
-def utc_field(ms: int) -> str:
-    """An instant as a datetime-local field's value, in UTC: 2025-03-31T18:00."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M")
+def utc_field(ms: int, zone: tzinfo = UTC) -> str:
+    """An instant as a datetime-local field's value in `zone`: 2025-03-31T18:00."""
+    return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%dT%H:%M")
 
 
 def clean_text(value: str | None, most: int, what: str, required: bool = True) -> str:

@@ -54,7 +54,7 @@ def standing_refusal(terms: Iterable[Term], now: int) -> int | None:
     return since if since > now else None
 
 
-def describe_date(ms: int) -> str:
-    """A moment for people: "1 December 2027 at 14:05 UTC"."""
-    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return f"{moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"
+def describe_date(ms: int, zone: dt.tzinfo = dt.UTC) -> str:
+    """A moment for people: "1 December 2027 at 14:05 UTC" (pages pass the hub's zone)."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=zone)
+    return f"{moment.day} {moment.strftime('%B %Y at %H:%M')} {moment.tzname()}"

@@ -27,28 +27,43 @@ class HubInfo:
     description: str | None
     lat: int | None  # millionths of a degree
     lon: int | None
+    meeting_place: str | None = None
+    contact: str | None = None
+    timezone: str | None = None
 
 
 async def hub_profiles(db: Database) -> dict[NodeId, HubInfo]:
     """Each hub's latest profile, by origin."""
     rows = await db.fetchall(
-        "SELECT origin, name, url, region, area, description, lat, lon FROM hubs"
+        "SELECT origin, name, url, region, area, description, lat, lon, meeting_place,"
+        " contact, timezone FROM hubs"
     )
     return {NodeId(r[0]): HubInfo(NodeId(r[0]), *r[1:]) for r in rows}
 
 
 async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
     """Keep `message` if it is its origin's latest profile (highest seq wins; the same
-    seq again rewrites the row, so reading the log again fills in what an older copy lacks)."""
+    seq again rewrites the row, so reading the log again fills in what an older copy lacks).
+
+    PROTOCOL.md §5.1: when a newer profile gives another `url` than the one before it,
+    a peer that is this origin is reached at the new address from now on. The message
+    is the origin's own, verified against its key, so no hub can move another."""
     body = message.body
     if not isinstance(body, HubProfile):
         return
+    async with conn.execute(
+        "SELECT seq, url, name FROM hubs WHERE origin = ?", (message.origin,)
+    ) as cursor:
+        before = await cursor.fetchone()
     await conn.execute(
-        "INSERT INTO hubs (origin, seq, name, url, region, area, description, lat, lon)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET"
+        "INSERT INTO hubs (origin, seq, name, url, region, area, description, lat, lon,"
+        " meeting_place, contact, timezone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (origin) DO UPDATE SET"
         " seq = excluded.seq, name = excluded.name, url = excluded.url,"
         " region = excluded.region, area = excluded.area, description = excluded.description,"
-        " lat = excluded.lat, lon = excluded.lon WHERE excluded.seq >= hubs.seq",
+        " lat = excluded.lat, lon = excluded.lon, meeting_place = excluded.meeting_place,"
+        " contact = excluded.contact, timezone = excluded.timezone"
+        " WHERE excluded.seq >= hubs.seq",
         (
             message.origin,
             message.seq,
@@ -59,8 +74,23 @@ async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
             body.description,
             body.lat,
             body.lon,
+            body.meeting_place,
+            body.contact,
+            body.timezone,
         ),
     )
+    if before is None or message.seq <= before[0]:
+        return
+    if body.url != before[1]:
+        # Try the new address at once rather than after the old one's back-off.
+        await conn.execute(
+            "UPDATE peers SET url = ?, name = ?, failures = 0, next_attempt = 0 WHERE node_id = ?",
+            (body.url.rstrip("/"), body.name, message.origin),
+        )
+    elif body.name != before[2]:
+        await conn.execute(
+            "UPDATE peers SET name = ? WHERE node_id = ?", (body.name, message.origin)
+        )
 
 
 async def forget_profiles_txn(conn: aiosqlite.Connection) -> None:

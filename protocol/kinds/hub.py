@@ -23,6 +23,13 @@ class HubProfile:
     description: Annotated[str, Text(4000)] | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
+    # Added later, optional, so older profiles stay valid (PROTOCOL.md §5.1).
+    meeting_place: Annotated[str, Text(500)] | None = None
+    contact: Annotated[str, Text(200)] | None = None
+    # An IANA time zone name ("Europe/London"): how the hub's pages show times.
+    timezone: (
+        Annotated[str, Text(64, 1, r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}")] | None
+    ) = None
 
     __checks__: ClassVar = (
         lambda b: (

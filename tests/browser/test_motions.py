@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -214,7 +215,9 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     delegate.get_by_label("Text").fill(TEXT)
     delegate.get_by_label("For, Against, Abstain").check()
     delegate.get_by_label("Seconds needed").fill("1")
-    delegate.get_by_label("Voting closes").fill(closes.strftime("%Y-%m-%dT%H:%M"))
+    # The form reads the hub's zone (Europe/London: the hub chose none).
+    local = closes.astimezone(zoneinfo.ZoneInfo("Europe/London"))
+    delegate.get_by_label("Voting closes").fill(local.strftime("%Y-%m-%dT%H:%M"))
     delegate.get_by_label("Decision rule").select_option(label="Simple majority of votes cast")
     delegate.get_by_label("Quorum").fill("50")
     delegate.get_by_role("button", name="Table the motion").click()

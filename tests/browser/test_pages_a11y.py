@@ -61,6 +61,8 @@ ORGANISER_PAGES = [
     ("moderation", "/moderation"),
     ("speakers", "/speakers"),
     ("mutual-aid", "/mutual-aid"),
+    ("hub-profile", "/organise/profile"),
+    ("network-hubs", "/network/hubs"),
 ]
 
 
@@ -176,3 +178,28 @@ def test_invite_with_its_qr_code_is_well_formed_and_accessible(
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load"
     check_page(organiser_page, "peers-invite")
+
+
+def test_organiser_places_the_hub_and_it_shows_on_the_network_map(
+    seeded_hub: Hub, organiser_page: Page
+) -> None:
+    page = organiser_page
+    page.goto(seeded_hub.url + "/organise/profile")
+    # A town name that is not in the gazetteer: refused beside the field, value kept.
+    page.get_by_label("Nearest town").fill("Leads")
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.locator("#town-error")).to_contain_text("Did you mean: Leeds")
+    expect(page.get_by_label("Nearest town")).to_have_value("Leads")
+    check_page(page, "hub-profile-error")
+    page.get_by_label("About the hub").fill("We meet every Tuesday.")
+    page.get_by_label("Area the hub covers").fill("Leeds and Bradford")
+    page.get_by_label("Region").select_option("Yorkshire and The Humber")
+    page.get_by_label("Nearest town").fill("Leeds")
+    page.get_by_label("Public contact").fill("hello@riverside.example.org")
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    page.goto(seeded_hub.url + "/network/hubs")
+    map_ = page.get_by_role("group", name=re.compile("^Map of the UK"))
+    expect(map_.get_by_role("link", name="Riverside, Leeds and Bradford")).to_be_visible()
+    expect(page.get_by_role("heading", level=3, name="Yorkshire and The Humber")).to_be_visible()
+    check_page(page, "network-hubs-map")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -206,11 +207,15 @@ def test_a_hub_elects_its_officers_and_a_year_later_the_chair_stands_down(
     member.goto(hub.url + "/elections/new")
     member.get_by_label("Role", exact=True).select_option(label="Chair")
     member.get_by_label("Plurality").check()
-    nominations_close = (clock.now() + dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")
-    voting_closes = (clock.now() + dt.timedelta(days=47)).strftime("%Y-%m-%dT%H:%M")
-    member.get_by_label("Nominations close").fill(nominations_close)
-    member.get_by_label("Voting opens", exact=True).fill(nominations_close)
-    member.get_by_label("Voting closes", exact=True).fill(voting_closes)
+    # The form reads the hub's zone (Europe/London: the hub chose none).
+    london = zoneinfo.ZoneInfo("Europe/London")
+    nominations_close = (clock.now() + dt.timedelta(days=40)).astimezone(london)
+    voting_closes = (clock.now() + dt.timedelta(days=47)).astimezone(london)
+    member.get_by_label("Nominations close").fill(nominations_close.strftime("%Y-%m-%dT%H:%M"))
+    member.get_by_label("Voting opens", exact=True).fill(
+        nominations_close.strftime("%Y-%m-%dT%H:%M")
+    )
+    member.get_by_label("Voting closes", exact=True).fill(voting_closes.strftime("%Y-%m-%dT%H:%M"))
     member.get_by_role("button", name="Open the election").click()
     expect(member.get_by_role("heading", level=1)).to_have_text("Election: Chair")
     next_chair = member.url

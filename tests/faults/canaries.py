@@ -24,6 +24,7 @@ import secrets
 import sqlite3
 import time
 import zlib
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -200,7 +201,9 @@ class Seeding:
 
 
 def _minute(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M")
+    # Forms read times in the hub's zone (Europe/London unless its profile says otherwise).
+    london = zoneinfo.ZoneInfo("Europe/London")
+    return dt.datetime.fromtimestamp(ms / 1000, tz=london).strftime("%Y-%m-%dT%H:%M")
 
 
 def _errors(text: str) -> str:

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +48,10 @@ class Clock:
         self.path.write_text(f"+{self.offset}\n", encoding="ascii")
 
     def field(self, seconds_from_now: int) -> str:
-        """A datetime-local form value (UTC, to the minute), as the node reads it."""
-        moment = dt.datetime.fromtimestamp(time.time() + self.offset + seconds_from_now, dt.UTC)
+        """A datetime-local form value (the hub's zone, Europe/London, to the minute),
+        as the node reads it."""
+        london = zoneinfo.ZoneInfo("Europe/London")
+        moment = dt.datetime.fromtimestamp(time.time() + self.offset + seconds_from_now, london)
         return moment.strftime("%Y-%m-%dT%H:%M")
 
     @property

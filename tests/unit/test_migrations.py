@@ -566,6 +566,15 @@ def _seed_15(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO ballot_choices (contest, width, choices) VALUES ('poll:2', 1, '1')")
 
 
+def _seed_16(conn: sqlite3.Connection) -> None:
+    # The peer's profile gains a meeting place, contact and time zone.
+    conn.execute(
+        "UPDATE hubs SET meeting_place = 'The library', contact = 'hello@eastfield.example.org',"
+        " timezone = 'Europe/London' WHERE origin = ?",
+        (PEER,),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1255,6 +1264,23 @@ SEEDS: dict[int, Seed] = {
             ("SELECT 1 FROM poll_electorate WHERE poll_id = 2 AND member_id = 1", [(1,)]),
         ],
     ),
+    16: Seed(
+        _seed_16,
+        [
+            # node.store.hubs.hub_profiles
+            (
+                f"SELECT name, meeting_place, contact, timezone FROM hubs WHERE origin = '{PEER}'",
+                [
+                    (
+                        "Eastfield Hub",
+                        "The library",
+                        "hello@eastfield.example.org",
+                        "Europe/London",
+                    )
+                ],
+            ),
+        ],
+    ),
 }
 
 
@@ -1307,6 +1333,7 @@ SHIPPED = {
     13: "f1d33890b2c40e0492502a6e5a34f06705f7bfd02d30f147ecce5fb9216d5e4e",
     14: "3a0985620ff5034d35bbfa3b8c3b3ffe25701dc07176372d9d2fb7b4a48c6794",
     15: "20367fb16a43d5a3a59c7ffad6d612bd91076cd5edf8468d74b8d729c0585946",
+    16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
 }
 
 

@@ -130,6 +130,15 @@ async def test_network_page_lists_bodies_and_delegates(hub: tuple[Site, ManualCl
     assert "Northgate delegate" in page and "Dee" in page
 
 
+async def test_network_hubs_page_names_each_hubs_delegate(hub: tuple[Site, ManualClock]) -> None:
+    site, _ = hub
+    [north] = await members(site, (1, "Northgate"))
+    await ingest(site, *north.first, north.own_mandate)
+    await site.login("organiser@example.org")
+    page = await (await site.client.get("/network/hubs")).text()
+    assert "Delegate to the network: Northgate delegate" in page
+
+
 async def test_secretary_tables_a_motion_and_its_rules_are_explained(
     hub: tuple[Site, ManualClock],
 ) -> None:
@@ -151,7 +160,7 @@ async def test_secretary_tables_a_motion_and_its_rules_are_explained(
     [
         ({"title": ""}, "Title must be 1 to 200 characters"),
         ({"closes": "2025-12-01T00:00"}, "The voting window must close in the future."),
-        ({"closes": "next week"}, "Give the closing date and time (UTC)."),
+        ({"closes": "next week"}, "Give the closing date and time (Europe/London time)."),
         ({"quorum_percent": "150"}, "Quorum_percent must be between 0 and 100"),
         ({"options_kind": "choices", "choices": "Only one"}, "Give at least two choices"),
         ({"options_kind": "choices", "choices": "A\nA"}, "Options must differ"),

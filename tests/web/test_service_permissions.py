@@ -27,6 +27,7 @@ from node.federation.admin import PeerAdmin
 from node.funds.ledger import Draft, Kind
 from node.funds.polls import PollKind
 from node.network.actions import NetworkActions
+from node.network.profile import Draft as ProfileDraft
 from node.node import Node
 from protocol.kinds.assembly import Motion
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
@@ -137,6 +138,12 @@ SERVICES: list[tuple[str, Permission, Call]] = [
         "sessions.create_reset_link",
         Permission.MANAGE_MEMBERS,
         lambda n, a, by: n.sessions.create_reset_link(NO_POST, by=by),
+    ),
+    # the hub's profile (an empty form: those allowed meet its refusal)
+    (
+        "profile.save",
+        Permission.EDIT_HUB_PROFILE,
+        lambda n, a, by: n.profile.save(ProfileDraft({}), (), by=by),
     ),
     # governance
     (

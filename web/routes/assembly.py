@@ -6,8 +6,7 @@ anyone may check every vote. Acting for the hub needs the permission the roles g
 
 from __future__ import annotations
 
-import calendar
-import time
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +26,7 @@ from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
-from web.rendering import render, when
+from web.rendering import hub_zone, render, when
 from web.routes import Route
 
 FOR_AGAINST = ("For", "Against", "Abstain")
@@ -216,9 +215,11 @@ def _parse_motion(form: dict[str, str]) -> Motion:
             raise AssemblyError(f"{label} must be a whole number.")
         numbers[name] = int(form[name])
     try:
-        closes = calendar.timegm(time.strptime(form["closes"], "%Y-%m-%dT%H:%M"))
+        written = dt.datetime.strptime(form["closes"], "%Y-%m-%dT%H:%M")
     except ValueError as exc:
-        raise AssemblyError("Give the closing date and time (UTC).") from exc
+        zone = str(hub_zone()).replace("_", " ")
+        raise AssemblyError(f"Give the closing date and time ({zone} time).") from exc
+    closes = int(written.replace(tzinfo=hub_zone()).timestamp())
     if form["rule"] not in _RULES:
         raise AssemblyError("Choose a decision rule.")
     motion = Motion(

@@ -13,7 +13,7 @@ from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
 from web.forms import path_number, refusals_on, texts
 from web.keys import MEMBER, NOTICES
-from web.rendering import render, when
+from web.rendering import hub_zone, render, when
 from web.routes import Route
 
 ROUND_FIELDS = ("title", "amount", "proposals_close", "voting_open", "voting_close")
@@ -44,9 +44,9 @@ async def _list_page(
     values = texts(await request.post(), ROUND_FIELDS) if errors else {}
     # Suggested windows: a fortnight for proposals, then a week of voting.
     defaults = {
-        "proposals_close": utc_field(now + 14 * DAY_MS),
-        "voting_open": utc_field(now + 14 * DAY_MS),
-        "voting_close": utc_field(now + 21 * DAY_MS),
+        "proposals_close": utc_field(now + 14 * DAY_MS, hub_zone()),
+        "voting_open": utc_field(now + 14 * DAY_MS, hub_zone()),
+        "voting_close": utc_field(now + 21 * DAY_MS, hub_zone()),
     }
     return render(
         request,
@@ -73,9 +73,9 @@ async def open_round(request: web.Request) -> web.Response:
         request[MEMBER],
         values["title"],
         parse_pounds(values["amount"], "The round's amount"),
-        parse_utc(values["proposals_close"], "When proposals close"),
-        parse_utc(values["voting_open"], "When voting opens"),
-        parse_utc(values["voting_close"], "When voting closes"),
+        parse_utc(values["proposals_close"], "When proposals close", hub_zone()),
+        parse_utc(values["voting_open"], "When voting opens", hub_zone()),
+        parse_utc(values["voting_close"], "When voting closes", hub_zone()),
     )
     request[NOTICES].append("The budget round is open.")
     return await _round_page(request, round_id)

@@ -16,7 +16,7 @@ from web.client_address import client_address
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
-from web.rendering import render
+from web.rendering import hub_zone, render
 from web.routes import Route
 
 _FIELDS = (
@@ -120,7 +120,8 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def new_form(request: web.Request) -> web.Response:
-    return _form_page(request, dict(_BLANK), [])
+    # A new event starts in the hub's own time zone.
+    return _form_page(request, _BLANK | {"timezone": str(hub_zone())}, [])
 
 
 @refusals_on(_refused_form)

@@ -14,9 +14,11 @@ from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
+from node.assembly import NATIONAL
 from node.network.actions import NetworkActions, NetworkError
 from node.store.hubs import HubInfo
 from web.forms import refusals_on
+from web.hubs_map import Pin, hubs_map
 from web.keys import MEMBER, NOTICES
 from web.rendering import render
 from web.routes import Route
@@ -24,7 +26,7 @@ from web.routes import Route
 
 def _hub(origin: NodeId, body: HubInfo | None) -> dict[str, Any]:
     if body is None:
-        return {"node_id": origin, "name": f"A hub not yet described ({origin[:8]}…)"}
+        return {"node_id": origin, "name": "A hub not yet described", "region": None}
     return {
         "node_id": origin,
         "name": body.name,
@@ -32,7 +34,20 @@ def _hub(origin: NodeId, body: HubInfo | None) -> dict[str, Any]:
         "region": body.region,
         "area": body.area,
         "description": body.description,
+        "meeting_place": body.meeting_place,
+        "contact": body.contact,
     }
+
+
+def _by_region(hubs: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The hubs grouped by region, regions in alphabetical order, hubs without one last."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for hub in hubs:
+        groups.setdefault(hub["region"] or "", []).append(hub)
+    named = sorted((r for r in groups if r), key=str.casefold)
+    return [(r, groups[r]) for r in named] + (
+        [("No region given", groups[""])] if "" in groups else []
+    )
 
 
 async def _page(
@@ -45,6 +60,15 @@ async def _page(
     members = sorted(
         (_hub(h, profiles.get(h)) for h in membership.members), key=lambda h: h["name"]
     )
+    seats = await node.assembly.seats()
+    delegates = {seat.origin: seat.delegate for seat in seats.get(NATIONAL, [])}
+    for hub in members:
+        hub["delegate"] = delegates.get(hub["node_id"])
+    pins = [
+        Pin(p.name, p.url, p.area, p.lat, p.lon)
+        for h in membership.members
+        if (p := profiles.get(h)) is not None and p.lat is not None and p.lon is not None
+    ]
     names = {h: _hub(h, profiles.get(h))["name"] for h in profiles}
     candidates = [
         {
@@ -65,6 +89,11 @@ async def _page(
             "sponsors_needed": statement.sponsors_needed if statement else None,
             "regions": list(roster.regions),
             "members": members,
+            "regions_with_hubs": _by_region(members),
+            "map": hubs_map(
+                pins, f"Map of the UK with {len(pins)} member hub{'' if len(pins) == 1 else 's'}"
+            ),
+            "unplaced": len(members) - len(pins),
             "candidates": candidates,
             "we_are_member": membership.is_member(node.node_id),
             "digest": roster.digest,

@@ -12,7 +12,7 @@ from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
 from web.forms import path_number, refusals_on, text, texts
 from web.keys import MEMBER, NOTICES
-from web.rendering import render
+from web.rendering import hub_zone, render
 from web.routes import Route
 
 FIELDS = ("title", "body", "kind", "options", "quorum", "closes")
@@ -26,7 +26,11 @@ async def _list_page(
     # A refused proposal is shown again as it was filled in.
     values = texts(await request.post(), FIELDS) if errors else {}
     everything = await node.funds.polls()
-    defaults = {"kind": "yes-no", "quorum": "25", "closes": utc_field(node.clock() + WEEK_MS)}
+    defaults = {
+        "kind": "yes-no",
+        "quorum": "25",
+        "closes": utc_field(node.clock() + WEEK_MS, hub_zone()),
+    }
     return render(
         request,
         "polls.html",
@@ -56,7 +60,7 @@ async def open_poll(request: web.Request) -> web.Response:
         kind,
         polls.parse_options(kind, values["options"]),
         polls.parse_quorum(values["quorum"]),
-        parse_utc(values["closes"], "When the poll closes"),
+        parse_utc(values["closes"], "When the poll closes", hub_zone()),
     )
     request[NOTICES].append("Your proposal is open for votes.")
     return await _poll_page(request, poll_id)

@@ -21,7 +21,7 @@ from web.client_address import client_address
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
-from web.rendering import render, when
+from web.rendering import hub_zone, render, when
 from web.routes import Route
 from web.security import cookie_name, set_cookie
 
@@ -76,7 +76,9 @@ class PublicPage:
                 "roles": [
                     {
                         "title": ROLE_TITLES[r],
-                        "until": describe_date(held[r].ends_at or 0) if r in held else None,
+                        "until": describe_date(held[r].ends_at or 0, hub_zone())
+                        if r in held
+                        else None,
                     }
                     for r in ELECTED_ROLES
                 ],

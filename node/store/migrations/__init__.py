@@ -40,6 +40,7 @@ from node.store.migrations import (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_hub_profile_fields,
 )
 
 
@@ -99,6 +100,7 @@ _MODULES = (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_hub_profile_fields,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
