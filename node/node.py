@@ -23,6 +23,7 @@ from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
+from node.network.delegates import DelegateWork
 from node.network.membership import Membership
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
@@ -65,6 +66,7 @@ class Node:
     witnessing: Witnessing
     assembly: Assembly
     auto_reveal: AutoReveal
+    delegates: DelegateWork
     confirmations: Confirmations
     projections: ProjectionRunner
 
@@ -130,6 +132,7 @@ class Node:
             witnessing=Witnessing(messages, membership, config.witness_delay_ms / 1000),
             assembly=assembly,
             auto_reveal=AutoReveal(assembly),
+            delegates=DelegateWork(assembly, notices, clock),
             confirmations=Confirmations(
                 ConfirmationsStore(db),
                 clock,
@@ -142,6 +145,7 @@ class Node:
             projections=projections,
         )
         messages.on_stored.append(node.witnessing.on_stored)
+        messages.on_stored.append(node.delegates.on_stored)
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
@@ -185,8 +189,10 @@ class Node:
         await self.membership.start()
         await self.witnessing.start()
         await self.auto_reveal.start()
+        await self.delegates.start()
 
     async def stop(self) -> None:
+        await self.delegates.stop()
         await self.auto_reveal.stop()
         await self.witnessing.stop()
         await self.membership.stop()
