@@ -24,6 +24,7 @@ from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
 from node.network.delegates import DelegateWork
+from node.network.endorsements import Endorsements
 from node.network.membership import Membership
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
@@ -67,6 +68,7 @@ class Node:
     assembly: Assembly
     auto_reveal: AutoReveal
     delegates: DelegateWork
+    endorsements: Endorsements
     confirmations: Confirmations
     projections: ProjectionRunner
 
@@ -133,6 +135,7 @@ class Node:
             assembly=assembly,
             auto_reveal=AutoReveal(assembly),
             delegates=DelegateWork(assembly, notices, clock),
+            endorsements=Endorsements(db, messages, membership, projections, node_id),
             confirmations=Confirmations(
                 ConfirmationsStore(db),
                 clock,

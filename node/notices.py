@@ -84,7 +84,11 @@ class Notices:
             self._wake.set()
 
     async def notify_once(
-        self, key: str | Sequence[str], member_ids: Iterable[int], text: str, link: str | None = None
+        self,
+        key: str | Sequence[str],
+        member_ids: Iterable[int],
+        text: str,
+        link: str | None = None,
     ) -> bool:
         """Like `notify`, but never twice under the same `key` (kept in the database, so
         a restart does not repeat it). With several keys, the notice goes if the first

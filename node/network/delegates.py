@@ -146,10 +146,8 @@ class DelegateWork:
                 steps.append("voting")
                 if closes - now <= DAY_MS:
                     steps.append("closing")
-            lost = None
-            if phase is Phase.REVEALING and (vote := _unrevealed(checked, own)) is not None:
-                if not await self._assembly.secret_held(vote):
-                    lost = vote
+            vote = _unrevealed(checked, own) if phase is Phase.REVEALING else None
+            lost = vote if vote is not None and not await self._assembly.secret_held(vote) else None
             if steps:
                 if delegates is None:
                     delegates = await self._delegates()
