@@ -48,5 +48,5 @@ def badge_snippet(page_url: str, badge_url: str, organisation: str, network: str
     alt = badge_text(organisation, network, withdrawn=False)
     return (
         f'<a href="{_attr(page_url)}"><img src="{_attr(badge_url)}" alt="{_attr(alt)}"'
-        ' height="20"></a>'
+        ' height="20" /></a>'
     )

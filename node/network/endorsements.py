@@ -18,7 +18,11 @@ from node.errors import NodeError, NotAllowed, NotFound
 from node.network.membership import Membership
 from node.projections.runner import CaughtUp
 from node.store.database import Database
-from node.store.endorsements import adopted_charters, endorsement_messages
+from node.store.endorsements import (
+    adopted_charters,
+    endorsement_messages,
+    newest_charter_ids,
+)
 from node.store.hubs import hub_profiles
 from node.store.messages import MessageStore
 from protocol.endorsements import Standing, endorsements
@@ -79,12 +83,14 @@ class Endorsement:
 
 @dataclass(frozen=True, slots=True)
 class HubCharter:
+    origin: NodeId
     hub: str
     version: str
     title: str
     text: str
     adopted_at: int  # ms
     versions: int  # how many versions the hub adopted
+    newest: bool  # whether this is the newest of them
 
 
 class Endorsements:
@@ -211,25 +217,33 @@ class Endorsements:
         except ProtocolError as exc:
             raise EndorsementError(_plain(exc.message), "reason") from exc
 
-    async def hub_charter(self, origin: NodeId) -> HubCharter | None:
-        """The newest charter version `origin` adopted, if it is shown here."""
-        if not self._shows(origin):
-            return None
-        adopted = [
-            m for m in await adopted_charters(self._db, origin) if isinstance(m.body, CharterAdopt)
-        ]
-        if not adopted:
-            return None
-        newest = adopted[-1]
-        body: CharterAdopt = newest.body
+    async def charter_ids(self) -> dict[NodeId, bytes]:
+        """The id of each shown hub's newest adopted charter, for links to it."""
+        return {
+            NodeId(o): i for o, i in (await newest_charter_ids(self._db)).items() if self._shows(o)
+        }
+
+    async def hub_charter(self, message_id: bytes) -> HubCharter:
+        """The charter version a shown hub adopted in the `charter.adopt` message."""
+        message = await self._messages.get(message_id)
+        if (
+            message is None
+            or not isinstance(message.body, CharterAdopt)
+            or not self._shows(message.origin)
+        ):
+            raise EndorsementNotFound("This node holds no charter adopted with that address.")
+        adopted = await adopted_charters(self._db, message.origin)
+        body: CharterAdopt = message.body
         names = await self._names()
         return HubCharter(
-            names.get(origin, "a hub not yet described"),
+            message.origin,
+            names.get(message.origin, "a hub not yet described"),
             body.version,
             body.title,
             body.text,
-            newest.created_at,
+            message.created_at,
             len(adopted),
+            adopted[-1].id == message.id if adopted else True,
         )
 
 

@@ -18,6 +18,14 @@ async def endorsement_messages(db: Database) -> list[Message]:
     return [parse_payload(p, s) for p, s in rows]
 
 
+async def newest_charter_ids(db: Database) -> dict[str, bytes]:
+    """Each hub's newest `charter.adopt` message id, by origin."""
+    rows = await db.fetchall(
+        "SELECT origin, id FROM messages WHERE kind = 'charter.adopt' ORDER BY origin, seq"
+    )
+    return {str(origin): bytes(i) for origin, i in rows}
+
+
 async def adopted_charters(db: Database, origin: str) -> list[Message]:
     """The `charter.adopt` messages of one hub, oldest first."""
     rows = await db.fetchall(

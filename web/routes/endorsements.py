@@ -13,8 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-from crypto.errors import BadNodeId
-from crypto.nodeid import parse_node_id
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.network.endorsements import (
@@ -164,21 +162,11 @@ async def badge(request: web.Request) -> web.Response:
 
 
 async def hub_charter(request: web.Request) -> web.Response:
-    try:
-        origin = parse_node_id(request.match_info["node_id"])
-    except BadNodeId as exc:
-        raise web.HTTPNotFound() from exc
-    charter = await _service(request).hub_charter(origin)
-    names = await request.config_dict[NODE].assembly.hub_names()
+    charter = await _service(request).hub_charter(ref(request.match_info["message_id"]))
     return render(
         request,
         "hub_charter.html",
-        {
-            "hub": names.get(origin, "This hub"),
-            "origin": origin,
-            "charter": charter,
-            "adopted": when(charter.adopted_at) if charter else None,
-        },
+        {"charter": charter, "adopted": when(charter.adopted_at)},
     )
 
 
@@ -189,5 +177,5 @@ ROUTES = [
     Route("GET", LIST + "/{endorsement_id}", endorsement_page, None),
     Route("POST", LIST + "/{endorsement_id}/withdraw", withdraw, Permission.PUBLISH_FOR_HUB),
     Route("GET", "/charter/endorsements/{endorsement_id}/badge.svg", badge, None),
-    Route("GET", "/network/hubs/{node_id}/charter", hub_charter, None),
+    Route("GET", "/network/charters/{message_id}", hub_charter, None),
 ]

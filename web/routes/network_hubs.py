@@ -46,6 +46,7 @@ async def _page(
         (_hub(h, profiles.get(h)) for h in membership.members), key=lambda h: h["name"]
     )
     names = {h: _hub(h, profiles.get(h))["name"] for h in profiles}
+    charters = {o: i.hex() for o, i in (await node.endorsements.charter_ids()).items()}
     candidates = [
         {
             **_hub(c.hub, profiles.get(c.hub)),
@@ -64,7 +65,7 @@ async def _page(
             "network_id": membership.network.hex() if membership.network else None,
             "sponsors_needed": statement.sponsors_needed if statement else None,
             "regions": list(roster.regions),
-            "members": members,
+            "members": [{**h, "charter": charters.get(h["node_id"])} for h in members],
             "candidates": candidates,
             "we_are_member": membership.is_member(node.node_id),
             "digest": roster.digest,
