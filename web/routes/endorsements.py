@@ -44,7 +44,7 @@ def _view(e: Endorsement) -> dict[str, Any]:
     return {
         "id": e.id.hex(),
         "organisation": e.organisation,
-        "kind": KINDS_OF_ORGANISATION.get(e.kind, e.kind),
+        "kind": KIND_LABELS.get(e.kind, e.kind),
         "date": e.date,
         "website": e.website,
         "statement": e.statement,
@@ -114,7 +114,7 @@ async def record(request: web.Request) -> web.StreamResponse:
 async def endorsement_page(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
-    endorsement_id = ref(request.match_info["endorsement_id"])
+    endorsement_id = ref(request.match_info["message_id"])
     e = await _service(request).get(endorsement_id)
     base = request.config_dict[NODE].config.url.rstrip("/")
     page_url = f"{base}{LIST}/{e.id.hex()}"
@@ -137,7 +137,7 @@ async def endorsement_page(
 
 
 async def withdraw(request: web.Request) -> web.StreamResponse:
-    endorsement_id = ref(request.match_info["endorsement_id"])
+    endorsement_id = ref(request.match_info["message_id"])
     form = await request.post()
     try:
         await _service(request).withdraw(
@@ -151,7 +151,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
 
 
 async def badge(request: web.Request) -> web.Response:
-    endorsement_id = ref(request.match_info["endorsement_id"])
+    endorsement_id = ref(request.match_info["message_id"])
     e = await _service(request).get(endorsement_id)
     tag = f'"{e.id.hex()[:32]}-{int(e.withdrawn)}"'
     headers = {"Cache-Control": "public, max-age=3600", "ETag": tag}
@@ -174,8 +174,8 @@ ROUTES = [
     Route("GET", LIST, listing, None),
     Route("GET", f"{LIST}/new", new_form, Permission.PUBLISH_FOR_HUB),
     Route("POST", LIST, record, Permission.PUBLISH_FOR_HUB),
-    Route("GET", LIST + "/{endorsement_id}", endorsement_page, None),
-    Route("POST", LIST + "/{endorsement_id}/withdraw", withdraw, Permission.PUBLISH_FOR_HUB),
-    Route("GET", "/charter/endorsements/{endorsement_id}/badge.svg", badge, None),
+    Route("GET", LIST + "/{message_id}", endorsement_page, None),
+    Route("POST", LIST + "/{message_id}/withdraw", withdraw, Permission.PUBLISH_FOR_HUB),
+    Route("GET", "/charter/endorsements/{message_id}/badge.svg", badge, None),
     Route("GET", "/network/charters/{message_id}", hub_charter, None),
 ]
