@@ -17,16 +17,19 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
 
+from crypto.nodeid import NodeId
 from node import config as settings
 from node.accounts.permissions import Role
+from node.network.actions import NetworkActions, founding_statement
 from node.node import Node
 from protocol.kinds.assembly import DelegateMandate
-from tests.integration.network import Hub, found_network, free_port, wait_for
+from tests.integration.network import Hub, free_port, wait_for
 from tests.integration.test_assembly import (
     DAY,
     LIBFAKETIME,
@@ -40,13 +43,17 @@ from tests.integration.test_assembly import (
 from tests.unit.test_notices import MailServer
 
 
-async def _seat(data_dir: Path, name: str) -> None:
-    """As an election ends: a member in the delegate role and the hub's signed mandate."""
+async def _seat(data_dir: Path, name: str, founders: list[NodeId]) -> None:
+    """The hub signs the network's founding statement (as `hubnet network found` does),
+    then, as an election ends: a member in the delegate role and the signed mandate."""
     # The cheapest password hashing the node accepts: the delegates log in quickly.
     node = await Node.open(
         settings.load(data_dir, {"argon2_memory_kib": 19456, "argon2_time_cost": 2})
     )
     try:
+        await NetworkActions(node.messages, node.membership).found(
+            founding_statement("Test network", founders)
+        )
         member = await node.members.apply(
             name=name,
             email=f"{name.lower()}@example.org",
@@ -76,18 +83,24 @@ def network(
     clock = Clock(tmp_path / "faketime")
     mail = MailServer(free_port())
     mail.start()
-    a, b = Hub(tmp_path, "Riverside"), Hub(tmp_path, "Northgate")
-    found_network([a, b])
-    for hub, name in ((a, "Ria"), (b, "Nat")):
-        asyncio.run(_seat(hub.data_dir, name))
+    with ThreadPoolExecutor(2) as pool:  # `hubnet init` mostly waits: both at once
+        a, b = pool.map(lambda name: Hub(tmp_path, name), ("Riverside", "Northgate"))
+    founders = [NodeId(a.node_id), NodeId(b.node_id)]
+
+    async def seat_both() -> None:
+        await asyncio.gather(_seat(a.data_dir, "Ria", founders), _seat(b.data_dir, "Nat", founders))
+
+    asyncio.run(seat_both())
     email = {
         "HUBNET_SMTP_HOST": "127.0.0.1",
         "HUBNET_SMTP_PORT": str(mail.port),
         "HUBNET_SMTP_SECURITY": "none",
         "HUBNET_SMTP_FROM": "northgate@example.org",
     }
-    a.start(env=clock.env)
-    b.start(env={**clock.env, **email})
+    with ThreadPoolExecutor(2) as pool:
+        list(
+            pool.map(lambda h: h[0].start(env=h[1]), ((a, clock.env), (b, {**clock.env, **email})))
+        )
     try:
         b.peer_with(a)
         yield a, b, clock, mail
