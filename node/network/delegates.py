@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 # How often the loop compares the clock with the next moment something falls due.
 LOOK_SECONDS = 5.0
+# At most one recount a second, however many witnesses arrive in a burst.
+PAUSE_SECONDS = 1.0
 _WAKING_KINDS = frozenset({*ASSEMBLY_KINDS, "network.witness"})
 
 
@@ -230,6 +232,7 @@ class DelegateWork:
                 await self.tell_due()
             except Exception:  # logged; tried again at the next wake
                 log.exception("telling the delegates failed")
+            await asyncio.sleep(PAUSE_SECONDS)
 
 
 def _acted(checked: Checked, origin: str, kind: str) -> bool:
