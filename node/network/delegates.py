@@ -188,9 +188,10 @@ class DelegateWork:
         where = body_title(motion.body)
         step = fresh[-1]
         if step == "tabled":
+            n = motion.seconds_needed
             text = (
                 f"{hub} tabled a motion in the {where}: “{motion.title}”. It goes to the vote "
-                f"once {motion.seconds_needed} hubs have seconded it."
+                f"once {n} {'hub has' if n == 1 else 'hubs have'} seconded it."
             )
         elif step == "voting":
             text = (

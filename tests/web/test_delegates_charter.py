@@ -59,7 +59,7 @@ async def test_delegate_is_told_of_a_motion_once_per_step_even_after_a_restart(
     told = await notices_of(site, "del@example.org")
     assert told == [
         "Northgate tabled a motion in the National assembly: “Rent caps now”. "
-        "It goes to the vote once 1 hubs have seconded it."
+        "It goes to the vote once 1 hub has seconded it."
     ]
 
     await ingest(site, south.second(motion, at=NOW + 10))
