@@ -127,6 +127,11 @@ class Assembly:
         own = await self._messages.log(self.node_id, 0, 1_000_000)
         return mandate_book(body, own).in_force(self.node_id, self._clock())[0]
 
+    @property
+    def is_member(self) -> bool:
+        """Whether this hub is a member of the network now (it sits in the national body)."""
+        return self._membership.is_member(self.node_id)
+
     async def own_mandates(self) -> list[Message]:
         """This hub's mandates in force now, one per body at most."""
         own = await self._messages.log(self.node_id, 0, 1_000_000)
@@ -318,7 +323,11 @@ class Assembly:
             assert checked is not None
             hub = next((h for h in checked.result.hubs if h.origin == self.node_id), None)
             if checked.result.phase is Phase.REVEALING and hub and hub.vote and hub.choice is None:
-                revealed.append(await self._reveal(motion_id))
+                try:
+                    revealed.append(await self._reveal(motion_id))
+                except AssemblyError:
+                    # No secret to reveal with: node/network/delegates.py tells the hub.
+                    self._done.add(motion_id)
             else:
                 self._done.add(motion_id)
         return revealed
@@ -333,6 +342,10 @@ class Assembly:
             return None
         held = await vote_secret(self._db, hub.vote)
         return held[0] if held else None
+
+    async def secret_held(self, vote_id: bytes) -> bool:
+        """Whether this node still holds the secret of one of this hub's sealed votes."""
+        return await vote_secret(self._db, vote_id) is not None
 
     async def reveal(self, motion_id: bytes, *, by: Member) -> Message:
         """A delegate opens the hub's sealed vote (`reveal_due` does it for the node)."""

@@ -23,6 +23,8 @@ from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
+from node.network.delegates import DelegateWork
+from node.network.endorsements import Endorsements
 from node.network.membership import Membership
 from node.network.profile import HubProfiles
 from node.network.reveals import AutoReveal
@@ -66,6 +68,8 @@ class Node:
     witnessing: Witnessing
     assembly: Assembly
     auto_reveal: AutoReveal
+    delegates: DelegateWork
+    endorsements: Endorsements
     confirmations: Confirmations
     projections: ProjectionRunner
     # The hub's own profile page and time zone; built once the node exists, since a
@@ -134,6 +138,8 @@ class Node:
             witnessing=Witnessing(messages, membership, config.witness_delay_ms / 1000),
             assembly=assembly,
             auto_reveal=AutoReveal(assembly),
+            delegates=DelegateWork(assembly, notices, clock),
+            endorsements=Endorsements(db, messages, membership, projections, node_id),
             confirmations=Confirmations(
                 ConfirmationsStore(db),
                 clock,
@@ -149,6 +155,7 @@ class Node:
         node.profile = HubProfiles(
             messages, node_id, node.hubs, lambda: node.config, node._reconfigure
         )
+        messages.on_stored.append(node.delegates.on_stored)
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
@@ -198,8 +205,10 @@ class Node:
         await self.membership.start()
         await self.witnessing.start()
         await self.auto_reveal.start()
+        await self.delegates.start()
 
     async def stop(self) -> None:
+        await self.delegates.stop()
         await self.auto_reveal.stop()
         await self.witnessing.stop()
         await self.membership.stop()

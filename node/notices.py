@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -78,13 +78,45 @@ class Notices:
         if not ids:
             return
         text = text.strip()[:MAX_TEXT]
-        email = None
-        if self.mail is not None:
-            subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
-            email = MemberEmail(subject, self._email_body(text, link))
+        email = self._email(text, link)
         await self._store.add(ids, text, link, self._clock(), email)
         if self.mail is not None:
             self._wake.set()
+
+    async def notify_once(
+        self,
+        key: str | Sequence[str],
+        member_ids: Iterable[int],
+        text: str,
+        link: str | None = None,
+    ) -> bool:
+        """Like `notify`, but never twice under the same `key` (kept in the database, so
+        a restart does not repeat it). With several keys, the notice goes if the first
+        was never used, and all are recorded. Whether the notice went now."""
+        keys = [key] if isinstance(key, str) else list(key)
+        ids = sorted(set(member_ids))
+        if not ids:
+            return False
+        text = text.strip()[:MAX_TEXT]
+        email = self._email(text, link)
+        sent = await self._store.add_once(keys, ids, text, link, self._clock(), email)
+        if sent and email is not None:
+            self._wake.set()
+        return sent
+
+    async def sent(self, key: str) -> bool:
+        """Whether a notice under `key` was given (`notify_once`)."""
+        return await self._store.sent(key)
+
+    async def holders_of(self, roles: Iterable[str]) -> list[int]:
+        """The active members holding any of `roles` now."""
+        return await self._store.active_members_with_roles(sorted(roles), self._clock())
+
+    def _email(self, text: str, link: str | None) -> MemberEmail | None:
+        if self.mail is None:
+            return None
+        subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
+        return MemberEmail(subject, self._email_body(text, link))
 
     async def notify_members(
         self, text: str, link: str | None = None, *, leave_out: Iterable[int] = ()

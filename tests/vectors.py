@@ -235,6 +235,34 @@ def messages() -> dict[str, Message]:
     return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1, "b2": b2, "b3": b3}
 
 
+def endorsement_messages(b3: Message) -> dict[str, Message]:
+    """Origin B records an organisation's endorsement of the charter, then withdraws it."""
+    b4 = create_message(
+        KEY_B,
+        "charter.endorse",
+        {
+            "network": network_id(NETWORK_STATEMENT),
+            "organisation": "Leeds Tenants' Union",
+            "kind": "union",
+            "date": "2026-01-01",
+            "website": "https://tenants.example.org",
+            "statement": "We endorse the network's charter.",
+        },
+        seq=4,
+        prev=b3.id,
+        created_at=T0 + 8 * MINUTE,
+    )
+    b5 = create_message(
+        KEY_B,
+        "charter.endorse.withdraw",
+        {"endorsement": b4.id, "reason": "Recorded in error."},
+        seq=5,
+        prev=b4.id,
+        created_at=T0 + 9 * MINUTE,
+    )
+    return {"b4": b4, "b5": b5}
+
+
 def fork_messages(a5: Message) -> dict[str, Message]:
     """Origin C's forked log and its resolution; A's proof of the fork (§6.1, §6.2)."""
     c1 = create_message(
@@ -517,6 +545,7 @@ def sections() -> list[Section]:
         "network-id": network_id(NETWORK_STATEMENT).hex(),
     }
     f = fork_messages(m["a5"])
+    e = endorsement_messages(m["b3"])
     a4 = m["a4"]
     body = decode(a4.payload)["body"]
     rotation = _message_vector("message-a4", "key-a", a4)
@@ -555,7 +584,7 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.35).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.37).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(
@@ -590,6 +619,15 @@ def sections() -> list[Section]:
             "signature here is valid unless the vector says otherwise, so the refusal\n"
             "comes from the rule named.",
             refused(),
+        ),
+        Section(
+            "8.8 A charter endorsement and its withdrawal",
+            "Origin B records that an organisation endorses the charter of the network\n"
+            "founded in §8.5 (b4, §5.35), then withdraws it (b5, §5.36).",
+            [
+                _message_vector("message-b4", "key-b", e["b4"]),
+                _message_vector("message-b5", "key-b", e["b5"]),
+            ],
         ),
     ]
 

@@ -67,17 +67,65 @@ class NoticesStore:
         """A notice for each member and, with `email`, an email to each who is active
         and has an address, in one transaction."""
         async with self._db.write() as conn:
+            await self._add_txn(conn, member_ids, text, link, now, email)
+
+    async def _add_txn(
+        self,
+        conn: aiosqlite.Connection,
+        member_ids: Sequence[int],
+        text: str,
+        link: str | None,
+        now: int,
+        email: MemberEmail | None,
+    ) -> None:
+        await conn.executemany(
+            "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
+            [(m, text, link, now) for m in member_ids],
+        )
+        if email is not None:
             await conn.executemany(
-                "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
-                [(m, text, link, now) for m in member_ids],
+                "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
+                " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
+                " AND email IS NOT NULL",
+                [(email.subject, email.body, now, now, m) for m in member_ids],
             )
-            if email is not None:
-                await conn.executemany(
-                    "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
-                    " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
-                    " AND email IS NOT NULL",
-                    [(email.subject, email.body, now, now, m) for m in member_ids],
+
+    async def add_once(
+        self,
+        keys: Sequence[str],
+        member_ids: Sequence[int],
+        text: str,
+        link: str | None,
+        now: int,
+        email: MemberEmail | None,
+    ) -> bool:
+        """Like `add`, unless a notice under the first of `keys` was given before: the keys
+        are recorded (in `node_state`) in the same transaction, so a notice goes once,
+        even across a restart. Whether it went now."""
+        async with self._db.write() as conn:
+            for i, key in enumerate(keys):
+                cursor = await conn.execute(
+                    "INSERT OR IGNORE INTO node_state (name, value, set_at) VALUES (?, 'sent', ?)",
+                    (f"notice:{key}", now),
                 )
+                if i == 0 and cursor.rowcount != 1:
+                    return False  # given before: nothing written
+            await self._add_txn(conn, member_ids, text, link, now, email)
+            return True
+
+    async def sent(self, key: str) -> bool:
+        row = await self._db.fetchone("SELECT 1 FROM node_state WHERE name = ?", (f"notice:{key}",))
+        return row is not None
+
+    async def active_members_with_roles(self, roles: Sequence[str], now: int) -> list[int]:
+        """Active members holding one of `roles` at `now`."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT r.member_id FROM member_roles r JOIN members m ON m.id = r.member_id"
+            f" WHERE m.status = 'active' AND r.role IN ({','.join('?' * len(roles))})"
+            " AND r.starts_at <= ? AND (r.ends_at IS NULL OR r.ends_at > ?) ORDER BY r.member_id",
+            (*roles, now, now),
+        )
+        return [int(r[0]) for r in rows]
 
     async def active_members(self) -> list[int]:
         return [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from protocol.schema import Items, Range, Sha256, Text, Url
+from protocol.schema import Items, MessageRef, Range, Sha256, Text, Url
 
 # Coordinates are integers in millionths of a degree: the wire has no floats.
 Latitude = Annotated[int, Range(-90_000_000, 90_000_000)]
@@ -45,6 +45,31 @@ class CharterAdopt:
     version: Annotated[str, Text(50)]
     title: Annotated[str, Text(200)]
     text: Annotated[str, Text(20000)]
+
+
+# What sort of organisation endorses the charter: pages group endorsements by it.
+OrganisationKind = Literal["union", "campaign", "party", "community", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class CharterEndorse:
+    """`charter.endorse`: the hub records that an organisation endorses the network's
+    charter. The hub vouches for it; nothing proves the organisation said so."""
+
+    network: Sha256  # the network whose charter is endorsed (PROTOCOL.md §14.1)
+    organisation: Annotated[str, Text(200)]
+    kind: OrganisationKind
+    date: Annotated[str, Text(10, 10, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")]  # when it endorsed
+    website: Url | None = None
+    statement: Annotated[str, Text(1000)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CharterEndorseWithdraw:
+    """`charter.endorse.withdraw`: the hub withdraws an endorsement it recorded."""
+
+    endorsement: MessageRef
+    reason: Annotated[str, Text(1000)] | None = None
 
 
 @dataclass(frozen=True, slots=True)

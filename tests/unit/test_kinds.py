@@ -116,6 +116,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "seqs": [3, 9],
         "ids": [REF, REF2],
     },
+    "charter.endorse": {
+        "network": REF,
+        "organisation": "Riverside Tenants' Union",
+        "kind": "union",
+        "date": "2026-03-01",
+        "website": "https://tenants.example.org",
+        "statement": "We stand with the network's charter.",
+    },
+    "charter.endorse.withdraw": {"endorsement": REF, "reason": "Recorded in error."},
     "speaker.offer": {
         "topics": ["housing law", "tenant organising"],
         "area": "West Yorkshire",
@@ -191,8 +200,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_thirty_four_kinds_with_examples() -> None:
-    assert len(KINDS) == 34
+def test_there_are_thirty_six_kinds_with_examples() -> None:
+    assert len(KINDS) == 36
     assert set(EXAMPLES) == set(KINDS)
 
 

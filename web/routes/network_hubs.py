@@ -70,6 +70,9 @@ async def _page(
         if (p := profiles.get(h)) is not None and p.lat is not None and p.lon is not None
     ]
     names = {h: _hub(h, profiles.get(h))["name"] for h in profiles}
+    charters = {o: i.hex() for o, i in (await node.endorsements.charter_ids()).items()}
+    for hub in members:
+        hub["charter"] = charters.get(hub["node_id"])
     candidates = [
         {
             **_hub(c.hub, profiles.get(c.hub)),
