@@ -26,6 +26,7 @@ from node.identity import load_identity
 from node.network.membership import Membership
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
+from node.news import News
 from node.notices import MailSettings, Notices
 from node.projections.hubs import hubs_projection
 from node.projections.runner import ProjectionRunner
@@ -67,6 +68,7 @@ class Node:
     auto_reveal: AutoReveal
     confirmations: Confirmations
     projections: ProjectionRunner
+    news: News
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -140,6 +142,7 @@ class Node:
                 config.url,
             ),
             projections=projections,
+            news=News(db, messages, node_id),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node._show_members_only()

@@ -48,6 +48,8 @@ class Permission(enum.StrEnum):
     MANAGE_FUNDS = "manage-funds"  # record ledger entries; open budget rounds
     RUN_ELECTIONS = "run-elections"  # open elections and recall votes
     ADOPT_CHARTER = "adopt-charter"  # adopt a version of the charter for the hub
+    PUBLISH_NEWS = "publish-news"  # write, edit and withdraw the hub's announcements
+    SET_UP_HUB = "set-up-hub"  # the hub's email settings and first-run checklist
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -67,6 +69,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_FUNDS: frozenset({Role.TREASURER, Role.INTERIM}),
     Permission.RUN_ELECTIONS: frozenset({Role.SECRETARY, Role.INTERIM}),
     Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
+    Permission.PUBLISH_NEWS: frozenset({Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
+    Permission.SET_UP_HUB: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
 }
 
 # Who holds each permission, for a refusal: "Only {WHO[p]} can do that."
@@ -84,6 +88,8 @@ WHO: dict[Permission, str] = {
     Permission.MANAGE_FUNDS: "the treasurer",
     Permission.RUN_ELECTIONS: "the secretary",
     Permission.ADOPT_CHARTER: "the secretary",
+    Permission.PUBLISH_NEWS: "the organisers who write the hub's news",
+    Permission.SET_UP_HUB: "the secretary and chair",
 }
 
 # The roles members elect, in the order pages list them (the interim group is not elected).

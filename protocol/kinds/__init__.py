@@ -22,7 +22,14 @@ from protocol.kinds.community import (
 from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.forks import ForkProof, ForkResolve
-from protocol.kinds.hub import Announcement, CharterAdopt, HubProfile, Resource
+from protocol.kinds.hub import (
+    Announcement,
+    AnnouncementUpdate,
+    AnnouncementWithdraw,
+    CharterAdopt,
+    HubProfile,
+    Resource,
+)
 from protocol.kinds.keys import KeyCommit, KeyRevoke, KeyRotate
 from protocol.kinds.network import (
     NetworkFound,
@@ -68,6 +75,8 @@ KINDS: dict[str, type[Any]] = {
     "network.sponsor": NetworkSponsor,
     "network.leave": NetworkLeave,
     "network.witness": NetworkWitness,
+    "announcement.update": AnnouncementUpdate,
+    "announcement.withdraw": AnnouncementWithdraw,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

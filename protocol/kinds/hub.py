@@ -1,11 +1,12 @@
-"""A hub's public face: profile, charter adoption, announcements, resource files."""
+"""A hub's public face: profile, charter adoption, announcements (and their edits and
+withdrawals), resource files."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, ClassVar
 
-from protocol.schema import Items, Range, Sha256, Text, Url
+from protocol.schema import Items, MessageRef, Range, Sha256, Text, Url
 
 # Coordinates are integers in millionths of a degree: the wire has no floats.
 Latitude = Annotated[int, Range(-90_000_000, 90_000_000)]
@@ -46,6 +47,22 @@ class Announcement:
 
     text: Annotated[str, Text(8000)]
     title: Annotated[str, Text(200)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementUpdate:
+    """`announcement.update`: the origin replaces the text (and title) of its announcement."""
+
+    announcement: MessageRef
+    text: Annotated[str, Text(8000)]
+    title: Annotated[str, Text(200)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementWithdraw:
+    """`announcement.withdraw`: the origin takes one of its announcements back."""
+
+    announcement: MessageRef
 
 
 @dataclass(frozen=True, slots=True)
