@@ -24,7 +24,6 @@ from protocol.kinds.hub import Announcement, AnnouncementUpdate, AnnouncementWit
 from protocol.news import NewsItem, current_news
 from protocol.schema import check_body
 
-
 T = TypeVar("T")
 
 

@@ -31,7 +31,7 @@ class NewsItem:
 def current_news(messages: Iterable[Message]) -> list[NewsItem]:
     """The announcements among `messages` as they stand, newest first."""
     held = list(messages)
-    firsts = {m.id: m for m in held if isinstance(m.body, Announcement)}
+    firsts: dict[bytes, Message] = {m.id: m for m in held if isinstance(m.body, Announcement)}
     latest: dict[bytes, Message] = {}
     withdrawn: set[bytes] = set()
     for m in sorted(held, key=lambda m: m.seq):

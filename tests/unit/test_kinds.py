@@ -138,7 +138,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "comment.update": {"comment": REF, "text": "I'll bring leaflets and tea."},
     "comment.delete": {"comment": REF},
-    "announcement.update": {"announcement": REF, "text": "Members night moved to Saturday.", "title": "Members night"},
+    "announcement.update": {
+        "announcement": REF,
+        "text": "Members night moved to Saturday.",
+        "title": "Members night",
+    },
     "announcement.withdraw": {"announcement": REF},
     "report": {"to": NODE, "comment": REF, "reason": "harassment"},
     "key.commit": {"next_key_digest": REF2},

@@ -56,6 +56,8 @@ NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
 
 async def dashboard(request: web.Request) -> web.Response:
     member = request[MEMBER]
+    node = request.config_dict[NODE]
+    steps = await node.checklist.steps(member) if member.can(Permission.SET_UP_HUB) else []
     return render(
         request,
         "dashboard.html",
@@ -63,6 +65,8 @@ async def dashboard(request: web.Request) -> web.Response:
             "news": await request.config_dict[NETWORK_NEWS].items(request),
             "roles": sorted(ROLE_TITLES[r] for r in member.roles),
             "interim": Role.INTERIM in member.roles,
+            "checklist": steps,
+            "checklist_done": all(step.done for step in steps),
         },
     )
 
