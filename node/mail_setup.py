@@ -137,6 +137,8 @@ class MailSetup:
     async def forget(self, by: Acting) -> None:
         """Drop the settings saved here: the config file's (if any) apply again."""
         require(by, Permission.SET_UP_HUB)
+        if not await self._store.values("mail."):
+            raise MailSetupError("No email settings are saved here to remove.")
         await self._store.put({f"mail.{f}": None for f in (*_FIELDS, "password")}, self._clock())
         await self._apply()
 

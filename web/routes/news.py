@@ -64,7 +64,7 @@ async def _edit_page(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
-    item = await node.news.item(ref(request.match_info["id"]))
+    item = await node.news.item(ref(request.match_info["announcement_id"]))
     if item is None:
         raise web.HTTPNotFound()
     if request.method == "POST":
@@ -83,7 +83,7 @@ async def edit_form(request: web.Request) -> web.Response:
 async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    target = ref(request.match_info["id"])
+    target = ref(request.match_info["announcement_id"])
     await node.news.edit(request[MEMBER], target, text(form, "title"), text(form, "text"))
     raise web.HTTPSeeOther("/organise/news?done=edited")
 
@@ -91,14 +91,14 @@ async def edit(request: web.Request) -> web.StreamResponse:
 @refusals_on(_news_page)
 async def withdraw(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    await node.news.withdraw(request[MEMBER], ref(request.match_info["id"]))
+    await node.news.withdraw(request[MEMBER], ref(request.match_info["announcement_id"]))
     raise web.HTTPSeeOther("/organise/news?done=withdrawn")
 
 
 ROUTES = [
     Route("GET", "/organise/news", news_page, Permission.PUBLISH_NEWS),
     Route("POST", "/organise/news", publish, Permission.PUBLISH_NEWS),
-    Route("GET", "/organise/news/{id}/edit", edit_form, Permission.PUBLISH_NEWS),
-    Route("POST", "/organise/news/{id}/edit", edit, Permission.PUBLISH_NEWS),
-    Route("POST", "/organise/news/{id}/withdraw", withdraw, Permission.PUBLISH_NEWS),
+    Route("GET", "/organise/news/{announcement_id}/edit", edit_form, Permission.PUBLISH_NEWS),
+    Route("POST", "/organise/news/{announcement_id}/edit", edit, Permission.PUBLISH_NEWS),
+    Route("POST", "/organise/news/{announcement_id}/withdraw", withdraw, Permission.PUBLISH_NEWS),
 ]

@@ -145,7 +145,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
 
 async def cancel_invitation(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    await node.invitations.cancel(request[MEMBER], request.match_info["ref"])
+    await node.invitations.cancel(request[MEMBER], request.match_info["invitation_id"])
     raise web.HTTPSeeOther("/organise/invitations?done=cancelled")
 
 
@@ -227,7 +227,10 @@ ROUTES = [
     Route("GET", "/organise/invitations", invitations_page, Permission.MANAGE_MEMBERS),
     Route("POST", "/organise/invitations", invite, Permission.MANAGE_MEMBERS),
     Route(
-        "POST", "/organise/invitations/{ref}/cancel", cancel_invitation, Permission.MANAGE_MEMBERS
+        "POST",
+        "/organise/invitations/{invitation_id}/cancel",
+        cancel_invitation,
+        Permission.MANAGE_MEMBERS,
     ),
     Route("GET", "/invite/{token}", accept_form, None),
     Route("POST", "/invite/{token}", accept, None),
