@@ -170,10 +170,10 @@ class MailSetup:
             ) from exc
 
 
-def _fernet(path: Path):  # type: ignore[no-untyped-def]
+def _fernet(path: Path, create: bool = True):  # type: ignore[no-untyped-def]
     from cryptography.fernet import Fernet
 
-    if not path.exists():
+    if create and not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(Fernet.generate_key())
@@ -188,7 +188,7 @@ def _decrypt(path: Path, token: str) -> str:
     from cryptography.fernet import InvalidToken
 
     try:
-        return str(_fernet(path).decrypt(token.encode("ascii")).decode())
+        return str(_fernet(path, create=False).decrypt(token.encode("ascii")).decode())
     except (InvalidToken, OSError, ValueError):
         # The key file was lost or replaced: the organiser types the password again.
         return ""
