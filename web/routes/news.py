@@ -7,8 +7,8 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from web.forms import ref, refusals_on, text, texts
-from web.keys import MEMBER, NOTICES
+from web.forms import flash, ref, refusals_on, text, texts
+from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Route
 
@@ -19,13 +19,6 @@ DONE = {
     "edited": "Announcement updated.",
     "withdrawn": "Announcement withdrawn.",
 }
-
-
-def flash(request: web.Request, said: dict[str, str]) -> None:
-    """The status line of the action that redirected here, from the fixed list `said`."""
-    line = said.get(request.query.get("done", ""))
-    if line:
-        request[NOTICES].append(line)
 
 
 async def _news_page(

@@ -11,11 +11,10 @@ from node.accounts.invitations import INVITE_DAYS
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.mail_setup import SECURITY
-from web.forms import refusals_on, text, texts
+from web.forms import flash, refusals_on, text, texts
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
-from web.routes.news import flash
 from web.routes.organise import qr_data_uri
 from web.security import set_cookie
 
