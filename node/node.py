@@ -9,7 +9,9 @@ import argon2
 
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import NodeId
+from node.accounts.applications import Applications
 from node.accounts.confirmations import Confirmations
+from node.accounts.invitations import Invitations
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.assembly import Assembly
@@ -23,16 +25,19 @@ from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
 from node.identity import load_identity
+from node.mail_setup import MailSetup, mail_settings
 from node.network.delegates import DelegateWork
 from node.network.endorsements import Endorsements
 from node.network.membership import Membership
 from node.network.profile import HubProfiles
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
-from node.notices import MailSettings, Notices
+from node.news import News
+from node.notices import Notices
 from node.projections.hubs import hubs_projection
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
+from node.setup_checklist import SetupChecklist
 from node.store.accounts import AccountsStore
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
@@ -41,6 +46,7 @@ from node.store.hubs import HubInfo, hub_profiles
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
 from node.store.notices import NoticesStore
+from node.store.office import OfficeStore
 from node.store.resources import ResourceStore
 from node.store.sessions import SessionsStore
 from node.verifier import Verifier
@@ -75,6 +81,11 @@ class Node:
     # The hub's own profile page and time zone; built once the node exists, since a
     # changed name or address replaces `config`.
     profile: HubProfiles = field(init=False)
+    news: News
+    mail_setup: MailSetup
+    applications: Applications
+    invitations: Invitations
+    checklist: SetupChecklist
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -112,6 +123,11 @@ class Node:
         assembly = Assembly(db, messages, clock, node_id, membership, projections)
         events = Events.build(db, messages, projections, node_id, clock)
         projections.add(hubs_projection(committed=events.projection.hubs_touched))
+        governance = Governance(db, clock, members, messages, notices)
+        office = OfficeStore(db)
+        mail_setup = MailSetup(office, notices, config, clock)
+        # Settings saved from the browser take the config file's place (before start).
+        await mail_setup.load()
         node = cls(
             config=config,
             key=key,
@@ -129,7 +145,7 @@ class Node:
             ),
             funds=Funds(db, clock, ReceiptFiles(config.data_dir), notify=tell_members),
             notices=notices,
-            governance=Governance(db, clock, members, messages, notices),
+            governance=governance,
             clock=clock,
             community=Community.open(db, messages, projections, files, clock),
             events=events,
@@ -150,6 +166,13 @@ class Node:
                 config.url,
             ),
             projections=projections,
+            news=News(db, messages, node_id),
+            mail_setup=mail_setup,
+            applications=Applications(
+                members, notices, governance, office, config.name, config.url
+            ),
+            invitations=Invitations(office, members, notices, clock, config.name, config.url),
+            checklist=SetupChecklist(office, messages, notices, node_id, lambda: node.hubs()),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node.profile = HubProfiles(
@@ -220,17 +243,3 @@ class Node:
         await self.stop()
         await self.db.close()
         await self.verifier.aclose()
-
-
-def mail_settings(config: Config) -> MailSettings | None:
-    """Email settings, or None when no mail server is configured."""
-    if not config.smtp_host:
-        return None
-    return MailSettings(
-        host=config.smtp_host,
-        port=config.smtp_port,
-        security=config.smtp_security,
-        username=config.smtp_username,
-        password=config.smtp_password,
-        sender=config.smtp_from,
-    )

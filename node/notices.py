@@ -202,8 +202,6 @@ class Notices:
                 return sent
 
     async def _send(self, to: str, name: str | None, subject: str, body: str) -> None:
-        import aiosmtplib  # loaded on first use: most nodes send little email
-
         mail = self.mail
         assert mail is not None
         message = EmailMessage()
@@ -211,6 +209,14 @@ class Notices:
         message["To"] = formataddr((name or "", to))
         message["Subject"] = subject
         message.set_content(body)
+        await self.send_message(message)
+
+    async def send_message(self, message: EmailMessage) -> None:
+        """Send one email now through the mail server set up (the test email, too)."""
+        import aiosmtplib  # loaded on first use: most nodes send little email
+
+        mail = self.mail
+        assert mail is not None
         await aiosmtplib.send(
             message,
             hostname=mail.host,

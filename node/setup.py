@@ -21,6 +21,7 @@ from node.store.accounts import AccountsStore
 from node.store.database import Database
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
+from node.store.office import FIRST_PASSWORD, OfficeStore
 from node.verifier import Verifier
 from protocol.errors import SchemaViolation
 from protocol.kinds.hub import HubProfile
@@ -98,9 +99,13 @@ async def init_data_dir(
         await _choose_network(store, NetworkStore(db), clock, name, network)
         # The founders act as an interim steering group until the first election.
         password = secrets.token_urlsafe(12)
-        await Members(AccountsStore(db), clock).create_founder(
+        founder = await Members(AccountsStore(db), clock).create_founder(
             organiser_name, organiser_email, password
         )
+        # The first-run checklist ticks "change the password" once this hash is gone.
+        office = OfficeStore(db)
+        first = await office.password_hash(founder.id)
+        await office.put({FIRST_PASSWORD: f"{founder.id} {first}"}, clock())
     finally:
         await db.close()
         verifier.close()

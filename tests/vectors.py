@@ -584,7 +584,7 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.37).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.39).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(

@@ -59,6 +59,8 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         federation = Federation(node)
         app[NODE] = node
         app[FEDERATION] = federation
+        # Pages that keep the news a moment show a change at once.
+        node.news.on_change += [app[PUBLIC_PAGE].forget, app[NETWORK_NEWS].forget]
         await federation.start()
         await node.start()
         yield

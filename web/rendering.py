@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from node.appkeys import NODE
 from node.funds.units import pounds
 from node.network.profile import zone
-from web.keys import CSRF, MEMBER, NOTICES, UNREAD
+from web.keys import APPLICATIONS, CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -116,6 +116,7 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf": request.get(CSRF, ""),
         "notices": request.get(NOTICES, []),
         "unread": request.get(UNREAD, 0) if member is not None else 0,
+        "applications": request.get(APPLICATIONS, 0) if member is not None else 0,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
         # Forms that take a date and time say which zone they read it in.

@@ -18,9 +18,19 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import NodeError
-from web.keys import BODY_LIMITS, CSRF, MEMBER, NEW_CSRF, NOTICES, SESSION_TOKEN, UNREAD
+from web.keys import (
+    APPLICATIONS,
+    BODY_LIMITS,
+    CSRF,
+    MEMBER,
+    NEW_CSRF,
+    NOTICES,
+    SESSION_TOKEN,
+    UNREAD,
+)
 from web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -165,6 +175,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             request[MEMBER] = member
             request[SESSION_TOKEN] = token
             request[UNREAD] = await node.notices.unread_count(member.id)
+            if member.can(Permission.MANAGE_MEMBERS):
+                request[APPLICATIONS] = await node.applications.waiting()
     csrf = request.cookies.get(cookie_name(request, "hubnet_csrf"), "")
     request[NEW_CSRF] = len(csrf) != 43
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +160,8 @@ class Members:
         self._keepers: list[PersonalData] = []
         # Other features' records that go with the account (personal.AccountRecords).
         self._records = tuple(records)
+        # Told of each new application (node/accounts/applications.py tells organisers).
+        self.on_applied: list[Callable[[Member], Awaitable[None]]] = []
 
     def keeps_personal_data(self, keeper: PersonalData) -> None:
         """Include a feature's records in the data download and erase them on leaving."""
@@ -272,6 +274,9 @@ class Members:
             )
         member = await self.get(member_id)
         assert member is not None
+        if status == "applied":
+            for listener in self.on_applied:
+                await listener(member)
         return member
 
     async def create_founder(self, name: str, email: str, password: str) -> Member:

@@ -49,6 +49,8 @@ class Permission(enum.StrEnum):
     RUN_ELECTIONS = "run-elections"  # open elections and recall votes
     ADOPT_CHARTER = "adopt-charter"  # adopt a version of the charter for the hub
     EDIT_HUB_PROFILE = "edit-hub-profile"  # the hub's name, address, region and profile
+    PUBLISH_NEWS = "publish-news"  # write, edit and withdraw the hub's announcements
+    SET_UP_HUB = "set-up-hub"  # the hub's email settings and first-run checklist
 
 
 # The table: which roles grant each permission beyond plain membership.
@@ -69,6 +71,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.RUN_ELECTIONS: frozenset({Role.SECRETARY, Role.INTERIM}),
     Permission.ADOPT_CHARTER: frozenset({Role.SECRETARY, Role.INTERIM}),
     Permission.EDIT_HUB_PROFILE: frozenset({Role.CHAIR, Role.SECRETARY, Role.INTERIM}),
+    Permission.PUBLISH_NEWS: frozenset({Role.CAMPAIGNS, Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
+    Permission.SET_UP_HUB: frozenset({Role.SECRETARY, Role.CHAIR, Role.INTERIM}),
 }
 
 # Who holds each permission, for a refusal: "Only {WHO[p]} can do that."
@@ -87,6 +91,8 @@ WHO: dict[Permission, str] = {
     Permission.RUN_ELECTIONS: "the secretary",
     Permission.ADOPT_CHARTER: "the secretary",
     Permission.EDIT_HUB_PROFILE: "the chair and secretary",
+    Permission.PUBLISH_NEWS: "the organisers who write the hub's news",
+    Permission.SET_UP_HUB: "the secretary and chair",
 }
 
 # The roles members elect, in the order pages list them (the interim group is not elected).

@@ -80,6 +80,30 @@ async def roles_txn(conn: aiosqlite.Connection, member_id: int, now: int) -> fro
         return frozenset(Role(r[0]) for r in await cursor.fetchall())
 
 
+async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: int) -> int:
+    """Insert an account; sqlite3.IntegrityError if an account has the address."""
+    cursor = await conn.execute(
+        "INSERT INTO members (email, name, phone, statement, password_hash, status,"
+        " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
+        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            account.email,
+            account.name,
+            account.phone,
+            account.statement,
+            account.password_hash,
+            account.status,
+            account.charter_version,
+            now,
+            account.privacy_version,
+            now,
+            now,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 class AccountsStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -126,28 +150,9 @@ class AccountsStore:
         """The new account's id; None if the table refused it (an account has the address)."""
         try:
             async with self._db.write() as conn:
-                cursor = await conn.execute(
-                    "INSERT INTO members (email, name, phone, statement, password_hash, status,"
-                    " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
-                    " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        account.email,
-                        account.name,
-                        account.phone,
-                        account.statement,
-                        account.password_hash,
-                        account.status,
-                        account.charter_version,
-                        now,
-                        account.privacy_version,
-                        now,
-                        now,
-                    ),
-                )
-                member_id = cursor.lastrowid
+                return await add_account_txn(conn, account, now)
         except sqlite3.IntegrityError:
             return None
-        return member_id
 
     async def grant(self, member_id: int, role: Role, now: int, ends_at: int | None) -> None:
         async with self._db.write() as conn:

@@ -24,6 +24,8 @@ from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
 from protocol.kinds.forks import ForkProof, ForkResolve
 from protocol.kinds.hub import (
     Announcement,
+    AnnouncementUpdate,
+    AnnouncementWithdraw,
     CharterAdopt,
     CharterEndorse,
     CharterEndorseWithdraw,
@@ -77,6 +79,8 @@ KINDS: dict[str, type[Any]] = {
     "network.witness": NetworkWitness,
     "charter.endorse": CharterEndorse,
     "charter.endorse.withdraw": CharterEndorseWithdraw,
+    "announcement.update": AnnouncementUpdate,
+    "announcement.withdraw": AnnouncementWithdraw,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -1,4 +1,5 @@
-"""A hub's public face: profile, charter adoption, announcements, resource files."""
+"""A hub's public face: profile, charter adoption, announcements (and their edits and
+withdrawals), resource files."""
 
 from __future__ import annotations
 
@@ -78,6 +79,22 @@ class Announcement:
 
     text: Annotated[str, Text(8000)]
     title: Annotated[str, Text(200)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementUpdate:
+    """`announcement.update`: the origin replaces the text (and title) of its announcement."""
+
+    announcement: MessageRef
+    text: Annotated[str, Text(8000)]
+    title: Annotated[str, Text(200)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementWithdraw:
+    """`announcement.withdraw`: the origin takes one of its announcements back."""
+
+    announcement: MessageRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "comment.update": {"comment": REF, "text": "I'll bring leaflets and tea."},
     "comment.delete": {"comment": REF},
+    "announcement.update": {
+        "announcement": REF,
+        "text": "Members night moved to Saturday.",
+        "title": "Members night",
+    },
+    "announcement.withdraw": {"announcement": REF},
     "report": {"to": NODE, "comment": REF, "reason": "harassment"},
     "key.commit": {"next_key_digest": REF2},
     "key.revoke": {"new_key": REF, "next_key_digest": REF2, "reason": "The laptop was stolen."},
@@ -200,8 +206,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_thirty_six_kinds_with_examples() -> None:
-    assert len(KINDS) == 36
+def test_there_are_thirty_eight_kinds_with_examples() -> None:
+    assert len(KINDS) == 38
     assert set(EXAMPLES) == set(KINDS)
 
 

@@ -143,6 +143,8 @@ def _sample_path(path: str) -> str:
         .replace("{poll_id}", "999999")
         .replace("{election_id}", "0" * 32)
         .replace("{notice_id}", "999999")
+        .replace("{announcement_id}", "ab" * 32)
+        .replace("{invitation_id}", "ab" * 16)
     )
 
 

@@ -340,6 +340,20 @@ SERVICES += [
         Permission.MEMBER,
         lambda n, a, by: n.discussion.comments.delete(by, NO_ID),
     ),
+    # running the hub from the browser
+    ("news.publish", Permission.PUBLISH_NEWS, lambda n, a, by: n.news.publish(by, None, "")),
+    (
+        "mail_setup.save",
+        Permission.SET_UP_HUB,
+        lambda n, a, by: n.mail_setup.save(
+            by, host="", port="", security="", username="", password="", sender=""
+        ),
+    ),
+    (
+        "invitations.invite",
+        Permission.MANAGE_MEMBERS,
+        lambda n, a, by: n.invitations.invite(by, "x" * 101, ""),
+    ),
 ]
 
 ROLE_CASES = [None, *Role]  # None: a member with no elected role

@@ -9,7 +9,6 @@ from aiohttp import web
 from node.accounts.members import AccountError
 from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
-from protocol.kinds.hub import Announcement
 from web.forms import refusals_on
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
@@ -27,23 +26,26 @@ class NetworkNews:
         self._items: list[dict[str, object]] = []
         self._made_at: int | None = None
 
+    def forget(self) -> None:
+        """Made again on the next view: the hub's own news just changed."""
+        self._made_at = None
+
     async def items(self, request: web.Request) -> list[dict[str, object]]:
         node = request.config_dict[NODE]
         now = node.clock()
         if self._made_at is None or now - self._made_at > self.LIFETIME_MS:
-            announcements = await node.messages.recent(kind="announcement", limit=20)
+            # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
+            items = await node.news.items(limit=20, shows=node.membership.is_member)
             names = {origin: hub.name for origin, hub in (await node.hubs()).items()}
             self._items = [
                 {
-                    "title": m.body.title,
-                    "html": markdown(m.body.text),
-                    "hub": names.get(m.origin, f"hub {m.origin[:8]}…"),
-                    "when": when(m.created_at),
+                    "title": i.title,
+                    "html": markdown(i.text),
+                    "hub": names.get(i.origin, f"hub {i.origin[:8]}…"),
+                    "when": when(i.published_at),
+                    "edited": when(i.edited_at) if i.edited_at else None,
                 }
-                for m in announcements
-                if isinstance(m.body, Announcement)
-                # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
-                and (m.origin == node.node_id or node.membership.is_member(m.origin))
+                for i in items
             ]
             self._made_at = now
         return self._items
@@ -54,6 +56,8 @@ NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
 
 async def dashboard(request: web.Request) -> web.Response:
     member = request[MEMBER]
+    node = request.config_dict[NODE]
+    steps = await node.checklist.steps(member) if member.can(Permission.SET_UP_HUB) else []
     return render(
         request,
         "dashboard.html",
@@ -61,6 +65,8 @@ async def dashboard(request: web.Request) -> web.Response:
             "news": await request.config_dict[NETWORK_NEWS].items(request),
             "roles": sorted(ROLE_TITLES[r] for r in member.roles),
             "interim": Role.INTERIM in member.roles,
+            "checklist": steps,
+            "checklist_done": all(step.done for step in steps),
         },
     )
 

@@ -22,7 +22,6 @@ from node.digits import is_digits
 from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
-from protocol.kinds.hub import Announcement
 from protocol.visibility import visible_to
 from web.atom import Entry, atom_response, feed_bytes
 from web.ics import calendar_bytes, ics_response
@@ -309,18 +308,18 @@ async def _hub_names(request: web.Request) -> dict[str, str]:
 async def announcements_atom(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     base = _base(request)
-    own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=50)
+    # An edited item keeps its id and shows its new text; a withdrawn one is gone.
+    own = await node.news.items(own=True, limit=50)
     entries = [
         Entry(
-            id=f"tag:hubnet,2025:{m.id.hex()}",
-            title=m.body.title or m.body.text.split("\n", 1)[0][:80],
-            text=m.body.text,
+            id=f"tag:hubnet,2025:{i.id.hex()}",
+            title=i.title or i.text.split("\n", 1)[0][:80],
+            text=i.text,
             link=f"{base}/",
             author=node.config.name,
-            updated_ms=m.created_at,
+            updated_ms=i.edited_at or i.published_at,
         )
-        for m in own
-        if isinstance(m.body, Announcement)
+        for i in own
     ]
     return atom_response(
         feed_bytes(

@@ -77,7 +77,38 @@ async def _members_page(
 
 
 async def members(request: web.Request) -> web.Response:
+    for verb in ("approved", "rejected"):
+        count = request.query.get(verb, "")
+        if count.isdigit() and len(count) < 6:
+            request[NOTICES].append(f"{count} {verb}.")
+    skipped = request.query.get("skipped", "")
+    if skipped.isdigit() and len(skipped) < 6 and skipped != "0":
+        request[NOTICES].append(f"{skipped} already decided by someone else: left as they are.")
     return await _members_page(request)
+
+
+_BULK = {"approve": ("active", "approved"), "reject": ("rejected", "rejected")}
+
+
+@refusals_on(_members_page)
+async def decide_many(request: web.Request) -> web.StreamResponse:
+    """Approve or reject the ticked applications with one button."""
+    node = request.config_dict[NODE]
+    form = await request.post()
+    decision = _BULK.get(text(form, "decision"))
+    if decision is None:
+        raise web.HTTPBadRequest(reason="approve or reject")
+    ids = [row_id(v) for v in form.getall("member", []) if isinstance(v, str)]
+    chosen = [i for i in ids if i is not None]
+    if not chosen:
+        return await _members_page(
+            request, errors=["Tick at least one application first."], status=400
+        )
+    status, verb = decision
+    decided = await node.applications.decide_many(chosen, status, by=request[MEMBER])
+    raise web.HTTPSeeOther(
+        f"/organise/members?{verb}={len(decided.done)}&skipped={len(decided.refused)}"
+    )
 
 
 def _member_id(request: web.Request) -> int:
@@ -93,7 +124,8 @@ def _decide(verb: str, status: str, done: str) -> Handler:
     @refusals_on(_members_page)
     async def handler(request: web.Request) -> web.StreamResponse:
         node = request.config_dict[NODE]
-        member = await node.members.decide(_member_id(request), status, by=request[MEMBER])
+        # Through the applications service: an applicant is emailed the outcome.
+        member = await node.applications.decide(_member_id(request), status, by=request[MEMBER])
         request[NOTICES].append(f"{member.name}: {done}.")
         return await _members_page(request)
 
@@ -144,7 +176,7 @@ async def _peers_page(
         }
         for p in await federation.peers.all()
     ]
-    qr = _qr_data_uri(str(invite)) if invite else None
+    qr = qr_data_uri(str(invite)) if invite else None
     return render(
         request,
         "peers.html",
@@ -159,7 +191,7 @@ async def _peers_page(
     )
 
 
-def _qr_data_uri(text: str) -> str:
+def qr_data_uri(text: str) -> str:
     import segno  # loaded on first use: most nodes rarely make invites
 
     return str(segno.make(text, error="m").svg_data_uri(scale=4))
@@ -241,6 +273,7 @@ async def health(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("GET", "/organise/members", members, Permission.MANAGE_MEMBERS),
+    Route("POST", "/organise/members/decide", decide_many, Permission.MANAGE_MEMBERS),
     Route("POST", "/organise/members/{member_id}/reset", reset_link, Permission.MANAGE_MEMBERS),
     Route("POST", "/organise/members/{member_id}/approve", approve, Permission.MANAGE_MEMBERS),
     Route("POST", "/organise/members/{member_id}/reject", reject, Permission.MANAGE_MEMBERS),

@@ -15,7 +15,6 @@ from node.appkeys import NODE
 from node.errors import RateLimited
 from node.governance.records import Charter
 from node.governance.terms import describe_date
-from protocol.kinds.hub import Announcement
 from protocol.visibility import visible_to
 from web.client_address import client_address
 from web.forms import refusals_on
@@ -48,6 +47,10 @@ class PublicPage:
         # for that rebuild instead of each asking SQLite the same questions again.
         self._rebuilding = asyncio.Lock()
 
+    def forget(self) -> None:
+        """Made again on the next view: the hub's own news just changed."""
+        self._context = None
+
     def _fresh(self, now: int) -> dict[str, Any] | None:
         if self._context is not None and now - self._made_at <= self.LIFETIME_MS:
             return self._context
@@ -64,7 +67,7 @@ class PublicPage:
                 return fresh
             now = node.clock()
             profile = (await node.hubs()).get(node.node_id)
-            own = await node.messages.recent(kind="announcement", origin=node.node_id, limit=10)
+            own = await node.news.items(own=True, limit=10)
             counts = await node.members.counts()
             await node.governance.tick()
             holders = await node.governance.holders()
@@ -84,9 +87,7 @@ class PublicPage:
                 ],
                 "profile": profile,
                 "news": [
-                    {"title": m.body.title, "text": m.body.text, "when": when(m.created_at)}
-                    for m in own
-                    if isinstance(m.body, Announcement)
+                    {"title": i.title, "text": i.text, "when": when(i.published_at)} for i in own
                 ],
                 "active_members": counts.get("active", 0),
                 "events": await node.events.calendar.for_feed(
