@@ -287,6 +287,54 @@ def fork_messages(a5: Message) -> dict[str, Message]:
     return {"c1": c1, "c2": c2, "c2x": c2x, "a6": a6, "c3": c3}
 
 
+def across_hubs(a6: Message, b3: Message, a3: Message) -> dict[str, Message]:
+    """A speaker request from B to A (a7 is A's offer), A's answer, and B's count of
+    its members coming to A's event a3 (§5.18, §5.35 to §5.37)."""
+    a7 = create_message(
+        KEY_B,
+        "speaker.offer",
+        {"topics": ["housing law"], "area": "West Yorkshire"},
+        seq=7,
+        prev=a6.id,
+        created_at=T0 + 11 * MINUTE,
+        origin=NODE_A,
+    )
+    b4 = create_message(
+        KEY_B,
+        "speaker.request",
+        {
+            "to": NODE_A,
+            "offer": a7.id,
+            "topic": "housing law",
+            "starts": EVENT_STARTS + 7 * 86_400,
+            "timezone": "Europe/London",
+            "place": "Riverside Community Centre",
+            "message": "A public meeting on renters' rights.",
+        },
+        seq=4,
+        prev=b3.id,
+        created_at=T0 + 12 * MINUTE,
+    )
+    a8 = create_message(
+        KEY_B,
+        "speaker.answer",
+        {"to": NODE_B, "request": b4.id, "answer": "accept", "message": "Glad to come."},
+        seq=8,
+        prev=a7.id,
+        created_at=T0 + 13 * MINUTE,
+        origin=NODE_A,
+    )
+    b5 = create_message(
+        KEY_B,
+        "event.attendance",
+        {"event": a3.id, "count": 3},
+        seq=5,
+        prev=b4.id,
+        created_at=T0 + 14 * MINUTE,
+    )
+    return {"a7": a7, "b4": b4, "a8": a8, "b5": b5}
+
+
 def _signed(payload: bytes, key: SigningKey = KEY_A) -> bytes:
     return encode_envelope(payload, key.sign(payload))
 
@@ -517,6 +565,7 @@ def sections() -> list[Section]:
         "network-id": network_id(NETWORK_STATEMENT).hex(),
     }
     f = fork_messages(m["a5"])
+    x = across_hubs(f["a6"], m["b3"], m["a3"])
     a4 = m["a4"]
     body = decode(a4.payload)["body"]
     rotation = _message_vector("message-a4", "key-a", a4)
@@ -555,7 +604,7 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.35).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.38).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(
@@ -583,7 +632,19 @@ def sections() -> list[Section]:
             ],
         ),
         Section(
-            "8.7 Refused input",
+            "8.7 Across hubs: a speaker request and a count of who is coming",
+            "A offers a speaker (a7, signed by key B, A's key since a4). B asks A for them\n"
+            "(b4, §5.35): no one's name is in it. A answers (a8, §5.36), naming b4. B says\n"
+            "three of its members are coming to A's event a3 (b5, §5.37).",
+            [
+                _message_vector("message-a7", "key-b", x["a7"]),
+                _message_vector("message-b4", "key-b", x["b4"]),
+                _message_vector("message-a8", "key-b", x["a8"]),
+                _message_vector("message-b5", "key-b", x["b5"]),
+            ],
+        ),
+        Section(
+            "8.8 Refused input",
             "`check: decode` vectors are given to the canonical decoder (§2); `check: open`\n"
             "vectors are whole envelopes, opened at `now-ms`. `error` names the class of\n"
             "refusal and `reason` a phrase from this implementation's message. Every\n"
