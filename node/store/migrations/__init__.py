@@ -40,6 +40,9 @@ from node.store.migrations import (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_reserved,
+    v0017_reserved,
+    v0018_reserved,
 )
 
 
@@ -99,6 +102,9 @@ _MODULES = (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_reserved,
+    v0017_reserved,
+    v0018_reserved,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
