@@ -77,12 +77,23 @@ class Notices:
         ids = sorted(set(member_ids))
         if not ids:
             return
+        text, email = self.compose(text, link)
+        await self._store.add(ids, text, link, self._clock(), email)
+        self.sent()
+
+    def compose(self, text: str, link: str | None) -> tuple[str, MemberEmail | None]:
+        """A notice's text as kept, and its email if email is set up: for a caller that
+        writes notices in its own transaction (store.notices.add_notices_txn), then
+        calls `sent`."""
         text = text.strip()[:MAX_TEXT]
         email = None
         if self.mail is not None:
             subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
             email = MemberEmail(subject, self._email_body(text, link))
-        await self._store.add(ids, text, link, self._clock(), email)
+        return text, email
+
+    def sent(self) -> None:
+        """Notices were written: wake the email sender, if email is set up."""
         if self.mail is not None:
             self._wake.set()
 

@@ -566,6 +566,21 @@ def _seed_15(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO ballot_choices (contest, width, choices) VALUES ('poll:2', 1, '1')")
 
 
+def _seed_19(conn: sqlite3.Connection) -> None:
+    # A request member 1 made of PEER's speaker, answered; PEER's count for an event.
+    conn.execute(
+        "INSERT INTO speaker_requests (id, origin, to_hub, offer, topic, starts, timezone,"
+        " place, created_at, asker_id, share_contact, answer, answered_at)"
+        " VALUES (?, ?, ?, ?, 'housing law', 1790000000, 'Europe/London', 'The hall', ?,"
+        " 1, 1, 'accept', ?)",
+        (b"\x19" * 32, ORIGIN, PEER, b"\x18" * 32, T0, T0 + 1),
+    )
+    conn.execute(
+        "INSERT INTO hub_attendance (event, origin, count, seq) VALUES (?, ?, 5, 7)",
+        (b"\x17" * 32, PEER),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1259,6 +1274,20 @@ SEEDS: dict[int, Seed] = {
     16: Seed(lambda conn: None, []),
     17: Seed(lambda conn: None, []),
     18: Seed(lambda conn: None, []),
+    19: Seed(
+        _seed_19,
+        [
+            # SpeakerRequestsStore.asked_by, AttendanceCountsStore.hub_counts
+            (
+                f"SELECT topic, answer, share_contact FROM speaker_requests WHERE origin = '{ORIGIN}'",
+                [("housing law", "accept", 1)],
+            ),
+            (
+                "SELECT origin, count FROM hub_attendance WHERE event = X'" + "17" * 32 + "'",
+                [(PEER, 5)],
+            ),
+        ],
+    ),
 }
 
 
@@ -1315,6 +1344,7 @@ SHIPPED = {
     16: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
     17: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
     18: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    19: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
 }
 
 

@@ -43,6 +43,7 @@ from node.store.migrations import (
     v0016_reserved,
     v0017_reserved,
     v0018_reserved,
+    v0019_across_hubs,
 )
 
 
@@ -105,6 +106,7 @@ _MODULES = (
     v0016_reserved,
     v0017_reserved,
     v0018_reserved,
+    v0019_across_hubs,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
