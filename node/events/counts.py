@@ -101,9 +101,12 @@ class AttendanceCounts:
             ((o, n) for o, n in counts.items() if o != organiser), key=lambda x: (-x[1], x[0])
         )
         first = [(organiser, counts[organiser])] if organiser in counts else []
+        total = sum(counts.values())
+        if capacity is not None:
+            total = min(total, capacity)  # never more coming than there are places
         return Coming(
-            total=sum(counts.values()),
-            from_other_hubs=sum(n for _, n in others),
+            total=total,
+            from_other_hubs=min(total, sum(n for _, n in others)),
             by_hub=tuple(first + others),
         )
 
