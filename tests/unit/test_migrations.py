@@ -1279,7 +1279,8 @@ SEEDS: dict[int, Seed] = {
         [
             # SpeakerRequestsStore.asked_by, AttendanceCountsStore.hub_counts
             (
-                f"SELECT topic, answer, share_contact FROM speaker_requests WHERE origin = '{ORIGIN}'",
+                "SELECT topic, answer, share_contact FROM speaker_requests"
+                f" WHERE origin = '{ORIGIN}'",
                 [("housing law", "accept", 1)],
             ),
             (
