@@ -63,10 +63,11 @@ async def test_member_asks_another_hubs_speaker_and_only_that_hubs_answer_counts
     assert "That date has passed" in kept and "Riverside Community Centre" in kept
 
     asked = await site.post(f"/speakers/ask/{n3.id.hex()}", ASK)
-    page = await asked.text()
-    assert asked.status == 200 and "Your request is on its way" in page
-    assert "No answer yet." in page
     [sent] = await site.node.messages.recent(kind="speaker.request")
+    mine = f"/speakers/requests/{sent.id.hex()}"
+    assert asked.status == 303 and asked.headers["Location"] == mine + "?sent=1"
+    page = await _page(site, asked.headers["Location"])
+    assert "Your request is on its way" in page and "No answer yet." in page
     assert sent.body == SpeakerRequest(
         to=NORTH_ID,
         offer=n3.id,
@@ -87,7 +88,6 @@ async def test_member_asks_another_hubs_speaker_and_only_that_hubs_answer_counts
         SpeakerAnswer(to=site.node.node_id, request=sent.id, answer="decline"),
     )
     await _stored(site, forged)
-    mine = f"/speakers/requests/{sent.id.hex()}"
     assert "No answer yet." in await _page(site, mine)
     assert "answered" not in await _page(site, "/notices")
 

@@ -73,10 +73,9 @@ async def ask(request: web.Request) -> web.StreamResponse:
             share_contact=forms.text(form, "share_contact") == "yes",
         ),
     )
-    request[NOTICES].append(
-        "Your request is on its way. You will get a notice here when the speaker's hub answers."
-    )
-    return await _request_page(request, request_id)
+    # After a POST, a page of its own (reloading it sends nothing twice), which says
+    # the request went.
+    raise web.HTTPSeeOther(f"/speakers/requests/{request_id.hex()}?sent=1")
 
 
 def _view(row: RequestRow, names: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
@@ -123,6 +122,10 @@ async def _request_page(
 
 
 async def show(request: web.Request) -> web.Response:
+    if request.query.get("sent") == "1":
+        request[NOTICES].append(
+            "Your request is on its way. You will get a notice here when the speaker's hub answers."
+        )
     return await _request_page(request)
 
 
