@@ -21,7 +21,14 @@ from node.node import Node
 from protocol.envelope import create_message
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
-from tests.browser.helpers import WIDTHS, check_accessibility, log_in, set_width
+from tests.browser.helpers import (
+    NARROW,
+    WIDTHS,
+    check_accessibility,
+    log_in,
+    screenshot,
+    set_width,
+)
 from tests.integration.network import Hub, found_network, founded
 
 MEMBER_EMAIL = "ann@example.org"
@@ -138,6 +145,26 @@ def test_organiser_creates_an_event_and_a_member_says_they_are_coming(
     expect(page.get_by_text("You are coming.")).to_be_visible()
     page.get_by_role("button", name="I can no longer come").click()
     expect(page.locator("#going")).to_have_text("0 going of 30 places")
+
+
+def test_member_says_im_coming_to_another_hubs_event_on_a_phone(
+    events_hub: Hub, page: Page
+) -> None:
+    set_width(page, NARROW)
+    log_in(page, events_hub.url, MEMBER_EMAIL, PASSWORD)
+    page.goto(events_hub.url + "/calendar")
+    page.get_by_role("link", name="Hilltop tenants' assembly").click()
+    # Riverside's own "I'm coming", not a link to Hilltop's pages.
+    expect(page.locator('a[href^="https://hilltop.example"]')).to_have_count(0)
+    expect(page.get_by_role("link", name="Discuss this event")).to_be_visible()
+    page.get_by_role("button", name="I'm coming").click()
+    expect(page.locator("#going")).to_have_text("1 going (1 from other hubs)")
+    expect(page.get_by_text("You are coming.")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "event-of-another-hub-coming")
+    check_accessibility(page)
+    page.get_by_role("button", name="I can no longer come").click()
+    expect(page.locator("#going")).to_have_text("0 going")
 
 
 def test_network_calendar_filters_other_hubs_events_by_region(events_hub: Hub, page: Page) -> None:
