@@ -19,6 +19,7 @@ from node import config as settings
 from node.accounts.permissions import Role
 from node.node import Node
 from protocol.envelope import create_message
+from protocol.kinds.community import SpeakerOffer
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
 from tests.browser.helpers import (
@@ -65,6 +66,11 @@ def _other_hubs_messages(now_s: int, founders: list[str]) -> tuple[list[bytes], 
         third = create_message(key, "event", event, 3, second.id, now_s * 1000)
         admitted += [found.wire, second.wire]
         events.append(third.wire)
+        if n == OTHER_HUBS[0][0]:  # Hilltop offers a speaker too
+            offer = SpeakerOffer(topics=("tenant organising",), area=f"{region} and beyond")
+            events.append(
+                create_message(key, "speaker.offer", offer, 4, third.id, now_s * 1000).wire
+            )
     return admitted, events
 
 
@@ -165,6 +171,29 @@ def test_member_says_im_coming_to_another_hubs_event_on_a_phone(
     check_accessibility(page)
     page.get_by_role("button", name="I can no longer come").click()
     expect(page.locator("#going")).to_have_text("0 going")
+
+
+def test_member_asks_another_hubs_speaker_on_a_phone(events_hub: Hub, page: Page) -> None:
+    set_width(page, NARROW)
+    log_in(page, events_hub.url, MEMBER_EMAIL, PASSWORD)
+    page.goto(events_hub.url + "/speakers")
+    page.get_by_role("link", name="Ask for this speaker").click()
+    expect(page.get_by_role("heading", level=1, name="Ask for a speaker")).to_be_visible()
+    check_accessibility(page)
+    day = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    page.get_by_label("What should they speak on?").fill("tenant organising")
+    page.get_by_label("Date wanted").fill(day)
+    page.get_by_label("Time", exact=True).fill("19:00")
+    page.get_by_label("Where").fill("Riverside Library")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Your request is on its way.")).to_be_visible()
+    expect(page.locator("#answer")).to_have_text("No answer yet.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "speaker-request-sent")
+    check_accessibility(page)
+    page.get_by_role("link", name="All requests for speakers").click()
+    expect(page.get_by_role("link", name="tenant organising")).to_be_visible()
+    check_accessibility(page)
 
 
 def test_network_calendar_filters_other_hubs_events_by_region(events_hub: Hub, page: Page) -> None:

@@ -28,7 +28,7 @@ async def _ask_page(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
-    offer = forms.ref(request.match_info["offer"])
+    offer = forms.ref(request.match_info["offer_id"])
     found = await node.community.speaker_requests.offer_topics(offer)
     if found is None:
         raise web.HTTPNotFound()
@@ -58,7 +58,7 @@ async def ask_form(request: web.Request) -> web.Response:
 @forms.refusals_on(_ask_page)
 async def ask(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    offer = forms.ref(request.match_info["offer"])
+    offer = forms.ref(request.match_info["offer_id"])
     form = await request.post()
     request_id = await node.community.speaker_requests.ask(
         request[MEMBER],
@@ -99,7 +99,7 @@ async def _request_page(
     node = request.config_dict[NODE]
     member = request[MEMBER]
     if request_id is None:
-        request_id = forms.ref(request.match_info["request"])
+        request_id = forms.ref(request.match_info["request_id"])
     row = await node.community.speaker_requests.get(member, request_id)
     ours_to_answer = row.to_hub == node.node_id
     organiser = member.can(Permission.MANAGE_EVENTS)
@@ -150,7 +150,7 @@ async def requests(request: web.Request) -> web.Response:
 async def pass_on(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     row = await node.community.speaker_requests.pass_on(
-        request[MEMBER], forms.ref(request.match_info["request"])
+        request[MEMBER], forms.ref(request.match_info["request_id"])
     )
     request[NOTICES].append(f"Passed on to {row.speaker_name or 'the speaker'}.")
     return await _request_page(request)
@@ -162,7 +162,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await node.community.speaker_requests.answer(
         request[MEMBER],
-        forms.ref(request.match_info["request"]),
+        forms.ref(request.match_info["request_id"]),
         forms.text(form, "answer"),
         forms.optional(form, "message"),
     )
@@ -171,10 +171,10 @@ async def answer(request: web.Request) -> web.StreamResponse:
 
 
 ROUTES = [
-    Route("GET", "/speakers/ask/{offer}", ask_form, Permission.MEMBER),
-    Route("POST", "/speakers/ask/{offer}", ask, Permission.MEMBER),
+    Route("GET", "/speakers/ask/{offer_id}", ask_form, Permission.MEMBER),
+    Route("POST", "/speakers/ask/{offer_id}", ask, Permission.MEMBER),
     Route("GET", "/speakers/requests", requests, Permission.MEMBER),
-    Route("GET", "/speakers/requests/{request}", show, Permission.MEMBER),
-    Route("POST", "/speakers/requests/{request}/pass", pass_on, Permission.MANAGE_EVENTS),
-    Route("POST", "/speakers/requests/{request}/answer", answer, Permission.MEMBER),
+    Route("GET", "/speakers/requests/{request_id}", show, Permission.MEMBER),
+    Route("POST", "/speakers/requests/{request_id}/pass", pass_on, Permission.MANAGE_EVENTS),
+    Route("POST", "/speakers/requests/{request_id}/answer", answer, Permission.MEMBER),
 ]
