@@ -56,6 +56,8 @@ async def test_member_asks_another_hubs_speaker_and_only_that_hubs_answer_counts
     await site.login("dee.walker@example.org")
     speakers = await _page(site, "/speakers")
     assert f'href="/speakers/ask/{n3.id.hex()}"' in speakers and "Through Northgate" in speakers
+    form = await _page(site, f"/speakers/ask/{n3.id.hex()}")
+    assert 'value="housing law"' in form and "Northgate has a speaker on housing law" in form
 
     refused = await site.post(f"/speakers/ask/{n3.id.hex()}", {**ASK, "day": "2020-01-01"})
     assert refused.status == 400

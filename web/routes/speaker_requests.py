@@ -33,9 +33,13 @@ async def _ask_page(
     if found is None:
         raise web.HTTPNotFound()
     origin, topics = found
-    form = forms.texts(await request.post(), _ASK_FIELDS) if request.method == "POST" else {}
-    form.setdefault("timezone", "Europe/London")
-    form.setdefault("topic", topics[0] if len(topics) == 1 else "")
+    if request.method == "POST":
+        form = forms.texts(await request.post(), _ASK_FIELDS)
+    else:
+        form = dict.fromkeys(_ASK_FIELDS, "") | {
+            "timezone": "Europe/London",
+            "topic": topics[0] if len(topics) == 1 else "",
+        }
     names = await _names(request)
     return render(
         request,
