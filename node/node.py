@@ -147,7 +147,7 @@ class Node:
             notices=notices,
             governance=governance,
             clock=clock,
-            community=Community.open(db, messages, projections, files, clock),
+            community=Community.open(db, messages, projections, files, clock, notices),
             events=events,
             discussion=Discussion.build(config, db, clock, messages, notices, projections),
             membership=membership,
@@ -185,6 +185,7 @@ class Node:
         for keeper in (
             node.events.attendance,
             node.community.speakers,
+            node.community.speaker_requests,
             node.community.mutual_aid,
         ):
             node.members.keeps_personal_data(keeper)

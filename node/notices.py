@@ -77,9 +77,19 @@ class Notices:
         ids = sorted(set(member_ids))
         if not ids:
             return
-        text = text.strip()[:MAX_TEXT]
-        email = self._email(text, link)
+        text, email = self.compose(text, link)
         await self._store.add(ids, text, link, self._clock(), email)
+        self.written()
+
+    def compose(self, text: str, link: str | None) -> tuple[str, MemberEmail | None]:
+        """A notice's text as kept, and its email if email is set up: for a caller that
+        writes notices in its own transaction (store.notices.add_notices_txn), then
+        calls `sent`."""
+        text = text.strip()[:MAX_TEXT]
+        return text, self._email(text, link)
+
+    def written(self) -> None:
+        """Notices were written (by `compose`'s caller): wake the email sender, if set up."""
         if self.mail is not None:
             self._wake.set()
 

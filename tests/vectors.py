@@ -235,9 +235,10 @@ def messages() -> dict[str, Message]:
     return {"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "b1": b1, "b2": b2, "b3": b3}
 
 
-def endorsement_messages(b3: Message) -> dict[str, Message]:
-    """Origin B records an organisation's endorsement of the charter, then withdraws it."""
-    b4 = create_message(
+def endorsement_messages(b5: Message) -> dict[str, Message]:
+    """Origin B records an organisation's endorsement of the charter, then withdraws it
+    (after b5, §8.7: one log for B across the vectors, no two messages at one seq)."""
+    b6 = create_message(
         KEY_B,
         "charter.endorse",
         {
@@ -248,19 +249,19 @@ def endorsement_messages(b3: Message) -> dict[str, Message]:
             "website": "https://tenants.example.org",
             "statement": "We endorse the network's charter.",
         },
-        seq=4,
-        prev=b3.id,
-        created_at=T0 + 8 * MINUTE,
+        seq=6,
+        prev=b5.id,
+        created_at=T0 + 15 * MINUTE,
     )
-    b5 = create_message(
+    b7 = create_message(
         KEY_B,
         "charter.endorse.withdraw",
-        {"endorsement": b4.id, "reason": "Recorded in error."},
-        seq=5,
-        prev=b4.id,
-        created_at=T0 + 9 * MINUTE,
+        {"endorsement": b6.id, "reason": "Recorded in error."},
+        seq=7,
+        prev=b6.id,
+        created_at=T0 + 16 * MINUTE,
     )
-    return {"b4": b4, "b5": b5}
+    return {"b6": b6, "b7": b7}
 
 
 def fork_messages(a5: Message) -> dict[str, Message]:
@@ -313,6 +314,54 @@ def fork_messages(a5: Message) -> dict[str, Message]:
         origin=NODE_C,
     )
     return {"c1": c1, "c2": c2, "c2x": c2x, "a6": a6, "c3": c3}
+
+
+def across_hubs(a6: Message, b3: Message, a3: Message) -> dict[str, Message]:
+    """A speaker request from B to A (a7 is A's offer), A's answer, and B's count of
+    its members coming to A's event a3 (§5.18, §5.39 to §5.41)."""
+    a7 = create_message(
+        KEY_B,
+        "speaker.offer",
+        {"topics": ["housing law"], "area": "West Yorkshire"},
+        seq=7,
+        prev=a6.id,
+        created_at=T0 + 11 * MINUTE,
+        origin=NODE_A,
+    )
+    b4 = create_message(
+        KEY_B,
+        "speaker.request",
+        {
+            "to": NODE_A,
+            "offer": a7.id,
+            "topic": "housing law",
+            "starts": EVENT_STARTS + 7 * 86_400,
+            "timezone": "Europe/London",
+            "place": "Riverside Community Centre",
+            "message": "A public meeting on renters' rights.",
+        },
+        seq=4,
+        prev=b3.id,
+        created_at=T0 + 12 * MINUTE,
+    )
+    a8 = create_message(
+        KEY_B,
+        "speaker.answer",
+        {"to": NODE_B, "request": b4.id, "answer": "accept", "message": "Glad to come."},
+        seq=8,
+        prev=a7.id,
+        created_at=T0 + 13 * MINUTE,
+        origin=NODE_A,
+    )
+    b5 = create_message(
+        KEY_B,
+        "event.attendance",
+        {"event": a3.id, "count": 3},
+        seq=5,
+        prev=b4.id,
+        created_at=T0 + 14 * MINUTE,
+    )
+    return {"a7": a7, "b4": b4, "a8": a8, "b5": b5}
 
 
 def _signed(payload: bytes, key: SigningKey = KEY_A) -> bytes:
@@ -545,7 +594,8 @@ def sections() -> list[Section]:
         "network-id": network_id(NETWORK_STATEMENT).hex(),
     }
     f = fork_messages(m["a5"])
-    e = endorsement_messages(m["b3"])
+    x = across_hubs(f["a6"], m["b3"], m["a3"])
+    e = endorsement_messages(x["b5"])
     a4 = m["a4"]
     body = decode(a4.payload)["body"]
     rotation = _message_vector("message-a4", "key-a", a4)
@@ -584,7 +634,7 @@ def sections() -> list[Section]:
         ),
         Section(
             "8.4 A kind this version does not define",
-            "Accepted, stored and relayed with its body uninterpreted (§5.39).",
+            "Accepted, stored and relayed with its body uninterpreted (§5.42).",
             [_message_vector("message-b1", "key-b", m["b1"])],
         ),
         Section(
@@ -612,22 +662,34 @@ def sections() -> list[Section]:
             ],
         ),
         Section(
-            "8.7 Refused input",
+            "8.7 Across hubs: a speaker request and a count of who is coming",
+            "A offers a speaker (a7, signed by key B, A's key since a4). B asks A for them\n"
+            "(b4, §5.39): no one's name is in it. A answers (a8, §5.40), naming b4. B says\n"
+            "three of its members are coming to A's event a3 (b5, §5.41).",
+            [
+                _message_vector("message-a7", "key-b", x["a7"]),
+                _message_vector("message-b4", "key-b", x["b4"]),
+                _message_vector("message-a8", "key-b", x["a8"]),
+                _message_vector("message-b5", "key-b", x["b5"]),
+            ],
+        ),
+        Section(
+            "8.8 A charter endorsement and its withdrawal",
+            "Origin B records that an organisation endorses the charter of the network\n"
+            "founded in §8.5 (b6, §5.35), then withdraws it (b7, §5.36).",
+            [
+                _message_vector("message-b6", "key-b", e["b6"]),
+                _message_vector("message-b7", "key-b", e["b7"]),
+            ],
+        ),
+        Section(
+            "8.9 Refused input",
             "`check: decode` vectors are given to the canonical decoder (§2); `check: open`\n"
             "vectors are whole envelopes, opened at `now-ms`. `error` names the class of\n"
             "refusal and `reason` a phrase from this implementation's message. Every\n"
             "signature here is valid unless the vector says otherwise, so the refusal\n"
             "comes from the rule named.",
             refused(),
-        ),
-        Section(
-            "8.8 A charter endorsement and its withdrawal",
-            "Origin B records that an organisation endorses the charter of the network\n"
-            "founded in §8.5 (b4, §5.35), then withdraws it (b5, §5.36).",
-            [
-                _message_vector("message-b4", "key-b", e["b4"]),
-                _message_vector("message-b5", "key-b", e["b5"]),
-            ],
         ),
     ]
 

@@ -8,10 +8,12 @@ from crypto.nodeid import NodeId
 from node.clock import Clock
 from node.events.attendance import Attendance
 from node.events.calendar import Calendar
+from node.events.counts import AttendanceCounts
 from node.events.organiser import Organiser
 from node.events.projection import EventProjection
 from node.projections.runner import ProjectionRunner
 from node.store.attendance import AttendanceStore
+from node.store.attendance_counts import AttendanceCountsStore
 from node.store.calendar import CalendarStore
 from node.store.database import Database
 from node.store.events import EventsStore
@@ -36,9 +38,13 @@ class Events:
     ) -> Events:
         projection = EventProjection(runner)
         calendar = Calendar(db, CalendarStore(db), projection)
+        counts = AttendanceCounts(AttendanceCountsStore(db), messages)
+        runner.add(counts.projection())
         return cls(
             projection=projection,
             calendar=calendar,
             organiser=Organiser(EventsStore(db), messages, projection, calendar, node_id, clock),
-            attendance=Attendance(AttendanceStore(db), projection, node_id, clock),
+            attendance=Attendance(
+                AttendanceStore(db, me=node_id), projection, node_id, clock, counts
+            ),
         )

@@ -1,7 +1,10 @@
 """Who is coming: members' RSVPs, the public's registrations, and "my events" feed links.
 
-All of it is personal data and stays on this node: only the organising hub
-takes RSVPs and registrations for an event, and pages show counts.
+All of it is personal data and stays on this node. Members say "I'm coming" on
+their own hub, to its events and to other hubs' (the RSVP and their name stay
+here); only the organising hub takes the public's registrations. Pages show
+counts, and each change of this hub's count is published as a number alone
+(node/events/counts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from node.accounts.members import AccountError, Member, check_email
 from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.errors import NodeError, NotAllowed
+from node.events.counts import AttendanceCounts
 from node.events.projection import EventProjection
 from node.store.attendance import AttendanceStore, SignUpEvent
 from protocol.visibility import may_see
@@ -36,20 +40,26 @@ class Attendance:
     personal_data_name = "rsvps"
 
     def __init__(
-        self, store: AttendanceStore, projection: EventProjection, node_id: NodeId, clock: Clock
+        self,
+        store: AttendanceStore,
+        projection: EventProjection,
+        node_id: NodeId,
+        clock: Clock,
+        counts: AttendanceCounts,
     ) -> None:
         self._store = store
         self._projection = projection
         self._node_id = node_id
         self._clock = clock
+        self.counts = counts
 
     def _check_open(self, event: SignUpEvent | None, *, public_only: bool) -> None:
         """AttendanceError unless the event takes sign-ups now (run in the sign-up's
         write transaction)."""
         if event is None:
             raise AttendanceError("There is no such event.")
-        if event.origin != self._node_id:
-            raise AttendanceError("Sign up for this event with the hub that organises it.")
+        if public_only and event.origin != self._node_id:
+            raise AttendanceError("Register for this event with the hub that organises it.")
         if public_only and not may_see("visitor", event.visibility):
             raise AttendanceError("Only public events take registrations from the public.")
         if event.cancelled:
@@ -71,10 +81,14 @@ class Attendance:
             raise AttendanceError("You have already said you are coming.")
         if outcome == "full":
             raise AttendanceError("Sorry, the event is full.")
+        await self.counts.publish(event_id)
 
     async def withdraw(self, event_id: bytes, by: Member) -> bool:
         require(by, Permission.MEMBER, AttendanceNotAllowed)
-        return await self._store.withdraw_rsvp(event_id, by.id)
+        withdrawn = await self._store.withdraw_rsvp(event_id, by.id)
+        if withdrawn:
+            await self.counts.publish(event_id)
+        return withdrawn
 
     async def is_going(self, event_id: bytes, member_id: int) -> bool:
         return await self._store.has_rsvp(event_id, member_id)
@@ -92,6 +106,8 @@ class Attendance:
         )
         if outcome == "full":
             raise AttendanceError("Sorry, the event is full.")
+        if outcome == "added":
+            await self.counts.publish(event_id)
 
     @staticmethod
     def _checked(name: str, email: str) -> tuple[str, str]:
@@ -153,5 +169,9 @@ class Attendance:
         ]
 
     async def erase_member(self, member_id: int) -> None:
-        """Their RSVPs and their "my events" feed address go: both say who they are."""
+        """Their RSVPs and their "my events" feed address go: both say who they are.
+        The counts they were in are published again without them."""
+        events = await self.counts.member_leaves(member_id)
         await self._store.erase_member(member_id)
+        for event in events:
+            await self.counts.publish(event)

@@ -59,21 +59,45 @@ async def _open_event_txn(
     return event.capacity
 
 
-async def _full_txn(conn: aiosqlite.Connection, event_id: bytes, capacity: int | None) -> bool:
-    if capacity is None:
-        return False
+async def local_count_txn(conn: aiosqlite.Connection, event_id: bytes) -> int:
+    """Members of this hub coming, and (for its own events) the public registered."""
     async with conn.execute(
         "SELECT (SELECT count(*) FROM rsvps WHERE event = ?)"
         " + (SELECT count(*) FROM registrations WHERE event = ?)",
         (event_id, event_id),
     ) as cursor:
         row = await cursor.fetchone()
-    return (int(row[0]) if row else 0) >= capacity
+    return int(row[0]) if row else 0
+
+
+async def others_count_txn(
+    conn: aiosqlite.Connection, event_id: bytes, me: str, capacity: int | None
+) -> int:
+    """Coming through other hubs, by their latest `event.attendance` (each hub's count
+    taken at most to the event's capacity: PROTOCOL.md §5.37)."""
+    cap = capacity if capacity is not None else 2**31
+    async with conn.execute(
+        "SELECT coalesce(sum(min(count, ?)), 0) FROM hub_attendance"
+        " WHERE event = ? AND origin != ?",
+        (cap, event_id, me),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 class AttendanceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, me: str = "") -> None:
         self._db = db
+        self._me = me  # this hub's node id: other hubs' counts take places too
+
+    async def _full_txn(
+        self, conn: aiosqlite.Connection, event_id: bytes, capacity: int | None
+    ) -> bool:
+        if capacity is None:
+            return False
+        taken = await local_count_txn(conn, event_id)
+        taken += await others_count_txn(conn, event_id, self._me, capacity)
+        return taken >= capacity
 
     async def add_rsvp(
         self, event_id: bytes, member_id: int, now: int, check: SignUpCheck
@@ -85,7 +109,7 @@ class AttendanceStore:
             ) as cursor:
                 if await cursor.fetchone():
                     return "already"
-            if await _full_txn(conn, event_id, capacity):
+            if await self._full_txn(conn, event_id, capacity):
                 return "full"
             await conn.execute(
                 "INSERT INTO rsvps (event, member_id, created_at) VALUES (?, ?, ?)",
@@ -116,7 +140,7 @@ class AttendanceStore:
             ) as cursor:
                 if await cursor.fetchone():
                     return "already"
-            if await _full_txn(conn, event_id, capacity):
+            if await self._full_txn(conn, event_id, capacity):
                 return "full"
             await conn.execute(
                 "INSERT INTO registrations (event, name, email, created_at) VALUES (?, ?, ?, ?)",
@@ -128,7 +152,7 @@ class AttendanceStore:
         """Whether the event (passing `check`) has a place left, read as a sign-up would."""
         async with self._db.write() as conn:
             capacity = await _open_event_txn(conn, event_id, check)
-            return not await _full_txn(conn, event_id, capacity)
+            return not await self._full_txn(conn, event_id, capacity)
 
     async def has_registration(self, event_id: bytes, email: str) -> bool:
         row = await self._db.fetchone(

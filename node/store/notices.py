@@ -52,6 +52,29 @@ async def forget_member_txn(conn: aiosqlite.Connection, member_id: int) -> None:
     await conn.execute("DELETE FROM email_outbox WHERE member_id = ?", (member_id,))
 
 
+async def add_notices_txn(
+    conn: aiosqlite.Connection,
+    member_ids: Sequence[int],
+    text: str,
+    link: str | None,
+    now: int,
+    email: MemberEmail | None,
+) -> None:
+    """A notice for each member and, with `email`, an email to each who is active and
+    has an address, inside the caller's transaction."""
+    await conn.executemany(
+        "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
+        [(m, text, link, now) for m in member_ids],
+    )
+    if email is not None:
+        await conn.executemany(
+            "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
+            " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
+            " AND email IS NOT NULL",
+            [(email.subject, email.body, now, now, m) for m in member_ids],
+        )
+
+
 class NoticesStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -67,28 +90,7 @@ class NoticesStore:
         """A notice for each member and, with `email`, an email to each who is active
         and has an address, in one transaction."""
         async with self._db.write() as conn:
-            await self._add_txn(conn, member_ids, text, link, now, email)
-
-    async def _add_txn(
-        self,
-        conn: aiosqlite.Connection,
-        member_ids: Sequence[int],
-        text: str,
-        link: str | None,
-        now: int,
-        email: MemberEmail | None,
-    ) -> None:
-        await conn.executemany(
-            "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
-            [(m, text, link, now) for m in member_ids],
-        )
-        if email is not None:
-            await conn.executemany(
-                "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
-                " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
-                " AND email IS NOT NULL",
-                [(email.subject, email.body, now, now, m) for m in member_ids],
-            )
+            await add_notices_txn(conn, member_ids, text, link, now, email)
 
     async def add_once(
         self,
@@ -110,7 +112,7 @@ class NoticesStore:
                 )
                 if i == 0 and cursor.rowcount != 1:
                     return False  # given before: nothing written
-            await self._add_txn(conn, member_ids, text, link, now, email)
+            await add_notices_txn(conn, member_ids, text, link, now, email)
             return True
 
     async def sent(self, key: str) -> bool:

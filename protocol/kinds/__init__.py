@@ -16,11 +16,13 @@ from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.community import (
     DirectoryEntry,
     DirectoryWithdraw,
+    SpeakerAnswer,
     SpeakerOffer,
+    SpeakerRequest,
     SpeakerWithdraw,
 )
 from protocol.kinds.discussion import Comment, CommentDelete, CommentUpdate, Report
-from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
+from protocol.kinds.event import EventAttendance, EventCancel, EventDetails, EventUpdate
 from protocol.kinds.forks import ForkProof, ForkResolve
 from protocol.kinds.hub import (
     Announcement,
@@ -81,6 +83,9 @@ KINDS: dict[str, type[Any]] = {
     "charter.endorse.withdraw": CharterEndorseWithdraw,
     "announcement.update": AnnouncementUpdate,
     "announcement.withdraw": AnnouncementWithdraw,
+    "speaker.request": SpeakerRequest,
+    "speaker.answer": SpeakerAnswer,
+    "event.attendance": EventAttendance,
 }
 
 KIND_NAME = Text(64, 1, r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*")

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from protocol.schema import Items, MessageRef, Text, Url
+from protocol.schema import Items, MessageRef, NodeIdText, Text, Timestamp, Url
 
 Topic = Annotated[str, Text(100)]
+Zone = Annotated[str, Text(64, 1, r"[A-Za-z0-9_+\-/]+")]  # an IANA time zone name
+RequestText = Annotated[str, Text(2000)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,33 @@ class SpeakerWithdraw:
     """`speaker.withdraw`: an offer this origin made is no longer open."""
 
     offer: MessageRef
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerRequest:
+    """`speaker.request`: a hub asks the hub that offered a speaker to pass a request on.
+
+    Nothing says who asked: the asker's name and contact stay on the asking hub (the
+    origin), whose organisers arrange contact once the speaker has answered.
+    """
+
+    to: NodeIdText  # the offer's origin hub, the only one that acts on it
+    offer: MessageRef  # the `speaker.offer`
+    topic: Topic
+    starts: Timestamp  # when the speaker is wanted
+    timezone: Zone  # the zone the time is shown in
+    place: Annotated[str, Text(300)]
+    message: RequestText | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerAnswer:
+    """`speaker.answer`: the speaker's hub answers a request addressed to it."""
+
+    to: NodeIdText  # the request's origin hub
+    request: MessageRef  # the `speaker.request`
+    answer: Literal["accept", "decline"]
+    message: RequestText | None = None
 
 
 DirectoryCategory = Literal[

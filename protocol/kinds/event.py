@@ -62,3 +62,19 @@ class EventCancel:
 
     event: MessageRef
     reason: Annotated[str, Text(1000)] | None = None
+
+
+# A hub counts its own members coming to an event; more than this is not believable.
+MAX_ATTENDANCE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class EventAttendance:
+    """`event.attendance`: how many people this origin has down as coming to an event.
+
+    Only a count: who they are stays on the origin. The latest (highest seq) count of
+    each origin replaces its earlier ones.
+    """
+
+    event: MessageRef  # id of the original `event` message
+    count: Annotated[int, Range(0, MAX_ATTENDANCE)]

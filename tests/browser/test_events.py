@@ -19,9 +19,17 @@ from node import config as settings
 from node.accounts.permissions import Role
 from node.node import Node
 from protocol.envelope import create_message
+from protocol.kinds.community import SpeakerOffer
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
-from tests.browser.helpers import WIDTHS, check_accessibility, log_in, set_width
+from tests.browser.helpers import (
+    NARROW,
+    WIDTHS,
+    check_accessibility,
+    log_in,
+    screenshot,
+    set_width,
+)
 from tests.integration.network import Hub, found_network, founded
 
 MEMBER_EMAIL = "ann@example.org"
@@ -58,6 +66,11 @@ def _other_hubs_messages(now_s: int, founders: list[str]) -> tuple[list[bytes], 
         third = create_message(key, "event", event, 3, second.id, now_s * 1000)
         admitted += [found.wire, second.wire]
         events.append(third.wire)
+        if n == OTHER_HUBS[0][0]:  # Hilltop offers a speaker too
+            offer = SpeakerOffer(topics=("tenant organising",), area=f"{region} and beyond")
+            events.append(
+                create_message(key, "speaker.offer", offer, 4, third.id, now_s * 1000).wire
+            )
     return admitted, events
 
 
@@ -138,6 +151,49 @@ def test_organiser_creates_an_event_and_a_member_says_they_are_coming(
     expect(page.get_by_text("You are coming.")).to_be_visible()
     page.get_by_role("button", name="I can no longer come").click()
     expect(page.locator("#going")).to_have_text("0 going of 30 places")
+
+
+def test_member_says_im_coming_to_another_hubs_event_on_a_phone(
+    events_hub: Hub, page: Page
+) -> None:
+    set_width(page, NARROW)
+    log_in(page, events_hub.url, MEMBER_EMAIL, PASSWORD)
+    page.goto(events_hub.url + "/calendar")
+    page.get_by_role("link", name="Hilltop tenants' assembly").click()
+    # Riverside's own "I'm coming", not a link to Hilltop's pages.
+    expect(page.locator('a[href^="https://hilltop.example"]')).to_have_count(0)
+    expect(page.get_by_role("link", name="Discuss this event")).to_be_visible()
+    page.get_by_role("button", name="I'm coming").click()
+    expect(page.locator("#going")).to_have_text("1 going (1 from other hubs)")
+    expect(page.get_by_text("You are coming.")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "event-of-another-hub-coming")
+    check_accessibility(page)
+    page.get_by_role("button", name="I can no longer come").click()
+    expect(page.locator("#going")).to_have_text("0 going")
+
+
+def test_member_asks_another_hubs_speaker_on_a_phone(events_hub: Hub, page: Page) -> None:
+    set_width(page, NARROW)
+    log_in(page, events_hub.url, MEMBER_EMAIL, PASSWORD)
+    page.goto(events_hub.url + "/speakers")
+    page.get_by_role("link", name="Ask for this speaker").click()
+    expect(page.get_by_role("heading", level=1, name="Ask for a speaker")).to_be_visible()
+    check_accessibility(page)
+    day = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    page.get_by_label("What should they speak on?").fill("tenant organising")
+    page.get_by_label("Date wanted").fill(day)
+    page.get_by_label("Time", exact=True).fill("19:00")
+    page.get_by_label("Where").fill("Riverside Library")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Your request is on its way.")).to_be_visible()
+    expect(page.locator("#answer")).to_have_text("No answer yet.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "speaker-request-sent")
+    check_accessibility(page)
+    page.get_by_role("link", name="All requests for speakers").click()
+    expect(page.get_by_role("link", name="tenant organising")).to_be_visible()
+    check_accessibility(page)
 
 
 def test_network_calendar_filters_other_hubs_events_by_region(events_hub: Hub, page: Page) -> None:

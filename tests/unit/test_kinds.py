@@ -131,6 +131,22 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "note": "Evenings only.",
     },
     "speaker.withdraw": {"offer": REF},
+    "speaker.request": {
+        "to": NODE,
+        "offer": REF,
+        "topic": "housing law",
+        "starts": 1_790_000_000,
+        "timezone": "Europe/London",
+        "place": "Riverside Community Centre",
+        "message": "A public meeting on renters' rights; about 40 people.",
+    },
+    "speaker.answer": {
+        "to": NODE,
+        "request": REF,
+        "answer": "accept",
+        "message": "Glad to come; I can stay for questions.",
+    },
+    "event.attendance": {"event": REF, "count": 12},
     "directory.entry": {
         "name": "Riverside Food Bank",
         "category": "food",
@@ -206,8 +222,8 @@ def refused(kind: str, body: Any) -> str:
 ALL_KINDS = list(KINDS)
 
 
-def test_there_are_thirty_eight_kinds_with_examples() -> None:
-    assert len(KINDS) == 38
+def test_there_are_forty_one_kinds_with_examples() -> None:
+    assert len(KINDS) == 41
     assert set(EXAMPLES) == set(KINDS)
 
 
@@ -362,6 +378,10 @@ def test_sealed_vote_carries_only_a_commitment() -> None:
         ("event", "cohosts", ["A" * 56], "body.cohosts[0] is not in the required form"),
         ("event", "cohosts", ["a" * 55], "body.cohosts[0] must be 56 to 56 characters"),
         ("event.cancel", "event", REF[:31], "must be 32 bytes, got 31"),
+        ("event.attendance", "count", -1, "must be between 0 and 100000"),
+        ("event.attendance", "count", 100_001, "must be between 0 and 100000"),
+        ("speaker.request", "to", "A" * 56, "is not in the required form"),
+        ("speaker.answer", "answer", "maybe", "must be one of"),
         ("campaign", "status", "paused", "must be one of"),
         ("campaign.update", "status", "paused", "must be one of"),
         ("resource", "hash", REF + b"\x00", "must be 32 bytes, got 33"),

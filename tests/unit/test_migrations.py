@@ -575,6 +575,21 @@ def _seed_16(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_17(conn: sqlite3.Connection) -> None:
+    # A request member 1 made of PEER's speaker, answered; PEER's count for an event.
+    conn.execute(
+        "INSERT INTO speaker_requests (id, origin, to_hub, offer, topic, starts, timezone,"
+        " place, created_at, asker_id, share_contact, answer, answered_at)"
+        " VALUES (?, ?, ?, ?, 'housing law', 1790000000, 'Europe/London', 'The hall', ?,"
+        " 1, 1, 'accept', ?)",
+        (b"\x19" * 32, ORIGIN, PEER, b"\x18" * 32, T0, T0 + 1),
+    )
+    conn.execute(
+        "INSERT INTO hub_attendance (event, origin, count, seq) VALUES (?, ?, 5, 7)",
+        (b"\x17" * 32, PEER),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1281,6 +1296,21 @@ SEEDS: dict[int, Seed] = {
             ),
         ],
     ),
+    17: Seed(
+        _seed_17,
+        [
+            # SpeakerRequestsStore.asked_by, AttendanceCountsStore.hub_counts
+            (
+                "SELECT topic, answer, share_contact FROM speaker_requests"
+                f" WHERE origin = '{ORIGIN}'",
+                [("housing law", "accept", 1)],
+            ),
+            (
+                "SELECT origin, count FROM hub_attendance WHERE event = X'" + "17" * 32 + "'",
+                [(PEER, 5)],
+            ),
+        ],
+    ),
 }
 
 
@@ -1334,6 +1364,7 @@ SHIPPED = {
     14: "3a0985620ff5034d35bbfa3b8c3b3ffe25701dc07176372d9d2fb7b4a48c6794",
     15: "20367fb16a43d5a3a59c7ffad6d612bd91076cd5edf8468d74b8d729c0585946",
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
+    17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
 }
 
 

@@ -127,6 +127,7 @@ def _sample_path(path: str) -> str:
         .replace("{campaign_id}", "ab" * 32)
         .replace("{resource_id}", "ab" * 32)
         .replace("{offer_id}", "999999")
+        .replace("{request_id}", "ab" * 32)
         .replace("{entry_id}", "999999")
         .replace("{post_id}", "999999")
         .replace("{event_id}", "00" * 32)

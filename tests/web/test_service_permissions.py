@@ -21,6 +21,7 @@ from crypto.nodeid import NodeId
 from node.accounts.members import Member
 from node.accounts.permissions import GRANTS, WHO, Permission, Role
 from node.appkeys import FEDERATION
+from node.community.speaker_requests import Ask
 from node.errors import NotAllowed
 from node.events.drafts import parse_form
 from node.federation.admin import PeerAdmin
@@ -236,6 +237,7 @@ SERVICES: list[tuple[str, Permission, Call]] = [
 # The community's services, events and comments, acting for a member.
 _CAMPAIGN = Campaign(title="t", summary="s", status="active", principles=(), goals=())
 _ENTRY = DirectoryEntry(name="n", category="food", area="a", hours="h", contact="c")
+_ASK = Ask("t", "2031-01-01", "19:00", "Europe/London", "p", None, False)
 SERVICES += [
     # events
     (
@@ -308,6 +310,21 @@ SERVICES += [
         "speakers.withdraw",
         Permission.MEMBER,
         lambda n, a, by: n.community.speakers.withdraw(by, NO_POST),
+    ),
+    (
+        "speaker_requests.ask",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.speaker_requests.ask(by, NO_ID, _ASK),
+    ),
+    (
+        "speaker_requests.pass_on",
+        Permission.MANAGE_EVENTS,
+        lambda n, a, by: n.community.speaker_requests.pass_on(by, NO_ID),
+    ),
+    (
+        "speaker_requests.answer",
+        Permission.MEMBER,
+        lambda n, a, by: n.community.speaker_requests.answer(by, NO_ID, "accept", None),
     ),
     (
         "mutual_aid.post",

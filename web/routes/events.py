@@ -91,12 +91,15 @@ async def event_page(
     event = await _visible_event(request)
     member = request.get(MEMBER)
     own = event.origin == node.node_id
+    # Everyone coming, through every hub: counts alone cross the network (§5.37).
+    coming = await node.events.attendance.counts.coming(event.id, event.origin, event.capacity)
     context: dict[str, Any] = {
         "event": event,
         "own": own,
-        "going": own
-        and member is not None
-        and await node.events.attendance.is_going(event.id, member.id),
+        "coming": coming,
+        "full": event.capacity is not None and coming.total >= event.capacity,
+        "hub_names": {o: h.name for o, h in (await node.hubs()).items()},
+        "going": member is not None and await node.events.attendance.is_going(event.id, member.id),
         "attendees": (
             await node.events.attendance.attendees(event.id)
             if own and member is not None and member.can(Permission.MANAGE_EVENTS)

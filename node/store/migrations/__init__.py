@@ -41,6 +41,7 @@ from node.store.migrations import (
     v0014_projections,
     v0015_one_ballot_box,
     v0016_hub_profile_fields,
+    v0017_across_hubs,
 )
 
 
@@ -101,6 +102,7 @@ _MODULES = (
     v0014_projections,
     v0015_one_ballot_box,
     v0016_hub_profile_fields,
+    v0017_across_hubs,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
