@@ -111,7 +111,8 @@ class Database:
                 self._watcher = sqlite3.connect(
                     f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
                 )
-            row = self._watcher.execute("PRAGMA data_version").fetchone()
+            # fetchall steps the statement to its end, so no read transaction stays open.
+            row = self._watcher.execute("PRAGMA data_version").fetchall()[0]
         except sqlite3.Error:
             return None
         return int(row[0])
