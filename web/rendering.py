@@ -41,6 +41,18 @@ def when(ms: int | None) -> str:
     return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(ms / 1000))
 
 
+def time_left(now_ms: int, then_ms: int) -> str:
+    """How long until `then_ms`, as people say it: "in 15 minutes", "in 2 days"."""
+    seconds = (then_ms - now_ms) // 1000
+    if seconds <= 0:
+        return "now"
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"in {count} {unit}{'s' * (count != 1)}"
+    return "in less than a minute"
+
+
 @functools.lru_cache(maxsize=16)
 def _option_parts(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     return tuple(
