@@ -566,6 +566,12 @@ def _seed_15(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO ballot_choices (contest, width, choices) VALUES ('poll:2', 1, '1')")
 
 
+def _seed_21(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE nominations SET statement = 'I will keep the minutes short.' WHERE nominee = 1"
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1255,6 +1261,19 @@ SEEDS: dict[int, Seed] = {
             ("SELECT 1 FROM poll_electorate WHERE poll_id = 2 AND member_id = 1", [(1,)]),
         ],
     ),
+    # Stand-ins for migrations other changes ship (they change nothing).
+    16: Seed(lambda conn: None, []),
+    17: Seed(lambda conn: None, []),
+    18: Seed(lambda conn: None, []),
+    19: Seed(lambda conn: None, []),
+    20: Seed(lambda conn: None, []),
+    21: Seed(
+        _seed_21,
+        [
+            # node.store.elections: nominations and candidates with their statements
+            ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
+        ],
+    ),
 }
 
 
@@ -1307,6 +1326,13 @@ SHIPPED = {
     13: "f1d33890b2c40e0492502a6e5a34f06705f7bfd02d30f147ecce5fb9216d5e4e",
     14: "3a0985620ff5034d35bbfa3b8c3b3ffe25701dc07176372d9d2fb7b4a48c6794",
     15: "20367fb16a43d5a3a59c7ffad6d612bd91076cd5edf8468d74b8d729c0585946",
+    # Stand-ins: replaced by the checksums of the real migrations 16 to 20.
+    16: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    17: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    18: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    19: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    20: "affb5ab5a887b8dab660fc064276bad14701c396b4a7bb23f6cf2bec089f85c0",
+    21: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
 }
 
 

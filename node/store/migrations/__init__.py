@@ -40,6 +40,12 @@ from node.store.migrations import (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_reserved,
+    v0017_reserved,
+    v0018_reserved,
+    v0019_reserved,
+    v0020_reserved,
+    v0021_candidate_statements,
 )
 
 
@@ -99,6 +105,12 @@ _MODULES = (
     v0013_email_confirmations,
     v0014_projections,
     v0015_one_ballot_box,
+    v0016_reserved,
+    v0017_reserved,
+    v0018_reserved,
+    v0019_reserved,
+    v0020_reserved,
+    v0021_candidate_statements,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
