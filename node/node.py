@@ -40,6 +40,7 @@ from node.store.network import NetworkStore
 from node.store.notices import NoticesStore
 from node.store.resources import ResourceStore
 from node.store.sessions import SessionsStore
+from node.store.writings import Writings
 from node.verifier import Verifier
 
 
@@ -90,7 +91,7 @@ class Node:
                 time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
             ),
             # Erased in the transaction that ends a member's account (Members.leave).
-            records=(notices_store, ElectionRecords(db)),
+            records=(notices_store, ElectionRecords(db), Writings(db)),
         )
         notices = Notices(notices_store, clock, config.name, config.url, mail_settings(config))
 

@@ -9,8 +9,8 @@ from typing import Any
 import aiosqlite
 
 from node.store.ballots import BallotBox
-from node.store.dates import iso_time
 from node.store.database import Database
+from node.store.dates import iso_time
 
 
 async def forget_member_txn(conn: aiosqlite.Connection, member_id: int) -> None:

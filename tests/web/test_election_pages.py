@@ -3,8 +3,9 @@ statement beside their name on the ballot, and how long is left."""
 
 from __future__ import annotations
 
-from markupsafe import escape
 import re
+
+from markupsafe import escape
 
 from node.accounts.permissions import ELECTED_ROLES, ROLE_DESCRIPTIONS, Role
 from tests.helpers import ManualClock

@@ -84,7 +84,7 @@ async def test_calendar_shows_events_first_and_near_takes_a_town_or_hub_name(sit
     for near in ("Leeds", "northgate"):
         found_page = await (await site.client.get(f"/calendar?near={near}&radius=500")).text()
         assert titles.findall(found_page) == ["Leeds picket", "London rally"], near
-        assert "<details class=\"filters-fold\" open>" in found_page
+        assert '<details class="filters-fold" open>' in found_page
     unknown = await site.client.get("/calendar?near=Atlantis")
     assert unknown.status == 400
     assert "We do not know where “Atlantis” is" in await unknown.text()
