@@ -1,4 +1,4 @@
-""""Download my data": everything the member wrote or chose that the hub keeps, with
+""" "Download my data": everything the member wrote or chose that the hub keeps, with
 dates people can read, and never how they voted; the leave page says what stays."""
 
 from __future__ import annotations
@@ -58,7 +58,11 @@ async def test_the_download_holds_what_the_member_wrote_and_chose_with_readable_
     [comment] = data["comments"]
     assert (comment["on"], comment["as"], comment["text"]) == (subject, "river_ann", "Count me in")
     [proposal] = data["budget_proposals"]
-    assert (proposal["round"], proposal["title"], proposal["cost_pence"]) == ("Spring", "Seeds", 6000)
+    assert (proposal["round"], proposal["title"], proposal["cost_pence"]) == (
+        "Spring",
+        "Seeds",
+        6000,
+    )
     [rsvp] = data["rsvps"]
     assert rsvp["event"] == event_id and rsvp["starts"] == "2030-03-30T19:00:00Z"
     # That she took part in the round is hers to know; what she approved is nobody's.
