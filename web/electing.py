@@ -11,6 +11,7 @@ from node.digits import is_digits
 from node.governance import tally
 from node.governance.records import Election, GovernanceError
 from node.governance.terms import describe_date
+from web.rendering import time_left
 
 DAY_MS = 86_400_000
 METHOD_NAMES = {
@@ -54,6 +55,12 @@ def summary(election: Election, now: int) -> dict[str, Any]:
         "nominations_close": describe_date(election.nominations_close),
         "voting_opens": describe_date(election.voting_opens),
         "voting_closes": describe_date(election.voting_closes),
+        # How long is left of the window open now ("Voting closes in 2 days.").
+        "left": {
+            "nominations": f"Nominations close {time_left(now, election.nominations_close)}.",
+            "waiting": f"Voting opens {time_left(now, election.voting_opens)}.",
+            "voting": f"Voting closes {time_left(now, election.voting_closes)}.",
+        }.get(phase),
     }
 
 

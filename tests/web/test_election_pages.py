@@ -35,6 +35,9 @@ async def test_candidates_statements_show_on_the_ballot_with_the_role_and_time_l
     await stand(site, "ann@example.org", election, statement=f"  {ANN_SAYS}  ")
     # Bob is nominated by the organiser and writes his statement when he accepts.
     await site.login(ORGANISER)
+    opening = await (await site.client.get("/elections/new")).text()
+    assert "<summary>What each role does</summary>" in opening
+    assert str(escape(ROLE_DESCRIPTIONS[Role.DELEGATE])) in opening
     await site.post(f"/elections/{election}/nominate", {"nominee": str(ids["bob"])})
     await site.logout()
     await site.login("bob@example.org")
@@ -51,6 +54,8 @@ async def test_candidates_statements_show_on_the_ballot_with_the_role_and_time_l
     nominations_end(clock)
     clock.advance(DAY // 2)
     await site.login("cat@example.org")
+    listing = await (await site.client.get("/elections")).text()
+    assert "<strong>Voting closes in 6 days.</strong> Voting open." in listing
     page = await (await site.client.get(f"/elections/{election}")).text()
     assert "Voting closes in 6 days." in page
     ballot = page[page.index('id="ballot-heading"') :]

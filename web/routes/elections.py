@@ -34,7 +34,7 @@ from web.electing import (
 )
 from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
-from web.rendering import render, time_left
+from web.rendering import render
 from web.routes import Route
 
 
@@ -75,7 +75,10 @@ async def _new_page(
         request,
         "election_new.html",
         {
-            "roles": [{"value": r.value, "title": ROLE_TITLES[r]} for r in ELECTED_ROLES],
+            "roles": [
+                {"value": r.value, "title": ROLE_TITLES[r], "about": ROLE_DESCRIPTIONS[r]}
+                for r in ELECTED_ROLES
+            ],
             "held_roles": [
                 {"value": r.value, "title": ROLE_TITLES[r]} for r in ELECTED_ROLES if r in holders
             ],
@@ -176,12 +179,6 @@ async def election(
     result = None
     if election.result is not None:
         result = result_view(election, election.result, names)
-    # How long is left of the part that is open now, in words ("closes in 2 days").
-    left = {
-        "nominations": f"Nominations close {time_left(now, election.nominations_close)}.",
-        "waiting": f"Voting opens {time_left(now, election.voting_opens)}.",
-        "voting": f"Voting closes {time_left(now, election.voting_closes)}.",
-    }.get(phase)
     posted = await request.post()
     return render(
         request,
@@ -190,7 +187,7 @@ async def election(
             "e": election,
             "phase": phase,
             "phase_name": PHASE_NAMES[phase],
-            "time_left": left,
+            "time_left": summary(election, now)["left"],
             "role_title": ROLE_TITLES[election.role],
             "role_description": ROLE_DESCRIPTIONS[election.role],
             # A refused nomination shows the statement again as it was written.
