@@ -87,5 +87,5 @@ async def test_calendar_shows_events_first_and_near_takes_a_town_or_hub_name(sit
         assert '<details class="filters-fold" open>' in found_page
     unknown = await site.client.get("/calendar?near=Atlantis")
     assert unknown.status == 400
-    assert "We do not know where “Atlantis” is" in await unknown.text()
+    assert "We do not know where “Atlantis” is: choose a place" in await unknown.text()
     assert 'value="Atlantis"' in await unknown.text()

@@ -30,7 +30,7 @@ from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
 from web.routes import Route
 
-# near_lat/near_lon stay readable for links made before "near" took a town's name.
+# near_lat/near_lon/near_hub still read, for links made before "near" took a name.
 _FILTERS = (
     "region", "type", "hub", "from", "to", "near", "near_lat", "near_lon", "near_hub", "radius",
 )  # fmt: skip
@@ -79,9 +79,7 @@ async def _query(
     if q["near"]:
         near = await node.events.calendar.place(q["near"])
         if near is None:
-            errors.append(
-                f"We do not know where “{q['near']}” is: choose a town or hub from the list."
-            )
+            errors.append(f"We do not know where “{q['near']}” is: choose a place from the list.")
     elif q["near_lat"] or q["near_lon"]:
         lat = _degrees(q["near_lat"], 90, "latitude", errors)
         lon = _degrees(q["near_lon"], 180, "longitude", errors)
