@@ -60,6 +60,9 @@ class Config:
     session_max_hours: int
     posts_per_hour: int
     remote_comments_per_hour: int
+    budget_proposal_minutes: int
+    budget_voting_minutes: int
+    budget_shortest_window_minutes: int
     log_format: str
     metrics_token: str
     trusted_proxies: tuple[str, ...]
@@ -134,6 +137,11 @@ def validate(values: Mapping[str, Any]) -> None:
     for name in ("posts_per_hour", "remote_comments_per_hour"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    for name in ("budget_proposal_minutes", "budget_voting_minutes"):
+        if values[name] < values["budget_shortest_window_minutes"]:
+            raise ConfigError(f"{name} must be at least budget_shortest_window_minutes")
+    if values["budget_shortest_window_minutes"] < 1:
+        raise ConfigError("budget_shortest_window_minutes must be at least 1")
     if values["log_format"] not in ("text", "json"):
         raise ConfigError("log_format must be text or json")
     if values["metrics_token"] and len(values["metrics_token"]) < 16:

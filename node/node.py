@@ -49,6 +49,7 @@ from node.store.notices import NoticesStore
 from node.store.office import OfficeStore
 from node.store.resources import ResourceStore
 from node.store.sessions import SessionsStore
+from node.store.writings import Writings
 from node.verifier import Verifier
 
 
@@ -109,7 +110,7 @@ class Node:
                 time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
             ),
             # Erased in the transaction that ends a member's account (Members.leave).
-            records=(notices_store, ElectionRecords(db)),
+            records=(notices_store, ElectionRecords(db), Writings(db)),
         )
         notices = Notices(notices_store, clock, config.name, config.url, mail_settings(config))
 
@@ -143,7 +144,13 @@ class Node:
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
-            funds=Funds(db, clock, ReceiptFiles(config.data_dir), notify=tell_members),
+            funds=Funds(
+                db,
+                clock,
+                ReceiptFiles(config.data_dir),
+                notify=tell_members,
+                shortest_window_ms=config.budget_shortest_window_minutes * 60_000,
+            ),
             notices=notices,
             governance=governance,
             clock=clock,

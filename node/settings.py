@@ -129,6 +129,27 @@ SETTINGS: tuple[Setting, ...] = (
         "shown as the hour allows, so a flood from one hub delays only that hub's.",
     ),
     Setting(
+        "budget_proposal_minutes",
+        int,
+        14 * 24 * 60,
+        "How long a new budget round takes proposals, in minutes, as the round's form "
+        "suggests it (the treasurer may change it); 14 days unless set.",
+    ),
+    Setting(
+        "budget_voting_minutes",
+        int,
+        7 * 24 * 60,
+        "How long a new budget round's voting lasts, in minutes, as the form suggests it; "
+        "7 days unless set. A practice round in a meeting might take 10 and 15.",
+    ),
+    Setting(
+        "budget_shortest_window_minutes",
+        int,
+        5,
+        "The shortest a budget round's proposal or voting window may be, in minutes "
+        "(at least 1), so a hub can try a round within a meeting.",
+    ),
+    Setting(
         "log_format",
         str,
         "text",

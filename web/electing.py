@@ -11,7 +11,7 @@ from node.digits import is_digits
 from node.governance import tally
 from node.governance.records import Election, GovernanceError
 from node.governance.terms import describe_date
-from web.rendering import hub_zone
+from web.rendering import hub_zone, time_left
 
 DAY_MS = 86_400_000
 METHOD_NAMES = {
@@ -55,6 +55,12 @@ def summary(election: Election, now: int) -> dict[str, Any]:
         "nominations_close": describe_date(election.nominations_close, hub_zone()),
         "voting_opens": describe_date(election.voting_opens, hub_zone()),
         "voting_closes": describe_date(election.voting_closes, hub_zone()),
+        # How long is left of the window open now ("Voting closes in 2 days.").
+        "left": {
+            "nominations": f"Nominations close {time_left(now, election.nominations_close)}.",
+            "waiting": f"Voting opens {time_left(now, election.voting_opens)}.",
+            "voting": f"Voting closes {time_left(now, election.voting_closes)}.",
+        }.get(phase),
     }
 
 

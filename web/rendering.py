@@ -69,6 +69,19 @@ async def zone_middleware(
     return await handler(request)
 
 
+def time_left(now_ms: int, then_ms: int) -> str:
+    """How long until `then_ms`, as people say it: "in 15 minutes", "in 2 days"; in the
+    largest whole unit, to the nearest (6 days 23 hours 59 minutes is "in 7 days")."""
+    seconds = (then_ms - now_ms) // 1000
+    if seconds <= 0:
+        return "now"
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = (seconds + size // 2) // size
+            return f"in {count} {unit}{'s' * (count != 1)}"
+    return "in less than a minute"
+
+
 @functools.lru_cache(maxsize=16)
 def _option_parts(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     return tuple(

@@ -31,6 +31,7 @@ from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.errors import NodeError, NotAllowed
 from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
+from node.store.dates import dated
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
@@ -371,7 +372,8 @@ class Members:
             data.update(await records.export_member_records(member_id))
         for keeper in self._keepers:
             data[keeper.personal_data_name] = await keeper.export_member(member_id)
-        return data
+        readable: dict[str, Any] = dated(data)
+        return readable
 
     async def leave(self, member_id: int) -> None:
         """The member leaves: their personal data is erased and their sessions end."""

@@ -33,6 +33,39 @@ ROLE_TITLES = {
     Role.INTERIM: "Interim steering group",
 }
 
+# What each role does, in plain words, for members choosing whom to elect (and for
+# the candidates themselves). The pages show them beside each election.
+ROLE_DESCRIPTIONS = {
+    Role.CHAIR: (
+        "Runs the hub's meetings so that everyone gets a say, keeps them to time, and "
+        "speaks for the hub when it needs one voice. Can run events and moderate."
+    ),
+    Role.SECRETARY: (
+        "Keeps the hub's records: minutes, the charter, elections and who the hub works "
+        "with in the network. Opens elections, runs events and can moderate."
+    ),
+    Role.MEMBERSHIP_SECRETARY: (
+        "Welcomes new members: reads applications, approves them, and helps members "
+        "with their accounts. Sees members' contact details, and keeps them safe."
+    ),
+    Role.CAMPAIGNS: (
+        "Starts and runs the hub's campaigns and events, and publishes for the hub: "
+        "news, resources and entries in the network's directory."
+    ),
+    Role.TREASURER: (
+        "Looks after the hub's money: records what comes in and goes out with receipts, "
+        "and opens budget rounds in which members decide how to spend it."
+    ),
+    Role.DELEGATE: (
+        "Speaks and votes for the hub in the network: proposes motions and votes on "
+        "them as members decide. Other hubs see only the name the delegate chooses."
+    ),
+    Role.INTERIM: (
+        "Runs a new hub until its first elections: can do what each officer does, "
+        "and hands over to the elected officers."
+    ),
+}
+
 
 class Permission(enum.StrEnum):
     MEMBER = "member"  # see members' pages: any active member

@@ -164,7 +164,13 @@ class Attendance:
 
     async def export_member(self, member_id: int) -> list[dict[str, Any]]:
         return [
-            {"event": i.hex(), "title": t, "starts": s, "timezone": z, "created_at_ms": c}
+            {
+                "event": i.hex(),
+                "title": t,
+                "starts_ms": None if s is None else s * 1000,
+                "timezone": z,
+                "created_at_ms": c,
+            }
             for i, t, s, z, c in await self._store.member_rsvps(member_id)
         ]
 

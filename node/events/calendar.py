@@ -76,10 +76,20 @@ class CalendarPage:
     more: bool
     regions: tuple[str, ...] = ()
     hubs: tuple[tuple[str, str], ...] = ()  # (node id, name)
+    places: tuple[str, ...] = ()  # towns and hub names "near" can be given as
 
     @property
     def region_choices(self) -> tuple[tuple[str, str], ...]:
         return tuple((r, r) for r in self.regions)
+
+
+@dataclass(frozen=True, slots=True)
+class _HubLists:
+    version: int
+    regions: tuple[str, ...]
+    hubs: tuple[tuple[str, str], ...]
+    places: tuple[str, ...]
+    points: dict[str, tuple[int, int]]
 
 
 def _view(row: Any, distance: float | None = None) -> EventView:
@@ -131,22 +141,41 @@ class Calendar:
         self._db = db  # for hub profiles
         self._store = store
         self._projection = projection
-        # (projection.hubs_version, regions, hubs): read again only when hubs changed.
-        self._hub_lists: tuple[int, tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
+        # Read again only when a hub profile or the roster changed (hubs_version).
+        self._hub_lists: _HubLists | None = None
 
-    async def _lists(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        """The regions and hubs for the filters, kept until a hub profile or the roster
-        changes. Only hubs shown (PROTOCOL.md §14.5) are offered: `hubs` holds every
-        hub this node has heard of."""
+    async def _lists(self) -> _HubLists:
+        """The regions, hubs and places for the filters, kept until a hub profile or the
+        roster changes. Only hubs shown (PROTOCOL.md §14.5) are offered: `hubs` holds
+        every hub this node has heard of."""
         version = self._projection.hubs_version
-        if self._hub_lists is None or self._hub_lists[0] != version:
-            shown = [h for h in (await hub_profiles(self._db)).values() if self._shows(h.origin)]
-            self._hub_lists = (
+        if self._hub_lists is None or self._hub_lists.version != version:
+            shown = sorted(
+                (h for h in (await hub_profiles(self._db)).values() if self._shows(h.origin)),
+                key=lambda h: (h.name, h.origin),
+            )
+            # "Near" by a hub's name, or by the town or region it serves: the first hub
+            # (by name) that says where it is stands for its town.
+            points: dict[str, tuple[int, int]] = {}
+            for h in shown:
+                if h.lat is None or h.lon is None:
+                    continue
+                for name in (h.name, h.area, h.region):
+                    if name:
+                        points.setdefault(name.strip().casefold(), (h.lat, h.lon))
+            names = {n for h in shown if h.lat is not None for n in (h.name, h.area, h.region) if n}
+            self._hub_lists = _HubLists(
                 version,
                 tuple(sorted({h.region for h in shown if h.region is not None})),
-                tuple((h.origin, h.name) for h in sorted(shown, key=lambda h: (h.name, h.origin))),
+                tuple((h.origin, h.name) for h in shown),
+                tuple(sorted(names, key=str.casefold)),
+                points,
             )
-        return self._hub_lists[1], self._hub_lists[2]
+        return self._hub_lists
+
+    async def place(self, name: str) -> tuple[int, int] | None:
+        """Where the town, region or hub called `name` is, from the hubs' profiles."""
+        return (await self._lists()).points.get(name.strip().casefold())
 
     def _shows(self, origin: str) -> bool:
         return self._projection.shows(NodeId(origin))
@@ -168,8 +197,10 @@ class Calendar:
             events = await self._views(await self._store.page_ids(query))
         else:
             events = await self._nearest(query)
-        regions, hubs = await self._lists()
-        return CalendarPage(events[:PAGE_SIZE], len(events) > PAGE_SIZE, regions, hubs)
+        lists = await self._lists()
+        return CalendarPage(
+            events[:PAGE_SIZE], len(events) > PAGE_SIZE, lists.regions, lists.hubs, lists.places
+        )
 
     async def _nearest(self, query: CalendarQuery) -> list[EventView]:
         assert query.near is not None

@@ -27,7 +27,8 @@ from node.funds.errors import FundsError
 from node.funds.units import check_pence, clean_text, pounds, utc_text
 
 HOUR_MS = 3_600_000
-MIN_WINDOW_MS = HOUR_MS  # each window: at least an hour…
+MINUTE_MS = 60_000
+MIN_WINDOW_MS = HOUR_MS  # each window: at least an hour unless the hub allows shorter…
 MAX_WINDOW_MS = 180 * 24 * HOUR_MS  # …and at most 180 days
 MAX_TITLE = 120
 MAX_DESCRIPTION = 5000
@@ -49,17 +50,28 @@ class Windows:
     voting_close_at: int
 
 
-def check_windows(w: Windows) -> Windows:
-    """Refuse windows that overlap, run backwards, or are shorter than an hour or absurdly long."""
-    if w.proposals_close_at - w.opened_at < MIN_WINDOW_MS:
+def span_text(ms: int) -> str:
+    """A length of time for people: "an hour", "5 minutes", "2 hours"."""
+    if ms == HOUR_MS:
+        return "an hour"
+    if ms % HOUR_MS == 0:
+        return f"{ms // HOUR_MS} hours"
+    minutes = max(1, ms // MINUTE_MS)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def check_windows(w: Windows, shortest_ms: int = MIN_WINDOW_MS) -> Windows:
+    """Refuse windows that overlap, run backwards, or are shorter than `shortest_ms` (the
+    hub's setting: a practice round in a meeting may take minutes) or absurdly long."""
+    if w.proposals_close_at - w.opened_at < shortest_ms:
         raise FundsError(
-            "The proposal window must stay open for at least an hour from now:"
-            " set proposals to close later."
+            f"The proposal window must stay open for at least {span_text(shortest_ms)}"
+            " from now: set proposals to close later."
         )
     if w.voting_open_at < w.proposals_close_at:
         raise FundsError("Voting cannot open before proposals close.")
-    if w.voting_close_at - w.voting_open_at < MIN_WINDOW_MS:
-        raise FundsError("The voting window must be at least an hour long.")
+    if w.voting_close_at - w.voting_open_at < shortest_ms:
+        raise FundsError(f"The voting window must be at least {span_text(shortest_ms)} long.")
     if w.voting_close_at - w.opened_at > MAX_WINDOW_MS:
         raise FundsError("A round can last at most 180 days from opening to the close of voting.")
     return w

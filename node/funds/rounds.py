@@ -21,6 +21,7 @@ from node.accounts.members import Member
 from node.accounts.permissions import Permission, require
 from node.clock import Clock
 from node.funds import budget, ledger, notices
+from node.funds.choices import Choices
 from node.funds.errors import FundsError, FundsNotAllowed, FundsNotFound
 from node.funds.hooks import NoticeHook, Settle
 from node.funds.ledger import Entry
@@ -90,12 +91,19 @@ class Rounds:
         clock: Clock,
         settle: Settle,
         notify: NoticeHook,
+        shortest_window_ms: int = budget.MIN_WINDOW_MS,
     ) -> None:
         self._store = store
         self._box = box
         self._clock = clock
         self._settle = settle
         self._notify = notify
+        self._shortest = shortest_window_ms
+        self._choices = Choices()
+
+    @property
+    def shortest_window_ms(self) -> int:
+        return self._shortest
 
     async def open_round(
         self,
@@ -110,7 +118,8 @@ class Rounds:
         await self._settle()
         now = self._clock()
         windows = budget.check_windows(
-            budget.Windows(now, proposals_close_at, voting_open_at, voting_close_at)
+            budget.Windows(now, proposals_close_at, voting_open_at, voting_close_at),
+            self._shortest,
         )
 
         def checked(entries: list[Entry], reserved: int) -> NewRound:
@@ -206,6 +215,30 @@ class Rounds:
             checked,
             FundsError("You have already sent your approvals in this round."),
         )
+        self._choices.forget(by.id, round_id)
+
+    async def choose(self, by: Member, round_id: int, proposal_id: int, chosen: bool) -> None:
+        """Add a proposal to the approvals `by` is making in a round, or take it out. The
+        choices are kept in memory until sent (node/funds/choices.py)."""
+        require(by, Permission.MEMBER, FundsNotAllowed)
+        found = await self.get_round(round_id)
+        if found is None:
+            raise FundsNotFound("There is no such budget round.")
+        now = self._clock()
+        if found.phase is not budget.Phase.VOTING:
+            budget.check_ballot(found.windows, now, [proposal_id], [proposal_id])
+        if proposal_id not in {p.id for p in await self._store.proposals(round_id)}:
+            raise FundsError("You can only approve proposals made in this round.")
+        if await self.has_approved(by.id, round_id):
+            raise FundsError("You have already sent your approvals in this round.")
+        held = self._choices.of(by.id, round_id, now)
+        self._choices.set(
+            by.id, round_id, held | {proposal_id} if chosen else held - {proposal_id}, now
+        )
+
+    def chosen(self, member_id: int, round_id: int) -> frozenset[int]:
+        """The proposals a member has chosen in a round and not yet sent."""
+        return self._choices.of(member_id, round_id, self._clock())
 
     async def has_approved(self, member_id: int, round_id: int) -> bool:
         return await self._box.has_voted(ballots.contest("budget", round_id), member_id)

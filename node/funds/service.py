@@ -17,6 +17,7 @@ from node.accounts.members import Member
 from node.clock import Clock
 from node.funds import notices, polls
 from node.funds.books import Books, EntryView
+from node.funds.budget import MIN_WINDOW_MS
 from node.funds.hooks import NoticeHook, log_notices
 from node.funds.ledger import Draft, Summary
 from node.funds.polling import Polling, PollView
@@ -31,7 +32,12 @@ from node.store.polls import PollStore
 
 class Funds:
     def __init__(
-        self, db: Database, clock: Clock, receipts: ReceiptFiles, notify: NoticeHook = log_notices
+        self,
+        db: Database,
+        clock: Clock,
+        receipts: ReceiptFiles,
+        notify: NoticeHook = log_notices,
+        shortest_window_ms: int = MIN_WINDOW_MS,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -39,7 +45,9 @@ class Funds:
         self._polls = PollStore(db)
         box = BallotBox(db)
         self.books = Books(LedgerStore(db), clock, receipts, self.settle)
-        self.budgeting = Rounds(self._budget, box, clock, self.settle, self._notify)
+        self.budgeting = Rounds(
+            self._budget, box, clock, self.settle, self._notify, shortest_window_ms
+        )
         self.polling = Polling(self._polls, box, clock, self.settle, self._notify)
         # Integration point: every notice the funds pages make goes through this hook.
         self.notify = notify

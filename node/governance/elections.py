@@ -51,6 +51,19 @@ def check_network_name(name: str | None) -> str:
     return clean
 
 
+STATEMENT_MOST = 1000  # characters: a short statement, read on a phone
+
+
+def check_statement(text: str | None) -> str | None:
+    """A candidate's statement, trimmed; None if they wrote none."""
+    cleaned = (text or "").strip()
+    if len(cleaned) > STATEMENT_MOST:
+        raise GovernanceError(
+            f"Keep your statement to {STATEMENT_MOST} characters; it has {len(cleaned)}."
+        )
+    return cleaned or None
+
+
 def check_windows(now: int, nominations_close: int, voting_opens: int, voting_closes: int) -> None:
     # `now` is the caller's: a recall passes its own now as the close of nominations,
     # and reading the clock again here could find it a millisecond in the past.
@@ -202,9 +215,15 @@ class Elections:
         return election
 
     async def nominate(
-        self, election_id: str, nominee: int, by: Member, network_name: str | None = None
+        self,
+        election_id: str,
+        nominee: int,
+        by: Member,
+        network_name: str | None = None,
+        statement: str | None = None,
     ) -> None:
-        """Nominate a member (yourself: you stand at once; another: they must accept)."""
+        """Nominate a member (yourself: you stand at once, with your statement if you
+        write one; another: they must accept, and write theirs then)."""
         require(by, Permission.MEMBER, GovernanceNotAllowed)
         election = await self._in_nominations(election_id)
         member = await self._members.get(nominee)
@@ -217,9 +236,10 @@ class Elections:
         name = None
         if own and election.role == Role.DELEGATE:
             name = check_network_name(network_name or member.name)
+        said = check_statement(statement) if own else None
         now = self._clock()
         if not await self._store.add_nomination(
-            election_id, nominee, by.id, now, now if own else None, name
+            election_id, nominee, by.id, now, now if own else None, name, said
         ):
             who = "You are" if own else f"{member.name} is"
             raise GovernanceError(f"{who} already nominated in this election.")
@@ -234,7 +254,13 @@ class Elections:
                 f"/elections/{election_id}",
             )
 
-    async def accept(self, election_id: str, by: Member, network_name: str | None) -> None:
+    async def accept(
+        self,
+        election_id: str,
+        by: Member,
+        network_name: str | None,
+        statement: str | None = None,
+    ) -> None:
         """Accept a nomination someone else made: stand in the election."""
         require(by, Permission.MEMBER, GovernanceNotAllowed)
         member_id = by.id
@@ -245,7 +271,10 @@ class Elections:
         name = None
         if election.role == Role.DELEGATE:
             name = check_network_name(network_name)
-        if not await self._store.accept_nomination(election_id, member_id, self._clock(), name):
+        said = check_statement(statement)
+        if not await self._store.accept_nomination(
+            election_id, member_id, self._clock(), name, said
+        ):
             raise GovernanceError("You have no nomination waiting in this election.")
 
     async def decline(self, election_id: str, by: Member) -> None:

@@ -47,6 +47,7 @@ class Nomination:
     nominated_by: int | None
     accepted: bool
     network_name: str | None
+    statement: str | None = None  # what the candidate tells members, when they stand
 
 
 @dataclass(frozen=True, slots=True)

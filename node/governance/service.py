@@ -102,12 +102,23 @@ class Governance:
         return await self._elections.candidates(election_id)
 
     async def nominate(
-        self, election_id: str, nominee: int, by: Member, network_name: str | None = None
+        self,
+        election_id: str,
+        nominee: int,
+        by: Member,
+        network_name: str | None = None,
+        statement: str | None = None,
     ) -> None:
-        await self._elections.nominate(election_id, nominee, by, network_name)
+        await self._elections.nominate(election_id, nominee, by, network_name, statement)
 
-    async def accept(self, election_id: str, by: Member, network_name: str | None) -> None:
-        await self._elections.accept(election_id, by, network_name)
+    async def accept(
+        self,
+        election_id: str,
+        by: Member,
+        network_name: str | None,
+        statement: str | None = None,
+    ) -> None:
+        await self._elections.accept(election_id, by, network_name, statement)
 
     async def decline(self, election_id: str, by: Member) -> None:
         await self._elections.decline(election_id, by)

@@ -192,23 +192,23 @@ class ElectionsStore:
 
     async def nominations(self, election_id: str) -> list[Nomination]:
         rows = await self._db.fetchall(
-            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name"
-            " FROM nominations n JOIN members m ON m.id = n.nominee"
+            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name,"
+            " n.statement FROM nominations n JOIN members m ON m.id = n.nominee"
             " WHERE n.election_id = ? ORDER BY m.name COLLATE NOCASE, n.nominee",
             (election_id,),
         )
-        return [Nomination(r[0], r[1], r[2], r[3] is not None, r[4]) for r in rows]
+        return [Nomination(r[0], r[1], r[2], r[3] is not None, r[4], r[5]) for r in rows]
 
     async def candidates(self, election_id: str) -> list[Nomination]:
         """Nominees who accepted and are still active members."""
         rows = await self._db.fetchall(
-            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name"
-            " FROM nominations n JOIN members m ON m.id = n.nominee"
+            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name,"
+            " n.statement FROM nominations n JOIN members m ON m.id = n.nominee"
             " WHERE n.election_id = ? AND n.accepted_at IS NOT NULL AND m.status = 'active'"
             " ORDER BY m.name COLLATE NOCASE, n.nominee",
             (election_id,),
         )
-        return [Nomination(r[0], r[1], r[2], True, r[4]) for r in rows]
+        return [Nomination(r[0], r[1], r[2], True, r[4], r[5]) for r in rows]
 
     async def add_nomination(
         self,
@@ -218,6 +218,7 @@ class ElectionsStore:
         now: int,
         accepted_at: int | None,
         network_name: str | None,
+        statement: str | None = None,
     ) -> bool:
         """Record a nomination; False (and nothing written) if the member is nominated
         in this election already."""
@@ -225,22 +226,27 @@ class ElectionsStore:
             async with self._db.write() as conn:
                 await conn.execute(
                     "INSERT INTO nominations (election_id, nominee, nominated_by, nominated_at,"
-                    " accepted_at, network_name) VALUES (?, ?, ?, ?, ?, ?)",
-                    (election_id, nominee, by, now, accepted_at, network_name),
+                    " accepted_at, network_name, statement) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (election_id, nominee, by, now, accepted_at, network_name, statement),
                 )
         except sqlite3.IntegrityError:
             return False
         return True
 
     async def accept_nomination(
-        self, election_id: str, member_id: int, now: int, network_name: str | None
+        self,
+        election_id: str,
+        member_id: int,
+        now: int,
+        network_name: str | None,
+        statement: str | None = None,
     ) -> bool:
         """Accept a nomination waiting for it; False if there was none."""
         async with self._db.write() as conn:
             cursor = await conn.execute(
-                "UPDATE nominations SET accepted_at = ?, network_name = ? WHERE election_id = ?"
-                " AND nominee = ? AND accepted_at IS NULL",
-                (now, network_name, election_id, member_id),
+                "UPDATE nominations SET accepted_at = ?, network_name = ?, statement = ?"
+                " WHERE election_id = ? AND nominee = ? AND accepted_at IS NULL",
+                (now, network_name, statement, election_id, member_id),
             )
             return cursor.rowcount == 1
 

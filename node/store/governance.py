@@ -10,6 +10,7 @@ import aiosqlite
 
 from node.store.ballots import BallotBox
 from node.store.database import Database
+from node.store.dates import iso_time
 
 
 async def forget_member_txn(conn: aiosqlite.Connection, member_id: int) -> None:
@@ -23,7 +24,10 @@ async def forget_member_txn(conn: aiosqlite.Connection, member_id: int) -> None:
     await conn.execute(
         "UPDATE nominations SET nominated_by = NULL WHERE nominated_by = ?", (member_id,)
     )
-    await conn.execute("UPDATE nominations SET network_name = NULL WHERE nominee = ?", (member_id,))
+    await conn.execute(
+        "UPDATE nominations SET network_name = NULL, statement = NULL WHERE nominee = ?",
+        (member_id,),
+    )
 
 
 class ElectionRecords:
@@ -34,10 +38,16 @@ class ElectionRecords:
 
     async def export_member_records(self, member_id: int) -> dict[str, Any]:
         nominations = [
-            {"election": e, "nominated_at_ms": n, "accepted_at_ms": a, "network_name": name}
-            for e, n, a, name in await self._db.fetchall(
-                "SELECT election_id, nominated_at, accepted_at, network_name FROM nominations"
-                " WHERE nominee = ?",
+            {
+                "election": e,
+                "nominated_at": iso_time(n),
+                "accepted_at": iso_time(a),
+                "network_name": name,
+                "statement": statement,
+            }
+            for e, n, a, name, statement in await self._db.fetchall(
+                "SELECT election_id, nominated_at, accepted_at, network_name, statement"
+                " FROM nominations WHERE nominee = ?",
                 (member_id,),
             )
         ]

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     check_accessibility,
     log_in,
     screenshot,
+    set_width,
 )
 from tests.integration.network import Hub
 
@@ -61,11 +62,21 @@ def propose(page: Page, round_title: str, title: str, text: str, cost: str) -> N
     expect(page.get_by_role("status")).to_have_text(f"Your proposal “{title}” has been added.")
 
 
-def approve(page: Page, round_title: str, titles: list[str]) -> None:
+def approve(page: Page, round_title: str, titles: list[str], total: str) -> None:
+    """Add proposals one at a time (each a small form: no script), watch the running
+    total, check the choices, then send them once."""
     nav(page, "Budget")
     page.get_by_role("link", name=round_title).click()
     for title in titles:
-        page.get_by_label(f"Approve {title}").check()
+        page.get_by_role("button", name=f"Add {title}").click()
+        expect(page.get_by_role("button", name=f"Remove {title}")).to_be_visible()
+    expect(page.get_by_role("region", name="Your choices")).to_contain_text(
+        f"Your choices: {total} of the round's £100.00 ({len(titles)} proposals)"
+    )
+    page.get_by_role("link", name="Check and send my approvals").click()
+    expect(page.get_by_role("region", name="Your approvals")).to_contain_text(
+        re.compile(rf"Total\s*{re.escape(total)} of £100.00")
+    )
     page.get_by_role("button", name="Send my approvals").click()
     expect(page.get_by_role("status").first).to_contain_text("Your approvals are recorded")
     expect(page.get_by_role("button", name="Send my approvals")).to_have_count(0)
@@ -112,8 +123,23 @@ def test_a_budget_round_from_income_to_result(
     expect(bob.locator("article strong")).to_have_text("compost")  # Markdown, cleaned
 
     shift_round(hub, "Spring round", 14 * DAY_MS)  # proposals have closed; voting is open
-    approve(ann, "Spring round", ["Seeds for the garden", "Hall hire"])
-    approve(bob, "Spring round", ["Seeds for the garden", "Zine printing"])
+    approve(ann, "Spring round", ["Seeds for the garden", "Hall hire"], "£110.00")
+    # Bob, on a phone, sees his choices and their total before he sends them.
+    set_width(bob, 375)
+    nav(bob, "Budget")
+    bob.get_by_role("link", name="Spring round").click()
+    bob.get_by_role("button", name="Add Seeds for the garden").click()
+    bob.get_by_role("button", name="Add Zine printing").click()
+    expect(bob.get_by_role("region", name="Your choices")).to_contain_text("£90.00")
+    check_accessibility(bob)
+    screenshot(bob, "budget-choices")
+    bob.get_by_role("link", name="Check and send my approvals").click()
+    check_accessibility(bob)
+    screenshot(bob, "budget-review")
+    set_width(bob, 1280)
+    screenshot(bob, "budget-review")
+    bob.get_by_role("button", name="Send my approvals").click()
+    expect(bob.get_by_role("status").first).to_contain_text("Your approvals are recorded")
     expect(bob.get_by_role("main")).to_contain_text("2 members have sent approvals so far.")
 
     shift_round(hub, "Spring round", 7 * DAY_MS)  # voting has closed

@@ -24,6 +24,7 @@ from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import HubProfile
 from tests.browser.helpers import (
     NARROW,
+    WIDE,
     WIDTHS,
     check_accessibility,
     log_in,
@@ -162,7 +163,7 @@ def test_member_says_im_coming_to_another_hubs_event_on_a_phone(
     page.get_by_role("link", name="Hilltop tenants' assembly").click()
     # Riverside's own "I'm coming", not a link to Hilltop's pages.
     expect(page.locator('a[href^="https://hilltop.example"]')).to_have_count(0)
-    expect(page.get_by_role("link", name="Discuss this event")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Discuss \(\d+\)$"))).to_be_visible()
     page.get_by_role("button", name="I'm coming").click()
     expect(page.locator("#going")).to_have_text("1 going (1 from other hubs)")
     expect(page.get_by_text("You are coming.")).to_be_visible()
@@ -202,6 +203,9 @@ def test_network_calendar_filters_other_hubs_events_by_region(events_hub: Hub, p
     expect(events).to_contain_text("Hilltop tenants' assembly")
     expect(events).to_contain_text("Harbourside beach clean")
 
+    # The filters are folded away under the events until asked for.
+    expect(page.get_by_label("Region")).to_be_hidden()
+    page.get_by_text("Filter: region, near, dates").click()
     page.get_by_label("Region").select_option("North")
     page.get_by_role("button", name="Show events").click()
     expect(page).to_have_url(re.compile(r"region=North"))
@@ -213,6 +217,44 @@ def test_network_calendar_filters_other_hubs_events_by_region(events_hub: Hub, p
     page.get_by_role("button", name="Show events").click()
     expect(events.get_by_role("link", name="Harbourside beach clean")).to_be_visible()
     expect(events).not_to_contain_text("Hilltop")
+
+
+def test_on_a_phone_the_first_event_shows_at_once_and_its_page_says_when_and_where(
+    events_hub: Hub, page: Page
+) -> None:
+    set_width(page, NARROW)
+    page.goto(events_hub.url + "/calendar")
+    first = page.get_by_role("region", name="Events").get_by_role("article").first
+    box = first.bounding_box()
+    height = page.viewport_size["height"]  # type: ignore[index]
+    assert box is not None and box["y"] + box["height"] <= height, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW
+    screenshot(page, "calendar")
+    # "Near" takes a hub's name, offered as you type; no latitude or longitude fields.
+    page.get_by_text("Filter: region, near, dates").click()
+    expect(page.get_by_label("Latitude")).to_have_count(0)
+    page.get_by_label("Near").fill("Hilltop")
+    page.get_by_role("button", name="Show events").click()
+    expect(page.get_by_role("main")).to_contain_text("We do not know where")  # no coordinates
+    expect(page.get_by_label("Near")).to_have_value("Hilltop")
+    page.goto(events_hub.url + "/calendar")
+    page.get_by_role("link", name="Hilltop tenants' assembly").click()
+    block = page.locator(".date-block")
+    expect(block).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Map of Hilltop community hall (OpenStreetMap)")
+    ).to_have_attribute("href", "https://www.openstreetmap.org/search?query=Hilltop+community+hall")
+    expect(page.get_by_role("link", name="Add to my calendar")).to_have_attribute(
+        "href", re.compile(r"/events/[0-9a-f]{64}/event\.ics$")
+    )
+    expect(page.get_by_label("Link to share")).to_have_value(re.compile(r"/events/[0-9a-f]{64}$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW
+    check_accessibility(page)
+    screenshot(page, "event")
+    set_width(page, WIDE)
+    screenshot(page, "event")
+    page.goto(events_hub.url + "/calendar")
+    screenshot(page, "calendar")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -185,7 +185,12 @@ class Seeding:
             self.submit(
                 self.organiser, f"/elections/{election}/nominate", {"nominee": str(member_id)}
             )
-            self.submit(nominee, f"/elections/{election}/accept", {"network_name": ""})
+            statement = self.mint("nominations.statement (the candidate's statement)")
+            self.submit(
+                nominee,
+                f"/elections/{election}/accept",
+                {"network_name": "", "statement": statement},
+            )
             self._candidate = member_id
         return self._candidate
 

@@ -590,6 +590,12 @@ def _seed_17(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_18(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "UPDATE nominations SET statement = 'I will keep the minutes short.' WHERE nominee = 1"
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1311,6 +1317,13 @@ SEEDS: dict[int, Seed] = {
             ),
         ],
     ),
+    18: Seed(
+        _seed_18,
+        [
+            # node.store.elections: nominations and candidates with their statements
+            ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
+        ],
+    ),
 }
 
 
@@ -1365,6 +1378,7 @@ SHIPPED = {
     15: "20367fb16a43d5a3a59c7ffad6d612bd91076cd5edf8468d74b8d729c0585946",
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
+    18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
 }
 
 

@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.digits import is_digits
-from node.funds.budget import HOUR_MS, Phase
+from node.funds.budget import Phase, span_text
 from node.funds.errors import FundsError
 from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
 from web.forms import path_number, refusals_on, texts
 from web.keys import MEMBER, NOTICES
-from web.rendering import hub_zone, render, when
+from web.rendering import hub_zone, render, time_left, when
 from web.routes import Route
 
 ROUND_FIELDS = ("title", "amount", "proposals_close", "voting_open", "voting_close")
 PROPOSAL_FIELDS = ("title", "description", "cost")
-DAY_MS = 24 * HOUR_MS
+MINUTE_MS = 60_000
 
 
-def describe_phase(r: RoundView) -> str:
+def describe_phase(r: RoundView, now: int) -> str:
+    """Where the round is, with the next time that matters and how long until it."""
     w = r.windows
     if r.phase is Phase.PROPOSALS:
         return (
-            f"Taking proposals until {when(w.proposals_close_at)};"
+            f"Taking proposals until {when(w.proposals_close_at)}"
+            f" ({time_left(now, w.proposals_close_at)});"
             f" voting {when(w.voting_open_at)} to {when(w.voting_close_at)}."
         )
     if r.phase is Phase.WAITING:
-        return f"Proposals have closed; voting opens {when(w.voting_open_at)}."
+        return (
+            f"Proposals have closed; voting opens {when(w.voting_open_at)},"
+            f" {time_left(now, w.voting_open_at)}."
+        )
     if r.phase is Phase.VOTING:
-        return f"Voting until {when(w.voting_close_at)}."
+        return f"Voting closes at {when(w.voting_close_at)}, {time_left(now, w.voting_close_at)}."
     return f"Decided: voting closed {when(w.voting_close_at)}."
 
 
@@ -42,18 +49,26 @@ async def _list_page(
     now = node.clock()
     # A refused round is shown again as it was filled in.
     values = texts(await request.post(), ROUND_FIELDS) if errors else {}
-    # Suggested windows: a fortnight for proposals, then a week of voting.
+    # Suggested windows, from the hub's settings (a fortnight, then a week, unless set).
+    # Whole minutes, rounded up, so a short practice round is not cut short by seconds.
+    start = -(-now // MINUTE_MS) * MINUTE_MS
+    proposals_close = start + node.config.budget_proposal_minutes * MINUTE_MS
     defaults = {
-        "proposals_close": utc_field(now + 14 * DAY_MS, hub_zone()),
-        "voting_open": utc_field(now + 14 * DAY_MS, hub_zone()),
-        "voting_close": utc_field(now + 21 * DAY_MS, hub_zone()),
+        "proposals_close": utc_field(proposals_close, hub_zone()),
+        "voting_open": utc_field(proposals_close, hub_zone()),
+        "voting_close": utc_field(
+            proposals_close + node.config.budget_voting_minutes * MINUTE_MS, hub_zone()
+        ),
     }
     return render(
         request,
         "budget.html",
         {
-            "rounds": [{"round": r, "phase": describe_phase(r)} for r in await node.funds.rounds()],
+            "rounds": [
+                {"round": r, "phase": describe_phase(r, now)} for r in await node.funds.rounds()
+            ],
             "available": (await node.funds.summary()).available,
+            "shortest": span_text(node.funds.budgeting.shortest_window_ms),
             "values": {**defaults, **values},
             "errors": errors or [],
         },
@@ -100,12 +115,17 @@ async def _round_page(
     proposals = await node.funds.proposals(round_id)
     funded = [p for p in proposals if p.outcome is not None and p.outcome.funded]
     decided = r.resolved_at is not None
+    chosen = node.funds.budgeting.chosen(request[MEMBER].id, round_id)
+    chosen_total = sum(p.cost for p in proposals if p.id in chosen)
     return render(
         request,
         "budget_round.html",
         {
             "round": r,
-            "phase": describe_phase(r),
+            "phase": describe_phase(r, node.clock()),
+            "chosen": chosen,
+            "chosen_total": chosen_total,
+            "over": chosen_total > r.amount,
             "proposals": proposals,
             "taking_proposals": r.phase is Phase.PROPOSALS,
             "voting": r.phase is Phase.VOTING,
@@ -162,10 +182,58 @@ async def approve(request: web.Request) -> web.Response:
     return await _round_page(request, round_id)
 
 
+def _proposal_number(form: Mapping[str, object]) -> int:
+    value = form.get("proposal", "")
+    if not isinstance(value, str) or not is_digits(value) or len(value) > 12:
+        raise FundsError("You can only approve proposals made in this round.")
+    return int(value)
+
+
+@refusals_on(_round_page)
+async def choose(request: web.Request) -> web.StreamResponse:
+    """Add a proposal to the member's choices, or take it out; back to the round, where
+    the running total is worked out (no script needed)."""
+    node = request.config_dict[NODE]
+    round_id = path_number(request, "round_id")
+    form = await request.post()
+    proposal = _proposal_number(form)
+    await node.funds.budgeting.choose(
+        request[MEMBER], round_id, proposal, chosen=form.get("chosen") == "yes"
+    )
+    raise web.HTTPSeeOther(f"/budget/{round_id}#proposal-{proposal}")
+
+
+async def review(request: web.Request) -> web.Response:
+    """The member's choices and their total, to check before sending them once."""
+    node = request.config_dict[NODE]
+    round_id = path_number(request, "round_id")
+    r = await node.funds.get_round(round_id)
+    if r is None:
+        raise web.HTTPNotFound()
+    if r.phase is not Phase.VOTING or await node.funds.has_approved(request[MEMBER].id, round_id):
+        raise web.HTTPSeeOther(f"/budget/{round_id}")
+    chosen = node.funds.budgeting.chosen(request[MEMBER].id, round_id)
+    picked = [p for p in await node.funds.proposals(round_id) if p.id in chosen]
+    total = sum(p.cost for p in picked)
+    return render(
+        request,
+        "budget_review.html",
+        {
+            "round": r,
+            "phase": describe_phase(r, node.clock()),
+            "picked": picked,
+            "total": total,
+            "over": total > r.amount,
+        },
+    )
+
+
 ROUTES = [
     Route("GET", "/budget", budget, Permission.MEMBER),
     Route("POST", "/budget", open_round, Permission.MANAGE_FUNDS),
     Route("GET", "/budget/{round_id}", round_page, Permission.MEMBER),
     Route("POST", "/budget/{round_id}/proposals", propose, Permission.MEMBER),
+    Route("POST", "/budget/{round_id}/choices", choose, Permission.MEMBER),
+    Route("GET", "/budget/{round_id}/review", review, Permission.MEMBER),
     Route("POST", "/budget/{round_id}/approvals", approve, Permission.MEMBER),
 ]

@@ -29,7 +29,10 @@ from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
 from web.routes import Route
 
-_FILTERS = ("region", "type", "hub", "from", "to", "near_lat", "near_lon", "near_hub", "radius")
+# near_lat/near_lon/near_hub still read, for links made before "near" took a name.
+_FILTERS = (
+    "region", "type", "hub", "from", "to", "near", "near_lat", "near_lon", "near_hub", "radius",
+)  # fmt: skip
 
 
 def _day(text: str, label: str, errors: list[str]) -> int | None:
@@ -72,7 +75,11 @@ async def _query(
             errors.append("Choose a hub from the list.")
             hub = None
     near = None
-    if q["near_lat"] or q["near_lon"]:
+    if q["near"]:
+        near = await node.events.calendar.place(q["near"])
+        if near is None:
+            errors.append(f"We do not know where “{q['near']}” is: choose a place from the list.")
+    elif q["near_lat"] or q["near_lon"]:
         lat = _degrees(q["near_lat"], 90, "latitude", errors)
         lon = _degrees(q["near_lon"], 180, "longitude", errors)
         near = (lat, lon) if lat is not None and lon is not None else None
@@ -208,6 +215,8 @@ async def _calendar(request: web.Request, past: bool) -> web.Response:
                 "q": values,
                 "types": TYPE_TITLES,
                 "near": query.near is not None,
+                # The filters stay folded away unless some are in use or refused.
+                "filtered": bool(errors) or any(v for k, v in values.items() if k != "radius"),
                 "next_link": page_link(query.page + 1) if result.more else None,
                 "prev_link": page_link(query.page - 1) if query.page > 0 else None,
             },

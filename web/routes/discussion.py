@@ -25,7 +25,6 @@ from web.forms import refusals_on
 from web.keys import MEMBER, NOTICES
 from web.rendering import markdown, render, when
 from web.routes import Handler, Route
-from web.routes.account import account_refused
 
 
 async def _conduct(request: web.Request) -> Any:
@@ -326,7 +325,21 @@ hide_and_report_comment = _on_comment(
 # -- the member's network name ---------------------------------------------------------------
 
 
-@refusals_on(account_refused)
+async def network_name_refused(
+    request: web.Request, *, errors: list[str], status: int
+) -> web.Response:
+    """The account page with why the network name was refused, beside the field, and the
+    name as the member typed it."""
+    posted = (await request.post()).get("display_name", "")
+    return render(
+        request,
+        "account.html",
+        {"name_errors": errors, "name_value": posted if isinstance(posted, str) else ""},
+        status=status,
+    )
+
+
+@refusals_on(network_name_refused)
 async def network_name(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()

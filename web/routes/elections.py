@@ -9,7 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Permission, Role
+from node.accounts.permissions import (
+    ELECTED_ROLES,
+    ROLE_DESCRIPTIONS,
+    ROLE_TITLES,
+    Permission,
+    Role,
+)
 from node.appkeys import NODE
 from node.digits import row_id
 from node.governance import tally
@@ -69,7 +75,10 @@ async def _new_page(
         request,
         "election_new.html",
         {
-            "roles": [{"value": r.value, "title": ROLE_TITLES[r]} for r in ELECTED_ROLES],
+            "roles": [
+                {"value": r.value, "title": ROLE_TITLES[r], "about": ROLE_DESCRIPTIONS[r]}
+                for r in ELECTED_ROLES
+            ],
             "held_roles": [
                 {"value": r.value, "title": ROLE_TITLES[r]} for r in ELECTED_ROLES if r in holders
             ],
@@ -170,6 +179,7 @@ async def election(
     result = None
     if election.result is not None:
         result = result_view(election, election.result, names)
+    posted = await request.post()
     return render(
         request,
         "election.html",
@@ -177,6 +187,11 @@ async def election(
             "e": election,
             "phase": phase,
             "phase_name": PHASE_NAMES[phase],
+            "time_left": summary(election, now)["left"],
+            "role_title": ROLE_TITLES[election.role],
+            "role_description": ROLE_DESCRIPTIONS[election.role],
+            # A refused nomination shows the statement again as it was written.
+            "statement": field(posted, "statement") if errors else "",
             "method_name": METHOD_NAMES[election.method],
             "opened": describe_date(election.opened_at),
             "nominations_close": describe_date(election.nominations_close),
@@ -187,13 +202,17 @@ async def election(
                     "name": n.name or "a former member",
                     "accepted": n.accepted,
                     "network_name": n.network_name,
+                    "statement": n.statement,
                 }
                 for n in nominations
             ],
             "mine": mine,
             "others": others,
             "delegate": election.role == Role.DELEGATE,
-            "candidates": [{"key": str(c.nominee), "name": c.name} for c in candidates],
+            "candidates": [
+                {"key": str(c.nominee), "name": c.name, "statement": c.statement}
+                for c in candidates
+            ],
             "ranks": list(range(1, len(candidates) + 1)),
             "voted": await governance.has_voted(election_id, member.id),
             "turnout": await governance.turnout(election_id),
@@ -223,7 +242,11 @@ async def nominate(request: web.Request) -> web.Response:
         if nominee is None:
             raise GovernanceError("Choose whom to nominate.")
         await governance.nominate(
-            election_id, nominee, by=me, network_name=field(form, "network_name") or None
+            election_id,
+            nominee,
+            by=me,
+            network_name=field(form, "network_name") or None,
+            statement=field(form, "statement") if text == "me" else None,
         )
 
     done = (
@@ -241,7 +264,9 @@ async def accept(request: web.Request) -> web.Response:
     member = request[MEMBER]
 
     async def action(election_id: str) -> None:
-        await governance.accept(election_id, member, field(form, "network_name") or None)
+        await governance.accept(
+            election_id, member, field(form, "network_name") or None, field(form, "statement")
+        )
 
     return await _act(request, action, "You accepted the nomination: you are a candidate.")
 

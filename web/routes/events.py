@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote_plus
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
 from web.client_address import client_address
 from web.forms import refusals_on
+from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import hub_zone, render
@@ -46,6 +48,20 @@ async def _visible_event(request: web.Request) -> EventView:
     if event is None or not may_see(viewer(request), event.visibility):
         raise web.HTTPNotFound()
     return event
+
+
+def map_url(event: EventView) -> str | None:
+    """OpenStreetMap at the event's point when it has one, else a search for its place."""
+    if event.lat is not None and event.lon is not None:
+        lat, lon = f"{event.lat / 1_000_000:.6f}", f"{event.lon / 1_000_000:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+    if event.place:
+        return f"https://www.openstreetmap.org/search?query={quote_plus(event.place)}"
+    return None
+
+
+def _base(request: web.Request) -> str:
+    return str(request.config_dict[NODE].config.url).rstrip("/")
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -93,8 +109,18 @@ async def event_page(
     own = event.origin == node.node_id
     # Everyone coming, through every hub: counts alone cross the network (§5.37).
     coming = await node.events.attendance.counts.coming(event.id, event.origin, event.capacity)
+    comments = node.discussion.comments
+    # Members discuss an event that went out to the network (members-only ones did not).
+    discussable = member is not None and await comments.subject(event.id) is not None
     context: dict[str, Any] = {
         "event": event,
+        "map_url": map_url(event),
+        "share_url": f"{_base(request)}/events/{event.id_hex}",
+        "discuss_count": (
+            sum(c.state == "shown" for c in await comments.thread(event.id, None))
+            if discussable
+            else None
+        ),
         "own": own,
         "coming": coming,
         "full": event.capacity is not None and coming.total >= event.capacity,
@@ -164,6 +190,23 @@ async def edit(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/events/{target.hex()}")
 
 
+async def event_ics(request: web.Request) -> web.Response:
+    """This one event for a calendar app ("Add to my calendar")."""
+    event = await _visible_event(request)
+    response = ics_response(calendar_bytes(event.title, [event], _base(request)), "event.ics")
+    response.headers["Content-Disposition"] = f'attachment; filename="{event.id_hex[:12]}.ics"'
+    return response
+
+
+async def cancel_form(request: web.Request) -> web.Response:
+    """Asks before cancelling: every hub will show the event as cancelled."""
+    node = request.config_dict[NODE]
+    event = await _visible_event(request)
+    if event.origin != node.node_id or event.cancelled:
+        raise web.HTTPNotFound()
+    return render(request, "event_cancel.html", {"event": event})
+
+
 @refusals_on(event_page)
 async def cancel(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
@@ -226,6 +269,8 @@ ROUTES = [
     Route("GET", "/events/{event_id}", show, None),
     Route("GET", "/events/{event_id}/edit", edit_form, Permission.MANAGE_EVENTS),
     Route("POST", "/events/{event_id}/edit", edit, Permission.MANAGE_EVENTS),
+    Route("GET", "/events/{event_id}/event.ics", event_ics, None),
+    Route("GET", "/events/{event_id}/cancel", cancel_form, Permission.MANAGE_EVENTS),
     Route("POST", "/events/{event_id}/cancel", cancel, Permission.MANAGE_EVENTS),
     Route("POST", "/events/{event_id}/rsvp", rsvp, Permission.MEMBER),
     Route("POST", "/events/{event_id}/withdraw", withdraw, Permission.MEMBER),

@@ -42,6 +42,7 @@ from node.store.migrations import (
     v0015_one_ballot_box,
     v0016_hub_profile_fields,
     v0017_across_hubs,
+    v0018_candidate_statements,
 )
 
 
@@ -103,6 +104,7 @@ _MODULES = (
     v0015_one_ballot_box,
     v0016_hub_profile_fields,
     v0017_across_hubs,
+    v0018_candidate_statements,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
