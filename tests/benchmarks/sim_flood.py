@@ -56,9 +56,7 @@ class HubState:
 
 
 class Flood:
-    def __init__(
-        self, topology: Topology, origin_index: dict[NodeId, int], params: Params
-    ) -> None:
+    def __init__(self, topology: Topology, origin_index: dict[NodeId, int], params: Params) -> None:
         self.top = topology
         self.params = params
         self.rng = random.Random(params.seed)

@@ -50,9 +50,7 @@ class Topology:
         while queue:
             hub = queue.popleft()
             for peer in self.peers[hub]:
-                if hops[peer] < 0 and (
-                    not same_region or self.region[peer] == self.region[origin]
-                ):
+                if hops[peer] < 0 and (not same_region or self.region[peer] == self.region[origin]):
                     hops[peer] = hops[hub] + 1
                     queue.append(peer)
         return hops

@@ -68,11 +68,38 @@ NETWORK_WIDE = frozenset(
 )
 DECISIONS = frozenset({"motion", "motion.second", "delegate.vote"})  # node/network/witness.py
 
-_WORDS = (
-    "community meeting library housing repair cafe tenants union food bank volunteers "
-    "rota leaflets council budget park clean-up youth club transport bus route hall "
-    "childcare advice surgery climate energy bills workshop"
-).split()
+_WORDS = [
+    "community",
+    "meeting",
+    "library",
+    "housing",
+    "repair",
+    "cafe",
+    "tenants",
+    "union",
+    "food",
+    "bank",
+    "volunteers",
+    "rota",
+    "leaflets",
+    "council",
+    "budget",
+    "park",
+    "clean-up",
+    "youth",
+    "club",
+    "transport",
+    "bus",
+    "route",
+    "hall",
+    "childcare",
+    "advice",
+    "surgery",
+    "climate",
+    "energy",
+    "bills",
+    "workshop",
+]
 
 
 def words(rng: random.Random, count: int) -> str:
@@ -167,7 +194,9 @@ def setup(topology: Topology) -> World:
     if len(hubs) > 1:
         launched = hubs[1].send(
             "campaign",
-            Campaign(title="Save the libraries", summary=words(random.Random(1), 60), status="active"),
+            Campaign(
+                title="Save the libraries", summary=words(random.Random(1), 60), status="active"
+            ),
             SETUP_MS + 3000,
         )
         hubs[1].campaign = launched
@@ -213,9 +242,7 @@ def plan_day(world: World, seed: int = 2) -> list[tuple[int, Hub, Callable[[], t
 
         plan.append((event_time, hub, event))
         plan.append((at(12.5, 19), hub, event_update))
-        plan.append(
-            (at(7, 19), hub, lambda: ("announcement", Announcement(text=words(rng, 120))))
-        )
+        plan.append((at(7, 19), hub, lambda: ("announcement", Announcement(text=words(rng, 120)))))
         if rng.random() < 0.2:
             profile = HubProfile(
                 name=f"Hub {hub.index}",

@@ -75,7 +75,9 @@ def model(world: World, day: list[Message], hop_ms: float, delay_ms: float = 150
     for written in times:
         previous, count = float(DAY_START_MS), 0
         for w in written:
-            cites = min(members, bisect.bisect_right(writes, w) - bisect.bisect_right(writes, previous))
+            cites = min(
+                members, bisect.bisect_right(writes, w) - bisect.bisect_right(writes, previous)
+            )
             cites = max(cites, 1)
             count += math.ceil(cites / MAX_WITNESS_HEADS)
             total_bytes += size(cites)

@@ -28,7 +28,7 @@ from protocol import federation as wire
 from protocol.envelope import Message, MessageId
 from protocol.log import Head
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS, roster
-from protocol.tally import tally
+from protocol.tally import Result, tally
 from protocol.witness import Witnesses
 from tests.benchmarks import sim_topology, sim_traffic
 from tests.benchmarks.sim_flood import NET, Flood, Params
@@ -61,6 +61,7 @@ class Figures:
     received_max: float
     heads_bytes: float  # of received: heads pages
     from_others_bytes: float  # stored bytes that came from other hubs
+    short_hubs: int  # hubs that received fewer bytes than they stored from others
     reach_p50_s: float
     reach_p99_s: float
     tally_ms: float
@@ -71,12 +72,6 @@ class Figures:
     repaired: int  # messages hubs got by pull
     outcome: str
     notes: list[str] = field(default_factory=list)
-
-
-def _timed(fn: Callable[[], object]) -> tuple[float, object]:
-    t = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - t) * 1000, result
 
 
 def simulate(
@@ -102,9 +97,7 @@ def simulate(
     flood = Flood(top, index, params)
     heads = [(h.node_id, 1, MessageId(bytes(32))) for h in world.hubs[: wire.MAX_HEADS_PAGE]]
     pages = math.ceil(hubs / wire.MAX_HEADS_PAGE)
-    flood.heads_page_bytes = pages * (
-        len(wire.encode_heads_page(heads, False)) + REQUEST_OVERHEAD
-    )
+    flood.heads_page_bytes = pages * (len(wire.encode_heads_page(heads, False)) + REQUEST_OVERHEAD)
     for m in world.setup:
         if index[m.origin] in sampled:
             flood.register(m, held_everywhere=True)
@@ -130,42 +123,58 @@ def simulate(
     # The close: the real roster and tally, at each viewing hub from what it held.
     results, tally_ms, roster_ms = [], 0.0, 0.0
     for n, hub in enumerate(viewers):
-        held = _held(world, flood, views[hub], sampled, witnesses)
-        roster_input = [m for m in held if m.kind in (*ROSTER_KINDS, "network.witness")]
-        r_ms, members_roster = _timed(lambda: roster(world.network, roster_input))
-        members = members_roster.members  # type: ignore[attr-defined]
-        assembly = [m for m in held if m.kind in ASSEMBLY_KINDS]
-        index_w = Witnesses(world.network, [m for m in held if m.kind == "network.witness"])
-
-        def of(kind: str, assembly: list[Message] = assembly) -> list[Message]:
-            return [m for m in assembly if m.kind == kind]
-
-        assert world.motion is not None
-        motion = world.motion
-        t_ms, result = _timed(
-            lambda: tally(
-                motion,
-                of("motion.second"),
-                of("delegate.mandate"),
-                of("delegate.recall"),
-                of("delegate.vote"),
-                of("delegate.reveal"),
-                CLOSE_MS + 1,
-                members=members,
-                witnesses=index_w,
-            )
-        )
+        r_ms, t_ms, result = _close(world, _held(world, flood, views[hub], sampled, witnesses))
         if n == 0:
             tally_ms, roster_ms = t_ms, r_ms
         results.append(result)
     first = results[0]
     agree = all(
-        (r.outcome, r.counts, r.digest) == (first.outcome, first.counts, first.digest)  # type: ignore[attr-defined]
+        (r.outcome, r.counts, r.digest) == (first.outcome, first.counts, first.digest)
         for r in results
     )
     load = model(world, world.day, params.hop_ms)
-    return _figures(world, flood, flooded, sampled, load, params, results, agree, missing,
-                    tally_ms, roster_ms, len(viewers))
+    return _figures(
+        world,
+        flood,
+        flooded,
+        sampled,
+        load,
+        params,
+        results,
+        agree,
+        missing,
+        tally_ms,
+        roster_ms,
+        len(viewers),
+    )
+
+
+def _close(world: World, held: list[Message]) -> tuple[float, float, Result]:
+    """The real roster and tally from what one hub held at the close, each timed."""
+    roster_input = [m for m in held if m.kind in (*ROSTER_KINDS, "network.witness")]
+    t = time.perf_counter()
+    members = roster(world.network, roster_input).members
+    roster_ms = (time.perf_counter() - t) * 1000
+    assembly = [m for m in held if m.kind in ASSEMBLY_KINDS]
+    witnesses = Witnesses(world.network, [m for m in held if m.kind == "network.witness"])
+
+    def of(kind: str) -> list[Message]:
+        return [m for m in assembly if m.kind == kind]
+
+    assert world.motion is not None
+    t = time.perf_counter()
+    result = tally(
+        world.motion,
+        of("motion.second"),
+        of("delegate.mandate"),
+        of("delegate.recall"),
+        of("delegate.vote"),
+        of("delegate.reveal"),
+        CLOSE_MS + 1,
+        members=members,
+        witnesses=witnesses,
+    )
+    return roster_ms, (time.perf_counter() - t) * 1000, result
 
 
 def _final_witnesses(
@@ -225,7 +234,7 @@ def _figures(
     sampled: set[int],
     load: WitnessLoad,
     params: Params,
-    results: list,  # type: ignore[type-arg]
+    results: list[Result],
     agree: bool,
     missing: list,  # type: ignore[type-arg]
     tally_ms: float,
@@ -256,7 +265,9 @@ def _figures(
         target = wide_bytes + region_bytes[r]
         mine = all_bytes if not params.selective else target
         stored_b.append(mine)
-        stored_n.append(all_count if not params.selective else len(wide) + load.messages + region_count[r])
+        stored_n.append(
+            all_count if not params.selective else len(wide) + load.messages + region_count[r]
+        )
         target_b.append(target)
         own = own_bytes[hub] + load.per_hub[hub] * witness_each
         from_others.append(mine - own)
@@ -270,7 +281,8 @@ def _figures(
     if len(sampled) < n:
         notes.append(
             f"events simulated for the logs of {len(sampled)} of {n} origins "
-            f"({len(flooded):,} messages); bytes sent and received scaled ×{scale:,.0f} to the whole day"
+            f"({len(flooded):,} messages); bytes sent and received scaled ×{scale:,.0f} "
+            "to the whole day"
         )
     notes.append(
         f"witnesses modelled: {load.messages:,} in the day ({load.messages / n:,.0f} a hub), "
@@ -290,6 +302,7 @@ def _figures(
         received_bytes=statistics.mean(received),
         received_max=max(received),
         heads_bytes=statistics.mean(s.heads_received for s in flood.hubs),
+        short_hubs=sum(1 for r, o in zip(received, from_others, strict=True) if r < o),
         from_others_bytes=statistics.mean(from_others),
         reach_p50_s=_quantile(reach, 0.5) / 1000,
         reach_p99_s=_quantile(reach, 0.99) / 1000,
@@ -368,7 +381,9 @@ def table(results: list[Figures]) -> str:
         row += [f"{get(b) / get(a):,.1f}" if get(a) else "" for a, b in growth]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -405,7 +420,10 @@ def main() -> None:
     for hubs in args.hubs:
         for selective in (False, True) if args.selective else (False,):
             params = Params(args.hop_ms, args.drop, args.duplicate, args.pull_s, selective)
-            print(f"simulating {hubs:,} hubs, {'selective' if selective else 'full'} replication…", flush=True)
+            print(
+                f"simulating {hubs:,} hubs, {'selective' if selective else 'full'} replication…",
+                flush=True,
+            )
             results.append(simulate(hubs, params, args.flood_all, args.sample, log=print))
     print()
     print(table(results))
