@@ -139,6 +139,15 @@ class World:
     events: dict[int, Message] = field(default_factory=dict)  # hub -> its event today
     by_region: dict[int, list[Message]] = field(default_factory=dict)  # to comment on
     anywhere: list[Message] = field(default_factory=list)
+    final_witnesses: list[Message] = field(default_factory=list)  # signed at 20:00
+
+    def origin_of(self, m: Message) -> int:
+        """The index of the hub that wrote `m`."""
+        if not self._index:
+            self._index.update((h.node_id, h.index) for h in self.hubs)
+        return self._index[m.origin]
+
+    _index: dict[NodeId, int] = field(default_factory=dict, repr=False)
 
 
 def make_hubs(topology: Topology) -> list[Hub]:

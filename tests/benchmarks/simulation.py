@@ -50,6 +50,7 @@ REQUEST_OVERHEAD = 400  # bytes of a signed request's line and headers (PROTOCOL
 class Figures:
     hubs: int
     selective: bool
+    mode: str  # full or selective replication, and which witness rule
     flooded_origins: int
     stored_messages: float  # per hub, the day's
     witness_messages: float  # of which witnesses
@@ -82,7 +83,10 @@ def simulate(
     hours: float = 24,
     tally_hubs: int = 3,
     log: Callable[[str], None] = lambda _: None,
-) -> Figures:
+    lean_s: float | None = None,
+) -> list[Figures]:
+    """One simulated day: figures under the node's witness rule, then (with `lean_s`)
+    under the lean one (sim_witness.py) from the same day."""
     top = sim_topology.build(hubs)
     world = sim_traffic.setup(top)
     setup_heads = {h.node_id: h.head for h in world.hubs}
@@ -109,6 +113,7 @@ def simulate(
     t = time.perf_counter()
     flood.run(min(WITNESS_MS, end_ms))
     witnesses = _final_witnesses(world, flood, sampled, setup_heads)
+    world.final_witnesses = witnesses
     for m in witnesses:
         if index[m.origin] in sampled:
             flood.write(m)
@@ -132,21 +137,17 @@ def simulate(
         (r.outcome, r.counts, r.digest) == (first.outcome, first.counts, first.digest)
         for r in results
     )
-    load = model(world, world.day, params.hop_ms)
-    return _figures(
-        world,
-        flood,
-        flooded,
-        sampled,
-        load,
-        params,
-        results,
-        agree,
-        missing,
-        tally_ms,
-        roster_ms,
-        len(viewers),
-    )
+    out = []
+    for rule in (None, lean_s) if lean_s is not None else (None,):
+        load = model(world, world.day, params.hop_ms, rule)
+        figures = _figures(
+            world, flood, flooded, sampled, load, params, results, agree, missing, len(viewers)
+        )
+        figures.tally_ms, figures.roster_ms = tally_ms, roster_ms
+        if rule is not None:
+            figures.mode += f", lean witnesses ({rule:,.0f} s)"
+        out.append(figures)
+    return out
 
 
 def _close(world: World, held: list[Message]) -> tuple[float, float, Result]:
@@ -236,30 +237,29 @@ def _figures(
     params: Params,
     results: list[Result],
     agree: bool,
-    missing: list,  # type: ignore[type-arg]
-    tally_ms: float,
-    roster_ms: float,
+    missing: list[tuple[int, Message]],
     viewers: int,
 ) -> Figures:
     top = world.topology
     n = top.size
-    sizes = {m.id: len(m.wire) for m in world.day}
+    day = [*world.day, *world.final_witnesses]
+    sizes = {m.id: len(m.wire) for m in day}
     witness_each = load.bytes / max(load.messages, 1)
-    wide = [m for m in world.day if m.kind in NETWORK_WIDE]
+    wide = [m for m in day if m.kind in NETWORK_WIDE]
     wide_bytes = sum(sizes[m.id] for m in wide) + load.bytes
     region_bytes = [0] * len(sim_topology.REGIONS)
     region_count = [0] * len(sim_topology.REGIONS)
-    for m in world.day:
+    for m in day:
         if m.kind not in NETWORK_WIDE:
-            r = top.region[world.hubs.index(world.hubs[_origin(world, m)])]
+            r = top.region[world.origin_of(m)]
             region_bytes[r] += sizes[m.id]
             region_count[r] += 1
     all_bytes = sum(sizes.values()) + load.bytes
-    all_count = len(world.day) + load.messages
+    all_count = len(day) + load.messages
     stored_b, stored_n, target_b, from_others = [], [], [], []
     own_bytes = [0] * n
-    for m in world.day:
-        own_bytes[_origin(world, m)] += sizes[m.id]
+    for m in day:
+        own_bytes[world.origin_of(m)] += sizes[m.id]
     for hub in range(n):
         r = top.region[hub]
         target = wide_bytes + region_bytes[r]
@@ -271,7 +271,7 @@ def _figures(
         target_b.append(target)
         own = own_bytes[hub] + load.per_hub[hub] * witness_each
         from_others.append(mine - own)
-    weight_all = sum(sizes[m.id] * _audience(flood, top, m) for m in world.day) + load.bytes * n
+    weight_all = sum(sizes[m.id] * _audience(flood, top, m) for m in day) + load.bytes * n
     weight_flooded = sum(len(m.wire) * flood.audience.get(m.id, 0) for m in flooded)
     scale = weight_all / weight_flooded
     sent = [(s.sent - s.heads_sent) * scale + s.heads_sent for s in flood.hubs]
@@ -292,6 +292,7 @@ def _figures(
     return Figures(
         hubs=n,
         selective=params.selective,
+        mode="selective" if params.selective else "full",
         flooded_origins=len(sampled),
         stored_messages=statistics.mean(stored_n),
         witness_messages=load.messages,
@@ -306,8 +307,8 @@ def _figures(
         from_others_bytes=statistics.mean(from_others),
         reach_p50_s=_quantile(reach, 0.5) / 1000,
         reach_p99_s=_quantile(reach, 0.99) / 1000,
-        tally_ms=tally_ms,
-        roster_ms=roster_ms,
+        tally_ms=0.0,
+        roster_ms=0.0,
         tallies_agree=agree,
         tally_hubs=viewers,
         missing=len(missing),
@@ -315,13 +316,6 @@ def _figures(
         outcome=f"{first.outcome} {dict(first.counts)}",
         notes=notes,
     )
-
-
-def _origin(world: World, m: Message) -> int:
-    return _INDEX.setdefault(id(world), {h.node_id: h.index for h in world.hubs})[m.origin]
-
-
-_INDEX: dict[int, dict[NodeId, int]] = {}
 
 
 def _audience(flood: Flood, top: sim_topology.Topology, m: Message) -> int:
@@ -368,13 +362,13 @@ def _show(value: float, unit: str) -> str:
 
 def table(results: list[Figures]) -> str:
     """One column per run, and the growth from 100 to 1,000 hubs where both ran."""
-    head = ["measure"] + [f"{f.hubs:,} hubs{' selective' if f.selective else ''}" for f in results]
+    head = ["measure"] + [f"{f.hubs:,} hubs, {f.mode}" for f in results]
     growth: list[tuple[Figures, Figures]] = []
     for f in results:
         for g in results:
-            if (f.hubs, g.hubs, f.selective) == (100, 1000, g.selective):
+            if (f.hubs, g.hubs, f.mode) == (100, 1000, g.mode):
                 growth.append((f, g))
-                head.append(f"×, 100→1,000{' selective' if f.selective else ''}")
+                head.append(f"× 100→1,000, {f.mode}")
     rows = [head]
     for name, get, unit in ROWS:
         row = [name] + [_show(get(f), unit) for f in results]
@@ -392,9 +386,8 @@ def verdict(results: list[Figures]) -> list[str]:
     """The issue's two targets, checked against the figures."""
     out = []
     for f in results:
-        mode = "selective" if f.selective else "full"
         out.append(
-            f"{f.hubs:,} hubs, {mode}: stores {f.stored_bytes / f.target_bytes:,.2f}× its target "
+            f"{f.hubs:,} hubs, {f.mode}: stores {f.stored_bytes / f.target_bytes:,.2f}× its target "
             f"(own region + network-wide kinds); 99 % reached in {f.reach_p99_s:,.2f} s at p99 "
             f"(target < 10 s); tallies {'agree' if f.tallies_agree else 'DIFFER'} at "
             f"{f.tally_hubs} hubs ({f.outcome}); {f.missing} deliveries missing at the end, "
@@ -414,6 +407,12 @@ def main() -> None:
     parser.add_argument("--pull-s", type=float, default=300.0)
     parser.add_argument("--sample", type=int, default=40, help="origins flooded above --flood-all")
     parser.add_argument("--flood-all", type=int, default=100, help="flood every origin up to this")
+    parser.add_argument(
+        "--lean-witness",
+        type=float,
+        metavar="SECONDS",
+        help="also model the lean witness rule, gathering decisions for SECONDS",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     results = []
@@ -424,7 +423,16 @@ def main() -> None:
                 f"simulating {hubs:,} hubs, {'selective' if selective else 'full'} replication…",
                 flush=True,
             )
-            results.append(simulate(hubs, params, args.flood_all, args.sample, log=print))
+            results.extend(
+                simulate(
+                    hubs,
+                    params,
+                    args.flood_all,
+                    args.sample,
+                    log=print,
+                    lean_s=args.lean_witness if not selective else None,
+                )
+            )
     print()
     print(table(results))
     print()

@@ -8,7 +8,7 @@ from tests.benchmarks.simulation import simulate, table
 
 def test_six_hubs_converge_despite_drops_and_agree_on_the_tally() -> None:
     # One push in five lost and never sent again: only the periodic pull repairs them.
-    figures = simulate(6, Params(drop=0.2, duplicate=0.05, pull_s=60), hours=24)
+    (figures,) = simulate(6, Params(drop=0.2, duplicate=0.05, pull_s=60))
     assert figures.repaired > 0
     assert figures.missing == 0
     assert figures.tallies_agree and figures.tally_hubs == 6
@@ -22,6 +22,6 @@ def test_six_hubs_converge_despite_drops_and_agree_on_the_tally() -> None:
 
 
 def test_selective_replication_stores_no_more_than_the_target() -> None:
-    figures = simulate(6, Params(selective=True), hours=24)
+    (figures,) = simulate(6, Params(selective=True))
     assert figures.missing == 0 and figures.tallies_agree
     assert figures.stored_bytes == figures.target_bytes
