@@ -91,7 +91,7 @@ bench: $(STAMP)
 # message spreads, and full against selective replication (docs/ARCHITECTURE.md,
 # "A thousand hubs"). Takes several minutes on one core.
 sim: $(STAMP)
-	$(BIN)/python -m tests.benchmarks.simulation --selective
+	$(BIN)/python -m tests.benchmarks.simulation --selective --lean-witness 300
 
 clean-venv:
 	rm -rf $(VENV)
