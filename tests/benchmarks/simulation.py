@@ -53,7 +53,7 @@ class Figures:
     mode: str  # full or selective replication, and which witness rule
     flooded_origins: int
     stored_messages: float  # per hub, the day's
-    witness_messages: float  # of which witnesses
+    witness_messages: float  # of which witnesses, the modelled ones and the 20:00 ones
     witness_bytes: float
     stored_bytes: float
     target_bytes: float  # own region's messages plus every network-wide one
@@ -297,8 +297,8 @@ def _figures(
         mode="selective" if params.selective else "full",
         flooded_origins=len(sampled),
         stored_messages=statistics.mean(stored_n),
-        witness_messages=load.messages,
-        witness_bytes=load.bytes,
+        witness_messages=load.messages + len(world.final_witnesses),
+        witness_bytes=load.bytes + sum(sizes[m.id] for m in world.final_witnesses),
         stored_bytes=statistics.mean(stored_b),
         target_bytes=statistics.mean(target_b),
         sent_bytes=statistics.mean(sent),
