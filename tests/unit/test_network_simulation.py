@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.benchmarks.sim_flood import Params
-from tests.benchmarks.simulation import simulate, table
+from tests.benchmarks.sim_report import table
+from tests.benchmarks.simulation import simulate
 
 
 def test_six_hubs_converge_despite_drops_and_agree_on_the_tally() -> None:
