@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from crypto.nodeid import NodeId
 from protocol.envelope import Message, MessageId
@@ -120,13 +121,13 @@ class Flood:
         while self._queue and self._queue[0][0] <= until_ms:
             now, _, what, payload = heapq.heappop(self._queue)
             if what == self.ARRIVE:
-                hub, m, src = payload  # type: ignore[misc]
-                self._arrive(now, hub, m, src)
+                hub, message, src = cast(tuple[int, Message, int], payload)
+                self._arrive(now, hub, message, src)
             elif what == self.WRITE:
-                m = payload  # type: ignore[assignment]
-                self._arrive(now, self.origin_index[m.origin], m, -1)  # type: ignore[union-attr]
+                written = cast(Message, payload)
+                self._arrive(now, self.origin_index[written.origin], written, -1)
             else:
-                self._pull(now, payload)  # type: ignore[arg-type]
+                self._pull(now, cast(int, payload))
 
     def _push(self, now: float, src: int, dst: int, m: Message) -> None:
         size = len(m.payload) + 67  # the envelope's bytes (PROTOCOL.md §4.5)

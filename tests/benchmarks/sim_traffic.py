@@ -212,8 +212,8 @@ def setup(topology: Topology) -> World:
         messages.append(launched)
     heads = {h.node_id: h.head for h in hubs if h.head is not None}
     for hub in hubs:
-        for body in witness_bodies(network, heads):  # type: ignore[arg-type]
-            messages.append(hub.send("network.witness", body, SETUP_MS + 60_000))
+        for witness in witness_bodies(network, heads):
+            messages.append(hub.send("network.witness", witness, SETUP_MS + 60_000))
     return World(topology, hubs, network, messages)
 
 
@@ -259,7 +259,7 @@ def plan_day(world: World, seed: int = 2) -> list[tuple[int, Hub, Callable[[], t
                 region=REGIONS[hub.region],
                 description=words(rng, 40),
             )
-            plan.append((at(7, 19), hub, lambda p=profile: ("hub.profile", p)))
+            plan.append((at(7, 19), hub, _ready("hub.profile", profile)))
         for _ in range(5):
 
             def comment(hub: Hub = hub) -> tuple[str, Any]:
@@ -277,7 +277,7 @@ def plan_day(world: World, seed: int = 2) -> list[tuple[int, Hub, Callable[[], t
                 if hub.index == 1
                 else ("campaign.endorse", CampaignEndorse(campaign=campaign.id))
             )
-            plan.append((at(7, 19), hub, lambda k=kind, b=body: (k, b)))
+            plan.append((at(7, 19), hub, _ready(kind, body)))
     plan.sort(key=lambda p: (p[0], p[1].index))
     return plan
 
@@ -294,7 +294,11 @@ def write_day(world: World, seed: int = 2) -> None:
     for hub in hubs:
         if rng.random() < 0.9 or hub.index < 3:
             when = DAY_START_MS + int(rng.uniform(10, 19) * HOUR_MS)
-            plan.append((when, hub, lambda h=hub: ("delegate.vote", _vote(world, h, rng))))
+
+            def vote(hub: Hub = hub) -> tuple[str, Any]:
+                return "delegate.vote", _vote(world, hub, rng)
+
+            plan.append((when, hub, vote))
     plan.sort(key=lambda p: (p[0], p[1].index))
     for when, hub, make in plan:
         kind, body = make()
@@ -307,6 +311,10 @@ def write_day(world: World, seed: int = 2) -> None:
         if kind in ("event", "announcement"):
             world.by_region.setdefault(hub.region, []).append(message)
             world.anywhere.append(message)
+
+
+def _ready(kind: str, body: Any) -> Callable[[], tuple[str, Any]]:
+    return lambda: (kind, body)
 
 
 def _motion() -> Motion:
