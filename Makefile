@@ -11,7 +11,7 @@ DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run demo test lint bench faults clean-venv
+.PHONY: run demo test lint bench sim faults clean-venv
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ faults: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
+
+# A simulated day of 10, 100 and 1,000 hubs: what each hub stores and sends, how fast a
+# message spreads, and full against selective replication (docs/ARCHITECTURE.md,
+# "A thousand hubs"). Takes several minutes on one core.
+sim: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.simulation --selective --lean-witness 300
 
 clean-venv:
 	rm -rf $(VENV)
