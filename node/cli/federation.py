@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crypto.digest import sha256
 from crypto.errors import BadNodeId
@@ -24,16 +24,20 @@ from node import config as settings
 from node.clock import describe_age
 from node.errors import NodeError
 from node.federation.invites import Invite
-from node.federation.peering import accept_invite
-from node.node import Node
 from node.store.peers import PeerStore
 from protocol.errors import LocalProtocolError, SchemaViolation
 from protocol.kinds.hub import Announcement, Resource
 from protocol.schema import check_body
 
+if TYPE_CHECKING:
+    from node.node import Node
+
 
 @asynccontextmanager
 async def _open(args: argparse.Namespace) -> AsyncIterator[Node]:
+    # Imported here, not at the top: `hubnet id` and `--help` stay quick (no aiohttp).
+    from node.node import Node
+
     node = await Node.open(settings.load(args.data_dir))
     try:
         yield node
@@ -76,6 +80,8 @@ async def _invite(args: argparse.Namespace) -> None:
 
 async def _add(args: argparse.Namespace) -> None:
     async with _open(args) as node:
+        from node.federation.peering import accept_invite
+
         card, url = await accept_invite(node, args.invite)
     print(f"Peered with {card.name} ({card.node_id}) at {url}")
 

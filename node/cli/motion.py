@@ -7,12 +7,14 @@ import argparse
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node import config as settings
 from node.assembly import body_title
 from node.errors import NodeError
-from node.node import Node
+
+if TYPE_CHECKING:
+    pass
 
 
 def _when_ms(ms: int) -> str:
@@ -26,6 +28,8 @@ async def _verify(args: argparse.Namespace) -> bool:
         motion_id = b""
     if len(motion_id) != 32:
         raise NodeError("a motion id is 64 hexadecimal characters")
+    from node.node import Node  # here, not at the top: other commands stay quick
+
     node = await Node.open(settings.load(args.data_dir))
     try:
         assembly = node.assembly

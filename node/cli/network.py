@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node import config as settings
 from node.accounts.permissions import OPERATOR
 from node.cli.federation import node_id_argument
-from node.community.hubs import hub_names
 from node.errors import NodeError
 from node.network.actions import (
     DEFAULT_REGIONS,
@@ -18,9 +17,11 @@ from node.network.actions import (
     NetworkActions,
     founding_statement,
 )
-from node.node import Node
 from protocol.errors import SchemaViolation
 from protocol.schema import check_body
+
+if TYPE_CHECKING:
+    from node.node import Node
 
 
 def _network_id(text: str) -> bytes:
@@ -34,6 +35,8 @@ def _network_id(text: str) -> bytes:
 
 
 async def _with_node(args: argparse.Namespace, work: Callable[[Node], Any]) -> None:
+    from node.node import Node  # here, not at the top: other commands stay quick
+
     node = await Node.open(settings.load(args.data_dir))
     try:
         await work(node)
@@ -106,6 +109,8 @@ async def _roster(args: argparse.Namespace) -> None:
         if membership.network is None:
             print("This hub belongs to no network yet ('hubnet network found' or 'join').")
             return
+        from node.community.hubs import hub_names  # only this command reads the names
+
         names = await hub_names(node.db)
         print(f"network: {roster.statement.name if roster.statement else '(statement not held)'}")
         print(f"network id: {membership.network.hex()}")

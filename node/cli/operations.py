@@ -12,19 +12,25 @@ import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node import config as settings
-from node import keys, recovery
+from node import recovery
 from node.errors import NodeError
 from node.identity import KEY_FILE, NODE_ID_FILE
-from node.node import Node
+
+if TYPE_CHECKING:
+    from node import keys
+    from node.node import Node
 
 
 @asynccontextmanager
 async def _open(data_dir: Path) -> AsyncIterator[Node]:
+    # Imported here, not at the top: `hubnet id` and `--help` stay quick (no aiohttp).
+    from node.node import Node
+
     node = await Node.open(settings.load(data_dir))
     try:
         yield node
@@ -82,6 +88,8 @@ def cmd_recovery_finish(args: argparse.Namespace) -> int:
 
 def cmd_key_commit(args: argparse.Namespace) -> int:
     async def run() -> keys.KeyChange:
+        from node import keys  # with the node it needs, not at the top
+
         async with _open(args.data_dir) as node:
             return await keys.commit(node, args.successor_out)
 
@@ -93,6 +101,8 @@ def cmd_key_commit(args: argparse.Namespace) -> int:
 
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     async def run() -> keys.KeyChange:
+        from node import keys  # with the node it needs, not at the top
+
         async with _open(args.data_dir) as node:
             return await keys.rotate(node, args.successor_key, args.successor_out)
 
@@ -122,6 +132,8 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
         (data_dir / (KEY_FILE + ".tmp")).replace(data_dir / KEY_FILE)
 
     async def run() -> keys.KeyChange:
+        from node import keys  # with the node it needs, not at the top
+
         async with _open(data_dir) as node:
             return await keys.revoke(node, args.successor_key, args.successor_out, args.reason)
 
@@ -138,6 +150,8 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
 
 def cmd_fork_resolve(args: argparse.Namespace) -> int:
     async def run() -> keys.KeyChange:
+        from node import keys  # with the node it needs, not at the top
+
         async with _open(args.data_dir) as node:
             return await keys.resolve_fork(
                 node, args.successor_key, args.successor_out, args.seq, args.reason
