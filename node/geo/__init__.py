@@ -41,9 +41,16 @@ def places() -> dict[str, Place]:
     return {p.name.casefold(): p for p in found}
 
 
-def place_names() -> list[str]:
-    """Names for a <datalist>, in alphabetical order."""
-    return sorted((p.name for p in places().values()), key=str.casefold)
+# The towns a profile form lists: the largest, so the page stays small on a phone
+# (all 1,908 made it 100 KB); any other town typed is still found by name.
+LISTED_PLACES = 300
+
+
+@functools.cache
+def place_names() -> tuple[str, ...]:
+    """The largest places' names for a <datalist>, in alphabetical order."""
+    largest = sorted(places().values(), key=lambda p: -p.population)[:LISTED_PLACES]
+    return tuple(sorted((p.name for p in largest), key=str.casefold))
 
 
 def find_place(text: str) -> Place | None:
@@ -98,6 +105,16 @@ def timezone_choices() -> tuple[str, ...]:
     """The zones a form offers: "Area/Place" names and UTC, without the old aliases
     ("GB", "US/Eastern", "Etc/GMT+5") that would only make the list longer."""
     return ("UTC", *(z for z in timezones() if z.split("/")[0] in _AREAS and "/" in z))
+
+
+@functools.cache
+def timezones_listed() -> tuple[str, ...]:
+    """The zones a profile form lists: UTC, Europe's and the Atlantic's (where a
+    network of UK hubs lives); any other zone typed in full is accepted."""
+    return tuple(z for z in timezone_choices() if z == "UTC" or z.split("/")[0] in _NEAR)
+
+
+_NEAR = frozenset({"Europe", "Atlantic"})
 
 
 def known_timezone(name: str) -> bool:

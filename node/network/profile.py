@@ -161,7 +161,10 @@ class HubProfiles:
                 lat, lon = place.lat, place.lon
         timezone: str = draft.get("timezone") or geo.DEFAULT_TIMEZONE
         if not geo.known_timezone(timezone):
-            faults["timezone"] = "Choose a time zone from the list."
+            faults["timezone"] = (
+                "That is not a time zone this node knows: pick one from the list,"
+                " or type its full name, such as Europe/London."
+            )
         profile = HubProfile(
             name=name or "-",
             url=url,

@@ -44,7 +44,7 @@ async def test_saving_the_profile_publishes_it_with_every_field(site: Site) -> N
     for region in ("Yorkshire and The Humber", "Scotland", "Northern Ireland", "London"):
         assert f'<option value="{region}">' in page
     assert '<datalist id="towns">' in page and '<option value="Leeds">' in page
-    assert '<option value="Europe/London" selected>' in page
+    assert 'id="timezone" name="timezone"' in page and 'value="Europe/London"' in page
     response = await site.post("/organise/profile", FORM)
     assert response.status == 200
     page = await response.text()
@@ -186,3 +186,24 @@ async def test_a_peer_moves_only_by_its_own_newer_profile(site: Site) -> None:
     await site.node.hubs()
     again = await peers.get(ids[0])
     assert again is not None and again.url == "http://north.example:8443"
+
+
+async def test_the_profile_page_is_small_and_takes_any_town_or_zone_by_name(site: Site) -> None:
+    # The page lists the 300 largest towns and Europe's zones, not all 1,908 and 490:
+    # under the 60 KB a page may weigh on a phone. Any other town or zone typed in full
+    # is still taken, and a zone nobody knows is refused beside its field.
+    await site.login("organiser@example.org")
+    page = await (await site.client.get("/organise/profile")).text()
+    assert len(page.encode()) < 60_000, len(page.encode())
+    assert '<option value="Abbey Wood">' not in page  # a small place: typed, not listed
+    saved = await site.post(
+        "/organise/profile", {**FORM, "town": "abbey wood", "timezone": "Asia/Kolkata"}
+    )
+    assert saved.status == 200, await saved.text()
+    body = await _latest_profile(site)
+    assert body.timezone == "Asia/Kolkata" and body.lat is not None and body.lat // 1_000_000 == 51
+    refused = await site.post("/organise/profile", {**FORM, "timezone": "Mars/Olympus"})
+    assert refused.status == 400
+    text = await refused.text()
+    assert 'id="timezone-error"' in text and "not a time zone this node knows" in text
+    assert 'value="Mars/Olympus"' in text  # kept as typed

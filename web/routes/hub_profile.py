@@ -53,7 +53,7 @@ async def _page(
             "errors": errors or [],
             "regions": await profiles.regions(node.membership.roster.regions),
             "places": geo.place_names(),
-            "timezones_choices": tuple((z, z.replace("_", " ")) for z in geo.timezone_choices()),
+            "timezones": geo.timezones_listed(),
         },
         status=status,
     )
