@@ -53,6 +53,12 @@ def retry_delay_ms(attempts: int) -> int:
     return int(min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** max(0, attempts - 1)))
 
 
+def reminder_link(link: str) -> str:
+    """The link of a reminder to act on the page `link`: it is withdrawn once the member
+    acts (Notices.acted_on), where other notices about the page are only marked read."""
+    return f"{link}#act"
+
+
 class Notices:
     def __init__(
         self,
@@ -114,6 +120,16 @@ class Notices:
     async def mark_read(self, member_id: int, notice_id: int | None = None) -> int:
         """Mark one notice (or, with None, all) of this member read; how many changed."""
         return await self._store.mark_read(member_id, notice_id, self._clock())
+
+    async def open(self, member_id: int, notice_id: int) -> Notice | None:
+        """Following a notice's link marks it read (web: /notices/<id>/open)."""
+        return await self._store.open(member_id, notice_id, self._clock())
+
+    async def acted_on(self, member_id: int, link: str) -> None:
+        """The member has done what the notices about `link` asked (voted, say): its
+        reminders (`reminder_link(link)`) are withdrawn and the rest marked read, so
+        "you have not voted" does not stay after they have."""
+        await self._store.acted_on(member_id, link, reminder_link(link), self._clock())
 
     # -- email ------------------------------------------------------------------
 

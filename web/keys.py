@@ -14,6 +14,7 @@ CSRF = web.RequestKey("csrf", str)
 NEW_CSRF = web.RequestKey("new_csrf", bool)
 NOTICES = web.RequestKey("notices", list)  # this page's status lines
 UNREAD = web.RequestKey("unread", int)  # the member's unread notices (node/notices.py)
+FLASH_KEY = web.AppKey("flash_key", bytes)  # signs the line a redirect shows (web/flash.py)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
 REGISTRATION_GUARD = web.AppKey("registration_guard", RegistrationGuard)

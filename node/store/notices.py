@@ -109,6 +109,32 @@ class NoticesStore:
             cursor = await conn.execute(sql, params)
             return int(cursor.rowcount)
 
+    async def open(self, member_id: int, notice_id: int, now: int) -> Notice | None:
+        """This member's notice `notice_id`, marked read (None if it is not theirs)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE notices SET read_at = ? WHERE id = ? AND member_id = ? AND read_at IS NULL",
+                (now, notice_id, member_id),
+            )
+            rows = await conn.execute_fetchall(
+                "SELECT id, text, link, created_at FROM notices WHERE id = ? AND member_id = ?",
+                (notice_id, member_id),
+            )
+        return next((Notice(r[0], r[1], r[2], r[3], True) for r in rows), None)
+
+    async def acted_on(self, member_id: int, link: str, reminder: str, now: int) -> None:
+        """The member did what the notices linking to `link` asked: reminders (linking to
+        `reminder`) go, the others are marked read."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "DELETE FROM notices WHERE member_id = ? AND link = ?", (member_id, reminder)
+            )
+            await conn.execute(
+                "UPDATE notices SET read_at = ? WHERE member_id = ? AND link = ?"
+                " AND read_at IS NULL",
+                (now, member_id, link),
+            )
+
     async def export_member_records(self, member_id: int) -> dict[str, Any]:
         """The member's notices, for their data download."""
         notices = [

@@ -10,6 +10,7 @@ from node.accounts.members import AccountError
 from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
 from protocol.kinds.hub import Announcement
+from web.flash import done
 from web.forms import refusals_on
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
@@ -93,7 +94,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     if member.email is None or await node.members.authenticate(member.email, current) is None:
         raise AccountError("Your current password is not right.")
     await node.members.set_password(member.id, new)  # ends every session
-    response = web.HTTPSeeOther("/login")
+    response = done(request, "/login", "Your password is changed. Log in with the new one.")
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
 
@@ -119,19 +120,14 @@ async def leave(request: web.Request) -> web.Response:
         raise AccountError("Tick the box to confirm that you want to leave.")
     token = request.get(SESSION_TOKEN)
     await node.members.leave(request[MEMBER].id)
-    del request[MEMBER]  # the page below is shown to someone no longer logged in
-    response = render(
+    response = done(
         request,
-        "message.html",
-        {
-            "heading": "You have left the hub",
-            "paragraphs": ["Your personal data has been erased from this hub's server."],
-            "link": {"href": "/", "text": "Back to the start page"},
-        },
+        "/",
+        "You have left the hub. Your personal data has been erased from this hub's server.",
     )
     if token:
         response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
-    return response
+    raise response
 
 
 ROUTES = [

@@ -21,8 +21,9 @@ from web.discussing import (
     message_id,
     post_items,
 )
+from web.flash import done as flash
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Handler, Route
 from web.routes.account import account_refused
@@ -87,7 +88,7 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
     topic_id = await node.discussion.topics.start(
         request[MEMBER], field(form, "category"), form.get("title"), form.get("text")
     )
-    raise web.HTTPSeeOther(f"/discussions/{topic_id}")
+    raise flash(request, f"/discussions/{topic_id}", "Your topic is started.")
 
 
 # -- one topic ---------------------------------------------------------------------------
@@ -139,7 +140,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, form.get("text"))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
-    raise web.HTTPSeeOther(f"{where}#post-{post_id}")
+    raise flash(request, f"{where}#post-{post_id}", "Your reply is posted.")
 
 
 async def _post_topic_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
@@ -163,8 +164,7 @@ def _on_post(act: PostAct, done: str) -> Handler:
         form = await request.post()
         topic_id = await discussion.topics.post_topic(post_id)
         await act(discussion, request[MEMBER], post_id, form)
-        request[NOTICES].append(done)
-        return await _topic_page(request, topic_id)
+        raise flash(request, f"/discussions/{topic_id}#post-{post_id}", done)
 
     return handler
 
@@ -259,7 +259,11 @@ async def comment(request: web.Request) -> web.StreamResponse:
     comment_id = await node.discussion.comments.publish(
         request[MEMBER], subject_id, form.get("text"), reply_to
     )
-    raise web.HTTPSeeOther(f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}")
+    raise flash(
+        request,
+        f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}",
+        "Your comment is posted.",
+    )
 
 
 async def _subject_of_comment(request: web.Request) -> bytes:
@@ -291,8 +295,7 @@ def _on_comment(act: CommentAct, done: str) -> Handler:
         subject_id = await _subject_of_comment(request)
         form = await request.post()
         await act(discussion, request[MEMBER], comment_id, form)
-        request[NOTICES].append(done)
-        return await _discuss_page(request, subject_id)
+        raise flash(request, f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}", done)
 
     return handler
 
@@ -333,8 +336,7 @@ async def network_name(request: web.Request) -> web.StreamResponse:
     name = await node.discussion.comments.set_display_name(
         request[MEMBER], form.get("display_name")
     )
-    request[NOTICES].append(f"On the network you are now known as {name}.")
-    return render(request, "account.html", {"display_name": name})
+    raise flash(request, "/account", f"On the network you are now known as {name}.")
 
 
 ROUTES = [

@@ -13,8 +13,9 @@ from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.groups import Groups
 from web.discussing import field, int_id, post_items
+from web.flash import done as flash
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import markdown, render
 from web.routes import Handler, Route
 from web.routes.discussion import describe_subject
@@ -78,7 +79,7 @@ async def start_group(request: web.Request) -> web.StreamResponse:
         form.get("purpose"),
         subject.id if subject else None,
     )
-    raise web.HTTPSeeOther(f"/groups/{group_id}")
+    raise flash(request, f"/groups/{group_id}", "Group started.")
 
 
 async def _group_page(
@@ -137,8 +138,7 @@ def _on_group(act: GroupAct, done: str) -> Handler:
         form = await request.post()
         await groups.get(group_id)
         await act(groups, request[MEMBER], group_id, form)
-        request[NOTICES].append(done)
-        return await _group_page(request, group_id)
+        raise flash(request, f"/groups/{group_id}", done)
 
     return handler
 
@@ -160,8 +160,7 @@ def _on_task(act: Callable[[Groups, Member, int], Awaitable[int]], done: str) ->
     async def handler(request: web.Request) -> web.StreamResponse:
         groups = request.config_dict[NODE].discussion.groups
         group_id = await act(groups, request[MEMBER], int_id(request, "task_id"))
-        request[NOTICES].append(done)
-        return await _group_page(request, group_id)
+        raise flash(request, f"/groups/{group_id}", done)
 
     return handler
 
