@@ -22,6 +22,7 @@ from node.funds.notices import Notice as FundsNotice
 from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
+from node.home import Home
 from node.identity import load_identity
 from node.network.membership import Membership
 from node.network.reveals import AutoReveal
@@ -34,6 +35,7 @@ from node.store.accounts import AccountsStore
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
 from node.store.governance import ElectionRecords
+from node.store.home import HomeStore
 from node.store.hubs import HubInfo, hub_profiles
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
@@ -67,6 +69,7 @@ class Node:
     auto_reveal: AutoReveal
     confirmations: Confirmations
     projections: ProjectionRunner
+    home: Home
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -146,6 +149,7 @@ class Node:
                 config.url,
             ),
             projections=projections,
+            home=Home(HomeStore(db), clock, node_id, assembly),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node._show_members_only()

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from node.appkeys import NODE
 from node.funds.units import pounds
+from web import navigation
 from web.keys import CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,6 +89,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf": request.get(CSRF, ""),
         "notices": request.get(NOTICES, []),
         "unread": request.get(UNREAD, 0) if member is not None else 0,
+        "menu": navigation.menu(request.path, member),
+        "path": request.path,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
     }

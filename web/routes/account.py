@@ -7,8 +7,10 @@ import json
 from aiohttp import web
 
 from node.accounts.members import AccountError
-from node.accounts.permissions import ROLE_TITLES, Permission, Role
+from node.accounts.permissions import Permission, Role
 from node.appkeys import NODE
+from node.events.drafts import local_time
+from node.store.home import UpcomingEvent
 from protocol.kinds.hub import Announcement
 from web.flash import done
 from web.forms import refusals_on
@@ -53,14 +55,41 @@ class NetworkNews:
 NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
 
 
+def _event_item(event: UpcomingEvent) -> dict[str, str]:
+    start = local_time(event.starts, event.timezone)
+    return {
+        "href": f"/events/{event.id.hex()}",
+        "title": event.title,
+        "when": f"{start.strftime('%a %d %b, %H:%M')} {start.tzname()}",
+        "iso": start.isoformat(),
+    }
+
+
 async def dashboard(request: web.Request) -> web.Response:
+    """Home: what needs the member, soonest first, then news (node/home.py)."""
     member = request[MEMBER]
+    home = await request.config_dict[NODE].home.view(member)
     return render(
         request,
         "dashboard.html",
         {
+            "home": home,
+            "votes": [
+                {"what": v.what, "title": v.title, "href": v.link, "closes": when(v.closes_at)}
+                for v in home.votes
+            ],
+            "my_events": [_event_item(e) for e in home.my_events],
+            "hub_events": [_event_item(e) for e in home.hub_events],
+            "threads": [
+                {"href": f"/discussions/{t.id}", "title": t.title, "when": when(t.last_post_at)}
+                for t in home.threads
+            ],
+            "unread_notices": [
+                {"href": f"/notices/{n.id}/open", "text": n.text, "when": when(n.created_at)}
+                for n in home.notices
+            ],
             "news": await request.config_dict[NETWORK_NEWS].items(request),
-            "roles": sorted(ROLE_TITLES[r] for r in member.roles),
+            "roles": home.roles,
             "interim": Role.INTERIM in member.roles,
         },
     )

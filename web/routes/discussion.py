@@ -18,8 +18,10 @@ from web.discussing import (
     comment_items,
     field,
     int_id,
+    mention_choices,
     message_id,
     post_items,
+    with_mention,
 )
 from web.flash import done as flash
 from web.forms import refusals_on
@@ -72,6 +74,7 @@ async def _discussions_page(
             "conduct": await _conduct(request),
             "errors": errors or [],
             "form": form,
+            "mention_names": mention_choices(await node.discussion.topics.mention_handles()),
         },
         status=status,
     )
@@ -86,7 +89,7 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     topic_id = await node.discussion.topics.start(
-        request[MEMBER], field(form, "category"), form.get("title"), form.get("text")
+        request[MEMBER], field(form, "category"), form.get("title"), with_mention(form)
     )
     raise flash(request, f"/discussions/{topic_id}", "Your topic is started.")
 
@@ -108,6 +111,7 @@ async def _topic_page(
         topic_id = int_id(request, "topic_id")
     topic = await node.discussion.topics.get(topic_id)
     posts = await node.discussion.topics.posts(topic_id, member.id)
+    handles = await node.discussion.topics.mention_handles()
     group_id = await node.discussion.groups.for_topic(topic_id)
     if status == 200:
         await node.discussion.topics.mark_read(member.id, topic_thread(topic_id))
@@ -118,7 +122,8 @@ async def _topic_page(
             "topic": topic,
             "category": CATEGORIES[topic.category],
             "group_id": group_id,
-            "thread": post_items(posts, member.id, _moderator(request)),
+            "thread": post_items(posts, member.id, _moderator(request), handles),
+            "mention_names": mention_choices(handles),
             "reply_action": f"/discussions/{topic_id}/reply",
             "conduct": await _conduct(request),
             "errors": errors or [],
@@ -137,7 +142,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     topic_id = int_id(request, "topic_id")
     form = await request.post()
     await node.discussion.topics.get(topic_id)
-    post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, form.get("text"))
+    post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, with_mention(form))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
     raise flash(request, f"{where}#post-{post_id}", "Your reply is posted.")

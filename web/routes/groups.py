@@ -12,7 +12,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.groups import Groups
-from web.discussing import field, int_id, post_items
+from web.discussing import field, int_id, mention_choices, post_items
 from web.flash import done as flash
 from web.forms import refusals_on
 from web.keys import MEMBER
@@ -98,6 +98,7 @@ async def _group_page(
     group = await discussion.groups.get(group_id)
     subject = await discussion.comments.subject(group.subject) if group.subject else None
     posts = await discussion.topics.posts(group.topic_id, member.id)
+    handles = await discussion.topics.mention_handles()
     if status == 200:
         await discussion.topics.mark_read(member.id, f"topic:{group.topic_id}")
     member_ids = {m for m, _ in group.members}
@@ -112,7 +113,8 @@ async def _group_page(
             "subject_hex": group.subject.hex() if group.subject else None,
             "tasks": await discussion.groups.tasks(group_id),
             "me": member.id,
-            "thread": post_items(posts, member.id, member.can(Permission.MODERATE)),
+            "thread": post_items(posts, member.id, member.can(Permission.MODERATE), handles),
+            "mention_names": mention_choices(handles),
             "reply_action": f"/discussions/{group.topic_id}/reply",
             "conduct": markdown(await discussion.moderation.conduct()),
             "errors": errors or [],
