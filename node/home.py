@@ -17,7 +17,9 @@ from node.accounts.members import Member
 from node.accounts.permissions import ROLE_TITLES, Permission, Role
 from node.assembly import Assembly
 from node.clock import Clock
-from node.store.home import HomeStore, UnreadNotice, UnreadThread, UpcomingEvent
+from node.notices import Notices
+from node.store.home import SHOWN, HomeStore, UnreadThread, UpcomingEvent
+from node.store.notices import Notice
 from protocol.kinds.assembly import DelegateVote, Motion
 from protocol.tally import Phase
 
@@ -36,7 +38,7 @@ class HomeView:
     my_events: list[UpcomingEvent]
     hub_events: list[UpcomingEvent]
     threads: list[UnreadThread]
-    notices: list[UnreadNotice]
+    notices: list[Notice]
     applications: int | None = None  # None: not theirs to decide
     roles: list[str] = field(default_factory=list)
 
@@ -50,8 +52,11 @@ _PATH = {"election": "elections", "recall": "elections", "poll": "polls", "budge
 
 
 class Home:
-    def __init__(self, store: HomeStore, clock: Clock, node_id: NodeId, assembly: Assembly):
+    def __init__(
+        self, store: HomeStore, clock: Clock, node_id: NodeId, assembly: Assembly, notices: Notices
+    ) -> None:
         self._store = store
+        self._notices = notices
         self._clock = clock
         self._node_id = node_id
         self._assembly = assembly
@@ -77,7 +82,7 @@ class Home:
             my_events=mine,
             hub_events=[e for e in hub if e.id not in going],
             threads=await self._store.unread_threads(member.id),
-            notices=await self._store.unread_notices(member.id),
+            notices=await self._notices.unread(member.id, SHOWN),
             applications=(
                 await self._store.applications_waiting()
                 if member.can(Permission.MANAGE_MEMBERS)

@@ -32,6 +32,7 @@ from node.projections.hubs import hubs_projection
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.store.accounts import AccountsStore
+from node.store.ballots import BallotBox, contest
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
 from node.store.governance import ElectionRecords
@@ -95,7 +96,17 @@ class Node:
             # Erased in the transaction that ends a member's account (Members.leave).
             records=(notices_store, ElectionRecords(db)),
         )
-        notices = Notices(notices_store, clock, config.name, config.url, mail_settings(config))
+        box = BallotBox(db)
+
+        async def voted(member_id: int, link: str) -> bool:
+            # A reminder to vote is not shown once the ballot box has the member's vote.
+            page, _, key = link.strip("/").partition("/")
+            kind = {"elections": "election", "polls": "poll", "budget": "budget"}.get(page)
+            return kind is not None and await box.has_voted(contest(kind, key), member_id)
+
+        notices = Notices(
+            notices_store, clock, config.name, config.url, mail_settings(config), acted=voted
+        )
 
         async def tell_members(items: Sequence[FundsNotice]) -> None:
             # Budget rounds and polls concern every member of the hub.
@@ -122,13 +133,7 @@ class Node:
                 idle_ms=config.session_idle_minutes * 60_000,
                 lifetime_ms=config.session_max_hours * 3_600_000,
             ),
-            funds=Funds(
-                db,
-                clock,
-                ReceiptFiles(config.data_dir),
-                notify=tell_members,
-                acted=notices.acted_on,
-            ),
+            funds=Funds(db, clock, ReceiptFiles(config.data_dir), notify=tell_members),
             notices=notices,
             governance=Governance(db, clock, members, messages, notices),
             clock=clock,
@@ -149,7 +154,7 @@ class Node:
                 config.url,
             ),
             projections=projections,
-            home=Home(HomeStore(db), clock, node_id, assembly),
+            home=Home(HomeStore(db), clock, node_id, assembly, notices),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node._show_members_only()

@@ -14,12 +14,6 @@ log = logging.getLogger(__name__)
 # read, so nothing is shown as open after its close.
 Settle = Callable[[], Awaitable[None]]
 NoticeHook = Callable[[Sequence[Notice]], Awaitable[None]]
-# A member has done what notices about a page asked (node/notices.py Notices.acted_on).
-ActedHook = Callable[[int, str], Awaitable[None]]
-
-
-async def nothing_to_withdraw(member_id: int, link: str) -> None:
-    """The default acted-on hook: no notices to clear."""
 
 
 async def log_notices(items: Sequence[Notice]) -> None:

@@ -17,7 +17,7 @@ from node.accounts.members import Member
 from node.clock import Clock
 from node.funds import notices, polls
 from node.funds.books import Books, EntryView
-from node.funds.hooks import ActedHook, NoticeHook, log_notices, nothing_to_withdraw
+from node.funds.hooks import NoticeHook, log_notices
 from node.funds.ledger import Draft, Summary
 from node.funds.polling import Polling, PollView
 from node.funds.receipts import Receipt, ReceiptFiles
@@ -31,12 +31,7 @@ from node.store.polls import PollStore
 
 class Funds:
     def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        receipts: ReceiptFiles,
-        notify: NoticeHook = log_notices,
-        acted: ActedHook = nothing_to_withdraw,
+        self, db: Database, clock: Clock, receipts: ReceiptFiles, notify: NoticeHook = log_notices
     ) -> None:
         self._db = db
         self._clock = clock
@@ -48,8 +43,6 @@ class Funds:
         self.polling = Polling(self._polls, box, clock, self.settle, self._notify)
         # Integration point: every notice the funds pages make goes through this hook.
         self.notify = notify
-        # Once a member has voted, the notices asking them to are cleared.
-        self._acted = acted
 
     async def _notify(self, items: Sequence[notices.Notice]) -> None:
         # Looked up at each call, so the hook can be changed after the services are built.
@@ -120,7 +113,6 @@ class Funds:
 
     async def approve(self, by: Member, round_id: int, proposal_ids: Sequence[int]) -> None:
         await self.budgeting.approve(by, round_id, proposal_ids)
-        await self._acted(by.id, f"/budget/{round_id}")
 
     async def has_approved(self, member_id: int, round_id: int) -> bool:
         return await self.budgeting.has_approved(member_id, round_id)
@@ -152,7 +144,6 @@ class Funds:
 
     async def vote(self, by: Member, poll_id: int, choice: int) -> None:
         await self.polling.vote(by, poll_id, choice)
-        await self._acted(by.id, f"/polls/{poll_id}")
 
     async def voter_status(self, member_id: int, poll_id: int) -> str:
         return await self.polling.voter_status(member_id, poll_id)

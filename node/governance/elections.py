@@ -297,4 +297,3 @@ class Elections:
             still_open,
             GovernanceError("You have already voted in this election: each member votes once."),
         )
-        await self._notices.acted_on(by.id, f"/elections/{election_id}")

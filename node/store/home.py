@@ -2,7 +2,7 @@
 
 The home page is the most visited page, so each query here reads an index or a handful
 of rows: open votes (few at a time), the member's next events, unread threads among
-the latest, unread notices, and for organisers the count of applications waiting.
+the latest, and for organisers the count of applications waiting.
 """
 
 from __future__ import annotations
@@ -39,13 +39,6 @@ class UnreadThread:
     title: str
     category: str
     last_post_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadNotice:
-    id: int
-    text: str
-    created_at: int
 
 
 class HomeStore:
@@ -123,14 +116,6 @@ class HomeStore:
             (member_id, SHOWN),
         )
         return [UnreadThread(i, t, c, at) for i, t, c, at in rows]
-
-    async def unread_notices(self, member_id: int) -> list[UnreadNotice]:
-        rows = await self._db.fetchall(
-            "SELECT id, text, created_at FROM notices WHERE member_id = ? AND read_at IS NULL"
-            " ORDER BY created_at DESC, id DESC LIMIT ?",
-            (member_id, SHOWN),
-        )
-        return [UnreadNotice(i, t, c) for i, t, c in rows]
 
     async def applications_waiting(self) -> int:
         row = await self._db.fetchone("SELECT count(*) FROM members WHERE status = 'applied'")
