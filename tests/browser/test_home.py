@@ -44,7 +44,9 @@ def test_home_and_navigation_at_both_widths_for_an_organiser_and_a_member(
 
     # The organiser's home: the application waiting, under its own heading.
     organise = page.get_by_role("region", name="For organisers")
-    expect(organise.get_by_role("link", name="1 application to join waiting for you")).to_be_visible()
+    expect(
+        organise.get_by_role("link", name="1 application to join waiting for you")
+    ).to_be_visible()
     nav = _main_nav(page)
     expect(nav.get_by_role("list", name="Organise")).to_be_visible()
     expect(nav.get_by_role("link", name="Home")).to_have_attribute("aria-current", "page")
