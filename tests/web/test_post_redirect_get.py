@@ -332,3 +332,18 @@ async def test_every_form_that_succeeds_redirects_to_a_page_that_says_so(
     assert set(EXCEPTIONS) <= posts and set(ELSEWHERE) <= posts
     missing = posts - walk.taken - set(EXCEPTIONS) - set(ELSEWHERE)
     assert not missing, f"POST routes not walked: {sorted(missing)}"
+
+
+async def test_a_forged_or_borrowed_flash_line_is_not_shown(site: Site) -> None:
+    await site.login("organiser@example.org")
+    done = await site.post("/moderation/conduct", {"text": "Be kind."})
+    borrowed = done.cookies["hubnet_flash"].value
+    assert "The code of conduct is saved." in await (await site.client.get("/moderation")).text()
+    forged = "VGhlIGh1YiBpcyBjbG9zaW5nLg.bm90IGEgc2lnbmF0dXJl"  # "The hub is closing."
+    site.client.session.cookie_jar.update_cookies({"hubnet_flash": forged})
+    page = await (await site.client.get("/moderation")).text()
+    assert "The hub is closing." not in page and 'role="status"' not in page
+    # Another visitor (another form token) cannot show the line made for this one.
+    site.client.session.cookie_jar.clear()
+    site.client.session.cookie_jar.update_cookies({"hubnet_flash": borrowed})
+    assert "The code of conduct is saved." not in await (await site.client.get("/")).text()
