@@ -159,7 +159,10 @@ async def test_this_hub_joins_another_hubs_campaign_once(site: Site) -> None:
     await send(site, *a.wires, campaign)
     ref = a.id_of(campaign).hex()
     await login_as(site, Role.CAMPAIGNS)
-    page = await (await site.post(f"/campaigns/{ref}/join", {"statement": ""})).text()
+    joined = await site.post(f"/campaigns/{ref}/join", {"statement": ""})
+    assert joined.status == 303 and joined.headers["Location"] == f"/campaigns/{ref}"
+    page = await (await site.client.get(joined.headers["Location"])).text()
+    assert "This hub has joined the campaign." in page
     assert "Riverside</strong>" in page and "has joined this campaign" in page
     again = await site.post(f"/campaigns/{ref}/join", {"statement": ""})
     assert again.status == 400 and "already joined" in await again.text()

@@ -123,7 +123,8 @@ async def test_joining_is_confirmed_by_an_emailed_link_and_answers_the_same_for_
     assert await applied(site) == []
     # …which sends the application to the membership secretary.
     confirmed = await site.post(path)
-    assert confirmed.status == 200 and "Confirmed" in await confirmed.text()
+    assert confirmed.status == 303 and confirmed.headers["Location"] == "/"
+    assert "Confirmed. " in await (await site.client.get("/")).text()
     assert await applied(site) == ["newcomer@example.org"]
     # The pending row (and the password hash in it) is gone once used.
     assert await site.node.db.fetchall("SELECT count(*) FROM confirmations") == [(0,)]

@@ -282,7 +282,7 @@ async def test_proposals_and_approvals_are_refused_outside_their_windows(
     assert "Tick at least one proposal" in await empty.text()
     assert (
         "Your approvals are recorded"
-        in await (await site.post(f"{base}/approvals", {"proposal": str(seeds)})).text()
+        in await (await site.submit(f"{base}/approvals", {"proposal": str(seeds)})).text()
     )
     twice = await site.post(f"{base}/approvals", {"proposal": str(seeds)})
     assert twice.status == 400 and "already sent your approvals" in await twice.text()

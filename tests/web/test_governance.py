@@ -139,7 +139,7 @@ async def test_full_election_counts_round_by_round_and_the_winner_takes_office(
     await site.logout()
     await site.login("bob@example.org")
     assert "nominated you for Chair" in await (await site.client.get("/notices")).text()
-    page = await (await site.post(f"/elections/{election}/accept")).text()
+    page = await (await site.submit(f"/elections/{election}/accept")).text()
     assert "you are a candidate" in page
     await site.logout()
 
@@ -532,9 +532,9 @@ async def test_notices_show_in_the_nav_until_read(clocked: tuple[Site, ManualClo
     assert '<span class="badge">2</span>' in page
     assert '<a href="/roles">Public meeting on Thursday</a>' in page
     [first, *_] = await site.node.notices.recent(ann)
-    page = await (await site.post(f"/notices/{first.id}/read")).text()
+    page = await (await site.submit(f"/notices/{first.id}/read")).text()
     assert '<span class="badge">1</span>' in page
-    page = await (await site.post("/notices/read")).text()
+    page = await (await site.submit("/notices/read")).text()
     assert 'class="badge"' not in page
     # Another member's notice cannot be marked read by Ann.
     bob = await make_member(site.node, "bob@example.org")

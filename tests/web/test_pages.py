@@ -85,7 +85,7 @@ async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> Non
     [ann] = await site.node.members.by_status("applied")
     await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("organiser@example.org")
-    page = await (await site.post(f"/organise/members/{ann.id}/reset")).text()
+    page = await (await site.submit(f"/organise/members/{ann.id}/reset")).text()
     link = page.split("<code>")[1].split("</code>")[0]
     path = link.removeprefix("http://127.0.0.1:8080")
     await site.logout()
@@ -126,7 +126,7 @@ async def test_remote_announcement_is_shown_as_text_never_as_markup(site: Site) 
 
 async def test_organiser_makes_an_invite_with_a_qr_code(site: Site) -> None:
     await site.login("organiser@example.org")
-    page = await (await site.post("/organise/peers/invite")).text()
+    page = await (await site.submit("/organise/peers/invite")).text()
     assert "hubnet://invite?id=" in page and 'src="data:image/svg+xml' in page
 
 
@@ -138,11 +138,11 @@ async def test_health_page_shows_the_node(site: Site) -> None:
 
 async def test_a_bad_invite_is_refused_with_the_reason(site: Site) -> None:
     await site.login("organiser@example.org")
-    page = await (await site.post("/organise/peers/add", {"invite": "hello"})).text()
+    page = await (await site.submit("/organise/peers/add", {"invite": "hello"})).text()
     assert "not a hubnet invite" in page
     own = page.split("<code>")[1].split("</code>")[0]  # this node's id, shown on the page
     invite = f"hubnet://invite?id={own}&token=x&url=http%3A%2F%2F127.0.0.1%3A9"
-    page = await (await site.post("/organise/peers/add", {"invite": invite})).text()
+    page = await (await site.submit("/organise/peers/add", {"invite": invite})).text()
     assert "that invite is this node&#39;s own" in page
     assert await site.node.db.fetchall("SELECT * FROM peers") == []
 

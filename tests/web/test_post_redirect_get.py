@@ -42,12 +42,16 @@ EXCEPTIONS = {
 # takes them through their success and checks the 303 and the line shown.
 ELSEWHERE = {
     "/network/hubs/{node_id}/sponsor": "tests/web/test_network_hubs.py",
-    "/organise/peers/add": "tests/web/test_pages.py",
     "/confirm/{token}": "tests/web/test_email_confirmation.py",
     "/campaigns/{campaign_id}/join": "tests/web/test_community.py",
     "/network/motions/{motion_id}/reveal": "tests/web/test_assembly.py",
     "/comments/{comment_id}/report-origin": "tests/integration/test_discussion.py",
 }
+
+
+# Not yet taken through its success by any test: peering needs a second node answering
+# on the invite's address. Its handler ends as every other does, in done(...).
+UNWALKED = {"/organise/peers/add": "needs a second node to peer with"}
 
 
 class Walk:
@@ -329,8 +333,8 @@ async def test_every_form_that_succeeds_redirects_to_a_page_that_says_so(
     await walk.post("/account/leave", "/account/leave", {"confirm": "yes"})
 
     posts = {r.path for r in all_routes() if r.method == "POST"}
-    assert set(EXCEPTIONS) <= posts and set(ELSEWHERE) <= posts
-    missing = posts - walk.taken - set(EXCEPTIONS) - set(ELSEWHERE)
+    assert set(EXCEPTIONS) <= posts and set(ELSEWHERE) <= posts and set(UNWALKED) <= posts
+    missing = posts - walk.taken - set(EXCEPTIONS) - set(ELSEWHERE) - set(UNWALKED)
     assert not missing, f"POST routes not walked: {sorted(missing)}"
 
 
