@@ -113,7 +113,7 @@ class Seeding:
             **fields,
         }
         page = self.visitor().post("/join", form)
-        assert page.status == 200, f"join: {page.status} {page.text[:300]}"
+        assert page.status == 303, f"join: {page.status} {page.text[:300]}"
         member = self.member_id(form["email"])
         page = self.organiser.post(f"/organise/members/{member}/approve")
         assert page.status in (200, 303), f"approve: {page.status} {page.text[:300]}"

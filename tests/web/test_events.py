@@ -158,7 +158,7 @@ async def test_public_registers_with_name_and_email_that_stay_here(site: Site) -
     assert "you are registered" in page
     # Registering again answers the same (whether someone is coming stays private)
     # and still counts one place.
-    twice = await site.post(f"/events/{event_id}/register", form)
+    twice = await site.submit(f"/events/{event_id}/register", form)
     assert twice.status == 200 and "you are registered" in await twice.text()
     bad = await site.post(f"/events/{event_id}/register", {"name": "X", "email": "nope"})
     assert bad.status == 400

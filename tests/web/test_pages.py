@@ -36,22 +36,22 @@ async def test_public_page_shows_the_hub_and_how_to_join(site: Site) -> None:
 
 
 async def test_join_needs_the_charter_signed(site: Site) -> None:
-    response = await site.post("/join", {**APPLICANT, "sign_charter": ""})
+    response = await site.submit("/join", {**APPLICANT, "sign_charter": ""})
     assert response.status == 400
     assert "sign the charter" in await response.text()
     assert (await site.node.members.counts()).get("applied", 0) == 0
 
 
 async def test_applicant_is_approved_logs_in_and_sees_the_dashboard(site: Site) -> None:
-    assert (await site.post("/join", APPLICANT)).status == 200
-    refused = await site.post("/login", {"email": "ann@example.org", "password": PASSWORD})
+    assert (await site.submit("/join", APPLICANT)).status == 200
+    refused = await site.submit("/login", {"email": "ann@example.org", "password": PASSWORD})
     assert "waiting for the membership secretary" in await refused.text()
 
     await site.login("organiser@example.org")
     members_page = await (await site.client.get("/organise/members")).text()
     assert "Ann Lee" in members_page and "I help at the food bank." in members_page
     [ann] = await site.node.members.by_status("applied")
-    response = await site.post(f"/organise/members/{ann.id}/approve")
+    response = await site.submit(f"/organise/members/{ann.id}/approve")
     assert "Ann Lee: approved." in await response.text()
     await site.logout()
 
@@ -72,7 +72,7 @@ async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
     assert data["member"]["email"] == "ann@example.org"
     assert data["member"]["charter_version"] == "1"
 
-    response = await site.post("/account/leave", {"confirm": "yes"})
+    response = await site.submit("/account/leave", {"confirm": "yes"})
     assert "You have left the hub" in await response.text()
     gone = await site.node.members.get(ann.id)
     assert gone is not None and gone.status == "left"
@@ -89,7 +89,7 @@ async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> Non
     link = page.split("<code>")[1].split("</code>")[0]
     path = link.removeprefix("http://127.0.0.1:8080")
     await site.logout()
-    assert (await site.post(path, {"new": "a brand new password"})).status == 200
+    assert (await site.submit(path, {"new": "a brand new password"})).status == 200
     assert (await site.post(path, {"new": "and once more please"})).status == 404  # one use
     await site.login("ann@example.org", "a brand new password")
 

@@ -25,11 +25,11 @@ async def _member_with_a_trail(site: Site) -> tuple[int, str, str]:
     page = await (await site.submit("/account/calendar-feed")).text()
     feed = re.search(r"<code>http://[^/]+(/calendar/mine/[^<]+\.ics)</code>", page)
     assert feed
-    offered = await site.post(
+    offered = await site.submit(
         "/speakers/offer", {"topics": "tenant unions", "area": "Leeds", "note": "Evenings"}
     )
     assert "tenant unions" in await offered.text()
-    posted = await site.post(
+    posted = await site.submit(
         "/mutual-aid", {"type": "offer", "title": "Spare bike trailer", "text": "Ask me"}
     )
     assert "Spare bike trailer" in await posted.text()
