@@ -24,9 +24,9 @@ from aiohttp import web
 from web.keys import CSRF, FLASH_KEY, NOTICES
 from web.security import cookie_name, set_cookie
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "hubnet_flash"
 LIFETIME_SECONDS = 60
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_TEXT = 300  # a cookie carries a few KiB at most; a flash line is one sentence
 
 
@@ -61,7 +61,7 @@ def take(request: web.Request) -> bool:
         text = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return True
-    if hmac.compare_digest(signature, _sign(request, text)):
+    if hmac.compare_digest(signature.encode(), _sign(request, text).encode()):
         request[NOTICES].append(text)
     return True
 
