@@ -335,30 +335,21 @@ async def _act(request: web.Request, act: Callable[[bytes, Member], Awaitable[ob
 @refusals_on(motion_page)
 async def second(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).second(m, by=by))
-    raise done(
-        request,
-        f"/network/motions/{_motion_id(request).hex()}",
-        "This hub has seconded the motion.",
-    )
+    # Back to the motion's page: the path without its last part (/second, /vote, /reveal).
+    raise done(request, request.path.rsplit("/", 1)[0], "This hub has seconded the motion.")
 
 
 @refusals_on(motion_page)
 async def vote(request: web.Request) -> web.Response:
     choice = _field(await request.post(), "choice")
     await _act(request, lambda m, by: _assembly(request).vote(m, choice, by=by))
-    raise done(
-        request,
-        f"/network/motions/{_motion_id(request).hex()}",
-        f"This hub's vote is cast: {choice}.",
-    )
+    raise done(request, request.path.rsplit("/", 1)[0], f"This hub's vote is cast: {choice}.")
 
 
 @refusals_on(motion_page)
 async def reveal(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).reveal(m, by=by))
-    raise done(
-        request, f"/network/motions/{_motion_id(request).hex()}", "This hub's vote is revealed."
-    )
+    raise done(request, request.path.rsplit("/", 1)[0], "This hub's vote is revealed.")
 
 
 async def hub_record(request: web.Request) -> web.Response:
