@@ -63,31 +63,29 @@ class Home:
 
     async def view(self, member: Member) -> HomeView:
         now = self._clock()
+        rows = await self._store.rows(
+            member.id, self._node_id, now, member.can(Permission.MANAGE_MEMBERS)
+        )
         votes = [
             VoteDue(
-                f"{ROLE_TITLES[Role(v.title)]}" if v.kind in ("election", "recall") else v.title,
+                ROLE_TITLES[Role(v.title)] if v.kind in ("election", "recall") else v.title,
                 f"/{_PATH[v.kind]}/{v.key}",
                 v.closes_at,
                 _WHAT[v.kind],
             )
-            for v in await self._store.open_votes(member.id, now)
+            for v in rows.votes
         ]
         if member.can(Permission.CAST_NETWORK_VOTES):
             votes = sorted(votes + await self._motions_to_vote(), key=lambda v: v.closes_at)
-        mine = await self._store.my_events(member.id, now // 1000)
-        going = {e.id for e in mine}
-        hub = await self._store.hub_events(self._node_id, now // 1000)
+        going = {e.id for e in rows.my_events}
+        notices = await self._notices.still_to_do(member.id, rows.notices)
         return HomeView(
             votes=votes,
-            my_events=mine,
-            hub_events=[e for e in hub if e.id not in going],
-            threads=await self._store.unread_threads(member.id),
-            notices=await self._notices.unread(member.id, SHOWN),
-            applications=(
-                await self._store.applications_waiting()
-                if member.can(Permission.MANAGE_MEMBERS)
-                else None
-            ),
+            my_events=rows.my_events,
+            hub_events=[e for e in rows.hub_events if e.id not in going],
+            threads=rows.threads,
+            notices=notices[:SHOWN],
+            applications=rows.applications if member.can(Permission.MANAGE_MEMBERS) else None,
             roles=sorted(ROLE_TITLES[r] for r in member.roles),
         )
 

@@ -146,10 +146,10 @@ class Notices:
         done = await self._done(member_id, {n.link for n in notices if n.link})
         return [n for n in notices if n.link not in done]
 
-    async def unread(self, member_id: int, limit: int = 5) -> list[Notice]:
-        notices = await self._store.unread(member_id, limit * 2)
+    async def still_to_do(self, member_id: int, notices: list[Notice]) -> list[Notice]:
+        """`notices` less reminders to do what the member has done."""
         done = await self._done(member_id, {n.link for n in notices if n.link})
-        return [n for n in notices if n.link not in done][:limit]
+        return [n for n in notices if n.link not in done]
 
     async def mark_read(self, member_id: int, notice_id: int | None = None) -> int:
         """Mark one notice (or, with None, all) of this member read; how many changed."""

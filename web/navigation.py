@@ -6,7 +6,10 @@ without script). A group a member can use none of is left out (Organise, for mos
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from markupsafe import Markup, escape
 
 from node.accounts.members import Member
 from node.accounts.permissions import Permission
@@ -94,28 +97,41 @@ def _current(path: str, links: list[Link]) -> str | None:
     return best[1] if best else None
 
 
-def _item(link: Link, current: str | None) -> dict[str, object]:
-    return {"label": link.label, "href": link.href, "current": link.href == current}
-
-
-def menu(path: str, member: Member | None) -> list[dict[str, object]]:
-    """The groups this visitor sees, each {"name", "links", "current"}; a visitor's is
-    one group without a name."""
-    if member is None:
-        current = _current(path, list(VISITOR_LINKS))
-        links = [_item(link, current) for link in VISITOR_LINKS]
-        return [{"name": "", "links": links, "current": current is not None}]
-    shown = [
-        (name, [x for x in links if x.permission is None or member.can(x.permission)])
+@functools.lru_cache(maxsize=32)
+def _shown(perms: frozenset[Permission] | None) -> tuple[tuple[str, tuple[Link, ...]], ...]:
+    """The groups a visitor (None) or a member with `perms` sees; a visitor's is one
+    group without a name, and a group with nothing the member may use is left out."""
+    if perms is None:
+        return (("", VISITOR_LINKS),)
+    shown = (
+        (name, tuple(x for x in links if x.permission is None or x.permission in perms))
         for name, links in GROUPS
-    ]
-    shown = [(name, links) for name, links in shown if links]
-    current = _current(path, [link for _, links in shown for link in links])
-    return [
-        {
-            "name": name,
-            "links": [_item(link, current) for link in links],
-            "current": any(link.href == current for link in links),
-        }
-        for name, links in shown
-    ]
+    )
+    return tuple((name, links) for name, links in shown if links)
+
+
+@functools.lru_cache(maxsize=512)
+def _html(perms: frozenset[Permission] | None, current: str | None) -> Markup:
+    parts = []
+    for name, links in _shown(perms):
+        here = any(link.href == current for link in links)
+        parts.append(f'<div class="nav-group{" current" if here else ""}">')
+        if name:
+            parts.append(f'<p class="nav-heading" aria-hidden="true">{escape(name)}</p>')
+            parts.append(f'<ul aria-label="{escape(name)}">')
+        else:
+            parts.append("<ul>")
+        for link in links:
+            mark = ' aria-current="page"' if link.href == current else ""
+            parts.append(f'<li><a href="{link.href}"{mark}>{escape(link.label)}</a></li>')
+        parts.append("</ul></div>")
+    return Markup("".join(parts))
+
+
+def menu_html(path: str, member: Member | None) -> Markup:
+    """The groups as HTML, the current section's link marked: base.html shows it twice
+    (folded for phones, open for wider screens), and every page has it, so it is made
+    once for each set of permissions and section, not rendered by a template each time."""
+    perms = None if member is None else frozenset(member.permissions)
+    current = _current(path, [link for _, links in _shown(perms) for link in links])
+    return _html(perms, current)

@@ -89,7 +89,7 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "csrf": request.get(CSRF, ""),
         "notices": request.get(NOTICES, []),
         "unread": request.get(UNREAD, 0) if member is not None else 0,
-        "menu": navigation.menu(request.path, member),
+        "menu_html": navigation.menu_html(request.path, member),
         "path": request.path,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],

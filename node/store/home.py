@@ -1,16 +1,18 @@
-"""SQL for a member's home page (node/home.py): what needs them, in a few small queries.
+"""SQL for a member's home page (node/home.py): what needs them, in one statement.
 
-The home page is the most visited page, so each query here reads an index or a handful
-of rows: open votes (few at a time), the member's next events, unread threads among
-the latest, and for organisers the count of applications waiting.
+The home page is the most visited page, so each part reads an index or a handful of
+rows: open votes (few at a time) with their lists of voters, the member's next events,
+the hub's, unread threads among the latest, unread notices, and for organisers the
+count of applications waiting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from node.store.ballots import VOTER_WIDTH, contest
+from node.store.ballots import VOTER_WIDTH
 from node.store.database import Database
+from node.store.notices import Notice
 
 # How many of each a home page shows at most.
 SHOWN = 5
@@ -41,82 +43,93 @@ class UnreadThread:
     last_post_at: int
 
 
+@dataclass(slots=True)
+class HomeRows:
+    votes: list[OpenVote]
+    my_events: list[UpcomingEvent]
+    hub_events: list[UpcomingEvent]
+    threads: list[UnreadThread]
+    notices: list[Notice]
+    applications: int
+
+
+# Everything on the page in one statement, one round trip to the reader's thread: each
+# part is tagged by its first column and keeps its own order and limit.
+_HOME = """
+SELECT * FROM (
+    SELECT e.kind, e.id, e.role, e.voting_closes, v.members FROM elections e
+    LEFT JOIN ballot_voters v ON v.contest = 'election:' || e.id
+    WHERE e.state = 'open' AND e.voting_opens <= :now AND e.voting_closes > :now
+    UNION ALL
+    SELECT 'poll', p.id, p.title, p.closes_at, v.members FROM polls p
+    JOIN poll_electorate e ON e.poll_id = p.id AND e.member_id = :member
+    LEFT JOIN ballot_voters v ON v.contest = 'poll:' || p.id
+    WHERE p.opens_at <= :now AND p.closes_at > :now
+    UNION ALL
+    SELECT 'budget', r.id, r.title, r.voting_close_at, v.members FROM budget_rounds r
+    LEFT JOIN ballot_voters v ON v.contest = 'budget:' || r.id
+    WHERE r.resolved_at IS NULL AND r.voting_open_at <= :now AND r.voting_close_at > :now
+    ORDER BY 4)
+UNION ALL SELECT * FROM (
+    SELECT 'mine', e.id, e.title, e.starts, e.timezone FROM rsvps r
+    JOIN events e ON e.id = r.event
+    WHERE r.member_id = :member AND e.ends >= :now_s AND e.cancelled = 0
+    ORDER BY e.starts LIMIT :shown)
+UNION ALL SELECT * FROM (
+    SELECT 'hub', id, title, starts, timezone FROM events
+    WHERE ends >= :now_s AND origin = :origin AND cancelled = 0
+    ORDER BY ends, starts LIMIT :shown * 2)
+UNION ALL SELECT * FROM (
+    SELECT 'thread', t.id, t.title, t.category, t.last_post_at FROM
+        (SELECT id, title, category, last_post_at FROM topics
+         WHERE category != 'working-groups' ORDER BY last_post_at DESC LIMIT 50) t
+    LEFT JOIN discussion_reads r ON r.member_id = :member AND r.thread = 'topic:' || t.id
+    WHERE r.read_at IS NULL OR r.read_at < t.last_post_at
+    ORDER BY t.last_post_at DESC LIMIT :shown)
+UNION ALL SELECT * FROM (
+    SELECT 'notice', id, text, link, created_at FROM notices
+    WHERE member_id = :member AND read_at IS NULL
+    ORDER BY created_at DESC, id DESC LIMIT :shown * 2)
+UNION ALL
+SELECT 'applied', count(*), NULL, NULL, NULL FROM members
+    WHERE :applied AND status = 'applied'
+"""
+
+
+def _voted(members: str | None, member_id: int) -> bool:
+    if not members:
+        return False
+    mine = f"{member_id:0{VOTER_WIDTH}d}"
+    return any(members[i : i + VOTER_WIDTH] == mine for i in range(0, len(members), VOTER_WIDTH))
+
+
 class HomeStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_votes(self, member_id: int, now: int) -> list[OpenVote]:
-        """Votes open now that the member may cast and has not, soonest to close first."""
-        rows = await self._db.fetchall(
-            "SELECT kind, id, role, voting_closes FROM elections"
-            " WHERE state = 'open' AND voting_opens <= ?1 AND voting_closes > ?1"
-            " UNION ALL"
-            " SELECT 'poll', p.id, p.title, p.closes_at FROM polls p"
-            " JOIN poll_electorate e ON e.poll_id = p.id AND e.member_id = ?2"
-            " WHERE p.opens_at <= ?1 AND p.closes_at > ?1"
-            " UNION ALL"
-            " SELECT 'budget', id, title, voting_close_at FROM budget_rounds"
-            " WHERE resolved_at IS NULL AND voting_open_at <= ?1 AND voting_close_at > ?1"
-            " ORDER BY 4",
-            (now, member_id),
-        )
-        if not rows:
-            return []
-        # The ballot box names an election's and a recall's contest alike.
-        names = [contest("election" if k == "recall" else k, key) for k, key, *_ in rows]
-        voted = await self._db.fetchall(
-            f"SELECT contest, members FROM ballot_voters WHERE contest IN"
-            f" ({','.join('?' * len(names))})",
-            tuple(names),
-        )
-        mine = f"{member_id:0{VOTER_WIDTH}d}"
-        cast = {
-            name
-            for name, members in voted
-            if any(
-                members[i : i + VOTER_WIDTH] == mine for i in range(0, len(members), VOTER_WIDTH)
-            )
-        }
-        return [
-            OpenVote(kind, str(key), title, closes)
-            for (kind, key, title, closes), name in zip(rows, names, strict=True)
-            if name not in cast
-        ]
-
-    async def my_events(self, member_id: int, now_s: int) -> list[UpcomingEvent]:
-        """The member's next events (those they said they are coming to), soonest first."""
-        rows = await self._db.fetchall(
-            "SELECT e.id, e.title, e.starts, e.timezone FROM rsvps r"
-            " JOIN events e ON e.id = r.event"
-            " WHERE r.member_id = ? AND e.ends >= ? AND e.cancelled = 0"
-            " ORDER BY e.starts LIMIT ?",
-            (member_id, now_s, SHOWN),
-        )
-        return [UpcomingEvent(bytes(i), t, s, z, True) for i, t, s, z in rows]
-
-    async def hub_events(self, origin: str, now_s: int) -> list[UpcomingEvent]:
-        """The hub's own next events, soonest first (every visibility: members see all)."""
-        rows = await self._db.fetchall(
-            "SELECT id, title, starts, timezone FROM events"
-            " WHERE ends >= ? AND origin = ? AND cancelled = 0 ORDER BY ends, starts LIMIT ?",
-            (now_s, origin, SHOWN * 2),
-        )
-        events = [UpcomingEvent(bytes(i), t, s, z, True) for i, t, s, z in rows]
-        return sorted(events, key=lambda e: e.starts)[:SHOWN]
-
-    async def unread_threads(self, member_id: int) -> list[UnreadThread]:
-        """Topics with posts since the member last read them, among the latest active."""
-        rows = await self._db.fetchall(
-            "SELECT t.id, t.title, t.category, t.last_post_at FROM"
-            " (SELECT id, title, category, last_post_at FROM topics"
-            "  WHERE category != 'working-groups' ORDER BY last_post_at DESC LIMIT 50) t"
-            " LEFT JOIN discussion_reads r ON r.member_id = ? AND r.thread = 'topic:' || t.id"
-            " WHERE r.read_at IS NULL OR r.read_at < t.last_post_at"
-            " ORDER BY t.last_post_at DESC LIMIT ?",
-            (member_id, SHOWN),
-        )
-        return [UnreadThread(i, t, c, at) for i, t, c, at in rows]
-
-    async def applications_waiting(self) -> int:
-        row = await self._db.fetchone("SELECT count(*) FROM members WHERE status = 'applied'")
-        return int(row[0]) if row else 0
+    async def rows(self, member_id: int, origin: str, now: int, applications: bool) -> HomeRows:
+        """What the member's home shows, `now` in ms: votes open that they may cast and
+        have not (soonest to close first), their next events, the hub's next events,
+        threads with posts they have not read, unread notices (up to twice SHOWN: the
+        caller leaves out reminders already acted on), and applications waiting."""
+        params = {
+            "member": member_id, "now": now, "now_s": now // 1000, "origin": origin,
+            "shown": SHOWN, "applied": int(applications),
+        }  # fmt: skip
+        home = HomeRows([], [], [], [], [], 0)
+        for tag, key, a, b, c in await self._db.fetchall(_HOME, params):
+            if tag in ("election", "recall", "poll", "budget"):
+                if not _voted(c, member_id):
+                    home.votes.append(OpenVote(tag, str(key), a, b))
+            elif tag in ("mine", "hub"):
+                events = home.my_events if tag == "mine" else home.hub_events
+                events.append(UpcomingEvent(bytes(key), a, b, c, tag == "hub"))
+            elif tag == "thread":
+                home.threads.append(UnreadThread(key, a, b, c))
+            elif tag == "notice":
+                home.notices.append(Notice(key, a, b, c, False))
+            elif tag == "applied":
+                home.applications = int(key)
+        home.hub_events.sort(key=lambda e: e.starts)
+        del home.hub_events[SHOWN:]
+        return home
