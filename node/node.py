@@ -24,6 +24,7 @@ from node.funds.notices import Notice as FundsNotice
 from node.funds.receipts import ReceiptFiles
 from node.funds.service import Funds
 from node.governance.service import Governance
+from node.home import Home
 from node.identity import load_identity
 from node.mail_setup import MailSetup, mail_settings
 from node.network.delegates import DelegateWork
@@ -39,9 +40,11 @@ from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
 from node.setup_checklist import SetupChecklist
 from node.store.accounts import AccountsStore
+from node.store.ballots import BallotBox, contest
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
 from node.store.governance import ElectionRecords
+from node.store.home import HomeStore
 from node.store.hubs import HubInfo, hub_profiles
 from node.store.messages import MessageStore
 from node.store.network import NetworkStore
@@ -87,6 +90,7 @@ class Node:
     applications: Applications
     invitations: Invitations
     checklist: SetupChecklist
+    home: Home
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -112,7 +116,17 @@ class Node:
             # Erased in the transaction that ends a member's account (Members.leave).
             records=(notices_store, ElectionRecords(db), Writings(db)),
         )
-        notices = Notices(notices_store, clock, config.name, config.url, mail_settings(config))
+        box = BallotBox(db)
+
+        async def voted(member_id: int, link: str) -> bool:
+            # A reminder to vote is not shown once the ballot box has the member's vote.
+            page, _, key = link.strip("/").partition("/")
+            kind = {"elections": "election", "polls": "poll", "budget": "budget"}.get(page)
+            return kind is not None and await box.has_voted(contest(kind, key), member_id)
+
+        notices = Notices(
+            notices_store, clock, config.name, config.url, mail_settings(config), acted=voted
+        )
 
         async def tell_members(items: Sequence[FundsNotice]) -> None:
             # Budget rounds and polls concern every member of the hub.
@@ -180,6 +194,7 @@ class Node:
             ),
             invitations=Invitations(office, members, notices, clock, config.name, config.url),
             checklist=SetupChecklist(office, messages, notices, node_id, lambda: node.hubs()),
+            home=Home(HomeStore(db), clock, node_id, assembly, notices),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node.profile = HubProfiles(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -53,6 +53,21 @@ def retry_delay_ms(attempts: int) -> int:
     return int(min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** max(0, attempts - 1)))
 
 
+REMINDER = "#act"
+# Whether a member has done what the page at a link asks of them (voted, say).
+Acted = Callable[[int, str], Awaitable[bool]]
+
+
+def reminder_link(link: str) -> str:
+    """The link of a reminder to act on the page `link` ("you have not voted yet"): it
+    is not shown once the member has acted (Notices(acted=...))."""
+    return link + REMINDER
+
+
+async def _never(member_id: int, link: str) -> bool:
+    return False
+
+
 class Notices:
     def __init__(
         self,
@@ -61,12 +76,16 @@ class Notices:
         hub_name: str,
         base_url: str,
         mail: MailSettings | None = None,
+        acted: Acted = _never,
     ) -> None:
         self._store = store
         self._clock = clock
         self._hub_name = hub_name
         self._base_url = base_url.rstrip("/")
         self.mail = mail
+        # Worked out when notices are read, never written when the member acts: a vote
+        # must leave no time behind (docs/ARCHITECTURE.md, "Secret ballots").
+        self._acted = acted
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -147,15 +166,40 @@ class Notices:
         ]
         return "\n".join(lines)
 
+    async def _done(self, member_id: int, links: set[str]) -> set[str]:
+        """The reminder links among `links` whose action the member has taken."""
+        return {
+            link
+            for link in links
+            if link.endswith(REMINDER) and await self._acted(member_id, link[: -len(REMINDER)])
+        }
+
     async def unread_count(self, member_id: int) -> int:
-        return await self._store.unread_count(member_id)
+        count, reminders = await self._store.unread_count(member_id, REMINDER)
+        if not reminders:
+            return count
+        done = await self._done(member_id, reminders)
+        unread = await self._store.unread(member_id, count) if done else []
+        return count - sum(1 for n in unread if n.link in done)
 
     async def recent(self, member_id: int, limit: int = 100) -> list[Notice]:
-        return await self._store.recent(member_id, limit)
+        """The member's latest notices, less reminders to do what they have done."""
+        notices = await self._store.recent(member_id, limit)
+        done = await self._done(member_id, {n.link for n in notices if n.link})
+        return [n for n in notices if n.link not in done]
+
+    async def still_to_do(self, member_id: int, notices: list[Notice]) -> list[Notice]:
+        """`notices` less reminders to do what the member has done."""
+        done = await self._done(member_id, {n.link for n in notices if n.link})
+        return [n for n in notices if n.link not in done]
 
     async def mark_read(self, member_id: int, notice_id: int | None = None) -> int:
         """Mark one notice (or, with None, all) of this member read; how many changed."""
         return await self._store.mark_read(member_id, notice_id, self._clock())
+
+    async def open(self, member_id: int, notice_id: int) -> Notice | None:
+        """Following a notice's link marks it read (web: /notices/<id>/open)."""
+        return await self._store.open(member_id, notice_id, self._clock())
 
     # -- email ------------------------------------------------------------------
 

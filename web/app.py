@@ -20,10 +20,10 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
-from web import health, metrics, rendering, routes, security
+from web import flash, health, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
 from web.join_guard import JoinGuard
-from web.keys import JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
+from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
 from web.registration_guard import RegistrationGuard
 from web.routes.account import NETWORK_NEWS, NetworkNews
@@ -44,8 +44,10 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
             body_deadline_middleware,
             security.session_middleware,
             rendering.zone_middleware,
+            flash.flash_middleware,
         ],
     )
+    app[FLASH_KEY] = flash.new_key()
     app[LOGIN_GUARD] = LoginGuard()
     app[JOIN_GUARD] = JoinGuard()
     app[REGISTRATION_GUARD] = RegistrationGuard()

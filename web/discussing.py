@@ -3,11 +3,14 @@ for the `_thread.html` partial."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from node.digits import is_digits
+from node.discussion import mentions
 from node.discussion.comments import CommentView
 from node.discussion.topics import Post
 from web.rendering import markdown, when
@@ -36,7 +39,55 @@ def field(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def post_items(posts: list[Post], member_id: int, moderator: bool) -> list[dict[str, Any]]:
+def with_mention(form: Any) -> object:
+    """The post's text, with the member picked from the form's list of names (its
+    "mention" field, for phones without an @ key to hand) mentioned at its start."""
+    text, picked = form.get("text"), field(form, "mention").strip()
+    if not picked or not isinstance(text, str):
+        return text
+    return f"{picked if picked.startswith('@') else '@' + picked} {text}"
+
+
+def mention_choices(handles: Handles) -> list[str]:
+    """The handles to offer in a post form's list of names, as a member would type them."""
+    return sorted({shown for _, shown in handles.values()}, key=str.lower)
+
+
+Handles = dict[str, tuple[int, str]]  # lower-case handle -> (member id, handle)
+_SKIP = re.compile(r"<(/?)(a|code|pre)\b", re.IGNORECASE)
+
+
+def link_mentions(html: Markup, handles: Handles) -> Markup:
+    """`html` with each @handle of a member of this hub made a link to their page; text
+    inside links and code is left as it is. Only the text between tags is touched, and
+    a handle holds no character HTML treats specially, so nothing else changes."""
+    if not handles or "@" not in html:
+        return html
+    parts = re.split(r"(<[^>]*>)", str(html))
+    inside = 0
+    for i, part in enumerate(parts):
+        tag = _SKIP.match(part) if part.startswith("<") else None
+        if tag:
+            inside += -1 if tag.group(1) else 1
+            continue
+        if part.startswith("<") or inside > 0 or "@" not in part:
+            continue
+
+        def link(match: re.Match[str]) -> str:
+            typed = match.group(1).rstrip(".-")
+            found = handles.get(typed.lower())
+            if found is None:
+                return match.group(0)
+            rest = match.group(1)[len(typed) :]
+            return f'<a class="mention" href="/members/{found[0]}">@{typed}</a>{rest}'
+
+        parts[i] = mentions.MENTION.sub(link, part)
+    return Markup("".join(parts))
+
+
+def post_items(
+    posts: list[Post], member_id: int, moderator: bool, handles: Handles | None = None
+) -> list[dict[str, Any]]:
     items = []
     for p in posts:
         base = f"/posts/{p.id}"
@@ -47,7 +98,7 @@ def post_items(posts: list[Post], member_id: int, moderator: bool) -> list[dict[
                 "author": p.author,
                 "when": when(p.created_at),
                 "edited": p.edited_at is not None,
-                "html": markdown(p.text) if shown else None,
+                "html": link_mentions(markdown(p.text), handles or {}) if shown else None,
                 "state": p.state,
                 "new": p.unread,
                 "depth": 0,

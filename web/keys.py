@@ -15,6 +15,7 @@ NEW_CSRF = web.RequestKey("new_csrf", bool)
 NOTICES = web.RequestKey("notices", list)  # this page's status lines
 UNREAD = web.RequestKey("unread", int)  # the member's unread notices (node/notices.py)
 APPLICATIONS = web.RequestKey("applications", int)  # waiting, for organisers who decide
+FLASH_KEY = web.AppKey("flash_key", bytes)  # signs the line a redirect shows (web/flash.py)
 LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
 JOIN_GUARD = web.AppKey("join_guard", JoinGuard)
 REGISTRATION_GUARD = web.AppKey("registration_guard", RegistrationGuard)

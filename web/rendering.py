@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from node.appkeys import NODE
 from node.funds.units import pounds
 from node.network.profile import zone
+from web import navigation
 from web.keys import APPLICATIONS, CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -130,6 +131,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "notices": request.get(NOTICES, []),
         "unread": request.get(UNREAD, 0) if member is not None else 0,
         "applications": request.get(APPLICATIONS, 0) if member is not None else 0,
+        "menu_html": navigation.menu_html(request.path, member),
+        "path": request.path,
         "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
         "errors": [],
         # Forms that take a date and time say which zone they read it in.

@@ -6,12 +6,12 @@ pages show the member's name, which only other members of the hub see.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from node.accounts.members import Member
 from node.accounts.permissions import Permission, require
 from node.clock import Clock
+from node.discussion import mentions
 from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import check_may_post_txn, clean_text
 from node.discussion.hooks import Hooks, SearchDoc, reply_notice
@@ -26,8 +26,6 @@ CATEGORIES: dict[str, str] = {
 }
 MAX_TITLE = 200
 MAX_POST = 10_000
-# @name, where name is a network display name (one word: letters, digits, _ . -).
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{2,40})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +122,16 @@ class Topics:
         await self._hooks.index(SearchDoc(f"post:{post_id}", title, text, link))
 
     async def mentioned(self, text: str) -> set[int]:
-        """Active members of this hub named by @display-name in `text`."""
-        names = {m.lower() for m in _MENTION.findall(text)}
+        """Active members of this hub named by @handle in `text` (node/discussion/mentions.py)."""
+        names = mentions.named(text)
         if not names:
             return set()
-        return await self._store.active_members_named(names)
+        table = await self.mention_handles()
+        return {table[n][0] for n in names if n in table}
+
+    async def mention_handles(self) -> dict[str, tuple[int, str]]:
+        """lower-case handle -> (member id, handle) for this hub's active members."""
+        return mentions.handles(await self._store.active_member_names())
 
     async def edit(self, by: Member, post_id: int, text: object) -> int:
         """Only the author edits their post; returns its topic."""

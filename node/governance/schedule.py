@@ -22,7 +22,7 @@ from node.governance import notices_text, tally
 from node.governance.elections import DAY_MS, NETWORK_BODY
 from node.governance.records import Election, Nomination
 from node.governance.roles import recall_txn, take_office_txn
-from node.notices import Notices
+from node.notices import Notices, reminder_link
 from node.store import ballots, elections, mandates, roles
 from node.store.ballots import BallotBox
 from node.store.database import Database
@@ -126,7 +126,9 @@ class Schedule:
             # In the order of their ids, as the members were listed before.
             active = sorted(i for i, _ in await self._members.active_names())
             await self._notices.notify(
-                [i for i in active if i not in voted], notices_text.closing_soon(election), link
+                [i for i in active if i not in voted],
+                notices_text.closing_soon(election),
+                reminder_link(link),
             )
 
     async def _close(self, election: Election, at: int) -> None:

@@ -134,11 +134,25 @@ class NoticesStore:
             r[0] for r in await self._db.fetchall("SELECT id FROM members WHERE status = 'active'")
         ]
 
-    async def unread_count(self, member_id: int) -> int:
+    async def unread_count(self, member_id: int, reminder_suffix: str) -> tuple[int, set[str]]:
+        """How many of the member's notices are unread, and the links of the reminders
+        among them (links ending in `reminder_suffix`), in one read."""
         row = await self._db.fetchone(
-            "SELECT count(*) FROM notices WHERE member_id = ? AND read_at IS NULL", (member_id,)
+            "SELECT count(*), group_concat(CASE WHEN substr(link, -?2) = ?3 THEN link END,"
+            " char(10)) FROM notices WHERE member_id = ?1 AND read_at IS NULL",
+            (member_id, len(reminder_suffix), reminder_suffix),
         )
-        return int(row[0]) if row else 0
+        if not row:
+            return 0, set()
+        return int(row[0]), set(row[1].split("\n")) if row[1] else set()
+
+    async def unread(self, member_id: int, limit: int) -> list[Notice]:
+        rows = await self._db.fetchall(
+            "SELECT id, text, link, created_at FROM notices WHERE member_id = ?"
+            " AND read_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?",
+            (member_id, limit),
+        )
+        return [Notice(r[0], r[1], r[2], r[3], False) for r in rows]
 
     async def recent(self, member_id: int, limit: int) -> list[Notice]:
         rows = await self._db.fetchall(
@@ -158,6 +172,19 @@ class NoticesStore:
         async with self._db.write() as conn:
             cursor = await conn.execute(sql, params)
             return int(cursor.rowcount)
+
+    async def open(self, member_id: int, notice_id: int, now: int) -> Notice | None:
+        """This member's notice `notice_id`, marked read (None if it is not theirs)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE notices SET read_at = ? WHERE id = ? AND member_id = ? AND read_at IS NULL",
+                (now, notice_id, member_id),
+            )
+            rows = await conn.execute_fetchall(
+                "SELECT id, text, link, created_at FROM notices WHERE id = ? AND member_id = ?",
+                (notice_id, member_id),
+            )
+        return next((Notice(r[0], r[1], r[2], r[3], True) for r in rows), None)
 
     async def export_member_records(self, member_id: int) -> dict[str, Any]:
         """The member's notices, for their data download."""

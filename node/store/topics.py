@@ -124,15 +124,14 @@ class TopicsStore:
         )
         return {r[0] for r in rows}
 
-    async def active_members_named(self, names: set[str]) -> set[int]:
-        """Active members whose network name is one of `names` (lower case)."""
-        marks = ",".join("?" * len(names))
+    async def active_member_names(self) -> list[tuple[int, str | None, str | None]]:
+        """(id, name, network name) of every active member, by name: for @mentions."""
         rows = await self._db.fetchall(
-            "SELECT n.member_id FROM network_names n JOIN members m ON m.id = n.member_id"
-            f" WHERE lower(n.name) IN ({marks}) AND m.status = 'active'",
-            tuple(names),
+            "SELECT m.id, m.name, n.name FROM members m"
+            " LEFT JOIN network_names n ON n.member_id = m.id"
+            " WHERE m.status = 'active' ORDER BY m.name COLLATE NOCASE, m.id"
         )
-        return {r[0] for r in rows}
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def edit_post(
         self, post_id: int, text: str, now: int, allow: Callable[[PostOwner], None]

@@ -204,7 +204,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     # -- Riverside's delegate tables a motion. ---------------------------------------
     delegate = new_page()
     as_person(delegate, riverside, ria.delegate)
-    nav(delegate, "Network")
+    nav(delegate, "Motions")
     expect(delegate.get_by_role("heading", level=1)).to_have_text("Network motions")
     delegate.get_by_role("link", name="Table a motion").click()
     expect(delegate.get_by_role("heading", level=1)).to_have_text("Table a motion")
@@ -238,7 +238,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     # -- Northgate's delegate finds it open to second, and seconds it. ---------------
     seconder = new_page()
     as_person(seconder, northgate, nat.delegate)
-    nav(seconder, "Network")
+    nav(seconder, "Motions")
     waiting = motion_in_list(seconder, "Open to second")
     reload_until(seconder, waiting, "Riverside's motion to arrive")
     expect(waiting).to_contain_text("National assembly, tabled by Riverside")
@@ -285,7 +285,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     # A member who is not the delegate sees the motion in voting, but cannot act for the hub.
     member = new_page()
     as_person(member, northgate, nat.member)
-    nav(member, "Network")
+    nav(member, "Motions")
     in_voting = motion_in_list(member, "In voting")
     expect(in_voting).to_contain_text("tabled by Riverside")
     expect(member.get_by_role("link", name="Table a motion")).to_have_count(0)
@@ -313,7 +313,7 @@ def test_two_hubs_elect_delegates_who_table_second_and_decide_a_motion(
     digests = []
     for side in sides:
         as_person(page, side.hub, side.member)
-        nav(page, "Network")
+        nav(page, "Motions")
         result = motion_in_list(page, "Results")
         reload_until(page, result, "every vote to arrive and the motion to close")
         expect(result).to_contain_text("decided: For.")

@@ -147,7 +147,7 @@ def proxy(request: pytest.FixtureRequest, hub: Hub, tmp_path: Path) -> Iterator[
 
 
 def apply(session: WebSession, n: int, headers: dict[str, str] | None = None) -> int:
-    """One application to join; its status (200 taken, 429 refused)."""
+    """One application to join; its status (303 taken, 429 refused)."""
     form = {
         "name": f"Applicant {n}",
         "email": f"applicant{n}-{time.monotonic_ns()}@example.org",
@@ -156,7 +156,7 @@ def apply(session: WebSession, n: int, headers: dict[str, str] | None = None) ->
         "accept_privacy": "yes",
     }
     page = session.post("/join", form, headers)
-    assert page.status in (200, 429), page.text[:500]
+    assert page.status in (303, 429), page.text[:500]
     assert (page.status == 429) == (TOO_MANY in page.text), page.text[:500]
     return page.status
 
@@ -169,18 +169,18 @@ def test_limits_apply_per_client_address_and_a_clients_header_is_not_trusted(
     # The first client spends its address's allowance, whatever header it sends itself.
     forged = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=198.51.100.7"}
     statuses = [apply(first, n, forged if n % 2 else None) for n in range(PER_ADDRESS)]
-    assert statuses == [200] * PER_ADDRESS
+    assert statuses == [303] * PER_ADDRESS
     assert apply(first, 99) == 429
     assert apply(first, 98, {"X-Forwarded-For": "203.0.113.10"}) == 429
     assert apply(first, 97, {"Forwarded": "for=203.0.113.11"}) == 429
     # Another client behind the same proxy is another address: it still may apply.
-    assert apply(second, 1) == 200
+    assert apply(second, 1) == 303
     # Straight to the node (not a trusted proxy) a forwarding header is ignored: the
     # socket's address, (.4), is the client, and its header names nobody else.
     direct = WebSession(hub.url, source_address=proxy.net + "4")
     spoof = {"X-Forwarded-For": proxy.net + "5"}
-    assert [apply(direct, n, spoof) for n in range(PER_ADDRESS + 1)] == [200] * PER_ADDRESS + [429]
-    assert apply(WebSession(hub.url, source_address=proxy.net + "5"), 1) == 200
+    assert [apply(direct, n, spoof) for n in range(PER_ADDRESS + 1)] == [303] * PER_ADDRESS + [429]
+    assert apply(WebSession(hub.url, source_address=proxy.net + "5"), 1) == 303
 
 
 def test_failed_logins_lock_out_one_client_address_not_everyone_behind_the_proxy(

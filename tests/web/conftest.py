@@ -120,6 +120,15 @@ class Site:
         form = {"csrf": await self.csrf(), **(data or {})}
         return await self.client.post(path, data=form, allow_redirects=False, **kw)
 
+    async def submit(self, path: str, data: dict[str, str] | None = None, **kw: object):  # type: ignore[no-untyped-def]
+        """Send a form as a browser does: a success answers 303 (web/flash.py) and is
+        followed to the page it leads to, which says what happened; a refusal is the
+        form again, in the answer to the POST."""
+        response = await self.post(path, data, **kw)
+        if response.status != 303:
+            return response
+        return await self.client.get(response.headers["Location"])
+
     async def login(self, email: str, password: str = PASSWORD) -> None:
         response = await self.post("/login", {"email": email, "password": password})
         assert response.status == 303, await response.text()

@@ -204,7 +204,7 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
     refused = await site.post(f"{url}/vote", {"choice": "For"})
     assert refused.status == 400 and "not been seconded yet" in await refused.text()
 
-    assert "This hub has seconded the motion." in await (await site.post(f"{url}/second")).text()
+    assert "This hub has seconded the motion." in await (await site.submit(f"{url}/second")).text()
     again = await site.post(f"{url}/second")
     assert again.status == 400 and "already seconded" in await again.text()
     await ingest(site, south.second(motion, at=NOW + 60))
@@ -212,7 +212,7 @@ async def test_delegate_seconds_and_votes_on_another_hubs_motion(
     # witnessed them: this node does by itself, and so does Northgate's.
     await witnessed(site, north)
 
-    page = await (await site.post(f"{url}/vote", {"choice": "Against"})).text()
+    page = await (await site.submit(f"{url}/vote", {"choice": "Against"})).text()
     assert "This hub&#39;s vote is cast: Against." in page
     await ingest(site, north.vote(motion, north.own_mandate, "For", NOW + 120))
     await ingest(site, south.vote(motion, south.own_mandate, "For", NOW + 180))
@@ -301,7 +301,9 @@ async def test_sealed_vote_hides_the_choice_until_revealed_after_the_close(
     public = await (await site.client.get(url)).text()
     assert "not revealed: counts as abstention" in public
     await site.login("del@example.org")
-    page = await (await site.post(f"{url}/reveal")).text()
+    revealed = await site.post(f"{url}/reveal")
+    assert revealed.status == 303 and revealed.headers["Location"] == url
+    page = await (await site.client.get(url)).text()
     assert "This hub&#39;s vote is revealed." in page
     await witnessed(site, north)  # a reveal counts once witnessed, as a vote does
     page = await (await site.client.get(url)).text()

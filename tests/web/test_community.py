@@ -93,7 +93,7 @@ async def start_campaign(site: Site, title: str = "Fair rents") -> str:
 async def test_campaigns_coordinator_starts_and_updates_a_campaign(site: Site) -> None:
     await login_as(site, Role.CAMPAIGNS)
     ref = await start_campaign(site)
-    response = await site.post(f"/campaigns/{ref}/update", {"text": "We won!", "status": "won"})
+    response = await site.submit(f"/campaigns/{ref}/update", {"text": "We won!", "status": "won"})
     page = await response.text()
     assert response.status == 200, page
     assert "We won!" in page and "status: <strong>won</strong>" in page
@@ -159,9 +159,12 @@ async def test_this_hub_joins_another_hubs_campaign_once(site: Site) -> None:
     await send(site, *a.wires, campaign)
     ref = a.id_of(campaign).hex()
     await login_as(site, Role.CAMPAIGNS)
-    page = await (await site.post(f"/campaigns/{ref}/join", {"statement": ""})).text()
+    joined = await site.post(f"/campaigns/{ref}/join", {"statement": ""})
+    assert joined.status == 303 and joined.headers["Location"] == f"/campaigns/{ref}"
+    page = await (await site.client.get(joined.headers["Location"])).text()
+    assert "This hub has joined the campaign." in page
     assert "Riverside</strong>" in page and "has joined this campaign" in page
-    again = await site.post(f"/campaigns/{ref}/join", {"statement": ""})
+    again = await site.submit(f"/campaigns/{ref}/join", {"statement": ""})
     assert again.status == 400 and "already joined" in await again.text()
     assert len(await site.node.messages.recent(kind="campaign.endorse")) == 1
 
@@ -276,7 +279,7 @@ async def test_a_plain_member_cannot_upload(site: Site) -> None:
 async def test_speaker_offer_is_published_without_personal_details(site: Site) -> None:
     await login_as(site, None, "ana.speaker@example.org")
     page = await (
-        await site.post(
+        await site.submit(
             "/speakers/offer", {"topics": "housing law, tenant unions", "area": "Leeds"}
         )
     ).text()
@@ -295,7 +298,7 @@ async def test_speaker_offer_is_published_without_personal_details(site: Site) -
 
 async def test_speaker_offer_without_topics_is_refused(site: Site) -> None:
     await login_as(site, None)
-    response = await site.post("/speakers/offer", {"topics": " , "})
+    response = await site.submit("/speakers/offer", {"topics": " , "})
     assert response.status == 400 and "at least one topic" in await response.text()
     assert await site.node.messages.recent(kind="speaker.offer") == []
 
@@ -314,7 +317,7 @@ SERVICE = {
 
 async def test_directory_entry_with_missing_fields_is_refused(site: Site) -> None:
     await login_as(site, Role.SECRETARY)
-    response = await site.post("/directory/new", {**SERVICE, "hours": "", "contact": ""})
+    response = await site.submit("/directory/new", {**SERVICE, "hours": "", "contact": ""})
     text = await response.text()
     assert response.status == 400 and "Fill in the opening hours, public contact." in text
     assert await site.node.community.directory.entries() == []
@@ -369,7 +372,7 @@ def _fields(body: DirectoryEntry) -> dict[str, Any]:
 async def test_members_post_and_close_their_own_mutual_aid_posts(site: Site) -> None:
     await login_as(site, None, "bo@example.org")
     page = await (
-        await site.post(
+        await site.submit(
             "/mutual-aid", {"type": "request", "title": "Lift to hospital", "text": "Tuesday 9am"}
         )
     ).text()
@@ -378,12 +381,12 @@ async def test_members_post_and_close_their_own_mutual_aid_posts(site: Site) -> 
     assert post_id
     await site.logout()
     await login_as(site, None, "cy@example.org")
-    refused = await site.post(f"/mutual-aid/{post_id[1]}/close", {"outcome": "fulfilled"})
+    refused = await site.submit(f"/mutual-aid/{post_id[1]}/close", {"outcome": "fulfilled"})
     assert refused.status == 400 and "only your own" in await refused.text()
     await site.logout()
     await site.login("bo@example.org")
     done = await (
-        await site.post(f"/mutual-aid/{post_id[1]}/close", {"outcome": "fulfilled"})
+        await site.submit(f"/mutual-aid/{post_id[1]}/close", {"outcome": "fulfilled"})
     ).text()
     assert "Lift to hospital" not in done.split("Open posts")[1]
     # Nothing about the board ever becomes a message.

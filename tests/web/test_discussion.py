@@ -61,9 +61,9 @@ async def test_hostile_markdown_and_html_are_rendered_harmless(site: Site) -> No
 
 async def test_empty_or_oversized_post_is_refused_and_nothing_is_stored(site: Site) -> None:
     await site.login("organiser@example.org")
-    response = await site.post("/discussions", {"category": "general", "title": "", "text": "x"})
+    response = await site.submit("/discussions", {"category": "general", "title": "", "text": "x"})
     assert response.status == 400 and "Write the title first." in await response.text()
-    response = await site.post(
+    response = await site.submit(
         "/discussions", {"category": "general", "title": "t", "text": "x" * 10_001}
     )
     assert response.status == 400 and "at most 10,000 characters" in await response.text()
@@ -80,14 +80,14 @@ async def test_only_the_author_edits_and_a_moderator_may_delete(site: Site) -> N
     post_id = (await site.node.discussion.topics.posts(1, 0))[0].id
     await site.logout()
     await site.login("bob@example.org")
-    response = await site.post(f"/posts/{post_id}/edit", {"text": "Bob was here"})
+    response = await site.submit(f"/posts/{post_id}/edit", {"text": "Bob was here"})
     assert response.status == 403 and "Only the person who wrote a post" in await response.text()
-    response = await site.post(f"/posts/{post_id}/delete")
+    response = await site.submit(f"/posts/{post_id}/delete")
     assert response.status == 403
     assert "My first words" in await (await site.client.get(where)).text()
     await site.logout()
     await site.login("organiser@example.org")  # interim steering group: a moderator
-    response = await site.post(f"/posts/{post_id}/delete")
+    response = await site.submit(f"/posts/{post_id}/delete")
     assert response.status == 200
     page = await (await site.client.get(where)).text()
     assert "My first words" not in page and "This post was deleted." in page
@@ -100,7 +100,7 @@ async def test_member_posting_too_often_is_told_when_they_can_post_again(site: S
     where = await _start_topic(site, "Flood", "one")
     for i in range(site.node.config.posts_per_hour - 1):
         assert (await site.post(where + "/reply", {"text": f"post {i}"})).status == 303
-    response = await site.post(where + "/reply", {"text": "one too many"})
+    response = await site.submit(where + "/reply", {"text": "one too many"})
     assert response.status == 429
     assert "You can post again in 60 minutes" in await response.text()
     await site.logout()
@@ -125,7 +125,7 @@ async def test_report_hide_warn_and_suspend(site: Site) -> None:
     await site.login("ann@example.org")
     response = await site.post(f"/posts/{post_id}/report", {"reason": ""})
     assert response.status == 400
-    response = await site.post(f"/posts/{post_id}/report", {"reason": "insulting"})
+    response = await site.submit(f"/posts/{post_id}/report", {"reason": "insulting"})
     assert "moderators will look" in await response.text()
     moderation = site.node.discussion.moderation
     with pytest.raises(NotFound, match=r"^There is no such post\.$"):
@@ -142,17 +142,17 @@ async def test_report_hide_warn_and_suspend(site: Site) -> None:
     page = await (await site.client.get(where)).text()
     assert "something nasty" not in page and "Hidden by this hub" in page
     assert "No open reports." in await (await site.client.get("/moderation")).text()
-    response = await site.post(f"/moderation/members/{bob}/warn", {"reason": "Be kind."})
+    response = await site.submit(f"/moderation/members/{bob}/warn", {"reason": "Be kind."})
     assert response.status == 200
     response = await site.post(
         f"/moderation/members/{bob}/suspend", {"days": "many", "reason": "x"}
     )
     assert response.status == 400
-    response = await site.post(f"/moderation/members/{bob}/suspend", {"days": "3", "reason": "x"})
+    response = await site.submit(f"/moderation/members/{bob}/suspend", {"days": "3", "reason": "x"})
     assert "Suspended from posting until" in await response.text()
     await site.logout()
     await site.login("bob@example.org")
-    response = await site.post(where + "/reply", {"text": "let me in"})
+    response = await site.submit(where + "/reply", {"text": "let me in"})
     assert response.status == 400 and "suspended from discussions" in await response.text()
 
 
@@ -180,7 +180,7 @@ async def test_comment_needs_a_network_name_and_carries_only_it(site: Site) -> N
     assert "Save the library" in page and "choose the name other hubs will see" in page
     response = await site.post(f"/discuss/{subject}", {"text": "Count me in"})
     assert response.status == 400
-    response = await site.post("/account/network-name", {"display_name": "Ann Lee"})
+    response = await site.submit("/account/network-name", {"display_name": "Ann Lee"})
     assert response.status == 400 and "no spaces" in await response.text()
     await site.post("/account/network-name", {"display_name": "river_ann"})
     response = await site.post(f"/discuss/{subject}", {"text": "Count me in"})
@@ -266,7 +266,7 @@ async def test_search_finds_a_post_for_members_only_and_forgets_it_when_deleted(
     page = await (await site.client.get(where)).text()
     post_id = re.search(r'action="/posts/(\d+)/delete"', page)
     assert post_id, page
-    response = await site.post(f"/posts/{post_id.group(1)}/delete", {})
+    response = await site.submit(f"/posts/{post_id.group(1)}/delete", {})
     assert "The post was deleted." in await response.text()
     gone = await (await site.client.get("/search?q=marrowfat")).text()
     assert "Allotment rota" not in gone

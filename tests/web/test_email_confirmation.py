@@ -101,8 +101,8 @@ async def test_joining_is_confirmed_by_an_emailed_link_and_answers_the_same_for_
     await make_member(site.node, "member@example.org")
     join_page = await (await site.client.get("/join")).text()
     assert "email you a link" in join_page and "does not send email" not in join_page
-    fresh = await site.post("/join", application("newcomer@example.org", "New Comer"))
-    taken = await site.post("/join", application("member@example.org", "Impostor"))
+    fresh = await site.submit("/join", application("newcomer@example.org", "New Comer"))
+    taken = await site.submit("/join", application("member@example.org", "Impostor"))
     assert fresh.status == taken.status == 200
     assert main(await fresh.text()) == main(await taken.text())
     assert "Check your email" in await fresh.text()
@@ -123,14 +123,15 @@ async def test_joining_is_confirmed_by_an_emailed_link_and_answers_the_same_for_
     assert await applied(site) == []
     # …which sends the application to the membership secretary.
     confirmed = await site.post(path)
-    assert confirmed.status == 200 and "Confirmed" in await confirmed.text()
+    assert confirmed.status == 303 and confirmed.headers["Location"] == "/"
+    assert "Confirmed. " in await (await site.client.get("/")).text()
     assert await applied(site) == ["newcomer@example.org"]
     # The pending row (and the password hash in it) is gone once used.
     assert await site.node.db.fetchall("SELECT count(*) FROM confirmations") == [(0,)]
     (member,) = await site.node.members.by_status("applied")
     assert member.name == "New Comer"
     # Once only.
-    again = await site.post(path)
+    again = await site.submit(path)
     assert again.status == 400 and "used already" in await again.text()
     assert (await site.client.get(path)).status == 404
     assert await applied(site) == ["newcomer@example.org"]
@@ -147,7 +148,7 @@ async def test_an_unconfirmed_application_is_never_seen_and_its_link_expires(
     assert "late@example.org" not in members_page
     await site.logout()
     clock.advance(TTL_MS + 1)
-    expired = await site.post(link_in(sent))
+    expired = await site.submit(link_in(sent))
     assert expired.status == 400 and "expired" in await expired.text()
     assert await applied(site) == []
 
@@ -180,16 +181,16 @@ async def test_registering_is_confirmed_by_email_and_answers_the_same_when_regis
     event_page = await (await site.client.get(f"/events/{event}")).text()
     assert "email you a link to confirm" in event_page
     assert "does not send email" not in event_page
-    first = await site.post(path, {"name": "Dee", "email": "dee@example.org"})
+    first = await site.submit(path, {"name": "Dee", "email": "dee@example.org"})
     assert first.status == 200 and "Check your email" in await first.text()
     # Unconfirmed, it takes no place.
     assert await _going(site, event) == []
     path_dee = link_in((await mail_to(server, "dee@example.org"))[0])
-    assert (await site.post(path_dee)).status == 200
+    assert (await site.submit(path_dee)).status == 200
     assert await _going(site, event) == ["Dee"]
     # Again with Dee's address, and with a new one: the same page; Dee is told by email.
-    again = await site.post(path, {"name": "Stranger", "email": "dee@example.org"})
-    fresh = await site.post(path, {"name": "Eve", "email": "eve@example.org"})
+    again = await site.submit(path, {"name": "Stranger", "email": "dee@example.org"})
+    fresh = await site.submit(path, {"name": "Eve", "email": "eve@example.org"})
     assert again.status == fresh.status == 200
     assert main(await again.text()) == main(await fresh.text())
     assert "already" not in await again.text()
@@ -206,6 +207,6 @@ async def test_registering_is_confirmed_by_email_and_answers_the_same_when_regis
 async def test_without_email_the_join_form_says_what_limits_it(site: Site) -> None:
     page = await (await site.client.get("/join")).text()
     assert "does not send email" in page and "at most 5 an hour" in page
-    answer = await site.post("/join", application("direct@example.org"))
+    answer = await site.submit("/join", application("direct@example.org"))
     assert "Thank you for applying" in await answer.text()
     assert await applied(site) == ["direct@example.org"]

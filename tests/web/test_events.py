@@ -135,7 +135,7 @@ async def test_rsvp_counts_refuses_twice_and_respects_capacity(site: Site) -> No
     for email in ("a@example.org", "b@example.org", "c@example.org"):
         await make_member(site.node, email)
     await site.login("a@example.org")
-    page = await (await site.post(f"/events/{event_id}/rsvp")).text()
+    page = await (await site.submit(f"/events/{event_id}/rsvp")).text()
     assert "1 going of 2 places" in page
     again = await site.post(f"/events/{event_id}/rsvp")
     assert again.status == 400 and "already said you are coming" in await again.text()
@@ -154,11 +154,11 @@ async def test_public_registers_with_name_and_email_that_stay_here(site: Site) -
     event_id = await _create(site, capacity="")
     await site.logout()
     form = {"name": "Dee Walker", "email": "dee@example.org"}
-    page = await (await site.post(f"/events/{event_id}/register", form)).text()
+    page = await (await site.submit(f"/events/{event_id}/register", form)).text()
     assert "you are registered" in page
     # Registering again answers the same (whether someone is coming stays private)
     # and still counts one place.
-    twice = await site.post(f"/events/{event_id}/register", form)
+    twice = await site.submit(f"/events/{event_id}/register", form)
     assert twice.status == 200 and "you are registered" in await twice.text()
     bad = await site.post(f"/events/{event_id}/register", {"name": "X", "email": "nope"})
     assert bad.status == 400
@@ -311,7 +311,7 @@ async def test_my_events_feed_is_secret_and_revocable(site: Site) -> None:
     await site.login("organiser@example.org")
     event_id = await _create(site)
     await site.post(f"/events/{event_id}/rsvp")
-    page = await (await site.post("/account/calendar-feed")).text()
+    page = await (await site.submit("/account/calendar-feed")).text()
     url = re.search(r"<code>http://[^/]+(/calendar/mine/[^<]+\.ics)</code>", page)
     assert url
     ics = await (await site.client.get(url.group(1))).text()

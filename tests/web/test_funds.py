@@ -57,7 +57,10 @@ async def _upload(site: Site, fields: dict[str, str], receipt: tuple[bytes, str,
     data, filename, content_type = receipt
     # A file object, as a browser's upload would be (large raw bytes make aiohttp warn).
     form.add_field("receipt", io.BytesIO(data), filename=filename, content_type=content_type)
-    return await site.client.post("/funds/entries", data=form, allow_redirects=False)
+    response = await site.client.post("/funds/entries", data=form, allow_redirects=False)
+    if response.status != 303:  # refused: the form again
+        return response
+    return await site.client.get(response.headers["Location"])  # recorded: the ledger
 
 
 INCOME = {"kind": "income", "amount": "250.00", "date": "2025-11-01", "category": "Donations"}
@@ -70,7 +73,7 @@ async def test_treasurer_records_and_every_member_sees_the_balance(
 ) -> None:
     site, _ = timed
     await _as(site, "tess@example.org", Role.TREASURER)
-    response = await site.post("/funds/entries", {**INCOME, "note": "Jumble sale"})
+    response = await site.submit("/funds/entries", {**INCOME, "note": "Jumble sale"})
     assert response.status == 200 and "Entry 1 recorded." in await response.text()
     await site.post(
         "/funds/entries",
@@ -105,7 +108,7 @@ async def test_bad_ledger_entries_are_refused_and_change_nothing(
 ) -> None:
     site, _ = timed
     await site.login("organiser@example.org")  # the interim steering group acts as treasurer
-    response = await site.post("/funds/entries", {**INCOME, **change})
+    response = await site.submit("/funds/entries", {**INCOME, **change})
     assert response.status == 400
     text = await response.text()
     assert message in text, text
@@ -141,13 +144,13 @@ async def test_corrections_replace_entries_and_stay_on_the_page(
     site, _ = timed
     await site.login("organiser@example.org")
     await site.post("/funds/entries", INCOME)
-    response = await site.post("/funds/entries", {**INCOME, "amount": "205", "corrects": "1"})
+    response = await site.submit("/funds/entries", {**INCOME, "amount": "205", "corrects": "1"})
     page = await response.text()
     assert "£205.00" in page and "replaced by entry 2" in page and "corrects entry 1" in page
-    again = await site.post("/funds/entries", {**INCOME, "amount": "1", "corrects": "1"})
+    again = await site.submit("/funds/entries", {**INCOME, "amount": "1", "corrects": "1"})
     assert again.status == 400
     assert "already been corrected by entry 2" in await again.text()
-    cancelled = await site.post(
+    cancelled = await site.submit(
         "/funds/entries", {"kind": "void", "date": "2025-11-13", "corrects": "2"}
     )
     assert "cancels entry 2" in await cancelled.text()
@@ -222,7 +225,9 @@ def _windows(clock: ManualClock) -> dict[str, str]:
 async def _funded_round(site: Site, clock: ManualClock, amount: str = "100") -> int:
     await site.login("organiser@example.org")
     await site.post("/funds/entries", {**INCOME, "amount": "150"})
-    response = await site.post("/budget", {"title": "Spring", "amount": amount, **_windows(clock)})
+    response = await site.submit(
+        "/budget", {"title": "Spring", "amount": amount, **_windows(clock)}
+    )
     assert response.status == 200, await response.text()
     [(round_id,)] = await site.node.db.fetchall("SELECT max(id) FROM budget_rounds")
     return int(round_id)
@@ -245,7 +250,7 @@ async def test_bad_rounds_are_refused(
     await site.login("organiser@example.org")
     await site.post("/funds/entries", {**INCOME, "amount": "150"})
     form = {"title": "Spring", "amount": "100", **_windows(clock), **change}
-    response = await site.post("/budget", form)
+    response = await site.submit("/budget", form)
     assert response.status == 400
     assert message in await response.text()
     assert await site.node.db.fetchall("SELECT * FROM budget_rounds") == []
@@ -256,7 +261,7 @@ async def test_a_second_round_cannot_take_money_the_first_holds(
 ) -> None:
     site, clock = timed
     await _funded_round(site, clock, "100")
-    response = await site.post("/budget", {"title": "More", "amount": "60", **_windows(clock)})
+    response = await site.submit("/budget", {"title": "More", "amount": "60", **_windows(clock)})
     assert "more than the hub has available (£50.00" in await response.text()
 
 
@@ -267,28 +272,34 @@ async def test_proposals_and_approvals_are_refused_outside_their_windows(
     round_id = await _funded_round(site, clock)
     await _as(site, "ann@example.org")
     base = f"/budget/{round_id}"
-    big = await site.post(f"{base}/proposals", {"title": "Van", "description": "x", "cost": "101"})
+    big = await site.submit(
+        f"{base}/proposals", {"title": "Van", "description": "x", "cost": "101"}
+    )
     assert big.status == 400 and "more than the whole round (£100.00)" in await big.text()
-    ok = await site.post(f"{base}/proposals", {"title": "Seeds", "description": "x", "cost": "60"})
+    ok = await site.submit(
+        f"{base}/proposals", {"title": "Seeds", "description": "x", "cost": "60"}
+    )
     assert "has been added" in await ok.text()
     [(seeds,)] = await site.node.db.fetchall("SELECT id FROM budget_proposals")
-    early = await site.post(f"{base}/approvals", {"proposal": str(seeds)})
+    early = await site.submit(f"{base}/approvals", {"proposal": str(seeds)})
     assert early.status == 400 and "Voting in this round opens" in await early.text()
     clock.advance(2 * HOUR_MS)
-    late = await site.post(f"{base}/proposals", {"title": "Late", "description": "x", "cost": "1"})
+    late = await site.submit(
+        f"{base}/proposals", {"title": "Late", "description": "x", "cost": "1"}
+    )
     assert late.status == 400 and "it takes no more" in await late.text()
     clock.advance(HOUR_MS)
-    empty = await site.post(f"{base}/approvals", {})
+    empty = await site.submit(f"{base}/approvals", {})
     assert "Tick at least one proposal" in await empty.text()
     assert (
         "Your approvals are recorded"
-        in await (await site.post(f"{base}/approvals", {"proposal": str(seeds)})).text()
+        in await (await site.submit(f"{base}/approvals", {"proposal": str(seeds)})).text()
     )
-    twice = await site.post(f"{base}/approvals", {"proposal": str(seeds)})
+    twice = await site.submit(f"{base}/approvals", {"proposal": str(seeds)})
     assert twice.status == 400 and "already sent your approvals" in await twice.text()
     await _as(site, "bob@example.org")
     clock.advance(2 * HOUR_MS)
-    closed = await site.post(f"{base}/approvals", {"proposal": str(seeds)})
+    closed = await site.submit(f"{base}/approvals", {"proposal": str(seeds)})
     assert closed.status == 400 and "Voting in this round closed" in await closed.text()
     assert await site.node.funds.voters(round_id) == 1
     assert await BallotBox(site.node.db).choices(contest("budget", round_id)) == [[seeds, 1]]
@@ -353,7 +364,7 @@ async def test_bad_polls_are_refused(
 ) -> None:
     site, clock = timed
     await _as(site, "ann@example.org")
-    response = await site.post("/polls", _poll(clock, **change))
+    response = await site.submit("/polls", _poll(clock, **change))
     assert response.status == 400 and message in await response.text()
     assert await site.node.db.fetchall("SELECT * FROM polls") == []
 
@@ -361,7 +372,7 @@ async def test_bad_polls_are_refused(
 async def test_a_poll_too_short_is_refused(timed: tuple[Site, ManualClock]) -> None:
     site, clock = timed
     await _as(site, "ann@example.org")
-    response = await site.post("/polls", _poll(clock, closes=utc_field(clock() + HOUR_MS)))
+    response = await site.submit("/polls", _poll(clock, closes=utc_field(clock() + HOUR_MS)))
     assert "at least a day" in await response.text()
 
 
@@ -373,18 +384,18 @@ async def test_members_vote_once_in_secret_and_see_the_result_when_it_closes(
     await make_member(site.node, "cy@example.org")
     await _as(site, "ann@example.org")  # four members now: quorum 50% is 2 votes
     page = await (
-        await site.post("/polls", _poll(clock, kind="choice", options="Tuesday\nThursday"))
+        await site.submit("/polls", _poll(clock, kind="choice", options="Tuesday\nThursday"))
     ).text()
     assert "Your proposal is open for votes." in page and "<strong>weekly</strong>" in page
     [(poll_id,)] = await site.node.db.fetchall("SELECT id FROM polls")
-    voted = await site.post(f"/polls/{poll_id}/vote", {"choice": "1"})
+    voted = await site.submit(f"/polls/{poll_id}/vote", {"choice": "1"})
     assert "Your vote is recorded" in await voted.text()
-    twice = await site.post(f"/polls/{poll_id}/vote", {"choice": "0"})
+    twice = await site.submit(f"/polls/{poll_id}/vote", {"choice": "0"})
     assert twice.status == 400 and "already voted" in await twice.text()
     bad = await site.post(f"/polls/{poll_id}/vote", {"choice": "7"})
     assert bad.status == 400
     await _as(site, "late@example.org")
-    late = await site.post(f"/polls/{poll_id}/vote", {"choice": "0"})
+    late = await site.submit(f"/polls/{poll_id}/vote", {"choice": "0"})
     assert late.status == 400 and "not yet a member when this poll opened" in await late.text()
     await site.logout()
     await site.login("bob@example.org")
@@ -392,7 +403,7 @@ async def test_members_vote_once_in_secret_and_see_the_result_when_it_closes(
     assert "1 member has voted so far." in during
     assert "Thursday</th>" not in during  # no counts while open
     clock.advance(2 * DAY_MS)
-    closed = await site.post(f"/polls/{poll_id}/vote", {"choice": "0"})
+    closed = await site.submit(f"/polls/{poll_id}/vote", {"choice": "0"})
     assert closed.status == 400 and "votes are no longer taken" in await closed.text()
     result = await (await site.client.get(f"/polls/{poll_id}")).text()
     assert "Not decided: the quorum was not met (1 voted, 2 needed)." in result

@@ -172,7 +172,7 @@ async def test_applicants_are_emailed_the_outcome_and_organisers_see_each_new_ap
         )
         ids.append(applicant.id)
     members_page = await page(site, "/organise/members")
-    assert re.search(r'Members <span class="badge">4</span>', members_page)
+    assert re.search(r'Applications <span class="badge">4</span>', members_page)
     notices = await page(site, "/notices")
     assert notices.count("New application to join") == 4
     # Three ticked, one button, one redirect: "3 approved."
@@ -347,7 +347,7 @@ async def test_a_plain_member_sees_no_application_count(office: tuple[Site, Manu
         signed_charter=True,
         accepted_privacy=True,
     )
-    assert 'Members <span class="badge">1</span>' in await page(site, "/dashboard")
+    assert 'Applications <span class="badge">1</span>' in await page(site, "/dashboard")
     await site.logout()
     await site.login("treasurer@example.org")
     assert "/organise/members" not in await page(site, "/dashboard")

@@ -24,7 +24,7 @@ async def _applicants(site: Site) -> int:
 
 async def test_applications_from_one_address_are_limited(site: Site) -> None:
     for n in range(PER_ADDRESS):
-        response = await site.post("/join", _application(n))
+        response = await site.submit("/join", _application(n))
         assert response.status == 200, await response.text()
     assert await _applicants(site) == PER_ADDRESS
 

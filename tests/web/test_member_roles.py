@@ -40,7 +40,7 @@ async def test_a_membership_secretary_cannot_make_a_reset_link_for_the_treasurer
     assert "Treasurer / fundraiser" in text and "ranks above" in text
     assert "/reset/" not in text
     assert await site.node.db.fetchone("SELECT 1 FROM reset_links") is None
-    made = await site.post(f"/organise/members/{plain}/reset")
+    made = await site.submit(f"/organise/members/{plain}/reset")
     assert made.status == 200 and "/reset/" in await made.text()
 
 
@@ -76,7 +76,7 @@ async def test_the_service_refuses_whatever_route_calls_it(site: Site) -> None:
 async def test_four_concurrent_requests_with_one_reset_link_set_one_password(site: Site) -> None:
     ann = await make_member(site.node, "ann@example.org")
     await site.login("organiser@example.org")
-    page = await (await site.post(f"/organise/members/{ann}/reset")).text()
+    page = await (await site.submit(f"/organise/members/{ann}/reset")).text()
     match = re.search(r"(/reset/[\w-]+)", page)
     assert match
     await site.logout()
@@ -107,7 +107,7 @@ async def test_a_chair_cannot_suspend_the_interim_group_or_the_secretary_from_po
             )
             text = await refused.text()
             assert refused.status == 403 and title in text, text[-3000:]
-    suspended = await site.post(
+    suspended = await site.submit(
         f"/moderation/members/{ann}/suspend", {"days": "3", "reason": "Rude"}
     )
     assert suspended.status == 200 and "Suspended from posting until" in await suspended.text()

@@ -54,7 +54,8 @@ async def test_organiser_sees_a_hub_asking_to_join_and_sponsors_it(site: Site) -
     assert "no member hub yet" in page
     hub = node_id_from_public_key(newcomer.public_key)
     response = await site.post(f"/network/hubs/{hub}/sponsor")
-    assert response.status == 303
+    assert response.status == 303 and response.headers["Location"] == "/network/hubs"
+    assert "Sponsored." in await (await site.client.get("/network/hubs")).text()
     # The site is the only member that signed, so its sponsorship is enough once its
     # own witness covers it.
     await site.node.witnessing.witness()

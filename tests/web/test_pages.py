@@ -36,22 +36,22 @@ async def test_public_page_shows_the_hub_and_how_to_join(site: Site) -> None:
 
 
 async def test_join_needs_the_charter_signed(site: Site) -> None:
-    response = await site.post("/join", {**APPLICANT, "sign_charter": ""})
+    response = await site.submit("/join", {**APPLICANT, "sign_charter": ""})
     assert response.status == 400
     assert "sign the charter" in await response.text()
     assert (await site.node.members.counts()).get("applied", 0) == 0
 
 
 async def test_applicant_is_approved_logs_in_and_sees_the_dashboard(site: Site) -> None:
-    assert (await site.post("/join", APPLICANT)).status == 200
-    refused = await site.post("/login", {"email": "ann@example.org", "password": PASSWORD})
+    assert (await site.submit("/join", APPLICANT)).status == 200
+    refused = await site.submit("/login", {"email": "ann@example.org", "password": PASSWORD})
     assert "waiting for the membership secretary" in await refused.text()
 
     await site.login("organiser@example.org")
     members_page = await (await site.client.get("/organise/members")).text()
     assert "Ann Lee" in members_page and "I help at the food bank." in members_page
     [ann] = await site.node.members.by_status("applied")
-    response = await site.post(f"/organise/members/{ann.id}/approve")
+    response = await site.submit(f"/organise/members/{ann.id}/approve")
     assert "Ann Lee: approved." in await response.text()
     await site.logout()
 
@@ -72,7 +72,7 @@ async def test_member_downloads_their_data_and_leaves(site: Site) -> None:
     assert data["member"]["email"] == "ann@example.org"
     assert data["member"]["charter_version"] == "1"
 
-    response = await site.post("/account/leave", {"confirm": "yes"})
+    response = await site.submit("/account/leave", {"confirm": "yes"})
     assert "You have left the hub" in await response.text()
     gone = await site.node.members.get(ann.id)
     assert gone is not None and gone.status == "left"
@@ -85,11 +85,11 @@ async def test_reset_link_lets_a_member_choose_a_new_password(site: Site) -> Non
     [ann] = await site.node.members.by_status("applied")
     await site.node.members.decide(ann.id, "active", by=await _founder(site))
     await site.login("organiser@example.org")
-    page = await (await site.post(f"/organise/members/{ann.id}/reset")).text()
+    page = await (await site.submit(f"/organise/members/{ann.id}/reset")).text()
     link = page.split("<code>")[1].split("</code>")[0]
     path = link.removeprefix("http://127.0.0.1:8080")
     await site.logout()
-    assert (await site.post(path, {"new": "a brand new password"})).status == 200
+    assert (await site.submit(path, {"new": "a brand new password"})).status == 200
     assert (await site.post(path, {"new": "and once more please"})).status == 404  # one use
     await site.login("ann@example.org", "a brand new password")
 
@@ -126,7 +126,7 @@ async def test_remote_announcement_is_shown_as_text_never_as_markup(site: Site) 
 
 async def test_organiser_makes_an_invite_with_a_qr_code(site: Site) -> None:
     await site.login("organiser@example.org")
-    page = await (await site.post("/organise/peers/invite")).text()
+    page = await (await site.submit("/organise/peers/invite")).text()
     assert "hubnet://invite?id=" in page and 'src="data:image/svg+xml' in page
 
 
@@ -138,11 +138,11 @@ async def test_health_page_shows_the_node(site: Site) -> None:
 
 async def test_a_bad_invite_is_refused_with_the_reason(site: Site) -> None:
     await site.login("organiser@example.org")
-    page = await (await site.post("/organise/peers/add", {"invite": "hello"})).text()
+    page = await (await site.submit("/organise/peers/add", {"invite": "hello"})).text()
     assert "not a hubnet invite" in page
     own = page.split("<code>")[1].split("</code>")[0]  # this node's id, shown on the page
     invite = f"hubnet://invite?id={own}&token=x&url=http%3A%2F%2F127.0.0.1%3A9"
-    page = await (await site.post("/organise/peers/add", {"invite": invite})).text()
+    page = await (await site.submit("/organise/peers/add", {"invite": invite})).text()
     assert "that invite is this node&#39;s own" in page
     assert await site.node.db.fetchall("SELECT * FROM peers") == []
 

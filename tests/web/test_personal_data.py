@@ -21,15 +21,15 @@ async def _member_with_a_trail(site: Site) -> tuple[int, str, str]:
     await site.logout()
     ann = await make_member(site.node, "ann@example.org")
     await site.login("ann@example.org")
-    assert "1 going of 2 places" in await (await site.post(f"/events/{event_id}/rsvp")).text()
-    page = await (await site.post("/account/calendar-feed")).text()
+    assert "1 going of 2 places" in await (await site.submit(f"/events/{event_id}/rsvp")).text()
+    page = await (await site.submit("/account/calendar-feed")).text()
     feed = re.search(r"<code>http://[^/]+(/calendar/mine/[^<]+\.ics)</code>", page)
     assert feed
-    offered = await site.post(
+    offered = await site.submit(
         "/speakers/offer", {"topics": "tenant unions", "area": "Leeds", "note": "Evenings"}
     )
     assert "tenant unions" in await offered.text()
-    posted = await site.post(
+    posted = await site.submit(
         "/mutual-aid", {"type": "offer", "title": "Spare bike trailer", "text": "Ask me"}
     )
     assert "Spare bike trailer" in await posted.text()
@@ -55,7 +55,7 @@ async def test_leaving_erases_rsvps_feed_and_posts_and_withdraws_speaker_offers(
     [offer] = await site.node.messages.recent(kind="speaker.offer")
     assert "tenant unions" in await (await site.client.get("/speakers")).text()
 
-    assert "You have left" in await (await site.post("/account/leave", {"confirm": "yes"})).text()
+    assert "You have left" in await (await site.submit("/account/leave", {"confirm": "yes"})).text()
 
     # The offer is withdrawn from the network, not just forgotten here.
     [withdraw] = await site.node.messages.recent(kind="speaker.withdraw")

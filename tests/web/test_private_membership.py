@@ -26,8 +26,8 @@ def _main(page: str) -> str:
 async def test_joining_with_a_members_email_answers_as_a_new_application_does(
     site: Site,
 ) -> None:
-    taken = await site.post("/join", _application("organiser@example.org"))
-    fresh = await site.post("/join", _application("newcomer@example.org"))
+    taken = await site.submit("/join", _application("organiser@example.org"))
+    fresh = await site.submit("/join", _application("newcomer@example.org"))
     assert taken.status == fresh.status == 200
     assert _main(await taken.text()) == _main(await fresh.text())
     assert "already" not in await taken.text()
@@ -42,8 +42,8 @@ async def test_registering_an_email_already_registered_answers_as_a_new_one_does
     event = await _public_event(site)
     path = f"/events/{event}/register"
     await site.post(path, {"name": "Dee", "email": "dee@example.org"})
-    again = await site.post(path, {"name": "Stranger", "email": "dee@example.org"})
-    fresh = await site.post(path, {"name": "Eve", "email": "eve@example.org"})
+    again = await site.submit(path, {"name": "Stranger", "email": "dee@example.org"})
+    fresh = await site.submit(path, {"name": "Eve", "email": "eve@example.org"})
     assert again.status == fresh.status == 200
     notice = re.compile(r'<p class="notice" role="status">[^<]*</p>')
     assert notice.findall(await again.text()) == notice.findall(await fresh.text())

@@ -7,8 +7,11 @@ import json
 from aiohttp import web
 
 from node.accounts.members import AccountError
-from node.accounts.permissions import ROLE_TITLES, Permission, Role
+from node.accounts.permissions import Permission, Role
 from node.appkeys import NODE
+from node.events.drafts import local_time
+from node.store.home import UpcomingEvent
+from web.flash import done
 from web.forms import refusals_on
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
@@ -54,16 +57,43 @@ class NetworkNews:
 NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
 
 
+def _event_item(event: UpcomingEvent) -> dict[str, str]:
+    start = local_time(event.starts, event.timezone)
+    return {
+        "href": f"/events/{event.id.hex()}",
+        "title": event.title,
+        "when": f"{start.strftime('%a %d %b, %H:%M')} {start.tzname()}",
+        "iso": start.isoformat(),
+    }
+
+
 async def dashboard(request: web.Request) -> web.Response:
+    """Home: what needs the member, soonest first, then news (node/home.py)."""
     member = request[MEMBER]
     node = request.config_dict[NODE]
     steps = await node.checklist.steps(member) if member.can(Permission.SET_UP_HUB) else []
+    home = await node.home.view(member)
     return render(
         request,
         "dashboard.html",
         {
+            "home": home,
+            "votes": [
+                {"what": v.what, "title": v.title, "href": v.link, "closes": when(v.closes_at)}
+                for v in home.votes
+            ],
+            "my_events": [_event_item(e) for e in home.my_events],
+            "hub_events": [_event_item(e) for e in home.hub_events],
+            "threads": [
+                {"href": f"/discussions/{t.id}", "title": t.title, "when": when(t.last_post_at)}
+                for t in home.threads
+            ],
+            "unread_notices": [
+                {"href": f"/notices/{n.id}/open", "text": n.text, "when": when(n.created_at)}
+                for n in home.notices
+            ],
             "news": await request.config_dict[NETWORK_NEWS].items(request),
-            "roles": sorted(ROLE_TITLES[r] for r in member.roles),
+            "roles": home.roles,
             "interim": Role.INTERIM in member.roles,
             "checklist": steps,
             "checklist_done": all(step.done for step in steps),
@@ -99,7 +129,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     if member.email is None or await node.members.authenticate(member.email, current) is None:
         raise AccountError("Your current password is not right.")
     await node.members.set_password(member.id, new)  # ends every session
-    response = web.HTTPSeeOther("/login")
+    response = done(request, "/login", "Your password is changed. Log in with the new one.")
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
 
@@ -125,19 +155,14 @@ async def leave(request: web.Request) -> web.Response:
         raise AccountError("Tick the box to confirm that you want to leave.")
     token = request.get(SESSION_TOKEN)
     await node.members.leave(request[MEMBER].id)
-    del request[MEMBER]  # the page below is shown to someone no longer logged in
-    response = render(
+    response = done(
         request,
-        "message.html",
-        {
-            "heading": "You have left the hub",
-            "paragraphs": ["Your personal data has been erased from this hub's server."],
-            "link": {"href": "/", "text": "Back to the start page"},
-        },
+        "/",
+        "You have left the hub. Your personal data has been erased from this hub's server.",
     )
     if token:
         response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
-    return response
+    raise response
 
 
 ROUTES = [

@@ -24,8 +24,9 @@ from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
+from web.flash import done
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import hub_zone, render, when
 from web.routes import Route
 
@@ -253,7 +254,7 @@ async def table_motion(request: web.Request) -> web.StreamResponse:
     if form["body"] not in await _bodies(request):
         raise AssemblyError("Choose the body the motion is for.")
     message = await assembly.table(_parse_motion(form), by=request[MEMBER])
-    raise web.HTTPSeeOther(f"/network/motions/{message.id.hex()}")
+    raise done(request, f"/network/motions/{message.id.hex()}", "The motion is tabled.")
 
 
 async def motion_page(
@@ -335,23 +336,21 @@ async def _act(request: web.Request, act: Callable[[bytes, Member], Awaitable[ob
 @refusals_on(motion_page)
 async def second(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).second(m, by=by))
-    request[NOTICES].append("This hub has seconded the motion.")
-    return await motion_page(request)
+    # Back to the motion's page: the path without its last part (/second, /vote, /reveal).
+    raise done(request, request.path.rsplit("/", 1)[0], "This hub has seconded the motion.")
 
 
 @refusals_on(motion_page)
 async def vote(request: web.Request) -> web.Response:
     choice = _field(await request.post(), "choice")
     await _act(request, lambda m, by: _assembly(request).vote(m, choice, by=by))
-    request[NOTICES].append(f"This hub's vote is cast: {choice}.")
-    return await motion_page(request)
+    raise done(request, request.path.rsplit("/", 1)[0], f"This hub's vote is cast: {choice}.")
 
 
 @refusals_on(motion_page)
 async def reveal(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).reveal(m, by=by))
-    request[NOTICES].append("This hub's vote is revealed.")
-    return await motion_page(request)
+    raise done(request, request.path.rsplit("/", 1)[0], "This hub's vote is revealed.")
 
 
 async def hub_record(request: web.Request) -> web.Response:

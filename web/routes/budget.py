@@ -13,8 +13,9 @@ from node.funds.budget import Phase, span_text
 from node.funds.errors import FundsError
 from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
+from web.flash import done
 from web.forms import path_number, refusals_on, texts
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import hub_zone, render, time_left, when
 from web.routes import Route
 
@@ -92,8 +93,7 @@ async def open_round(request: web.Request) -> web.Response:
         parse_utc(values["voting_open"], "When voting opens", hub_zone()),
         parse_utc(values["voting_close"], "When voting closes", hub_zone()),
     )
-    request[NOTICES].append("The budget round is open.")
-    return await _round_page(request, round_id)
+    raise done(request, f"/budget/{round_id}", "The budget round is open.")
 
 
 async def _round_page(
@@ -160,8 +160,9 @@ async def propose(request: web.Request) -> web.Response:
         values["description"],
         parse_pounds(values["cost"], "The cost"),
     )
-    request[NOTICES].append(f"Your proposal “{values['title'].strip()}” has been added.")
-    return await _round_page(request, round_id)
+    raise done(
+        request, f"/budget/{round_id}", f"Your proposal “{values['title'].strip()}” has been added."
+    )
 
 
 @refusals_on(_round_page)
@@ -175,11 +176,12 @@ async def approve(request: web.Request) -> web.Response:
     if not all(is_digits(v) and len(v) <= 12 for v in chosen):
         raise FundsError("You can only approve proposals made in this round.")
     await node.funds.approve(request[MEMBER], round_id, [int(v) for v in chosen])
-    request[NOTICES].append(
+    raise done(
+        request,
+        f"/budget/{round_id}",
         f"Your approvals are recorded ({len(chosen)} proposal{'s' * (len(chosen) != 1)})."
-        " Who approved what is not kept."
+        " Who approved what is not kept.",
     )
-    return await _round_page(request, round_id)
 
 
 def _proposal_number(form: Mapping[str, object]) -> int:

@@ -24,6 +24,7 @@ from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.visibility import visible_to
 from web.atom import Entry, atom_response, feed_bytes
+from web.flash import done
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
@@ -289,6 +290,8 @@ async def my_ics(request: web.Request) -> web.Response:
 
 
 async def new_feed(request: web.Request) -> web.Response:
+    # Not a redirect (web/flash.py): the address holds a secret the hub keeps only
+    # hashed, so it can be shown once, here; sending the form again makes a new one.
     node = request.config_dict[NODE]
     token = await node.events.attendance.new_feed_token(request[MEMBER].id)
     request[NOTICES].append("Your new calendar address is below; any earlier one has stopped.")
@@ -302,8 +305,7 @@ async def new_feed(request: web.Request) -> web.Response:
 async def revoke_feed(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     await node.events.attendance.revoke_feed_token(request[MEMBER].id)
-    request[NOTICES].append("Your calendar address no longer works.")
-    return render(request, "account.html", {"feed_created": False})
+    raise done(request, "/account", "Your calendar address no longer works.")
 
 
 # -- Atom ------------------------------------------------------------------------

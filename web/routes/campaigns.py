@@ -11,7 +11,8 @@ from node.appkeys import NODE
 from node.community.campaigns import STATUSES, CampaignError
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignStatus, CampaignUpdate
 from web import forms
-from web.keys import MEMBER, NOTICES
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -100,7 +101,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         ),
         by=request[MEMBER],
     )
-    raise web.HTTPSeeOther(f"/campaigns/{campaign_id.hex()}")
+    raise done(request, f"/campaigns/{campaign_id.hex()}", "Campaign created.")
 
 
 def _refs(text: str) -> tuple[bytes, ...]:
@@ -136,8 +137,7 @@ async def update(request: web.Request) -> web.StreamResponse:
         ),
         by=request[MEMBER],
     )
-    request[NOTICES].append("Update published.")
-    return await _page(request, campaign_id)
+    raise done(request, f"/campaigns/{campaign_id.hex()}", "Update published.")
 
 
 @forms.refusals_on(_page)
@@ -149,8 +149,7 @@ async def join(request: web.Request) -> web.StreamResponse:
         CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement")),
         by=request[MEMBER],
     )
-    request[NOTICES].append("This hub has joined the campaign.")
-    return await _page(request, campaign_id)
+    raise done(request, f"/campaigns/{campaign_id.hex()}", "This hub has joined the campaign.")
 
 
 ROUTES = [

@@ -10,8 +10,9 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.node import Node
+from web.flash import done
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
 
@@ -61,8 +62,9 @@ async def adopt_charter(request: web.Request) -> web.StreamResponse:
     adopted = await _node(request).governance.adopt_charter(
         values["version"], values["title"], values["text"], by=request[MEMBER]
     )
-    request[NOTICES].append(f"Version {adopted.version} of the charter is adopted and published.")
-    return await charter(request)
+    raise done(
+        request, "/charter", f"Version {adopted.version} of the charter is adopted and published."
+    )
 
 
 ROUTES = [

@@ -8,7 +8,8 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.community.directory import CATEGORIES, entry_from_form
 from web import forms
-from web.keys import MEMBER, NOTICES
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -69,8 +70,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     body = entry_from_form(forms.texts(form, _FIELDS))
     await node.community.directory.add(body, share=form.get("share") == "yes", by=request[MEMBER])
-    request[NOTICES].append(f"{body.name} is in the directory.")
-    return await directory(request)
+    raise done(request, "/directory", f"{body.name} is in the directory.")
 
 
 async def edit_form(request: web.Request) -> web.Response:
@@ -92,8 +92,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     await node.community.directory.edit(
         entry_id, body, share=form.get("share") == "yes", by=request[MEMBER]
     )
-    request[NOTICES].append(f"{body.name} is updated.")
-    return await directory(request)
+    raise done(request, "/directory", f"{body.name} is updated.")
 
 
 async def remove(request: web.Request) -> web.StreamResponse:
@@ -101,8 +100,7 @@ async def remove(request: web.Request) -> web.StreamResponse:
     await node.community.directory.remove(
         forms.number(request.match_info["entry_id"]), by=request[MEMBER]
     )
-    request[NOTICES].append("The entry is removed.")
-    return await directory(request)
+    raise done(request, "/directory", "The entry is removed.")
 
 
 ROUTES = [

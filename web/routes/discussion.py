@@ -18,11 +18,14 @@ from web.discussing import (
     comment_items,
     field,
     int_id,
+    mention_choices,
     message_id,
     post_items,
+    with_mention,
 )
+from web.flash import done as flash
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Handler, Route
 
@@ -70,6 +73,7 @@ async def _discussions_page(
             "conduct": await _conduct(request),
             "errors": errors or [],
             "form": form,
+            "mention_names": mention_choices(await node.discussion.topics.mention_handles()),
         },
         status=status,
     )
@@ -84,9 +88,9 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     topic_id = await node.discussion.topics.start(
-        request[MEMBER], field(form, "category"), form.get("title"), form.get("text")
+        request[MEMBER], field(form, "category"), form.get("title"), with_mention(form)
     )
-    raise web.HTTPSeeOther(f"/discussions/{topic_id}")
+    raise flash(request, f"/discussions/{topic_id}", "Your topic is started.")
 
 
 # -- one topic ---------------------------------------------------------------------------
@@ -106,6 +110,7 @@ async def _topic_page(
         topic_id = int_id(request, "topic_id")
     topic = await node.discussion.topics.get(topic_id)
     posts = await node.discussion.topics.posts(topic_id, member.id)
+    handles = await node.discussion.topics.mention_handles()
     group_id = await node.discussion.groups.for_topic(topic_id)
     if status == 200:
         await node.discussion.topics.mark_read(member.id, topic_thread(topic_id))
@@ -116,7 +121,8 @@ async def _topic_page(
             "topic": topic,
             "category": CATEGORIES[topic.category],
             "group_id": group_id,
-            "thread": post_items(posts, member.id, _moderator(request)),
+            "thread": post_items(posts, member.id, _moderator(request), handles),
+            "mention_names": mention_choices(handles),
             "reply_action": f"/discussions/{topic_id}/reply",
             "conduct": await _conduct(request),
             "errors": errors or [],
@@ -135,10 +141,10 @@ async def reply(request: web.Request) -> web.StreamResponse:
     topic_id = int_id(request, "topic_id")
     form = await request.post()
     await node.discussion.topics.get(topic_id)
-    post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, form.get("text"))
+    post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, with_mention(form))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
-    raise web.HTTPSeeOther(f"{where}#post-{post_id}")
+    raise flash(request, f"{where}#post-{post_id}", "Your reply is posted.")
 
 
 async def _post_topic_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
@@ -162,8 +168,7 @@ def _on_post(act: PostAct, done: str) -> Handler:
         form = await request.post()
         topic_id = await discussion.topics.post_topic(post_id)
         await act(discussion, request[MEMBER], post_id, form)
-        request[NOTICES].append(done)
-        return await _topic_page(request, topic_id)
+        raise flash(request, f"/discussions/{topic_id}#post-{post_id}", done)
 
     return handler
 
@@ -258,7 +263,11 @@ async def comment(request: web.Request) -> web.StreamResponse:
     comment_id = await node.discussion.comments.publish(
         request[MEMBER], subject_id, form.get("text"), reply_to
     )
-    raise web.HTTPSeeOther(f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}")
+    raise flash(
+        request,
+        f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}",
+        "Your comment is posted.",
+    )
 
 
 async def _subject_of_comment(request: web.Request) -> bytes:
@@ -290,8 +299,7 @@ def _on_comment(act: CommentAct, done: str) -> Handler:
         subject_id = await _subject_of_comment(request)
         form = await request.post()
         await act(discussion, request[MEMBER], comment_id, form)
-        request[NOTICES].append(done)
-        return await _discuss_page(request, subject_id)
+        raise flash(request, f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}", done)
 
     return handler
 
@@ -346,8 +354,7 @@ async def network_name(request: web.Request) -> web.StreamResponse:
     name = await node.discussion.comments.set_display_name(
         request[MEMBER], form.get("display_name")
     )
-    request[NOTICES].append(f"On the network you are now known as {name}.")
-    return render(request, "account.html", {"display_name": name})
+    raise flash(request, "/account", f"On the network you are now known as {name}.")
 
 
 ROUTES = [

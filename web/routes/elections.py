@@ -32,8 +32,9 @@ from web.electing import (
     result_view,
     summary,
 )
+from web.flash import done as flash
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -122,7 +123,7 @@ async def open_election(request: web.Request) -> web.StreamResponse:
         by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
-    raise web.HTTPSeeOther(f"/elections/{election.id}")
+    raise flash(request, f"/elections/{election.id}", "The election is open for nominations.")
 
 
 @refusals_on(_new_page)
@@ -137,7 +138,7 @@ async def open_recall(request: web.Request) -> web.StreamResponse:
         by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
-    raise web.HTTPSeeOther(f"/elections/{election.id}")
+    raise flash(request, f"/elections/{election.id}", "The recall vote is open.")
 
 
 def _election_id(request: web.Request) -> str:
@@ -226,8 +227,7 @@ async def election(
 
 async def _act(request: web.Request, action: Any, done: str) -> web.Response:
     await action(_election_id(request))
-    request[NOTICES].append(done)
-    return await election(request)
+    raise flash(request, f"/elections/{_election_id(request)}", done)
 
 
 @refusals_on(election)

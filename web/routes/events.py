@@ -14,9 +14,10 @@ from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
 from web.client_address import client_address
+from web.flash import done
 from web.forms import refusals_on
 from web.ics import calendar_bytes, ics_response
-from web.keys import MEMBER, NOTICES, REGISTRATION_GUARD, viewer
+from web.keys import MEMBER, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import hub_zone, render
 from web.routes import Route
@@ -100,8 +101,6 @@ async def event_page(
     request: web.Request,
     errors: list[str] | None = None,
     status: int = 200,
-    registered: bool = False,
-    confirm_sent: bool = False,
 ) -> web.Response:
     node = request.config_dict[NODE]
     event = await _visible_event(request)
@@ -132,8 +131,6 @@ async def event_page(
             else None
         ),
         "over": event.ends * 1000 < node.clock(),
-        "registered": registered,
-        "confirm_sent": confirm_sent,
         # Without email a registration cannot be confirmed, so the form says what
         # limits it instead (web/registration_guard.py).
         "email_confirms": node.notices.mail is not None,
@@ -159,7 +156,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     new_id = await node.events.organiser.create(
         parse_form(await _form(request)), by=request[MEMBER]
     )
-    raise web.HTTPSeeOther(f"/events/{new_id.hex()}")
+    raise done(request, f"/events/{new_id.hex()}", "Event created.")
 
 
 async def edit_form(request: web.Request) -> web.Response:
@@ -187,7 +184,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     target = event_id(request)
     await node.events.organiser.edit(target, parse_form(await _form(request)), by=request[MEMBER])
-    raise web.HTTPSeeOther(f"/events/{target.hex()}")
+    raise done(request, f"/events/{target.hex()}", "Event updated.")
 
 
 async def event_ics(request: web.Request) -> web.Response:
@@ -216,8 +213,11 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     await node.events.organiser.cancel(
         target, reason if isinstance(reason, str) else "", by=request[MEMBER]
     )
-    request[NOTICES].append("The event is cancelled; every hub will show it as cancelled.")
-    return await event_page(request)
+    raise done(
+        request,
+        f"/events/{event_id(request).hex()}",
+        "The event is cancelled; every hub will show it as cancelled.",
+    )
 
 
 @refusals_on(event_page)
@@ -225,16 +225,17 @@ async def rsvp(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await _visible_event(request)
     await node.events.attendance.rsvp(event_id(request), request[MEMBER])
-    request[NOTICES].append("You are down as coming.")
-    return await event_page(request)
+    raise done(request, f"/events/{event_id(request).hex()}", "You are down as coming.")
 
 
 async def withdraw(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     await _visible_event(request)
     if await node.events.attendance.withdraw(event_id(request), request[MEMBER]):
-        request[NOTICES].append("You are no longer down as coming.")
-    return await event_page(request)
+        raise done(
+            request, f"/events/{event_id(request).hex()}", "You are no longer down as coming."
+        )
+    raise done(request, f"/events/{event_id(request).hex()}", "You were not down as coming.")
 
 
 @refusals_on(event_page)
@@ -260,7 +261,15 @@ async def register(request: web.Request) -> web.StreamResponse:
         await node.confirmations.ask_to_register(event.id, name, email)
     else:
         await node.events.attendance.register(event.id, name, email)
-    return await event_page(request, registered=not confirms, confirm_sent=confirms)
+    raise done(
+        request,
+        f"/events/{event.id.hex()}",
+        "Check your email: we have sent a message to the address you gave. Your place is"
+        " kept only once you follow its link, within a day."
+        if confirms
+        else "Thank you: you are registered. The hub will keep your name and email for this"
+        " event only.",
+    )
 
 
 ROUTES = [

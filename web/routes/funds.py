@@ -12,8 +12,9 @@ from node.funds.ledger import KIND_TITLES, Draft, Kind
 from node.funds.receipts import MAX_RECEIPT_BYTES, TYPES, Receipt, check_receipt
 from node.funds.units import day_of, parse_day, parse_pounds
 from protocol.federation import MAX_BODY_BYTES
+from web.flash import done
 from web.forms import path_number, refusals_on, texts
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -104,8 +105,7 @@ async def record_entry(request: web.Request) -> web.Response:
     )
     receipt = _receipt(form.get("receipt"))
     entry_id = await node.funds.record(request[MEMBER], draft, receipt)
-    request[NOTICES].append(f"Entry {entry_id} recorded.")
-    return await _page(request)
+    raise done(request, "/funds", f"Entry {entry_id} recorded.")
 
 
 async def receipt(request: web.Request) -> web.StreamResponse:

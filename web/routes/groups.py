@@ -12,9 +12,10 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.groups import Groups
-from web.discussing import field, int_id, post_items
+from web.discussing import field, int_id, mention_choices, post_items
+from web.flash import done as flash
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import markdown, render
 from web.routes import Handler, Route
 from web.routes.discussion import describe_subject
@@ -78,7 +79,7 @@ async def start_group(request: web.Request) -> web.StreamResponse:
         form.get("purpose"),
         subject.id if subject else None,
     )
-    raise web.HTTPSeeOther(f"/groups/{group_id}")
+    raise flash(request, f"/groups/{group_id}", "Group started.")
 
 
 async def _group_page(
@@ -97,6 +98,7 @@ async def _group_page(
     group = await discussion.groups.get(group_id)
     subject = await discussion.comments.subject(group.subject) if group.subject else None
     posts = await discussion.topics.posts(group.topic_id, member.id)
+    handles = await discussion.topics.mention_handles()
     if status == 200:
         await discussion.topics.mark_read(member.id, f"topic:{group.topic_id}")
     member_ids = {m for m, _ in group.members}
@@ -111,7 +113,8 @@ async def _group_page(
             "subject_hex": group.subject.hex() if group.subject else None,
             "tasks": await discussion.groups.tasks(group_id),
             "me": member.id,
-            "thread": post_items(posts, member.id, member.can(Permission.MODERATE)),
+            "thread": post_items(posts, member.id, member.can(Permission.MODERATE), handles),
+            "mention_names": mention_choices(handles),
             "reply_action": f"/discussions/{group.topic_id}/reply",
             "conduct": markdown(await discussion.moderation.conduct()),
             "errors": errors or [],
@@ -137,8 +140,7 @@ def _on_group(act: GroupAct, done: str) -> Handler:
         form = await request.post()
         await groups.get(group_id)
         await act(groups, request[MEMBER], group_id, form)
-        request[NOTICES].append(done)
-        return await _group_page(request, group_id)
+        raise flash(request, f"/groups/{group_id}", done)
 
     return handler
 
@@ -160,8 +162,7 @@ def _on_task(act: Callable[[Groups, Member, int], Awaitable[int]], done: str) ->
     async def handler(request: web.Request) -> web.StreamResponse:
         groups = request.config_dict[NODE].discussion.groups
         group_id = await act(groups, request[MEMBER], int_id(request, "task_id"))
-        request[NOTICES].append(done)
-        return await _group_page(request, group_id)
+        raise flash(request, f"/groups/{group_id}", done)
 
     return handler
 

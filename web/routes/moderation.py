@@ -11,8 +11,9 @@ from node.appkeys import FEDERATION, NODE
 from node.discussion.moderation import REPORT_REASONS
 from node.federation.admin import PeerAdmin
 from web.discussing import field, int_id
+from web.flash import done
 from web.forms import refusals_on
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Route
 from web.routes.discussion import hub_names
@@ -85,8 +86,7 @@ async def conduct(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.discussion.moderation.set_conduct(request[MEMBER], form.get("text"))
-    request[NOTICES].append("The code of conduct is saved.")
-    return await _moderation_page(request)
+    raise done(request, "/moderation", "The code of conduct is saved.")
 
 
 @refusals_on(_moderation_page)
@@ -95,8 +95,7 @@ async def dismiss(request: web.Request) -> web.StreamResponse:
     await node.discussion.moderation.resolve(
         request[MEMBER], int_id(request, "report_id"), "dismissed"
     )
-    request[NOTICES].append("Report dismissed.")
-    return await _moderation_page(request)
+    raise done(request, "/moderation", "Report dismissed.")
 
 
 @refusals_on(_moderation_page)
@@ -104,8 +103,9 @@ async def warn(request: web.Request) -> web.StreamResponse:
     moderation = request.config_dict[NODE].discussion.moderation
     form = await request.post()
     await moderation.warn(request[MEMBER], int_id(request, "member_id"), form.get("reason"))
-    request[NOTICES].append("Warning recorded; the member sees it on their discussions page.")
-    return await _moderation_page(request)
+    raise done(
+        request, "/moderation", "Warning recorded; the member sees it on their discussions page."
+    )
 
 
 @refusals_on(_moderation_page)
@@ -115,16 +115,14 @@ async def suspend(request: web.Request) -> web.StreamResponse:
     until = await moderation.suspend(
         request[MEMBER], int_id(request, "member_id"), form.get("days"), form.get("reason")
     )
-    request[NOTICES].append(f"Suspended from posting until {when(until)}.")
-    return await _moderation_page(request)
+    raise done(request, "/moderation", f"Suspended from posting until {when(until)}.")
 
 
 @refusals_on(_moderation_page)
 async def lift(request: web.Request) -> web.StreamResponse:
     moderation = request.config_dict[NODE].discussion.moderation
     await moderation.lift_suspension(request[MEMBER], int_id(request, "member_id"))
-    request[NOTICES].append("Suspension lifted.")
-    return await _moderation_page(request)
+    raise done(request, "/moderation", "Suspension lifted.")
 
 
 @refusals_on(_moderation_page)
@@ -136,8 +134,9 @@ async def block_origin(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     admin = PeerAdmin(request.config_dict[FEDERATION])
     await admin.block_origin(origin, field(form, "reason"), by=request[MEMBER])
-    request[NOTICES].append("That hub is blocked: its messages are no longer accepted or shown.")
-    return await _moderation_page(request)
+    raise done(
+        request, "/moderation", "That hub is blocked: its messages are no longer accepted or shown."
+    )
 
 
 ROUTES = [

@@ -7,7 +7,8 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from web import forms
-from web.keys import MEMBER, NOTICES
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -43,8 +44,7 @@ async def post(request: web.Request) -> web.StreamResponse:
     await node.community.mutual_aid.post(
         request[MEMBER], values["type"], values["title"], values["text"]
     )
-    request[NOTICES].append("Your post is on the board.")
-    return await _page(request)
+    raise done(request, "/mutual-aid", "Your post is on the board.")
 
 
 @forms.refusals_on(_page)
@@ -56,8 +56,7 @@ async def close(request: web.Request) -> web.StreamResponse:
         forms.number(request.match_info["post_id"]),
         forms.text(form, "outcome"),
     )
-    request[NOTICES].append("Your post is closed.")
-    return await _page(request)
+    raise done(request, "/mutual-aid", "Your post is closed.")
 
 
 ROUTES = [

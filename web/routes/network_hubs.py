@@ -17,9 +17,10 @@ from node.appkeys import NODE
 from node.assembly import NATIONAL
 from node.network.actions import NetworkActions, NetworkError
 from node.store.hubs import HubInfo
+from web.flash import done
 from web.forms import refusals_on
 from web.hubs_map import Pin, hubs_map
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -121,10 +122,11 @@ async def sponsor(request: web.Request) -> web.StreamResponse:
     if hub not in {c.hub for c in node.membership.roster.candidates}:
         raise NetworkError("that hub is not asking to join")
     await NetworkActions(node.messages, node.membership).sponsor(hub, by=request[MEMBER])
-    request[NOTICES].append(
-        "Sponsored. The hub becomes a member once enough member hubs have sponsored it."
+    raise done(
+        request,
+        "/network/hubs",
+        "Sponsored. The hub becomes a member once enough member hubs have sponsored it.",
     )
-    raise web.HTTPSeeOther("/network/hubs")
 
 
 ROUTES = [

@@ -8,16 +8,18 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.digits import row_id
 from node.node import Node
-from web.keys import MEMBER, NOTICES, UNREAD
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
+from web.routes.public import safe_next
 
 
 def _node(request: web.Request) -> Node:
     return request.config_dict[NODE]
 
 
-async def _notices_page(request: web.Request) -> web.Response:
+async def notices(request: web.Request) -> web.Response:
     node = _node(request)
     items = [
         {"id": n.id, "text": n.text, "link": n.link, "when": when(n.created_at), "read": n.read}
@@ -26,29 +28,35 @@ async def _notices_page(request: web.Request) -> web.Response:
     return render(request, "notices.html", {"items": items})
 
 
-async def notices(request: web.Request) -> web.Response:
-    return await _notices_page(request)
+def _notice_id(request: web.Request) -> int:
+    notice_id = row_id(request.match_info["notice_id"])
+    if notice_id is None:
+        raise web.HTTPNotFound()
+    return notice_id
 
 
 async def read_all(request: web.Request) -> web.Response:
     changed = await _node(request).notices.mark_read(request[MEMBER].id)
-    request[UNREAD] = 0
-    request[NOTICES].append(f"{changed} marked read." if changed else "Nothing was unread.")
-    return await _notices_page(request)
+    raise done(request, "/notices", f"{changed} marked read." if changed else "Nothing was unread.")
 
 
 async def read_one(request: web.Request) -> web.Response:
-    notice_id = row_id(request.match_info["notice_id"])
-    if notice_id is None:
+    await _node(request).notices.mark_read(request[MEMBER].id, _notice_id(request))
+    raise done(request, "/notices", "Marked read.")
+
+
+async def open_notice(request: web.Request) -> web.Response:
+    """Follow a notice's link, marking it read on the way (a GET: it is a link, and
+    marking read twice changes nothing)."""
+    notice = await _node(request).notices.open(request[MEMBER].id, _notice_id(request))
+    if notice is None:
         raise web.HTTPNotFound()
-    node = _node(request)
-    await node.notices.mark_read(request[MEMBER].id, notice_id)
-    request[UNREAD] = await node.notices.unread_count(request[MEMBER].id)
-    return await _notices_page(request)
+    raise web.HTTPSeeOther(safe_next(notice.link or "") or "/notices")
 
 
 ROUTES = [
     Route("GET", "/notices", notices, Permission.MEMBER),
+    Route("GET", "/notices/{notice_id}/open", open_notice, Permission.MEMBER),
     Route("POST", "/notices/read", read_all, Permission.MEMBER),
     Route("POST", "/notices/{notice_id}/read", read_one, Permission.MEMBER),
 ]

@@ -13,8 +13,9 @@ from node.clock import describe_age
 from node.digits import row_id
 from node.federation.admin import PeerAdmin
 from node.federation.invites import Invite
+from web.flash import done as flash
 from web.forms import refusals_on, text
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Handler, Route
 
@@ -77,13 +78,6 @@ async def _members_page(
 
 
 async def members(request: web.Request) -> web.Response:
-    for verb in ("approved", "rejected"):
-        count = request.query.get(verb, "")
-        if count.isdigit() and len(count) < 6:
-            request[NOTICES].append(f"{count} {verb}.")
-    skipped = request.query.get("skipped", "")
-    if skipped.isdigit() and len(skipped) < 6 and skipped != "0":
-        request[NOTICES].append(f"{skipped} already decided by someone else: left as they are.")
     return await _members_page(request)
 
 
@@ -106,9 +100,10 @@ async def decide_many(request: web.Request) -> web.StreamResponse:
         )
     status, verb = decision
     decided = await node.applications.decide_many(chosen, status, by=request[MEMBER])
-    raise web.HTTPSeeOther(
-        f"/organise/members?{verb}={len(decided.done)}&skipped={len(decided.refused)}"
-    )
+    line = f"{len(decided.done)} {verb}."
+    if decided.refused:
+        line += f" {len(decided.refused)} already decided by someone else: left as they are."
+    raise flash(request, "/organise/members", line)
 
 
 def _member_id(request: web.Request) -> int:
@@ -126,8 +121,7 @@ def _decide(verb: str, status: str, done: str) -> Handler:
         node = request.config_dict[NODE]
         # Through the applications service: an applicant is emailed the outcome.
         member = await node.applications.decide(_member_id(request), status, by=request[MEMBER])
-        request[NOTICES].append(f"{member.name}: {done}.")
-        return await _members_page(request)
+        raise flash(request, "/organise/members", f"{member.name}: {done}.")
 
     handler.__name__ = verb
     return handler
@@ -141,6 +135,8 @@ reinstate = _decide("reinstate", "active", "reinstated")
 
 @refusals_on(_members_page)
 async def reset_link(request: web.Request) -> web.StreamResponse:
+    # Not a redirect (web/flash.py): the link is a secret the hub keeps only hashed,
+    # shown once, here; sending the form again makes a new one.
     node = request.config_dict[NODE]
     member = await node.members.get(_member_id(request))
     if member is None:
@@ -203,6 +199,8 @@ async def peers(request: web.Request) -> web.Response:
 
 @refusals_on(_peers_page)
 async def make_invite(request: web.Request) -> web.StreamResponse:
+    # Not a redirect (web/flash.py): the invite is shown once, here, to be handed to
+    # the other hub; sending the form again makes another.
     invite = await PeerAdmin(request.config_dict[FEDERATION]).invite(by=request[MEMBER])
     return await _peers_page(request, invite=invite)
 
@@ -212,8 +210,7 @@ async def add_peer(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     admin = PeerAdmin(request.config_dict[FEDERATION])
     card = await admin.add(text(form, "invite"), by=request[MEMBER])
-    request[NOTICES].append(f"Peered with {card.name}.")
-    return await _peers_page(request)
+    raise flash(request, "/organise/peers", f"Peered with {card.name}.")
 
 
 def _block(blocked: bool) -> Handler:
@@ -227,8 +224,7 @@ def _block(blocked: bool) -> Handler:
             raise web.HTTPNotFound() from exc
         admin = PeerAdmin(request.config_dict[FEDERATION])
         await admin.set_blocked(node_id, blocked, by=request[MEMBER])
-        request[NOTICES].append("Peer blocked." if blocked else "Peer unblocked.")
-        return await _peers_page(request)
+        raise flash(request, "/organise/peers", "Peer blocked." if blocked else "Peer unblocked.")
 
     return handler
 

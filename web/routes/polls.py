@@ -10,8 +10,9 @@ from node.digits import is_digits
 from node.funds import polls
 from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
+from web.flash import done
 from web.forms import path_number, refusals_on, text, texts
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import hub_zone, render
 from web.routes import Route
 
@@ -62,8 +63,7 @@ async def open_poll(request: web.Request) -> web.Response:
         polls.parse_quorum(values["quorum"]),
         parse_utc(values["closes"], "When the poll closes", hub_zone()),
     )
-    request[NOTICES].append("Your proposal is open for votes.")
-    return await _poll_page(request, poll_id)
+    raise done(request, f"/polls/{poll_id}", "Your proposal is open for votes.")
 
 
 async def _poll_page(
@@ -108,8 +108,11 @@ async def vote(request: web.Request) -> web.Response:
     if not is_digits(choice) or len(choice) > 3:
         raise FundsError("Choose one of the poll's options.")
     await node.funds.vote(request[MEMBER], poll_id, int(choice))
-    request[NOTICES].append("Your vote is recorded. How you voted is not kept with your name.")
-    return await _poll_page(request, poll_id)
+    raise done(
+        request,
+        f"/polls/{poll_id}",
+        "Your vote is recorded. How you voted is not kept with your name.",
+    )
 
 
 ROUTES = [

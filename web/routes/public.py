@@ -17,6 +17,7 @@ from node.governance.records import Charter
 from node.governance.terms import describe_date
 from protocol.visibility import visible_to
 from web.client_address import client_address
+from web.flash import done
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
@@ -176,27 +177,14 @@ async def join(request: web.Request) -> web.Response:
         # so it takes as long): whether an email belongs to a member stays private.
         pass
     if confirms:
-        paragraphs = [
-            "We have sent an email to the address you gave. Follow the link in it within a"
-            " day to send your application; nothing is recorded until you do.",
-            "No email? Check your spam folder, or fill in the form again.",
-        ]
-        heading = "Check your email"
-    else:
-        paragraphs = [
-            "Your application and your signature of the charter are recorded.",
-            "The membership secretary will look at it soon. Once approved, you can log in.",
-        ]
-        heading = "Thank you for applying"
-    return render(
-        request,
-        "message.html",
-        {
-            "heading": heading,
-            "paragraphs": paragraphs,
-            "link": {"href": "/", "text": "Back to the start page"},
-        },
-    )
+        raise done(
+            request,
+            "/",
+            "Check your email: we have sent an email to the address you gave. Follow the link"
+            " in it within a day to send your application; nothing is recorded until you do."
+            " No email? Check your spam folder, or fill in the form again.",
+        )
+    raise done(request, "/", "Thank you for applying. " + " ".join(_CONFIRMED["join"]))
 
 
 def _token(request: web.Request) -> str:
@@ -239,17 +227,9 @@ async def confirm_form(request: web.Request) -> web.Response:
 async def confirm(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     # A ConfirmationError is shown by the error-pages middleware (web/security.py).
-    done = await node.confirmations.confirm(_token(request))
-    link = (
-        {"href": f"/events/{done.event.hex()}", "text": "Back to the event"}
-        if done.event is not None
-        else {"href": "/", "text": "Back to the start page"}
-    )
-    return render(
-        request,
-        "message.html",
-        {"heading": "Confirmed", "paragraphs": _CONFIRMED[done.kind], "link": link},
-    )
+    confirmed = await node.confirmations.confirm(_token(request))
+    where = f"/events/{confirmed.event.hex()}" if confirmed.event is not None else "/"
+    raise done(request, where, "Confirmed. " + " ".join(_CONFIRMED[confirmed.kind]))
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -321,7 +301,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.get(SESSION_TOKEN)
     if token:
         await node.sessions.end(token)
-    response = web.HTTPSeeOther("/")
+    response = done(request, "/", "You are logged out.")
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
 
@@ -343,18 +323,9 @@ async def reset_form(request: web.Request) -> web.Response:
 async def reset(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
-    done = await node.members.reset_password(request.match_info["token"], _field(form, "new"))
-    if not done:
+    if not await node.members.reset_password(request.match_info["token"], _field(form, "new")):
         raise web.HTTPNotFound()
-    return render(
-        request,
-        "message.html",
-        {
-            "heading": "Password set",
-            "paragraphs": ["You can now log in with it."],
-            "link": {"href": "/login", "text": "Log in"},
-        },
-    )
+    raise done(request, "/login", "Password set. You can now log in with it.")
 
 
 ROUTES = [

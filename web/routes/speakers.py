@@ -8,7 +8,8 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.community.speakers import parse_topics
 from web import forms
-from web.keys import MEMBER, NOTICES
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -46,8 +47,7 @@ async def offer(request: web.Request) -> web.StreamResponse:
         forms.optional(form, "area"),
         forms.optional(form, "note"),
     )
-    request[NOTICES].append("Thank you: other hubs can now ask this hub for a speaker.")
-    return await _page(request)
+    raise done(request, "/speakers", "Thank you: other hubs can now ask this hub for a speaker.")
 
 
 @forms.refusals_on(_page)
@@ -56,8 +56,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     await node.community.speakers.withdraw(
         request[MEMBER], forms.number(request.match_info["offer_id"])
     )
-    request[NOTICES].append("Your offer is withdrawn.")
-    return await _page(request)
+    raise done(request, "/speakers", "Your offer is withdrawn.")
 
 
 ROUTES = [
