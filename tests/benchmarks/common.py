@@ -118,6 +118,7 @@ def crypto_rates(samples: list[bytes]) -> dict[str, float]:
 _FORMATS = {
     "/s": "{:,.0f}",
     "req/s": "{:,.0f}",
+    "calls/s": "{:,.0f}",
     "µs/msg": "{:,.0f}",
     "µs/call": "{:,.2f}",
     "s": "{:,.2f}",
