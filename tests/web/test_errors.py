@@ -39,6 +39,8 @@ OUTSIDE_NODE_ERROR = {
     "node.store.migrations.MigrationListError",
     # Another tick published that mandate first: the schedule drops its own copy.
     "node.store.mandates.AlreadyPublished",
+    # The count of who is coming moved while it was being published: read it again.
+    "node.events.counts._Moved",
 }
 
 
