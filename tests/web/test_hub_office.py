@@ -280,7 +280,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
     await node.checklist._store.put({FIRST_PASSWORD: f"1 {first[0]}"}, node.clock())
     assert await todo() == [
         "/account",
-        "/hub/profile",
+        "/organise/profile",
         "/charter",
         "/organise/email",
         "/organise/peers",
@@ -298,7 +298,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
             name="Riverside", url="http://127.0.0.1:8080", region="North", description="Us."
         ),
     )
-    assert "/hub/profile" in await todo()  # no place yet
+    assert "/organise/profile" in await todo()  # no place yet
     await node.messages.append(
         "hub.profile",
         HubProfile(
@@ -309,7 +309,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
             description="Us.",
         ),
     )
-    assert "/hub/profile" not in await todo()
+    assert "/organise/profile" not in await todo()
     adopted = await site.post("/charter", {"version": "2", "title": "Charter", "text": "We agree."})
     assert adopted.status == 200
     assert "/charter" not in await todo()
