@@ -244,6 +244,8 @@ def test_a_secretary_sets_up_a_new_hub_in_the_browser_and_the_network_sees_it(
     invitee = person(NARROW)
     invitee.goto(link)
     expect(invitee.get_by_label("Your name")).to_have_value("Dee Okafor")
+    scroll_width = invitee.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= NARROW, f"the invitation is {scroll_width} px wide on a phone"
     invitee.get_by_label("Email address").fill("dee@example.org")
     invitee.get_by_label("Choose a password").fill("dee's own password")
     invitee.get_by_label("I sign the charter.").check()
