@@ -56,7 +56,7 @@ class SetupChecklist:
                 "profile",
                 "Describe the hub",
                 described,
-                "/hub/profile",
+                "/organise/profile",
                 "A description, a region and where the hub meets, for people looking for it.",
             ),
             Step(

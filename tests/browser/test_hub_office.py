@@ -62,7 +62,8 @@ def test_secretary_posts_news_sets_up_email_and_invites_a_member_who_joins(
     check_widths(page, "hub-office-dashboard")
     set_width(page, NARROW)
 
-    # News, from the navigation.
+    # News, from the navigation (folded into a menu on a phone).
+    page.locator("details.menu > summary").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Hub news").click()
     page.get_by_label("Headline").fill("Library meeting")
     page.get_by_label("The news").fill("Thursday at **7pm**, all welcome.")

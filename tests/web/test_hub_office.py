@@ -186,8 +186,8 @@ async def test_applicants_are_emailed_the_outcome_and_organisers_see_each_new_ap
     for n in range(3):
         (approved,) = await mail_to(mail_server, f"a{n}@example.org")
         assert "approved" in body(approved) and "/login" in body(approved)
-    rejected = await site.post(f"/organise/members/{ids[3]}/reject", {})
-    assert "Applicant 3: application rejected" in await rejected.text()
+    rejected = await followed(site, f"/organise/members/{ids[3]}/reject", {})
+    assert "Applicant 3: application rejected" in rejected
     (told,) = await mail_to(mail_server, "a3@example.org")
     assert "was not approved" in body(told)
     # Deciding the same applications again: nothing changes, and the page says so.
@@ -280,7 +280,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
     await node.checklist._store.put({FIRST_PASSWORD: f"1 {first[0]}"}, node.clock())
     assert await todo() == [
         "/account",
-        "/hub/profile",
+        "/organise/profile",
         "/charter",
         "/organise/email",
         "/organise/peers",
@@ -298,7 +298,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
             name="Riverside", url="http://127.0.0.1:8080", region="North", description="Us."
         ),
     )
-    assert "/hub/profile" in await todo()  # no place yet
+    assert "/organise/profile" in await todo()  # no place yet
     await node.messages.append(
         "hub.profile",
         HubProfile(
@@ -309,9 +309,11 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
             description="Us.",
         ),
     )
-    assert "/hub/profile" not in await todo()
-    adopted = await site.post("/charter", {"version": "2", "title": "Charter", "text": "We agree."})
-    assert adopted.status == 200
+    assert "/organise/profile" not in await todo()
+    adopted = await followed(
+        site, "/charter", {"version": "2", "title": "Charter", "text": "We agree."}
+    )
+    assert "Version 2 of the charter is adopted" in adopted
     assert "/charter" not in await todo()
     await followed(
         site,
