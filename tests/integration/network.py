@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crypto.ed25519 import SigningKey
-from crypto.nodeid import NodeId
+from crypto.keyfile import load_key
+from crypto.nodeid import NodeId, node_id_from_public_key
 from node.federation.invites import Invite, parse_invite
+from node.identity import KEY_FILE
 from node.network.actions import founding_statement
 from protocol.envelope import Message, create_message
 from tests.helpers import T0
@@ -62,7 +64,10 @@ class Hub:
         )
         assert result.returncode == 0, result.stderr
         self.init_output = result.stdout  # holds the first organiser's password
-        self.node_id = self.cli("id").strip()
+        # What `hubnet id` prints, read from the key file init wrote: one process fewer
+        # for each of the suite's hundreds of hubs (tests/integration/test_cli.py runs `id`).
+        key = load_key(self.data_dir / KEY_FILE)
+        self.node_id = str(node_id_from_public_key(key.public_key))
         self.process: NodeProcess | None = None
 
     def start(self, env: dict[str, str] | None = None) -> Hub:
