@@ -12,7 +12,6 @@ from aiohttp import web
 
 from node.digits import is_digits
 from node.errors import NodeError, NotFound
-from web.keys import NOTICES
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,11 +83,3 @@ def number(value: str) -> int:
 def path_number(request: web.Request, key: str) -> int:
     """A numeric id from the path; 404 for anything else."""
     return number(request.match_info[key])
-
-
-def flash(request: web.Request, said: Mapping[str, str]) -> None:
-    """After POST, redirect, GET: the status line of the action that redirected here with
-    `?done=KEY`, from the page's fixed list `said` (so a link cannot make it say anything)."""
-    line = said.get(request.query.get("done", ""))
-    if line:
-        request[NOTICES].append(line)

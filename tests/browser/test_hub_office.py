@@ -120,6 +120,9 @@ def test_secretary_posts_news_sets_up_email_and_invites_a_member_who_joins(
     invitee.get_by_label("I accept the privacy notice.").check()
     invitee.get_by_role("button", name="Join").click()
     expect(invitee.get_by_role("heading", level=1, name="Welcome, Dee Okafor")).to_be_visible()
+    expect(invitee.get_by_role("status")).to_have_text(
+        "Welcome to the hub, Dee Okafor: you are a member now."
+    )
     # The link worked once.
     invitee.goto(link)
     expect(invitee.get_by_role("heading", level=1)).to_have_text("This invitation cannot be used")

@@ -197,7 +197,9 @@ def test_organiser_places_the_hub_and_it_shows_on_the_network_map(
     page.get_by_label("Nearest town").fill("Leeds")
     page.get_by_label("Public contact").fill("hello@riverside.example.org")
     page.get_by_role("button", name="Save and publish").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Profile saved: every hub will see it within a minute."
+    )
     page.goto(seeded_hub.url + "/network/hubs")
     map_ = page.get_by_role("group", name=re.compile("^Map of the UK"))
     expect(map_.get_by_role("link", name="Riverside, Leeds and Bradford")).to_be_visible()

@@ -48,7 +48,7 @@ def test_a_saved_profile_and_a_new_address_reach_the_peer(hubs: tuple[Hub, Hub])
     status, page = alpha.post(
         "/organise/profile", {**PROFILE, "name": "Alpha Hub", "url": a.public_url}
     )
-    assert status == 200 and "Saved." in page, page
+    assert status == 200 and "Profile saved: every hub will see it within a minute." in page, page
 
     def shown_on_beta() -> bool:
         _, page = beta.get("/network/hubs")

@@ -67,7 +67,7 @@ async def test_a_practice_round_takes_minutes_and_says_how_long_is_left(
     refused = await site.post("/budget", {"title": "Try", "amount": "10", **too_short})
     assert refused.status == 400
     assert "The voting window must be at least 5 minutes long." in await refused.text()
-    opened = await site.post("/budget", {"title": "Practice", "amount": "100", **windows})
+    opened = await site.submit("/budget", {"title": "Practice", "amount": "100", **windows})
     assert opened.status == 200
     page = await opened.text()
     assert re.search(r"Taking proposals until .*? \(in 1[01] minutes\)", page)
@@ -109,7 +109,10 @@ async def test_choices_keep_a_running_total_and_are_sent_after_a_check(
         )
         assert response.status == 303
         assert response.headers["Location"] == f"{base}#proposal-{ids[title]}"
-        return await (await site.client.get(base)).text()
+        page = await (await site.client.get(base)).text()
+        said = "Added to your choices." if chosen == "yes" else "Taken out of your choices."
+        assert f'role="status">{said}<' in page
+        return page
 
     page = await choose("Seeds", "yes")
     assert "Your choices: <strong>£60.00</strong> of the round's £100.00" in page
@@ -127,7 +130,7 @@ async def test_choices_keep_a_running_total_and_are_sent_after_a_check(
     assert re.findall(r'<th scope="row">(\w+)</th>', review) == ["Seeds", "Zine", "Total"]
     assert "<strong>£90.00</strong> of £100.00" in review
     hidden = re.findall(r'name="proposal" value="(\d+)"', review)
-    sent = await site.post(f"{base}/approvals", {"proposal": hidden})  # type: ignore[dict-item]
+    sent = await site.submit(f"{base}/approvals", {"proposal": hidden})  # type: ignore[dict-item]
     assert "Your approvals are recorded (2 proposals)" in await sent.text()
     box = await BallotBox(site.node.db).choices(contest("budget", round_id))
     assert sorted(box) == sorted([[ids["Seeds"], 1], [ids["Zine"], 1], [ids["Hall"], 0]])

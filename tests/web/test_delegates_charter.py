@@ -239,9 +239,10 @@ async def test_endorsement_badge_withdrawal_and_another_hubs_endorsement(
     # This hub withdraws its own; the badge then says so and the list leaves it out.
     await site.login("organiser@example.org")
     response = await site.post(f"{path}/withdraw", {"reason": "Asked to."})
-    assert response.status == 303
+    assert response.status == 303 and response.headers["Location"] == path
     page = await (await site.client.get(path)).text()
     assert "This endorsement is withdrawn." in page
+    assert "Endorsement withdrawn: the network&#39;s hubs will show it as withdrawn." in page
     svg = ET.fromstring(
         await (await site.client.get(f"/charter/endorsements/{endorsement_id}/badge.svg")).text()
     )

@@ -240,7 +240,8 @@ async def test_an_invitation_link_works_once_until_it_expires_and_can_be_cancell
     (joined,) = [a for a in answers if a.status == 303]
     assert joined.headers["Location"] == "/dashboard"
     assert [m.name for m in await site.node.members.by_status("active")].count("Dee") == 1
-    assert "Welcome, Dee" in await page(site, "/dashboard")
+    home = await page(site, "/dashboard")
+    assert "Welcome, Dee" in home and "Welcome to the hub, Dee: you are a member now." in home
     await site.logout()
     assert (await site.client.get(path)).status == 404
     # Another, cancelled by the organiser; a third, expired.

@@ -45,10 +45,12 @@ async def test_saving_the_profile_publishes_it_with_every_field(site: Site) -> N
         assert f'<option value="{region}">' in page
     assert '<datalist id="towns">' in page and '<option value="Leeds">' in page
     assert 'id="timezone" name="timezone"' in page and 'value="Europe/London"' in page
-    response = await site.post("/organise/profile", FORM)
+    response = await site.submit("/organise/profile", FORM)
     assert response.status == 200
     page = await response.text()
-    assert "Saved." in page and 'value="Leeds"' in page
+    assert (
+        "Profile saved: every hub will see it within a minute." in page and 'value="Leeds"' in page
+    )
     body = await _latest_profile(site)
     assert (body.region, body.area, body.description) == (
         "Yorkshire and The Humber",
@@ -100,7 +102,7 @@ async def test_an_unknown_town_is_refused_beside_the_field_with_close_matches(
 
 async def test_a_new_name_and_address_are_published_and_kept_in_the_config(site: Site) -> None:
     await site.login("organiser@example.org")
-    response = await site.post(
+    response = await site.submit(
         "/organise/profile",
         {**FORM, "name": "Riverside Hub", "url": "http://riverside.example:8080"},
     )
@@ -119,7 +121,7 @@ async def test_a_new_name_and_address_are_published_and_kept_in_the_config(site:
 
 async def test_times_are_shown_and_taken_in_the_hubs_zone(site: Site) -> None:
     await site.login("organiser@example.org")
-    response = await site.post("/organise/profile", {**FORM, "timezone": "America/New_York"})
+    response = await site.submit("/organise/profile", {**FORM, "timezone": "America/New_York"})
     assert response.status == 200
     new_york = zoneinfo.ZoneInfo("America/New_York")
     day = (dt.datetime.now(new_york) + dt.timedelta(days=10)).date()
@@ -127,7 +129,7 @@ async def test_times_are_shown_and_taken_in_the_hubs_zone(site: Site) -> None:
     assert member
     page = await (await site.client.get("/polls")).text()
     assert "America/New York time" in page
-    response = await site.post(
+    response = await site.submit(
         "/polls",
         {
             "title": "Paint the door?",
@@ -196,7 +198,7 @@ async def test_the_profile_page_is_small_and_takes_any_town_or_zone_by_name(site
     page = await (await site.client.get("/organise/profile")).text()
     assert len(page.encode()) < 60_000, len(page.encode())
     assert '<option value="Abbey Wood">' not in page  # a small place: typed, not listed
-    saved = await site.post(
+    saved = await site.submit(
         "/organise/profile", {**FORM, "town": "abbey wood", "timezone": "Asia/Kolkata"}
     )
     assert saved.status == 200, await saved.text()

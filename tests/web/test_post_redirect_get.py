@@ -16,12 +16,15 @@ from aiohttp import web
 from crypto.nodeid import node_id_from_public_key
 from node.accounts.permissions import Role
 from node.community.campaigns import STATUSES
+from protocol.kinds.community import SpeakerOffer, SpeakerRequest
 from tests.helpers import ManualClock
 from tests.web.conftest import FOUNDER_KEYS, PASSWORD, Site, acting, make_member
+from tests.web.test_across_hubs import ASK
 from tests.web.test_assembly import CLOSES, NOW, elect, hub, ingest, members, witnessed
 from tests.web.test_community import SERVICE, upload
 from tests.web.test_events import EVENT
 from tests.web.test_funds import INCOME, _poll, _windows
+from tests.web.test_hub_profile import FORM as PROFILE
 from web.electing import to_field
 from web.routes import all_routes
 
@@ -29,6 +32,10 @@ __all__ = ["hub"]  # the assembly tests' fixture: a hub on a clock, witnessing a
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
+MAIL = {"host": "127.0.0.1", "port": "25", "security": "none", "username": "", "password": "",
+        "sender": "hub@example.org"}  # fmt: skip
+INVITEE = {"name": "Hal", "email": "hal@example.org", "password": PASSWORD,
+           "sign_charter": "yes", "accept_privacy": "yes"}  # fmt: skip
 
 # POST routes that answer with a page rather than a redirect, and why.
 EXCEPTIONS = {
@@ -37,6 +44,7 @@ EXCEPTIONS = {
     "/account/calendar-feed": "shows the new secret calendar address once",
     "/organise/members/{member_id}/reset": "shows the new secret reset link once",
     "/organise/peers/invite": "shows the new invite once, to hand to the other hub",
+    "/organise/invitations": "shows the new invitation link once, to hand to the invitee",
 }
 # POST routes whose success needs another hub's node or an email server; the named test
 # takes them through their success and checks the 303 and the line shown.
@@ -46,6 +54,7 @@ ELSEWHERE = {
     "/campaigns/{campaign_id}/join": "tests/web/test_community.py",
     "/network/motions/{motion_id}/reveal": "tests/web/test_assembly.py",
     "/comments/{comment_id}/report-origin": "tests/integration/test_discussion.py",
+    "/organise/email/test": "tests/web/test_hub_office.py",
 }
 
 
@@ -241,6 +250,70 @@ async def test_every_form_that_succeeds_redirects_to_a_page_that_says_so(
     await walk.post("/organise/peers/{node_id}/block", f"/organise/peers/{north.node_id}/block")
     await walk.post("/organise/peers/{node_id}/unblock", f"/organise/peers/{north.node_id}/unblock")
 
+    # -- the hub's office: applications, email, invitations, news, profile ----------------
+    fay = (await node.members.apply(name="Fay", email="fay@example.org", password=PASSWORD,
+                                    signed_charter=True, accepted_privacy=True)).id  # fmt: skip
+    await walk.post(
+        "/organise/members/decide",
+        "/organise/members/decide",
+        {"decision": "approve", "member": str(fay)},
+    )
+    await walk.post("/organise/email", "/organise/email", MAIL)
+    await walk.post("/organise/email/forget", "/organise/email/forget")
+    organiser = await acting(node, 1)
+    await node.invitations.invite(organiser, "Gil", "")
+    [gil] = await node.invitations.open(organiser)
+    await walk.post(
+        "/organise/invitations/{invitation_id}/cancel", f"/organise/invitations/{gil.ref}/cancel"
+    )
+    link, _ = await node.invitations.invite(organiser, "Hal", "")
+    await site.logout()
+    welcome = await walk.post("/invite/{token}", link[link.index("/invite/") :], INVITEE)
+    assert welcome == "/dashboard"
+    await _as(site, "organiser@example.org")
+    await walk.post("/organise/news", "/organise/news", {"title": "Members night", "text": "Fri."})
+    [item] = await node.news.items(own=True, limit=1)
+    news = f"/organise/news/{item.id.hex()}"
+    await walk.post(
+        "/organise/news/{announcement_id}/edit", f"{news}/edit", {"title": "Night", "text": "Sat."}
+    )
+    await walk.post("/organise/news/{announcement_id}/withdraw", f"{news}/withdraw")
+    await walk.post("/organise/profile", "/organise/profile", PROFILE)
+
+    # -- across hubs: the charter's endorsements, speakers -------------------------------
+    endorsed = await walk.post(
+        "/network/charter/endorsements",
+        "/network/charter/endorsements",
+        {"organisation": "Riverside Union", "kind": "union", "date": "2026-01-01"},
+    )
+    await walk.post(
+        "/network/charter/endorsements/{message_id}/withdraw",
+        f"{endorsed}/withdraw",
+        {"reason": "Asked to."},
+    )
+    their_offer = north.send("speaker.offer", SpeakerOffer(topics=("housing law",)), NOW)
+    await ingest(site, their_offer)
+    await node.projections.caught_up()
+    await walk.post("/speakers/ask/{offer_id}", f"/speakers/ask/{their_offer.id.hex()}", ASK)
+    await _as(site, "ann@example.org")
+    await site.post("/speakers/offer", {"topics": "housing law", "area": ""})
+    [our_offer, *_] = await node.messages.recent("speaker.offer", node.node_id)  # newest first
+    asked = SpeakerRequest(
+        to=node.node_id, offer=our_offer.id, topic="housing law", starts=1_936_549_800,
+        timezone="Europe/London", place="Northgate Hall",
+    )  # fmt: skip
+    request = north.send("speaker.request", asked, NOW)
+    await ingest(site, request)
+    await node.projections.caught_up()
+    await _as(site, "organiser@example.org")
+    speaker_request = f"/speakers/requests/{request.id.hex()}"
+    await walk.post("/speakers/requests/{request_id}/pass", f"{speaker_request}/pass")
+    await _as(site, "ann@example.org")
+    await walk.post(
+        "/speakers/requests/{request_id}/answer", f"{speaker_request}/answer", {"answer": "accept"}
+    )
+    await _as(site, "organiser@example.org")
+
     # -- elections -------------------------------------------------------------------------
     now = clock()
     election = await walk.post(
@@ -300,6 +373,11 @@ async def test_every_form_that_succeeds_redirects_to_a_page_that_says_so(
     # -- windows that open later: votes in the election and the budget round --------------
     clock.advance(3 * HOUR + 1)
     await _as(site, "ann@example.org")
+    await walk.post(
+        "/budget/{round_id}/choices",
+        f"{budget}/choices",
+        {"proposal": str(proposal), "chosen": "yes"},
+    )
     await walk.post(
         "/budget/{round_id}/approvals", f"{budget}/approvals", {"proposal": str(proposal)}
     )

@@ -199,10 +199,13 @@ async def choose(request: web.Request) -> web.StreamResponse:
     round_id = path_number(request, "round_id")
     form = await request.post()
     proposal = _proposal_number(form)
-    await node.funds.budgeting.choose(
-        request[MEMBER], round_id, proposal, chosen=form.get("chosen") == "yes"
+    chosen = form.get("chosen") == "yes"
+    await node.funds.budgeting.choose(request[MEMBER], round_id, proposal, chosen=chosen)
+    raise done(
+        request,
+        f"/budget/{round_id}#proposal-{proposal}",
+        "Added to your choices." if chosen else "Taken out of your choices.",
     )
-    raise web.HTTPSeeOther(f"/budget/{round_id}#proposal-{proposal}")
 
 
 async def review(request: web.Request) -> web.Response:

@@ -23,8 +23,9 @@ from node.network.endorsements import (
     Endorsements,
 )
 from web.badges import badge_snippet, badge_svg
+from web.flash import done
 from web.forms import optional, ref, text, texts
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
 
@@ -108,7 +109,7 @@ async def record(request: web.Request) -> web.StreamResponse:
         if exc.status >= 500 or exc.status == 404:
             raise
         return await new_form(request, errors=[str(exc)], field=exc.field, status=exc.status)
-    raise web.HTTPSeeOther(f"{LIST}/{message.id.hex()}?recorded=1")
+    raise done(request, f"{LIST}/{message.id.hex()}", "Recorded, and sent to the network's hubs.")
 
 
 async def endorsement_page(
@@ -119,8 +120,6 @@ async def endorsement_page(
     base = request.config_dict[NODE].config.url.rstrip("/")
     page_url = f"{base}{LIST}/{e.id.hex()}"
     badge_url = f"{base}/charter/endorsements/{e.id.hex()}/badge.svg"
-    if request.query.get("recorded"):
-        request[NOTICES].append("Recorded, and sent to the network's hubs.")
     return render(
         request,
         "endorsement.html",
@@ -147,7 +146,11 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         if exc.status >= 500 or exc.status == 404:
             raise
         return await endorsement_page(request, errors=[str(exc)], status=exc.status)
-    raise web.HTTPSeeOther(f"{LIST}/{endorsement_id.hex()}")
+    raise done(
+        request,
+        f"{LIST}/{endorsement_id.hex()}",
+        "Endorsement withdrawn: the network's hubs will show it as withdrawn.",
+    )
 
 
 async def badge(request: web.Request) -> web.Response:

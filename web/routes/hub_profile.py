@@ -12,8 +12,9 @@ from node import geo
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.network.profile import ProfileInvalid, draft_from
+from web.flash import done
 from web.forms import refusals_on, texts
-from web.keys import MEMBER, NOTICES
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -36,11 +37,10 @@ async def _page(
     errors: list[str] | None = None,
     faults: dict[str, str] | None = None,
     status: int = 200,
-    saved: bool = False,
 ) -> web.Response:
     node = request.config_dict[NODE]
     profiles = node.profile
-    if request.method == "POST" and not saved:
+    if request.method == "POST":
         form = texts(await request.post(), _FIELDS)  # a refused form, as it was typed
     else:
         form = await profiles.form()
@@ -64,18 +64,19 @@ async def show(request: web.Request) -> web.Response:
 
 
 @refusals_on(_page)
-async def save(request: web.Request) -> web.Response:
+async def save(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     draft = draft_from(await request.post())
     try:
         moved = await node.profile.save(draft, node.membership.roster.regions, by=request[MEMBER])
     except ProfileInvalid as exc:
         return await _page(request, faults=exc.fields, status=400)
-    request[NOTICES].append(
-        "Saved. Other hubs show the new profile as soon as it reaches them."
-        + (" The hub's name or address changed: peers follow it from now on." if moved else "")
+    raise done(
+        request,
+        "/organise/profile",
+        "Profile saved: every hub will see it within a minute."
+        + (" The hub's name or address changed: peers follow it from now on." if moved else ""),
     )
-    return await _page(request, saved=True)
 
 
 ROUTES = [

@@ -7,25 +7,20 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from web.forms import flash, ref, refusals_on, text, texts
+from web.flash import done
+from web.forms import ref, refusals_on, text, texts
 from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Route
 
 _FIELDS = ("title", "text")
-# What the page says after each action (POST, then redirect here with ?done=).
-DONE = {
-    "published": "Announcement published: members and other hubs will see it.",
-    "edited": "Announcement updated.",
-    "withdrawn": "Announcement withdrawn.",
-}
+PAGE = "/organise/news"
 
 
 async def _news_page(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
-    flash(request, DONE)
     form = texts(await request.post(), _FIELDS) if request.method == "POST" else {}
     items = [
         {
@@ -50,7 +45,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.news.publish(request[MEMBER], text(form, "title"), text(form, "text"))
-    raise web.HTTPSeeOther("/organise/news?done=published")
+    raise done(request, PAGE, "Announcement published: members and other hubs will see it.")
 
 
 async def _edit_page(
@@ -78,14 +73,14 @@ async def edit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     target = ref(request.match_info["announcement_id"])
     await node.news.edit(request[MEMBER], target, text(form, "title"), text(form, "text"))
-    raise web.HTTPSeeOther("/organise/news?done=edited")
+    raise done(request, PAGE, "Announcement updated.")
 
 
 @refusals_on(_news_page)
 async def withdraw(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.news.withdraw(request[MEMBER], ref(request.match_info["announcement_id"]))
-    raise web.HTTPSeeOther("/organise/news?done=withdrawn")
+    raise done(request, PAGE, "Announcement withdrawn.")
 
 
 ROUTES = [

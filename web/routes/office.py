@@ -11,7 +11,8 @@ from node.accounts.invitations import INVITE_DAYS
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.mail_setup import SECURITY
-from web.forms import flash, refusals_on, text, texts
+from web.flash import done
+from web.forms import refusals_on, text, texts
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -21,18 +22,12 @@ from web.security import set_cookie
 # -- email -----------------------------------------------------------------------
 
 _MAIL_FIELDS = ("host", "port", "security", "username", "sender")
-_MAIL_DONE = {
-    "saved": "Email settings saved. They apply now.",
-    "sent": "Test email sent: look in your inbox (and its spam folder).",
-    "forgotten": "The settings saved here are gone.",
-}
 
 
 async def _email_page(
     request: web.Request, *, errors: list[str] | None = None, status: int = 200
 ) -> web.Response:
     node = request.config_dict[NODE]
-    flash(request, _MAIL_DONE)
     current = await node.mail_setup.form()
     if request.method == "POST" and request.path == "/organise/email":
         form = texts(await request.post(), _MAIL_FIELDS)
@@ -73,7 +68,7 @@ async def save_email(request: web.Request) -> web.StreamResponse:
         password=str(form.get("password", "")),
         sender=text(form, "sender"),
     )
-    raise web.HTTPSeeOther("/organise/email?done=saved")
+    raise done(request, "/organise/email", "Email settings saved. They apply now.")
 
 
 @refusals_on(_email_page)
@@ -81,19 +76,19 @@ async def test_email(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     member = request[MEMBER]
     await node.mail_setup.send_test(member, member.email or "")
-    raise web.HTTPSeeOther("/organise/email?done=sent")
+    raise done(
+        request, "/organise/email", "Test email sent: look in your inbox (and its spam folder)."
+    )
 
 
 @refusals_on(_email_page)
 async def forget_email(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.mail_setup.forget(request[MEMBER])
-    raise web.HTTPSeeOther("/organise/email?done=forgotten")
+    raise done(request, "/organise/email", "The settings saved here are gone.")
 
 
 # -- invitations -----------------------------------------------------------------
-
-_INVITE_DONE = {"cancelled": "Invitation cancelled: its link no longer works."}
 
 
 async def _invitations_page(
@@ -104,7 +99,6 @@ async def _invitations_page(
     made: tuple[str, bool] | None = None,
 ) -> web.Response:
     node = request.config_dict[NODE]
-    flash(request, _INVITE_DONE)
     form = texts(await request.post(), ("name", "email")) if errors else {}
     invitations = [
         {
@@ -145,7 +139,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
 async def cancel_invitation(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.invitations.cancel(request[MEMBER], request.match_info["invitation_id"])
-    raise web.HTTPSeeOther("/organise/invitations?done=cancelled")
+    raise done(request, "/organise/invitations", "Invitation cancelled: its link no longer works.")
 
 
 # -- the invitee's first visit ------------------------------------------------------
@@ -213,7 +207,8 @@ async def accept(request: web.Request) -> web.StreamResponse:
         charter_version=charter.version,
     )
     token = await node.sessions.start(member.id)
-    response = web.HTTPSeeOther("/dashboard")
+    welcome = f"Welcome to the hub, {member.name}: you are a member now."
+    response = done(request, "/dashboard", welcome)
     set_cookie(response, request, "hubnet_session", token)
     raise response
 

@@ -12,7 +12,8 @@ from node.community.speaker_requests import ANSWERS, Ask
 from node.events.drafts import local_time
 from node.store.speaker_requests import RequestRow
 from web import forms
-from web.keys import MEMBER, NOTICES
+from web.flash import done
+from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -77,9 +78,11 @@ async def ask(request: web.Request) -> web.StreamResponse:
             share_contact=forms.text(form, "share_contact") == "yes",
         ),
     )
-    # After a POST, a page of its own (reloading it sends nothing twice), which says
-    # the request went.
-    raise web.HTTPSeeOther(f"/speakers/requests/{request_id.hex()}?sent=1")
+    raise done(
+        request,
+        f"/speakers/requests/{request_id.hex()}",
+        "Your request is on its way. You will get a notice here when the speaker's hub answers.",
+    )
 
 
 def _view(row: RequestRow, names: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
@@ -126,10 +129,6 @@ async def _request_page(
 
 
 async def show(request: web.Request) -> web.Response:
-    if request.query.get("sent") == "1":
-        request[NOTICES].append(
-            "Your request is on its way. You will get a notice here when the speaker's hub answers."
-        )
     return await _request_page(request)
 
 
@@ -153,25 +152,22 @@ async def requests(request: web.Request) -> web.Response:
 @forms.refusals_on(_request_page)
 async def pass_on(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    row = await node.community.speaker_requests.pass_on(
-        request[MEMBER], forms.ref(request.match_info["request_id"])
-    )
-    request[NOTICES].append(f"Passed on to {row.speaker_name or 'the speaker'}.")
-    return await _request_page(request)
+    request_id = forms.ref(request.match_info["request_id"])
+    row = await node.community.speaker_requests.pass_on(request[MEMBER], request_id)
+    where = f"/speakers/requests/{request_id.hex()}"
+    raise done(request, where, f"Passed on to {row.speaker_name or 'the speaker'}.")
 
 
 @forms.refusals_on(_request_page)
 async def answer(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
+    request_id = forms.ref(request.match_info["request_id"])
     await node.community.speaker_requests.answer(
-        request[MEMBER],
-        forms.ref(request.match_info["request_id"]),
-        forms.text(form, "answer"),
-        forms.optional(form, "message"),
+        request[MEMBER], request_id, forms.text(form, "answer"), forms.optional(form, "message")
     )
-    request[NOTICES].append("Your answer is on its way to the hub that asked.")
-    return await _request_page(request)
+    where = f"/speakers/requests/{request_id.hex()}"
+    raise done(request, where, "Your answer is on its way to the hub that asked.")
 
 
 ROUTES = [
