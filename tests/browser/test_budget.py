@@ -49,6 +49,10 @@ def shift_round(hub: Hub, title: str, ms: int) -> None:
 
 
 def nav(page: Page, name: str) -> None:
+    """Follow a link of the main menu, unfolding it first on a phone."""
+    menu = page.locator("details.menu")
+    if menu.is_visible() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
 
 
@@ -122,7 +126,8 @@ def test_a_budget_round_from_income_to_result(
     propose(bob, "Spring round", "Zine printing", "Two hundred copies.", "30")
     expect(bob.locator("article strong")).to_have_text("compost")  # Markdown, cleaned
 
-    shift_round(hub, "Spring round", 14 * DAY_MS)  # proposals have closed; voting is open
+    # Proposals have closed; voting is open (the windows start on the next whole minute).
+    shift_round(hub, "Spring round", 14 * DAY_MS + 2 * 60_000)
     approve(ann, "Spring round", ["Seeds for the garden", "Hall hire"], "£110.00")
     # Bob, on a phone, sees his choices and their total before he sends them.
     set_width(bob, 375)
