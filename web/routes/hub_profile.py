@@ -11,24 +11,14 @@ from aiohttp import web
 from node import geo
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.network.profile import ProfileInvalid, draft_from
+from node.network.profile import FIELDS, ProfileInvalid, draft_from
 from web.flash import done
 from web.forms import refusals_on, texts
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
 
-_FIELDS = (
-    "name",
-    "url",
-    "description",
-    "area",
-    "region",
-    "town",
-    "meeting_place",
-    "contact",
-    "timezone",
-)
+_FIELDS = FIELDS  # the form is the service's list of fields
 
 
 async def _page(
