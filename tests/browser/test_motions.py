@@ -151,6 +151,10 @@ def motion_in_list(page: Page, section: str) -> Locator:
 
 
 def input_digest(page: Page) -> str:
+    # The digest is under the result's "Technical details": open it as a member would.
+    disclosure = page.locator("details").filter(has_text="Input digest:")
+    if not disclosure.evaluate("details => details.open"):
+        disclosure.get_by_text("Technical details").click()
     text = page.get_by_role("paragraph").filter(has_text="Input digest:").inner_text()
     found = re.search(r"Input digest: ([0-9a-f]{64})\b", text)
     assert found, f"no input digest on {page.url}: {text!r}"
