@@ -30,7 +30,7 @@ from tests.web.test_events import EVENT
 from tests.web.test_funds import INCOME, _poll, _windows
 from web.electing import to_field
 
-ORGANISER = "organiser@example.org"
+ORGANISER = "organiser@example.org"  # the founder's email in tests/web's hubs
 MEMBER = "ann@example.org"
 # A member whose email address is longer than a phone is wide: it must wrap, not be cut.
 LONG_EMAIL = "bartholomew.featherstonehaugh-montgomery@allotments.example.org"
@@ -78,8 +78,12 @@ async def _as(site: Site, email: str) -> None:
 
 
 async def seed(site: Site, clock: ManualClock) -> Seeded:
-    """Fill the hub on `site` (the `hub` fixture's: a clock at NOW, witnessing at once)."""
+    """Fill the hub on `site` (as the `hub` fixture's: a clock at NOW, witnessing at
+    once), its founder, who has PASSWORD, acting as the organiser."""
     node = site.node
+    founder = await node.members.get(1)
+    assert founder is not None and founder.email is not None
+    organiser_email = founder.email
     ann = await make_member(node, MEMBER)
     await make_member(node, LONG_EMAIL)
     await node.members.apply(
@@ -89,13 +93,13 @@ async def seed(site: Site, clock: ManualClock) -> Seeded:
     )  # fmt: skip
     await site.login(MEMBER)
     await _made(site, "/speakers/offer", {"topics": "Housing", "area": "Leeds"})
-    await _as(site, ORGANISER)
+    await _as(site, organiser_email)
     await node.notices.notify([1, ann], "Your group has a new task", "/groups")
 
     # Money and decisions: the ledger, a budget round with two proposals, a poll.
     await _made(site, "/funds/entries", {**INCOME, "amount": "500", "note": "Jumble sale"})
-    await _made(site, "/funds/entries", {"kind": "spending", "amount": "40.50",
-                                          "date": "2025-11-02", "category": "Printing"})  # fmt: skip
+    spent = {"kind": "spending", "amount": "40.50", "date": "2025-11-02", "category": "Printing"}
+    await _made(site, "/funds/entries", spent)
     budget = await _made(site, "/budget", {"title": "Spring", "amount": "100", **_windows(clock)})
     for title, cost in (("Seeds for the community garden", "60"), ("Zine printing", "30")):
         await _made(
@@ -180,7 +184,7 @@ async def seed(site: Site, clock: ManualClock) -> Seeded:
     await _made(site, f"/network/motions/{other.id.hex()}/second")
     await witnessed(site, north)
     await _made(site, f"/network/motions/{other.id.hex()}/vote", {"choice": "For"})
-    await _as(site, ORGANISER)
+    await _as(site, organiser_email)
     assert motion.startswith("/network/motions/")
 
     # An election, with a candidate who accepts.
@@ -225,7 +229,7 @@ async def seed(site: Site, clock: ManualClock) -> Seeded:
 
     notices = {
         email: f"/notices/{(await node.notices.recent(member))[0].id}/open"
-        for email, member in ((MEMBER, ann), (ORGANISER, 1))
+        for email, member in ((MEMBER, ann), (organiser_email, 1))
     }
     ours = other.id.hex()
     return Seeded(

@@ -49,9 +49,9 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if tag == "input" and self._hidden_depth is None:
-            if found.get("type") in _TEXT_INPUTS and found.get("value"):
-                self.parts.append(str(found["value"]))
+        shown = tag == "input" and found.get("type") in _TEXT_INPUTS and found.get("value")
+        if shown and self._hidden_depth is None:
+            self.parts.append(str(found["value"]))
         if tag in _VOID:
             return
         self._stack.append(tag)
