@@ -140,7 +140,9 @@ def _walk(page: Page, hub: Hub, who: str, paths: list[str], organiser: bool) -> 
         shot = SCREENSHOTS / f"narrow-{who}-{_slug(path)}-{NARROWEST}.jpeg"
         page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
 
-        problems += [f"{path} as {who}: {p}" for p in page.evaluate(_OVERFLOW)]
+        found = page.evaluate(_OVERFLOW)
+        more = [f"(and {len(found) - 5} more)"] if len(found) > 5 else []
+        problems += [f"{path} as {who}: {p}" for p in found[:5] + more]
     return problems
 
 
