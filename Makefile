@@ -11,7 +11,7 @@ DATA ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run demo test lint bench sim faults clean-venv
+.PHONY: run demo test lint bench sim faults translations clean-venv
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,15 @@ bench: $(STAMP)
 # "A thousand hubs"). Takes several minutes on one core.
 sim: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.simulation --selective --lean-witness 300
+
+# The pages' words: extract every marked text into web/translations/messages.pot and
+# add the new ones to each language's .po (docs/ARCHITECTURE.md, "Languages"); then
+# translate the empty msgstr entries. The .po is compiled when the node starts.
+translations: $(RUN_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+		--omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update --quiet -i web/translations/messages.pot -d web/translations \
+		--no-fuzzy-matching --no-location
 
 clean-venv:
 	rm -rf $(VENV)

@@ -26,6 +26,7 @@ from node.funds.service import Funds
 from node.governance.service import Governance
 from node.home import Home
 from node.identity import load_identity
+from node.languages import HubLanguage
 from node.mail_setup import MailSetup, mail_settings
 from node.network.delegates import DelegateWork
 from node.network.endorsements import Endorsements
@@ -85,6 +86,8 @@ class Node:
     # The hub's own profile page and time zone; built once the node exists, since a
     # changed name or address replaces `config`.
     profile: HubProfiles = field(init=False)
+    # The language of the hub's pages for visitors and members who chose none.
+    language: HubLanguage = field(init=False)
     news: News
     mail_setup: MailSetup
     applications: Applications
@@ -107,8 +110,9 @@ class Node:
         messages.on_stored.append(membership.on_stored)
         files = ResourceFiles(config.data_dir, ResourceStore(db), clock)
         notices_store = NoticesStore(db)
+        accounts = AccountsStore(db)
         members = Members(
-            AccountsStore(db),
+            accounts,
             clock,
             argon2.PasswordHasher(
                 time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib
@@ -200,6 +204,7 @@ class Node:
         node.profile = HubProfiles(
             messages, node_id, node.hubs, lambda: node.config, node._reconfigure
         )
+        node.language = HubLanguage(office, accounts, clock)
         messages.on_stored.append(node.delegates.on_stored)
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
@@ -245,6 +250,7 @@ class Node:
         what was stored while the node was down), governance's clock, the email sender."""
         await self.projections.caught_up()
         await self.profile.load()
+        await self.language.load()
         await self.projections.start()
         await self.governance.start()
         await self.notices.start()

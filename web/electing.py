@@ -10,20 +10,22 @@ from typing import Any
 from node.digits import is_digits
 from node.governance import tally
 from node.governance.records import Election, GovernanceError
-from node.governance.terms import describe_date
-from web.rendering import hub_zone, time_left
+from web.i18n import N_, _
+from web.rendering import describe_date, hub_zone, time_left
 
 DAY_MS = 86_400_000
 METHOD_NAMES = {
-    tally.PLURALITY: "Plurality: one choice each; the most votes wins",
-    tally.INSTANT_RUNOFF: "Instant-runoff: rank the candidates; the fewest are eliminated in turn",
-    tally.YES_NO: "Yes or no: carried by more yes than no",
+    tally.PLURALITY: N_("Plurality: one choice each; the most votes wins"),
+    tally.INSTANT_RUNOFF: N_(
+        "Instant-runoff: rank the candidates; the fewest are eliminated in turn"
+    ),
+    tally.YES_NO: N_("Yes or no: carried by more yes than no"),
 }
 PHASE_NAMES = {
-    "nominations": "Nominations open",
-    "waiting": "Nominations closed; voting opens soon",
-    "voting": "Voting open",
-    "closed": "Closed",
+    "nominations": N_("Nominations open"),
+    "waiting": N_("Nominations closed; voting opens soon"),
+    "voting": N_("Voting open"),
+    "closed": N_("Closed"),
 }
 
 
@@ -41,7 +43,9 @@ def from_field(text: str, what: str) -> int:
     try:
         moment = dt.datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
     except ValueError as exc:
-        raise GovernanceError(f"Give the time {what} as a date and time.") from exc
+        raise GovernanceError(
+            _("Give the time %(what)s as a date and time.") % {"what": what}
+        ) from exc
     return int(moment.replace(tzinfo=hub_zone()).timestamp()) * 1000
 
 
@@ -50,16 +54,19 @@ def summary(election: Election, now: int) -> dict[str, Any]:
     return {
         "id": election.id,
         "title": election.title,
-        "phase": PHASE_NAMES[phase],
+        "phase": _(PHASE_NAMES[phase]),
         "open": phase != "closed",
-        "nominations_close": describe_date(election.nominations_close, hub_zone()),
-        "voting_opens": describe_date(election.voting_opens, hub_zone()),
-        "voting_closes": describe_date(election.voting_closes, hub_zone()),
+        "nominations_close": describe_date(election.nominations_close),
+        "voting_opens": describe_date(election.voting_opens),
+        "voting_closes": describe_date(election.voting_closes),
         # How long is left of the window open now ("Voting closes in 2 days.").
         "left": {
-            "nominations": f"Nominations close {time_left(now, election.nominations_close)}.",
-            "waiting": f"Voting opens {time_left(now, election.voting_opens)}.",
-            "voting": f"Voting closes {time_left(now, election.voting_closes)}.",
+            "nominations": _("Nominations close %(left)s.")
+            % {"left": time_left(now, election.nominations_close)},
+            "waiting": _("Voting opens %(left)s.")
+            % {"left": time_left(now, election.voting_opens)},
+            "voting": _("Voting closes %(left)s.")
+            % {"left": time_left(now, election.voting_closes)},
         }.get(phase),
     }
 
@@ -130,7 +137,7 @@ def ballot(form: Any, election: Election | None) -> tuple[str, ...]:
                 ranked.append((int(field(form, key)), key.removeprefix("rank-")))
         ranks = [r for r, _ in ranked]
         if len(set(ranks)) != len(ranks):
-            raise GovernanceError("Give each candidate a different number.")
+            raise GovernanceError(_("Give each candidate a different number."))
         return tuple(c for _, c in sorted(ranked))
     choice = field(form, "choice")
     return (choice,) if choice else ()

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from node.digits import is_digits
 from node.errors import NodeError, NotFound
+from web.i18n import _
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -42,7 +43,9 @@ def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
             except NodeError as exc:
                 if isinstance(exc, NotFound) or exc.status >= 500:
                     raise
-                return await page(request, errors=[str(exc)], status=exc.status)
+                # In the reader's language when the refusal is a fixed sentence the
+                # catalogue holds (web/i18n.py); one with values in it stays as written.
+                return await page(request, errors=[_(str(exc))], status=exc.status)
 
         return run
 

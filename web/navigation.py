@@ -13,6 +13,8 @@ from markupsafe import Markup, escape
 
 from node.accounts.members import Member
 from node.accounts.permissions import Permission
+from web import i18n
+from web.i18n import N_, _
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,65 +28,65 @@ class Link:
 
 GROUPS: tuple[tuple[str, tuple[Link, ...]], ...] = (
     (
-        "Hub",
+        N_("Hub"),
         (
-            Link("Home", "/dashboard"),
-            Link("Calendar", "/calendar", also=("/events",)),
-            Link("Discussions", "/discussions", also=("/discuss", "/posts", "/comments")),
-            Link("Working groups", "/groups", also=("/tasks",)),
-            Link("Mutual aid", "/mutual-aid"),
-            Link("Campaigns", "/campaigns"),
-            Link("Library", "/library"),
-            Link("Services", "/directory"),
-            Link("Speakers", "/speakers"),
-            Link("Search", "/search"),
+            Link(N_("Home"), "/dashboard"),
+            Link(N_("Calendar"), "/calendar", also=("/events",)),
+            Link(N_("Discussions"), "/discussions", also=("/discuss", "/posts", "/comments")),
+            Link(N_("Working groups"), "/groups", also=("/tasks",)),
+            Link(N_("Mutual aid"), "/mutual-aid"),
+            Link(N_("Campaigns"), "/campaigns"),
+            Link(N_("Library"), "/library"),
+            Link(N_("Services"), "/directory"),
+            Link(N_("Speakers"), "/speakers"),
+            Link(N_("Search"), "/search"),
         ),
     ),
     (
-        "Network",
+        N_("Network"),
         (
-            Link("Overview", "/network"),
-            Link("Hubs", "/network/hubs"),
-            Link("Motions", "/network/motions"),
-            Link("Endorsements", "/network/charter/endorsements"),
+            Link(N_("Overview"), "/network"),
+            Link(N_("Hubs"), "/network/hubs"),
+            Link(N_("Motions"), "/network/motions"),
+            Link(N_("Endorsements"), "/network/charter/endorsements"),
         ),
     ),
     (
-        "Money and decisions",
+        N_("Money and decisions"),
         (
-            Link("Funds", "/funds"),
-            Link("Budget", "/budget"),
-            Link("Polls", "/polls"),
-            Link("Elections", "/elections"),
-            Link("Roles", "/roles"),
-            Link("Charter", "/charter"),
+            Link(N_("Funds"), "/funds"),
+            Link(N_("Budget"), "/budget"),
+            Link(N_("Polls"), "/polls"),
+            Link(N_("Elections"), "/elections"),
+            Link(N_("Roles"), "/roles"),
+            Link(N_("Charter"), "/charter"),
         ),
     ),
     (
-        "Organise",
+        N_("Organise"),
         (
-            Link("Members", "/organise/members", Permission.MANAGE_MEMBERS),
-            Link("Invitations", "/organise/invitations", Permission.MANAGE_MEMBERS),
-            Link("Hub profile", "/organise/profile", Permission.EDIT_HUB_PROFILE),
-            Link("Hub news", "/organise/news", Permission.PUBLISH_NEWS),
-            Link("Email", "/organise/email", Permission.SET_UP_HUB),
-            Link("Peers", "/organise/peers", Permission.MANAGE_PEERS),
-            Link("Health", "/organise/health", Permission.VIEW_HEALTH),
-            Link("Moderation", "/moderation", Permission.MODERATE),
+            Link(N_("Members"), "/organise/members", Permission.MANAGE_MEMBERS),
+            Link(N_("Invitations"), "/organise/invitations", Permission.MANAGE_MEMBERS),
+            Link(N_("Hub profile"), "/organise/profile", Permission.EDIT_HUB_PROFILE),
+            Link(N_("Hub news"), "/organise/news", Permission.PUBLISH_NEWS),
+            Link(N_("Email"), "/organise/email", Permission.SET_UP_HUB),
+            Link(N_("Peers"), "/organise/peers", Permission.MANAGE_PEERS),
+            Link(N_("Health"), "/organise/health", Permission.VIEW_HEALTH),
+            Link(N_("Moderation"), "/moderation", Permission.MODERATE),
         ),
     ),
 )
 
 VISITOR_LINKS = (
-    Link("Calendar", "/calendar", also=("/events",)),
-    Link("Campaigns", "/campaigns"),
-    Link("Library", "/library"),
-    Link("Services", "/directory"),
-    Link("Network", "/network"),
-    Link("Search", "/search"),
-    Link("Charter", "/charter"),
-    Link("Join", "/join"),
-    Link("Log in", "/login"),
+    Link(N_("Calendar"), "/calendar", also=("/events",)),
+    Link(N_("Campaigns"), "/campaigns"),
+    Link(N_("Library"), "/library"),
+    Link(N_("Services"), "/directory"),
+    Link(N_("Network"), "/network"),
+    Link(N_("Search"), "/search"),
+    Link(N_("Charter"), "/charter"),
+    Link(N_("Join"), "/join"),
+    Link(N_("Log in"), "/login"),
 )
 
 
@@ -116,19 +118,20 @@ def _shown(perms: frozenset[Permission] | None) -> tuple[tuple[str, tuple[Link, 
 
 
 @functools.lru_cache(maxsize=512)
-def _html(perms: frozenset[Permission] | None, current: str | None) -> Markup:
+def _html(perms: frozenset[Permission] | None, current: str | None, language: str) -> Markup:
+    # `language` is part of the cache's key: the labels are in the page's language.
     parts = []
     for name, links in _shown(perms):
         here = any(link.href == current for link in links)
         parts.append(f'<div class="nav-group{" current" if here else ""}">')
         if name:
-            parts.append(f'<p class="nav-heading" aria-hidden="true">{escape(name)}</p>')
-            parts.append(f'<ul aria-label="{escape(name)}">')
+            parts.append(f'<p class="nav-heading" aria-hidden="true">{escape(_(name))}</p>')
+            parts.append(f'<ul aria-label="{escape(_(name))}">')
         else:
             parts.append("<ul>")
         for link in links:
             mark = ' aria-current="page"' if link.href == current else ""
-            parts.append(f'<li><a href="{link.href}"{mark}>{escape(link.label)}</a></li>')
+            parts.append(f'<li><a href="{link.href}"{mark}>{escape(_(link.label))}</a></li>')
         parts.append("</ul></div>")
     return Markup("".join(parts))
 
@@ -139,4 +142,4 @@ def menu_html(path: str, member: Member | None) -> Markup:
     once for each set of permissions and section, not rendered by a template each time."""
     perms = None if member is None else frozenset(member.permissions)
     current = _current(path, [link for _, links in _shown(perms) for link in links])
-    return _html(perms, current)
+    return _html(perms, current, i18n.language())

@@ -6,7 +6,7 @@ import contextvars
 import functools
 import zoneinfo
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from markupsafe import Markup, escape
 from node.appkeys import NODE
 from node.funds.units import pounds
 from node.network.profile import zone
-from web import navigation
+from web import i18n, navigation
+from web.i18n import _, ngettext
 from web.keys import APPLICATIONS, CSRF, MEMBER, NOTICES, UNREAD
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,19 +55,71 @@ def hub_zone() -> zoneinfo.ZoneInfo:
 
 
 def when(ms: int | None) -> str:
-    """An instant in the hub's time zone, with the zone's abbreviation: "3 Dec 2026, 19:30 GMT"."""
+    """An instant in the hub's time zone, with the zone's abbreviation, in the page's
+    language: "3 Dec 2026, 19:30 GMT", "3 Rhag 2026, 19:30 GMT"."""
     if ms is None:
-        return "never"
+        return _("never")
     local = datetime.fromtimestamp(ms / 1000, hub_zone())
-    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return f"{local_date(local, 'd MMM y')}, {local:%H:%M} {local.tzname()}"
+
+
+def local_date(moment: datetime | date, pattern: str) -> str:
+    """A date in the page's language (month and day names from Babel's CLDR data), by a
+    CLDR pattern: "d MMMM y" is "3 December 2026" or "3 Rhagfyr 2026"."""
+    from babel.dates import format_date
+
+    return str(format_date(moment, pattern, locale=i18n.language()))
+
+
+def moment(value: datetime, pattern: str) -> str:
+    """A date and time in its own zone, in the page's language, by a CLDR pattern:
+    "EEE dd MMM y, HH:mm" is "Sat 30 Mar 2024, 19:00" or "Sad 30 Maw 2024, 19:00"."""
+    from babel.dates import format_datetime
+
+    return str(format_datetime(value, pattern, tzinfo=value.tzinfo, locale=i18n.language()))
+
+
+def describe_date(ms: int) -> str:
+    """A day and time in full, in the hub's zone: "3 December 2026 at 19:30 GMT"."""
+    local = datetime.fromtimestamp(ms / 1000, hub_zone())
+    return _("%(day)s at %(time)s") % {
+        "day": local_date(local, "d MMMM y"),
+        "time": f"{local:%H:%M} {local.tzname()}",
+    }
+
+
+def describe_age(ms: int | None, now: int) -> str:
+    """How long ago `ms` was, for people: "3 minutes ago", or "never"."""
+    if ms is None:
+        return _("never")
+    seconds = max(0, (now - ms) // 1000)
+    if seconds >= 86_400:
+        n = seconds // 86_400
+        return ngettext("%(num)d day ago", "%(num)d days ago", n) % {"num": n}
+    if seconds >= 3_600:
+        n = seconds // 3_600
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", n) % {"num": n}
+    if seconds >= 60:
+        n = seconds // 60
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", n) % {"num": n}
+    return ngettext("%(num)d second ago", "%(num)d seconds ago", seconds) % {"num": seconds}
 
 
 @web.middleware
 async def zone_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Times on this request's pages are in the hub's zone (its profile's `timezone`)."""
-    _ZONE.set(request.config_dict[NODE].profile.zone)
+    """Times on this request's pages are in the hub's zone (its profile's `timezone`),
+    and words in the reader's language: the member's choice, else a visitor's (the
+    footer's switch, a cookie), else the hub's (docs/ARCHITECTURE.md, "Languages")."""
+    node = request.config_dict[NODE]
+    _ZONE.set(node.profile.zone)
+    member = request.get(MEMBER)
+    i18n.use(
+        (member.language if member is not None else None)
+        or (i18n.known(request.cookies.get(i18n.COOKIE)) if member is None else None)
+        or node.language.code
+    )
     return await handler(request)
 
 
@@ -75,12 +128,17 @@ def time_left(now_ms: int, then_ms: int) -> str:
     largest whole unit, to the nearest (6 days 23 hours 59 minutes is "in 7 days")."""
     seconds = (then_ms - now_ms) // 1000
     if seconds <= 0:
-        return "now"
-    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = (seconds + size // 2) // size
-            return f"in {count} {unit}{'s' * (count != 1)}"
-    return "in less than a minute"
+        return _("now")
+    if seconds >= 86_400:
+        n = (seconds + 43_200) // 86_400
+        return ngettext("in %(num)d day", "in %(num)d days", n) % {"num": n}
+    if seconds >= 3_600:
+        n = (seconds + 1_800) // 3_600
+        return ngettext("in %(num)d hour", "in %(num)d hours", n) % {"num": n}
+    if seconds >= 60:
+        n = (seconds + 30) // 60
+        return ngettext("in %(num)d minute", "in %(num)d minutes", n) % {"num": n}
+    return _("in less than a minute")
 
 
 @functools.lru_cache(maxsize=16)
@@ -111,10 +169,19 @@ def setup(app: web.Application) -> None:
         # of every template file on every page.
         auto_reload=False,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Text in {% trans %} is one line however the template wraps it, so the catalogue's
+    # entries do not change with a template's indentation.
+    env.policies["ext.i18n.trimmed"] = True
+    # New-style: `_("%(n)s left", n=x)` formats and escapes its values itself.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters["markdown"] = markdown
     env.filters["when"] = when
     env.filters["money"] = pounds
+    env.filters["moment"] = moment
     env.globals["options"] = options
 
 
@@ -125,6 +192,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
     member = request.get(MEMBER)
     return {
         "hub_name": node.config.name,
+        "lang": i18n.language(),
+        "languages": i18n.LANGUAGES,
         "own_node_id": node.node_id,
         "member": member,
         "csrf": request.get(CSRF, ""),

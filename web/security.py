@@ -21,6 +21,7 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import NodeError
+from web.i18n import N_, _
 from web.keys import (
     APPLICATIONS,
     BODY_LIMITS,
@@ -98,21 +99,39 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 def _error_page(request: web.Request, status: int, heading: str, message: str) -> web.Response:
-    return render(request, "error.html", {"heading": heading, "message": message}, status=status)
+    # Translated here: fixed messages are in the catalogue (N_ below, and services'
+    # refusals marked where they are raised); one with values formatted in stays English.
+    context = {"heading": _(heading), "message": _(message)}
+    return render(request, "error.html", context, status=status)
 
 
 _MESSAGES = {
-    400: ("Something was wrong with that request", "Go back and try again."),
-    403: ("Not allowed", "You do not have permission to do that."),
-    404: ("Page not found", "There is no page at this address."),
-    405: ("Not allowed", "That page cannot be used that way."),
+    400: (N_("Something was wrong with that request"), N_("Go back and try again.")),
+    403: (N_("Not allowed"), N_("You do not have permission to do that.")),
+    404: (N_("Page not found"), N_("There is no page at this address.")),
+    405: (N_("Not allowed"), N_("That page cannot be used that way.")),
     408: (
-        "What you sent stopped arriving",
-        "Part of it came and then nothing more, so nothing was saved. Check your "
-        "connection and try again.",
+        N_("What you sent stopped arriving"),
+        N_(
+            "Part of it came and then nothing more, so nothing was saved. Check your "
+            "connection and try again."
+        ),
     ),
-    413: ("Too large", "What you sent is larger than this hub accepts."),
+    413: (N_("Too large"), N_("What you sent is larger than this hub accepts.")),
 }
+
+
+# The headings of node/errors.py's refusals (and their subclasses'), for the catalogue:
+# the page shows them in the reader's language (`_error_page`).
+_HEADINGS = (
+    N_("That could not be done"),
+    N_("Not found"),
+    N_("Not allowed"),
+    N_("Too many at once"),
+    N_("The hub cannot do that just now"),
+    N_("The hub cannot publish just now"),
+    N_("Not confirmed"),
+)
 
 
 @web.middleware
@@ -126,9 +145,11 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
         return _error_page(
             request,
             exc.status,
-            "This form could not be accepted",
-            "It has expired or came from another site, and nothing was changed. "
-            "Go back, reload the page and try again.",
+            N_("This form could not be accepted"),
+            N_(
+                "It has expired or came from another site, and nothing was changed. "
+                "Go back, reload the page and try again."
+            ),
         )
     except NodeError as exc:
         # The one place a service's refusal becomes a response: its status and its
@@ -140,7 +161,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "text/html":
             raise
-        heading, message = _MESSAGES.get(exc.status, ("Something went wrong", exc.reason))
+        heading, message = _MESSAGES.get(exc.status, (N_("Something went wrong"), exc.reason))
         return _error_page(request, exc.status, heading, message)
     except sqlite3.OperationalError as exc:
         # Disk full, read-only or locked: the transaction was rolled back, so
@@ -149,14 +170,19 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
         return _error_page(
             request,
             503,
-            "The hub cannot save anything right now",
-            "Its storage is full or cannot be written, so nothing was changed. "
-            "The organisers have been told in the node's log. Try again later.",
+            N_("The hub cannot save anything right now"),
+            N_(
+                "Its storage is full or cannot be written, so nothing was changed. "
+                "The organisers have been told in the node's log. Try again later."
+            ),
         )
     except Exception:
         log.exception("error serving %s %s", request.method, request.path)
         return _error_page(
-            request, 500, "Something went wrong", "The hub's server had a problem. Try again soon."
+            request,
+            500,
+            N_("Something went wrong"),
+            N_("The hub's server had a problem. Try again soon."),
         )
 
 

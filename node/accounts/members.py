@@ -64,6 +64,7 @@ class Member:
     status: str
     applied_at: int
     roles: frozenset[Role]
+    language: str | None = None  # the pages' language they chose; None: the hub's
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -139,9 +140,9 @@ class Application:
     charter_version: str
 
 
-def _member(row: AccountRow, roles: frozenset[Role]) -> Member:
+def _member(r: AccountRow, roles: frozenset[Role]) -> Member:
     return Member(
-        row.id, row.email, row.name, row.phone, row.statement, row.status, row.applied_at, roles
+        r.id, r.email, r.name, r.phone, r.statement, r.status, r.applied_at, roles, r.language
     )
 
 

@@ -21,10 +21,10 @@ from node.store.sessions import Check
 # account (Members.leave): (connection, member id).
 ForgetTxn = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 
-_MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at"
+_MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at, language"
 _EXPORT_COLUMNS = (
     "email, name, phone, statement, status, charter_version, charter_signed_at,"
-    " privacy_version, privacy_accepted_at, applied_at, decided_at"
+    " privacy_version, privacy_accepted_at, applied_at, decided_at, language"
 )
 _EXPORT_KEYS = (
     "email",
@@ -38,6 +38,7 @@ _EXPORT_KEYS = (
     "privacy_accepted_at_ms",
     "applied_at_ms",
     "decided_at_ms",
+    "language",  # the language the member chose for their pages (None: the hub's)
 )
 
 
@@ -50,6 +51,7 @@ class AccountRow:
     statement: str | None
     status: str
     applied_at: int
+    language: str | None = None  # 'en' or 'cy'; None: the hub's (web/i18n.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class NewAccount:
 
 
 def _account(row: Any) -> AccountRow:
-    return AccountRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    return AccountRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
 
 
 _ROLES_NOW = (
@@ -122,7 +124,7 @@ class AccountsStore:
         )
         if row is None:
             return None
-        return _account(row), frozenset(Role(r) for r in (row[7] or "").split())
+        return _account(row), frozenset(Role(r) for r in (row[8] or "").split())
 
     async def by_status(self, status: str) -> list[AccountRow]:
         async with self._db.reader.execute(
@@ -194,7 +196,14 @@ class AccountsStore:
             f"SELECT {_MEMBER_COLUMNS}, password_hash FROM members WHERE email = ?", (email,)
         ) as cursor:
             row = await cursor.fetchone()
-        return (_account(row), row[7]) if row else None
+        return (_account(row), row[8]) if row else None
+
+    async def set_language(self, member_id: int, language: str | None) -> None:
+        """The language the member's pages are in (None: the hub's)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                "UPDATE members SET language = ? WHERE id = ?", (language, member_id)
+            )
 
     async def rehash(self, member_id: int, password_hash: str) -> None:
         """The same password hashed anew (stronger settings): sessions stay."""

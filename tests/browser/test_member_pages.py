@@ -1,6 +1,7 @@
 """Pages members read on a phone, in a real browser: an election's ballot with what the
-role does and each candidate's statement, the charter as prose, and the account page's
-fields at full width. Screenshots at 375 and 1280 px go to test-artifacts/."""
+role does and each candidate's statement, the charter as prose, the account page's
+fields at full width, and the pages in Welsh once a member chooses Cymraeg. Screenshots
+at 375 and 1280 px go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -126,3 +127,22 @@ def test_the_charter_reads_as_prose_and_account_fields_are_full_width(
     _fits(page)
     check_accessibility(page)
     screenshot(page, "account-network-name")
+
+
+def test_a_member_chooses_cymraeg_and_the_next_page_is_in_welsh(
+    election_hub: tuple[Hub, str], page: Page
+) -> None:
+    hub, election_id = election_hub
+    set_width(page, NARROW)
+    log_in(page, hub.url, "bo@example.org", PASSWORD)
+    page.goto(f"{hub.url}/account")
+    page.get_by_label("Language of my pages").select_option("cy")
+    page.get_by_role("button", name="Save my language").click()
+    expect(page.get_by_role("status")).to_have_text("Mae eich iaith wedi'i chadw.")
+    assert page.locator("html").get_attribute("lang") == "cy"
+    expect(page.get_by_role("heading", name="Fy nghyfrif", exact=True)).to_be_visible()
+    page.goto(f"{hub.url}/elections/{election_id}")
+    expect(page.locator("#time-left")).to_have_text("Pleidleisio'n cau mewn 2 ddiwrnod.")
+    _fits(page)
+    check_accessibility(page)
+    screenshot(page, "election-ballot-cymraeg")

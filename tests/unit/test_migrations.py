@@ -596,6 +596,18 @@ def _seed_18(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_19(conn: sqlite3.Connection) -> None:
+    pass  # a stand-in that changes nothing (node/store/migrations/v0019_reserved.py)
+
+
+def _seed_20(conn: sqlite3.Connection) -> None:
+    pass  # a stand-in that changes nothing (node/store/migrations/v0020_reserved.py)
+
+
+def _seed_21(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE members SET language = 'cy' WHERE id = 1")
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1324,6 +1336,15 @@ SEEDS: dict[int, Seed] = {
             ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
         ],
     ),
+    19: Seed(_seed_19, []),
+    20: Seed(_seed_20, []),
+    21: Seed(
+        _seed_21,
+        [
+            # node.store.accounts: the member's chosen language, read with their account
+            ("SELECT language FROM members WHERE id = 1", [("cy",)]),
+        ],
+    ),
 }
 
 
@@ -1379,6 +1400,9 @@ SHIPPED = {
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
     18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
+    19: "7a5836a7652c5b628fa2c5b2a37a8a01fc2bd158d9096b72c2fb2f9795ea2532",
+    20: "e53b1b9cb824b3b843da5146ae221ff197baa8f01b1c4831eab75138f91e4465",
+    21: "5be68d43bb5e6b869cba28743c54f8a168248deb7b6880f18c38be1836ac7fce",
 }
 
 

@@ -279,6 +279,8 @@ async def test_every_form_that_succeeds_redirects_to_a_page_that_says_so(
     )
     await walk.post("/organise/news/{announcement_id}/withdraw", f"{news}/withdraw")
     await walk.post("/organise/profile", "/organise/profile", PROFILE)
+    await walk.post("/organise/profile/language", "/organise/profile/language", {"language": "en"})
+    await walk.post("/account/language", "/account/language", {"language": ""})
 
     # -- across hubs: the charter's endorsements, speakers -------------------------------
     endorsed = await walk.post(

@@ -11,10 +11,12 @@ from node.accounts.permissions import Permission, Role
 from node.appkeys import NODE
 from node.events.drafts import local_time
 from node.store.home import UpcomingEvent
+from web import i18n
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import _
 from web.keys import MEMBER, SESSION_TOKEN
-from web.rendering import markdown, render, when
+from web.rendering import markdown, moment, render, when
 from web.routes import Route
 from web.security import cookie_name
 
@@ -26,21 +28,22 @@ class NetworkNews:
     LIFETIME_MS = 2000
 
     def __init__(self) -> None:
-        self._items: list[dict[str, object]] = []
-        self._made_at: int | None = None
+        # By language, as its dates are written in the page's language.
+        self._made: dict[str, tuple[int, list[dict[str, object]]]] = {}
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
-        self._made_at = None
+        self._made = {}
 
     async def items(self, request: web.Request) -> list[dict[str, object]]:
         node = request.config_dict[NODE]
         now = node.clock()
-        if self._made_at is None or now - self._made_at > self.LIFETIME_MS:
+        made = self._made.get(i18n.language())
+        if made is None or now - made[0] > self.LIFETIME_MS:
             # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
             items = await node.news.items(limit=20, shows=node.membership.is_member)
             names = {origin: hub.name for origin, hub in (await node.hubs()).items()}
-            self._items = [
+            items_shown: list[dict[str, object]] = [
                 {
                     "title": i.title,
                     "html": markdown(i.text),
@@ -50,8 +53,9 @@ class NetworkNews:
                 }
                 for i in items
             ]
-            self._made_at = now
-        return self._items
+            self._made[i18n.language()] = (now, items_shown)
+            return items_shown
+        return made[1]
 
 
 NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
@@ -62,7 +66,7 @@ def _event_item(event: UpcomingEvent) -> dict[str, str]:
     return {
         "href": f"/events/{event.id.hex()}",
         "title": event.title,
-        "when": f"{start.strftime('%a %d %b, %H:%M')} {start.tzname()}",
+        "when": f"{moment(start, 'EEE dd MMM, HH:mm')} {start.tzname()}",
         "iso": start.isoformat(),
     }
 
@@ -127,9 +131,9 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     if not isinstance(current, str) or not isinstance(new, str):
         raise web.HTTPBadRequest()
     if member.email is None or await node.members.authenticate(member.email, current) is None:
-        raise AccountError("Your current password is not right.")
+        raise AccountError(_("Your current password is not right."))
     await node.members.set_password(member.id, new)  # ends every session
-    response = done(request, "/login", "Your password is changed. Log in with the new one.")
+    response = done(request, "/login", _("Your password is changed. Log in with the new one."))
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
 
@@ -152,13 +156,13 @@ async def leave(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     form = await request.post()
     if form.get("confirm") != "yes":
-        raise AccountError("Tick the box to confirm that you want to leave.")
+        raise AccountError(_("Tick the box to confirm that you want to leave."))
     token = request.get(SESSION_TOKEN)
     await node.members.leave(request[MEMBER].id)
     response = done(
         request,
         "/",
-        "You have left the hub. Your personal data has been erased from this hub's server.",
+        _("You have left the hub. Your personal data has been erased from this hub's server."),
     )
     if token:
         response.del_cookie(cookie_name(request, "hubnet_session"), path="/")

@@ -26,6 +26,7 @@ from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import hub_zone, render, when
 from web.routes import Route
@@ -207,22 +208,24 @@ def _parse_motion(form: dict[str, str]) -> Motion:
     if form["options_kind"] == "choices":
         options = tuple(line.strip() for line in form["choices"].splitlines() if line.strip())
         if len(options) < 2:
-            raise AssemblyError("Give at least two choices, one a line.")
+            raise AssemblyError(_("Give at least two choices, one a line."))
     else:
         options = FOR_AGAINST
     numbers = {}
-    for name, label in (("seconds_needed", "Seconds needed"), ("quorum_percent", "Quorum")):
+    for name, label in (("seconds_needed", _("Seconds needed")), ("quorum_percent", _("Quorum"))):
         if not is_digits(form[name]):
-            raise AssemblyError(f"{label} must be a whole number.")
+            raise AssemblyError(_("%(label)s must be a whole number.") % {"label": label})
         numbers[name] = int(form[name])
     try:
         written = dt.datetime.strptime(form["closes"], "%Y-%m-%dT%H:%M")
     except ValueError as exc:
         zone = str(hub_zone()).replace("_", " ")
-        raise AssemblyError(f"Give the closing date and time ({zone} time).") from exc
+        raise AssemblyError(
+            _("Give the closing date and time (%(zone)s time).") % {"zone": zone}
+        ) from exc
     closes = int(written.replace(tzinfo=hub_zone()).timestamp())
     if form["rule"] not in _RULES:
-        raise AssemblyError("Choose a decision rule.")
+        raise AssemblyError(_("Choose a decision rule."))
     motion = Motion(
         body=form["body"],
         title=form["title"],
@@ -252,9 +255,9 @@ async def table_motion(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     form = {k: _field(posted, k) for k in _EMPTY}
     if form["body"] not in await _bodies(request):
-        raise AssemblyError("Choose the body the motion is for.")
+        raise AssemblyError(_("Choose the body the motion is for."))
     message = await assembly.table(_parse_motion(form), by=request[MEMBER])
-    raise done(request, f"/network/motions/{message.id.hex()}", "The motion is tabled.")
+    raise done(request, f"/network/motions/{message.id.hex()}", _("The motion is tabled."))
 
 
 async def motion_page(
@@ -337,20 +340,24 @@ async def _act(request: web.Request, act: Callable[[bytes, Member], Awaitable[ob
 async def second(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).second(m, by=by))
     # Back to the motion's page: the path without its last part (/second, /vote, /reveal).
-    raise done(request, request.path.rsplit("/", 1)[0], "This hub has seconded the motion.")
+    raise done(request, request.path.rsplit("/", 1)[0], _("This hub has seconded the motion."))
 
 
 @refusals_on(motion_page)
 async def vote(request: web.Request) -> web.Response:
     choice = _field(await request.post(), "choice")
     await _act(request, lambda m, by: _assembly(request).vote(m, choice, by=by))
-    raise done(request, request.path.rsplit("/", 1)[0], f"This hub's vote is cast: {choice}.")
+    raise done(
+        request,
+        request.path.rsplit("/", 1)[0],
+        _("This hub's vote is cast: %(choice)s.") % {"choice": choice},
+    )
 
 
 @refusals_on(motion_page)
 async def reveal(request: web.Request) -> web.Response:
     await _act(request, lambda m, by: _assembly(request).reveal(m, by=by))
-    raise done(request, request.path.rsplit("/", 1)[0], "This hub's vote is revealed.")
+    raise done(request, request.path.rsplit("/", 1)[0], _("This hub's vote is revealed."))
 
 
 async def hub_record(request: web.Request) -> web.Response:

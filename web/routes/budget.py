@@ -15,6 +15,7 @@ from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
 from web.flash import done
 from web.forms import path_number, refusals_on, texts
+from web.i18n import _, ngettext
 from web.keys import MEMBER
 from web.rendering import hub_zone, render, time_left, when
 from web.routes import Route
@@ -27,20 +28,27 @@ MINUTE_MS = 60_000
 def describe_phase(r: RoundView, now: int) -> str:
     """Where the round is, with the next time that matters and how long until it."""
     w = r.windows
+    times = {
+        "proposals_close": when(w.proposals_close_at),
+        "voting_open": when(w.voting_open_at),
+        "voting_close": when(w.voting_close_at),
+    }
     if r.phase is Phase.PROPOSALS:
-        return (
-            f"Taking proposals until {when(w.proposals_close_at)}"
-            f" ({time_left(now, w.proposals_close_at)});"
-            f" voting {when(w.voting_open_at)} to {when(w.voting_close_at)}."
-        )
+        return _(
+            "Taking proposals until %(proposals_close)s (%(left)s);"
+            " voting %(voting_open)s to %(voting_close)s."
+        ) % {**times, "left": time_left(now, w.proposals_close_at)}
     if r.phase is Phase.WAITING:
-        return (
-            f"Proposals have closed; voting opens {when(w.voting_open_at)},"
-            f" {time_left(now, w.voting_open_at)}."
-        )
+        return _("Proposals have closed; voting opens %(voting_open)s, %(left)s.") % {
+            **times,
+            "left": time_left(now, w.voting_open_at),
+        }
     if r.phase is Phase.VOTING:
-        return f"Voting closes at {when(w.voting_close_at)}, {time_left(now, w.voting_close_at)}."
-    return f"Decided: voting closed {when(w.voting_close_at)}."
+        return _("Voting closes at %(voting_close)s, %(left)s.") % {
+            **times,
+            "left": time_left(now, w.voting_close_at),
+        }
+    return _("Decided: voting closed %(voting_close)s.") % times
 
 
 async def _list_page(
@@ -93,7 +101,7 @@ async def open_round(request: web.Request) -> web.Response:
         parse_utc(values["voting_open"], "When voting opens", hub_zone()),
         parse_utc(values["voting_close"], "When voting closes", hub_zone()),
     )
-    raise done(request, f"/budget/{round_id}", "The budget round is open.")
+    raise done(request, f"/budget/{round_id}", _("The budget round is open."))
 
 
 async def _round_page(
@@ -161,7 +169,9 @@ async def propose(request: web.Request) -> web.Response:
         parse_pounds(values["cost"], "The cost"),
     )
     raise done(
-        request, f"/budget/{round_id}", f"Your proposal “{values['title'].strip()}” has been added."
+        request,
+        f"/budget/{round_id}",
+        _("Your proposal “%(title)s” has been added.") % {"title": values["title"].strip()},
     )
 
 
@@ -174,20 +184,24 @@ async def approve(request: web.Request) -> web.Response:
     form = await request.post()
     chosen = [v for v in form.getall("proposal", []) if isinstance(v, str)]
     if not all(is_digits(v) and len(v) <= 12 for v in chosen):
-        raise FundsError("You can only approve proposals made in this round.")
+        raise FundsError(_("You can only approve proposals made in this round."))
     await node.funds.approve(request[MEMBER], round_id, [int(v) for v in chosen])
     raise done(
         request,
         f"/budget/{round_id}",
-        f"Your approvals are recorded ({len(chosen)} proposal{'s' * (len(chosen) != 1)})."
-        " Who approved what is not kept.",
+        ngettext(
+            "Your approvals are recorded (%(num)d proposal). Who approved what is not kept.",
+            "Your approvals are recorded (%(num)d proposals). Who approved what is not kept.",
+            len(chosen),
+        )
+        % {"num": len(chosen)},
     )
 
 
 def _proposal_number(form: Mapping[str, object]) -> int:
     value = form.get("proposal", "")
     if not isinstance(value, str) or not is_digits(value) or len(value) > 12:
-        raise FundsError("You can only approve proposals made in this round.")
+        raise FundsError(_("You can only approve proposals made in this round."))
     return int(value)
 
 
@@ -204,7 +218,7 @@ async def choose(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         f"/budget/{round_id}#proposal-{proposal}",
-        "Added to your choices." if chosen else "Taken out of your choices.",
+        _("Added to your choices.") if chosen else _("Taken out of your choices."),
     )
 
 

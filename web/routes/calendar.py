@@ -23,8 +23,10 @@ from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.visibility import visible_to
+from web import i18n
 from web.atom import Entry, atom_response, feed_bytes
 from web.flash import done
+from web.i18n import _
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
@@ -66,20 +68,23 @@ async def _query(
     errors: list[str] = []
     kind = q["type"] or None
     if kind is not None and kind not in TYPE_TITLES:
-        errors.append("Choose a kind of event from the list.")
+        errors.append(_("Choose a kind of event from the list."))
         kind = None
     hub = q["hub"] or None
     if hub is not None:
         try:
             hub = str(parse_node_id(hub))
         except BadNodeId:
-            errors.append("Choose a hub from the list.")
+            errors.append(_("Choose a hub from the list."))
             hub = None
     near = None
     if q["near"]:
         near = await node.events.calendar.place(q["near"])
         if near is None:
-            errors.append(f"We do not know where “{q['near']}” is: choose a place from the list.")
+            errors.append(
+                _("We do not know where “%(place)s” is: choose a place from the list.")
+                % {"place": q["near"]}
+            )
     elif q["near_lat"] or q["near_lon"]:
         lat = _degrees(q["near_lat"], 90, "latitude", errors)
         lon = _degrees(q["near_lon"], 180, "longitude", errors)
@@ -89,7 +94,7 @@ async def _query(
         with contextlib.suppress(BadNodeId):
             found = await node.events.calendar.hub(str(parse_node_id(q["near_hub"])))
         if found is None or found[3] is None or found[4] is None:
-            errors.append("That hub has not said where it is; give a latitude and longitude.")
+            errors.append(_("That hub has not said where it is; give a latitude and longitude."))
         else:
             near = (found[3], found[4])
     radius = 50.0
@@ -99,7 +104,7 @@ async def _query(
             if not 1 <= radius <= 20000:
                 raise ValueError
         except ValueError:
-            errors.append("The distance must be between 1 and 20000 km.")
+            errors.append(_("The distance must be between 1 and 20000 km."))
             radius = 50.0
     page_text = request.query.get("page", "0")
     page = int(page_text) if is_digits(page_text) and len(page_text) < 6 else 0
@@ -188,6 +193,7 @@ async def _calendar(request: web.Request, past: bool) -> web.Response:
         request.query.get("page", "0")[:6],
         member,
         can_manage,
+        i18n.language(),  # its words and dates are in the page's language
         node.clock() // 60_000,
         projection.version,
         projection.hubs_version,
@@ -305,7 +311,7 @@ async def new_feed(request: web.Request) -> web.Response:
 async def revoke_feed(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     await node.events.attendance.revoke_feed_token(request[MEMBER].id)
-    raise done(request, "/account", "Your calendar address no longer works.")
+    raise done(request, "/account", _("Your calendar address no longer works."))
 
 
 # -- Atom ------------------------------------------------------------------------
@@ -382,8 +388,8 @@ async def campaigns_atom(request: web.Request) -> web.Response:
 
 def subscribe_links(node_id: str) -> list[dict[str, Any]]:
     return [
-        {"href": "/calendar.ics", "text": "Network calendar (.ics)"},
-        {"href": f"/calendar/hubs/{node_id}.ics", "text": "This hub's events (.ics)"},
+        {"href": "/calendar.ics", "text": _("Network calendar (.ics)")},
+        {"href": f"/calendar/hubs/{node_id}.ics", "text": _("This hub's events (.ics)")},
     ]
 
 

@@ -14,6 +14,7 @@ from node.community.campaigns import STATUSES, CampaignError
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignStatus, CampaignUpdate
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -109,10 +110,10 @@ async def create(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     values = forms.texts(await request.post(), _NEW_FIELDS)
     if not values["title"] or not values["summary"]:
-        raise CampaignError("Give the campaign a title and a summary.")
+        raise CampaignError(_("Give the campaign a title and a summary."))
     status = _status(values["status"])
     if status is None:
-        raise CampaignError("Choose the campaign's status.")
+        raise CampaignError(_("Choose the campaign's status."))
     campaign_id = await node.community.campaigns.start(
         Campaign(
             title=values["title"],
@@ -123,7 +124,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         ),
         by=request[MEMBER],
     )
-    raise done(request, f"/campaigns/{campaign_id.hex()}", "Campaign created.")
+    raise done(request, f"/campaigns/{campaign_id.hex()}", _("Campaign created."))
 
 
 def _refs(text: str) -> tuple[bytes, ...]:
@@ -132,7 +133,10 @@ def _refs(text: str) -> tuple[bytes, ...]:
     for line in _lines(text):
         digits = line.rstrip("/").rsplit("/", 1)[-1]
         if len(digits) != 64 or not all(c in string.hexdigits for c in digits):
-            raise CampaignError(f"Linked items: {line[:80]!r} is not a message id (64 hex digits).")
+            raise CampaignError(
+                _("Linked items: %(line)r is not a message id (64 hex digits).")
+                % {"line": line[:80]}
+            )
         out.append(bytes.fromhex(digits))
     return tuple(out)
 
@@ -151,9 +155,9 @@ async def update(request: web.Request) -> web.StreamResponse:
     status_text = forms.text(form, "status")
     status = _status(status_text) if status_text else None
     if not text:
-        raise CampaignError("Write the update's text.")
+        raise CampaignError(_("Write the update's text."))
     if status_text and status is None:
-        raise CampaignError("Choose a status from the list.")
+        raise CampaignError(_("Choose a status from the list."))
     await node.community.campaigns.update(
         CampaignUpdate(
             campaign=campaign_id,
@@ -164,7 +168,7 @@ async def update(request: web.Request) -> web.StreamResponse:
         ),
         by=request[MEMBER],
     )
-    raise done(request, f"/campaigns/{campaign_id.hex()}", "Update published.")
+    raise done(request, f"/campaigns/{campaign_id.hex()}", _("Update published."))
 
 
 @forms.refusals_on(_page)
@@ -176,7 +180,7 @@ async def join(request: web.Request) -> web.StreamResponse:
         CampaignEndorse(campaign=campaign_id, statement=forms.optional(form, "statement")),
         by=request[MEMBER],
     )
-    raise done(request, f"/campaigns/{campaign_id.hex()}", "This hub has joined the campaign.")
+    raise done(request, f"/campaigns/{campaign_id.hex()}", _("This hub has joined the campaign."))
 
 
 ROUTES = [

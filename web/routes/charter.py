@@ -12,6 +12,7 @@ from node.appkeys import NODE
 from node.node import Node
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -63,7 +64,10 @@ async def adopt_charter(request: web.Request) -> web.StreamResponse:
         values["version"], values["title"], values["text"], by=request[MEMBER]
     )
     raise done(
-        request, "/charter", f"Version {adopted.version} of the charter is adopted and published."
+        request,
+        "/charter",
+        _("Version %(version)s of the charter is adopted and published.")
+        % {"version": adopted.version},
     )
 
 

@@ -9,6 +9,7 @@ from node.appkeys import NODE
 from node.community.directory import CATEGORIES, entry_from_form
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -70,7 +71,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     body = entry_from_form(forms.texts(form, _FIELDS))
     await node.community.directory.add(body, share=form.get("share") == "yes", by=request[MEMBER])
-    raise done(request, "/directory", f"{body.name} is in the directory.")
+    raise done(request, "/directory", _("%(name)s is in the directory.") % {"name": body.name})
 
 
 async def edit_form(request: web.Request) -> web.Response:
@@ -92,7 +93,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     await node.community.directory.edit(
         entry_id, body, share=form.get("share") == "yes", by=request[MEMBER]
     )
-    raise done(request, "/directory", f"{body.name} is updated.")
+    raise done(request, "/directory", _("%(name)s is updated.") % {"name": body.name})
 
 
 async def remove(request: web.Request) -> web.StreamResponse:
@@ -100,7 +101,7 @@ async def remove(request: web.Request) -> web.StreamResponse:
     await node.community.directory.remove(
         forms.number(request.match_info["entry_id"]), by=request[MEMBER]
     )
-    raise done(request, "/directory", "The entry is removed.")
+    raise done(request, "/directory", _("The entry is removed."))
 
 
 ROUTES = [

@@ -25,6 +25,7 @@ from web.discussing import (
 )
 from web.flash import done as flash
 from web.forms import refusals_on
+from web.i18n import N_, _
 from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Handler, Route
@@ -90,7 +91,7 @@ async def start_topic(request: web.Request) -> web.StreamResponse:
     topic_id = await node.discussion.topics.start(
         request[MEMBER], field(form, "category"), form.get("title"), with_mention(form)
     )
-    raise flash(request, f"/discussions/{topic_id}", "Your topic is started.")
+    raise flash(request, f"/discussions/{topic_id}", _("Your topic is started."))
 
 
 # -- one topic ---------------------------------------------------------------------------
@@ -144,7 +145,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     post_id = await node.discussion.topics.reply(request[MEMBER], topic_id, with_mention(form))
     group_id = await node.discussion.groups.for_topic(topic_id)
     where = f"/groups/{group_id}" if group_id else f"/discussions/{topic_id}"
-    raise flash(request, f"{where}#post-{post_id}", "Your reply is posted.")
+    raise flash(request, f"{where}#post-{post_id}", _("Your reply is posted."))
 
 
 async def _post_topic_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
@@ -168,20 +169,20 @@ def _on_post(act: PostAct, done: str) -> Handler:
         form = await request.post()
         topic_id = await discussion.topics.post_topic(post_id)
         await act(discussion, request[MEMBER], post_id, form)
-        raise flash(request, f"/discussions/{topic_id}#post-{post_id}", done)
+        raise flash(request, f"/discussions/{topic_id}#post-{post_id}", _(done))
 
     return handler
 
 
 edit_post = _on_post(
-    lambda d, m, p, f: d.topics.edit(m, p, f.get("text")), "Your post was changed."
+    lambda d, m, p, f: d.topics.edit(m, p, f.get("text")), N_("Your post was changed.")
 )
-delete_post = _on_post(lambda d, m, p, f: d.topics.delete(m, p), "The post was deleted.")
+delete_post = _on_post(lambda d, m, p, f: d.topics.delete(m, p), N_("The post was deleted."))
 report_post = _on_post(
     lambda d, m, p, f: d.moderation.report_post(m, p, f.get("reason")),
-    "Thank you: the hub's moderators will look at the post.",
+    N_("Thank you: the hub's moderators will look at the post."),
 )
-hide_post = _on_post(lambda d, m, p, f: d.moderation.hide_post(m, p), "The post is hidden.")
+hide_post = _on_post(lambda d, m, p, f: d.moderation.hide_post(m, p), N_("The post is hidden."))
 
 
 # -- network threads -----------------------------------------------------------------------
@@ -259,14 +260,14 @@ async def comment(request: web.Request) -> web.StreamResponse:
         try:
             reply_to = bytes.fromhex(field(form, "reply_to"))
         except ValueError:
-            raise DiscussionError("That reply is not valid.") from None
+            raise DiscussionError(_("That reply is not valid.")) from None
     comment_id = await node.discussion.comments.publish(
         request[MEMBER], subject_id, form.get("text"), reply_to
     )
     raise flash(
         request,
         f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}",
-        "Your comment is posted.",
+        _("Your comment is posted."),
     )
 
 
@@ -299,7 +300,7 @@ def _on_comment(act: CommentAct, done: str) -> Handler:
         subject_id = await _subject_of_comment(request)
         form = await request.post()
         await act(discussion, request[MEMBER], comment_id, form)
-        raise flash(request, f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}", done)
+        raise flash(request, f"/discuss/{subject_id.hex()}#comment-{comment_id.hex()}", _(done))
 
     return handler
 
@@ -311,22 +312,22 @@ async def _hide_and_report(d: Discussion, m: Member, c: bytes, f: Mapping[str, A
 
 edit_comment = _on_comment(
     lambda d, m, c, f: d.comments.edit(m, c, f.get("text")),
-    "Your comment was changed on every hub.",
+    N_("Your comment was changed on every hub."),
 )
 delete_comment = _on_comment(
     lambda d, m, c, f: d.comments.delete(m, c),
-    "The comment was deleted; every hub removes its text.",
+    N_("The comment was deleted; every hub removes its text."),
 )
 report_comment = _on_comment(
     lambda d, m, c, f: d.moderation.report_comment(m, c, f.get("reason")),
-    "Thank you: the hub's moderators will look at the comment.",
+    N_("Thank you: the hub's moderators will look at the comment."),
 )
 hide_comment = _on_comment(
-    lambda d, m, c, f: d.moderation.hide_comment(m, c), "The comment is hidden on this hub."
+    lambda d, m, c, f: d.moderation.hide_comment(m, c), N_("The comment is hidden on this hub.")
 )
 hide_and_report_comment = _on_comment(
     _hide_and_report,
-    "The comment is hidden on this hub and reported to the hub it came from.",
+    N_("The comment is hidden on this hub and reported to the hub it came from."),
 )
 
 
@@ -354,7 +355,8 @@ async def network_name(request: web.Request) -> web.StreamResponse:
     name = await node.discussion.comments.set_display_name(
         request[MEMBER], form.get("display_name")
     )
-    raise flash(request, "/account", f"On the network you are now known as {name}.")
+    known = _("On the network you are now known as %(name)s.") % {"name": name}
+    raise flash(request, "/account", known)
 
 
 ROUTES = [

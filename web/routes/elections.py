@@ -20,7 +20,6 @@ from node.appkeys import NODE
 from node.digits import row_id
 from node.governance import tally
 from node.governance.records import GovernanceError
-from node.governance.terms import describe_date
 from node.node import Node
 from web.electing import (
     METHOD_NAMES,
@@ -34,8 +33,9 @@ from web.electing import (
 )
 from web.flash import done as flash
 from web.forms import refusals_on
+from web.i18n import N_, _
 from web.keys import MEMBER
-from web.rendering import render
+from web.rendering import describe_date, render
 from web.routes import Route
 
 
@@ -84,7 +84,7 @@ async def _new_page(
                 {"value": r.value, "title": ROLE_TITLES[r]} for r in ELECTED_ROLES if r in holders
             ],
             "methods": [
-                {"value": m, "title": METHOD_NAMES[m]}
+                {"value": m, "title": _(METHOD_NAMES[m])}
                 for m in (tally.INSTANT_RUNOFF, tally.PLURALITY)
             ],
             "form": {**new_defaults(node.clock()), **form},
@@ -103,9 +103,9 @@ def _role(text: str) -> Role:
     try:
         role = Role(text)
     except ValueError as exc:
-        raise GovernanceError("Choose one of the elected roles.") from exc
+        raise GovernanceError(_("Choose one of the elected roles.")) from exc
     if role not in ELECTED_ROLES:
-        raise GovernanceError("Choose one of the elected roles.")
+        raise GovernanceError(_("Choose one of the elected roles."))
     return role
 
 
@@ -123,7 +123,7 @@ async def open_election(request: web.Request) -> web.StreamResponse:
         by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
-    raise flash(request, f"/elections/{election.id}", "The election is open for nominations.")
+    raise flash(request, f"/elections/{election.id}", _("The election is open for nominations."))
 
 
 @refusals_on(_new_page)
@@ -138,7 +138,7 @@ async def open_recall(request: web.Request) -> web.StreamResponse:
         by=request[MEMBER],
     )
     # See the election at its own address (reloading it then opens nothing twice).
-    raise flash(request, f"/elections/{election.id}", "The recall vote is open.")
+    raise flash(request, f"/elections/{election.id}", _("The recall vote is open."))
 
 
 def _election_id(request: web.Request) -> str:
@@ -187,13 +187,13 @@ async def election(
         {
             "e": election,
             "phase": phase,
-            "phase_name": PHASE_NAMES[phase],
+            "phase_name": _(PHASE_NAMES[phase]),
             "time_left": summary(election, now)["left"],
             "role_title": ROLE_TITLES[election.role],
             "role_description": ROLE_DESCRIPTIONS[election.role],
             # A refused nomination shows the statement again as it was written.
             "statement": field(posted, "statement") if errors else "",
-            "method_name": METHOD_NAMES[election.method],
+            "method_name": _(METHOD_NAMES[election.method]),
             "opened": describe_date(election.opened_at),
             "nominations_close": describe_date(election.nominations_close),
             "voting_opens": describe_date(election.voting_opens),
@@ -227,7 +227,7 @@ async def election(
 
 async def _act(request: web.Request, action: Any, done: str) -> web.Response:
     await action(_election_id(request))
-    raise flash(request, f"/elections/{_election_id(request)}", done)
+    raise flash(request, f"/elections/{_election_id(request)}", _(done))
 
 
 @refusals_on(election)
@@ -240,7 +240,7 @@ async def nominate(request: web.Request) -> web.Response:
     async def action(election_id: str) -> None:
         nominee = me.id if text == "me" else row_id(text)
         if nominee is None:
-            raise GovernanceError("Choose whom to nominate.")
+            raise GovernanceError(_("Choose whom to nominate."))
         await governance.nominate(
             election_id,
             nominee,
@@ -250,9 +250,9 @@ async def nominate(request: web.Request) -> web.Response:
         )
 
     done = (
-        "You are standing in this election."
+        N_("You are standing in this election.")
         if text == "me"
-        else "Nomination made: they will be asked to accept it."
+        else N_("Nomination made: they will be asked to accept it.")
     )
     return await _act(request, action, done)
 
@@ -268,7 +268,7 @@ async def accept(request: web.Request) -> web.Response:
             election_id, member, field(form, "network_name") or None, field(form, "statement")
         )
 
-    return await _act(request, action, "You accepted the nomination: you are a candidate.")
+    return await _act(request, action, N_("You accepted the nomination: you are a candidate."))
 
 
 @refusals_on(election)
@@ -279,7 +279,7 @@ async def decline(request: web.Request) -> web.Response:
     async def action(election_id: str) -> None:
         await governance.decline(election_id, member)
 
-    return await _act(request, action, "You are no longer nominated in this election.")
+    return await _act(request, action, N_("You are no longer nominated in this election."))
 
 
 async def vote(request: web.Request) -> web.Response:
@@ -294,7 +294,9 @@ async def vote(request: web.Request) -> web.Response:
         await governance.vote(election_id, member, ballot(form, election))
 
     return await _act(
-        request, action, "Your vote is cast. It is secret: the hub keeps that you voted, not how."
+        request,
+        action,
+        N_("Your vote is cast. It is secret: the hub keeps that you voted, not how."),
     )
 
 

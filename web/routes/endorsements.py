@@ -25,6 +25,7 @@ from node.network.endorsements import (
 from web.badges import badge_snippet, badge_svg
 from web.flash import done
 from web.forms import optional, ref, text, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -109,7 +110,9 @@ async def record(request: web.Request) -> web.StreamResponse:
         if exc.status >= 500 or exc.status == 404:
             raise
         return await new_form(request, errors=[str(exc)], field=exc.field, status=exc.status)
-    raise done(request, f"{LIST}/{message.id.hex()}", "Recorded, and sent to the network's hubs.")
+    raise done(
+        request, f"{LIST}/{message.id.hex()}", _("Recorded, and sent to the network's hubs.")
+    )
 
 
 async def endorsement_page(
@@ -149,7 +152,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         f"{LIST}/{endorsement_id.hex()}",
-        "Endorsement withdrawn: the network's hubs will show it as withdrawn.",
+        _("Endorsement withdrawn: the network's hubs will show it as withdrawn."),
     )
 
 

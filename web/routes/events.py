@@ -16,6 +16,7 @@ from protocol.visibility import may_see
 from web.client_address import client_address
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import _
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
@@ -172,7 +173,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     new_id = await node.events.organiser.create(
         parse_form(await _form(request)), by=request[MEMBER]
     )
-    raise done(request, f"/events/{new_id.hex()}", "Event created.")
+    raise done(request, f"/events/{new_id.hex()}", _("Event created."))
 
 
 async def edit_form(request: web.Request) -> web.Response:
@@ -200,7 +201,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     target = event_id(request)
     await node.events.organiser.edit(target, parse_form(await _form(request)), by=request[MEMBER])
-    raise done(request, f"/events/{target.hex()}", "Event updated.")
+    raise done(request, f"/events/{target.hex()}", _("Event updated."))
 
 
 async def event_ics(request: web.Request) -> web.Response:
@@ -232,7 +233,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         f"/events/{event_id(request).hex()}",
-        "The event is cancelled; every hub will show it as cancelled.",
+        _("The event is cancelled; every hub will show it as cancelled."),
     )
 
 
@@ -241,7 +242,7 @@ async def rsvp(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await _visible_event(request)
     await node.events.attendance.rsvp(event_id(request), request[MEMBER])
-    raise done(request, f"/events/{event_id(request).hex()}", "You are down as coming.")
+    raise done(request, f"/events/{event_id(request).hex()}", _("You are down as coming."))
 
 
 async def withdraw(request: web.Request) -> web.Response:
@@ -249,9 +250,9 @@ async def withdraw(request: web.Request) -> web.Response:
     await _visible_event(request)
     if await node.events.attendance.withdraw(event_id(request), request[MEMBER]):
         raise done(
-            request, f"/events/{event_id(request).hex()}", "You are no longer down as coming."
+            request, f"/events/{event_id(request).hex()}", _("You are no longer down as coming.")
         )
-    raise done(request, f"/events/{event_id(request).hex()}", "You were not down as coming.")
+    raise done(request, f"/events/{event_id(request).hex()}", _("You were not down as coming."))
 
 
 @refusals_on(event_page)
@@ -280,11 +281,15 @@ async def register(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         f"/events/{event.id.hex()}",
-        "Check your email: we have sent a message to the address you gave. Your place is"
-        " kept only once you follow its link, within a day."
+        _(
+            "Check your email: we have sent a message to the address you gave. Your place is"
+            " kept only once you follow its link, within a day."
+        )
         if confirms
-        else "Thank you: you are registered. The hub will keep your name and email for this"
-        " event only.",
+        else _(
+            "Thank you: you are registered. The hub will keep your name and email for this"
+            " event only."
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from node.funds.units import day_of, parse_day, parse_pounds
 from protocol.federation import MAX_BODY_BYTES
 from web.flash import done
 from web.forms import path_number, refusals_on, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -105,7 +106,7 @@ async def record_entry(request: web.Request) -> web.Response:
     )
     receipt = _receipt(form.get("receipt"))
     entry_id = await node.funds.record(request[MEMBER], draft, receipt)
-    raise done(request, "/funds", f"Entry {entry_id} recorded.")
+    raise done(request, "/funds", _("Entry %(entry)s recorded.") % {"entry": entry_id})
 
 
 async def receipt(request: web.Request) -> web.StreamResponse:

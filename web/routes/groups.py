@@ -15,6 +15,7 @@ from node.discussion.groups import Groups
 from web.discussing import field, int_id, mention_choices, post_items
 from web.flash import done as flash
 from web.forms import refusals_on
+from web.i18n import N_, _
 from web.keys import MEMBER
 from web.rendering import markdown, render
 from web.routes import Handler, Route
@@ -71,7 +72,7 @@ async def start_group(request: web.Request) -> web.StreamResponse:
     subject = await _subject(request, about) if about else None
     if about and subject is None:
         raise DiscussionError(
-            "A group can be started around a campaign or an event this hub holds."
+            _("A group can be started around a campaign or an event this hub holds.")
         )
     group_id = await node.discussion.groups.start(
         request[MEMBER],
@@ -79,7 +80,7 @@ async def start_group(request: web.Request) -> web.StreamResponse:
         form.get("purpose"),
         subject.id if subject else None,
     )
-    raise flash(request, f"/groups/{group_id}", "Group started.")
+    raise flash(request, f"/groups/{group_id}", _("Group started."))
 
 
 async def _group_page(
@@ -140,14 +141,14 @@ def _on_group(act: GroupAct, done: str) -> Handler:
         form = await request.post()
         await groups.get(group_id)
         await act(groups, request[MEMBER], group_id, form)
-        raise flash(request, f"/groups/{group_id}", done)
+        raise flash(request, f"/groups/{group_id}", _(done))
 
     return handler
 
 
-join_group = _on_group(lambda g, m, i, f: g.join(m, i), "You joined the group.")
-leave_group = _on_group(lambda g, m, i, f: g.leave(m, i), "You left the group.")
-add_task = _on_group(lambda g, m, i, f: g.add_task(m, i, f.get("text")), "Task added.")
+join_group = _on_group(lambda g, m, i, f: g.join(m, i), N_("You joined the group."))
+leave_group = _on_group(lambda g, m, i, f: g.leave(m, i), N_("You left the group."))
+add_task = _on_group(lambda g, m, i, f: g.add_task(m, i, f.get("text")), N_("Task added."))
 
 
 async def _task_group_page(request: web.Request, *, errors: list[str], status: int) -> web.Response:
@@ -162,13 +163,13 @@ def _on_task(act: Callable[[Groups, Member, int], Awaitable[int]], done: str) ->
     async def handler(request: web.Request) -> web.StreamResponse:
         groups = request.config_dict[NODE].discussion.groups
         group_id = await act(groups, request[MEMBER], int_id(request, "task_id"))
-        raise flash(request, f"/groups/{group_id}", done)
+        raise flash(request, f"/groups/{group_id}", _(done))
 
     return handler
 
 
-take_task = _on_task(lambda g, m, t: g.take(m, t), "You took the task.")
-finish_task = _on_task(lambda g, m, t: g.done(m, t), "Task done. Thank you!")
+take_task = _on_task(lambda g, m, t: g.take(m, t), N_("You took the task."))
+finish_task = _on_task(lambda g, m, t: g.done(m, t), N_("Task done. Thank you!"))
 
 
 ROUTES = [

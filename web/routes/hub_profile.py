@@ -14,6 +14,7 @@ from node.appkeys import NODE
 from node.network.profile import FIELDS, ProfileInvalid, draft_from
 from web.flash import done
 from web.forms import refusals_on, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -44,6 +45,7 @@ async def _page(
             "regions": await profiles.regions(node.membership.roster.regions),
             "places": geo.place_names(),
             "timezones": geo.timezones_listed(),
+            "hub_language": node.language.code,
         },
         status=status,
     )
@@ -64,8 +66,12 @@ async def save(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         "/organise/profile",
-        "Profile saved: every hub will see it within a minute."
-        + (" The hub's name or address changed: peers follow it from now on." if moved else ""),
+        _("Profile saved: every hub will see it within a minute.")
+        + (
+            " " + _("The hub's name or address changed: peers follow it from now on.")
+            if moved
+            else ""
+        ),
     )
 
 

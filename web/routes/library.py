@@ -19,6 +19,7 @@ from node.community.library import (
 from node.community.speakers import parse_topics
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -128,7 +129,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         parse_topics(fields.get("tags", "")),
         by=request[MEMBER],
     )
-    raise done(request, f"/library/{resource_id.hex()}", "Your file is in the library.")
+    raise done(request, f"/library/{resource_id.hex()}", _("Your file is in the library."))
 
 
 async def _read_capped(part: BodyPartReader, most: int) -> bytes:

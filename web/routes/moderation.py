@@ -13,6 +13,7 @@ from node.federation.admin import PeerAdmin
 from web.discussing import field, int_id
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -86,7 +87,7 @@ async def conduct(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.discussion.moderation.set_conduct(request[MEMBER], form.get("text"))
-    raise done(request, "/moderation", "The code of conduct is saved.")
+    raise done(request, "/moderation", _("The code of conduct is saved."))
 
 
 @refusals_on(_moderation_page)
@@ -95,7 +96,7 @@ async def dismiss(request: web.Request) -> web.StreamResponse:
     await node.discussion.moderation.resolve(
         request[MEMBER], int_id(request, "report_id"), "dismissed"
     )
-    raise done(request, "/moderation", "Report dismissed.")
+    raise done(request, "/moderation", _("Report dismissed."))
 
 
 @refusals_on(_moderation_page)
@@ -104,7 +105,7 @@ async def warn(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await moderation.warn(request[MEMBER], int_id(request, "member_id"), form.get("reason"))
     raise done(
-        request, "/moderation", "Warning recorded; the member sees it on their discussions page."
+        request, "/moderation", _("Warning recorded; the member sees it on their discussions page.")
     )
 
 
@@ -115,14 +116,16 @@ async def suspend(request: web.Request) -> web.StreamResponse:
     until = await moderation.suspend(
         request[MEMBER], int_id(request, "member_id"), form.get("days"), form.get("reason")
     )
-    raise done(request, "/moderation", f"Suspended from posting until {when(until)}.")
+    raise done(
+        request, "/moderation", _("Suspended from posting until %(when)s.") % {"when": when(until)}
+    )
 
 
 @refusals_on(_moderation_page)
 async def lift(request: web.Request) -> web.StreamResponse:
     moderation = request.config_dict[NODE].discussion.moderation
     await moderation.lift_suspension(request[MEMBER], int_id(request, "member_id"))
-    raise done(request, "/moderation", "Suspension lifted.")
+    raise done(request, "/moderation", _("Suspension lifted."))
 
 
 @refusals_on(_moderation_page)
@@ -135,7 +138,9 @@ async def block_origin(request: web.Request) -> web.StreamResponse:
     admin = PeerAdmin(request.config_dict[FEDERATION])
     await admin.block_origin(origin, field(form, "reason"), by=request[MEMBER])
     raise done(
-        request, "/moderation", "That hub is blocked: its messages are no longer accepted or shown."
+        request,
+        "/moderation",
+        _("That hub is blocked: its messages are no longer accepted or shown."),
     )
 
 

@@ -8,6 +8,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -44,7 +45,7 @@ async def post(request: web.Request) -> web.StreamResponse:
     await node.community.mutual_aid.post(
         request[MEMBER], values["type"], values["title"], values["text"]
     )
-    raise done(request, "/mutual-aid", "Your post is on the board.")
+    raise done(request, "/mutual-aid", _("Your post is on the board."))
 
 
 @forms.refusals_on(_page)
@@ -56,7 +57,7 @@ async def close(request: web.Request) -> web.StreamResponse:
         forms.number(request.match_info["post_id"]),
         forms.text(form, "outcome"),
     )
-    raise done(request, "/mutual-aid", "Your post is closed.")
+    raise done(request, "/mutual-aid", _("Your post is closed."))
 
 
 ROUTES = [

@@ -20,6 +20,7 @@ from node.store.hubs import HubInfo
 from web.flash import done
 from web.forms import refusals_on
 from web.hubs_map import Pin, hubs_map
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -120,12 +121,12 @@ async def sponsor(request: web.Request) -> web.StreamResponse:
     except BadNodeId as exc:
         raise web.HTTPNotFound() from exc
     if hub not in {c.hub for c in node.membership.roster.candidates}:
-        raise NetworkError("that hub is not asking to join")
+        raise NetworkError(_("that hub is not asking to join"))
     await NetworkActions(node.messages, node.membership).sponsor(hub, by=request[MEMBER])
     raise done(
         request,
         "/network/hubs",
-        "Sponsored. The hub becomes a member once enough member hubs have sponsored it.",
+        _("Sponsored. The hub becomes a member once enough member hubs have sponsored it."),
     )
 
 

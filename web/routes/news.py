@@ -9,6 +9,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from web.flash import done
 from web.forms import ref, refusals_on, text, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -45,7 +46,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     form = await request.post()
     await node.news.publish(request[MEMBER], text(form, "title"), text(form, "text"))
-    raise done(request, PAGE, "Announcement published: members and other hubs will see it.")
+    raise done(request, PAGE, _("Announcement published: members and other hubs will see it."))
 
 
 async def _edit_page(
@@ -73,14 +74,14 @@ async def edit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     target = ref(request.match_info["announcement_id"])
     await node.news.edit(request[MEMBER], target, text(form, "title"), text(form, "text"))
-    raise done(request, PAGE, "Announcement updated.")
+    raise done(request, PAGE, _("Announcement updated."))
 
 
 @refusals_on(_news_page)
 async def withdraw(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.news.withdraw(request[MEMBER], ref(request.match_info["announcement_id"]))
-    raise done(request, PAGE, "Announcement withdrawn.")
+    raise done(request, PAGE, _("Announcement withdrawn."))
 
 
 ROUTES = [

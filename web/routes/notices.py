@@ -9,6 +9,7 @@ from node.appkeys import NODE
 from node.digits import row_id
 from node.node import Node
 from web.flash import done
+from web.i18n import _, ngettext
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -37,12 +38,18 @@ def _notice_id(request: web.Request) -> int:
 
 async def read_all(request: web.Request) -> web.Response:
     changed = await _node(request).notices.mark_read(request[MEMBER].id)
-    raise done(request, "/notices", f"{changed} marked read." if changed else "Nothing was unread.")
+    raise done(
+        request,
+        "/notices",
+        ngettext("%(num)d marked read.", "%(num)d marked read.", changed) % {"num": changed}
+        if changed
+        else _("Nothing was unread."),
+    )
 
 
 async def read_one(request: web.Request) -> web.Response:
     await _node(request).notices.mark_read(request[MEMBER].id, _notice_id(request))
-    raise done(request, "/notices", "Marked read.")
+    raise done(request, "/notices", _("Marked read."))
 
 
 async def open_notice(request: web.Request) -> web.Response:

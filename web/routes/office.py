@@ -13,6 +13,7 @@ from node.appkeys import NODE
 from node.mail_setup import SECURITY
 from web.flash import done
 from web.forms import refusals_on, text, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -68,7 +69,7 @@ async def save_email(request: web.Request) -> web.StreamResponse:
         password=str(form.get("password", "")),
         sender=text(form, "sender"),
     )
-    raise done(request, "/organise/email", "Email settings saved. They apply now.")
+    raise done(request, "/organise/email", _("Email settings saved. They apply now."))
 
 
 @refusals_on(_email_page)
@@ -77,7 +78,7 @@ async def test_email(request: web.Request) -> web.StreamResponse:
     member = request[MEMBER]
     await node.mail_setup.send_test(member, member.email or "")
     raise done(
-        request, "/organise/email", "Test email sent: look in your inbox (and its spam folder)."
+        request, "/organise/email", _("Test email sent: look in your inbox (and its spam folder).")
     )
 
 
@@ -85,7 +86,7 @@ async def test_email(request: web.Request) -> web.StreamResponse:
 async def forget_email(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.mail_setup.forget(request[MEMBER])
-    raise done(request, "/organise/email", "The settings saved here are gone.")
+    raise done(request, "/organise/email", _("The settings saved here are gone."))
 
 
 # -- invitations -----------------------------------------------------------------
@@ -139,7 +140,9 @@ async def invite(request: web.Request) -> web.StreamResponse:
 async def cancel_invitation(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
     await node.invitations.cancel(request[MEMBER], request.match_info["invitation_id"])
-    raise done(request, "/organise/invitations", "Invitation cancelled: its link no longer works.")
+    raise done(
+        request, "/organise/invitations", _("Invitation cancelled: its link no longer works.")
+    )
 
 
 # -- the invitee's first visit ------------------------------------------------------
@@ -162,12 +165,14 @@ async def _accept_page(
             request,
             "message.html",
             {
-                "heading": "This invitation cannot be used",
+                "heading": _("This invitation cannot be used"),
                 "paragraphs": [
-                    "It has been used already, cancelled, or has expired. Ask the organiser"
-                    " who invited you for a new one."
+                    _(
+                        "It has been used already, cancelled, or has expired. Ask the organiser"
+                        " who invited you for a new one."
+                    )
                 ],
-                "link": {"href": "/", "text": "Back to the start page"},
+                "link": {"href": "/", "text": _("Back to the start page")},
             },
             status=404,
         )
@@ -207,7 +212,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
         charter_version=charter.version,
     )
     token = await node.sessions.start(member.id)
-    welcome = f"Welcome to the hub, {member.name}: you are a member now."
+    welcome = _("Welcome to the hub, %(name)s: you are a member now.") % {"name": member.name}
     response = done(request, "/dashboard", welcome)
     set_cookie(response, request, "hubnet_session", token)
     raise response

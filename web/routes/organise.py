@@ -9,28 +9,28 @@ from crypto.nodeid import parse_node_id
 from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import FEDERATION, NODE
-from node.clock import describe_age
 from node.digits import row_id
 from node.federation.admin import PeerAdmin
 from node.federation.invites import Invite
 from web.flash import done as flash
 from web.forms import refusals_on, text
+from web.i18n import N_, _
 from web.keys import MEMBER
-from web.rendering import render, when
+from web.rendering import describe_age, render, when
 from web.routes import Handler, Route
 
 _SECTIONS = (
     (
-        "Applications waiting",
+        N_("Applications waiting"),
         "applied",
-        (("approve", "Approve", ""), ("reject", "Reject", "secondary")),
+        (("approve", N_("Approve"), ""), ("reject", N_("Reject"), "secondary")),
     ),
     (
-        "Members",
+        N_("Members"),
         "active",
-        (("suspend", "Suspend", "secondary"), ("reset", "Reset link", "secondary")),
+        (("suspend", N_("Suspend"), "secondary"), ("reset", N_("Reset link"), "secondary")),
     ),
-    ("Suspended", "suspended", (("reinstate", "Reinstate", ""),)),
+    (N_("Suspended"), "suspended", (("reinstate", N_("Reinstate"), ""),)),
 )
 
 
@@ -57,10 +57,10 @@ async def _members_page(
         members = await node.members.by_status(state)
         sections.append(
             {
-                "title": title,
+                "title": _(title),
                 "members": [_row(m) for m in members],
                 "actions": [
-                    {"verb": v, "label": label, "style": style} for v, label, style in actions
+                    {"verb": v, "label": _(label), "style": style} for v, label, style in actions
                 ],
             }
         )
@@ -96,7 +96,7 @@ async def decide_many(request: web.Request) -> web.StreamResponse:
     chosen = [i for i in ids if i is not None]
     if not chosen:
         return await _members_page(
-            request, errors=["Tick at least one application first."], status=400
+            request, errors=[_("Tick at least one application first.")], status=400
         )
     status, verb = decision
     decided = await node.applications.decide_many(chosen, status, by=request[MEMBER])
@@ -121,16 +121,16 @@ def _decide(verb: str, status: str, done: str) -> Handler:
         node = request.config_dict[NODE]
         # Through the applications service: an applicant is emailed the outcome.
         member = await node.applications.decide(_member_id(request), status, by=request[MEMBER])
-        raise flash(request, "/organise/members", f"{member.name}: {done}.")
+        raise flash(request, "/organise/members", f"{member.name}: {_(done)}.")
 
     handler.__name__ = verb
     return handler
 
 
-approve = _decide("approve", "active", "approved")
-reject = _decide("reject", "rejected", "application rejected")
-suspend = _decide("suspend", "suspended", "suspended")
-reinstate = _decide("reinstate", "active", "reinstated")
+approve = _decide("approve", "active", N_("approved"))
+reject = _decide("reject", "rejected", N_("application rejected"))
+suspend = _decide("suspend", "suspended", N_("suspended"))
+reinstate = _decide("reinstate", "active", N_("reinstated"))
 
 
 @refusals_on(_members_page)
@@ -224,7 +224,9 @@ def _block(blocked: bool) -> Handler:
             raise web.HTTPNotFound() from exc
         admin = PeerAdmin(request.config_dict[FEDERATION])
         await admin.set_blocked(node_id, blocked, by=request[MEMBER])
-        raise flash(request, "/organise/peers", "Peer blocked." if blocked else "Peer unblocked.")
+        raise flash(
+            request, "/organise/peers", _("Peer blocked.") if blocked else _("Peer unblocked.")
+        )
 
     return handler
 

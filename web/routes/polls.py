@@ -12,6 +12,7 @@ from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
 from web.flash import done
 from web.forms import path_number, refusals_on, text, texts
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import hub_zone, render
 from web.routes import Route
@@ -63,7 +64,7 @@ async def open_poll(request: web.Request) -> web.Response:
         polls.parse_quorum(values["quorum"]),
         parse_utc(values["closes"], "When the poll closes", hub_zone()),
     )
-    raise done(request, f"/polls/{poll_id}", "Your proposal is open for votes.")
+    raise done(request, f"/polls/{poll_id}", _("Your proposal is open for votes."))
 
 
 async def _poll_page(
@@ -106,12 +107,12 @@ async def vote(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     choice = text(await request.post(), "choice")
     if not is_digits(choice) or len(choice) > 3:
-        raise FundsError("Choose one of the poll's options.")
+        raise FundsError(_("Choose one of the poll's options."))
     await node.funds.vote(request[MEMBER], poll_id, int(choice))
     raise done(
         request,
         f"/polls/{poll_id}",
-        "Your vote is recorded. How you voted is not kept with your name.",
+        _("Your vote is recorded. How you voted is not kept with your name."),
     )
 
 

@@ -14,14 +14,15 @@ from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.errors import RateLimited
 from node.governance.records import Charter
-from node.governance.terms import describe_date
 from protocol.visibility import visible_to
+from web import i18n
 from web.client_address import client_address
 from web.flash import done
 from web.forms import refusals_on
+from web.i18n import N_, _
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
-from web.rendering import hub_zone, render, when
+from web.rendering import describe_date, render, when
 from web.routes import Route
 from web.security import cookie_name, set_cookie
 
@@ -42,19 +43,20 @@ class PublicPage:
     LIFETIME_MS = 2000
 
     def __init__(self) -> None:
-        self._context: dict[str, Any] | None = None
-        self._made_at = 0
+        # By language: dates and role titles are written in the page's language.
+        self._contexts: dict[str, tuple[int, dict[str, Any]]] = {}
         # One visitor rebuilds an expired page; the others arriving meanwhile wait
         # for that rebuild instead of each asking SQLite the same questions again.
         self._rebuilding = asyncio.Lock()
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
-        self._context = None
+        self._contexts = {}
 
     def _fresh(self, now: int) -> dict[str, Any] | None:
-        if self._context is not None and now - self._made_at <= self.LIFETIME_MS:
-            return self._context
+        made = self._contexts.get(i18n.language())
+        if made is not None and now - made[0] <= self.LIFETIME_MS:
+            return made[1]
         return None
 
     async def context(self, request: web.Request) -> dict[str, Any]:
@@ -75,14 +77,12 @@ class PublicPage:
             held = {h.role: h for h in holders}
             # Which roles are filled and until when, and how many founders steer for now:
             # never names, which stay for members' eyes (the Roles page).
-            self._context = {
+            context = {
                 "interim_count": sum(1 for h in holders if h.role == Role.INTERIM),
                 "roles": [
                     {
                         "title": ROLE_TITLES[r],
-                        "until": describe_date(held[r].ends_at or 0, hub_zone())
-                        if r in held
-                        else None,
+                        "until": describe_date(held[r].ends_at or 0) if r in held else None,
                     }
                     for r in ELECTED_ROLES
                 ],
@@ -95,8 +95,8 @@ class PublicPage:
                     now // 1000, visible_to("visitor"), origin=node.node_id, limit=5
                 ),
             }
-            self._made_at = now
-            return self._context
+            self._contexts[i18n.language()] = (now, context)
+            return context
 
 
 PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
@@ -180,11 +180,13 @@ async def join(request: web.Request) -> web.Response:
         raise done(
             request,
             "/",
-            "Check your email: we have sent an email to the address you gave. Follow the link"
-            " in it within a day to send your application; nothing is recorded until you do."
-            " No email? Check your spam folder, or fill in the form again.",
+            _(
+                "Check your email: we have sent an email to the address you gave. Follow the link"
+                " in it within a day to send your application; nothing is recorded until you do."
+                " No email? Check your spam folder, or fill in the form again."
+            ),
         )
-    raise done(request, "/", "Thank you for applying. " + " ".join(_CONFIRMED["join"]))
+    raise done(request, "/", _("Thank you for applying.") + " " + _confirmed("join"))
 
 
 def _token(request: web.Request) -> str:
@@ -196,13 +198,17 @@ def _token(request: web.Request) -> str:
 
 _CONFIRMED = {
     "join": [
-        "Your application and your signature of the charter are recorded.",
-        "The membership secretary will look at it soon. Once approved, you can log in.",
+        N_("Your application and your signature of the charter are recorded."),
+        N_("The membership secretary will look at it soon. Once approved, you can log in."),
     ],
     "register": [
-        "You are registered. The hub will keep your name and email for this event only.",
+        N_("You are registered. The hub will keep your name and email for this event only."),
     ],
 }
+
+
+def _confirmed(kind: str) -> str:
+    return " ".join(_(line) for line in _CONFIRMED[kind])
 
 
 async def confirm_form(request: web.Request) -> web.Response:
@@ -214,13 +220,15 @@ async def confirm_form(request: web.Request) -> web.Response:
             request,
             "message.html",
             {
-                "heading": "This link cannot be used",
-                "paragraphs": ["It has expired or has been used already. Fill in the form again."],
-                "link": {"href": "/", "text": "Back to the start page"},
+                "heading": _("This link cannot be used"),
+                "paragraphs": [
+                    _("It has expired or has been used already. Fill in the form again.")
+                ],
+                "link": {"href": "/", "text": _("Back to the start page")},
             },
             status=404,
         )
-    what = "application to join" if pending.kind == "join" else "registration"
+    what = _("application to join") if pending.kind == "join" else _("registration")
     return render(request, "confirm.html", {"what": what, "token": _token(request)})
 
 
@@ -229,7 +237,7 @@ async def confirm(request: web.Request) -> web.Response:
     # A ConfirmationError is shown by the error-pages middleware (web/security.py).
     confirmed = await node.confirmations.confirm(_token(request))
     where = f"/events/{confirmed.event.hex()}" if confirmed.event is not None else "/"
-    raise done(request, where, "Confirmed. " + " ".join(_CONFIRMED[confirmed.kind]))
+    raise done(request, where, _("Confirmed.") + " " + _confirmed(confirmed.kind))
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -271,7 +279,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         {
             "form": {"email": email},
             "next": next_path,
-            "errors": ["That email address and password do not match."],
+            "errors": [_("That email address and password do not match.")],
         },
         status=400,
     )
@@ -301,7 +309,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.get(SESSION_TOKEN)
     if token:
         await node.sessions.end(token)
-    response = done(request, "/", "You are logged out.")
+    response = done(request, "/", _("You are logged out."))
     response.del_cookie(cookie_name(request, "hubnet_session"), path="/")
     raise response
 
@@ -325,7 +333,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not await node.members.reset_password(request.match_info["token"], _field(form, "new")):
         raise web.HTTPNotFound()
-    raise done(request, "/login", "Password set. You can now log in with it.")
+    raise done(request, "/login", _("Password set. You can now log in with it."))
 
 
 ROUTES = [

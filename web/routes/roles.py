@@ -8,8 +8,7 @@ from aiohttp import web
 from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Permission, Role
 from node.appkeys import NODE
 from node.governance.records import Holder
-from node.governance.terms import describe_date
-from web.rendering import hub_zone, render
+from web.rendering import describe_date, render
 from web.routes import Route
 
 
@@ -25,10 +24,8 @@ async def roles(request: web.Request) -> web.Response:
             {
                 "title": ROLE_TITLES[role],
                 "holder": (holder.name or "a former member") if holder else None,
-                "since": describe_date(holder.starts_at, hub_zone()) if holder else None,
-                "until": describe_date(holder.ends_at, hub_zone())
-                if holder and holder.ends_at
-                else None,
+                "since": describe_date(holder.starts_at) if holder else None,
+                "until": describe_date(holder.ends_at) if holder and holder.ends_at else None,
             }
         )
     interim = [h.name or "a former member" for h in holders if h.role == Role.INTERIM]
@@ -36,8 +33,8 @@ async def roles(request: web.Request) -> web.Response:
         {
             "title": ROLE_TITLES[h.role],
             "name": h.name or "a former member",
-            "from": describe_date(h.starts_at, hub_zone()),
-            "until": describe_date(h.ends_at, hub_zone()) if h.ends_at else "",
+            "from": describe_date(h.starts_at),
+            "until": describe_date(h.ends_at) if h.ends_at else "",
         }
         for h in await governance.past_holders()
     ]

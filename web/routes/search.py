@@ -6,16 +6,25 @@ from aiohttp import web
 
 from node.appkeys import NODE
 from node.search import KINDS
+from web.i18n import N_, _
 from web.keys import viewer
 from web.rendering import render
 from web.routes import Route
 
 LABELS = {
-    "event": "Event",
-    "campaign": "Campaign",
-    "resource": "Resource",
-    "directory": "Service",
-    "discussion": "Discussion",
+    "event": N_("Event"),
+    "campaign": N_("Campaign"),
+    "resource": N_("Resource"),
+    "directory": N_("Service"),
+    "discussion": N_("Discussion"),
+}
+# What the kind filter offers, translated where it is shown.
+PLURALS = {
+    "event": N_("Events"),
+    "campaign": N_("Campaigns"),
+    "resource": N_("Resources"),
+    "directory": N_("Services"),
+    "discussion": N_("Discussions"),
 }
 
 
@@ -38,7 +47,7 @@ async def search(request: web.Request) -> web.Response:
     )
     results = [
         {
-            "kind": LABELS[h.kind],
+            "kind": _(LABELS[h.kind]),
             "title": h.title,
             "href": link(h.kind, h.ref, h.link),
             "snippet": h.snippet,
@@ -48,7 +57,7 @@ async def search(request: web.Request) -> web.Response:
     return render(
         request,
         "search.html",
-        {"q": text, "kind": kind, "kinds": LABELS, "results": results},
+        {"q": text, "kind": kind, "kinds": PLURALS, "results": results},
     )
 
 

@@ -13,6 +13,7 @@ from node.events.drafts import local_time
 from node.store.speaker_requests import RequestRow
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -81,7 +82,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     raise done(
         request,
         f"/speakers/requests/{request_id.hex()}",
-        "Your request is on its way. You will get a notice here when the speaker's hub answers.",
+        _("Your request is on its way. You will get a notice here when the speaker's hub answers."),
     )
 
 
@@ -155,7 +156,9 @@ async def pass_on(request: web.Request) -> web.StreamResponse:
     request_id = forms.ref(request.match_info["request_id"])
     row = await node.community.speaker_requests.pass_on(request[MEMBER], request_id)
     where = f"/speakers/requests/{request_id.hex()}"
-    raise done(request, where, f"Passed on to {row.speaker_name or 'the speaker'}.")
+    raise done(
+        request, where, _("Passed on to %(name)s.") % {"name": row.speaker_name or _("the speaker")}
+    )
 
 
 @forms.refusals_on(_request_page)
@@ -167,7 +170,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
         request[MEMBER], request_id, forms.text(form, "answer"), forms.optional(form, "message")
     )
     where = f"/speakers/requests/{request_id.hex()}"
-    raise done(request, where, "Your answer is on its way to the hub that asked.")
+    raise done(request, where, _("Your answer is on its way to the hub that asked."))
 
 
 ROUTES = [

@@ -9,6 +9,7 @@ from node.appkeys import NODE
 from node.community.speakers import parse_topics
 from web import forms
 from web.flash import done
+from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -47,7 +48,7 @@ async def offer(request: web.Request) -> web.StreamResponse:
         forms.optional(form, "area"),
         forms.optional(form, "note"),
     )
-    raise done(request, "/speakers", "Thank you: other hubs can now ask this hub for a speaker.")
+    raise done(request, "/speakers", _("Thank you: other hubs can now ask this hub for a speaker."))
 
 
 @forms.refusals_on(_page)
@@ -56,7 +57,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     await node.community.speakers.withdraw(
         request[MEMBER], forms.number(request.match_info["offer_id"])
     )
-    raise done(request, "/speakers", "Your offer is withdrawn.")
+    raise done(request, "/speakers", _("Your offer is withdrawn."))
 
 
 ROUTES = [

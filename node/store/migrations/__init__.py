@@ -43,6 +43,9 @@ from node.store.migrations import (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_reserved,
+    v0020_reserved,
+    v0021_member_language,
 )
 
 
@@ -105,6 +108,9 @@ _MODULES = (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_reserved,
+    v0020_reserved,
+    v0021_member_language,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)

@@ -1,0 +1,74 @@
+"""Languages: every page's text goes through one catalogue (Babel), English or Welsh.
+
+Templates mark text with `{% trans %}` and `_()`, Python with `_()` and `ngettext()`
+from here (module-level text with `N_()`, translated where it is shown). The Welsh is
+web/translations/cy/LC_MESSAGES/messages.po, compiled in memory when first needed, so
+no binary file is kept. A request's language (set by web/rendering.py's middleware) is
+a context variable, as the hub's zone is: the member's choice, else the visitor's
+cookie, else the hub's, else English. docs/ARCHITECTURE.md, "Languages".
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import gettext as gettext_module
+import io
+from pathlib import Path
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+DEFAULT = "en"
+# (code, the language's own name): English first, as the catalogue's source language.
+LANGUAGES: tuple[tuple[str, str], ...] = (("en", "English"), ("cy", "Cymraeg"))
+CODES = frozenset(code for code, _ in LANGUAGES)
+COOKIE = "hubnet_language"  # a visitor's choice, from the footer's switch
+
+_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=DEFAULT)
+
+
+def known(code: str | None) -> str | None:
+    """`code` if it is a language the pages are in, else None."""
+    return code if code in CODES else None
+
+
+def language() -> str:
+    """The language of the page being made ("en" outside a request)."""
+    return _LANG.get()
+
+
+def use(code: str) -> None:
+    """Make this request's pages in `code` (an unknown code is English)."""
+    _LANG.set(known(code) or DEFAULT)
+
+
+@functools.cache
+def catalogue(code: str) -> gettext_module.NullTranslations:
+    """The compiled catalogue for `code`, read from its .po once per process."""
+    from babel.messages import mofile, pofile
+
+    po = TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"
+    if code == DEFAULT or not po.exists():
+        return gettext_module.NullTranslations()
+    with po.open("rb") as f:
+        catalog = pofile.read_po(f, locale=code)
+    buffer = io.BytesIO()
+    mofile.write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def gettext(message: str) -> str:
+    return catalogue(_LANG.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return catalogue(_LANG.get()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks text for the catalogue where it is defined (a menu label, a constant);
+    it is translated with `_()` where it is shown, in the reader's language."""
+    return message
