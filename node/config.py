@@ -73,6 +73,8 @@ class Config:
     smtp_username: str
     smtp_password: str
     smtp_from: str
+    activitypub: str
+    activitypub_allow_loopback: int
 
     @property
     def key_path(self) -> Path:
@@ -169,6 +171,10 @@ def validate(values: Mapping[str, Any]) -> None:
     problem = node_url_problem(values["url"] or "")
     if problem is not None:
         raise ConfigError(f"url {problem}, got {values['url']!r}")
+    if values["activitypub"] not in ("on", "off"):
+        raise ConfigError("activitypub must be on or off")
+    if values["activitypub_allow_loopback"] not in (0, 1):
+        raise ConfigError("activitypub_allow_loopback must be 0 or 1")
     if not (values["name"] or "").strip():
         raise ConfigError("name must not be empty")
 

@@ -14,6 +14,7 @@ from node.accounts.confirmations import Confirmations
 from node.accounts.invitations import Invitations
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
+from node.activitypub import ActivityPub
 from node.assembly import Assembly
 from node.clock import Clock, system_clock
 from node.community import Community
@@ -85,6 +86,8 @@ class Node:
     # The hub's own profile page and time zone; built once the node exists, since a
     # changed name or address replaces `config`.
     profile: HubProfiles = field(init=False)
+    # The hub as an ActivityPub actor (node/activitypub/); reads `config` on each use.
+    activitypub: ActivityPub = field(init=False)
     news: News
     mail_setup: MailSetup
     applications: Applications
@@ -201,6 +204,7 @@ class Node:
             messages, node_id, node.hubs, lambda: node.config, node._reconfigure
         )
         messages.on_stored.append(node.delegates.on_stored)
+        node.activitypub = ActivityPub(lambda: node.config, db, clock, node_id, projections)
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
@@ -252,8 +256,10 @@ class Node:
         await self.witnessing.start()
         await self.auto_reveal.start()
         await self.delegates.start()
+        await self.activitypub.start()
 
     async def stop(self) -> None:
+        await self.activitypub.stop()
         await self.delegates.stop()
         await self.auto_reveal.stop()
         await self.witnessing.stop()

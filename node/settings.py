@@ -194,4 +194,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_username", str, "", "User name for the mail server; empty: no login."),
     Setting("smtp_password", str, "", "Password for the mail server."),
     Setting("smtp_from", str, "", "The From address of the hub's emails, e.g. hub@example.org."),
+    Setting(
+        "activitypub",
+        str,
+        "on",
+        "Whether the hub can be followed from the fediverse (Mastodon, Mobilizon, Gancio): "
+        "on or off. Off: WebFinger, the hub's actor and its inbox answer 404 and nothing "
+        "is sent to followers.",
+    ),
+    Setting(
+        "activitypub_allow_loopback",
+        int,
+        0,
+        "1 lets the hub fetch from and deliver to loopback addresses over plain http, for "
+        "tests with several servers on one machine; 0 (the default) refuses them.",
+    ),
 )

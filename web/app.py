@@ -26,6 +26,7 @@ from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
 from web.registration_guard import RegistrationGuard
+from web.routes import activitypub as activitypub_routes
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
@@ -74,6 +75,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     health.setup(app)
     metrics.setup(app)
     discovery.setup(app)
+    activitypub_routes.setup(app)
     app.add_subapp(FEDERATION_PREFIX, create_federation_app())
     routes.setup(app)
     app.router.add_static("/static/", STATIC, append_version=False)

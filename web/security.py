@@ -49,6 +49,8 @@ SECURITY_HEADERS = {
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_MAX_BYTES = 1024 * 1024
 FEDERATION_PREFIX = "/federation/"
+# Other ActivityPub servers' requests (web/routes/activitypub.py): signed, no session.
+ACTIVITYPUB_PREFIX = "/ap/"
 # File uploads stream their body (web/routes/library.py) rather than reading it as
 # a form, so their form token travels in the query string (?csrf=…) and their
 # size limit is the upload limit plus room for the other fields.
@@ -118,7 +120,7 @@ _MESSAGES = {
 @web.middleware
 async def error_pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Browsers get an HTML page for every error, never a stack trace."""
-    if request.path.startswith(FEDERATION_PREFIX):
+    if request.path.startswith((FEDERATION_PREFIX, ACTIVITYPUB_PREFIX)):
         return await handler(request)
     try:
         return await handler(request)
@@ -163,7 +165,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the logged-in member (if any) and the visitor's CSRF token."""
-    if request.path.startswith(FEDERATION_PREFIX) or request.path.startswith("/static/"):
+    if request.path.startswith((FEDERATION_PREFIX, ACTIVITYPUB_PREFIX, "/static/")):
         return await handler(request)
     node = request.config_dict[NODE]
     request[NOTICES] = []

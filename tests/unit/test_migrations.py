@@ -596,6 +596,27 @@ def _seed_18(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_19(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO ap_followers (actor, inbox, shared_inbox, host, followed_at)"
+        " VALUES ('https://social.example/users/ann', 'https://social.example/users/ann/inbox',"
+        " 'https://social.example/inbox', 'social.example', ?)",
+        (T0,),
+    )
+    conn.execute("INSERT INTO ap_blocks (target, blocked_at) VALUES ('spam.example', ?)", (T0,))
+    conn.execute(
+        "INSERT INTO ap_objects (message, kind, document, published_at, updated_at)"
+        " VALUES (?, 'event', '{\"type\": \"Event\"}', ?, ?)",
+        (LOG[0].id, T0, T0),
+    )
+    conn.execute(
+        "INSERT INTO ap_replies (id, message, actor, author, content, received_at)"
+        " VALUES ('https://social.example/notes/1', ?, 'https://social.example/users/ann',"
+        " 'Ann (social.example)', '<p>See you there</p>', ?)",
+        (LOG[0].id, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1324,6 +1345,15 @@ SEEDS: dict[int, Seed] = {
             ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
         ],
     ),
+    19: Seed(
+        _seed_19,
+        [
+            # node.store.activitypub: followers and blocks; activitypub_objects: replies
+            ("SELECT shared_inbox FROM ap_followers", [("https://social.example/inbox",)]),
+            ("SELECT target FROM ap_blocks", [("spam.example",)]),
+            ("SELECT author, hidden FROM ap_replies", [("Ann (social.example)", 0)]),
+        ],
+    ),
 }
 
 
@@ -1379,6 +1409,7 @@ SHIPPED = {
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
     18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
+    19: "ad054cc9e9adc55fc31957caade794421d83c0570afe20461efc52f1ae5b317d",
 }
 
 

@@ -21,6 +21,7 @@ from web.keys import MEMBER, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import hub_zone, render
 from web.routes import Route
+from web.routes.activitypub import replies_context
 
 _FIELDS = (
     "title", "description", "start_date", "start_time", "end_date", "end_time", "timezone",
@@ -137,6 +138,7 @@ async def event_page(
         "registration_limit": PER_ADDRESS_AND_EVENT,
         "errors": errors or [],
         "reg": {"name": "", "email": ""},
+        "fediverse": await replies_context(request, event.id) if own else None,
     }
     return render(request, "event.html", context, status=status)
 

@@ -23,6 +23,7 @@ from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import hub_zone, render, when
 from web.routes import Route
+from web.routes.activitypub import actor_document, wants_activity_json
 from web.security import cookie_name, set_cookie
 
 
@@ -103,7 +104,15 @@ PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
 
 
 async def home(request: web.Request) -> web.Response:
-    return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
+    node = request.config_dict[NODE]
+    # The public page is the hub's ActivityPub actor: servers asking for JSON get it.
+    if node.activitypub.enabled and wants_activity_json(request):
+        return await actor_document(request)
+    response = render(
+        request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request)
+    )
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _join_context(

@@ -43,6 +43,7 @@ from node.store.migrations import (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_activitypub,
 )
 
 
@@ -105,6 +106,7 @@ _MODULES = (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_activitypub,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
