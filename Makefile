@@ -64,8 +64,18 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
 
+# tests/integration/test_fediverse_interop.py runs bovine, an independent ActivityPub
+# implementation, in a virtual environment of its own (it pins an older cryptography
+# than the node's). Fedify's CLI would be the other: its npm package downloads a
+# prebuilt binary when installed, which cannot be fetched here.
+INTEROP := tests/interop/.venv/.installed
+$(INTEROP): tests/interop/requirements.txt
+	test -x tests/interop/.venv/bin/python || $(PYTHON) -m venv tests/interop/.venv
+	tests/interop/.venv/bin/pip install --quiet -r tests/interop/requirements.txt
+	touch $(INTEROP)
+
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
-		/usr/sbin/nginx /usr/bin/caddy
+		/usr/sbin/nginx /usr/bin/caddy $(INTEROP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,
