@@ -64,15 +64,21 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
 
-# tests/integration/test_fediverse_interop.py runs bovine, an independent ActivityPub
-# implementation, in a virtual environment of its own (it pins an older cryptography
-# than the node's). Fedify's CLI would be the other: its npm package downloads a
-# prebuilt binary when installed, which cannot be fetched here.
+# tests/integration/test_fediverse_interop.py runs two independent ActivityPub
+# implementations: bovine (PyPI), in a virtual environment of its own (it pins an older
+# cryptography than the node's), and the Fedify library (npm, version pinned in
+# tests/interop/package.json; Fedify's CLI package downloads a prebuilt binary when
+# installed, which cannot be fetched here). Node.js and npm come from Debian.
 INTEROP := tests/interop/.venv/.installed
-$(INTEROP): tests/interop/requirements.txt
+$(INTEROP): tests/interop/requirements.txt tests/interop/package.json /usr/bin/npm
 	test -x tests/interop/.venv/bin/python || $(PYTHON) -m venv tests/interop/.venv
 	tests/interop/.venv/bin/pip install --quiet -r tests/interop/requirements.txt
+	cd tests/interop && npm install --no-package-lock --no-audit --no-fund --silent
 	touch $(INTEROP)
+
+/usr/bin/npm:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
 		/usr/sbin/nginx /usr/bin/caddy $(INTEROP)

@@ -13,6 +13,7 @@ event made members-only or network-only after it went out is deleted.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,10 @@ def publishing_projection(
             if message.origin != node_id:
                 continue  # never another hub's event or news under this hub's name
             made = await _activity_txn(conn, current, message)
+            if made is not None:
+                # One activity per message: an edit and a cancellation in the same
+                # second are two activities (servers drop a repeated id as seen).
+                made["id"] = f"{current.url}/ap/activities/{message.id.hex()}"
             if made is not None and enabled():
                 await _fan_out_txn(conn, made, message.created_at)
 
@@ -97,7 +102,13 @@ async def _activity_txn(
     if isinstance(body, EventDetails):
         return await _event_txn(conn, hub, message.id, body, when)
     if isinstance(body, EventCancel):
-        return await _changed_txn(conn, hub, body.event, when, {"ical:status": "CANCELLED"})
+        existing = await published_txn(conn, body.event)
+        if existing is None or existing.deleted:
+            return None
+        # Mobilizon reads ical:status; Mastodon and others show the content, so it says so.
+        said = f"<p><strong>Cancelled.</strong> {html.escape(body.reason or '')}</p>"
+        change = {"ical:status": "CANCELLED", "content": said + existing.document["content"]}
+        return await _changed_txn(conn, hub, body.event, when, change)
     if isinstance(body, Announcement):
         document = news_object(hub, message.id, body, when)
         return await _keep_txn(conn, hub, message.id, "news", document, when, "Create")
