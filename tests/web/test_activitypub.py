@@ -13,10 +13,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from crypto.ed25519 import SigningKey
+from protocol.envelope import create_message
+from protocol.kinds.hub import Announcement
 from tests.faults.canaries import Canaries
 from tests.fediverse import Account
+from tests.helpers import T0
 from tests.web.conftest import Site, make_member, open_site
-from tests.web.test_events import EVENT
+from tests.web.test_events import EVENT, REMOTE_EVENT
 
 AP = {"Accept": "application/activity+json"}
 LOOPBACK = {"HUBNET_ACTIVITYPUB_ALLOW_LOOPBACK": "1"}
@@ -255,3 +259,42 @@ async def test_turned_off_the_hub_is_not_on_the_fediverse(
     assert (await site.client.post("/ap/inbox", data=b"{}")).status == 404
     assert (await site.client.get("/ap/outbox")).status == 404
     assert "<html" in await (await site.client.get("/", headers=AP)).text()
+
+
+async def test_campaigns_and_titled_news_are_articles_and_other_hubs_news_never_goes(
+    fedi: tuple[Site, Account],
+) -> None:
+    site, account = fedi
+    await _follow(site, account)
+    await site.login("organiser@example.org")
+    form = {
+        "title": "Fair rents",
+        "summary": "Rents up 30%.",
+        "status": "active",
+        "goals": "Rent controls",
+    }
+    assert (await site.post("/campaigns/new", form)).status == 303
+    campaign = await account.wait_for(lambda a: a["object"].get("name") == "Fair rents")
+    assert (
+        campaign["object"]["type"] == "Article" and "Rent controls" in campaign["object"]["content"]
+    )
+    await site.post("/organise/news", {"title": "AGM", "text": "On Tuesday."})
+    news = await account.wait_for(lambda a: a["object"].get("name") == "AGM")
+    assert news["type"] == "Create" and news["object"]["type"] == "Article"
+    [item] = await site.node.news.items(own=True)
+    await site.post(f"/organise/news/{item.id.hex()}/withdraw")
+    deleted = await account.wait_for(lambda a: a["type"] == "Delete")
+    assert deleted["object"]["id"] == news["object"]["id"]
+    # Another member hub's news and event reach this hub, and go no further.
+    north = SigningKey(b"\x05" * 32)
+    [found] = await site.admit(north)
+    theirs = create_message(
+        north, "announcement", Announcement(text="Northgate news"), 2, found.id, T0
+    )
+    event = create_message(north, "event", REMOTE_EVENT, 3, theirs.id, T0 + 1)
+    await site.node.messages.ingest([theirs.wire, event.wire])
+    await site.node.projections.caught_up()
+    await site.node.activitypub.sender.send_due()
+    sent = json.dumps(account.received)
+    assert "Northgate" not in sent
+    assert await site.node.activitypub.objects.published(event.id) is None
