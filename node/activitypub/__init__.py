@@ -64,7 +64,13 @@ class ActivityPub:
         key_id = lambda: self.hub().key_id  # noqa: E731
         self.actors = Actors(self.followers_store, self.remote, clock, self._key, key_id)
         self.sender = Sender(
-            self.objects, self.followers_store, self.remote, clock, self._key, key_id
+            self.objects,
+            self.followers_store,
+            self.remote,
+            clock,
+            self._key,
+            key_id,
+            catch_up=projections.caught_up,
         )
         self.inbox = Inbox(
             self.hub, self.actors, self.followers_store, self.objects, self.sender, clock

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12  # about a day and a half of retries with the 6 h cap
 RETRY_MAX_MS = 6 * 3600 * 1000
 BATCH = 16
-IDLE_S = 60
+# How often the task looks for what another process (a `hubnet` command) published:
+# the projection runner is woken by this process's own writes only.
+LOOK_S = 5
 
 
 class Sender:
@@ -43,7 +45,9 @@ class Sender:
         clock: Clock,
         key: rsa.RSAPrivateKey,
         key_id: Callable[[], str],
+        catch_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self._catch_up = catch_up
         self._objects = objects
         self._followers = followers
         self._remote = remote
@@ -77,15 +81,19 @@ class Sender:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
+                if self._catch_up is not None:
+                    # Cheap when nothing changed (the runner compares data_version).
+                    await self._catch_up()
                 await self.send_due()
+                due = await self._objects.next_due()
             except Exception:
                 log.exception("activitypub: delivering failed; trying again shortly")
-            due = await self._objects.next_due()
-            wait = IDLE_S if due is None else max(0.0, (due - self._clock()) / 1000)
-            self._wake.clear()
+                due = None
+            wait = LOOK_S if due is None else max(0.0, (due - self._clock()) / 1000)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(wait, IDLE_S))
+                await asyncio.wait_for(self._wake.wait(), min(wait, LOOK_S))
 
     async def send_due(self) -> None:
         while True:

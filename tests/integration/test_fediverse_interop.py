@@ -171,6 +171,10 @@ def test_bovine_follows_gets_an_event_its_update_and_cancellation_and_replies(
     peer.send({"reply": event, "inbox": hub.url + "/ap/inbox", "content": "See you there!"})
     peer.wait(lambda line: len([x for x in peer.lines if "posted" in x]) > posts)
     assert [x["posted"] for x in peer.lines if "posted" in x] == [202, 202]
+    # What the command line publishes goes out too (another process wrote it).
+    hub.announce("Rent strike meeting moved to Thursday")
+    note = peer.received("Create", lambda a: a["object"].get("type") == "Note")
+    assert "moved to Thursday" in note["received"]["object"]["content"]
     page = organiser.get(f"/events/{event_id}")
     assert "from the fediverse" in page and "See you there!" in page and "Bea" in page
     assert not [line for line in peer.lines if "refused" in line]
