@@ -13,6 +13,7 @@ from node.events.drafts import local_time
 from node.store.home import UpcomingEvent
 from web.flash import done
 from web.forms import refusals_on
+from web.kept_pages import kept_page
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -67,6 +68,7 @@ def _event_item(event: UpcomingEvent) -> dict[str, str]:
     }
 
 
+@kept_page
 async def dashboard(request: web.Request) -> web.Response:
     """Home: what needs the member, soonest first, then news (node/home.py)."""
     member = request[MEMBER]

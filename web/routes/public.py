@@ -20,6 +20,7 @@ from web.client_address import client_address
 from web.flash import done
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
+from web.kept_pages import kept_page
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import hub_zone, render, when
 from web.routes import Route
@@ -102,6 +103,7 @@ class PublicPage:
 PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
 
 
+@kept_page
 async def home(request: web.Request) -> web.Response:
     return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
 
