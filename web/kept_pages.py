@@ -4,10 +4,10 @@ public page, their notices), served again while nothing they show can have chang
 Rendering one of them takes a few hundred microseconds of templates and queries; a
 kept copy costs a dictionary lookup. A page is kept for the one visitor it was made
 for (their member id is in the key, so nobody is ever shown another's page), for the
-same address, the same minute (pages say "in 2 days", "5 minutes ago") and the same
-state of the database: SQLite's `data_version` moves on every commit by any
-connection or process, so anything written anywhere (a post, a vote, a CLI command)
-makes every kept page old at once.
+same address, the same minute (pages say "in 2 days", "5 minutes ago"), the same
+hubs in the network and the same state of the database: SQLite's `data_version`
+moves on every commit by any connection or process, so anything written anywhere (a
+post, a vote, a CLI command) makes every kept page old at once.
 
 What differs between two requests of one visitor is their form token, which the
 session middleware may renew: pages are rendered with a placeholder in its place,
@@ -82,6 +82,9 @@ def kept_page(handler: Handler) -> Handler:
             None if member is None else member.id,
             node.clock() // 60_000,
             version,
+            # Which hubs are in the network, held in memory: what pages show of other
+            # hubs changes when the roster does, which may be after the write it follows.
+            node.membership.members,
         )
         page = pages.get(key)
         if page is None:
