@@ -51,6 +51,18 @@ FORM_MAX_BYTES = 1024 * 1024
 FEDERATION_PREFIX = "/federation/"
 # Other ActivityPub servers' requests (web/routes/activitypub.py): signed, no session.
 ACTIVITYPUB_PREFIX = "/ap/"
+# Addresses machines ask (peers, monitors, the Prometheus scraper, browsers fetching
+# the style sheet, fediverse servers): no session, no form token, so they pay for no
+# database reads.
+_MACHINE_PREFIXES = (
+    FEDERATION_PREFIX,
+    ACTIVITYPUB_PREFIX,
+    "/static/",
+    "/healthz",
+    "/metrics",
+    "/.well-known/",
+    "/nodeinfo/",
+)
 # File uploads stream their body (web/routes/library.py) rather than reading it as
 # a form, so their form token travels in the query string (?csrf=…) and their
 # size limit is the upload limit plus room for the other fields.
@@ -165,7 +177,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the logged-in member (if any) and the visitor's CSRF token."""
-    if request.path.startswith((FEDERATION_PREFIX, ACTIVITYPUB_PREFIX, "/static/")):
+    if request.path.startswith(_MACHINE_PREFIXES):
         return await handler(request)
     node = request.config_dict[NODE]
     request[NOTICES] = []

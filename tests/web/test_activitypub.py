@@ -87,6 +87,10 @@ async def test_the_hub_is_found_by_its_handle_as_a_group(site: Site) -> None:
     assert "BEGIN PUBLIC KEY" in actor["publicKey"]["publicKeyPem"]
     browser = await site.client.get("/", headers={"Accept": "text/html"})
     assert "<html" in await browser.text() and browser.headers["Vary"] == "Accept"
+    # The public page is kept as rendered for the next visitor: a server still gets JSON.
+    again = await site.client.get("/", headers=AP)
+    assert again.content_type == "application/activity+json"
+    assert "<html" in await (await site.client.get("/")).text()
     links = await (await site.client.get("/.well-known/nodeinfo")).json()
     info = await (await site.client.get("/nodeinfo/2.1")).json()
     assert links["links"][0]["href"].endswith("/nodeinfo/2.1") and info["version"] == "2.1"
