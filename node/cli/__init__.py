@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     from node.cli.motion import add_commands as add_motion_commands
 
     add_motion_commands(commands, _data_dir_argument)
-    from node.cli import operations
+    from node.cli import bundle, operations
+
+    bundle.add_commands(commands, _data_dir_argument)
 
     operations.add_commands(commands, _data_dir_argument)
     return parser

@@ -83,7 +83,7 @@ class Hub:
     def cli(self, *words: str) -> str:
         """Run `hubnet WORDS…` on this hub's data directory; its output, or fail."""
         # --data-dir belongs after the (sub)command: `hubnet peer list --data-dir D`.
-        split = 2 if words[0] in ("peer", "resource", "motion", "network") else 1
+        split = 2 if words[0] in ("peer", "resource", "motion", "network", "bundle") else 1
         result = run_cli(*words[:split], "--data-dir", str(self.data_dir), *words[split:])
         assert result.returncode == 0, f"hubnet {' '.join(words)}: {result.stderr}"
         return result.stdout

@@ -596,6 +596,17 @@ def _seed_18(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_19(conn: sqlite3.Connection) -> None:
+    pass  # a stand-in that changes nothing (node/store/migrations/v0019_reserved.py)
+
+
+def _seed_20(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO hub_holdings (hub, origin, seq, recorded_at) VALUES (?, ?, 7, ?)",
+        (PEER, ORIGIN, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1324,6 +1335,14 @@ SEEDS: dict[int, Seed] = {
             ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
         ],
     ),
+    19: Seed(_seed_19, []),
+    20: Seed(
+        _seed_20,
+        [
+            # node.store.bundles.BundleStore.holdings
+            (f"SELECT origin, seq FROM hub_holdings WHERE hub = '{PEER}'", [(ORIGIN, 7)]),
+        ],
+    ),
 }
 
 
@@ -1379,6 +1398,8 @@ SHIPPED = {
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
     18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
+    19: "7a5836a7652c5b628fa2c5b2a37a8a01fc2bd158d9096b72c2fb2f9795ea2532",
+    20: "5de7425174dee0bf78126a4774295771c99720916e0b700ccae366a084aa31a1",
 }
 
 

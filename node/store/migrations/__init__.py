@@ -43,6 +43,8 @@ from node.store.migrations import (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_reserved,
+    v0020_bundle_holdings,
 )
 
 
@@ -105,6 +107,8 @@ _MODULES = (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
+    v0019_reserved,
+    v0020_bundle_holdings,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
