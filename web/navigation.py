@@ -69,6 +69,7 @@ GROUPS: tuple[tuple[str, tuple[Link, ...]], ...] = (
             Link("Hub news", "/organise/news", Permission.PUBLISH_NEWS),
             Link("Email", "/organise/email", Permission.SET_UP_HUB),
             Link("Peers", "/organise/peers", Permission.MANAGE_PEERS),
+            Link("USB stick", "/organise/exchange", Permission.MANAGE_PEERS),
             Link("Health", "/organise/health", Permission.VIEW_HEALTH),
             Link("Moderation", "/moderation", Permission.MODERATE),
         ),

@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
     from node import logs
 
-    logs.configure(config.log_level, config.log_format)
+    logs.configure(config.log_level, config.log_format, config.forget_client_addresses)
     asyncio.run(_serve(config))
     return 0
 
