@@ -65,6 +65,7 @@ class Membership:
         self.on_own_log_written: list[Callable[[frozenset[str]], None]] = []
         self._own_seq: int | None = None
         self._last_row: int | None = None  # the last message `_look` has seen
+        self._told: set[bytes] = set()  # roster messages `on_stored` handed over since
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
         self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
@@ -154,12 +155,13 @@ class Membership:
 
     async def _look_at_stored(self) -> None:
         # Messages another process stored (`hubnet bundle import`, `hubnet catch-up`)
-        # reach no `on_stored` here: read the new ones that bear on the roster. Those
-        # stored here are read again too; indexing a witness twice changes nothing.
+        # reach no `on_stored` here: read the new ones that bear on the roster, but
+        # those `on_stored` was told of already.
         last = await self._store.last_message_row()
         seen, self._last_row = self._last_row, last
+        told, self._told = self._told, set()
         if seen is not None and last > seen:
-            fresh = await self._store.roster_messages_after(seen)
+            fresh = [m for m in await self._store.roster_messages_after(seen) if m.id not in told]
             if fresh:
                 self.on_stored(fresh)
 
@@ -214,6 +216,9 @@ class Membership:
 
     def on_stored(self, messages: list[Message]) -> None:
         """MessageStore callback: recompute soon if anything could change the roster."""
+        self._told.update(
+            m.id for m in messages if m.kind in _ROSTER_CHANGING or m.kind == "network.witness"
+        )
         own = [m.seq for m in messages if m.origin == self.node_id]
         if own and self._own_seq is not None:
             self._own_seq = max(self._own_seq, *own)  # written here: `_look` need not say
