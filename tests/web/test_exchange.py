@@ -18,7 +18,7 @@ from node.accounts.permissions import Role
 from protocol.bundle import BundleHeader, encode_unsigned, open_bundle, signing_input
 from protocol.envelope import create_message, encode_envelope
 from protocol.kinds.hub import Announcement
-from tests.helpers import key_from
+from tests.helpers import T0, key_from
 from tests.web.conftest import Site, make_member, open_site
 
 NEWS = "Eastfield's food bank opens on Tuesdays"
@@ -120,3 +120,16 @@ async def test_a_bundle_over_the_setting_is_refused_beside_the_field(
     response = await upload(site, b"x" * (1024 * 1024 + 100_000))
     assert response.status == 400
     assert "larger than this hub accepts (1 MiB)" in await response.text()
+
+
+async def test_news_from_a_hub_outside_the_network_is_refused_as_from_a_peer(site: Site) -> None:
+    await as_secretary(site)
+    stranger = SigningKey(bytes([0x77]) * 32)  # not among the network's founders
+    news = create_message(stranger, "announcement", Announcement(text=NEWS), 1, None, T0)
+    hub = node_id_from_public_key(stranger.public_key)
+    header = BundleHeader(hub, T0, 1, 1, ((hub, 1),))
+    unsigned = encode_unsigned(header, [encode_envelope(news.payload, news.signature)])
+    response = await upload(site, unsigned + stranger.sign(signing_input(unsigned)))
+    page = await (await site.client.get(response.headers["Location"])).text()
+    assert "stored 0 new messages from 0 hubs; 0 already held; 1 refused" in page
+    assert NEWS not in await (await site.client.get("/dashboard")).text()
