@@ -16,6 +16,7 @@ from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.activitypub import ActivityPub
 from node.assembly import Assembly
+from node.bundles import Bundles
 from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
@@ -42,6 +43,7 @@ from node.resources import ResourceFiles
 from node.setup_checklist import SetupChecklist
 from node.store.accounts import AccountsStore
 from node.store.ballots import BallotBox, contest
+from node.store.bundles import BundleStore
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
 from node.store.governance import ElectionRecords
@@ -94,6 +96,7 @@ class Node:
     invitations: Invitations
     checklist: SetupChecklist
     home: Home
+    bundles: Bundles
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -198,6 +201,7 @@ class Node:
             invitations=Invitations(office, members, notices, clock, config.name, config.url),
             checklist=SetupChecklist(office, messages, notices, node_id, lambda: node.hubs()),
             home=Home(HomeStore(db), clock, node_id, assembly, notices),
+            bundles=Bundles(BundleStore(db), messages, membership, key, node_id, clock),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node.profile = HubProfiles(

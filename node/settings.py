@@ -179,6 +179,21 @@ SETTINGS: tuple[Setting, ...] = (
         "metrics_token, e.g. a monitoring server's address.",
     ),
     Setting(
+        "forget_client_addresses",
+        bool,
+        True,
+        "Keep no client's IP address in any log line, database row or metric: the "
+        "per-address limits count a keyed hash whose key lives only in memory and is "
+        "replaced every hour. Turn off only to debug a proxy set-up.",
+    ),
+    Setting(
+        "bundle_upload_mib",
+        int,
+        64,
+        "Largest bundle file (news by USB stick) an organiser may upload on the "
+        "exchange page, in MiB; the command line has no limit.",
+    ),
+    Setting(
         "smtp_host",
         str,
         "",

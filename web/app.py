@@ -22,6 +22,7 @@ from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
 from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
+from web.client_address import ADDRESS_KEYS, AddressKeys
 from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
@@ -52,6 +53,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     app[LOGIN_GUARD] = LoginGuard()
     app[JOIN_GUARD] = JoinGuard()
     app[REGISTRATION_GUARD] = RegistrationGuard()
+    app[ADDRESS_KEYS] = AddressKeys(clock)
     app[PUBLIC_PAGE] = PublicPage()
     app[RENDERED_CALENDARS] = RenderedCalendars()
     app[NETWORK_NEWS] = NetworkNews()

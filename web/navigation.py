@@ -70,6 +70,7 @@ GROUPS: tuple[tuple[str, tuple[Link, ...]], ...] = (
             Link("Email", "/organise/email", Permission.SET_UP_HUB),
             Link("Peers", "/organise/peers", Permission.MANAGE_PEERS),
             Link("Fediverse", "/organise/fediverse", Permission.MANAGE_PEERS),
+            Link("USB stick", "/organise/exchange", Permission.MANAGE_PEERS),
             Link("Health", "/organise/health", Permission.VIEW_HEALTH),
             Link("Moderation", "/moderation", Permission.MODERATE),
         ),

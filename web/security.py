@@ -66,7 +66,7 @@ _MACHINE_PREFIXES = (
 # File uploads stream their body (web/routes/library.py) rather than reading it as
 # a form, so their form token travels in the query string (?csrf=…) and their
 # size limit is the upload limit plus room for the other fields.
-UPLOAD_PATHS = frozenset({"/library/upload"})
+UPLOAD_PATHS = frozenset({"/library/upload", "/organise/exchange/upload"})
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024 + FORM_MAX_BYTES
 
 
@@ -196,7 +196,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:
         upload = request.path in UPLOAD_PATHS and request.content_type.startswith("multipart/")
-        limit = UPLOAD_MAX_BYTES if upload else _body_limit(request)
+        limit = max(UPLOAD_MAX_BYTES, _body_limit(request)) if upload else _body_limit(request)
         if (request.content_length or 0) > limit:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=limit, actual_size=request.content_length or 0

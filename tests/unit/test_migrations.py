@@ -617,6 +617,13 @@ def _seed_19(conn: sqlite3.Connection) -> None:
     )
 
 
+def _seed_20(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO hub_holdings (hub, origin, seq, recorded_at) VALUES (?, ?, 7, ?)",
+        (PEER, ORIGIN, T0),
+    )
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -1354,6 +1361,13 @@ SEEDS: dict[int, Seed] = {
             ("SELECT author, hidden FROM ap_replies", [("Ann (social.example)", 0)]),
         ],
     ),
+    20: Seed(
+        _seed_20,
+        [
+            # node.store.bundles.BundleStore.holdings
+            (f"SELECT origin, seq FROM hub_holdings WHERE hub = '{PEER}'", [(ORIGIN, 7)]),
+        ],
+    ),
 }
 
 
@@ -1410,6 +1424,7 @@ SHIPPED = {
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
     18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
     19: "ad054cc9e9adc55fc31957caade794421d83c0570afe20461efc52f1ae5b317d",
+    20: "5de7425174dee0bf78126a4774295771c99720916e0b700ccae366a084aa31a1",
 }
 
 

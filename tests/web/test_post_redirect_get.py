@@ -60,6 +60,7 @@ ELSEWHERE = {
     "/network/motions/{motion_id}/reveal": "tests/web/test_assembly.py",
     "/comments/{comment_id}/report-origin": "tests/integration/test_discussion.py",
     "/organise/email/test": "tests/web/test_hub_office.py",
+    "/organise/exchange/upload": "tests/web/test_exchange.py",
 }
 
 

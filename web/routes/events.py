@@ -13,7 +13,7 @@ from node.errors import RateLimited
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
-from web.client_address import client_address
+from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
 from web.ics import calendar_bytes, ics_response
@@ -250,7 +250,7 @@ async def register(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     guard, address, now = (
         request.config_dict[REGISTRATION_GUARD],
-        client_address(request),
+        client_key(request),
         node.clock(),
     )
     if not guard.may_register(address, event.id, now):

@@ -16,7 +16,7 @@ from node.errors import RateLimited
 from node.governance.records import Charter
 from node.governance.terms import describe_date
 from protocol.visibility import visible_to
-from web.client_address import client_address
+from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
@@ -164,7 +164,7 @@ async def join(request: web.Request) -> web.Response:
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
     confirms = node.confirmations.enabled
-    guard, address = request.config_dict[JOIN_GUARD], client_address(request)
+    guard, address = request.config_dict[JOIN_GUARD], client_key(request)
     if not guard.may_apply(address, node.clock()):
         raise RateLimited(
             "Too many applications have come from your address. Try again in an hour."
@@ -290,7 +290,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         },
         status=400,
     )
-    address = client_address(request)
+    address = client_key(request)
     if not request.config_dict[LOGIN_GUARD].may_try(email.lower(), address, node.clock()):
         # The same answer as a wrong password: nothing tells an attacker why.
         return refused

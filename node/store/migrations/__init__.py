@@ -44,6 +44,7 @@ from node.store.migrations import (
     v0017_across_hubs,
     v0018_candidate_statements,
     v0019_activitypub,
+    v0020_bundle_holdings,
 )
 
 
@@ -107,6 +108,7 @@ _MODULES = (
     v0017_across_hubs,
     v0018_candidate_statements,
     v0019_activitypub,
+    v0020_bundle_holdings,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
