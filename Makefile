@@ -64,6 +64,11 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
 
+# make bench loads the HTTP rows with wrk, a C client that costs the machine little.
+/usr/bin/wrk:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
+
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
 		/usr/sbin/nginx /usr/bin/caddy
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
@@ -84,7 +89,7 @@ faults: $(STAMP)
 	$(BIN)/python -m tests.faults.summary $(FAULTS_REPORT); \
 	test $$soak = 0 && test $$rest = 0
 
-bench: $(STAMP)
+bench: $(STAMP) /usr/bin/wrk
 	$(BIN)/python -m tests.benchmarks
 
 # A simulated day of 10, 100 and 1,000 hubs: what each hub stores and sends, how fast a

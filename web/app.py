@@ -20,7 +20,7 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
-from web import flash, health, metrics, rendering, routes, security
+from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
 from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
@@ -54,6 +54,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     app[PUBLIC_PAGE] = PublicPage()
     app[RENDERED_CALENDARS] = RenderedCalendars()
     app[NETWORK_NEWS] = NetworkNews()
+    kept_pages.setup(app)
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:

@@ -137,6 +137,10 @@ def menu_html(path: str, member: Member | None) -> Markup:
     """The groups as HTML, the current section's link marked: base.html shows it twice
     (folded for phones, open for wider screens), and every page has it, so it is made
     once for each set of permissions and section, not rendered by a template each time."""
-    perms = None if member is None else frozenset(member.permissions)
+    return _menu(path, None if member is None else member.permissions)
+
+
+@functools.lru_cache(maxsize=1024)
+def _menu(path: str, perms: frozenset[Permission] | None) -> Markup:
     current = _current(path, [link for _, links in _shown(perms) for link in links])
     return _html(perms, current)

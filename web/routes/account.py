@@ -13,6 +13,7 @@ from node.events.drafts import local_time
 from node.store.home import UpcomingEvent
 from web.flash import done
 from web.forms import refusals_on
+from web.kept_pages import kept_page
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, render, when
 from web.routes import Route
@@ -20,23 +21,22 @@ from web.security import cookie_name
 
 
 class NetworkNews:
-    """The dashboard's news, the same for every member: made (Markdown rendered
-    and cleaned) at most every couple of seconds rather than for each page view."""
-
-    LIFETIME_MS = 2000
+    """The dashboard's news, the same for every member: made (Markdown rendered and
+    cleaned) again only once it may have changed (a write to the database, the hubs
+    in the network, the minute), rather than for each page view."""
 
     def __init__(self) -> None:
         self._items: list[dict[str, object]] = []
-        self._made_at: int | None = None
+        self._made_for: tuple[object, ...] | None = None
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
-        self._made_at = None
+        self._made_for = None
 
     async def items(self, request: web.Request) -> list[dict[str, object]]:
         node = request.config_dict[NODE]
-        now = node.clock()
-        if self._made_at is None or now - self._made_at > self.LIFETIME_MS:
+        state = (node.db.data_version(), node.membership.members, node.clock() // 60_000)
+        if state[0] is None or state != self._made_for:
             # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
             items = await node.news.items(limit=20, shows=node.membership.is_member)
             names = {origin: hub.name for origin, hub in (await node.hubs()).items()}
@@ -50,7 +50,7 @@ class NetworkNews:
                 }
                 for i in items
             ]
-            self._made_at = now
+            self._made_for = state
         return self._items
 
 
@@ -67,6 +67,7 @@ def _event_item(event: UpcomingEvent) -> dict[str, str]:
     }
 
 
+@kept_page
 async def dashboard(request: web.Request) -> web.Response:
     """Home: what needs the member, soonest first, then news (node/home.py)."""
     member = request[MEMBER]

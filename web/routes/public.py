@@ -20,6 +20,7 @@ from web.client_address import client_address
 from web.flash import done
 from web.forms import refusals_on
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
+from web.kept_pages import kept_page
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import hub_zone, render, when
 from web.routes import Route
@@ -32,38 +33,38 @@ def _field(form: Any, name: str) -> str:
 
 
 class PublicPage:
-    """What the public page shows, kept for a couple of seconds.
+    """What the public page shows, made again only once something it shows may have
+    changed: a write to the database (by this node or a CLI command beside it), the
+    hubs in the network, or the minute.
 
-    Everyone's first page, and the same for every visitor: a short lifetime keeps
-    a busy node from asking SQLite the same three questions for each of them,
-    and also picks up what CLI commands in another process wrote.
+    Everyone's first page, and the same for every visitor, so a busy node does not
+    ask SQLite the same questions for each of them.
     """
-
-    LIFETIME_MS = 2000
 
     def __init__(self) -> None:
         self._context: dict[str, Any] | None = None
-        self._made_at = 0
-        # One visitor rebuilds an expired page; the others arriving meanwhile wait
-        # for that rebuild instead of each asking SQLite the same questions again.
+        self._made_for: tuple[object, ...] | None = None
+        # One visitor rebuilds an old page; the others arriving meanwhile wait for
+        # that rebuild instead of each asking SQLite the same questions again.
         self._rebuilding = asyncio.Lock()
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
         self._context = None
 
-    def _fresh(self, now: int) -> dict[str, Any] | None:
-        if self._context is not None and now - self._made_at <= self.LIFETIME_MS:
+    def _fresh(self, state: tuple[object, ...]) -> dict[str, Any] | None:
+        if self._context is not None and state[0] is not None and state == self._made_for:
             return self._context
         return None
 
     async def context(self, request: web.Request) -> dict[str, Any]:
         node = request.config_dict[NODE]
-        fresh = self._fresh(node.clock())
+        state = (node.db.data_version(), node.membership.members, node.clock() // 60_000)
+        fresh = self._fresh(state)
         if fresh is not None:
             return fresh
         async with self._rebuilding:
-            fresh = self._fresh(node.clock())
+            fresh = self._fresh(state)
             if fresh is not None:
                 return fresh
             now = node.clock()
@@ -95,13 +96,15 @@ class PublicPage:
                     now // 1000, visible_to("visitor"), origin=node.node_id, limit=5
                 ),
             }
-            self._made_at = now
+            # The state read before it was made: a write meanwhile makes it again.
+            self._made_for = state
             return self._context
 
 
 PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
 
 
+@kept_page
 async def home(request: web.Request) -> web.Response:
     return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
 
