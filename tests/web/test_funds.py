@@ -326,7 +326,9 @@ async def test_the_result_shows_every_proposal_and_why(timed: tuple[Site, Manual
     assert "2 members have sent approvals" in during and "Approvals</th>" not in during
     clock.advance(2 * HOUR_MS)
     page = await (await site.client.get(base)).text()
-    rows = re.findall(r"<tr>\s*<td>(\d)</td>\s*<th scope=\"row\">(\w+)</th>.*?</tr>", page, re.S)
+    rows = re.findall(
+        r"<tr>\s*<td[^>]*>(\d)</td>\s*<th scope=\"row\">(\w+)</th>.*?</tr>", page, re.S
+    )
     assert [t for _, t in rows] == ["Seeds", "Zine", "Hall"]
     assert "skipped: £10.00 left, costs £50.00" in page
     assert page.count(">funded") == 2 and "£90.00 funded, £10.00 left over" in page

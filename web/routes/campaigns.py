@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
@@ -13,7 +15,7 @@ from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignStatus, C
 from web import forms
 from web.flash import done
 from web.keys import MEMBER
-from web.rendering import render
+from web.rendering import render, when
 from web.routes import Route
 
 
@@ -48,18 +50,38 @@ async def _page(
     page = await node.community.campaigns.page(campaign_id)
     if page is None:
         raise web.HTTPNotFound()
+    own = page.campaign.origin == node.node_id
     return render(
         request,
         "campaign.html",
         {
             "page": page,
             "statuses": STATUSES,
-            "own": page.campaign.origin == node.node_id,
+            "own": own,
+            **(await _link_choices(request) if own else {}),
             "joined": any(j.origin == node.node_id for j in page.joined),
             "errors": errors or [],
         },
         status=status,
     )
+
+
+# How far back an update may link events: a campaign reports on what it did lately.
+_LINKABLE_SINCE_MS = 90 * 86_400_000
+
+
+async def _link_choices(request: web.Request) -> dict[str, list[tuple[str, str]]]:
+    """What an update may link, by name: the network's events (title and date, from
+    three months ago on) and the library's resources; each choice sends its id."""
+    node = request.config_dict[NODE]
+    since = (node.clock() - _LINKABLE_SINCE_MS) // 1000
+    # An update goes out to the network: members-only events cannot be linked from it.
+    events = await node.events.calendar.for_feed(since, ("public", "network"), limit=200)
+    items = await node.community.library.items(limit=200)
+    return {
+        "event_choices": [(e.id.hex(), f"{e.title} ({when(e.starts * 1000)})") for e in events],
+        "resource_choices": [(i.id.hex(), i.title) for i in items],
+    }
 
 
 async def campaign(request: web.Request) -> web.Response:
@@ -115,6 +137,11 @@ def _refs(text: str) -> tuple[bytes, ...]:
     return tuple(out)
 
 
+def _picked(form: MultiDictProxy[Any], name: str) -> str:
+    """The ids chosen in a multiple select, one a line, for _refs to check."""
+    return "\n".join(v for v in form.getall(name, []) if isinstance(v, str))
+
+
 @forms.refusals_on(_page)
 async def update(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
@@ -132,8 +159,8 @@ async def update(request: web.Request) -> web.StreamResponse:
             campaign=campaign_id,
             text=text,
             status=status,
-            events=_refs(forms.text(form, "events")),
-            resources=_refs(forms.text(form, "resources")),
+            events=_refs(_picked(form, "events")),
+            resources=_refs(_picked(form, "resources")),
         ),
         by=request[MEMBER],
     )

@@ -68,10 +68,25 @@ def _base(request: web.Request) -> str:
 
 async def _form(request: web.Request) -> dict[str, str]:
     posted = await request.post()
-    return {k: v if isinstance(v := posted.get(k, ""), str) else "" for k in _FIELDS}
+    form = {k: v if isinstance(v := posted.get(k, ""), str) else "" for k in _FIELDS}
+    # Co-hosts are ticked by name, one checkbox a hub: each sends its hub's node id,
+    # which parse_form checks like any other.
+    form["cohosts"] = "\n".join(v for v in posted.getall("cohosts", []) if isinstance(v, str))
+    return form
 
 
-def _form_page(
+async def _cohost_choices(request: web.Request, chosen: str) -> list[tuple[str, str, bool]]:
+    """(node id, name, ticked) for every other hub heard of, by name; a co-host this
+    node has no profile for yet keeps its place, named as such."""
+    node = request.config_dict[NODE]
+    ticked = set(chosen.split())
+    hubs = {o: h.name for o, h in (await node.hubs()).items() if o != node.node_id}
+    unknown = {o: "A hub not heard from yet" for o in ticked if o not in hubs}
+    both = hubs | unknown
+    return [(o, name, o in ticked) for o, name in sorted(both.items(), key=lambda i: i[1])]
+
+
+async def _form_page(
     request: web.Request,
     form: dict[str, str],
     errors: list[str],
@@ -87,6 +102,7 @@ def _form_page(
             "types": TYPE_TITLES,
             "visibilities": VISIBILITIES,
             "editing": editing.hex() if editing else None,
+            "cohost_choices": await _cohost_choices(request, form.get("cohosts", "")),
         },
         status=status,
     )
@@ -95,7 +111,7 @@ def _form_page(
 async def _refused_form(request: web.Request, *, errors: list[str], status: int) -> web.Response:
     """The organiser's form as they filled it in, with why it cannot make the event."""
     editing = event_id(request) if "event_id" in request.match_info else None
-    return _form_page(request, await _form(request), errors, editing=editing, status=status)
+    return await _form_page(request, await _form(request), errors, editing=editing, status=status)
 
 
 async def event_page(
@@ -149,7 +165,7 @@ async def show(request: web.Request) -> web.Response:
 
 async def new_form(request: web.Request) -> web.Response:
     # A new event starts in the hub's own time zone.
-    return _form_page(request, _BLANK | {"timezone": str(hub_zone())}, [])
+    return await _form_page(request, _BLANK | {"timezone": str(hub_zone())}, [])
 
 
 @refusals_on(_refused_form)
@@ -166,7 +182,7 @@ async def edit_form(request: web.Request) -> web.Response:
     event = await _visible_event(request)
     if event.origin != node.node_id:
         raise web.HTTPNotFound()
-    return _form_page(request, form_from(_as_row(event)), [], editing=event.id)
+    return await _form_page(request, form_from(_as_row(event)), [], editing=event.id)
 
 
 def _as_row(event: EventView) -> dict[str, Any]:

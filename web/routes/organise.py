@@ -242,7 +242,6 @@ async def health(request: web.Request) -> web.Response:
     all_peers = await federation.peers.all()
     counts = await node.members.counts()
     rows = [
-        ("Node id", node.node_id),
         ("Public URL", node.config.url),
         ("Messages stored", f"{await node.messages.count():,}"),
         ("Messages waiting for a gap to fill", f"{await node.messages.held_count():,}"),
@@ -263,7 +262,13 @@ async def health(request: web.Request) -> web.Response:
     return render(
         request,
         "health.html",
-        {"rows": rows, "forks": forks, "own_fork": own_fork, "reporters": reporters},
+        {
+            "rows": rows,
+            "node_id": node.node_id,
+            "forks": forks,
+            "own_fork": own_fork,
+            "reporters": reporters,
+        },
     )
 
 
