@@ -19,4 +19,3 @@ def test_every_table_in_the_templates_is_cards_on_a_phone() -> None:
     assert tables, "no tables found in web/templates"
     plain = sorted(t for t in tables if not re.search(r'class="[^"]*\bcards\b', t))
     assert not plain, f"tables that a phone's screen would cut off: {plain}"
-
