@@ -64,8 +64,29 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
 
+# tests/integration/test_fediverse_interop.py runs two independent ActivityPub
+# implementations: bovine (PyPI), in a virtual environment of its own (it pins an older
+# cryptography than the node's), and the Fedify library (npm, version pinned in
+# tests/interop/package.json; Fedify's CLI package downloads a prebuilt binary when
+# installed, which cannot be fetched here). Node.js and npm come from Debian.
+INTEROP := tests/interop/.venv/.installed
+$(INTEROP): tests/interop/requirements.txt tests/interop/package.json /usr/bin/npm
+	test -x tests/interop/.venv/bin/python || $(PYTHON) -m venv tests/interop/.venv
+	tests/interop/.venv/bin/pip install --quiet -r tests/interop/requirements.txt
+	cd tests/interop && npm install --no-package-lock --no-audit --no-fund --silent
+	touch $(INTEROP)
+
+/usr/bin/npm:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+
+# make bench loads the HTTP rows with wrk, a C client that costs the machine little.
+/usr/bin/wrk:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
+
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
-		/usr/sbin/nginx /usr/bin/caddy
+		/usr/sbin/nginx /usr/bin/caddy $(INTEROP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,
@@ -84,7 +105,7 @@ faults: $(STAMP)
 	$(BIN)/python -m tests.faults.summary $(FAULTS_REPORT); \
 	test $$soak = 0 && test $$rest = 0
 
-bench: $(STAMP)
+bench: $(STAMP) /usr/bin/wrk
 	$(BIN)/python -m tests.benchmarks
 
 # A simulated day of 10, 100 and 1,000 hubs: what each hub stores and sends, how fast a

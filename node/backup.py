@@ -28,6 +28,7 @@ from typing import Any
 
 from node import config as settings
 from node import recovery
+from node.activitypub.keys import KEY_FILE as ACTIVITYPUB_KEY_FILE
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
@@ -176,6 +177,9 @@ def restore_backup(backup: Path, data_dir: Path, clock: Clock = system_clock) ->
         manifest = _unpack(backup, data_dir)
         asyncio.run(_mark_recovering(data_dir, clock))
         (data_dir / KEY_FILE).chmod(0o600)
+        for secret in (ACTIVITYPUB_KEY_FILE,):
+            if (data_dir / secret).exists():
+                (data_dir / secret).chmod(0o600)
         data_dir.chmod(0o700)
         (data_dir / _CONFIG_PART).replace(data_dir / settings.CONFIG_FILE)
     except BaseException:

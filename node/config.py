@@ -34,6 +34,8 @@ DATA_DIR_ENV = "HUBNET_DATA_DIR"
 _BY_NAME = {s.name: s for s in SETTINGS}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 _SMTP_SECURITY = ("starttls", "tls", "none")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,16 @@ class Config:
     metrics_token: str
     trusted_proxies: tuple[str, ...]
     metrics_allow: tuple[str, ...]
+    forget_client_addresses: bool
+    bundle_upload_mib: int
     smtp_host: str
     smtp_port: int
     smtp_security: str
     smtp_username: str
     smtp_password: str
     smtp_from: str
+    activitypub: str
+    activitypub_allow_loopback: int
 
     @property
     def key_path(self) -> Path:
@@ -96,6 +102,15 @@ def _coerce(setting: Setting, value: Any, source: str, from_text: bool) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{setting.name} in {source} must be a list of text")
         return tuple(value)
+    if setting.type is bool:
+        if isinstance(value, str) and from_text:
+            answer = _BOOLEANS.get(value.strip().lower())
+            if answer is None:
+                raise ConfigError(f"{setting.name} in {source} must be true or false")
+            return answer
+        if not isinstance(value, bool):
+            raise ConfigError(f"{setting.name} in {source} must be true or false")
+        return value
     if setting.type is int:
         if isinstance(value, bool):
             raise ConfigError(f"{setting.name} in {source} must be a whole number")
@@ -163,12 +178,18 @@ def validate(values: Mapping[str, Any]) -> None:
     for name in ("peer_messages_per_minute", "peer_bytes_per_minute"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if not 1 <= values["bundle_upload_mib"] <= 1024:
+        raise ConfigError("bundle_upload_mib must be from 1 to 1024")
     if not 1 <= values["push_batch"] <= 1000:
         raise ConfigError("push_batch must be from 1 to 1000")
     # Peers are told this address and glue federation paths to it (PROTOCOL.md §9).
     problem = node_url_problem(values["url"] or "")
     if problem is not None:
         raise ConfigError(f"url {problem}, got {values['url']!r}")
+    if values["activitypub"] not in ("on", "off"):
+        raise ConfigError("activitypub must be on or off")
+    if values["activitypub_allow_loopback"] not in (0, 1):
+        raise ConfigError("activitypub_allow_loopback must be 0 or 1")
     if not (values["name"] or "").strip():
         raise ConfigError("name must not be empty")
 
@@ -228,6 +249,8 @@ def load(
 def _toml_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     # A JSON string is a valid TOML basic string: same quotes and escapes.

@@ -2,13 +2,18 @@
 
 Log messages name nodes by id and never carry members' personal data (names,
 emails, addresses): those stay in the database, and nothing in node/ or web/
-logs them.
+logs them. With the forget_client_addresses setting (the default) no line holds
+an IP address either: the libraries underneath (aiohttp names the client of a
+request it could not parse) are not ours to change, so `AddressFilter` takes any
+address out of every line, and out of its traceback, before it is written.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,7 +30,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
+        if record.exc_text:
+            entry["exception"] = record.exc_text  # as AddressFilter left it
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
@@ -74,9 +81,49 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-def configure(level: str, fmt: str) -> None:
+# Candidates only: each is checked by `ipaddress` before it is taken out.
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:.])"
+)
+HIDDEN = "[address]"
+
+
+def _hide(match: re.Match[str]) -> str:
+    try:
+        ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return match.group(0)
+    return HIDDEN
+
+
+def hide_addresses(text: str) -> str:
+    """`text` with every IPv4 and IPv6 address in it replaced by [address]."""
+    return _IPV6.sub(_hide, _IPV4.sub(_hide, text))
+
+
+class AddressFilter(logging.Filter):
+    """Takes IP addresses out of a record's message and traceback (see the module's doc)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = hide_addresses(record.getMessage())
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = hide_addresses(record.exc_text)
+        return True
+
+
+def configure(level: str, fmt: str, forget_addresses: bool = True) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RepeatFilter())
+    if forget_addresses:
+        handler.addFilter(AddressFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

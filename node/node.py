@@ -14,7 +14,9 @@ from node.accounts.confirmations import Confirmations
 from node.accounts.invitations import Invitations
 from node.accounts.members import Members
 from node.accounts.sessions import Sessions
+from node.activitypub import ActivityPub
 from node.assembly import Assembly
+from node.bundles import Bundles
 from node.clock import Clock, system_clock
 from node.community import Community
 from node.config import Config
@@ -42,6 +44,7 @@ from node.resources import ResourceFiles
 from node.setup_checklist import SetupChecklist
 from node.store.accounts import AccountsStore
 from node.store.ballots import BallotBox, contest
+from node.store.bundles import BundleStore
 from node.store.confirmations import ConfirmationsStore
 from node.store.database import Database
 from node.store.governance import ElectionRecords
@@ -88,12 +91,15 @@ class Node:
     profile: HubProfiles = field(init=False)
     # The language of the hub's pages for visitors and members who chose none.
     language: HubLanguage = field(init=False)
+    # The hub as an ActivityPub actor (node/activitypub/); reads `config` on each use.
+    activitypub: ActivityPub = field(init=False)
     news: News
     mail_setup: MailSetup
     applications: Applications
     invitations: Invitations
     checklist: SetupChecklist
     home: Home
+    bundles: Bundles
 
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
@@ -199,6 +205,7 @@ class Node:
             invitations=Invitations(office, members, notices, clock, config.name, config.url),
             checklist=SetupChecklist(office, messages, notices, node_id, lambda: node.hubs()),
             home=Home(HomeStore(db), clock, node_id, assembly, notices),
+            bundles=Bundles(BundleStore(db), messages, membership, key, node_id, clock),
         )
         messages.on_stored.append(node.witnessing.on_stored)
         node.profile = HubProfiles(
@@ -206,6 +213,7 @@ class Node:
         )
         node.language = HubLanguage(office, accounts, clock)
         messages.on_stored.append(node.delegates.on_stored)
+        node.activitypub = ActivityPub(lambda: node.config, db, clock, node_id, projections)
         node._show_members_only()
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
@@ -258,8 +266,10 @@ class Node:
         await self.witnessing.start()
         await self.auto_reveal.start()
         await self.delegates.start()
+        await self.activitypub.start()
 
     async def stop(self) -> None:
+        await self.activitypub.stop()
         await self.delegates.stop()
         await self.auto_reveal.stop()
         await self.witnessing.stop()

@@ -179,6 +179,21 @@ SETTINGS: tuple[Setting, ...] = (
         "metrics_token, e.g. a monitoring server's address.",
     ),
     Setting(
+        "forget_client_addresses",
+        bool,
+        True,
+        "Keep no client's IP address in any log line, database row or metric: the "
+        "per-address limits count a keyed hash whose key lives only in memory and is "
+        "replaced every hour. Turn off only to debug a proxy set-up.",
+    ),
+    Setting(
+        "bundle_upload_mib",
+        int,
+        64,
+        "Largest bundle file (news by USB stick) an organiser may upload on the "
+        "exchange page, in MiB; the command line has no limit.",
+    ),
+    Setting(
         "smtp_host",
         str,
         "",
@@ -194,4 +209,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_username", str, "", "User name for the mail server; empty: no login."),
     Setting("smtp_password", str, "", "Password for the mail server."),
     Setting("smtp_from", str, "", "The From address of the hub's emails, e.g. hub@example.org."),
+    Setting(
+        "activitypub",
+        str,
+        "on",
+        "Whether the hub can be followed from the fediverse (Mastodon, Mobilizon, Gancio): "
+        "on or off. Off: WebFinger, the hub's actor and its inbox answer 404 and nothing "
+        "is sent to followers.",
+    ),
+    Setting(
+        "activitypub_allow_loopback",
+        int,
+        0,
+        "1 lets the hub fetch from and deliver to loopback addresses over plain http, for "
+        "tests with several servers on one machine; 0 (the default) refuses them.",
+    ),
 )

@@ -13,6 +13,7 @@ from crypto.keyfile import save_key
 from crypto.nodeid import NodeId, node_id_from_public_key
 from node import config as settings
 from node.accounts.members import AccountError, Members, check_email
+from node.activitypub.keys import load_or_create_key
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.network.actions import NetworkActions, founding_statement
@@ -90,6 +91,8 @@ async def init_data_dir(
         save_key(key, data_dir / settings.KEY_FILE)
     except KeyFileError as exc:
         raise NodeError(str(exc)) from exc
+    # Beside it, the key the hub signs with on the fediverse (node/activitypub/keys.py).
+    load_or_create_key(data_dir)
     db = await Database.open(data_dir / settings.DATABASE_FILE)
     verifier = Verifier(1)
     try:

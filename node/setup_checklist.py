@@ -40,15 +40,14 @@ class SetupChecklist:
 
     async def steps(self, by: Acting) -> list[Step]:
         require(by, Permission.SET_UP_HUB)
-        profile = (await self._hubs()).get(self._node_id)
-        described = profile is not None and bool(
-            profile.description and profile.region and (profile.area or profile.lat is not None)
+        password, described, charter, peered, event = await self._store.kept(
+            "setup_checklist", self._facts
         )
         return [
             Step(
                 "password",
                 "Change the first organiser's password",
-                await self.password_changed(),
+                password,
                 "/account",
                 "The password shown when the hub was set up was seen on a screen: choose your own.",
             ),
@@ -62,7 +61,7 @@ class SetupChecklist:
             Step(
                 "charter",
                 "Adopt the charter",
-                await self._own("charter.adopt"),
+                charter,
                 "/charter",
                 "Members sign the charter the hub has adopted when they join.",
             ),
@@ -76,18 +75,33 @@ class SetupChecklist:
             Step(
                 "peer",
                 "Connect with a neighbouring hub",
-                await self._store.peer_count() > 0,
+                peered,
                 "/organise/peers",
                 "Swap invites with another hub's organiser, as text or a QR code.",
             ),
             Step(
                 "event",
                 "Plan the first event",
-                await self._own("event"),
+                event,
                 "/events/new",
                 "A meeting, a stall or a social: it shows on the calendar of every hub.",
             ),
         ]
+
+    async def _facts(self) -> tuple[bool, bool, bool, bool, bool]:
+        """What the stored state says of each step but email (which is in memory): read
+        once for each state of the database, as the organiser's home shows them."""
+        profile = (await self._hubs()).get(self._node_id)
+        described = profile is not None and bool(
+            profile.description and profile.region and (profile.area or profile.lat is not None)
+        )
+        return (
+            await self.password_changed(),
+            described,
+            await self._own("charter.adopt"),
+            await self._store.peer_count() > 0,
+            await self._own("event"),
+        )
 
     async def password_changed(self) -> bool:
         """Whether the password set at first run has been replaced (a hub made before

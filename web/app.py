@@ -20,12 +20,14 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from protocol.federation import MAX_BODY_BYTES
-from web import flash, health, metrics, rendering, routes, security
+from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
+from web.client_address import ADDRESS_KEYS, AddressKeys
 from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
 from web.registration_guard import RegistrationGuard
+from web.routes import activitypub as activitypub_routes
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
@@ -51,9 +53,11 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     app[LOGIN_GUARD] = LoginGuard()
     app[JOIN_GUARD] = JoinGuard()
     app[REGISTRATION_GUARD] = RegistrationGuard()
+    app[ADDRESS_KEYS] = AddressKeys(clock)
     app[PUBLIC_PAGE] = PublicPage()
     app[RENDERED_CALENDARS] = RenderedCalendars()
     app[NETWORK_NEWS] = NetworkNews()
+    kept_pages.setup(app)
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
@@ -74,6 +78,7 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     health.setup(app)
     metrics.setup(app)
     discovery.setup(app)
+    activitypub_routes.setup(app)
     app.add_subapp(FEDERATION_PREFIX, create_federation_app())
     routes.setup(app)
     app.router.add_static("/static/", STATIC, append_version=False)

@@ -13,14 +13,20 @@ itself a trusted proxy. A header sent by a client straight to the node is ignore
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import ipaddress
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
 from node.appkeys import NODE
+from node.clock import Clock
 
+# How long one key for the per-address limits lives (the forget_client_addresses setting).
+KEY_LIFETIME_MS = 60 * 60 * 1000
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 UNKNOWN = "unknown"
@@ -95,3 +101,36 @@ def client_address(request: web.Request) -> str:
 def from_trusted_proxy(request: web.Request) -> bool:
     config = request.config_dict[NODE].config
     return within(request.remote, networks(config.trusted_proxies))
+
+
+class AddressKeys:
+    """What the per-address limits count under when no address is kept: an HMAC-SHA256
+    of the address under a random key held only in memory and replaced every hour.
+
+    Within the hour one address always gives the same value, so the limits work; a
+    value written down somewhere cannot be matched to an address once its key is
+    gone, even by someone who has the node's disk and tries every address.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._hour: int | None = None
+        self._key = b""
+
+    def key(self, address: str) -> str:
+        hour = self._clock() // KEY_LIFETIME_MS
+        if hour != self._hour:
+            self._hour, self._key = hour, secrets.token_bytes(32)
+        return "h:" + hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+ADDRESS_KEYS = web.AppKey("address_keys", AddressKeys)
+
+
+def client_key(request: web.Request) -> str:
+    """What a per-address limit counts a request under: its client's address, or with
+    the forget_client_addresses setting (the default) that address's keyed hash."""
+    address = client_address(request)
+    if not request.config_dict[NODE].config.forget_client_addresses:
+        return address
+    return request.config_dict[ADDRESS_KEYS].key(address)

@@ -71,6 +71,8 @@ GROUPS: tuple[tuple[str, tuple[Link, ...]], ...] = (
             Link(N_("Hub news"), "/organise/news", Permission.PUBLISH_NEWS),
             Link(N_("Email"), "/organise/email", Permission.SET_UP_HUB),
             Link(N_("Peers"), "/organise/peers", Permission.MANAGE_PEERS),
+            Link(N_("Fediverse"), "/organise/fediverse", Permission.MANAGE_PEERS),
+            Link(N_("USB stick"), "/organise/exchange", Permission.MANAGE_PEERS),
             Link(N_("Health"), "/organise/health", Permission.VIEW_HEALTH),
             Link(N_("Moderation"), "/moderation", Permission.MODERATE),
         ),
@@ -140,6 +142,11 @@ def menu_html(path: str, member: Member | None) -> Markup:
     """The groups as HTML, the current section's link marked: base.html shows it twice
     (folded for phones, open for wider screens), and every page has it, so it is made
     once for each set of permissions and section, not rendered by a template each time."""
-    perms = None if member is None else frozenset(member.permissions)
+    return _menu(path, None if member is None else member.permissions, i18n.language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _menu(path: str, perms: frozenset[Permission] | None, language: str) -> Markup:
+    # `language` is part of the cache's key: the labels are in the page's language.
     current = _current(path, [link for _, links in _shown(perms) for link in links])
-    return _html(perms, current, i18n.language())
+    return _html(perms, current, language)

@@ -202,7 +202,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
         "applications": request.get(APPLICATIONS, 0) if member is not None else 0,
         "menu_html": navigation.menu_html(request.path, member),
         "path": request.path,
-        "can": (lambda p: member is not None and p in {str(x) for x in member.permissions}),
+        # Permission is a StrEnum: a template's "publish-news" finds Permission.PUBLISH_NEWS.
+        "can": (lambda p: member is not None and p in member.permissions),
         "errors": [],
         # Forms that take a date and time say which zone they read it in.
         "zone_name": str(hub_zone()).replace("_", " "),

@@ -50,10 +50,24 @@ SECURITY_HEADERS = {
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_MAX_BYTES = 1024 * 1024
 FEDERATION_PREFIX = "/federation/"
+# Other ActivityPub servers' requests (web/routes/activitypub.py): signed, no session.
+ACTIVITYPUB_PREFIX = "/ap/"
+# Addresses machines ask (peers, monitors, the Prometheus scraper, browsers fetching
+# the style sheet, fediverse servers): no session, no form token, so they pay for no
+# database reads.
+_MACHINE_PREFIXES = (
+    FEDERATION_PREFIX,
+    ACTIVITYPUB_PREFIX,
+    "/static/",
+    "/healthz",
+    "/metrics",
+    "/.well-known/",
+    "/nodeinfo/",
+)
 # File uploads stream their body (web/routes/library.py) rather than reading it as
 # a form, so their form token travels in the query string (?csrf=…) and their
 # size limit is the upload limit plus room for the other fields.
-UPLOAD_PATHS = frozenset({"/library/upload"})
+UPLOAD_PATHS = frozenset({"/library/upload", "/organise/exchange/upload"})
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024 + FORM_MAX_BYTES
 
 
@@ -137,7 +151,7 @@ _HEADINGS = (
 @web.middleware
 async def error_pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Browsers get an HTML page for every error, never a stack trace."""
-    if request.path.startswith(FEDERATION_PREFIX):
+    if request.path.startswith((FEDERATION_PREFIX, ACTIVITYPUB_PREFIX)):
         return await handler(request)
     try:
         return await handler(request)
@@ -189,7 +203,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the logged-in member (if any) and the visitor's CSRF token."""
-    if request.path.startswith(FEDERATION_PREFIX) or request.path.startswith("/static/"):
+    if request.path.startswith(_MACHINE_PREFIXES):
         return await handler(request)
     node = request.config_dict[NODE]
     request[NOTICES] = []
@@ -208,7 +222,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:
         upload = request.path in UPLOAD_PATHS and request.content_type.startswith("multipart/")
-        limit = UPLOAD_MAX_BYTES if upload else _body_limit(request)
+        limit = max(UPLOAD_MAX_BYTES, _body_limit(request)) if upload else _body_limit(request)
         if (request.content_length or 0) > limit:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=limit, actual_size=request.content_length or 0

@@ -8,6 +8,7 @@ the organiser roles. A member holds the union of the permissions of their roles.
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Protocol
 
 from node.errors import NotAllowed
@@ -173,6 +174,8 @@ def outranks(
     return bool(acting) and rank(acting) > rank(target)
 
 
+# Every page asks (the menu, the badges, each check), and a hub has a few sets of roles.
+@functools.lru_cache(maxsize=64)
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     """Everything a member holding `roles` may do (every active member is a MEMBER)."""
     return frozenset({Permission.MEMBER}) | frozenset(

@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
     from node import logs
 
-    logs.configure(config.log_level, config.log_format)
+    logs.configure(config.log_level, config.log_format, config.forget_client_addresses)
     asyncio.run(_serve(config))
     return 0
 
@@ -239,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     from node.cli.motion import add_commands as add_motion_commands
 
     add_motion_commands(commands, _data_dir_argument)
-    from node.cli import operations
+    from node.cli import bundle, operations
+
+    bundle.add_commands(commands, _data_dir_argument)
 
     operations.add_commands(commands, _data_dir_argument)
     return parser

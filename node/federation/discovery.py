@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from importlib.metadata import version
 
 from aiohttp import web
@@ -10,19 +12,27 @@ from node.appkeys import NODE
 from protocol import PROTOCOL_VERSION
 
 
-async def well_known(request: web.Request) -> web.Response:
-    node = request.app[NODE]
-    return web.json_response(
+@functools.lru_cache(maxsize=4)
+def _answer(node_id: str, public_key: str, name: str, url: str) -> bytes:
+    """The answer's bytes, made once. Only a new hub name or address (its profile page)
+    changes them; `version()` alone reads the installed package's files each call."""
+    return json.dumps(
         {
-            "node_id": node.node_id,
-            "public_key": node.key.public_key.hex(),
-            "name": node.config.name,
-            "url": node.config.url,
+            "node_id": node_id,
+            "public_key": public_key,
+            "name": name,
+            "url": url,
             "protocol_version": PROTOCOL_VERSION,
             "software": "hubnet",
             "software_version": version("hubnet"),
         }
-    )
+    ).encode()
+
+
+async def well_known(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    body = _answer(node.node_id, node.key.public_key.hex(), node.config.name, node.config.url)
+    return web.Response(body=body, content_type="application/json")
 
 
 def setup(app: web.Application) -> None:

@@ -64,6 +64,8 @@ class Membership:
         # with the kinds it wrote.
         self.on_own_log_written: list[Callable[[frozenset[str]], None]] = []
         self._own_seq: int | None = None
+        self._last_row: int | None = None  # the last message `_look` has seen
+        self._told: set[bytes] = set()  # roster messages `on_stored` handed over since
         self._dirty = asyncio.Event()
         self._next_close: int | None = None  # the next motion to admit or remove closes
         self._refreshing = False  # a thread is reading `witnesses`: hold new ones back
@@ -118,6 +120,7 @@ class Membership:
         """Read the network id, index the witnesses held and compute the roster (at start)."""
         self.network = await self._store.network_id()
         self._own_seq = await self._store.own_head_seq(self.node_id)
+        self._last_row = await self._store.last_message_row()
         await self._index_witnesses()
         await self.refresh()
 
@@ -139,6 +142,7 @@ class Membership:
                 kinds = await self._store.kinds_after(self.node_id, before)
                 for callback in self.on_own_log_written:
                     callback(kinds)
+            await self._look_at_stored()
             due = self._next_close is not None and self._clock() > self._next_close
             if network != self.network:
                 self.network = network
@@ -148,6 +152,18 @@ class Membership:
     async def refresh(self) -> None:
         async with self._lock:  # one computation at a time reads the witness index
             await self._recompute()
+
+    async def _look_at_stored(self) -> None:
+        # Messages another process stored (`hubnet bundle import`, `hubnet catch-up`)
+        # reach no `on_stored` here: read the new ones that bear on the roster, but
+        # those `on_stored` was told of already.
+        last = await self._store.last_message_row()
+        seen, self._last_row = self._last_row, last
+        told, self._told = self._told, set()
+        if seen is not None and last > seen:
+            fresh = [m for m in await self._store.roster_messages_after(seen) if m.id not in told]
+            if fresh:
+                self.on_stored(fresh)
 
     async def _recompute(self) -> None:
         if self.network is None:
@@ -200,6 +216,9 @@ class Membership:
 
     def on_stored(self, messages: list[Message]) -> None:
         """MessageStore callback: recompute soon if anything could change the roster."""
+        self._told.update(
+            m.id for m in messages if m.kind in _ROSTER_CHANGING or m.kind == "network.witness"
+        )
         own = [m.seq for m in messages if m.origin == self.node_id]
         if own and self._own_seq is not None:
             self._own_seq = max(self._own_seq, *own)  # written here: `_look` need not say

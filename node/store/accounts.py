@@ -115,16 +115,35 @@ class AccountsStore:
         return frozenset(Role(r[0]) for r in rows)
 
     async def member(self, member_id: int, now: int) -> tuple[AccountRow, frozenset[Role]] | None:
-        """A member's account with their roles at `now`, in one query (every page asks)."""
-        row = await self._db.fetchone(
-            f"SELECT {_MEMBER_COLUMNS}, (SELECT group_concat(role, ' ') FROM member_roles"
-            " WHERE member_id = members.id AND starts_at <= ?"
-            " AND (ends_at IS NULL OR ends_at > ?)) FROM members WHERE id = ?",
-            (now, now, member_id),
+        """A member's account with their roles at `now` (every page asks): read in one
+        query with every term of office they hold or held, kept until the next write
+        (Database.kept), and the terms in force at `now` picked here, so a term that
+        starts or ends between two writes does so on time."""
+        found = await self._db.kept(("member", member_id), lambda: self._member(member_id))
+        if found is None:
+            return None
+        account, terms = found
+        return account, frozenset(
+            role for role, starts, ends in terms if starts <= now and (ends is None or ends > now)
+        )
+
+    async def _member(
+        self, member_id: int
+    ) -> tuple[AccountRow, tuple[tuple[Role, int, int | None], ...]] | None:
+        row = await self._db.fetchone_inline(
+            f"SELECT {_MEMBER_COLUMNS}, (SELECT group_concat(role || ' ' || starts_at || ' '"
+            " || coalesce(ends_at, '-'), ',') FROM member_roles WHERE member_id = members.id)"
+            " FROM members WHERE id = ?",
+            (member_id,),
         )
         if row is None:
             return None
-        return _account(row), frozenset(Role(r) for r in (row[8] or "").split())
+        terms = []
+        for term in (row[8] or "").split(","):
+            if term:
+                role, starts, ends = term.split(" ")
+                terms.append((Role(role), int(starts), None if ends == "-" else int(ends)))
+        return _account(row), tuple(terms)
 
     async def by_status(self, status: str) -> list[AccountRow]:
         async with self._db.reader.execute(

@@ -12,14 +12,21 @@ import asyncio
 import contextlib
 import math
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
 from node.errors import StoreError, UnsupportedDatabaseVersion
 from node.store.migrations import LATEST_VERSION, MIGRATIONS
+
+T = TypeVar("T")
+# Values `Database.kept` holds: a few per visitor online, a few for every page.
+KEPT = 512
+_VERSION_MEMO_S = 0.001
 
 # FULL in WAL mode: every commit is on disk before it returns, so what the node
 # has acknowledged to a peer or shown to a member survives a power cut too.
@@ -41,6 +48,9 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._watcher: sqlite3.Connection | None = None
+        self._kept: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._writes = 0  # write transactions ended in this process
+        self._version_memo: tuple[float, int, int] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -83,8 +93,12 @@ class Database:
                 # the task is cancelled again while waiting for it.
                 await self._writer.rollback()
                 raise
-            # A cancel while waiting here does not stop the COMMIT already queued.
-            await self._writer.commit()
+            try:
+                # A cancel while waiting here does not stop the COMMIT already queued.
+                await self._writer.commit()
+            finally:
+                # What data_version's memo read before this commit is old now.
+                self._writes += 1
 
     async def checkpoint_truncate(self) -> bool:
         """Copy the write-ahead log into the database and empty it, so no earlier
@@ -97,6 +111,19 @@ class Database:
             row = await cursor.fetchone()
         return row is not None and row[0] == 0
 
+    def _inline(self) -> sqlite3.Connection:
+        """The read-only connection `data_version` and `fetchone_inline` use, opened on
+        first use. busy_timeout 0: it must never make the event loop wait."""
+        if self._watcher is None:
+            self._watcher = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self._watcher.execute("PRAGMA busy_timeout = 0")
+        return self._watcher
+
     def data_version(self) -> int | None:
         """A number that changes whenever any connection, in this process or another,
         commits to the database; None if it could not be read (treat as changed).
@@ -106,16 +133,62 @@ class Database:
         the WAL index in shared memory, a few microseconds, where a query through
         the reader's thread costs a thread hop. Pages use it to skip asking the
         projection cursors when nothing at all was written since they last did."""
+        now = time.monotonic()
+        memo = self._version_memo
+        # Every page asks several times (its session, badges, kept values): the number
+        # read is reused for a millisecond, but never across a write of this process
+        # (written counts them, and none may be under way), so this process always
+        # sees its own writes; another process's show a millisecond late at most.
+        if (
+            memo is not None
+            and now - memo[0] < _VERSION_MEMO_S
+            and memo[1] == self._writes
+            and not self._lock.locked()
+        ):
+            return memo[2]
+        writes = self._writes
         try:
-            if self._watcher is None:
-                self._watcher = sqlite3.connect(
-                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
-                )
             # fetchall steps the statement to its end, so no read transaction stays open.
-            row = self._watcher.execute("PRAGMA data_version").fetchall()[0]
+            row = self._inline().execute("PRAGMA data_version").fetchall()[0]
         except sqlite3.Error:
             return None
+        self._version_memo = (now, writes, int(row[0]))
         return int(row[0])
+
+    async def kept(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """`compute()`'s value, kept until the next commit to the database by any
+        connection or process (its `data_version` moves), for what every page shows and
+        only a write can change: the hubs heard of, the setup checklist, a visitor's
+        session and badges. The value is shared by every caller, so it must not be
+        changed. `key` names the value (with its arguments); a value that also depends
+        on the time must have the time in its key. At most KEPT values are held."""
+        version = self.data_version()
+        hit = self._kept.get(key)
+        if version is not None and hit is not None and hit[0] == version:
+            self._kept.move_to_end(key)
+            return cast(T, hit[1])
+        # Read before computing: a commit meanwhile leaves the value under the older
+        # version, so the next call computes it again rather than keep a stale one.
+        value = await compute()
+        if version is not None:
+            self._kept[key] = (version, value)
+            self._kept.move_to_end(key)
+            if len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+        return value
+
+    async def fetchone_inline(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
+        """`fetchone` run in the calling thread, for the point reads every page makes
+        (its session, member, badge counts): an indexed lookup takes SQLite a few
+        microseconds, where the hop to the reader's thread and back costs tens, and
+        on a busy node waits its turn for the GIL. Only for reads that touch a
+        handful of rows by key or index: anything longer would stall the event loop.
+        If SQLite is busy (a checkpoint resetting the log), it goes the usual way."""
+        try:
+            rows = self._inline().execute(sql, params).fetchall()
+        except sqlite3.OperationalError:
+            return await self.fetchone(sql, params)
+        return rows[0] if rows else None
 
     @property
     def reader(self) -> aiosqlite.Connection:

@@ -33,7 +33,13 @@ class HubInfo:
 
 
 async def hub_profiles(db: Database) -> dict[NodeId, HubInfo]:
-    """Each hub's latest profile, by origin."""
+    """Each hub's latest profile, by origin (a copy the caller may change). Many pages
+    name hubs, and only a stored profile changes the answer, so it is read once for
+    each state of the database (`Database.kept`)."""
+    return dict(await db.kept("hub_profiles", lambda: _hub_profiles(db)))
+
+
+async def _hub_profiles(db: Database) -> dict[NodeId, HubInfo]:
     rows = await db.fetchall(
         "SELECT origin, name, url, region, area, description, lat, lon, meeting_place,"
         " contact, timezone FROM hubs"

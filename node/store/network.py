@@ -52,3 +52,18 @@ class NetworkStore:
             "SELECT payload, signature FROM messages WHERE kind = 'network.witness'"
         )
         return [parse_payload(p, s) for p, s in rows]
+
+    async def last_message_row(self) -> int:
+        """The rowid of the last message stored, by this process or another."""
+        row = await self._db.fetchone("SELECT max(rowid) FROM messages")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def roster_messages_after(self, rowid: int) -> list[Message]:
+        """Messages stored after `rowid` that the roster reads, witnesses included."""
+        kinds = (*_ROSTER_INPUTS, "network.witness")
+        marks = ",".join("?" * len(kinds))
+        rows = await self._db.fetchall(
+            f"SELECT payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})",
+            (rowid, *kinds),
+        )
+        return [parse_payload(p, s) for p, s in rows]

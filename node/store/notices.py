@@ -137,10 +137,14 @@ class NoticesStore:
     async def unread_count(self, member_id: int, reminder_suffix: str) -> tuple[int, set[str]]:
         """How many of the member's notices are unread, and the links of the reminders
         among them (links ending in `reminder_suffix`), in one read."""
-        row = await self._db.fetchone(
-            "SELECT count(*), group_concat(CASE WHEN substr(link, -?2) = ?3 THEN link END,"
-            " char(10)) FROM notices WHERE member_id = ?1 AND read_at IS NULL",
-            (member_id, len(reminder_suffix), reminder_suffix),
+        # The badge on every page: kept until the next write (Database.kept).
+        row = await self._db.kept(
+            ("unread", member_id, reminder_suffix),
+            lambda: self._db.fetchone_inline(
+                "SELECT count(*), group_concat(CASE WHEN substr(link, -?2) = ?3 THEN link END,"
+                " char(10)) FROM notices WHERE member_id = ?1 AND read_at IS NULL",
+                (member_id, len(reminder_suffix), reminder_suffix),
+            ),
         )
         if not row:
             return 0, set()

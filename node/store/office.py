@@ -47,6 +47,8 @@ def _invite(name: str, value: str) -> InviteRow:
 class OfficeStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # What only a write can change, kept until the next one (Database.kept).
+        self.kept = db.kept
 
     async def values(self, prefix: str) -> dict[str, str]:
         """Every node_state row whose name starts with `prefix`."""
@@ -129,7 +131,13 @@ class OfficeStore:
         return int(row[0]) if row else 0
 
     async def applications(self) -> int:
-        row = await self._db.fetchone("SELECT count(*) FROM members WHERE status = 'applied'")
+        # The organisers' badge on every page: kept until the next write.
+        row = await self._db.kept(
+            "applications",
+            lambda: self._db.fetchone_inline(
+                "SELECT count(*) FROM members WHERE status = 'applied'"
+            ),
+        )
         return int(row[0]) if row else 0
 
 

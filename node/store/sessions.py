@@ -47,8 +47,13 @@ class SessionsStore:
 
     async def session(self, id_hash: bytes) -> tuple[int, int, int] | None:
         """(member id, created at, last seen) of a session, if it exists."""
-        row = await self._db.fetchone(
-            "SELECT member_id, created_at, last_seen FROM sessions WHERE id_hash = ?", (id_hash,)
+        # Every page asks; kept until the next write (a touch or a logout is one).
+        row = await self._db.kept(
+            ("session", id_hash),
+            lambda: self._db.fetchone_inline(
+                "SELECT member_id, created_at, last_seen FROM sessions WHERE id_hash = ?",
+                (id_hash,),
+            ),
         )
         return (int(row[0]), int(row[1]), int(row[2])) if row else None
 

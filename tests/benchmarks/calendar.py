@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
-
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
@@ -28,7 +26,7 @@ from protocol.kinds.hub import HubProfile
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import Table
-from tests.benchmarks.web import _load
+from tests.benchmarks.wrk import CONNECTIONS, wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -96,14 +94,10 @@ async def _fill(hub: Hub, log: Callable[[str], None]) -> None:
         await node.close()
 
 
-def _new_filter(url: str) -> Callable[[int], str]:
+def _new_filters() -> list[str]:
     """The calendar from a different day for each request: none asked twice in a row."""
     today = datetime.date.today()
-
-    def address(n: int) -> str:
-        return f"{url}/calendar?from={today + datetime.timedelta(days=n % 3650 - 365)}"
-
-    return address
+    return [f"/calendar?from={today + datetime.timedelta(days=n - 365)}" for n in range(3650)]
 
 
 async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None]) -> None:
@@ -116,37 +110,40 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
         log(f"calendar: storing {HUBS * PER_HUB:,} events…")
         await _fill(hub, log)
         hub.start()
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS)) as session:
-            for _ in range(50):  # the bare server may still be starting
-                try:
-                    await (await session.get(f"http://127.0.0.1:{port}/")).read()
-                    break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            log(f"calendar: {CLIENTS} clients, {seconds:.0f} s per page…")
-            bare_rate, _, bare_p99 = await _load(
-                session, f"http://127.0.0.1:{port}/", seconds, CLIENTS
+        for _ in range(50):  # the bare server may still be starting
+            try:
+                await wrk(f"http://127.0.0.1:{port}/", 1, connections=1)
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.1)
+        log(f"calendar: wrk, {CONNECTIONS} connections, {seconds:.0f} s per page…")
+        bare_load = await wrk(f"http://127.0.0.1:{port}/", seconds)
+        table.add(
+            f"web: bare aiohttp handler, wrk, {CONNECTIONS} connections",
+            bare_load.rate,
+            unit="req/s",
+        )
+        table.add("  bare handler p99", bare_load.p99_ms, unit="ms")
+        for name, path in (
+            ("calendar, upcoming", "/calendar"),
+            ("calendar, one region", "/calendar?region=North"),
+            ("calendar, near me 100 km", "/calendar?near_lat=51.0&near_lon=-2.0&radius=100"),
+            ("calendar, archive", "/calendar/past"),
+        ):
+            load = await wrk(hub.url + path, seconds)
+            table.add(f"web: {name}, {HUBS * PER_HUB:,} events", load.rate, unit="req/s")
+            table.add(f"  {name}: share of bare", load.rate / bare_load.rate, unit="×")
+            table.add(
+                f"  {name} p99", load.p99_ms, unit="ms", target="< 100 ms", met=load.p99_ms < 100
             )
-            table.add(f"web: bare aiohttp handler, {CLIENTS} clients", bare_rate, unit="req/s")
-            table.add("  bare handler p99", bare_p99, unit="ms")
-            for name, path in (
-                ("calendar, upcoming", "/calendar"),
-                ("calendar, one region", "/calendar?region=North"),
-                ("calendar, near me 100 km", "/calendar?near_lat=51.0&near_lon=-2.0&radius=100"),
-                ("calendar, archive", "/calendar/past"),
-            ):
-                rps, p50, p99 = await _load(session, hub.url + path, seconds, CLIENTS)
-                table.add(f"web: {name}, {HUBS * PER_HUB:,} events", rps, unit="req/s")
-                table.add(f"  {name} p50", p50, unit="ms")
-                table.add(f"  {name} p99", p99, unit="ms", target="< 100 ms", met=p99 < 100)
-            # The pages above are the same for every visitor, so after the first visit
-            # they come from the node's kept renderings. A new "from" date per request
-            # misses them every time: the cost of choosing and rendering a page.
-            name = "calendar, a new filter every request"
-            rps, p50, p99 = await _load(session, _new_filter(hub.url), seconds, CLIENTS)
-            table.add(f"web: {name}, {HUBS * PER_HUB:,} events", rps, unit="req/s")
-            table.add(f"  {name} p50", p50, unit="ms")
-            table.add(f"  {name} p99", p99, unit="ms")
+        # The pages above are the same for every visitor, so after the first visit
+        # they come from the node's kept renderings. A new "from" date per request
+        # misses them every time: the cost of choosing and rendering a page.
+        name = "calendar, a new filter every request"
+        load = await wrk(hub.url, seconds, paths=_new_filters())
+        table.add(f"web: {name}, {HUBS * PER_HUB:,} events", load.rate, unit="req/s")
+        table.add(f"  {name} p50", load.p50_ms, unit="ms")
+        table.add(f"  {name} p99", load.p99_ms, unit="ms")
     finally:
         hub.stop()
         bare.terminate()

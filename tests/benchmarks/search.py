@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
-
 from crypto.ed25519 import SigningKey
 from node import config as settings
 from node.node import Node
@@ -24,6 +22,7 @@ from protocol.kinds.hub import Resource
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import T0, Table
+from tests.benchmarks.wrk import wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -116,29 +115,6 @@ async def _fill(data_dir: Path, log: Callable[[str], None]) -> tuple[int, float,
         await node.close()
 
 
-async def _load(session: aiohttp.ClientSession, urls: list[str], seconds: float) -> list[float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def client(n: int) -> None:
-        i = n
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            async with session.get(urls[i % len(urls)]) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{urls[i % len(urls)]} answered {response.status}")
-            latencies.append((time.perf_counter() - started) * 1000)
-            i += 1
-
-    await asyncio.gather(*(client(n) for n in range(CLIENTS)))
-    return sorted(latencies)
-
-
-def _p(latencies: list[float], q: float) -> float:
-    return latencies[min(len(latencies) - 1, int(len(latencies) * q))]
-
-
 async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None]) -> None:
     seconds = 3.0 if quick else 8.0
     hub = Hub(root, "Searchhub")
@@ -151,31 +127,25 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
     bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
     hub.start()
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS)) as session:
-            for _ in range(50):  # the bare server may still be starting
-                try:
-                    await (await session.get(f"http://127.0.0.1:{port}/")).read()
-                    break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            log(f"search: {CLIENTS} clients, {seconds:.0f} s each…")
-            bare_lat = await _load(session, [f"http://127.0.0.1:{port}/"], seconds)
-            urls = [f"{hub.url}/search?q={q.replace(' ', '+')}" for q in QUERIES]
-            lat = await _load(session, urls, seconds)
+        for _ in range(50):  # the bare server may still be starting
+            try:
+                await wrk(f"http://127.0.0.1:{port}/", 1, connections=1)
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.1)
+        log(f"search: wrk, {CLIENTS} connections, {seconds:.0f} s each…")
+        bare_load = await wrk(f"http://127.0.0.1:{port}/", seconds, connections=CLIENTS)
+        paths = [f"/search?q={q.replace(' ', '+')}" for q in QUERIES]
+        load = await wrk(hub.url, seconds, connections=CLIENTS, paths=paths)
         table.add(
-            f"search: bare aiohttp handler, {CLIENTS} clients",
-            len(bare_lat) / seconds,
+            f"search: bare aiohttp handler, wrk, {CLIENTS} connections",
+            bare_load.rate,
             unit="req/s",
         )
-        table.add("  bare handler p99", _p(bare_lat, 0.99), unit="ms")
-        table.add(
-            f"search: /search over {count:,} items, {CLIENTS} clients",
-            len(lat) / seconds,
-            unit="req/s",
-        )
-        table.add("  search p50", _p(lat, 0.5), unit="ms")
-        p99 = _p(lat, 0.99)
-        table.add("  search p99", p99, unit="ms", target="< 200 ms", met=p99 < 200)
+        table.add("  bare handler p99", bare_load.p99_ms, unit="ms")
+        table.add(f"search: /search over {count:,} items", load.rate, unit="req/s")
+        table.add("  search p50", load.p50_ms, unit="ms")
+        table.add("  search p99", load.p99_ms, unit="ms", target="< 200 ms", met=load.p99_ms < 200)
     finally:
         hub.stop()
         bare.terminate()

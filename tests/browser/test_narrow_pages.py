@@ -71,7 +71,10 @@ _OVERFLOW = """() => {
 
 
 def _slug(path: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:60] or "home"
+    """A file name for the page: its path with ids as "x", so a new run's screenshot
+    replaces the last one's."""
+    general = re.sub(r"[0-9a-f]{16,}|[a-z2-7]{56}|(?<=/)[\w-]{32,}", "x", path)
+    return re.sub(r"[^a-z0-9]+", "-", general.lower()).strip("-")[:60] or "home"
 
 
 async def _seed(hub: Hub) -> tuple[dict[str, list[str]], str, int]:
@@ -126,19 +129,24 @@ def filled_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, 
         hub.stop()
 
 
-def _walk(page: Page, hub: Hub, who: str, paths: list[str], organiser: bool) -> list[str]:
-    """Open every page at 320 px; what does not fit, by page and element."""
+def _walk(
+    page: Page, hub: Hub, who: str, paths: list[str], organiser: bool, shot: set[str]
+) -> list[str]:
+    """Open every page at 320 px; what does not fit, by page and element. Each page
+    not in `shot` yet is photographed (the organiser's view, with their forms, first)."""
     problems = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for path in paths:
         response = page.goto(hub.url + path)
-
         assert response is not None, path
         allowed = (200,) if organiser else (200, 403)
         assert response.status in allowed, f"{path} as {who}: {response.status}"
-        # JPEG: a third of the time a PNG of a long page takes to encode.
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / f"narrow-{who}-{_slug(path)}-{NARROWEST}.jpeg"
-        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=70)
+        name = _slug(path) if response.status == 200 else "not-allowed"
+        if name not in shot:
+            shot.add(name)
+            # JPEG: a third of the time a PNG of a long page takes to encode.
+            file = SCREENSHOTS / f"narrow-{name}-{NARROWEST}.jpeg"
+            page.screenshot(path=str(file), full_page=True, type="jpeg", quality=70)
 
         found = page.evaluate(_OVERFLOW)
         more = [f"(and {len(found) - 5} more)"] if len(found) > 5 else []
@@ -150,15 +158,16 @@ def test_every_page_fits_a_320_px_phone_for_a_member_and_an_organiser(
     filled_hub: tuple[Hub, dict[str, list[str]], str], browser: Browser
 ) -> None:
     hub, paths, organiser = filled_hub
-    problems = []
-    for email, who in ((MEMBER, "member"), (organiser, "organiser")):
+    problems: list[str] = []
+    shot: set[str] = set()
+    for email, who in ((organiser, "organiser"), (MEMBER, "member")):
         context = browser.new_context(viewport={"width": NARROWEST, "height": 640})
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         try:
             page = context.new_page()
             log_in(page, hub.url, email, PASSWORD)
             assert page.url.endswith("/dashboard"), f"{who} could not log in: {page.url}"
-            problems += _walk(page, hub, who, paths[email], email == organiser)
+            problems += _walk(page, hub, who, paths[email], email == organiser, shot)
             if email == organiser:
                 set_width(page, WIDE)
                 for path in ALSO_WIDE:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -46,6 +47,7 @@ ORGANISER_PAGES = [
     ("account", "/account"),
     ("members", "/organise/members"),
     ("peers", "/organise/peers"),
+    ("exchange", "/organise/exchange"),
     ("health", "/organise/health"),
     ("funds", "/funds"),
     ("budget", "/budget"),
@@ -178,6 +180,20 @@ def test_invite_with_its_qr_code_is_well_formed_and_accessible(
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load"
     check_page(organiser_page, "peers-invite")
+
+
+def test_a_refused_bundle_is_shown_beside_its_field_and_accessible(
+    seeded_hub: Hub, organiser_page: Page, tmp_path: Path
+) -> None:
+    organiser_page.goto(seeded_hub.url + "/organise/exchange")
+    stick = tmp_path / "holiday photos.hubnet"
+    stick.write_bytes(b"not a bundle at all" * 10)
+    organiser_page.locator("#bundle").set_input_files(stick)
+    organiser_page.get_by_role("button", name="Read it in").click()
+    field = organiser_page.locator("#bundle")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(organiser_page.locator("#bundle-error")).to_contain_text("nothing from it was stored")
+    check_page(organiser_page, "exchange-refused")
 
 
 def test_organiser_places_the_hub_and_it_shows_on_the_network_map(

@@ -44,12 +44,18 @@ def free_port() -> int:
 class Hub:
     """One hub: a data directory and, while running, its `hubnet run` process."""
 
-    def __init__(self, root: Path, name: str, url: str | None = None) -> None:
-        """`hubnet init` a hub that belongs to no network yet: see `found_network`."""
+    def __init__(
+        self, root: Path, name: str, url: str | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        """`hubnet init` a hub that belongs to no network yet: see `found_network`.
+
+        `host`: the loopback address it listens on (any of 127.0.0.0/8).
+        """
         self.name = name
         self.data_dir = root / name.lower()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        self.url = f"http://{host}:{self.port}"
         # The address other hubs are told to use (a fault proxy, in some tests).
         self.public_url = url or self.url
         result = run_cli(
@@ -72,7 +78,9 @@ class Hub:
 
     def start(self, env: dict[str, str] | None = None) -> Hub:
         """Run `hubnet run` for this hub, with FAST timings and any `env` added."""
-        self.process = NodeProcess(self.data_dir, port=self.port, env={**FAST, **(env or {})})
+        self.process = NodeProcess(
+            self.data_dir, port=self.port, env={**FAST, **(env or {})}, host=self.host
+        )
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -83,7 +91,7 @@ class Hub:
     def cli(self, *words: str) -> str:
         """Run `hubnet WORDS…` on this hub's data directory; its output, or fail."""
         # --data-dir belongs after the (sub)command: `hubnet peer list --data-dir D`.
-        split = 2 if words[0] in ("peer", "resource", "motion", "network") else 1
+        split = 2 if words[0] in ("peer", "resource", "motion", "network", "bundle") else 1
         result = run_cli(*words[:split], "--data-dir", str(self.data_dir), *words[split:])
         assert result.returncode == 0, f"hubnet {' '.join(words)}: {result.stderr}"
         return result.stdout

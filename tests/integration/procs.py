@@ -30,7 +30,13 @@ class NodeProcess:
     blocks on a full pipe; the lines are kept in `output` for failure messages.
     """
 
-    def __init__(self, data_dir: Path, port: int = 0, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 0,
+        env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
             [
@@ -39,7 +45,7 @@ class NodeProcess:
                 "--data-dir",
                 str(data_dir),
                 "--host",
-                "127.0.0.1",
+                host,
                 "--port",
                 str(port),
             ],

@@ -67,6 +67,15 @@ def test_restore_puts_back_the_resource_files(backup: Path, tmp_path: Path) -> N
     assert (tmp_path / "new" / "node.key").stat().st_mode & 0o077 == 0
 
 
+def test_the_fediverse_key_is_backed_up_and_restored_private(backup: Path, tmp_path: Path) -> None:
+    restore_backup(backup, tmp_path / "new")
+    with tarfile.open(backup) as tar:
+        kept = tar.extractfile("activitypub.key").read()  # type: ignore[union-attr]
+    restored = tmp_path / "new" / "activitypub.key"
+    assert b"BEGIN PRIVATE KEY" in kept and restored.read_bytes() == kept
+    assert restored.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_damaged_file_is_refused_and_nothing_is_left(backup: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.tar.gz"
     rewrite(backup, damaged, {"config.toml": b"name = 'Evil'\n"})

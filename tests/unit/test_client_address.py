@@ -35,3 +35,17 @@ def test_odd_headers_through_a_trusted_proxy() -> None:
     assert resolve("127.0.0.1", {"X-Forwarded-For": "1.2.3.4, junk"}, PROXIES) == UNKNOWN
     assert resolve("::ffff:127.0.0.1", {"X-Forwarded-For": "192.0.2.1"}, PROXIES) == "192.0.2.1"
     assert resolve(None, {"X-Forwarded-For": "192.0.2.1"}, PROXIES) == UNKNOWN
+
+
+def test_with_no_addresses_kept_one_address_gives_one_key_within_the_hour_only() -> None:
+    from tests.helpers import ManualClock
+    from web.client_address import KEY_LIFETIME_MS, AddressKeys
+
+    clock = ManualClock(KEY_LIFETIME_MS * 1000)
+    keys = AddressKeys(clock)
+    first = keys.key("198.51.100.7")
+    assert first == keys.key("198.51.100.7") != keys.key("198.51.100.8")
+    assert "198.51.100.7" not in first and first.startswith("h:")
+    clock.advance(KEY_LIFETIME_MS)
+    # A new key: what was counted (or written down) last hour matches nothing now.
+    assert keys.key("198.51.100.7") != first

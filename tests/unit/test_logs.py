@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 from node.logs import JsonFormatter
 
@@ -69,3 +70,28 @@ def test_configure_installs_the_repeat_filter() -> None:
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+def test_with_no_addresses_kept_a_line_and_its_traceback_lose_every_ip_address() -> None:
+    from node.logs import AddressFilter
+
+    try:
+        raise ConnectionError("reset by 2001:db8::7")
+    except ConnectionError:
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request from %s",
+            ("198.51.100.7",),
+            sys.exc_info(),
+        )
+    assert AddressFilter().filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "Error handling request from [address]"
+    assert "2001:db8::7" not in entry["exception"] and "[address]" in entry["exception"]
+    # Times, versions and node ids are not addresses.
+    kept = logging.LogRecord("x", logging.INFO, __file__, 1, "at 06:12:33 v1.2.3 ab:cd", (), None)
+    AddressFilter().filter(kept)
+    assert kept.getMessage() == "at 06:12:33 v1.2.3 ab:cd"

@@ -597,11 +597,31 @@ def _seed_18(conn: sqlite3.Connection) -> None:
 
 
 def _seed_19(conn: sqlite3.Connection) -> None:
-    pass  # a stand-in that changes nothing (node/store/migrations/v0019_reserved.py)
+    conn.execute(
+        "INSERT INTO ap_followers (actor, inbox, shared_inbox, host, followed_at)"
+        " VALUES ('https://social.example/users/ann', 'https://social.example/users/ann/inbox',"
+        " 'https://social.example/inbox', 'social.example', ?)",
+        (T0,),
+    )
+    conn.execute("INSERT INTO ap_blocks (target, blocked_at) VALUES ('spam.example', ?)", (T0,))
+    conn.execute(
+        "INSERT INTO ap_objects (message, kind, document, published_at, updated_at)"
+        " VALUES (?, 'event', '{\"type\": \"Event\"}', ?, ?)",
+        (LOG[0].id, T0, T0),
+    )
+    conn.execute(
+        "INSERT INTO ap_replies (id, message, actor, author, content, received_at)"
+        " VALUES ('https://social.example/notes/1', ?, 'https://social.example/users/ann',"
+        " 'Ann (social.example)', '<p>See you there</p>', ?)",
+        (LOG[0].id, T0),
+    )
 
 
 def _seed_20(conn: sqlite3.Connection) -> None:
-    pass  # a stand-in that changes nothing (node/store/migrations/v0020_reserved.py)
+    conn.execute(
+        "INSERT INTO hub_holdings (hub, origin, seq, recorded_at) VALUES (?, ?, 7, ?)",
+        (PEER, ORIGIN, T0),
+    )
 
 
 def _seed_21(conn: sqlite3.Connection) -> None:
@@ -1336,8 +1356,22 @@ SEEDS: dict[int, Seed] = {
             ("SELECT nominee, statement FROM nominations", [(1, "I will keep the minutes short.")]),
         ],
     ),
-    19: Seed(_seed_19, []),
-    20: Seed(_seed_20, []),
+    19: Seed(
+        _seed_19,
+        [
+            # node.store.activitypub: followers and blocks; activitypub_objects: replies
+            ("SELECT shared_inbox FROM ap_followers", [("https://social.example/inbox",)]),
+            ("SELECT target FROM ap_blocks", [("spam.example",)]),
+            ("SELECT author, hidden FROM ap_replies", [("Ann (social.example)", 0)]),
+        ],
+    ),
+    20: Seed(
+        _seed_20,
+        [
+            # node.store.bundles.BundleStore.holdings
+            (f"SELECT origin, seq FROM hub_holdings WHERE hub = '{PEER}'", [(ORIGIN, 7)]),
+        ],
+    ),
     21: Seed(
         _seed_21,
         [
@@ -1400,8 +1434,8 @@ SHIPPED = {
     16: "7feb3dddcba3adbee801b3e120779641707a5e61a3005cd2025aea915e4f8b77",
     17: "5ac7ab0dc4413966372bafdf8ae614d8bdf3aebb250a12e181c355a7e103ff07",
     18: "4fe9fdb5abbeab1cfb54c540f4f8ce4b5c594fe1052eb0d2de2d6abbafb00404",
-    19: "7a5836a7652c5b628fa2c5b2a37a8a01fc2bd158d9096b72c2fb2f9795ea2532",
-    20: "e53b1b9cb824b3b843da5146ae221ff197baa8f01b1c4831eab75138f91e4465",
+    19: "ad054cc9e9adc55fc31957caade794421d83c0570afe20461efc52f1ae5b317d",
+    20: "5de7425174dee0bf78126a4774295771c99720916e0b700ccae366a084aa31a1",
     21: "5be68d43bb5e6b869cba28743c54f8a168248deb7b6880f18c38be1836ac7fce",
 }
 

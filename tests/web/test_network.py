@@ -333,7 +333,7 @@ async def test_a_hub_that_leaves_drops_off_the_calendar_and_campaigns(quick: Sit
             await asyncio.sleep(0.05)
     assert not site.node.membership.is_member(north.node_id)
     assert "Southbank fair" in calendar and "Open the baths" in campaigns
-    async with asyncio.timeout(10):  # the dashboard's news is kept for two seconds
+    async with asyncio.timeout(10):  # the dashboard shows it until the roster moves
         while "Northgate news" in await page(site, "/dashboard"):
             await asyncio.sleep(0.2)
     for message in [*posted, leave]:

@@ -15,6 +15,7 @@ from web import i18n
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
+from web.kept_pages import kept_page
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, moment, render, when
 from web.routes import Route
@@ -22,24 +23,28 @@ from web.security import cookie_name
 
 
 class NetworkNews:
-    """The dashboard's news, the same for every member: made (Markdown rendered
-    and cleaned) at most every couple of seconds rather than for each page view."""
-
-    LIFETIME_MS = 2000
+    """The dashboard's news, the same for every member: made (Markdown rendered and
+    cleaned) again only once it may have changed (a write to the database, the hubs
+    in the network, the minute), rather than for each page view."""
 
     def __init__(self) -> None:
-        # By language, as its dates are written in the page's language.
-        self._made: dict[str, tuple[int, list[dict[str, object]]]] = {}
+        self._items: list[dict[str, object]] = []
+        self._made_for: tuple[object, ...] | None = None
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
-        self._made = {}
+        self._made_for = None
 
     async def items(self, request: web.Request) -> list[dict[str, object]]:
         node = request.config_dict[NODE]
-        now = node.clock()
-        made = self._made.get(i18n.language())
-        if made is None or now - made[0] > self.LIFETIME_MS:
+        # The language too: its dates are written in the page's language.
+        state = (
+            node.db.data_version(),
+            node.membership.members,
+            node.clock() // 60_000,
+            i18n.language(),
+        )
+        if state[0] is None or state != self._made_for:
             # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
             items = await node.news.items(limit=20, shows=node.membership.is_member)
             names = {origin: hub.name for origin, hub in (await node.hubs()).items()}
@@ -53,9 +58,9 @@ class NetworkNews:
                 }
                 for i in items
             ]
-            self._made[i18n.language()] = (now, items_shown)
-            return items_shown
-        return made[1]
+            self._items = items_shown
+            self._made_for = state
+        return self._items
 
 
 NETWORK_NEWS = web.AppKey("network_news", NetworkNews)
@@ -71,6 +76,7 @@ def _event_item(event: UpcomingEvent) -> dict[str, str]:
     }
 
 
+@kept_page
 async def dashboard(request: web.Request) -> web.Response:
     """Home: what needs the member, soonest first, then news (node/home.py)."""
     member = request[MEMBER]

@@ -13,7 +13,7 @@ from node.errors import RateLimited
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
-from web.client_address import client_address
+from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
@@ -22,6 +22,7 @@ from web.keys import MEMBER, REGISTRATION_GUARD, viewer
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import hub_zone, render
 from web.routes import Route
+from web.routes.activitypub import replies_context
 
 _FIELDS = (
     "title", "description", "start_date", "start_time", "end_date", "end_time", "timezone",
@@ -154,6 +155,7 @@ async def event_page(
         "registration_limit": PER_ADDRESS_AND_EVENT,
         "errors": errors or [],
         "reg": {"name": "", "email": ""},
+        "fediverse": await replies_context(request, event.id) if own else None,
     }
     return render(request, "event.html", context, status=status)
 
@@ -265,7 +267,7 @@ async def register(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     guard, address, now = (
         request.config_dict[REGISTRATION_GUARD],
-        client_address(request),
+        client_key(request),
         node.clock(),
     )
     if not guard.may_register(address, event.id, now):

@@ -10,6 +10,7 @@ from node.digits import row_id
 from node.node import Node
 from web.flash import done
 from web.i18n import _, ngettext
+from web.kept_pages import kept_page
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
@@ -20,6 +21,7 @@ def _node(request: web.Request) -> Node:
     return request.config_dict[NODE]
 
 
+@kept_page
 async def notices(request: web.Request) -> web.Response:
     node = _node(request)
     items = [

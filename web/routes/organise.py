@@ -210,7 +210,7 @@ async def add_peer(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     admin = PeerAdmin(request.config_dict[FEDERATION])
     card = await admin.add(text(form, "invite"), by=request[MEMBER])
-    raise flash(request, "/organise/peers", f"Peered with {card.name}.")
+    raise flash(request, "/organise/peers", _("Peered with %(name)s.") % {"name": card.name})
 
 
 def _block(blocked: bool) -> Handler:

@@ -16,14 +16,16 @@ from node.errors import RateLimited
 from node.governance.records import Charter
 from protocol.visibility import visible_to
 from web import i18n
-from web.client_address import client_address
+from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
+from web.kept_pages import kept_page
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import describe_date, render, when
 from web.routes import Route
+from web.routes.activitypub import actor_document, wants_activity_json
 from web.security import cookie_name, set_cookie
 
 
@@ -33,39 +35,44 @@ def _field(form: Any, name: str) -> str:
 
 
 class PublicPage:
-    """What the public page shows, kept for a couple of seconds.
+    """What the public page shows, made again only once something it shows may have
+    changed: a write to the database (by this node or a CLI command beside it), the
+    hubs in the network, or the minute.
 
-    Everyone's first page, and the same for every visitor: a short lifetime keeps
-    a busy node from asking SQLite the same three questions for each of them,
-    and also picks up what CLI commands in another process wrote.
+    Everyone's first page, and the same for every visitor, so a busy node does not
+    ask SQLite the same questions for each of them.
     """
 
-    LIFETIME_MS = 2000
-
     def __init__(self) -> None:
-        # By language: dates and role titles are written in the page's language.
-        self._contexts: dict[str, tuple[int, dict[str, Any]]] = {}
-        # One visitor rebuilds an expired page; the others arriving meanwhile wait
-        # for that rebuild instead of each asking SQLite the same questions again.
+        self._context: dict[str, Any] | None = None
+        self._made_for: tuple[object, ...] | None = None
+        # One visitor rebuilds an old page; the others arriving meanwhile wait for
+        # that rebuild instead of each asking SQLite the same questions again.
         self._rebuilding = asyncio.Lock()
 
     def forget(self) -> None:
         """Made again on the next view: the hub's own news just changed."""
-        self._contexts = {}
+        self._context = None
 
-    def _fresh(self, now: int) -> dict[str, Any] | None:
-        made = self._contexts.get(i18n.language())
-        if made is not None and now - made[0] <= self.LIFETIME_MS:
-            return made[1]
+    def _fresh(self, state: tuple[object, ...]) -> dict[str, Any] | None:
+        if self._context is not None and state[0] is not None and state == self._made_for:
+            return self._context
         return None
 
     async def context(self, request: web.Request) -> dict[str, Any]:
         node = request.config_dict[NODE]
-        fresh = self._fresh(node.clock())
+        # The language too: dates and role titles are in the page's language.
+        state = (
+            node.db.data_version(),
+            node.membership.members,
+            node.clock() // 60_000,
+            i18n.language(),
+        )
+        fresh = self._fresh(state)
         if fresh is not None:
             return fresh
         async with self._rebuilding:
-            fresh = self._fresh(node.clock())
+            fresh = self._fresh(state)
             if fresh is not None:
                 return fresh
             now = node.clock()
@@ -77,7 +84,7 @@ class PublicPage:
             held = {h.role: h for h in holders}
             # Which roles are filled and until when, and how many founders steer for now:
             # never names, which stay for members' eyes (the Roles page).
-            context = {
+            self._context = {
                 "interim_count": sum(1 for h in holders if h.role == Role.INTERIM),
                 "roles": [
                     {
@@ -95,14 +102,27 @@ class PublicPage:
                     now // 1000, visible_to("visitor"), origin=node.node_id, limit=5
                 ),
             }
-            self._contexts[i18n.language()] = (now, context)
-            return context
+            # The state read before it was made: a write meanwhile makes it again.
+            self._made_for = state
+            return self._context
 
 
 PUBLIC_PAGE = web.AppKey("public_page", PublicPage)
 
 
-async def home(request: web.Request) -> web.Response:
+async def home(request: web.Request) -> web.StreamResponse:
+    node = request.config_dict[NODE]
+    # The public page is the hub's ActivityPub actor: servers asking for JSON get it.
+    # Decided before the kept page, which knows nothing of Accept.
+    if node.activitypub.enabled and wants_activity_json(request):
+        return await actor_document(request)
+    response = await _public_page(request)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@kept_page
+async def _public_page(request: web.Request) -> web.Response:
     return render(request, "public.html", await request.config_dict[PUBLIC_PAGE].context(request))
 
 
@@ -149,7 +169,7 @@ async def join(request: web.Request) -> web.Response:
     values = {k: _field(form, k) for k in _EMPTY_JOIN}
     charter = await node.governance.charter()
     confirms = node.confirmations.enabled
-    guard, address = request.config_dict[JOIN_GUARD], client_address(request)
+    guard, address = request.config_dict[JOIN_GUARD], client_key(request)
     if not guard.may_apply(address, node.clock()):
         raise RateLimited(
             "Too many applications have come from your address. Try again in an hour."
@@ -283,7 +303,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         },
         status=400,
     )
-    address = client_address(request)
+    address = client_key(request)
     if not request.config_dict[LOGIN_GUARD].may_try(email.lower(), address, node.clock()):
         # The same answer as a wrong password: nothing tells an attacker why.
         return refused

@@ -43,8 +43,8 @@ from node.store.migrations import (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
-    v0019_reserved,
-    v0020_reserved,
+    v0019_activitypub,
+    v0020_bundle_holdings,
     v0021_member_language,
 )
 
@@ -108,8 +108,8 @@ _MODULES = (
     v0016_hub_profile_fields,
     v0017_across_hubs,
     v0018_candidate_statements,
-    v0019_reserved,
-    v0020_reserved,
+    v0019_activitypub,
+    v0020_bundle_holdings,
     v0021_member_language,
 )
 

@@ -1,0 +1,95 @@
+"""HTTP load from wrk (Debian's package), for every HTTP row of `make bench`.
+
+A Python client on the same two cores measures mostly itself: the node's pages
+and a bare aiohttp handler both topped out near the client's own ceiling. wrk
+is a C client that costs the machine little, so a row's ratio to the bare
+handler, measured the same way in the same run, is the node's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+CONNECTIONS = 50
+
+# Sends each request to the next of `paths`, round and round (wrk's own Lua API).
+_PATHS_SCRIPT = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n %% #paths + 1
+  return wrk.format(nil, paths[n])
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    rate: float  # requests a second
+    p50_ms: float
+    p99_ms: float
+
+
+def available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+async def wrk(
+    url: str,
+    seconds: float,
+    *,
+    connections: int = CONNECTIONS,
+    cookie: str | None = None,
+    paths: list[str] | None = None,
+) -> Load:
+    """Load `url` (or, with `paths`, each of them in turn on its host) from `connections`
+    connections for `seconds`; every answer must be a 200, or this raises."""
+    if not available():
+        raise RuntimeError("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    if cookie:
+        args += ["-H", f"Cookie: {cookie}"]
+    with tempfile.TemporaryDirectory() as folder:
+        if paths:
+            script = Path(folder) / "paths.lua"
+            quoted = ",".join(
+                '"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths
+            )
+            script.write_text(_PATHS_SCRIPT % quoted)
+            args += ["-s", str(script)]
+            parts = urlsplit(url)
+            url = f"{parts.scheme}://{parts.netloc}/"
+        process = await asyncio.create_subprocess_exec(
+            *args, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await process.communicate()
+    text = out.decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed on {url}: {err.decode().strip() or text}")
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if refused:
+        raise RuntimeError(f"{url}: {refused.group(1)} answers were not 200\n{text}")
+    return Load(
+        rate=float(_field(text, r"Requests/sec:\s+([\d.]+)")),
+        p50_ms=_ms(_field(text, r"\n\s+50%\s+(\S+)")),
+        p99_ms=_ms(_field(text, r"\n\s+99%\s+(\S+)")),
+    )
+
+
+def _field(text: str, pattern: str) -> str:
+    found = re.search(pattern, text)
+    if not found:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
+    return found.group(1)
+
+
+def _ms(value: str) -> float:
+    """wrk's "812.00us", "1.23ms", "2.01s" in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]

@@ -1,0 +1,74 @@
+"""Values kept until the next write (`Database.kept`), against a real SQLite file: a write
+by this process shows at once, one by another process's connection shortly after, and a
+member's terms of office start and end on time between writes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from node.accounts.permissions import Role
+from node.store.accounts import AccountsStore
+from node.store.database import Database
+
+
+async def _count(db: Database) -> int:
+    row = await db.fetchone("SELECT count(*) FROM node_state")
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_kept_value_is_read_again_after_any_write(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "hub.db")
+    try:
+        reads = 0
+
+        async def counted() -> int:
+            nonlocal reads
+            reads += 1
+            return await _count(db)
+
+        assert await db.kept("n", counted) == 0
+        assert await db.kept("n", counted) == 0
+        assert reads == 1, "nothing was written, yet the value was read again"
+
+        # This process's own write: seen by the very next call, with no wait.
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO node_state (name, value, set_at) VALUES ('a', '1', 0)")
+        assert await db.kept("n", counted) == 1
+
+        # Another process's write (a CLI command beside the node): its own connection.
+        other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+        other.execute("INSERT INTO node_state (name, value, set_at) VALUES ('b', '2', 0)")
+        other.close()
+        for _ in range(100):
+            if await db.kept("n", counted) == 2:
+                break
+            await asyncio.sleep(0.002)
+        assert await db.kept("n", counted) == 2
+    finally:
+        await db.close()
+
+
+async def test_a_kept_member_gains_and_loses_a_role_on_time_between_writes(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "hub.db")
+    try:
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO members (id, email, name, status, charter_version,"
+                " charter_signed_at, privacy_version, privacy_accepted_at, applied_at)"
+                " VALUES (7, 'sam@example.org', 'Sam', 'active', '1', 0, '1', 0, 0)"
+            )
+            await conn.execute(
+                "INSERT INTO member_roles (member_id, role, starts_at, ends_at)"
+                " VALUES (7, 'secretary', 1000, 2000)"
+            )
+        store = AccountsStore(db)
+        for now, roles in ((999, set()), (1000, {Role.SECRETARY}), (2000, set())):
+            found = await store.member(7, now)
+            assert found is not None and set(found[1]) == roles, now
+    finally:
+        await db.close()

@@ -1,0 +1,78 @@
+"""Pages kept as rendered (web/kept_pages.py): served again only to the member they were
+made for, with that visitor's own form token, and never once anything has changed."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.conftest import Site, acting, make_member
+from web.kept_pages import KEPT_PAGES
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no form token on the page"
+    return found.group(1)
+
+
+def _cookie(site: Site, name: str) -> str:
+    for cookie in site.client.session.cookie_jar:
+        if cookie.key == name:
+            return cookie.value
+    raise AssertionError(f"no {name} cookie")
+
+
+async def _home(site: Site) -> str:
+    response = await site.client.get("/dashboard")
+    assert response.status == 200
+    return await response.text()
+
+
+async def test_a_kept_home_shows_a_new_thread_at_once_and_only_to_its_member(site: Site) -> None:
+    node = site.node
+    pages = site.client.app[KEPT_PAGES]
+    await make_member(node, "zelda@example.org")
+    await make_member(node, "quentin@example.org")
+    await site.login("zelda@example.org")
+    first = await _home(site)
+    hits = pages.hits
+    assert await _home(site) == first
+    assert pages.hits == hits + 1, "the second look at an unchanged home was rendered again"
+
+    await node.discussion.topics.start(await acting(node, 1), "general", "Seed swap", "Bring some.")
+    assert "Seed swap" in await _home(site)
+
+    await site.logout()
+    await site.login("quentin@example.org")
+    page = await _home(site)
+    assert "quentin" in page and "zelda" not in page
+
+
+async def test_a_kept_page_carries_each_visitors_own_form_token(site: Site) -> None:
+    await make_member(site.node, "zelda@example.org")
+    await site.login("zelda@example.org")
+    page = await _home(site)
+    old = _cookie(site, "hubnet_csrf")
+    assert _token(page) == old
+
+    # A new form token (as a browser that lost its cookie gets): the kept page is
+    # served, with the new token in it, and a form sent with it is accepted.
+    site.client.session.cookie_jar.clear(lambda cookie: cookie.key == "hubnet_csrf")
+    hits = site.client.app[KEPT_PAGES].hits
+    page = await _home(site)
+    assert site.client.app[KEPT_PAGES].hits == hits + 1
+    new = _cookie(site, "hubnet_csrf")
+    assert new != old and _token(page) == new
+    assert "kept-" not in page
+    response = await site.client.post("/logout", data={"csrf": new}, allow_redirects=False)
+    assert response.status == 303
+
+
+async def test_a_status_line_is_shown_once_and_not_kept(site: Site) -> None:
+    await make_member(site.node, "zelda@example.org")
+    await site.login("zelda@example.org")
+    said = re.compile(r"Nothing was unread\.|\d+ marked read\.")
+    assert said.search(await (await site.submit("/notices/read")).text())
+    for _ in range(2):  # rendered again, then served as kept: neither says it again
+        page = await (await site.client.get("/notices")).text()
+        assert not said.search(page)
