@@ -116,12 +116,13 @@ sim: $(STAMP)
 
 # The pages' words: extract every marked text into web/translations/messages.pot and
 # add the new ones to each language's .po (docs/ARCHITECTURE.md, "Languages"); then
-# translate the empty msgstr entries. The .po is compiled when the node starts.
+# translate the empty msgstr entries. The .po is compiled when the node starts. The
+# services' fixed refusals are extracted by the error classes refusals.txt names.
 translations: $(RUN_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
-		--omit-header -o web/translations/messages.pot .
-	$(BIN)/pybabel update --quiet -i web/translations/messages.pot -d web/translations \
-		--no-fuzzy-matching --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k N_ $(addprefix -k,$(file <web/translations/refusals.txt)) \
+		--no-location --sort-output --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations \
+		--no-fuzzy-matching --ignore-obsolete --width 100
 
 clean-venv:
 	rm -rf $(VENV)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from node.accounts.permissions import ROLE_TITLES
 from node.digits import is_digits
 from node.governance import tally
 from node.governance.records import Election, GovernanceError
@@ -49,11 +50,18 @@ def from_field(text: str, what: str) -> int:
     return int(moment.replace(tzinfo=hub_zone()).timestamp()) * 1000
 
 
+def title(election: Election) -> str:
+    """Election.title in the page's language: "Election: Chair", "Etholiad: Cadeirydd"."""
+    what = _(ROLE_TITLES[election.role])
+    recall = election.kind == "recall"
+    return (_("Recall vote: %s") if recall else _("Election: %s")) % what
+
+
 def summary(election: Election, now: int) -> dict[str, Any]:
     phase = election.phase(now)
     return {
         "id": election.id,
-        "title": election.title,
+        "title": title(election),
         "phase": _(PHASE_NAMES[phase]),
         "open": phase != "closed",
         "nominations_close": describe_date(election.nominations_close),

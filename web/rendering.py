@@ -141,6 +141,17 @@ def time_left(now_ms: int, then_ms: int) -> str:
     return _("in less than a minute")
 
 
+def span(ms: int) -> str:
+    """A length of time for people, in the page's language: "an hour", "5 minutes"."""
+    if ms % 3_600_000 == 0:
+        n = ms // 3_600_000
+        return _("an hour") if n == 1 else ngettext("%(num)d hour", "%(num)d hours", n) % {"num": n}
+    n = max(1, ms // 60_000)
+    return (
+        _("a minute") if n == 1 else ngettext("%(num)d minute", "%(num)d minutes", n) % {"num": n}
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _option_parts(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
     return tuple(

@@ -79,7 +79,7 @@ def test_the_check_finds_unmarked_text_and_passes_marked_text() -> None:
 
 
 def _placeholders(text: str) -> list[str]:
-    return sorted(re.findall(r"%\([a-z_0-9]+\)[sd]|%%", text))
+    return sorted(re.findall(r"%\([a-z_0-9]+\)[sdr]|%[sd]|%%", text))
 
 
 def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> None:
@@ -107,9 +107,12 @@ def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> N
 
 def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> None:
     out = tmp_path / "messages.pot"
+    # As `make translations` does: the services' refusals are named in refusals.txt.
+    refusals = (TRANSLATIONS / "refusals.txt").read_text().split()
     subprocess.run(
         [sys.executable, "-c", "from babel.messages.frontend import main; main()", "extract",
-         "-F", "babel.cfg", "-k", "N_", "--no-location", "--omit-header", "-o", str(out), "."],
+         "-F", "babel.cfg", "-k", "N_", *(f"-k{name}" for name in refusals),
+         "--no-location", "--omit-header", "-o", str(out), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     with out.open("rb") as f:
@@ -121,10 +124,18 @@ def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> 
 
 def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
     from node.accounts.permissions import ROLE_TITLES
+    from node.discussion.topics import CATEGORIES
     from node.events.drafts import TYPE_TITLES, VISIBILITIES
+    from node.funds.ledger import KIND_TITLES
     from web.node_words import WORDS
 
-    given = {*ROLE_TITLES.values(), *TYPE_TITLES.values(), *VISIBILITIES.values()}
+    given = {
+        *ROLE_TITLES.values(),
+        *TYPE_TITLES.values(),
+        *VISIBILITIES.values(),
+        *KIND_TITLES.values(),
+        *CATEGORIES.values(),
+    }
     assert given <= set(WORDS), sorted(given - set(WORDS))
 
 

@@ -42,6 +42,9 @@ async def test_a_member_who_chooses_cymraeg_reads_their_pages_in_welsh(
     refused = await site.post("/account/leave", {})
     assert refused.status == 400
     assert "Ticiwch y blwch i gadarnhau eich bod am adael." in await refused.text()
+    # A service's fixed refusal too (node/), beside the form.
+    refused = await site.post("/events/new", {"title": "", "type": "public-meeting"})
+    assert "Rhowch deitl i'r digwyddiad." in unescape(await refused.text())
 
     back = await site.submit("/account/language", {"language": "en"})
     assert '<html lang="en">' in await back.text()

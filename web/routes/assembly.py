@@ -220,9 +220,7 @@ def _parse_motion(form: dict[str, str]) -> Motion:
         written = dt.datetime.strptime(form["closes"], "%Y-%m-%dT%H:%M")
     except ValueError as exc:
         zone = str(hub_zone()).replace("_", " ")
-        raise AssemblyError(
-            _("Give the closing date and time (%(zone)s time).") % {"zone": zone}
-        ) from exc
+        raise AssemblyError(_("Give the closing date and time (%s time).") % zone) from exc
     closes = int(written.replace(tzinfo=hub_zone()).timestamp())
     if form["rule"] not in _RULES:
         raise AssemblyError(_("Choose a decision rule."))
@@ -347,11 +345,8 @@ async def second(request: web.Request) -> web.Response:
 async def vote(request: web.Request) -> web.Response:
     choice = _field(await request.post(), "choice")
     await _act(request, lambda m, by: _assembly(request).vote(m, choice, by=by))
-    raise done(
-        request,
-        request.path.rsplit("/", 1)[0],
-        _("This hub's vote is cast: %(choice)s.") % {"choice": choice},
-    )
+    cast = _("This hub's vote is cast: %s.") % choice
+    raise done(request, request.path.rsplit("/", 1)[0], cast)
 
 
 @refusals_on(motion_page)

@@ -9,7 +9,7 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.digits import is_digits
-from node.funds.budget import Phase, span_text
+from node.funds.budget import Phase
 from node.funds.errors import FundsError
 from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
@@ -17,7 +17,7 @@ from web.flash import done
 from web.forms import path_number, refusals_on, texts
 from web.i18n import _, ngettext
 from web.keys import MEMBER
-from web.rendering import hub_zone, render, time_left, when
+from web.rendering import hub_zone, render, span, time_left, when
 from web.routes import Route
 
 ROUND_FIELDS = ("title", "amount", "proposals_close", "voting_open", "voting_close")
@@ -77,7 +77,7 @@ async def _list_page(
                 {"round": r, "phase": describe_phase(r, now)} for r in await node.funds.rounds()
             ],
             "available": (await node.funds.summary()).available,
-            "shortest": span_text(node.funds.budgeting.shortest_window_ms),
+            "shortest": span(node.funds.budgeting.shortest_window_ms),
             "values": {**defaults, **values},
             "errors": errors or [],
         },

@@ -23,16 +23,16 @@ from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.visibility import visible_to
-from web import i18n
 from web.atom import Entry, atom_response, feed_bytes
 from web.flash import done
-from web.i18n import _
+from web.i18n import N_, _, language
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES, viewer
 from web.rendering import render, render_fragment
 from web.routes import Route
 
 # near_lat/near_lon/near_hub still read, for links made before "near" took a name.
+_UNKNOWN_PLACE = N_("We do not know where “%(place)s” is: choose a place from the list.")
 _FILTERS = (
     "region", "type", "hub", "from", "to", "near", "near_lat", "near_lon", "near_hub", "radius",
 )  # fmt: skip
@@ -81,10 +81,7 @@ async def _query(
     if q["near"]:
         near = await node.events.calendar.place(q["near"])
         if near is None:
-            errors.append(
-                _("We do not know where “%(place)s” is: choose a place from the list.")
-                % {"place": q["near"]}
-            )
+            errors.append(_(_UNKNOWN_PLACE) % {"place": q["near"]})
     elif q["near_lat"] or q["near_lon"]:
         lat = _degrees(q["near_lat"], 90, "latitude", errors)
         lon = _degrees(q["near_lon"], 180, "longitude", errors)
@@ -193,7 +190,7 @@ async def _calendar(request: web.Request, past: bool) -> web.Response:
         request.query.get("page", "0")[:6],
         member,
         can_manage,
-        i18n.language(),  # its words and dates are in the page's language
+        language(),  # its words and dates are in the page's language
         node.clock() // 60_000,
         projection.version,
         projection.hubs_version,
@@ -384,13 +381,6 @@ async def campaigns_atom(request: web.Request) -> web.Response:
             entries,
         )
     )
-
-
-def subscribe_links(node_id: str) -> list[dict[str, Any]]:
-    return [
-        {"href": "/calendar.ics", "text": _("Network calendar (.ics)")},
-        {"href": f"/calendar/hubs/{node_id}.ics", "text": _("This hub's events (.ics)")},
-    ]
 
 
 ROUTES = [

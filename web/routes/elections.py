@@ -189,7 +189,7 @@ async def election(
             "phase": phase,
             "phase_name": _(PHASE_NAMES[phase]),
             "time_left": summary(election, now)["left"],
-            "role_title": ROLE_TITLES[election.role],
+            "role_title": _(ROLE_TITLES[election.role]),
             "role_description": ROLE_DESCRIPTIONS[election.role],
             # A refused nomination shows the statement again as it was written.
             "statement": field(posted, "statement") if errors else "",
