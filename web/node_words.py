@@ -16,6 +16,35 @@ WORDS = (
     N_("Treasurer / fundraiser"),
     N_("Delegate to the network"),
     N_("Interim steering group"),
+    # node/accounts/permissions.py ROLE_DESCRIPTIONS
+    N_(
+        "Runs the hub's meetings so that everyone gets a say, keeps them to time, and speaks"
+        " for the hub when it needs one voice. Can run events and moderate."
+    ),
+    N_(
+        "Keeps the hub's records: minutes, the charter, elections and who the hub works with"
+        " in the network. Opens elections, runs events and can moderate."
+    ),
+    N_(
+        "Welcomes new members: reads applications, approves them, and helps members with"
+        " their accounts. Sees members' contact details, and keeps them safe."
+    ),
+    N_(
+        "Starts and runs the hub's campaigns and events, and publishes for the hub: news,"
+        " resources and entries in the network's directory."
+    ),
+    N_(
+        "Looks after the hub's money: records what comes in and goes out with receipts, and"
+        " opens budget rounds in which members decide how to spend it."
+    ),
+    N_(
+        "Speaks and votes for the hub in the network: proposes motions and votes on them as"
+        " members decide. Other hubs see only the name the delegate chooses."
+    ),
+    N_(
+        "Runs a new hub until its first elections: can do what each officer does, and hands"
+        " over to the elected officers."
+    ),
     # node/events/drafts.py TYPE_TITLES
     N_("Public meeting"),
     N_("Training"),

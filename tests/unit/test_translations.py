@@ -123,7 +123,7 @@ def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> 
 
 
 def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
-    from node.accounts.permissions import ROLE_TITLES
+    from node.accounts.permissions import ROLE_DESCRIPTIONS, ROLE_TITLES
     from node.discussion.topics import CATEGORIES
     from node.events.drafts import TYPE_TITLES, VISIBILITIES
     from node.funds.ledger import KIND_TITLES
@@ -131,6 +131,7 @@ def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
 
     given = {
         *ROLE_TITLES.values(),
+        *ROLE_DESCRIPTIONS.values(),
         *TYPE_TITLES.values(),
         *VISIBILITIES.values(),
         *KIND_TITLES.values(),
