@@ -66,17 +66,13 @@ def when(ms: int | None) -> str:
 def local_date(moment: datetime | date, pattern: str) -> str:
     """A date in the page's language (month and day names from Babel's CLDR data), by a
     CLDR pattern: "d MMMM y" is "3 December 2026" or "3 Rhagfyr 2026"."""
-    from babel.dates import format_date
-
-    return str(format_date(moment, pattern, locale=i18n.language()))
+    return i18n.format_moment(moment, pattern)
 
 
 def moment(value: datetime, pattern: str) -> str:
     """A date and time in its own zone, in the page's language, by a CLDR pattern:
     "EEE dd MMM y, HH:mm" is "Sat 30 Mar 2024, 19:00" or "Sad 30 Maw 2024, 19:00"."""
-    from babel.dates import format_datetime
-
-    return str(format_datetime(value, pattern, tzinfo=value.tzinfo, locale=i18n.language()))
+    return i18n.format_moment(value, pattern)
 
 
 def describe_date(ms: int) -> str:
