@@ -85,8 +85,16 @@ $(INTEROP): tests/interop/requirements.txt tests/interop/package.json /usr/bin/n
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
+# tests/browser/test_lighthouse.py runs Lighthouse (pinned in tests/lighthouse/package.json)
+# with Node.js (the /usr/bin/npm target above) and Debian's Chromium.
+# Lighthouse's own dependencies only: none of them downloads a browser.
+LIGHTHOUSE := tests/lighthouse/node_modules/lighthouse/package.json
+$(LIGHTHOUSE): tests/lighthouse/package.json tests/lighthouse/package-lock.json | /usr/bin/npm
+	cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $(LIGHTHOUSE)
+
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
-		/usr/sbin/nginx /usr/bin/caddy $(INTEROP)
+		/usr/sbin/nginx /usr/bin/caddy $(INTEROP) $(LIGHTHOUSE)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,

@@ -60,15 +60,23 @@ def _peer(row: Any) -> Peer:
     )
 
 
+# A peer's last contact is written at most this often: every push and pull answered
+# would otherwise cost a write transaction of its own (and a sync to disk), for a
+# time the health page shows to the minute.
+CONTACT_EVERY_MS = 10_000
+
+
 class PeerStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._contact_written: dict[str, int] = {}  # peer: when its contact was last written
 
     # -- peers -------------------------------------------------------------------
 
     async def add(self, node_id: NodeId, url: str, name: str | None) -> None:
         """Add a peer, or update the address and name of one we have (keeps blocks)."""
+        self._contact_written.pop(node_id, None)  # its first contact is written at once
         async with self._db.write() as conn:
             await conn.execute(
                 "INSERT INTO peers (node_id, url, name, added_at) VALUES (?, ?, ?, ?)"
@@ -189,11 +197,15 @@ class PeerStore:
             )
 
     async def contact(self, peer: str) -> None:
-        """Note that `peer` answered a request (a pull, a push to us, a handshake)."""
+        """Note that `peer` answered a request (a pull, a push to us, a handshake); the
+        time kept is at most CONTACT_EVERY_MS old."""
+        now = self._clock()
+        written = self._contact_written.get(peer)
+        if written is not None and 0 <= now - written < CONTACT_EVERY_MS:
+            return
         async with self._db.write() as conn:
-            await conn.execute(
-                "UPDATE peers SET last_contact = ? WHERE node_id = ?", (self._clock(), peer)
-            )
+            await conn.execute("UPDATE peers SET last_contact = ? WHERE node_id = ?", (now, peer))
+        self._contact_written[peer] = now
 
     async def failed(self, peer: str, error: str, next_attempt: int) -> int:
         """Record a failed delivery; returns the count of consecutive failures."""
