@@ -189,6 +189,9 @@ def setup(app: web.Application) -> None:
     env.filters["when"] = when
     env.filters["money"] = pounds
     env.filters["moment"] = moment
+    # A word a service hands the page (a role's title, a kind of event), translated: a
+    # plain string, escaped like any value, unlike _() whose result is markup.
+    env.filters["tr"] = i18n.gettext
     env.globals["options"] = options
 
 
