@@ -13,14 +13,8 @@ from web.forms import text
 from web.i18n import _
 from web.keys import MEMBER
 from web.routes import Route
+from web.routes.public import safe_next
 from web.security import set_cookie
-
-
-def _back(value: str) -> str:
-    """A path on this hub to go back to (never another site: "//x" or "/\\x")."""
-    if value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/"
 
 
 async def choose_own(request: web.Request) -> web.StreamResponse:
@@ -39,7 +33,8 @@ async def choose_hubs(request: web.Request) -> web.StreamResponse:
 async def switch(request: web.Request) -> web.StreamResponse:
     """A visitor's choice: a plain link in the footer, so it needs no script or form."""
     code = i18n.known(request.query.get("to"))
-    response = web.HTTPSeeOther(_back(request.query.get("back", "/")))
+    # Back to the page it was chosen on: a path on this hub only, never an open redirect.
+    response = web.HTTPSeeOther(safe_next(request.query.get("back", "")) or "/")
     if code is not None:
         set_cookie(response, request, i18n.COOKIE, code, max_age=365 * 86_400)
     raise response
