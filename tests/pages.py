@@ -49,10 +49,17 @@ NOT_PAGES = {
     "/charter/endorsements/{message_id}/badge.svg": "an SVG image",
     "/funds/entries/{entry_id}/receipt": "a receipt's file",
     "/library/{resource_id}/file": "a library file",
+    "/organise/exchange/bundle": "a bundle file to carry on a USB stick",
     "/healthz": "JSON for monitoring",
     "/metrics": "Prometheus metrics",
     "/.well-known/hubnet": "JSON for other hubs' nodes",
     "/federation/v1": "the federation API, msgpack for other hubs' nodes",
+    "/ap/objects/{message}": "an ActivityPub object, JSON for fediverse servers",
+    "/ap/outbox": "the hub's ActivityPub outbox, JSON for fediverse servers",
+    "/ap/followers": "the hub's ActivityPub followers collection, JSON",
+    "/.well-known/webfinger": "WebFinger, JSON for fediverse servers",
+    "/.well-known/nodeinfo": "NodeInfo's links, JSON",
+    "/nodeinfo/2.1": "NodeInfo, JSON",
     "/static": "the stylesheet and other static files",
 }
 

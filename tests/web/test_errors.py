@@ -33,6 +33,10 @@ OUTSIDE_NODE_ERROR = {
     "node.federation.client.PeerRefused",
     "node.federation.client.PeerRateLimited",
     "node.federation.api.ApiError",
+    # Talking to fediverse servers: the inbox answers them itself (401, 403, 413), and
+    # a delivery that fails is retried later from the queue.
+    "node.activitypub.remote.RemoteError",
+    "node.activitypub.signatures.SignatureRefused",
     # Caught where they are raised and turned into a NodeError or a log line.
     "node.resources.FileMismatch",
     # A packaging mistake in the migrations list, found at start-up by the tests.
