@@ -17,9 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from apsig.draft.sign import Signer
-from apsig.draft.verify import Verifier
-from apsig.exceptions import VerificationFailedError
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 # Mastodon's window: a signed request older or newer than this is refused.
@@ -74,6 +71,10 @@ def sign(
     if body is not None:
         headers["digest"] = digest_of(body)
     signed = list(REQUIRED_POST if body is not None else REQUIRED_GET)
+    # Imported at first use: apsig brings pyld, lxml and requests with it, about 15 MB
+    # of a node's memory that a hub with no fediverse followers never needs.
+    from apsig.draft.sign import Signer
+
     made = Signer(
         headers=headers,
         private_key=key,
@@ -136,6 +137,9 @@ def check_request(
     )
     if 'algorithm="' not in lowered["signature"]:
         lowered["signature"] += ',algorithm="rsa-sha256"'
+    from apsig.draft.verify import Verifier  # at first use, as in sign()
+    from apsig.exceptions import VerificationFailedError
+
     try:
         Verifier(
             public_pem=public_pem,
