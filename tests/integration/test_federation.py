@@ -41,8 +41,7 @@ def test_peering_shows_on_both_sides(line: tuple[Hub, Hub, Hub]) -> None:
 def test_peer_down_for_a_while_gets_everything_once(line: tuple[Hub, Hub, Hub]) -> None:
     a, b, c = line
     c.stop()
-    for i in range(25):
-        a.announce(f"news {i}")
+    a.announce_many([f"news {i}" for i in range(25)])
     wait_for("Northgate to have the news", lambda: len(b.texts()) == 25)
     assert "failing" in b.peer_cli("list") or "0" in b.peer_cli("list")
     c.start()
