@@ -66,29 +66,31 @@ class KeptPages:
 KEPT_PAGES = web.AppKey("kept_pages", KeptPages)
 
 
+def page_state(request: web.Request) -> tuple[object, ...] | None:
+    """What a page the same for every visitor may depend on besides its address: the
+    database's state (any write by any process moves it), which hubs are in the network
+    (held in memory: it may change after the write it follows), the minute (pages say
+    "in 2 days") and the page's language (a visitor's switch is a cookie, no write).
+    None when the database's state cannot be read: then nothing may be kept."""
+    node = request.config_dict[NODE]
+    version = node.db.data_version()
+    if version is None:
+        return None
+    return (version, node.membership.members, node.clock() // 60_000, i18n.language())
+
+
 def kept_page(handler: Handler) -> Handler:
     """Serve `handler`'s page from KeptPages while the database and the minute are the
     same; `handler` must only read."""
 
     @functools.wraps(handler)
     async def serve(request: web.Request) -> web.StreamResponse:
-        node = request.config_dict[NODE]
         pages = request.config_dict.get(KEPT_PAGES)
-        version = node.db.data_version()
-        if pages is None or version is None or request.method != "GET" or request.get(NOTICES):
+        state = page_state(request)
+        if pages is None or state is None or request.method != "GET" or request.get(NOTICES):
             return await handler(request)
         member = request.get(MEMBER)
-        key = (
-            request.path_qs,
-            None if member is None else member.id,
-            # The page's language: a visitor's switch (a cookie) writes nothing.
-            i18n.language(),
-            node.clock() // 60_000,
-            version,
-            # Which hubs are in the network, held in memory: what pages show of other
-            # hubs changes when the roster does, which may be after the write it follows.
-            node.membership.members,
-        )
+        key = (request.path_qs, None if member is None else member.id, *state)
         page = pages.get(key)
         if page is None:
             pages.misses += 1

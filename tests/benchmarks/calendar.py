@@ -9,7 +9,6 @@ can: plain, filtered by region, and "near me" (sorted by distance).
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from protocol.kinds.hub import HubProfile
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import Table
-from tests.benchmarks.wrk import CONNECTIONS, wrk
+from tests.benchmarks.wrk import CONNECTIONS, bare_rows, wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -110,20 +109,8 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
         log(f"calendar: storing {HUBS * PER_HUB:,} events…")
         await _fill(hub, log)
         hub.start()
-        for _ in range(50):  # the bare server may still be starting
-            try:
-                await wrk(f"http://127.0.0.1:{port}/", 1, connections=1)
-                break
-            except RuntimeError:
-                await asyncio.sleep(0.1)
         log(f"calendar: wrk, {CONNECTIONS} connections, {seconds:.0f} s per page…")
-        bare_load = await wrk(f"http://127.0.0.1:{port}/", seconds)
-        table.add(
-            f"web: bare aiohttp handler, wrk, {CONNECTIONS} connections",
-            bare_load.rate,
-            unit="req/s",
-        )
-        table.add("  bare handler p99", bare_load.p99_ms, unit="ms")
+        bare_load = await bare_rows(table, port, seconds)
         for name, path in (
             ("calendar, upcoming", "/calendar"),
             ("calendar, one region", "/calendar?region=North"),

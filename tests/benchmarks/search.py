@@ -5,7 +5,6 @@ the same run (tests/benchmarks/bare.py), against one real `hubnet run` process.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from protocol.kinds.hub import Resource
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import T0, Table
-from tests.benchmarks.wrk import wrk
+from tests.benchmarks.wrk import bare_rows, wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -127,22 +126,10 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
     bare = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.bare", str(port)])
     hub.start()
     try:
-        for _ in range(50):  # the bare server may still be starting
-            try:
-                await wrk(f"http://127.0.0.1:{port}/", 1, connections=1)
-                break
-            except RuntimeError:
-                await asyncio.sleep(0.1)
         log(f"search: wrk, {CLIENTS} connections, {seconds:.0f} s each…")
-        bare_load = await wrk(f"http://127.0.0.1:{port}/", seconds, connections=CLIENTS)
+        await bare_rows(table, port, seconds, CLIENTS)
         paths = [f"/search?q={q.replace(' ', '+')}" for q in QUERIES]
         load = await wrk(hub.url, seconds, connections=CLIENTS, paths=paths)
-        table.add(
-            f"search: bare aiohttp handler, wrk, {CLIENTS} connections",
-            bare_load.rate,
-            unit="req/s",
-        )
-        table.add("  bare handler p99", bare_load.p99_ms, unit="ms")
         table.add(f"search: /search over {count:,} items", load.rate, unit="req/s")
         table.add("  search p50", load.p50_ms, unit="ms")
         table.add("  search p99", load.p99_ms, unit="ms", target="< 200 ms", met=load.p99_ms < 200)

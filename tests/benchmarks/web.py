@@ -7,7 +7,6 @@ run on the same machine, so the ratio holds on a busy machine.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import aiohttp
 
 from tests.benchmarks.cluster import running_hubs
 from tests.benchmarks.common import Table
-from tests.benchmarks.wrk import CONNECTIONS, wrk
+from tests.benchmarks.wrk import CONNECTIONS, bare_rows, wrk
 from tests.integration.network import free_port
 
 CLIENTS = 50
@@ -57,24 +56,10 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
             password = re.search(r"organiser password: (\S+)", hub.init_output)
             assert email and password, "hubnet init did not print the organiser account"
             session = await _logged_in_session(hub.url, email.group(1), password.group(1))
-            try:
-                for _ in range(50):  # the bare server may still be starting
-                    try:
-                        await (await session.get(f"http://127.0.0.1:{port}/")).read()
-                        break
-                    except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.1)
-                cookie = _cookie_header(session)
-            finally:
-                await session.close()
+            cookie = _cookie_header(session)
+            await session.close()
             log(f"web: wrk, {CONNECTIONS} connections, {seconds:.0f} s per page…")
-            bare_load = await wrk(f"http://127.0.0.1:{port}/", seconds)
-            table.add(
-                f"web: bare aiohttp handler, wrk, {CONNECTIONS} connections",
-                bare_load.rate,
-                unit="req/s",
-            )
-            table.add("  bare handler p99", bare_load.p99_ms, unit="ms")
+            bare_load = await bare_rows(table, port, seconds)
             # (name, path, logged in, the share of bare's rate it should reach)
             rows = [
                 ("/healthz", "/healthz", False, 0.6),

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.benchmarks.common import Table
+
 CONNECTIONS = 50
 
 # Sends each request to the next of `paths`, round and round (wrk's own Lua API).
@@ -93,3 +95,21 @@ def _ms(value: str) -> float:
     """wrk's "812.00us", "1.23ms", "2.01s" in milliseconds."""
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+async def bare_rows(
+    table: Table, port: int, seconds: float, connections: int = CONNECTIONS
+) -> Load:
+    """Wait for the bare aiohttp handler on `port` (tests/benchmarks/bare.py) to answer,
+    load it as the section's pages will be, and add its rows to `table`."""
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(50):  # the bare server may still be starting
+        try:
+            await wrk(url, 1, connections=1)
+            break
+        except RuntimeError:
+            await asyncio.sleep(0.1)
+    load = await wrk(url, seconds, connections=connections)
+    table.add(f"bare aiohttp handler, wrk, {connections} connections", load.rate, unit="req/s")
+    table.add("  bare handler p99", load.p99_ms, unit="ms")
+    return load

@@ -11,11 +11,10 @@ from node.accounts.permissions import Permission, Role
 from node.appkeys import NODE
 from node.events.drafts import local_time
 from node.store.home import UpcomingEvent
-from web import i18n
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
-from web.kept_pages import kept_page
+from web.kept_pages import kept_page, page_state
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, moment, render, when
 from web.routes import Route
@@ -37,14 +36,8 @@ class NetworkNews:
 
     async def items(self, request: web.Request) -> list[dict[str, object]]:
         node = request.config_dict[NODE]
-        # The language too: its dates are written in the page's language.
-        state = (
-            node.db.data_version(),
-            node.membership.members,
-            node.clock() // 60_000,
-            i18n.language(),
-        )
-        if state[0] is None or state != self._made_for:
+        state = page_state(request)
+        if state is None or state != self._made_for:
             # PROTOCOL.md §14.5: news from member hubs only (a hub that left too).
             items = await node.news.items(limit=20, shows=node.membership.is_member)
             names = {origin: hub.name for origin, hub in (await node.hubs()).items()}

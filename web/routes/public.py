@@ -15,13 +15,12 @@ from node.appkeys import NODE
 from node.errors import RateLimited
 from node.governance.records import Charter
 from protocol.visibility import visible_to
-from web import i18n
 from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.join_guard import PER_ADDRESS as JOIN_PER_ADDRESS
-from web.kept_pages import kept_page
+from web.kept_pages import kept_page, page_state
 from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import describe_date, render, when
 from web.routes import Route
@@ -54,20 +53,14 @@ class PublicPage:
         """Made again on the next view: the hub's own news just changed."""
         self._context = None
 
-    def _fresh(self, state: tuple[object, ...]) -> dict[str, Any] | None:
-        if self._context is not None and state[0] is not None and state == self._made_for:
+    def _fresh(self, state: tuple[object, ...] | None) -> dict[str, Any] | None:
+        if self._context is not None and state is not None and state == self._made_for:
             return self._context
         return None
 
     async def context(self, request: web.Request) -> dict[str, Any]:
         node = request.config_dict[NODE]
-        # The language too: dates and role titles are in the page's language.
-        state = (
-            node.db.data_version(),
-            node.membership.members,
-            node.clock() // 60_000,
-            i18n.language(),
-        )
+        state = page_state(request)
         fresh = self._fresh(state)
         if fresh is not None:
             return fresh
