@@ -225,15 +225,17 @@ def from_env(environ: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
-def load(
-    data_dir: Path,
+def resolve(
+    file: Mapping[str, Any],
+    file_source: str,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Config:
-    """The node's settings: defaults < config.toml < HUBNET_* variables < `overrides`."""
+) -> dict[str, Any]:
+    """Every setting's value, validated: defaults < `file` (config.toml's values, read
+    from `file_source`) < HUBNET_* variables < `overrides` (the command line's)."""
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     layers = (
-        (read_file(data_dir / CONFIG_FILE), str(data_dir / CONFIG_FILE), False),
+        (file, file_source, False),
         (from_env(os.environ if environ is None else environ), "the environment", True),
         ({k: v for k, v in (overrides or {}).items() if v is not None}, "the command line", False),
     )
@@ -243,7 +245,17 @@ def load(
                 raise ConfigError(f"{name} is not a hubnet setting")
             values[name] = _coerce(_BY_NAME[name], value, source, from_text)
     validate(values)
-    return Config(data_dir=data_dir, **values)
+    return values
+
+
+def load(
+    data_dir: Path,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The node's settings: defaults < config.toml < HUBNET_* variables < `overrides`."""
+    path = data_dir / CONFIG_FILE
+    return Config(data_dir=data_dir, **resolve(read_file(path), str(path), overrides, environ))
 
 
 def _toml_value(value: Any) -> str:

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+import argon2
+
 from crypto.ed25519 import SigningKey
 from crypto.errors import KeyFileError
 from crypto.keyfile import save_key
@@ -69,8 +71,9 @@ async def init_data_dir(
         )
     # Validate before writing anything, so a bad --url leaves no half-made node.
     values = {"name": name, "url": url}
-    draft = {s.name: s.default for s in settings.SETTINGS} | values
-    settings.validate(draft)
+    # As the node will run: its HUBNET_* variables apply (the founder's password is
+    # hashed with the argon2 settings the node will check it with).
+    draft = settings.resolve({}, "", values)
     try:
         check_email(organiser_email)
     except AccountError as exc:
@@ -102,7 +105,10 @@ async def init_data_dir(
         await _choose_network(store, NetworkStore(db), clock, name, network)
         # The founders act as an interim steering group until the first election.
         password = secrets.token_urlsafe(12)
-        founder = await Members(AccountsStore(db), clock).create_founder(
+        hasher = argon2.PasswordHasher(
+            time_cost=draft["argon2_time_cost"], memory_cost=draft["argon2_memory_kib"]
+        )
+        founder = await Members(AccountsStore(db), clock, hasher).create_founder(
             organiser_name, organiser_email, password
         )
         # The first-run checklist ticks "change the password" once this hash is gone.

@@ -81,3 +81,23 @@ def test_address_lists_come_from_the_file_or_comma_separated_from_the_environmen
     assert load(tmp_path, environ={"HUBNET_TRUSTED_PROXIES": ""}).trusted_proxies == ()
     with pytest.raises(ConfigError, match="'localhost' is not an IP address"):
         load(tmp_path, environ={"HUBNET_TRUSTED_PROXIES": "localhost"})
+
+
+async def test_init_hashes_the_founders_password_as_the_node_will_check_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hubnet init` honours HUBNET_ARGON2_* as `hubnet run` does: an operator on a small
+    Raspberry Pi who lowered the memory cost gets a founder's hash made with it."""
+    from node.setup import init_data_dir
+    from node.store.database import Database
+    from node.store.office import OfficeStore
+
+    monkeypatch.setenv("HUBNET_ARGON2_MEMORY_KIB", "19456")
+    monkeypatch.setenv("HUBNET_ARGON2_TIME_COST", "2")
+    await init_data_dir(tmp_path / "hub", "Riverside", "http://127.0.0.1:8080", network=False)
+    db = await Database.open(tmp_path / "hub" / "hubnet.db")
+    try:
+        hashed = await OfficeStore(db).password_hash(1)
+    finally:
+        await db.close()
+    assert hashed is not None and "$m=19456,t=2," in hashed, hashed
