@@ -17,11 +17,10 @@ from typing import Any
 
 from crypto.digest import sha256
 from crypto.ed25519 import SIGNATURE_SIZE, verify
-from crypto.errors import BadNodeId
-from crypto.nodeid import NodeId, parse_node_id
+from crypto.nodeid import NodeId
 from protocol.codec import decode, encode
 from protocol.errors import MalformedPayload
-from protocol.federation import BODY_LIMITS
+from protocol.federation import BODY_LIMITS, node_id_value
 
 MAGIC = b"HUBNET-BUNDLE\n"
 VERSION = 1
@@ -77,15 +76,6 @@ def encode_unsigned(header: BundleHeader, envelopes: Sequence[bytes]) -> bytes:
     return b"".join([MAGIC, _frame(encode(header.to_wire())), *(_frame(e) for e in envelopes)])
 
 
-def _node_id(value: Any, what: str) -> NodeId:
-    if not isinstance(value, str):
-        raise BundleRefused(f"bundle header: {what} must be a node id")
-    try:
-        return parse_node_id(value)
-    except BadNodeId as exc:
-        raise BundleRefused(f"bundle header: {what}: {exc}") from exc
-
-
 def _count(value: Any, what: str) -> int:
     if type(value) is not int or value < 0:
         raise BundleRefused(f"bundle header: {what} must be a whole number")
@@ -106,11 +96,14 @@ def _header(data: bytes) -> BundleHeader:
     if not isinstance(heads, list) or not all(isinstance(h, list) and len(h) == 2 for h in heads):
         raise BundleRefused("bundle header: heads must be a list of [origin, seq]")
     return BundleHeader(
-        hub=_node_id(value["hub"], "hub"),
+        hub=node_id_value(value["hub"], "bundle header: hub", BundleRefused),
         created_at=_count(value["created_at"], "created_at"),
         messages=_count(value["messages"], "messages"),
         origins=_count(value["origins"], "origins"),
-        heads=tuple((_node_id(o, "heads origin"), _count(s, "heads seq")) for o, s in heads),
+        heads=tuple(
+            (node_id_value(o, "bundle header: heads origin", BundleRefused), _count(s, "heads seq"))
+            for o, s in heads
+        ),
     )
 
 

@@ -48,13 +48,17 @@ def _envelopes(value: Any, what: str, most: int) -> list[bytes]:
     return value
 
 
-def _node_id(value: Any, what: str) -> NodeId:
+def node_id_value(
+    value: Any, what: str, refused: type[MalformedPayload] = MalformedPayload
+) -> NodeId:
+    """`value` as a node id, or `refused` naming `what` (bundles refuse with their own
+    error class, which names the bundle)."""
     if not isinstance(value, str):
-        raise MalformedPayload(f"{what} must be a node id")
+        raise refused(f"{what} must be a node id")
     try:
         return parse_node_id(value)
     except BadNodeId as exc:
-        raise MalformedPayload(f"{what}: {exc}") from exc
+        raise refused(f"{what}: {exc}") from exc
 
 
 # -- POST /federation/v1/messages ----------------------------------------------------
@@ -150,7 +154,7 @@ def decode_heads_page(data: bytes, after: str | None = None) -> HeadsPage:
             or len(row[2]) != 32
         ):
             raise MalformedPayload("each head must be [origin, seq >= 1, 32-byte id]")
-        origin = _node_id(row[0], "head origin")
+        origin = node_id_value(row[0], "head origin")
         if previous is not None and origin <= previous:
             raise MalformedPayload("heads must be in ascending order of origin, after `after`")
         heads[origin] = (row[1], MessageId(row[2]))
@@ -237,7 +241,7 @@ def decode_card(data: bytes) -> HubCard:
     url, name = body.get("url"), body.get("name")
     if not isinstance(url, str) or not isinstance(name, str):
         raise MalformedPayload("hub card must have text fields node_id, url and name")
-    return HubCard(_node_id(body.get("node_id"), "hub card node_id"), url, name)
+    return HubCard(node_id_value(body.get("node_id"), "hub card node_id"), url, name)
 
 
 # -- errors ----------------------------------------------------------------------
