@@ -21,6 +21,7 @@ from node import config as settings
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
+from node.outbound import Outbound
 from node.store import offline
 from node.store.migrations import LATEST_VERSION
 from protocol.envelope import parse_payload
@@ -170,12 +171,11 @@ def check_own_fork(path: Path, node_id: str) -> list[Finding]:
     ]
 
 
-async def _probe(
-    session: aiohttp.ClientSession, url: str, clock: Clock
-) -> tuple[dict[str, object], float]:
+async def _probe(outbound: Outbound, url: str, clock: Clock) -> tuple[dict[str, object], float]:
     """GET url/.well-known/hubnet: its answer and the peer's clock minus ours, in seconds."""
     sent = clock()
-    async with session.get(url.rstrip("/") + "/.well-known/hubnet") as response:
+    target = url.rstrip("/") + "/.well-known/hubnet"
+    async with outbound.request("GET", target) as response:
         response.raise_for_status()
         data = await response.json()
         date = response.headers.get("Date")
@@ -192,13 +192,17 @@ async def check_network(
 ) -> list[Finding]:
     found: list[Finding] = []
     timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_SECONDS)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    # Through the onion proxy where the node's own connections go through it.
+    outbound = Outbound(config.onion_proxy, config.onion_proxy_all, timeout=timeout)
+    try:
         targets = [("this node", node_id, config.url)] + [
             (f"peer {pid[:12]}…", pid, url) for pid, url, blocked in peers if not blocked
         ]
         results = await asyncio.gather(
-            *(_probe(session, url, clock) for _, _, url in targets), return_exceptions=True
+            *(_probe(outbound, url, clock) for _, _, url in targets), return_exceptions=True
         )
+    finally:
+        await outbound.close()
     for (who, expected_id, url), result in zip(targets, results, strict=True):
         if isinstance(result, BaseException):
             fix = (

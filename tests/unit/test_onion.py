@@ -1,0 +1,139 @@
+"""Onion addresses, the proxy setting, invites that carry an onion URL, and the route
+each outbound URL takes (node/onion.py, node/outbound.py)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from crypto.ed25519 import SigningKey
+from crypto.nodeid import node_id_from_public_key
+from node.config import load, render_file
+from node.errors import ConfigError, NodeError
+from node.federation.invites import Invite, parse_invite
+from node.onion import own_onion_url, parse_proxy, read_hostname_file
+from node.outbound import NoOnionProxy, OnionRefusingResolver, Outbound
+
+HOST = "7ogn6ergtilnctylou2ev47zjpaw75l3c7bhs7inqnv6x36rxdfaaaad.onion"
+ONION = f"http://{HOST}"
+NODE_ID = node_id_from_public_key(SigningKey(bytes(range(32))).public_key)
+
+
+def settings(tmp_path: Path, **values: object) -> Path:
+    (tmp_path / "config.toml").write_text(
+        render_file({"name": "Riverside", "url": "https://riverside.example", **values})
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"onion_proxy": "socks5://127.0.0.1:9050"}, "must start socks5h://"),
+        ({"onion_proxy": "http://127.0.0.1:8118"}, "SOCKS5 proxy's address with its port"),
+        ({"onion_proxy": "socks5h://127.0.0.1"}, "with its port"),
+        ({"onion_proxy_all": True}, "onion_proxy_all needs onion_proxy"),
+        ({"onion_url": "http://riverside.example"}, "version 3 onion address"),
+        ({"onion_url": "http://abcdefghijklmnop.onion"}, "version 3 onion address"),
+        ({"onion_url": f"{ONION}/hub"}, "only the scheme and the onion address"),
+        ({"onion_port": 8080, "port": 8080}, "onion_port must differ from port"),
+    ],
+)
+def test_onion_settings_that_cannot_work_are_refused_with_the_reason(
+    tmp_path: Path, values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(settings(tmp_path, **values), environ={})
+
+
+def test_the_proxy_setting_keeps_its_credentials_for_tors_stream_isolation() -> None:
+    proxy = parse_proxy("socks5h://hub%20a:secret@127.0.0.1:9050")
+    assert (proxy.host, proxy.port, proxy.username, proxy.password) == (
+        "127.0.0.1",
+        9050,
+        "hub a",
+        "secret",
+    )
+
+
+def test_own_onion_address_from_the_setting_the_hostname_file_or_an_onion_url(
+    tmp_path: Path,
+) -> None:
+    assert own_onion_url(load(settings(tmp_path), environ={})) is None
+    assert own_onion_url(load(settings(tmp_path, onion_url=ONION + "/"), environ={})) == ONION
+    (tmp_path / "hostname").write_text(HOST + "\n")
+    config = load(settings(tmp_path, onion_hostname_file=str(tmp_path / "hostname")), environ={})
+    assert own_onion_url(config) == ONION
+    assert own_onion_url(load(settings(tmp_path, url=ONION), environ={})) == ONION
+
+
+def test_a_missing_or_odd_hostname_file_says_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist yet; tor writes it"):
+        read_hostname_file(tmp_path / "hostname")
+    (tmp_path / "hostname").write_text("riverside.example\n")
+    with pytest.raises(ConfigError, match="does not hold a v3 onion address"):
+        read_hostname_file(tmp_path / "hostname")
+
+
+def test_an_invite_with_an_onion_address_round_trips_and_an_old_one_still_reads() -> None:
+    invite = Invite(NODE_ID, "https://riverside.example", "token", bytes(32), ONION)
+    assert parse_invite(str(invite)) == invite
+    old = parse_invite(f"hubnet://invite?id={NODE_ID}&token=t&url=https%3A%2F%2Fa.example")
+    assert old.onion is None
+    assert old.address_for(has_onion_proxy=True) == "https://a.example"
+    # A hub that is only an onion service writes no separate onion field.
+    assert "onion=" not in str(Invite(NODE_ID, ONION, "token", None, ONION))
+
+
+def test_an_invite_is_followed_to_its_onion_address_only_with_a_proxy() -> None:
+    both = Invite(NODE_ID, "https://riverside.example", "token", None, ONION)
+    assert both.address_for(has_onion_proxy=True) == ONION
+    assert both.address_for(has_onion_proxy=False) == "https://riverside.example"
+    only = Invite(NODE_ID, ONION, "token")
+    assert only.address_for(has_onion_proxy=True) == ONION
+    with pytest.raises(NodeError, match="reachable only as a Tor onion service"):
+        only.address_for(has_onion_proxy=False)
+
+
+def test_a_damaged_onion_field_is_refused() -> None:
+    text = f"hubnet://invite?id={NODE_ID}&token=t&url=https%3A%2F%2Fa.example&onion=http%3A%2F%2Fx.onion"
+    with pytest.raises(NodeError, match="onion address must name a version 3"):
+        parse_invite(text)
+
+
+async def test_onion_hosts_go_through_the_proxy_and_others_only_with_proxy_all() -> None:
+    proxy = "socks5h://127.0.0.1:9050"
+    some = Outbound(proxy)
+    everything = Outbound(proxy, everything=True)
+    none = Outbound("")
+    try:
+        assert some.through_proxy(ONION + "/federation/v1/heads")
+        assert not some.through_proxy("https://northgate.example/")
+        assert everything.through_proxy("https://northgate.example/")
+        assert not none.through_proxy("https://northgate.example/")
+        with pytest.raises(NoOnionProxy, match="no onion_proxy setting"):
+            none.through_proxy(f"http://{HOST.upper()}./")
+        assert some.session_for(ONION) is not some.session_for("https://northgate.example")
+    finally:
+        for outbound in (some, everything, none):
+            await outbound.close()
+
+
+async def test_no_onion_name_is_ever_handed_to_the_dns() -> None:
+    asked: list[str] = []
+
+    class Inner:
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[object]:
+            asked.append(host)
+            return []
+
+        async def close(self) -> None:
+            return None
+
+    resolver = OnionRefusingResolver(Inner())  # type: ignore[arg-type]
+    with pytest.raises(NoOnionProxy):
+        await resolver.resolve(HOST, 80, socket.AF_INET)
+    await resolver.resolve("riverside.example", 443, socket.AF_INET)
+    assert asked == ["riverside.example"]
