@@ -86,26 +86,36 @@ RIVERSIDE = ("Riverside", "https://riverside.example")
 
 @dataclass
 class OnionPair:
-    a: Hub  # Riverside: an onion service whose public https address is not reachable here
-    b: Hub  # Northgate: has the proxy
+    a: Hub  # Riverside: its public https address is not reachable here
+    b: Hub  # Northgate: its public address is a loopback one
     onion: str  # Riverside's onion URL
     onion_port: int  # where Riverside takes the onion service's requests
+    b_onion: str
     socks: SocksDouble
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OnionPair]:
-    """Made once for the module (hubs take seconds to start); a test that changes a
-    hub's settings puts them back."""
+    """Two hubs, each an onion service with the proxy set. Made once for the module
+    (hubs take seconds to start); a test that changes a hub's settings puts them back."""
     root = tmp_path_factory.mktemp("onion")
     socks = SocksDouble().start()
     with ThreadPoolExecutor(2) as pool:
         made = pool.map(lambda spec: Hub(root, *spec), [RIVERSIDE, ("Northgate", None)])
     a, b = made
-    pair = OnionPair(a, b, f"http://{onion_host('Riverside')}", free_port(), socks)
-    configure(a, onion_url=pair.onion, onion_port=pair.onion_port)
-    configure(b, onion_proxy=socks.url)
+    pair = OnionPair(
+        a,
+        b,
+        f"http://{onion_host('Riverside')}",
+        free_port(),
+        f"http://{onion_host('Northgate')}",
+        socks,
+    )
+    b_port = free_port()
+    configure(a, onion_url=pair.onion, onion_port=pair.onion_port, onion_proxy=socks.url)
+    configure(b, onion_url=pair.b_onion, onion_port=b_port, onion_proxy=socks.url)
     socks.routes[(onion_host("Riverside"), 80)] = pair.onion_port
+    socks.routes[(onion_host("Northgate"), 80)] = b_port
     found_network([a, b])
     try:
         with ThreadPoolExecutor(2) as pool:
@@ -126,18 +136,23 @@ def test_a_hub_known_only_by_its_onion_address_federates_through_the_proxy(
 
     b.peer_cli("add", str(invite))
     # Northgate holds Riverside at its onion address alone (the https one is not
-    # reachable here), so all it exchanges with Riverside goes through the proxy.
+    # reachable here), and gave its own onion address back, so neither reaches the
+    # other but through the proxy.
     peers = b.peer_cli("list")
     assert pair.onion in peers and "riverside.example" not in peers
+    assert pair.b_onion in a.peer_cli("list")
 
     b.announce("Northgate's news via Tor")
     a.announce("Riverside's news")
     wait_for("Riverside to hold Northgate's news", lambda: "Northgate's news via Tor" in a.texts())
     wait_for("Northgate to hold Riverside's news", lambda: "Riverside's news" in b.texts())
 
-    # The proxy was handed the onion name itself (socks5h), never an address that a
-    # lookup on this machine would have given, and was asked for nothing else.
-    assert set(pair.socks.asked) == {Asked("name", onion_host("Riverside"), 80)}
+    # The proxy was handed the onion names themselves (socks5h), never an address that
+    # a lookup on this machine would have given, and was asked for nothing else.
+    assert set(pair.socks.asked) == {
+        Asked("name", onion_host("Riverside"), 80),
+        Asked("name", onion_host("Northgate"), 80),
+    }
 
 
 def test_without_a_proxy_an_onion_peer_is_refused_with_a_clear_error(pair: OnionPair) -> None:
@@ -156,7 +171,8 @@ def test_without_a_proxy_an_onion_peer_is_refused_with_a_clear_error(pair: Onion
         )
         row = next(line for line in b.peer_cli("list").splitlines() if a.node_id in line)
         assert "failing" in row
-        assert len(pair.socks.asked) == asked  # nothing was tried through the proxy
+        # Nothing of Northgate's went through the proxy (Riverside's pulls from it do).
+        assert Asked("name", onion_host("Riverside"), 80) not in pair.socks.asked[asked:]
 
         # An invite from a hub that is only an onion service is refused, saying what to set.
         invite = invite_of(a)
