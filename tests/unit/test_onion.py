@@ -15,6 +15,12 @@ from node.errors import ConfigError, NodeError
 from node.federation.invites import Invite, parse_invite
 from node.onion import own_onion_url, parse_proxy, read_hostname_file
 from node.outbound import NoOnionProxy, OnionRefusingResolver, Outbound
+from node.store.database import Database
+from node.store.hubs import put_profile_txn
+from node.store.peers import PeerStore
+from protocol.envelope import create_message
+from protocol.kinds.hub import HubProfile
+from tests.helpers import T0
 
 HOST = "7ogn6ergtilnctylou2ev47zjpaw75l3c7bhs7inqnv6x36rxdfaaaad.onion"
 ONION = f"http://{HOST}"
@@ -137,3 +143,39 @@ async def test_no_onion_name_is_ever_handed_to_the_dns() -> None:
         await resolver.resolve(HOST, 80, socket.AF_INET)
     await resolver.resolve("riverside.example", 443, socket.AF_INET)
     assert asked == ["riverside.example"]
+
+
+async def test_a_new_public_url_in_a_profile_leaves_a_peer_held_at_its_onion_address(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "node.db")
+    try:
+        peers = PeerStore(db, lambda: T0)
+        onion_hub, public_hub = SigningKey(bytes(32)), SigningKey(bytes([1]) * 32)
+        onion_id = node_id_from_public_key(onion_hub.public_key)
+        public_id = node_id_from_public_key(public_hub.public_key)
+        await peers.add(onion_id, ONION, "Riverside")
+        await peers.add(public_id, "https://northgate.example", "Northgate")
+
+        async def profiles(key: SigningKey, *urls: str) -> None:
+            previous = None
+            for seq, url in enumerate(urls, start=1):
+                body = HubProfile(name="Hub", url=url)
+                message = create_message(key, "hub.profile", body, seq, previous, T0 + seq)
+                previous = message.id
+                async with db.write() as conn:
+                    await put_profile_txn(conn, message)
+
+        await profiles(onion_hub, "https://riverside.example", "https://moved.example")
+        await profiles(public_hub, "https://northgate.example", "https://moved.example")
+        onion_peer, public_peer = await peers.get(onion_id), await peers.get(public_id)
+        assert onion_peer is not None and onion_peer.url == ONION
+        assert public_peer is not None and public_peer.url == "https://moved.example"
+
+        # A new onion address in the profile is the peer's new address.
+        other = "http://" + "b" * 56 + ".onion"
+        await profiles(onion_hub, "https://riverside.example", "https://moved.example", other)
+        onion_peer = await peers.get(onion_id)
+        assert onion_peer is not None and onion_peer.url == other
+    finally:
+        await db.close()
