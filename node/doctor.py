@@ -21,6 +21,7 @@ from node import config as settings
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
+from node.onion import own_onion_url, parse_proxy, url_is_onion
 from node.outbound import Outbound
 from node.store import offline
 from node.store.migrations import LATEST_VERSION
@@ -244,6 +245,58 @@ async def check_network(
     return found
 
 
+def check_onion_address(config: settings.Config) -> list[Finding]:
+    """The hub's own onion address, when it is meant to have one (docs/OPERATIONS.md,
+    "A hub on Tor")."""
+    try:
+        onion = own_onion_url(config)
+    except NodeError as exc:
+        return [Finding(Level.FAIL, str(exc), "start tor, or set onion_url to the address")]
+    if onion is None:
+        if config.onion_port:
+            return [
+                Finding(
+                    Level.WARN,
+                    "onion_port is set but this hub has no onion address: invites carry none",
+                    "set onion_url to what the hidden service's hostname file holds",
+                )
+            ]
+        return []
+    found = [Finding(Level.OK, f"onion address {onion}")]
+    if not config.onion_port and not url_is_onion(config.url):
+        found.append(
+            Finding(
+                Level.WARN,
+                "no onion_port: tor's requests reach the main port from this machine, "
+                "so they pass for this machine's own (/metrics) and their headers are read",
+                "point the torrc's HiddenServicePort at a port of its own and set onion_port "
+                "to it (deploy/torrc)",
+            )
+        )
+    return found
+
+
+async def check_onion_proxy(config: settings.Config) -> list[Finding]:
+    """Whether the onion proxy answers at all: with tor stopped, no onion peer can be
+    reached (and with onion_proxy_all, no peer)."""
+    if not config.onion_proxy:
+        return []
+    proxy = parse_proxy(config.onion_proxy)
+    try:
+        async with asyncio.timeout(PEER_TIMEOUT_SECONDS):
+            _, writer = await asyncio.open_connection(proxy.host, proxy.port)
+        writer.close()
+    except (OSError, TimeoutError) as exc:
+        return [
+            Finding(
+                Level.FAIL if config.onion_proxy_all else Level.WARN,
+                f"the onion proxy at {proxy.host}:{proxy.port} does not answer ({exc})",
+                "start tor ('sudo systemctl start tor'), or correct onion_proxy",
+            )
+        ]
+    return [Finding(Level.OK, f"the onion proxy at {proxy.host}:{proxy.port} answers")]
+
+
 async def diagnose(
     data_dir: Path, clock: Clock = system_clock, network: bool = True
 ) -> list[Finding]:
@@ -253,6 +306,7 @@ async def diagnose(
         return [Finding(Level.FAIL, f"config: {exc}", "correct config.toml (docs/OPERATIONS.md)")]
     found = [Finding(Level.OK, f"config.toml is valid ({config.name}, {config.url})")]
     found += check_permissions(data_dir)
+    found += check_onion_address(config)
     try:
         _, node_id = load_identity(data_dir)
     except NodeError as exc:
@@ -261,6 +315,8 @@ async def diagnose(
     found += database
     if not any(f.level is Level.FAIL for f in database):
         found += check_own_fork(config.database_path, node_id)
+    if network:
+        found += await check_onion_proxy(config)
     if network and not any(f.level is Level.FAIL for f in database):
         found += await check_network(
             config, node_id, offline.peer_addresses(config.database_path), clock

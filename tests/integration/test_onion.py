@@ -253,6 +253,7 @@ def test_real_tor_makes_the_hidden_service_whose_address_the_node_takes(tmp_path
         assert hub.process is not None
         assert f"hubnet: onion service port 127.0.0.1:{onion_port}\n" in hub.process.output
         assert get(onion_port, "/healthz").status == 200
+        assert f"ok    onion address http://{address}\n" in hub.cli("doctor", "--offline")
     finally:
         hub.stop()
         tor.terminate()

@@ -3,6 +3,7 @@ each outbound URL takes (node/onion.py, node/outbound.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
 from node.config import load, render_file
+from node.doctor import Level, check_onion_address, check_onion_proxy
 from node.errors import ConfigError, NodeError
 from node.federation.invites import Invite, parse_invite
 from node.onion import own_onion_url, parse_proxy, read_hostname_file
@@ -179,3 +181,29 @@ async def test_a_new_public_url_in_a_profile_leaves_a_peer_held_at_its_onion_add
         assert onion_peer is not None and onion_peer.url == other
     finally:
         await db.close()
+
+
+async def test_doctor_says_whether_the_onion_proxy_answers(tmp_path: Path) -> None:
+    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        config = load(settings(tmp_path, onion_proxy=f"socks5h://127.0.0.1:{port}"), environ={})
+        [answers] = await check_onion_proxy(config)
+        assert answers.level is Level.OK
+    finally:
+        server.close()
+        await server.wait_closed()
+    [silent] = await check_onion_proxy(config)
+    assert silent.level is Level.WARN and "does not answer" in silent.what
+    assert "systemctl start tor" in silent.fix
+
+
+def test_doctor_warns_of_an_onion_address_with_no_port_of_its_own(tmp_path: Path) -> None:
+    without = check_onion_address(load(settings(tmp_path, onion_url=ONION), environ={}))
+    assert [f.level for f in without] == [Level.OK, Level.WARN]
+    assert "pass for this machine's own" in without[1].what
+    config = load(settings(tmp_path, onion_url=ONION, onion_port=8081), environ={})
+    assert [f.level for f in check_onion_address(config)] == [Level.OK]
+    missing = settings(tmp_path, onion_hostname_file=str(tmp_path / "none"))
+    [fail] = check_onion_address(load(missing, environ={}))
+    assert fail.level is Level.FAIL and "is tor running?" in fail.what
