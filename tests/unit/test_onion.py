@@ -11,6 +11,7 @@ import pytest
 
 from crypto.ed25519 import SigningKey
 from crypto.nodeid import node_id_from_public_key
+from node.activitypub.remote import Remote, RemoteError, check_url
 from node.config import load, render_file
 from node.doctor import Level, check_onion_address, check_onion_proxy
 from node.errors import ConfigError, NodeError
@@ -207,3 +208,17 @@ def test_doctor_warns_of_an_onion_address_with_no_port_of_its_own(tmp_path: Path
     missing = settings(tmp_path, onion_hostname_file=str(tmp_path / "none"))
     [fail] = check_onion_address(load(missing, environ={}))
     assert fail.level is Level.FAIL and "is tor running?" in fail.what
+
+
+async def test_fediverse_servers_at_onion_addresses_are_reached_over_http_through_the_proxy() -> (
+    None
+):
+    assert check_url(f"{ONION}/users/hub", allow_loopback=False) == HOST
+    with pytest.raises(RemoteError, match="plain http"):
+        check_url("http://mastodon.example/users/hub", allow_loopback=False)
+    remote = Remote(allow_loopback=False)
+    try:
+        with pytest.raises(RemoteError, match="no onion_proxy setting"):
+            await remote.fetch_json(f"{ONION}/users/hub", {})
+    finally:
+        await remote.close()
