@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -48,7 +49,7 @@ def onion_host(name: str) -> str:
     return base64.b32encode(key).decode().lower() + ".onion"
 
 
-def configure(hub: Hub, **values: str | int) -> None:
+def configure(hub: Hub, **values: str | int | bool) -> None:
     """Set settings in the hub's config.toml, read by `hubnet run` and every command."""
     config = hub.data_dir / "config.toml"
     kept = [
@@ -56,8 +57,8 @@ def configure(hub: Hub, **values: str | int) -> None:
         for line in config.read_text().splitlines(keepends=True)
         if line.split("=", 1)[0].strip() not in values
     ]
-    added = [f"{k} = {v if isinstance(v, int) else repr(v)}\n" for k, v in values.items()]
-    config.write_text("".join(kept + added).replace("'", '"'))
+    added = [f"{k} = {json.dumps(v)}\n" for k, v in values.items()]
+    config.write_text("".join(kept + added))
 
 
 def invite_of(hub: Hub) -> Invite:
@@ -185,6 +186,26 @@ def test_without_a_proxy_an_onion_peer_is_refused_with_a_clear_error(pair: Onion
         b.stop()
         configure(b, onion_proxy=pair.socks.url)
         b.start()
+
+
+def test_with_onion_proxy_all_a_clearnet_peer_is_reached_through_the_proxy_too(
+    tmp_path: Path,
+) -> None:
+    socks = SocksDouble().start()
+    with ThreadPoolExecutor(2) as pool:
+        hidden, public = pool.map(lambda name: Hub(tmp_path, name), ["Hidden", "Hillfield"])
+    try:
+        public.start()
+        configure(hidden, onion_proxy=socks.url, onion_proxy_all=True)
+        socks.routes[("127.0.0.1", public.port)] = public.port
+        hidden.peer_cli("add", str(invite_of(public)))
+        # Hillfield's url is a plain loopback address, and still the connection went
+        # through the proxy: Hillfield saw the proxy's address, not Hidden's.
+        assert socks.asked == [Asked("ipv4", "127.0.0.1", public.port)]
+        assert hidden.node_id in public.peer_cli("list")
+    finally:
+        public.stop()
+        socks.stop()
 
 
 def test_through_the_onion_port_a_member_logs_in_over_http_and_metrics_stay_private(
