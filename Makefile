@@ -64,6 +64,12 @@ lint: $(STAMP)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy
 
+# tests/integration/test_onion.py runs Debian's tor with deploy/torrc (off the network)
+# to make a hidden service. Installing it starts no daemon where systemd is not running.
+/usr/sbin/tor:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tor
+
 # tests/integration/test_fediverse_interop.py runs two independent ActivityPub
 # implementations: bovine (PyPI), in a virtual environment of its own (it pins an older
 # cryptography than the node's), and the Fedify library (npm, version pinned in
@@ -94,7 +100,7 @@ $(LIGHTHOUSE): tests/lighthouse/package.json tests/lighthouse/package-lock.json 
 	touch $(LIGHTHOUSE)
 
 test: $(STAMP) lint /usr/bin/chromium /usr/bin/faketime /usr/bin/systemd-analyze \
-		/usr/sbin/nginx /usr/bin/caddy $(INTEROP) $(LIGHTHOUSE)
+		/usr/sbin/nginx /usr/bin/caddy /usr/sbin/tor $(INTEROP) $(LIGHTHOUSE)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fault suite at full scale (docs/RELIABILITY.md): 200 SIGKILLs, partition rounds,

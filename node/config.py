@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import ConfigError
+from node.onion import onion_url_problem, parse_proxy
 from node.settings import SETTINGS as SETTINGS
 from node.settings import Setting
 from protocol.federation import node_url_problem
@@ -70,6 +71,11 @@ class Config:
     trusted_proxies: tuple[str, ...]
     metrics_allow: tuple[str, ...]
     forget_client_addresses: bool
+    onion_proxy: str
+    onion_proxy_all: bool
+    onion_url: str
+    onion_hostname_file: str
+    onion_port: int
     bundle_upload_mib: int
     smtp_host: str
     smtp_port: int
@@ -186,12 +192,28 @@ def validate(values: Mapping[str, Any]) -> None:
     problem = node_url_problem(values["url"] or "")
     if problem is not None:
         raise ConfigError(f"url {problem}, got {values['url']!r}")
+    _validate_onion(values)
     if values["activitypub"] not in ("on", "off"):
         raise ConfigError("activitypub must be on or off")
     if values["activitypub_allow_loopback"] not in (0, 1):
         raise ConfigError("activitypub_allow_loopback must be 0 or 1")
     if not (values["name"] or "").strip():
         raise ConfigError("name must not be empty")
+
+
+def _validate_onion(values: Mapping[str, Any]) -> None:
+    if values["onion_proxy"]:
+        parse_proxy(values["onion_proxy"])
+    elif values["onion_proxy_all"]:
+        raise ConfigError("onion_proxy_all needs onion_proxy: the proxy to send it all through")
+    if values["onion_url"]:
+        problem = onion_url_problem(values["onion_url"])
+        if problem is not None:
+            raise ConfigError(f"onion_url {problem}, got {values['onion_url']!r}")
+    if not 0 <= values["onion_port"] < 65536:
+        raise ConfigError("onion_port must be between 1 and 65535, or 0 for no onion service")
+    if values["onion_port"] and values["onion_port"] == values["port"]:
+        raise ConfigError("onion_port must differ from port: requests through Tor need their own")
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from node import config as settings
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
+from node.onion import own_onion_url, parse_proxy, url_is_onion
+from node.outbound import Outbound
 from node.store import offline
 from node.store.migrations import LATEST_VERSION
 from protocol.envelope import parse_payload
@@ -170,12 +172,11 @@ def check_own_fork(path: Path, node_id: str) -> list[Finding]:
     ]
 
 
-async def _probe(
-    session: aiohttp.ClientSession, url: str, clock: Clock
-) -> tuple[dict[str, object], float]:
+async def _probe(outbound: Outbound, url: str, clock: Clock) -> tuple[dict[str, object], float]:
     """GET url/.well-known/hubnet: its answer and the peer's clock minus ours, in seconds."""
     sent = clock()
-    async with session.get(url.rstrip("/") + "/.well-known/hubnet") as response:
+    target = url.rstrip("/") + "/.well-known/hubnet"
+    async with outbound.request("GET", target) as response:
         response.raise_for_status()
         data = await response.json()
         date = response.headers.get("Date")
@@ -192,13 +193,17 @@ async def check_network(
 ) -> list[Finding]:
     found: list[Finding] = []
     timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_SECONDS)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    # Through the onion proxy where the node's own connections go through it.
+    outbound = Outbound(config.onion_proxy, config.onion_proxy_all, timeout=timeout)
+    try:
         targets = [("this node", node_id, config.url)] + [
             (f"peer {pid[:12]}…", pid, url) for pid, url, blocked in peers if not blocked
         ]
         results = await asyncio.gather(
-            *(_probe(session, url, clock) for _, _, url in targets), return_exceptions=True
+            *(_probe(outbound, url, clock) for _, _, url in targets), return_exceptions=True
         )
+    finally:
+        await outbound.close()
     for (who, expected_id, url), result in zip(targets, results, strict=True):
         if isinstance(result, BaseException):
             fix = (
@@ -240,6 +245,58 @@ async def check_network(
     return found
 
 
+def check_onion_address(config: settings.Config) -> list[Finding]:
+    """The hub's own onion address, when it is meant to have one (docs/OPERATIONS.md,
+    "A hub on Tor")."""
+    try:
+        onion = own_onion_url(config)
+    except NodeError as exc:
+        return [Finding(Level.FAIL, str(exc), "start tor, or set onion_url to the address")]
+    if onion is None:
+        if config.onion_port:
+            return [
+                Finding(
+                    Level.WARN,
+                    "onion_port is set but this hub has no onion address: invites carry none",
+                    "set onion_url to what the hidden service's hostname file holds",
+                )
+            ]
+        return []
+    found = [Finding(Level.OK, f"onion address {onion}")]
+    if not config.onion_port and not url_is_onion(config.url):
+        found.append(
+            Finding(
+                Level.WARN,
+                "no onion_port: tor's requests reach the main port from this machine, "
+                "so they pass for this machine's own (/metrics) and their headers are read",
+                "point the torrc's HiddenServicePort at a port of its own and set onion_port "
+                "to it (deploy/torrc)",
+            )
+        )
+    return found
+
+
+async def check_onion_proxy(config: settings.Config) -> list[Finding]:
+    """Whether the onion proxy answers at all: with tor stopped, no onion peer can be
+    reached (and with onion_proxy_all, no peer)."""
+    if not config.onion_proxy:
+        return []
+    proxy = parse_proxy(config.onion_proxy)
+    try:
+        async with asyncio.timeout(PEER_TIMEOUT_SECONDS):
+            _, writer = await asyncio.open_connection(proxy.host, proxy.port)
+        writer.close()
+    except (OSError, TimeoutError) as exc:
+        return [
+            Finding(
+                Level.FAIL if config.onion_proxy_all else Level.WARN,
+                f"the onion proxy at {proxy.host}:{proxy.port} does not answer ({exc})",
+                "start tor ('sudo systemctl start tor'), or correct onion_proxy",
+            )
+        ]
+    return [Finding(Level.OK, f"the onion proxy at {proxy.host}:{proxy.port} answers")]
+
+
 async def diagnose(
     data_dir: Path, clock: Clock = system_clock, network: bool = True
 ) -> list[Finding]:
@@ -249,6 +306,7 @@ async def diagnose(
         return [Finding(Level.FAIL, f"config: {exc}", "correct config.toml (docs/OPERATIONS.md)")]
     found = [Finding(Level.OK, f"config.toml is valid ({config.name}, {config.url})")]
     found += check_permissions(data_dir)
+    found += check_onion_address(config)
     try:
         _, node_id = load_identity(data_dir)
     except NodeError as exc:
@@ -257,6 +315,8 @@ async def diagnose(
     found += database
     if not any(f.level is Level.FAIL for f in database):
         found += check_own_fork(config.database_path, node_id)
+    if network:
+        found += await check_onion_proxy(config)
     if network and not any(f.level is Level.FAIL for f in database):
         found += await check_network(
             config, node_id, offline.peer_addresses(config.database_path), clock

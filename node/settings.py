@@ -187,6 +187,48 @@ SETTINGS: tuple[Setting, ...] = (
         "replaced every hour. Turn off only to debug a proxy set-up.",
     ),
     Setting(
+        "onion_proxy",
+        str,
+        "",
+        "SOCKS5 proxy through which peers at .onion addresses (Tor onion services) are "
+        'reached, e.g. "socks5h://127.0.0.1:9050" for Debian\'s tor; socks5h: the proxy, '
+        "not this machine, looks names up. Empty: an .onion peer is refused with a "
+        "sentence saying to set this, and its name is never looked up.",
+    ),
+    Setting(
+        "onion_proxy_all",
+        bool,
+        False,
+        "Send every connection to another server (peers, files, the fediverse, hubnet "
+        "doctor's checks) through onion_proxy, not only those to .onion addresses, so no "
+        "other server sees this hub's own IP address when it connects out.",
+    ),
+    Setting(
+        "onion_url",
+        str,
+        "",
+        "This hub's own onion address, e.g. http://…56 characters….onion, as the hidden "
+        "service's hostname file holds it: invites carry it, and pages served through "
+        "Tor link to it. Empty: read from onion_hostname_file, or none.",
+    ),
+    Setting(
+        "onion_hostname_file",
+        str,
+        "",
+        "Path of the hidden service's hostname file (e.g. /var/lib/tor/hubnet/hostname) "
+        "to read the onion address from when onion_url is empty; the node's user must "
+        "be able to read it.",
+    ),
+    Setting(
+        "onion_port",
+        int,
+        0,
+        "Loopback port where the node also listens for its onion service (the torrc's "
+        "HiddenServicePort points here): requests on it are known to come through Tor, "
+        "so they never count as this machine's own, and their cookies and links suit "
+        "the onion address. 0: no onion service.",
+    ),
+    Setting(
         "bundle_upload_mib",
         int,
         64,

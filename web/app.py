@@ -19,6 +19,7 @@ from node.federation.api import PREFIX as FEDERATION_PREFIX
 from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
+from node.onion import own_onion_url
 from protocol.federation import MAX_BODY_BYTES
 from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
@@ -26,6 +27,7 @@ from web.client_address import ADDRESS_KEYS, AddressKeys
 from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
+from web.onion import ONION_URL
 from web.registration_guard import RegistrationGuard
 from web.routes import activitypub as activitypub_routes
 from web.routes.account import NETWORK_NEWS, NetworkNews
@@ -61,6 +63,10 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
+        # Read once at start: tor writes the hostname file before the node starts
+        # (deploy/hubnet.service runs after tor), and a missing one stops the start
+        # with a sentence saying so.
+        app[ONION_URL] = own_onion_url(config) or ""
         node = await Node.open(config, clock)
         federation = Federation(node)
         app[NODE] = node

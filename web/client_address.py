@@ -24,6 +24,7 @@ from aiohttp import web
 
 from node.appkeys import NODE
 from node.clock import Clock
+from web.onion import ONION_CLIENT, via_onion
 
 # How long one key for the per-address limits lives (the forget_client_addresses setting).
 KEY_LIFETIME_MS = 60 * 60 * 1000
@@ -94,6 +95,10 @@ def resolve(remote: str | None, headers: Mapping[str, str], trusted: Iterable[Ne
 
 
 def client_address(request: web.Request) -> str:
+    if via_onion(request):
+        # Tor connects from loopback and passes on the visitor's own headers: there is
+        # no address to know, and no header to believe (web/onion.py).
+        return ONION_CLIENT
     config = request.config_dict[NODE].config
     return resolve(request.remote, request.headers, networks(config.trusted_proxies))
 

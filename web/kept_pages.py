@@ -30,6 +30,7 @@ from aiohttp import web
 from node.appkeys import NODE
 from web import i18n
 from web.keys import CSRF, MEMBER, NOTICES
+from web.onion import via_onion
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,13 +71,21 @@ def page_state(request: web.Request) -> tuple[object, ...] | None:
     """What a page the same for every visitor may depend on besides its address: the
     database's state (any write by any process moves it), which hubs are in the network
     (held in memory: it may change after the write it follows), the minute (pages say
-    "in 2 days") and the page's language (a visitor's switch is a cookie, no write).
+    "in 2 days"), the page's language (a visitor's switch is a cookie, no write) and
+    whether it came through the onion service (its links name the onion address).
     None when the database's state cannot be read: then nothing may be kept."""
     node = request.config_dict[NODE]
     version = node.db.data_version()
     if version is None:
         return None
-    return (version, node.membership.members, node.clock() // 60_000, i18n.language())
+    # Through the onion service a page's absolute links name the onion address.
+    return (
+        version,
+        node.membership.members,
+        node.clock() // 60_000,
+        i18n.language(),
+        via_onion(request),
+    )
 
 
 def kept_page(handler: Handler) -> Handler:

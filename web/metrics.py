@@ -7,7 +7,8 @@ Who may read it (docs/OPERATIONS.md, "Monitoring"):
 - with no metrics_token, a direct request from this machine: the socket is
   loopback, is not a trusted proxy, and carries no proxy header. A request
   relayed by a reverse proxy on this machine also comes from loopback, so a
-  trusted proxy's requests, or any carrying a proxy header, are not "direct".
+  trusted proxy's requests, or any carrying a proxy header, are not "direct";
+  nor is one that came through the onion service (web/onion.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from node.appkeys import FEDERATION, NODE
 from node.config import Config
 from node.metrics import NodeMetrics
 from web.client_address import PROXY_HEADERS, networks, resolve, within
+from web.onion import via_onion
 
 METRICS = web.AppKey("metrics", NodeMetrics)
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -37,6 +39,8 @@ def _allowed(request: web.Request, config: Config) -> bool:
         given = request.headers.get("Authorization", "")
         if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return True
+    if via_onion(request):
+        return False  # from loopback, but relayed by tor for anyone: never this machine's
     trusted = networks(config.trusted_proxies)
     via_proxy = within(request.remote, trusted)
     if not via_proxy and any(h in request.headers for h in PROXY_HEADERS):

@@ -4,7 +4,7 @@ CSRF: every visitor has a random token in an HttpOnly cookie; every form carries
 the same token in a hidden field; a state-changing request must carry both, equal,
 and any Origin header it has must be this site's. Otherwise it gets 403 and
 nothing changes. Cookies are `__Host-` prefixed and Secure when the node's URL
-is https.
+is https (except through the onion service: web/onion.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from web.keys import (
     SESSION_TOKEN,
     UNREAD,
 )
+from web.onion import add_onion_location, via_onion
 from web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,10 @@ class CsrfRefused(web.HTTPForbidden):
 
 
 def _secure(request: web.Request) -> bool:
-    return bool(request.config_dict[NODE].config.url.startswith("https://"))
+    # Through the onion service the connection is http to the .onion address, which
+    # Tor encrypts; a Secure cookie sent over http would be dropped (web/onion.py).
+    url = request.config_dict[NODE].config.url
+    return bool(url.startswith("https://")) and not via_onion(request)
 
 
 def cookie_name(request: web.Request, base: str) -> str:
@@ -109,6 +113,7 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     # uploaded receipts do); keep it.
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    add_onion_location(request, response)
     return response
 
 

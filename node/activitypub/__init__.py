@@ -60,7 +60,12 @@ class ActivityPub:
         self._pem = public_pem(self._key)
         self.followers_store = FollowersStore(db)
         self.objects = ObjectsStore(db)
-        self.remote = Remote(allow_loopback=config().activitypub_allow_loopback == 1)
+        settings = config()
+        self.remote = Remote(
+            allow_loopback=settings.activitypub_allow_loopback == 1,
+            proxy=settings.onion_proxy,
+            proxy_all=settings.onion_proxy_all,
+        )
         key_id = lambda: self.hub().key_id  # noqa: E731
         self.actors = Actors(self.followers_store, self.remote, clock, self._key, key_id)
         self.sender = Sender(

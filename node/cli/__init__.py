@@ -113,6 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 KEEPALIVE_SECONDS = 15  # how long an idle HTTP connection is kept open for its next request
+ONION_HOST = "127.0.0.1"  # where tor's HiddenServicePort sends the onion_port's requests
 
 
 async def _serve(config: settings.Config) -> None:
@@ -131,7 +132,7 @@ async def _serve(config: settings.Config) -> None:
     # by default, so a crowd of idle clients could use up the unit's LimitNOFILE.
     runner = web.AppRunner(create_app(config), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
     await runner.setup()
-    listening: asyncio.Server | None = None
+    servers: list[asyncio.Server] = []
     try:
         try:
             listening = await listen(runner, config.host, config.port, config.max_connections)
@@ -139,7 +140,21 @@ async def _serve(config: settings.Config) -> None:
             raise NodeError(
                 f"cannot listen on {config.host}:{config.port}: {exc.strerror}"
             ) from exc
+        servers.append(listening)
         port = int(listening.sockets[0].getsockname()[1])
+        if config.onion_port:
+            # The onion service's own port, on loopback only: tor runs on this machine,
+            # and a request arriving here is known to come through it (web/onion.py).
+            try:
+                servers.append(
+                    await listen(runner, ONION_HOST, config.onion_port, config.max_connections)
+                )
+            except OSError as exc:
+                raise NodeError(
+                    f"cannot listen on {ONION_HOST}:{config.onion_port} (onion_port): "
+                    f"{exc.strerror}"
+                ) from exc
+            print(f"hubnet: onion service port {ONION_HOST}:{config.onion_port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -149,8 +164,8 @@ async def _serve(config: settings.Config) -> None:
         await stop.wait()
         print("hubnet: stopping", flush=True)
     finally:
-        if listening is not None:
-            listening.close()  # accept no more; the runner closes the open connections
+        for server in servers:
+            server.close()  # accept no more; the runner closes the open connections
         await runner.cleanup()
 
 

@@ -24,6 +24,7 @@ from node import config as settings
 from node.clock import describe_age
 from node.errors import NodeError
 from node.federation.invites import Invite
+from node.onion import own_onion_url
 from node.store.peers import PeerStore
 from protocol.errors import LocalProtocolError, SchemaViolation
 from protocol.kinds.hub import Announcement, Resource
@@ -62,8 +63,9 @@ def _run(coro: Any) -> int:
 
 async def _invite(args: argparse.Namespace) -> None:
     async with _open(args) as node:
+        onion = own_onion_url(node.config)
         token = await PeerStore(node.db, node.clock).create_invite()
-        invite = Invite(node.node_id, node.config.url, token, node.membership.network)
+        invite = Invite(node.node_id, node.config.url, token, node.membership.network, onion)
     print(invite)
     if sys.stdout.isatty() and not args.no_qr:
         import segno  # only here: it costs memory in every `hubnet run` otherwise

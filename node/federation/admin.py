@@ -16,6 +16,7 @@ from node.errors import NodeError, NotFound
 from node.federation.invites import Invite
 from node.federation.peering import accept_invite
 from node.federation.service import Federation
+from node.onion import own_onion_url
 from protocol.federation import HubCard
 
 MAX_BLOCK_REASON = 200
@@ -30,9 +31,10 @@ class PeerAdmin:
     async def invite(self, *, by: Member) -> Invite:
         """A one-time invite another hub's organisers paste into their peers page."""
         require(by, Permission.MANAGE_PEERS)
-        token = await self._peers.create_invite()
         node = self._node
-        return Invite(node.node_id, node.config.url, token, node.membership.network)
+        onion = own_onion_url(node.config)
+        token = await self._peers.create_invite()
+        return Invite(node.node_id, node.config.url, token, node.membership.network, onion)
 
     async def add(self, invite_text: str, *, by: Member) -> HubCard:
         """Peer with the hub whose invite this is; its card."""

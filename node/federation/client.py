@@ -17,6 +17,7 @@ from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import NodeId
 from node.clock import Clock
+from node.outbound import CONNECT_ERRORS, NoOnionProxy, Outbound
 from protocol import federation as wire
 from protocol.errors import MalformedPayload
 from protocol.log import Head
@@ -114,7 +115,9 @@ def _raise_for(url: str, status: int, response: aiohttp.ClientResponse, data: by
 class FederationClient:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        # node/outbound.py's Outbound picks each URL's route (an onion through the
+        # proxy); a plain session connects directly (tests of the wire format).
+        session: Outbound | aiohttp.ClientSession,
         key: SigningKey,
         node_id: NodeId,
         clock: Clock,
@@ -167,7 +170,9 @@ class FederationClient:
                     _raise_for(url, status, response, data)
                 handed = True
                 yield response
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except NoOnionProxy as exc:
+            raise PeerError(str(exc)) from exc  # no retry helps: the operator must act
+        except CONNECT_ERRORS as exc:
             if handed and not isinstance(exc, (TimeoutError, aiohttp.ClientError)):
                 raise  # the caller's own failure (its disk, say), not the peer's
             raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc

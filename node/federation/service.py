@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import aiohttp
-
 from crypto.nodeid import NodeId
 from node.federation import recovery
 from node.federation.backoff import retry_delay_ms
@@ -32,6 +30,7 @@ from node.federation.files import FileFetcher, wait_for_wake
 from node.federation.forks import ForkSharing
 from node.federation.guards import REPLAY_WINDOW_MS, PushBudget, RateLimiter, ReplayGuard
 from node.federation.local import Local
+from node.outbound import Outbound
 from node.store.heads import HeadsStore
 from node.store.outcomes import Status
 from node.store.peers import Peer, PeerStore
@@ -88,7 +87,7 @@ class Federation:
         self.heads_page_size = wire.MAX_HEADS_PAGE
         self._links: dict[NodeId, _Link] = {}
         self._changed = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
+        self._outbound: Outbound | None = None
         self._client: FederationClient | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self.files = FileFetcher(self)
@@ -107,9 +106,10 @@ class Federation:
 
     async def connect(self) -> None:
         """The signed HTTP client alone, for one-off pulls (`hubnet catch-up`)."""
-        self._session = aiohttp.ClientSession()
+        config = self.node.config
+        self._outbound = Outbound(config.onion_proxy, config.onion_proxy_all)
         self._client = FederationClient(
-            self._session,
+            self._outbound,
             self.node.key,
             self.node.node_id,
             self.node.clock,
@@ -137,8 +137,8 @@ class Federation:
             self.node.messages.on_stored.remove(self._on_stored)
         if self._members_changed in self.node.membership.listeners:
             self.node.membership.listeners.remove(self._members_changed)
-        if self._session:
-            await self._session.close()
+        if self._outbound:
+            await self._outbound.close()
 
     def peers_changed(self) -> None:
         """Re-read the peers table now (after peering, blocking, unblocking)."""

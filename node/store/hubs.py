@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from crypto.nodeid import NodeId
+from node.onion import url_is_onion
 from node.store.database import Database
 from protocol.envelope import Message
 from protocol.kinds.hub import HubProfile
@@ -87,7 +88,7 @@ async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
     )
     if before is None or message.seq <= before[0]:
         return
-    if body.url != before[1]:
+    if body.url != before[1] and not await _held_at_onion_txn(conn, message.origin, body.url):
         # Try the new address at once rather than after the old one's back-off.
         await conn.execute(
             "UPDATE peers SET url = ?, name = ?, failures = 0, next_attempt = 0 WHERE node_id = ?",
@@ -97,6 +98,15 @@ async def put_profile_txn(conn: aiosqlite.Connection, message: Message) -> None:
         await conn.execute(
             "UPDATE peers SET name = ? WHERE node_id = ?", (body.name, message.origin)
         )
+
+
+async def _held_at_onion_txn(conn: aiosqlite.Connection, origin: str, new_url: str) -> bool:
+    """Whether this peer is reached at an onion address that a new public url should not
+    replace (PROTOCOL.md §12.1: the onion address was given at peering; the profile
+    carries the public one). A new onion url does replace it."""
+    async with conn.execute("SELECT url FROM peers WHERE node_id = ?", (origin,)) as cursor:
+        row = await cursor.fetchone()
+    return row is not None and url_is_onion(row[0]) and not url_is_onion(new_url)
 
 
 async def forget_profiles_txn(conn: aiosqlite.Connection) -> None:

@@ -292,3 +292,21 @@ async def test_invite_urls_are_joined_and_signed_as_documented() -> None:
         assert url == expected
         # The signed @path is the endpoint's alone, whatever the URL's prefix.
         verify_request("POST", "/federation/v1/peering", headers, body, 1_767_225_600, 60)
+
+
+def test_onion_invite_example_is_what_the_code_makes_and_reads() -> None:
+    from crypto.ed25519 import SigningKey
+    from crypto.nodeid import node_id_from_public_key
+    from node.federation.invites import Invite, parse_invite
+
+    text = section("12.1")
+    line = re.search(r"```text\n(hubnet://invite\?[^\n]+)\n```", text)
+    rows = dict(re.findall(r"^\| (with an onion proxy|without[^|]*) \| `([^`]+)` \|$", text, re.M))
+    assert line and len(rows) == 2
+    node_id = node_id_from_public_key(SigningKey(bytes(range(32))).public_key)
+    invite = parse_invite(line[1])
+    assert invite.node_id == node_id and invite.token == "8Jk2q5Zt3YbVx0mWn4Lr1g"
+    assert str(Invite(node_id, invite.url, invite.token, None, invite.onion)) == line[1]
+    assert invite.address_for(has_onion_proxy=True) == rows["with an onion proxy"]
+    assert invite.address_for(has_onion_proxy=False) == rows["without, or predating the field"]
+    assert invite.url == rows["without, or predating the field"]

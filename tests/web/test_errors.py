@@ -39,6 +39,9 @@ OUTSIDE_NODE_ERROR = {
     "node.activitypub.signatures.SignatureRefused",
     # Caught where they are raised and turned into a NodeError or a log line.
     "node.resources.FileMismatch",
+    # An onion address and no proxy: an OSError like a failed lookup, so every client
+    # that handles an unreachable server reports it (the peer's last error, the log).
+    "node.outbound.NoOnionProxy",
     # A packaging mistake in the migrations list, found at start-up by the tests.
     "node.store.migrations.MigrationListError",
     # Another tick published that mandate first: the schedule drops its own copy.

@@ -28,6 +28,7 @@ from web.flash import done
 from web.i18n import N_, _, language
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, NOTICES, viewer
+from web.onion import base_url
 from web.rendering import render, render_fragment
 from web.routes import Route
 
@@ -251,17 +252,13 @@ async def archive(request: web.Request) -> web.Response:
 _FEED_PAST_S = 31 * 86400
 
 
-def _base(request: web.Request) -> str:
-    return str(request.config_dict[NODE].config.url).rstrip("/")
-
-
 async def network_ics(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
     # Feeds are fetched without logging in: a visitor's events only.
     events = await node.events.calendar.for_feed(
         node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor")
     )
-    body = calendar_bytes(f"Network calendar ({node.config.name})", events, _base(request))
+    body = calendar_bytes(f"Network calendar ({node.config.name})", events, base_url(request))
     return ics_response(body, "network.ics")
 
 
@@ -277,7 +274,7 @@ async def hub_ics(request: web.Request) -> web.Response:
     events = await node.events.calendar.for_feed(
         node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor"), origin=origin
     )
-    return ics_response(calendar_bytes(hub[0], events, _base(request)), f"{origin[:12]}.ics")
+    return ics_response(calendar_bytes(hub[0], events, base_url(request)), f"{origin[:12]}.ics")
 
 
 async def my_ics(request: web.Request) -> web.Response:
@@ -286,7 +283,7 @@ async def my_ics(request: web.Request) -> web.Response:
     if member_id is None:
         raise web.HTTPNotFound()
     events = await node.events.calendar.of_member(member_id, node.clock() // 1000 - _FEED_PAST_S)
-    body = calendar_bytes(f"My events ({node.config.name})", events, _base(request))
+    body = calendar_bytes(f"My events ({node.config.name})", events, base_url(request))
     response = ics_response(body, "my-events.ics")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -301,7 +298,7 @@ async def new_feed(request: web.Request) -> web.Response:
     return render(
         request,
         "account.html",
-        {"feed_url": f"{_base(request)}/calendar/mine/{token}.ics", "feed_created": True},
+        {"feed_url": f"{base_url(request)}/calendar/mine/{token}.ics", "feed_created": True},
     )
 
 
@@ -321,7 +318,7 @@ async def _hub_names(request: web.Request) -> dict[str, str]:
 
 async def announcements_atom(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    base = _base(request)
+    base = base_url(request)
     # An edited item keeps its id and shows its new text; a withdrawn one is gone.
     own = await node.news.items(own=True, limit=50)
     entries = [
@@ -348,7 +345,7 @@ async def announcements_atom(request: web.Request) -> web.Response:
 
 async def campaigns_atom(request: web.Request) -> web.Response:
     node = request.config_dict[NODE]
-    base = _base(request)
+    base = base_url(request)
     names = await _hub_names(request)
     started = await node.messages.recent(kind="campaign", limit=50)
     updates = await node.messages.recent(kind="campaign.update", limit=50)

@@ -19,6 +19,7 @@ from web.forms import refusals_on
 from web.i18n import _
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, REGISTRATION_GUARD, viewer
+from web.onion import base_url
 from web.registration_guard import PER_ADDRESS_AND_EVENT
 from web.rendering import hub_zone, render
 from web.routes import Route
@@ -61,10 +62,6 @@ def map_url(event: EventView) -> str | None:
     if event.place:
         return f"https://www.openstreetmap.org/search?query={quote_plus(event.place)}"
     return None
-
-
-def _base(request: web.Request) -> str:
-    return str(request.config_dict[NODE].config.url).rstrip("/")
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -132,7 +129,7 @@ async def event_page(
     context: dict[str, Any] = {
         "event": event,
         "map_url": map_url(event),
-        "share_url": f"{_base(request)}/events/{event.id_hex}",
+        "share_url": f"{base_url(request)}/events/{event.id_hex}",
         "discuss_count": (
             sum(c.state == "shown" for c in await comments.thread(event.id, None))
             if discussable
@@ -209,7 +206,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
 async def event_ics(request: web.Request) -> web.Response:
     """This one event for a calendar app ("Add to my calendar")."""
     event = await _visible_event(request)
-    response = ics_response(calendar_bytes(event.title, [event], _base(request)), "event.ics")
+    response = ics_response(calendar_bytes(event.title, [event], base_url(request)), "event.ics")
     response.headers["Content-Disposition"] = f'attachment; filename="{event.id_hex[:12]}.ics"'
     return response
 

@@ -16,6 +16,7 @@ from web.flash import done as flash
 from web.forms import refusals_on, text
 from web.i18n import N_, _
 from web.keys import MEMBER
+from web.onion import ONION_URL, base_url
 from web.rendering import describe_age, render, when
 from web.routes import Handler, Route
 
@@ -142,7 +143,7 @@ async def reset_link(request: web.Request) -> web.StreamResponse:
     if member is None:
         raise web.HTTPNotFound()
     token = await node.sessions.create_reset_link(member.id, by=request[MEMBER])
-    link = node.config.url.rstrip("/") + f"/reset/{token}"
+    link = base_url(request) + f"/reset/{token}"
     return await _members_page(request, reset=(member.name or "", link))
 
 
@@ -256,6 +257,8 @@ async def health(request: web.Request) -> web.Response:
         ("Members", f"{counts.get('active', 0)} active, {counts.get('applied', 0)} applying"),
         ("Database size", f"{node.config.database_path.stat().st_size / 1e6:.1f} MB"),
     ]
+    if request.config_dict[ONION_URL]:
+        rows.insert(1, ("Onion address", request.config_dict[ONION_URL]))
     forked = await node.messages.forked_origins()
     forks = [o for o in forked if o != node.node_id]
     # PROTOCOL.md §6.1-§6.2: this hub's own log held as forked, here or by others.
