@@ -5,6 +5,7 @@ round by round) and read back (a ballot)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from node.accounts.permissions import ROLE_TITLES
@@ -40,14 +41,27 @@ def to_field(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=hub_zone()).strftime("%Y-%m-%dT%H:%M")
 
 
-def from_field(text: str, what: str) -> int:
+# HTML's local date and time: to the minute, or with seconds (and a fraction), which a
+# browser sends when the field's step allows them.
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?")
+
+
+def local_time(text: str) -> dt.datetime | None:
+    """A datetime-local field's value (no zone), or None if it is not one."""
+    text = text.strip()
+    if not _LOCAL_TIME.fullmatch(text):
+        return None
     try:
-        moment = dt.datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
-    except ValueError as exc:
-        raise GovernanceError(
-            _("Give the time %(what)s as a date and time.") % {"what": what}
-        ) from exc
-    return int(moment.replace(tzinfo=hub_zone()).timestamp()) * 1000
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def from_field(text: str, what: str) -> int:
+    moment = local_time(text)
+    if moment is None:
+        raise GovernanceError(_("Give the time %(what)s as a date and time.") % {"what": what})
+    return int(moment.replace(tzinfo=hub_zone()).timestamp() * 1000)
 
 
 def title(election: Election) -> str:

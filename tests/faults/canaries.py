@@ -154,20 +154,19 @@ class Seeding:
     def election(self) -> tuple[str, int]:
         """An open election for secretary taking nominations (id, and when voting opens, ms).
 
-        Nominations close at a whole minute at least 20 seconds away (the form is to the
-        minute) and voting opens then, so ballots can be cast later in the same run.
+        Nominations close 15 seconds on (the form takes seconds, as a browser sends
+        them when the field allows) and voting opens then, so ballots can be cast
+        later in the same run.
         """
         if self._election is None:
             now = int(time.time() * 1000)
-            opens = now - now % 60_000 + 60_000
-            if opens - now < 20_000:
-                opens += 60_000
+            opens = now - now % 1000 + 15_000
             form = {
                 "role": "secretary",
                 "method": "plurality",
-                "nominations_close": _minute(opens),
-                "voting_opens": _minute(opens),
-                "voting_closes": _minute(opens + 7 * 86_400_000),
+                "nominations_close": _second(opens),
+                "voting_opens": _second(opens),
+                "voting_closes": _second(opens + 7 * 86_400_000),
             }
             page = self.submit(self.organiser, "/elections/new", form)
             found = re.search(r"/elections/([0-9a-f]{32})$", page.location)
@@ -206,9 +205,13 @@ class Seeding:
 
 
 def _minute(ms: int) -> str:
+    return _second(ms)[:16]
+
+
+def _second(ms: int) -> str:
     # Forms read times in the hub's zone (Europe/London unless its profile says otherwise).
     london = zoneinfo.ZoneInfo("Europe/London")
-    return dt.datetime.fromtimestamp(ms / 1000, tz=london).strftime("%Y-%m-%dT%H:%M")
+    return dt.datetime.fromtimestamp(ms / 1000, tz=london).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _errors(text: str) -> str:
@@ -421,10 +424,11 @@ PERSONAL_FIELDS: list[PersonalField] = [
     PersonalField("sessions.token", _session),
     PersonalField("reset_links.token", _reset_link),
     PersonalField("client.address", lambda s: s.visitor().get("/")),  # every visitor's is one
-    # Opened first, so that voting opens (at a whole minute) while the rest is seeded.
+    # Opened first, so that voting opens (15 s later) while the rest is seeded.
     PersonalField("nominations", _nomination),
-    PersonalField("voters", _ballot),
+    # Both nominate, so must be done before nominations close; a ballot waits for voting.
     PersonalField("notices.text", _notice),
+    PersonalField("voters", _ballot),
     PersonalField("rsvps", _rsvp),
     PersonalField("registrations", _registration),
     PersonalField("mutual_aid", _mutual_aid),

@@ -577,3 +577,31 @@ async def test_members_are_told_when_voting_opens_and_the_day_before_it_closes(
     reminders = [t for t in texts(await node.notices.recent(bob)) if "closes within a day" in t]
     assert len(reminders) == 1 and "You have not voted yet" in reminders[0]
     assert not any("closes within a day" in t for t in texts(await node.notices.recent(ann)))
+
+
+async def test_times_given_to_the_second_are_taken_and_other_text_is_refused(
+    clocked: tuple[Site, ManualClock],
+) -> None:
+    """A browser sends seconds in a datetime-local field when its step allows them."""
+    site, clock = clocked
+    await site.login(ORGANISER)
+    now = clock()
+    soon = now + 30_000
+
+    def at(ms: int) -> str:
+        return to_field(ms) + ":" + f"{ms // 1000 % 60:02d}"
+
+    form = {"role": "chair", "method": "plurality", "voting_closes": to_field(now + DAY)}
+    for wrong in ("tomorrow", "2026-12-02 10:00", "2026-12-02T10:00:61", "2026-12-02T25:00"):
+        response = await site.post(
+            "/elections/new", {**form, "nominations_close": wrong, "voting_opens": at(soon)}
+        )
+        text = await response.text()
+        assert response.status == 400, wrong
+        assert "Give the time nominations close as a date and time." in text, wrong
+    response = await site.post(
+        "/elections/new", {**form, "nominations_close": at(soon), "voting_opens": at(soon)}
+    )
+    assert response.status == 303, await response.text()
+    (election,) = await site.node.governance.elections()
+    assert election.nominations_close == soon - soon % 1000

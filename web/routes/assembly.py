@@ -6,7 +6,6 @@ anyone may check every vote. Acting for the hub needs the permission the roles g
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
 from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
+from web.electing import local_time
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
@@ -216,11 +216,10 @@ def _parse_motion(form: dict[str, str]) -> Motion:
         if not is_digits(form[name]):
             raise AssemblyError(_("%(label)s must be a whole number.") % {"label": label})
         numbers[name] = int(form[name])
-    try:
-        written = dt.datetime.strptime(form["closes"], "%Y-%m-%dT%H:%M")
-    except ValueError as exc:
+    written = local_time(form["closes"])
+    if written is None:
         zone = str(hub_zone()).replace("_", " ")
-        raise AssemblyError(_("Give the closing date and time (%s time).") % zone) from exc
+        raise AssemblyError(_("Give the closing date and time (%s time).") % zone)
     closes = int(written.replace(tzinfo=hub_zone()).timestamp())
     if form["rule"] not in _RULES:
         raise AssemblyError(_("Choose a decision rule."))
