@@ -126,7 +126,7 @@ bench: $(STAMP) /usr/bin/wrk
 # message spreads, and full against selective replication (docs/ARCHITECTURE.md,
 # "A thousand hubs"). Takes several minutes on one core.
 sim: $(STAMP)
-	$(BIN)/python -m tests.benchmarks.simulation --selective --lean-witness 300
+	$(BIN)/python -m tests.benchmarks.simulation --old-witness-rule --lean-witness 300
 
 # The pages' words: extract every marked text into web/translations/messages.pot and
 # add the new ones to each language's .po (docs/ARCHITECTURE.md, "Languages"); then

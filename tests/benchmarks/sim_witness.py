@@ -2,15 +2,17 @@
 
 node/network/witness.py: when a member's decision (a motion, second or vote) is stored,
 a hub's node waits `witness_delay_ms` (gathering what arrives meanwhile) and signs a witness
-citing every member's head that moved since its last witness, at most 500 heads a
-message. A witness moves its writer's head, so the next one cites it.
+citing the head of every member whose decisions arrived since its last witness, at most
+500 heads a message. (Until 2026-12 it cited every head that moved, and as a witness
+moves its writer's head, each witness cited nearly every member: `every_moved` models
+that rule, for the comparison in docs/ARCHITECTURE.md.)
 
 Flooding a million witnesses through a thousand simulated hubs is beyond one core, so
 this is a model beside the event simulation: each hub's witness times follow the rule
 exactly from when each decision reaches it (fewest hops × hop time); a witness at `w`
-cites as many heads as there were writes (messages and witnesses, by any hub) that
-reached it since its previous witness, at most one per member; each witness's bytes
-are those of a real `network.witness` of that many heads.
+cites as many heads as there were decisions that reached it since its previous witness
+(under the old rule: writes, messages and witnesses by any hub), at most one per
+member; each witness's bytes are those of a real `network.witness` of that many heads.
 """
 
 from __future__ import annotations
@@ -52,14 +54,15 @@ def witness_sizes(world: World) -> tuple[float, float]:
 
 
 def model(
-    world: World, day: list[Message], hop_ms: float, lean_s: float | None = None
+    world: World,
+    day: list[Message],
+    hop_ms: float,
+    lean_s: float | None = None,
+    every_moved: bool = False,
 ) -> WitnessLoad:
-    """The day's witnesses under the node's rule, or with `lean_s` under the leaner one.
-
-    The node's rule: a witness `DELAY_MS` after a decision arrives, citing every member
-    whose head moved, witnesses' writers included. The lean rule (a proposal, not what
-    the node does): a witness `lean_s` after a decision arrives, citing only the hubs
-    whose decisions arrived since the last one (and the hub's own head).
+    """The day's witnesses under the node's rule, or with `lean_s` gathering decisions
+    for that many seconds instead of `DELAY_MS` (a proposal, not what the node does),
+    or with `every_moved` under the node's rule before 2026-12 (cite every moved head).
     """
     top: Topology = world.topology
     decisions = [m for m in day if m.kind in DECISIONS]
@@ -89,11 +92,11 @@ def model(
 
     per_hub, total_bytes = [], 0
     for hub, written in enumerate(times):
-        cited = writes if lean_s is None else arrivals_at[hub]
+        cited = writes if every_moved else arrivals_at[hub]
         previous, count = float(DAY_START_MS), 0
         for w in written:
             moved = bisect.bisect_right(cited, w) - bisect.bisect_right(cited, previous)
-            cites = min(members, max(moved + (lean_s is not None), 1))
+            cites = min(members, max(moved + (not every_moved), 1))
             count += math.ceil(cites / MAX_WITNESS_HEADS)
             total_bytes += size(cites)
             previous = w

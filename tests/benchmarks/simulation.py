@@ -55,9 +55,11 @@ def simulate(
     tally_hubs: int = 3,
     log: Callable[[str], None] = lambda _: None,
     lean_s: float | None = None,
+    old_rule: bool = False,
 ) -> list[Figures]:
-    """One simulated day: figures under the node's witness rule, then (with `lean_s`)
-    under the lean one (sim_witness.py) from the same day."""
+    """One simulated day: figures under the node's witness rule, then (with `old_rule`)
+    under the rule before 2026-12 and (with `lean_s`) the lean one (sim_witness.py),
+    from the same day."""
     top = sim_topology.build(hubs)
     world = sim_traffic.setup(top)
     setup_heads = {h.node_id: h.head for h in world.hubs}
@@ -109,14 +111,18 @@ def simulate(
         for r in results
     )
     out = []
-    for rule in (None, lean_s) if lean_s is not None else (None,):
-        load = model(world, world.day, params.hop_ms, rule)
+    rules: list[tuple[str, float | None, bool]] = [("", None, False)]
+    if old_rule:
+        rules.append((", witnesses as before 2026-12", None, True))
+    if lean_s is not None:
+        rules.append((f", lean witnesses ({lean_s:,.0f} s)", lean_s, False))
+    for name, gather_s, every_moved in rules:
+        load = model(world, world.day, params.hop_ms, gather_s, every_moved)
         figures = _figures(
             world, flood, flooded, sampled, load, params, results, agree, missing, len(viewers)
         )
         figures.tally_ms, figures.roster_ms = tally_ms, roster_ms
-        if rule is not None:
-            figures.mode += f", lean witnesses ({rule:,.0f} s)"
+        figures.mode += name
         out.append(figures)
     return out
 
@@ -320,6 +326,11 @@ def main() -> None:
         metavar="SECONDS",
         help="also model the lean witness rule, gathering decisions for SECONDS",
     )
+    parser.add_argument(
+        "--old-witness-rule",
+        action="store_true",
+        help="also model the witness rule before 2026-12 (cite every head that moved)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     print(
@@ -342,6 +353,7 @@ def main() -> None:
                     args.sample,
                     log=print,
                     lean_s=args.lean_witness,
+                    old_rule=args.old_witness_rule,
                 )
             )
     print()
