@@ -61,7 +61,9 @@ async def add_notices_txn(
     email: MemberEmail | None,
 ) -> None:
     """A notice for each member and, with `email`, an email to each who is active and
-    has an address, inside the caller's transaction."""
+    has an address, inside the caller's transaction. While the hub is locked the email
+    cannot be sealed and is not queued: the notice still is (a notice raised by a
+    message from another hub must not stop that message being stored)."""
     await conn.executemany(
         "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
         [(m, text, link, now) for m in member_ids],
@@ -69,7 +71,8 @@ async def add_notices_txn(
     if email is not None:
         await conn.executemany(
             "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
-            " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
+            " SELECT id, seal('email_outbox.subject', ?), seal('email_outbox.body', ?), ?, ?"
+            " FROM members WHERE members_data_unlocked() AND id = ? AND status = 'active'"
             " AND email IS NOT NULL",
             [(email.subject, email.body, now, now, m) for m in member_ids],
         )
@@ -211,13 +214,16 @@ class NoticesStore:
         async with self._db.write() as conn:
             await conn.execute(
                 "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (seal('email_to_address.address', ?), seal('email_to_address.subject', ?),"
+                " seal('email_to_address.body', ?), ?, ?)",
                 (address, subject, body, now, now),
             )
 
     async def due_to_members(self, now: int, limit: int) -> list[QueuedEmail]:
         rows = await self._db.fetchall(
-            "SELECT o.id, o.subject, o.body, o.attempts, m.email, m.name, m.status"
+            "SELECT o.id, unseal('email_outbox.subject', o.subject),"
+            " unseal('email_outbox.body', o.body), o.attempts, unseal('members.email', m.email),"
+            " unseal('members.name', m.name), m.status"
             " FROM email_outbox o JOIN members m ON m.id = o.member_id"
             " WHERE o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?",
             (now, limit),
@@ -229,7 +235,9 @@ class NoticesStore:
 
     async def due_to_addresses(self, now: int, limit: int) -> list[QueuedEmail]:
         rows = await self._db.fetchall(
-            "SELECT id, address, subject, body, attempts FROM email_to_address"
+            "SELECT id, unseal('email_to_address.address', address),"
+            " unseal('email_to_address.subject', subject), unseal('email_to_address.body', body),"
+            " attempts FROM email_to_address"
             " WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
             (now, limit),
         )
