@@ -67,6 +67,8 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         app[FEDERATION] = federation
         # Pages that keep the news a moment show a change at once.
         node.news.on_change += [app[PUBLIC_PAGE].forget, app[NETWORK_NEWS].forget]
+        # Locking drops every page kept with a member's details in it.
+        node.atrest.on_lock.append(app[kept_pages.KEPT_PAGES].clear)
         await federation.start()
         await node.start()
         yield

@@ -217,7 +217,7 @@ class ModerationStore:
             await check(conn)
             await conn.execute(
                 "INSERT INTO discussion_bans (member_id, until, reason, given_by, given_at)"
-                " VALUES (?, seal('discussion_bans.reason', ?), ?, ?, ?)"
+                " VALUES (?, ?, seal('discussion_bans.reason', ?), ?, ?)"
                 " ON CONFLICT (member_id) DO UPDATE SET"
                 " until = excluded.until, reason = excluded.reason,"
                 " given_by = excluded.given_by, given_at = excluded.given_at",

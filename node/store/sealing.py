@@ -138,6 +138,7 @@ class Sealer:
 
     def __init__(self) -> None:
         self._key: DataKey | None = None
+        self._data_key: bytes | None = None  # kept to wrap it anew (a new passphrase)
         # A new node's first wrap, for migration 22 to store in its own transaction.
         self._first_wrap: bytes | None = None
 
@@ -147,9 +148,17 @@ class Sealer:
 
     def unlock(self, data_key: bytes) -> None:
         self._key = DataKey.from_bytes(data_key)
+        self._data_key = data_key
 
     def lock(self) -> None:
         self._key = None
+        self._data_key = None
+        self._first_wrap = None
+
+    def data_key(self) -> bytes:
+        if self._data_key is None:
+            raise MembersDataLocked()
+        return self._data_key
 
     def start_new(self, kek: bytes) -> None:
         """A new data key, wrapped under `kek` for the database to store."""
