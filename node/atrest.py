@@ -206,6 +206,9 @@ class AtRest:
         recorded = await sealing.is_locked_txn(self._db.reader)
         if recorded and not self.locked:
             self._forget()
+            # A login in the second before this one looked would outlive the lock.
+            async with self._db.write() as conn:
+                await sealing.end_sessions_txn(conn)
             log.warning("members' data locked from the command line")
         elif not recorded and self.locked:
             with contextlib.suppress(sealing.KeyFileError):

@@ -168,7 +168,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
         )
     except MembersDataLocked:
         # Started without its key, or locked by an organiser: one plain page, no ids.
-        return render(request, "locked.html", {}, status=503)
+        return render(request, "locked.html", {"just_locked": False}, status=503)
     except NodeError as exc:
         # The one place a service's refusal becomes a response: its status and its
         # message, written for the member (node/errors.py). Form handlers show the

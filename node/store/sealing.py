@@ -251,6 +251,10 @@ async def set_locked_txn(conn: aiosqlite.Connection, why: str, now: int) -> None
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at",
         (LOCKED, why, now),
     )
+    await end_sessions_txn(conn)
+
+
+async def end_sessions_txn(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM sessions")
 
 
