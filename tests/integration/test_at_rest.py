@@ -68,10 +68,11 @@ def test_with_the_key_withheld_no_member_detail_is_on_disk_and_the_hub_still_fed
                 a, "", "admin", "create", "--email", CANARIES[email], "--name", CANARIES[name]
             )
         organiser = _organiser(a)
+        closes = utc_field(int(time.time() * 1000) + 2 * DAY_MS)
         status, page = organiser.post(
             "/polls",
             {"title": "Meet on Tuesdays?", "body": "Move the meeting.", "kind": "yes-no",
-             "options": "", "quorum": "0", "closes": utc_field(int(time.time() * 1000) + 2 * DAY_MS)},
+             "options": "", "quorum": "0", "closes": closes},
         )  # fmt: skip
         assert status == 200 and "Your proposal is open for votes" in page, page
         status, page = organiser.post("/polls/1/vote", {"choice": "0"})
