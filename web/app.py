@@ -35,7 +35,11 @@ from web.routes.public import PUBLIC_PAGE, PublicPage
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
+def create_app(
+    config: Config, clock: Clock = system_clock, passphrase: str | None = None
+) -> web.Application:
+    """The node's application; `passphrase` unlocks members' details at start (refused
+    start-up if it does not), for `hubnet run --ask-passphrase`."""
     # aiohttp takes the body limit from the root app: the federation API's (8 MiB).
     # The members' pages refuse more than FORM_MAX_BYTES themselves (web/security.py).
     app = web.Application(
@@ -62,6 +66,12 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
         node = await Node.open(config, clock)
+        if passphrase is not None and node.atrest.locked:
+            try:
+                await node.atrest.unlock(passphrase)
+            except BaseException:
+                await node.close()
+                raise
         federation = Federation(node)
         app[NODE] = node
         app[FEDERATION] = federation

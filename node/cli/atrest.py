@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from node.atrest import AtRest
 
 
-def _read_passphrase(prompt: str) -> str:
+def read_passphrase(prompt: str) -> str:
     """From the terminal without echo; from standard input when it is not one (scripts)."""
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
@@ -51,7 +51,7 @@ async def _opened(data_dir: Path, need_key: bool = True) -> AsyncIterator[AtRest
                     "the hub is locked and no key file that unlocks it was found: put the key"
                     " file in place (setting data_key_file) or give it with --key-file"
                 )
-            await atrest.unlock(_read_passphrase("Current passphrase: "), lift_lock=False)
+            await atrest.unlock(read_passphrase("Current passphrase: "), lift_lock=False)
         yield atrest
     finally:
         await db.close()
@@ -60,8 +60,8 @@ async def _opened(data_dir: Path, need_key: bool = True) -> AsyncIterator[AtRest
 def cmd_key_passphrase(args: argparse.Namespace) -> int:
     async def run() -> None:
         async with _opened(args.data_dir) as atrest:
-            first = _read_passphrase("New passphrase: ")
-            if sys.stdin.isatty() and _read_passphrase("Again: ") != first:
+            first = read_passphrase("New passphrase: ")
+            if sys.stdin.isatty() and read_passphrase("Again: ") != first:
                 raise NodeError("the two passphrases differ; nothing was changed")
             await atrest.set_passphrase(first, only=args.only)
 
@@ -109,7 +109,7 @@ def cmd_unlock(args: argparse.Namespace) -> int:
                     raise NodeError(f"there is no key file at {args.key_file}")
                 await atrest.unlock(key_file=key)
             else:
-                await atrest.unlock(_read_passphrase("Passphrase: "))
+                await atrest.unlock(read_passphrase("Passphrase: "))
 
     asyncio.run(run())
     print("Unlocked. A running node unlocks within a second if its key file is in place;")

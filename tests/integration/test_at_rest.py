@@ -116,6 +116,25 @@ def test_with_the_key_withheld_no_member_detail_is_on_disk_and_the_hub_still_fed
         organiser = _organiser(a)
         status, page = organiser.get("/organise/members")
         assert CANARIES["name"] in page and CANARIES["name2"] in page
+
+        # Or at start: `hubnet run --ask-passphrase` refuses to start with a wrong one.
+        a.stop()
+        run = [*HUBNET, "run", "--data-dir", str(a.data_dir), "--port", str(a.port),
+               "--ask-passphrase"]  # fmt: skip
+        wrong = subprocess.run(run, input="wrong\n", capture_output=True, text=True, timeout=60)
+        assert wrong.returncode == 1 and "does not unlock this hub" in wrong.stderr
+        with subprocess.Popen(
+            run, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as node:
+            assert node.stdin is not None and node.stdout is not None
+            node.stdin.write(PASSPHRASE + "\n")
+            node.stdin.close()
+            while "listening on" not in (line := node.stdout.readline()):
+                assert line, "the node did not start"
+            try:
+                _organiser(a)  # logging in needs members' details: unlocked
+            finally:
+                node.terminate()
     finally:
         a.stop()
         b.stop()
