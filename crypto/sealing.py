@@ -12,6 +12,12 @@ disk".
 A sealed value is VERSION (one byte) + a 12-byte nonce + the AES-GCM ciphertext and
 tag. The column it belongs to ("members.email") is its associated data, so a value
 moved to another column, or to another node, does not open.
+
+While the hub is locked some values must still be written (a notice raised by a
+message from another hub, the email that goes with it): they are sealed to the
+node's public key instead (`seal_to`), an X25519 key pair made from the data key, so
+only the data key opens them: TO_KEY (one byte) + the ephemeral public key + a nonce +
+the AES-GCM ciphertext under HKDF of the shared secret.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -30,6 +37,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from crypto.errors import CryptoError
 
 VERSION = 1
+TO_KEY = 2
 KEY_BYTES = 32
 NONCE_BYTES = 12
 SALT_BYTES = 16
@@ -63,6 +71,7 @@ class DataKey:
     _aead: AESGCM
     _index_key: bytes
     _nonce_key: bytes
+    _private: X25519PrivateKey
 
     @classmethod
     def from_bytes(cls, data_key: bytes) -> DataKey:
@@ -72,6 +81,13 @@ class DataKey:
             AESGCM(_subkey(data_key, b"seal v1")),
             _subkey(data_key, b"blind index v1"),
             _subkey(data_key, b"stable nonce v1"),
+            X25519PrivateKey.from_private_bytes(_subkey(data_key, b"sealed to key v1")),
+        )
+
+    def public_key(self) -> bytes:
+        """What `seal_to` seals with while the data key is not in memory."""
+        return self._private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
 
     def seal(self, column: str, value: str) -> bytes:
@@ -91,7 +107,10 @@ class DataKey:
         return bytes([VERSION]) + nonce + sealed
 
     def unseal(self, column: str, sealed: bytes) -> str:
-        """The value `seal` sealed for `column`; SealError if it was not, or was changed."""
+        """The value `seal` or `seal_to` sealed for `column`; SealError if it was not,
+        or was changed."""
+        if sealed[:1] == bytes([TO_KEY]):
+            return self._unseal_to_key(column, sealed)
         if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[0] != VERSION:
             raise SealError(f"not a sealed value of {column}")
         nonce = sealed[1 : 1 + NONCE_BYTES]
@@ -101,11 +120,44 @@ class DataKey:
             raise SealError(f"a value of {column} does not open with this key") from exc
         return opened.decode()
 
+    def _unseal_to_key(self, column: str, sealed: bytes) -> str:
+        if len(sealed) < 1 + KEY_BYTES + NONCE_BYTES + 16:
+            raise SealError(f"not a sealed value of {column}")
+        ephemeral = sealed[1 : 1 + KEY_BYTES]
+        nonce = sealed[1 + KEY_BYTES : 1 + KEY_BYTES + NONCE_BYTES]
+        try:
+            shared = self._private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+            key = _to_key_aead(shared, ephemeral, self.public_key())
+            opened = key.decrypt(nonce, sealed[1 + KEY_BYTES + NONCE_BYTES :], column.encode())
+        except (InvalidTag, ValueError) as exc:
+            raise SealError(f"a value of {column} does not open with this key") from exc
+        return opened.decode()
+
     def blind_index(self, email: str) -> bytes:
         """What finds an account by its email without storing the email: an HMAC of the
         address as the node compares addresses (Unicode NFKC, case-folded, trimmed)."""
         normal = unicodedata.normalize("NFKC", email).strip().casefold()
         return hmac.new(self._index_key, normal.encode(), "sha256").digest()
+
+
+def _to_key_aead(shared: bytes, ephemeral: bytes, public: bytes) -> AESGCM:
+    info = b"hubnet sealed to key v1" + ephemeral + public
+    return AESGCM(HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=info).derive(shared))
+
+
+def seal_to(public: bytes, column: str, value: str) -> bytes:
+    """`value` sealed for `column` to a node's public key (`DataKey.public_key`): for
+    writing while the data key is not in memory; only the data key opens it."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _to_key_aead(shared, ephemeral_public, public).encrypt(
+        nonce, value.encode(), column.encode()
+    )
+    return bytes([TO_KEY]) + ephemeral_public + nonce + sealed
 
 
 def wrap(kek: bytes, data_key: bytes) -> bytes:

@@ -270,6 +270,9 @@ async def _vacuum_after_sealing(conn: aiosqlite.Connection) -> None:
 async def _unlock_at_start(conn: aiosqlite.Connection, sealer: Sealer, keys: KeyPlaces) -> None:
     """Unlock with a key file, unless an organiser locked the hub: then only a key
     given again (the unlock page, `hubnet unlock`) opens it."""
+    public = await sealing.public_key_txn(conn)
+    if public is not None:
+        sealer.knows_public_key(public)
     if await sealing.is_locked_txn(conn):
         return
     data_key = sealing.data_key_from(await sealing.unlock_methods_txn(conn), keys.keys())

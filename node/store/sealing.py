@@ -4,18 +4,21 @@ unlocked, the SQL functions that use it, and the rows that say how to unlock.
 Every connection to the database has four functions (docs/ARCHITECTURE.md,
 "Members' data sealed at rest"):
 
-- `seal('members.name', ?)` seals a value for its column, under a random nonce;
+- `seal('members.name', ?)` seals a value for its column, under a random nonce (while
+  locked, to the node's public key: crypto/sealing.py `seal_to`);
 - `seal_stable('ballot_choices.choices', ?)` seals it the same way every time (the
   ballot box's bytes must depend only on what it holds: node/store/ballots.py);
 - `unseal('members.name', m.name)` opens one, so a query reads
   `unseal('members.name', m.name) AS name` and sorts on it;
 - `blind_index(?)` is the HMAC an account or registration is found by, by email;
-- `members_data_unlocked()` says whether the key is in memory (email raised by a
-  message from another hub is not queued while locked: node/store/notices.py).
+- `members_data_unlocked()` says whether the key is in memory (the public page names
+  no role holder while locked: node/store/roles.py).
 
-NULL stays NULL. While the hub is locked each of them raises, so a query that needs
-a member's details fails (Database turns that into `MembersDataLocked`) and nothing
-else does: the message log, peers and public pages never call them.
+NULL stays NULL. While the hub is locked each of them but `seal` raises, so a query
+that needs a member's details fails (Database turns that into `MembersDataLocked`) and
+nothing else does: the message log, peers and public pages never call them. `seal`
+still writes, to the node's public key (`PUBLIC_KEY` in node_state), so a notice
+raised by another hub's message, and its email, are kept while the hub is locked.
 
 The data key is stored only wrapped, once per way of unlocking (`unlock_methods`):
 under a key file's 32 bytes (also what a systemd credential holds), and under a
@@ -43,6 +46,8 @@ KEY_FILE_BYTES = sealing.KEY_BYTES
 # node_state's row while the hub is locked: a restart does not unlock itself from a
 # key file or credential until an organiser gives a key again.
 LOCKED = "members_data_locked"
+# node_state's row holding the node's public key for sealing while locked (hex).
+PUBLIC_KEY = "sealing_public_key"
 FILE, PASSPHRASE = "file", "passphrase"
 
 
@@ -139,6 +144,7 @@ class Sealer:
     def __init__(self) -> None:
         self._key: DataKey | None = None
         self._data_key: bytes | None = None  # kept to wrap it anew (a new passphrase)
+        self._public: bytes | None = None  # what `seal` seals to while locked
         # A new node's first wrap, for migration 22 to store in its own transaction.
         self._first_wrap: bytes | None = None
 
@@ -149,6 +155,11 @@ class Sealer:
     def unlock(self, data_key: bytes) -> None:
         self._key = DataKey.from_bytes(data_key)
         self._data_key = data_key
+        self._public = self._key.public_key()
+
+    def knows_public_key(self, public: bytes) -> None:
+        """The node's public key, read from the database: sealing while locked."""
+        self._public = public
 
     def lock(self) -> None:
         self._key = None
@@ -174,7 +185,11 @@ class Sealer:
     # -- the SQL functions ----------------------------------------------------------
 
     def _seal(self, column: str, value: Any) -> bytes | None:
-        return None if value is None else self.key().seal(column, str(value))
+        if value is None:
+            return None
+        if self._key is None and self._public is not None:
+            return sealing.seal_to(self._public, column, str(value))
+        return self.key().seal(column, str(value))
 
     def _seal_stable(self, column: str, value: Any) -> bytes | None:
         return None if value is None else self.key().seal_stable(column, str(value))
@@ -195,6 +210,9 @@ class Sealer:
             raise MembersDataLocked()
         return self._first_wrap
 
+    def _public_key_hex(self) -> str:
+        return self.key().public_key().hex()
+
     def _functions(self) -> list[tuple[str, int, Any]]:
         return [
             ("seal", 2, self._seal),
@@ -202,6 +220,7 @@ class Sealer:
             ("unseal", 2, self._unseal),
             ("blind_index", 1, self._blind_index),
             ("new_data_key_wrap", 0, self._new_data_key_wrap),
+            ("sealing_public_key", 0, self._public_key_hex),
             ("members_data_unlocked", 0, lambda: self._key is not None),
         ]
 
@@ -237,6 +256,11 @@ async def put_method_txn(
 
 async def drop_method_txn(conn: aiosqlite.Connection, method: str) -> None:
     await conn.execute("DELETE FROM unlock_methods WHERE method = ?", (method,))
+
+
+async def public_key_txn(conn: aiosqlite.Connection) -> bytes | None:
+    rows = await conn.execute_fetchall("SELECT value FROM node_state WHERE name = ?", (PUBLIC_KEY,))
+    return next((bytes.fromhex(r[0]) for r in rows), None)
 
 
 async def is_locked_txn(conn: aiosqlite.Connection) -> bool:

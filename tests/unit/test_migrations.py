@@ -725,7 +725,10 @@ SEEDS: dict[int, Seed] = {
             ),
             ("SELECT closed FROM member_roles", [(0,)]),
             ("SELECT network_name, ended_at FROM delegate_mandates", [("ana_r", None)]),
-            ("SELECT text, read_at FROM notices", [("You were elected chair", None)]),
+            (
+                "SELECT unseal('notices.text', text), read_at FROM notices",
+                [("You were elected chair", None)],
+            ),
             (
                 "SELECT unseal('email_outbox.subject', subject), attempts FROM email_outbox",
                 [("Elected", 0)],
@@ -1094,7 +1097,7 @@ SEEDS: dict[int, Seed] = {
         _seed_9,
         [
             ("SELECT next_key_digest FROM origins", [(b"\x05" * 32,)]),
-            ("SELECT value FROM node_state", [("restored",)]),
+            ("SELECT value FROM node_state WHERE name = 'recovering'", [("restored",)]),
         ],
     ),
     10: Seed(
@@ -1491,7 +1494,7 @@ SHIPPED = {
     19: "ad054cc9e9adc55fc31957caade794421d83c0570afe20461efc52f1ae5b317d",
     20: "5de7425174dee0bf78126a4774295771c99720916e0b700ccae366a084aa31a1",
     21: "5be68d43bb5e6b869cba28743c54f8a168248deb7b6880f18c38be1836ac7fce",
-    22: "ecbb4e1e9b2e6817f06e52d85e34235052e4da329ddb07578b003e872e8de7f0",
+    22: "0ee0ad9efd2cae4f9c09d0e6cfe87fe5571b882e4f17e4cacd1d1920764df0df",
 }
 
 

@@ -90,12 +90,16 @@ async def test_a_locked_database_answers_queries_for_members_details_with_the_lo
             )
         query = "SELECT unseal('members.name', name) FROM members"
         assert await db.fetchall(query) == [("Ann Canary",)]
+        data_key = db.sealer.data_key()
         db.sealer.lock()
         with pytest.raises(MembersDataLocked):
             await db.fetchall(query)
         with pytest.raises(MembersDataLocked):
             async with db.write() as conn:
-                await conn.execute("UPDATE members SET name = seal('members.name', 'Eve')")
+                await conn.execute(
+                    "UPDATE members SET status = 'left'"
+                    " WHERE email_index = blind_index('ann@example.org')"
+                )
         # What needs no member's details goes on.
         assert await db.fetchall("SELECT status FROM members") == [("active",)]
     finally:
@@ -107,6 +111,20 @@ async def test_a_locked_database_answers_queries_for_members_details_with_the_lo
         assert db.sealer.locked
         with pytest.raises(MembersDataLocked):
             await db.fetchall("SELECT unseal('members.name', name) FROM members")
+        # It still takes what another hub's message may raise (a notice), sealed to the
+        # node's public key, which only the data key opens.
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO notices (member_id, text, link, created_at)"
+                " VALUES (1, seal('notices.text', 'Ann Canary applied'), NULL, 0)"
+            )
+        assert b"Ann Canary" not in (tmp_path / "hubnet.db-wal").read_bytes()
+        with pytest.raises(MembersDataLocked):
+            await db.fetchall("SELECT unseal('notices.text', text) FROM notices")
+        db.sealer.unlock(data_key)
+        assert await db.fetchall("SELECT unseal('notices.text', text) FROM notices") == [
+            ("Ann Canary applied",)
+        ]
     finally:
         await db.close()
 

@@ -20,6 +20,10 @@ SQL = """
         INSERT INTO unlock_methods (method, wrapped, scrypt, set_at)
             VALUES ('file', new_data_key_wrap(), NULL,
                     CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+        -- The public half of a key pair made from the data key: what is written while
+        -- the hub is locked (a notice raised by another hub's message) is sealed to it.
+        INSERT INTO node_state (name, value, set_at)
+            VALUES ('sealing_public_key', sealing_public_key(), 0);
         -- An account or a registration is found by the HMAC of its email under a key
         -- made from the data key; the email itself is sealed.
         ALTER TABLE members ADD COLUMN email_index BLOB;
@@ -39,6 +43,7 @@ SQL = """
         UPDATE confirmations SET
             email = seal('confirmations.email', email),
             details = seal('confirmations.details', details);
+        UPDATE notices SET text = seal('notices.text', text);
         UPDATE email_outbox SET
             subject = seal('email_outbox.subject', subject),
             body = seal('email_outbox.body', body);
