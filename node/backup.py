@@ -5,9 +5,12 @@ online backup API, which reads one snapshot while the node goes on writing),
 every other file under the data directory (the key, the node id after a
 rotation, the config, resource files, receipts, and whatever a later version
 keeps there: the list is read from the directory, not named here) and a
-manifest with every file's SHA-256. Restoring checks all of that before it puts
-anything in place, and leaves the node "recovering" (node/recovery.py) so it
-cannot reuse a seq it published after the backup was taken.
+manifest with every file's SHA-256. Members' personal data is sealed in the
+database (node/store/sealing.py), and the key file that opens it is left out
+unless asked for (`with_key`): a backup and its key are kept apart. Restoring
+checks all of that before it puts anything in place, and leaves the node
+"recovering" (node/recovery.py) so it cannot reuse a seq it published after the
+backup was taken.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 from node import config as settings
 from node import recovery
 from node.activitypub.keys import KEY_FILE as ACTIVITYPUB_KEY_FILE
+from node.atrest import key_file_path
 from node.clock import Clock, system_clock
 from node.errors import NodeError
 from node.identity import KEY_FILE, load_identity
@@ -69,7 +73,9 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> BackupSummary:
+def create_backup(
+    data_dir: Path, out: Path, clock: Clock = system_clock, with_key: bool = False
+) -> BackupSummary:
     config = settings.load(data_dir)
     _, node_id = load_identity(data_dir)
     if out.exists():
@@ -85,7 +91,10 @@ def create_backup(data_dir: Path, out: Path, clock: Clock = system_clock) -> Bac
             )
             progress.update()
         own_seq = own_head(tmp / settings.DATABASE_FILE, node_id)
-        kept = _kept_files(data_dir, skip={tmp, out.with_name(out.name + ".part"), out})
+        skip = {tmp, out.with_name(out.name + ".part"), out}
+        if not with_key:
+            skip.add(key_file_path(config))
+        kept = _kept_files(data_dir, skip=skip)
         with Progress("backup: files", len(kept), "files") as progress:
             for rel in kept:
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)

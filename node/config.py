@@ -84,6 +84,8 @@ class Config:
     smtp_password: str
     smtp_from: str
     activitypub: str
+    data_key_file: str
+    data_key_credential: str
     activitypub_allow_loopback: int
 
     @property

@@ -99,6 +99,36 @@ def check_permissions(data_dir: Path) -> list[Finding]:
     return found
 
 
+def check_data_key(config: settings.Config) -> list[Finding]:
+    """Where the key to members' sealed details is (docs/OPERATIONS.md, "Members' data
+    at rest"): beside the database, a copy of the disk holds both."""
+    from node.atrest import key_file_path  # not at the top: `doctor --help` stays quick
+
+    path = key_file_path(config)
+    if not path.exists():
+        return [Finding(Level.OK, "no key to members' details in the data directory")]
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return [
+            Finding(
+                Level.FAIL,
+                f"{path} has mode {mode:04o}: other users can read the key to members' details",
+                f"chmod 600 {path}",
+            )
+        ]
+    if path.resolve().parent == config.data_dir.resolve():
+        return [
+            Finding(
+                Level.WARN,
+                f"{path}, the key to members' details, is beside the database: a copy of the "
+                "disk holds both",
+                f"hubnet key file --data-dir {config.data_dir} /media/usb/hub.key (or "
+                "'hubnet key passphrase --only')",
+            )
+        ]
+    return [Finding(Level.OK, f"the key to members' details is away from the database ({path})")]
+
+
 def check_database(path: Path) -> list[Finding]:
     if not path.exists():
         return [Finding(Level.FAIL, f"{path} is missing", "restore it with 'hubnet restore'")]
@@ -307,6 +337,7 @@ async def diagnose(
     found = [Finding(Level.OK, f"config.toml is valid ({config.name}, {config.url})")]
     found += check_permissions(data_dir)
     found += check_onion_address(config)
+    found += check_data_key(config)
     try:
         _, node_id = load_identity(data_dir)
     except NodeError as exc:

@@ -16,6 +16,7 @@ from node.accounts.members import Members
 from node.accounts.sessions import Sessions
 from node.activitypub import ActivityPub
 from node.assembly import Assembly
+from node.atrest import AtRest, key_places
 from node.bundles import Bundles
 from node.clock import Clock, system_clock
 from node.community import Community
@@ -86,6 +87,8 @@ class Node:
     endorsements: Endorsements
     confirmations: Confirmations
     projections: ProjectionRunner
+    # Members' personal data sealed at rest: locking and unlocking (node/atrest.py).
+    atrest: AtRest
     # The hub's own profile page and time zone; built once the node exists, since a
     # changed name or address replaces `config`.
     profile: HubProfiles = field(init=False)
@@ -104,7 +107,8 @@ class Node:
     @classmethod
     async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
         key, node_id = load_identity(config.data_dir)
-        db = await Database.open(config.database_path)
+        places = key_places(config)
+        db = await Database.open(config.database_path, places)
         verifier = Verifier(config.verify_threads)
         messages = MessageStore(
             db, key, clock, verifier, config.max_held_per_origin, origin=node_id
@@ -197,13 +201,21 @@ class Node:
                 config.url,
             ),
             projections=projections,
+            atrest=AtRest(db, places, clock),
             news=News(db, messages, node_id),
             mail_setup=mail_setup,
             applications=Applications(
                 members, notices, governance, office, config.name, config.url
             ),
             invitations=Invitations(office, members, notices, clock, config.name, config.url),
-            checklist=SetupChecklist(office, messages, notices, node_id, lambda: node.hubs()),
+            checklist=SetupChecklist(
+                office,
+                messages,
+                notices,
+                node_id,
+                lambda: node.hubs(),
+                lambda: node.atrest.key_beside_database(),
+            ),
             home=Home(HomeStore(db), clock, node_id, assembly, notices),
             bundles=Bundles(BundleStore(db), messages, membership, key, node_id, clock),
         )
@@ -215,6 +227,8 @@ class Node:
         messages.on_stored.append(node.delegates.on_stored)
         node.activitypub = ActivityPub(lambda: node.config, db, clock, node_id, projections)
         node._show_members_only()
+        # Locking forgets what is held in memory about members, with the key.
+        node.atrest.on_lock.append(node.funds.budgeting.forget_choices)
         # What each feature keeps about a member goes into their data download and is
         # erased when they leave (node/accounts/personal.py).
         for keeper in (
@@ -267,8 +281,10 @@ class Node:
         await self.auto_reveal.start()
         await self.delegates.start()
         await self.activitypub.start()
+        await self.atrest.start()
 
     async def stop(self) -> None:
+        await self.atrest.stop()
         await self.activitypub.stop()
         await self.delegates.stop()
         await self.auto_reveal.stop()

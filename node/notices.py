@@ -25,6 +25,7 @@ from email.utils import formataddr
 
 from node.clock import Clock
 from node.store.notices import MemberEmail, Notice, NoticesStore, Queue
+from node.store.sealing import MembersDataLocked
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,8 @@ class Notices:
         while True:
             try:
                 await self.send_due()
+            except MembersDataLocked:
+                pass  # addresses are sealed: email waits for the unlock
             except Exception:  # a failed pass must not end email: log and go on
                 log.exception("notices: could not send email")
             with contextlib.suppress(asyncio.TimeoutError):

@@ -260,6 +260,21 @@ SETTINGS: tuple[Setting, ...] = (
         "is sent to followers.",
     ),
     Setting(
+        "data_key_file",
+        str,
+        "data.key",
+        "The key file that unlocks members' personal data (sealed at rest) when the node "
+        "starts: a path, relative to the data directory unless absolute. Put it on "
+        "removable media ('hubnet key file PATH'); while it is absent the hub is locked.",
+    ),
+    Setting(
+        "data_key_credential",
+        str,
+        "hubnet-data-key",
+        "The name of a systemd credential holding a key file (LoadCredential= or "
+        "LoadCredentialEncrypted= in the unit), read from $CREDENTIALS_DIRECTORY at start.",
+    ),
+    Setting(
         "activitypub_allow_loopback",
         int,
         0,

@@ -31,16 +31,18 @@ class SetupChecklist:
         notices: Notices,
         node_id: NodeId,
         hubs: Callable[[], Awaitable[dict[NodeId, HubInfo]]],
+        key_beside_database: Callable[[], Awaitable[bool]],
     ) -> None:
         self._store = store
         self._messages = messages
         self._notices = notices
         self._node_id = node_id
         self._hubs = hubs
+        self._key_beside_database = key_beside_database
 
     async def steps(self, by: Acting) -> list[Step]:
         require(by, Permission.SET_UP_HUB)
-        password, described, charter, peered, event = await self._store.kept(
+        password, described, charter, peered, event, key_away = await self._store.kept(
             "setup_checklist", self._facts
         )
         return [
@@ -86,9 +88,18 @@ class SetupChecklist:
                 "/events/new",
                 "A meeting, a stall or a social: it shows on the calendar of every hub.",
             ),
+            Step(
+                "key",
+                "Keep the key to members' details off the server",
+                key_away,
+                "/organise/health#sealed",
+                "Members' details are sealed, but the key file sits beside the database, so a "
+                "copy of the disk holds both. Move it to a USB stick with 'hubnet key file', "
+                "or use a passphrase with 'hubnet key passphrase --only'.",
+            ),
         ]
 
-    async def _facts(self) -> tuple[bool, bool, bool, bool, bool]:
+    async def _facts(self) -> tuple[bool, bool, bool, bool, bool, bool]:
         """What the stored state says of each step but email (which is in memory): read
         once for each state of the database, as the organiser's home shows them."""
         profile = (await self._hubs()).get(self._node_id)
@@ -101,6 +112,7 @@ class SetupChecklist:
             await self._own("charter.adopt"),
             await self._store.peer_count() > 0,
             await self._own("event"),
+            not await self._key_beside_database(),
         )
 
     async def password_changed(self) -> bool:

@@ -37,7 +37,11 @@ from web.routes.public import PUBLIC_PAGE, PublicPage
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
+def create_app(
+    config: Config, clock: Clock = system_clock, passphrase: str | None = None
+) -> web.Application:
+    """The node's application; `passphrase` unlocks members' details at start (refused
+    start-up if it does not), for `hubnet run --ask-passphrase`."""
     # aiohttp takes the body limit from the root app: the federation API's (8 MiB).
     # The members' pages refuse more than FORM_MAX_BYTES themselves (web/security.py).
     app = web.Application(
@@ -68,11 +72,19 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
         # with a sentence saying so.
         app[ONION_URL] = own_onion_url(config) or ""
         node = await Node.open(config, clock)
+        if passphrase is not None and node.atrest.locked:
+            try:
+                await node.atrest.unlock(passphrase)
+            except BaseException:
+                await node.close()
+                raise
         federation = Federation(node)
         app[NODE] = node
         app[FEDERATION] = federation
         # Pages that keep the news a moment show a change at once.
         node.news.on_change += [app[PUBLIC_PAGE].forget, app[NETWORK_NEWS].forget]
+        # Locking drops every page kept with a member's details in it.
+        node.atrest.on_lock.append(app[kept_pages.KEPT_PAGES].clear)
         await federation.start()
         await node.start()
         yield

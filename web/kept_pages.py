@@ -58,6 +58,10 @@ class KeptPages:
             self._pages.move_to_end(key)
         return page
 
+    def clear(self) -> None:
+        """Drop every kept page (the hub was locked: they show members' details)."""
+        self._pages.clear()
+
     def put(self, key: tuple[object, ...], page: _Kept) -> None:
         self._pages[key] = page
         if len(self._pages) > self._size:

@@ -80,4 +80,10 @@ WORDS = (
     N_("Swap invites with another hub's organiser, as text or a QR code."),
     N_("Plan the first event"),
     N_("A meeting, a stall or a social: it shows on the calendar of every hub."),
+    N_("Keep the key to members' details off the server"),
+    N_(
+        "Members' details are sealed, but the key file sits beside the database, so a "
+        "copy of the disk holds both. Move it to a USB stick with 'hubnet key file', "
+        "or use a passphrase with 'hubnet key passphrase --only'."
+    ),
 )

@@ -21,6 +21,7 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import NodeError
+from node.store.sealing import MembersDataLocked
 from web.i18n import N_, _
 from web.keys import (
     APPLICATIONS,
@@ -170,6 +171,9 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
                 "Go back, reload the page and try again."
             ),
         )
+    except MembersDataLocked:
+        # Started without its key, or locked by an organiser: one plain page, no ids.
+        return render(request, "locked.html", {"just_locked": False}, status=503)
     except NodeError as exc:
         # The one place a service's refusal becomes a response: its status and its
         # message, written for the member (node/errors.py). Form handlers show the
@@ -213,7 +217,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     node = request.config_dict[NODE]
     request[NOTICES] = []
     token = request.cookies.get(cookie_name(request, "hubnet_session"), "")
-    if token:
+    # While locked nobody is logged in: a member's session needs their sealed details.
+    if token and not node.atrest.locked:
         member_id = await node.sessions.member_of(token)
         member = await node.members.get(member_id) if member_id is not None else None
         if member is not None and member.status == "active":

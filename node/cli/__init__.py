@@ -107,8 +107,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = settings.load(args.data_dir, {"host": args.host, "port": args.port})
     from node import logs
 
+    passphrase = None
+    if args.ask_passphrase:
+        from node.cli.atrest import read_passphrase
+
+        passphrase = read_passphrase("Passphrase for members' details: ")
     logs.configure(config.log_level, config.log_format, config.forget_client_addresses)
-    asyncio.run(_serve(config))
+    asyncio.run(_serve(config, passphrase))
     return 0
 
 
@@ -116,7 +121,7 @@ KEEPALIVE_SECONDS = 15  # how long an idle HTTP connection is kept open for its 
 ONION_HOST = "127.0.0.1"  # where tor's HiddenServicePort sends the onion_port's requests
 
 
-async def _serve(config: settings.Config) -> None:
+async def _serve(config: settings.Config, passphrase: str | None = None) -> None:
     from aiohttp import web
 
     # The event loop hands work to threads (SQLite, parsing) and waits for the
@@ -130,7 +135,11 @@ async def _serve(config: settings.Config) -> None:
 
     # An idle keep-alive connection holds a file descriptor; aiohttp keeps one 75 s
     # by default, so a crowd of idle clients could use up the unit's LimitNOFILE.
-    runner = web.AppRunner(create_app(config), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
+    runner = web.AppRunner(
+        create_app(config, passphrase=passphrase),
+        access_log=None,
+        keepalive_timeout=KEEPALIVE_SECONDS,
+    )
     await runner.setup()
     servers: list[asyncio.Server] = []
     try:
@@ -236,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_argument(run)
     run.add_argument("--host", help="address to listen on (setting: host)")
     run.add_argument("--port", type=int, help="TCP port, 0 for any free one (setting: port)")
+    run.add_argument(
+        "--ask-passphrase",
+        action="store_true",
+        help="ask for the passphrase that unlocks members' details before serving (read "
+        "from standard input when it is not a terminal); the node does not start if it "
+        "is wrong",
+    )
     run.set_defaults(func=cmd_run)
 
     ident = commands.add_parser(

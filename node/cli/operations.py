@@ -48,13 +48,17 @@ def _size(n: int) -> str:
 def cmd_backup(args: argparse.Namespace) -> int:
     from node.backup import create_backup
 
-    summary = create_backup(args.data_dir, args.out)
+    summary = create_backup(args.data_dir, args.out, with_key=args.with_key)
     print(
         f"Backed up {summary.node_id} to {summary.path} ({_size(summary.size)}): "
         f"{summary.messages} messages (own log up to seq {summary.own_seq}), "
         f"{summary.files} other files (key, config, library files, receipts…)"
     )
     print("The backup holds the node's private key: keep it where only organisers can read it.")
+    if args.with_key:
+        print("It also holds the key to members' details: keep it apart from other backups.")
+    else:
+        print("Members' details in it are sealed; it does not hold the key that opens them.")
     return 0
 
 
@@ -237,6 +241,11 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     )
     data_dir(backup)
     backup.add_argument("out", type=Path, metavar="OUT", help="the backup file to write")
+    backup.add_argument(
+        "--with-key",
+        action="store_true",
+        help="also put in the key file that unlocks members' details (kept out by default)",
+    )
     backup.set_defaults(func=cmd_backup)
 
     restore = commands.add_parser(
@@ -262,7 +271,11 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     data_dir(finish)
     finish.set_defaults(func=cmd_recovery_finish)
 
-    key = commands.add_parser("key", help="commit to a successor key, rotate, revoke")
+    key = commands.add_parser(
+        "key",
+        help="the node's signing key (commit, rotate, revoke) and the key to members' details"
+        " (passphrase, file)",
+    )
     key_commands = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     commit = key_commands.add_parser(
         "commit",
@@ -306,6 +319,10 @@ def add_commands(commands: Any, data_dir: Callable[[argparse.ArgumentParser], No
     revoke.add_argument("--reason", help="a note for other hubs, e.g. 'laptop stolen'")
     revoke.add_argument("--node-id", help="the node's id, if node.key and node.id are both lost")
     revoke.set_defaults(func=cmd_key_revoke)
+    from node.cli import atrest
+
+    atrest.add_key_commands(key_commands, data_dir)
+    atrest.add_commands(commands, data_dir)
 
     fork = commands.add_parser("fork", help="resolve a fork of this node's own log")
     fork_commands = fork.add_subparsers(dest="fork_command", required=True, metavar="ACTION")

@@ -33,5 +33,9 @@ class Choices:
             while len(self._held) > self.MOST:
                 self._held.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every member's choices (the hub was locked)."""
+        self._held.clear()
+
     def forget(self, member_id: int, round_id: int) -> None:
         self._held.pop((member_id, round_id), None)

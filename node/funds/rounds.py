@@ -101,6 +101,10 @@ class Rounds:
         self._shortest = shortest_window_ms
         self._choices = Choices()
 
+    def forget_choices(self) -> None:
+        """Drop every member's choices being made (the hub was locked: node/atrest.py)."""
+        self._choices.clear()
+
     @property
     def shortest_window_ms(self) -> int:
         return self._shortest

@@ -30,6 +30,7 @@ from node.store.elections import ElectionsStore
 from node.store.mandates import AlreadyPublished, MandatesStore
 from node.store.messages import MessageStore
 from node.store.roles import RolesStore
+from node.store.sealing import MembersDataLocked
 from protocol.envelope import Message
 from protocol.kinds.assembly import DelegateMandate, DelegateRecall
 
@@ -80,6 +81,8 @@ class Schedule:
         while True:
             try:
                 await self.tick()
+            except MembersDataLocked:
+                pass  # counting needs the ballot box's key: it waits for the unlock
             except Exception:  # a failed pass must not end governance: log and go on
                 log.exception("governance: could not act on windows and terms")
             await asyncio.sleep(TICK_SECONDS)

@@ -21,10 +21,17 @@ from node.store.sessions import Check
 # account (Members.leave): (connection, member id).
 ForgetTxn = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 
-_MEMBER_COLUMNS = "id, email, name, phone, statement, status, applied_at, language"
+# Sealed at rest (node/store/sealing.py): each read opens them, each write seals them.
+_MEMBER_COLUMNS = (
+    "id, unseal('members.email', email), unseal('members.name', name),"
+    " unseal('members.phone', phone), unseal('members.statement', statement), status,"
+    " applied_at, language"
+)
 _EXPORT_COLUMNS = (
-    "email, name, phone, statement, status, charter_version, charter_signed_at,"
-    " privacy_version, privacy_accepted_at, applied_at, decided_at, language"
+    "unseal('members.email', email), unseal('members.name', name),"
+    " unseal('members.phone', phone), unseal('members.statement', statement), status,"
+    " charter_version, charter_signed_at, privacy_version, privacy_accepted_at, applied_at,"
+    " decided_at, language"
 )
 _EXPORT_KEYS = (
     "email",
@@ -85,9 +92,11 @@ async def roles_txn(conn: aiosqlite.Connection, member_id: int, now: int) -> fro
 async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: int) -> int:
     """Insert an account; sqlite3.IntegrityError if an account has the address."""
     cursor = await conn.execute(
-        "INSERT INTO members (email, name, phone, statement, password_hash, status,"
-        " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
-        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO members (email_index, email, name, phone, statement, password_hash,"
+        " status, charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
+        " applied_at) VALUES (blind_index(?1), seal('members.email', ?1),"
+        " seal('members.name', ?2), seal('members.phone', ?3), seal('members.statement', ?4),"
+        " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         (
             account.email,
             account.name,
@@ -146,16 +155,16 @@ class AccountsStore:
         return _account(row), tuple(terms)
 
     async def by_status(self, status: str) -> list[AccountRow]:
-        async with self._db.reader.execute(
+        rows = await self._db.fetchall(
             f"SELECT {_MEMBER_COLUMNS} FROM members WHERE status = ? ORDER BY applied_at",
             (status,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_account(r) for r in rows]
 
     async def active_names(self) -> list[tuple[int, str]]:
         rows = await self._db.fetchall(
-            "SELECT id, name FROM members WHERE status = 'active' ORDER BY name COLLATE NOCASE, id"
+            "SELECT id, unseal('members.name', name) AS plain FROM members"
+            " WHERE status = 'active' ORDER BY plain COLLATE NOCASE, id"
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -164,7 +173,9 @@ class AccountsStore:
         return {s: n for s, n in rows}
 
     async def email_taken(self, email: str) -> bool:
-        row = await self._db.fetchone("SELECT 1 FROM members WHERE email = ?", (email,))
+        row = await self._db.fetchone(
+            "SELECT 1 FROM members WHERE email_index = blind_index(?)", (email,)
+        )
         return row is not None
 
     async def add(self, account: NewAccount, now: int) -> int | None:
@@ -211,10 +222,11 @@ class AccountsStore:
 
     async def credentials(self, email: str) -> tuple[AccountRow, str | None] | None:
         """The account with this address and its password hash (None after leaving)."""
-        async with self._db.reader.execute(
-            f"SELECT {_MEMBER_COLUMNS}, password_hash FROM members WHERE email = ?", (email,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.fetchone(
+            f"SELECT {_MEMBER_COLUMNS}, password_hash FROM members"
+            " WHERE email_index = blind_index(?)",
+            (email,),
+        )
         return (_account(row), row[8]) if row else None
 
     async def set_language(self, member_id: int, language: str | None) -> None:
@@ -265,10 +277,9 @@ class AccountsStore:
 
     async def export(self, member_id: int) -> dict[str, Any] | None:
         """The account, its roles and sessions, as plain JSON values; None if unknown."""
-        async with self._db.reader.execute(
+        row = await self._db.fetchone(
             f"SELECT {_EXPORT_COLUMNS} FROM members WHERE id = ?", (member_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         async with self._db.reader.execute(
@@ -294,7 +305,8 @@ class AccountsStore:
         and run each feature's `also` in the same transaction."""
         async with self._db.write() as conn:
             await conn.execute(
-                "UPDATE members SET email = NULL, name = NULL, phone = NULL, statement = NULL,"
+                "UPDATE members SET email = NULL, email_index = NULL, name = NULL, phone = NULL,"
+                " statement = NULL,"
                 " password_hash = NULL, status = 'left', left_at = ? WHERE id = ?",
                 (now, member_id),
             )

@@ -136,14 +136,17 @@ class AttendanceStore:
         async with self._db.write() as conn:
             capacity = await _open_event_txn(conn, event_id, check)
             async with conn.execute(
-                "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
+                "SELECT 1 FROM registrations WHERE event = ? AND email_index = blind_index(?)",
+                (event_id, email),
             ) as cursor:
                 if await cursor.fetchone():
                     return "already"
             if await self._full_txn(conn, event_id, capacity):
                 return "full"
             await conn.execute(
-                "INSERT INTO registrations (event, name, email, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO registrations (event, name, email, email_index, created_at)"
+                " VALUES (?1, seal('registrations.name', ?2), seal('registrations.email', ?3),"
+                " blind_index(?3), ?4)",
                 (event_id, name, email, now),
             )
         return "added"
@@ -156,14 +159,16 @@ class AttendanceStore:
 
     async def has_registration(self, event_id: bytes, email: str) -> bool:
         row = await self._db.fetchone(
-            "SELECT 1 FROM registrations WHERE event = ? AND email = ?", (event_id, email)
+            "SELECT 1 FROM registrations WHERE event = ? AND email_index = blind_index(?)",
+            (event_id, email),
         )
         return row is not None
 
     async def member_attendees(self, event_id: bytes) -> list[tuple[str | None, str | None]]:
         """(name, email) of members coming, in the order they said so."""
         rows = await self._db.fetchall(
-            "SELECT m.name, m.email FROM rsvps r JOIN members m ON m.id = r.member_id"
+            "SELECT unseal('members.name', m.name), unseal('members.email', m.email)"
+            " FROM rsvps r JOIN members m ON m.id = r.member_id"
             " WHERE r.event = ? ORDER BY r.created_at",
             (event_id,),
         )
@@ -172,7 +177,8 @@ class AttendanceStore:
     async def registrations(self, event_id: bytes) -> list[tuple[str, str]]:
         """(name, email) of the public registered, in the order they registered."""
         rows = await self._db.fetchall(
-            "SELECT name, email FROM registrations WHERE event = ? ORDER BY created_at",
+            "SELECT unseal('registrations.name', name), unseal('registrations.email', email)"
+            " FROM registrations WHERE event = ? ORDER BY created_at",
             (event_id,),
         )
         return [(n, e) for n, e in rows]

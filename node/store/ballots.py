@@ -15,6 +15,8 @@ which, nor on the order they came in (docs/ARCHITECTURE.md, "Secret ballots"):
 - both tables are emptied and written again in key order on each ballot: SQLite
   then lays their pages out afresh, the same way whatever came before, and
   secure_delete zeroes what was there;
+- what was chosen is sealed at rest (node/store/sealing.py) with `seal_stable`, whose
+  nonce is made from the sealed text, so the same choices seal to the same bytes;
 - the checkpoint copies the new pages into the database file and truncates the
   log, so no earlier copy of a page waits there or in a backup, which copies the
   database through SQLite's backup API (node/backup.py).
@@ -78,7 +80,9 @@ def _voter(member_id: int) -> str:
 async def choices_txn(conn: aiosqlite.Connection, name: str) -> list[Any]:
     """Every choice in a contest's box, in canonical order (empty if nobody chose)."""
     rows = await conn.execute_fetchall(
-        "SELECT width, choices FROM ballot_choices WHERE contest = ?", (name,)
+        "SELECT width, unseal('ballot_choices.choices', choices) FROM ballot_choices"
+        " WHERE contest = ?",
+        (name,),
     )
     return [json.loads(entry) for width, packed in rows for entry in _unpack(packed, width)]
 
@@ -117,7 +121,8 @@ class BallotBox:
                 boxes = {
                     c: (w, _unpack(packed, w))
                     for c, w, packed in await conn.execute_fetchall(
-                        "SELECT contest, width, choices FROM ballot_choices"
+                        "SELECT contest, width, unseal('ballot_choices.choices', choices)"
+                        " FROM ballot_choices"
                     )
                 }
                 # A box kept before widths were fixed (migration 15) widens once, at
@@ -178,6 +183,7 @@ async def _rewrite_txn(
         [(c, _pack(m, VOTER_WIDTH)) for c, m in sorted(voters.items())],
     )
     await conn.executemany(
-        "INSERT INTO ballot_choices (contest, width, choices) VALUES (?, ?, ?)",
+        "INSERT INTO ballot_choices (contest, width, choices)"
+        " VALUES (?, ?, seal_stable('ballot_choices.choices', ?))",
         [(c, w, _pack(entries, w)) for c, (w, entries) in sorted(boxes.items())],
     )

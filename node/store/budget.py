@@ -106,7 +106,7 @@ ProposalCheck = Callable[[RoundOpen | None], NewProposal]
 
 _ROUND_SQL = (
     "SELECT r.id, r.title, r.amount, r.opened_at, r.proposals_close_at, r.voting_open_at,"
-    " r.voting_close_at, coalesce(m.name, ?), r.seed, r.resolved_at,"
+    " r.voting_close_at, coalesce(unseal('members.name', m.name), ?), r.seed, r.resolved_at,"
     " (SELECT count(*) FROM budget_proposals p WHERE p.round_id = r.id)"
     " FROM budget_rounds r LEFT JOIN members m ON m.id = r.opened_by"
 )
@@ -227,7 +227,8 @@ class BudgetStore:
     async def proposals(self, round_id: int) -> list[ProposalRecord]:
         """A round's proposals: in funding order once decided, else in order of submission."""
         rows = await self._db.fetchall(
-            "SELECT p.id, p.title, p.description, p.cost, coalesce(m.name, ?), p.submitted_at,"
+            "SELECT p.id, p.title, p.description, p.cost, coalesce(unseal('members.name',"
+            " m.name), ?), p.submitted_at,"
             " r.position, r.approvals, r.funded, r.reason, r.entry_id"
             " FROM budget_proposals p LEFT JOIN members m ON m.id = p.proposed_by"
             " LEFT JOIN budget_results r ON r.proposal_id = p.id WHERE p.round_id = ?"

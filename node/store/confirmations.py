@@ -37,7 +37,8 @@ class ConfirmationsStore:
             await conn.execute("DELETE FROM confirmations WHERE expires_at <= ?", (now,))
             await conn.execute(
                 "INSERT INTO confirmations (token_hash, kind, email, event, details, created_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " expires_at) VALUES (?, ?, seal('confirmations.email', ?), ?,"
+                " seal('confirmations.details', ?), ?, ?)",
                 (token_hash, kind, email, event, json.dumps(details), now, expires_at),
             )
 
@@ -53,8 +54,8 @@ class ConfirmationsStore:
         """Remove a link and return what it held: of concurrent requests, one gets it."""
         async with self._db.write() as conn:
             cursor = await conn.execute(
-                "DELETE FROM confirmations WHERE token_hash = ? RETURNING kind, event, details,"
-                " expires_at",
+                "DELETE FROM confirmations WHERE token_hash = ? RETURNING kind, event,"
+                " unseal('confirmations.details', details), expires_at",
                 (token_hash,),
             )
             row = await cursor.fetchone()

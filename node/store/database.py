@@ -21,7 +21,9 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from node.errors import StoreError, UnsupportedDatabaseVersion
+from node.store import sealing
 from node.store.migrations import LATEST_VERSION, MIGRATIONS
+from node.store.sealing import KeyPlaces, MembersDataLocked, Sealer
 
 T = TypeVar("T")
 # Values `Database.kept` holds: a few per visitor online, a few for every page.
@@ -38,12 +40,29 @@ _PRAGMAS = (
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
+    # Freed pages are zeroed, in the file and the log: an erased member, a sent email
+    # or a value sealed anew leaves no older copy behind (docs/THREAT_MODEL.md).
+    "PRAGMA secure_delete = ON",
 )
+# The migration that first sealed members' data, and the node_state row it leaves for
+# the VACUUM that must follow it outside any transaction.
+SEALING_VERSION = 22
+_VACUUM_PENDING = "vacuum_after_sealing"
+# What sqlite3 says when a function of ours raised: while locked, the data key was asked for.
+_FUNCTION_RAISED = "user-defined function raised exception"
 
 
 class Database:
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        sealer: Sealer,
+    ):
         self.path = path
+        # The data key while the hub is unlocked (node/store/sealing.py).
+        self.sealer = sealer
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
@@ -53,21 +72,31 @@ class Database:
         self._version_memo: tuple[float, int, int] | None = None
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) and migrate the database at `path`."""
-        writer = await _connect(path)
+    async def open(cls, path: Path, keys: KeyPlaces | None = None) -> Database:
+        """Open (creating if needed) and migrate the database at `path`, unlocked with
+        a key file found in `keys` (by default `data.key` beside it) unless the hub was
+        locked. A new database, or one from before members' data was sealed, gets a new
+        data key and a key file at the first of `keys`' places."""
+        keys = keys or KeyPlaces.beside(path)
+        sealer = Sealer()
+        writer = await _connect(path, sealer)
         try:
             await _check_integrity(writer, path)
+            if await schema_version(writer) < SEALING_VERSION:
+                sealer.start_new(keys.first_start_key())
             if await _migrate(writer, path):
                 # A migration may have dropped secret rows (14 did the old ballots):
                 # their pages are zeroed, and this copies those into the file and
                 # empties the log, so no older copy survives there.
                 await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            reader = await _connect(path)
+            await _vacuum_after_sealing(writer)
+            if sealer.locked:
+                await _unlock_at_start(writer, sealer, keys)
+            reader = await _connect(path, sealer)
         except BaseException:
             await writer.close()
             raise
-        return cls(path, writer, reader)
+        return cls(path, writer, reader, sealer)
 
     async def close(self) -> None:
         if self._watcher is not None:
@@ -88,10 +117,11 @@ class Database:
                 # BEGIN failed), so the next writer never meets one left open.
                 await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
-            except BaseException:
+            except BaseException as exc:
                 # Queued before this await can be interrupted, so it runs even if
                 # the task is cancelled again while waiting for it.
                 await self._writer.rollback()
+                self._raise_if_locked(exc)
                 raise
             try:
                 # A cancel while waiting here does not stop the COMMIT already queued.
@@ -99,6 +129,19 @@ class Database:
             finally:
                 # What data_version's memo read before this commit is old now.
                 self._writes += 1
+
+    def _raise_if_locked(self, exc: BaseException) -> None:
+        """A query that needed the data key while the hub is locked: say so plainly."""
+        if (
+            isinstance(exc, sqlite3.OperationalError)
+            and str(exc) == _FUNCTION_RAISED
+            and self.sealer.locked
+        ):
+            raise MembersDataLocked() from exc
+
+    def forget_kept(self) -> None:
+        """Drop every value `kept` holds (the hub was locked: some held members' details)."""
+        self._kept.clear()
 
     async def checkpoint_truncate(self) -> bool:
         """Copy the write-ahead log into the database and empty it, so no earlier
@@ -122,6 +165,7 @@ class Database:
                 check_same_thread=False,
             )
             self._watcher.execute("PRAGMA busy_timeout = 0")
+            self.sealer.attach_inline(self._watcher)
         return self._watcher
 
     def data_version(self) -> int | None:
@@ -186,7 +230,8 @@ class Database:
         If SQLite is busy (a checkpoint resetting the log), it goes the usual way."""
         try:
             rows = self._inline().execute(sql, params).fetchall()
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            self._raise_if_locked(exc)
             return await self.fetchone(sql, params)
         return rows[0] if rows else None
 
@@ -197,14 +242,45 @@ class Database:
     # One round trip to the reader's thread each, rather than execute + fetch +
     # close: on a busy node every hop waits its turn for the GIL.
     async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, params))
+        try:
+            return list(await self._reader.execute_fetchall(sql, params))
+        except sqlite3.OperationalError as exc:
+            self._raise_if_locked(exc)
+            raise
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
-        rows = await self._reader.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetchall(sql, params)), None)
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _vacuum_after_sealing(conn: aiosqlite.Connection) -> None:
+    """After migration 22 sealed every row, rewrite the file so no page still holds a
+    value in the clear (secure_delete zeroes what it frees, but VACUUM also drops the
+    free list and the old layout), then empty the log. VACUUM cannot run inside the
+    migration's transaction: the migration leaves a row asking for it, removed only
+    once it is done, so a crash in between runs it at the next start."""
+    async with conn.execute("SELECT 1 FROM node_state WHERE name = ?", (_VACUUM_PENDING,)) as cur:
+        pending = await cur.fetchone()
+    if pending is None:
+        return
+    await conn.execute("VACUUM")
+    await conn.execute("DELETE FROM node_state WHERE name = ?", (_VACUUM_PENDING,))
+    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def _unlock_at_start(conn: aiosqlite.Connection, sealer: Sealer, keys: KeyPlaces) -> None:
+    """Unlock with a key file, unless an organiser locked the hub: then only a key
+    given again (the unlock page, `hubnet unlock`) opens it."""
+    public = await sealing.public_key_txn(conn)
+    if public is not None:
+        sealer.knows_public_key(public)
+    if await sealing.is_locked_txn(conn):
+        return
+    data_key = sealing.data_key_from(await sealing.unlock_methods_txn(conn), keys.keys())
+    if data_key is not None:
+        sealer.unlock(data_key)
+
+
+async def _connect(path: Path, sealer: Sealer) -> aiosqlite.Connection:
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, nothing implicit.
         conn = await aiosqlite.connect(path, isolation_level=None)
@@ -219,6 +295,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
             f"{path} is not a usable hubnet database ({exc}); restore it from a backup"
         ) from exc
     await _ensure_cos(conn)
+    await sealer.attach(conn)
     return conn
 
 

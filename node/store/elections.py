@@ -192,9 +192,11 @@ class ElectionsStore:
 
     async def nominations(self, election_id: str) -> list[Nomination]:
         rows = await self._db.fetchall(
-            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name,"
+            "SELECT n.nominee, unseal('members.name', m.name), n.nominated_by, n.accepted_at,"
+            " n.network_name,"
             " n.statement FROM nominations n JOIN members m ON m.id = n.nominee"
-            " WHERE n.election_id = ? ORDER BY m.name COLLATE NOCASE, n.nominee",
+            " WHERE n.election_id = ? ORDER BY unseal('members.name', m.name) COLLATE NOCASE,"
+            " n.nominee",
             (election_id,),
         )
         return [Nomination(r[0], r[1], r[2], r[3] is not None, r[4], r[5]) for r in rows]
@@ -202,10 +204,11 @@ class ElectionsStore:
     async def candidates(self, election_id: str) -> list[Nomination]:
         """Nominees who accepted and are still active members."""
         rows = await self._db.fetchall(
-            "SELECT n.nominee, m.name, n.nominated_by, n.accepted_at, n.network_name,"
+            "SELECT n.nominee, unseal('members.name', m.name), n.nominated_by, n.accepted_at,"
+            " n.network_name,"
             " n.statement FROM nominations n JOIN members m ON m.id = n.nominee"
             " WHERE n.election_id = ? AND n.accepted_at IS NOT NULL AND m.status = 'active'"
-            " ORDER BY m.name COLLATE NOCASE, n.nominee",
+            " ORDER BY unseal('members.name', m.name) COLLATE NOCASE, n.nominee",
             (election_id,),
         )
         return [Nomination(r[0], r[1], r[2], True, r[4], r[5]) for r in rows]

@@ -104,7 +104,7 @@ class LedgerStore:
     async def records(self) -> dict[int, EntryRecord]:
         """Who recorded each entry and when, its receipt's type and its budget round."""
         rows = await self._db.fetchall(
-            "SELECT e.id, coalesce(m.name, CASE WHEN e.recorded_by IS NULL"
+            "SELECT e.id, coalesce(unseal('members.name', m.name), CASE WHEN e.recorded_by IS NULL"
             " THEN 'the hub (budget result)' ELSE ? END), e.recorded_at, e.receipt_type,"
             " e.round_id FROM ledger_entries e LEFT JOIN members m ON m.id = e.recorded_by",
             (FORMER_MEMBER,),

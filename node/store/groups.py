@@ -90,7 +90,8 @@ class GroupsStore:
     async def members(self, group_id: int) -> list[tuple[int, str | None]]:
         """(member id, name) of the group's members in the order they joined."""
         rows = await self._db.fetchall(
-            "SELECT m.id, m.name FROM group_members g JOIN members m ON m.id = g.member_id"
+            "SELECT m.id, unseal('members.name', m.name)"
+            " FROM group_members g JOIN members m ON m.id = g.member_id"
             " WHERE g.group_id = ? ORDER BY g.joined_at",
             (group_id,),
         )
@@ -126,7 +127,8 @@ class GroupsStore:
 
     async def tasks(self, group_id: int) -> list[Task]:
         rows = await self._db.fetchall(
-            "SELECT t.id, t.text, t.taken_by, m.name, t.done_at FROM group_tasks t"
+            "SELECT t.id, t.text, t.taken_by, unseal('members.name', m.name),"
+            " t.done_at FROM group_tasks t"
             " LEFT JOIN members m ON m.id = t.taken_by WHERE t.group_id = ? ORDER BY t.id",
             (group_id,),
         )

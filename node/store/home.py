@@ -87,7 +87,7 @@ UNION ALL SELECT * FROM (
     WHERE r.read_at IS NULL OR r.read_at < t.last_post_at
     ORDER BY t.last_post_at DESC LIMIT :shown)
 UNION ALL SELECT * FROM (
-    SELECT 'notice', id, text, link, created_at FROM notices
+    SELECT 'notice', id, unseal('notices.text', text), link, created_at FROM notices
     WHERE member_id = :member AND read_at IS NULL
     ORDER BY created_at DESC, id DESC LIMIT :shown * 2)
 UNION ALL

@@ -39,7 +39,8 @@ async def suspension_txn(
 ) -> tuple[int, str] | None:
     """(until, reason) of the member's suspension from discussions in force at `now`."""
     async with conn.execute(
-        "SELECT until, reason FROM discussion_bans WHERE member_id = ? AND until > ?",
+        "SELECT until, unseal('discussion_bans.reason', reason) FROM discussion_bans"
+        " WHERE member_id = ? AND until > ?",
         (member_id, now),
     ) as cursor:
         row = await cursor.fetchone()
@@ -99,7 +100,8 @@ class ModerationStore:
     async def open_reports(self) -> list[ReportRow]:
         rows = await self._db.fetchall(
             "SELECT r.id, r.reason, r.created_at, r.from_hub, r.post_id, p.topic_id,"
-            " r.comment_id, c.subject, coalesce(pm.name, c.author), coalesce(p.member_id,"
+            " r.comment_id, c.subject, coalesce(unseal('members.name', pm.name), c.author),"
+            " coalesce(p.member_id,"
             " a.member_id), CASE WHEN p.hidden_at IS NULL THEN coalesce(p.text, c.text) END,"
             " c.origin, c.hidden_at"
             " FROM reports r LEFT JOIN posts p ON p.id = r.post_id"
@@ -202,7 +204,8 @@ class ModerationStore:
         async with self._db.write() as conn:
             await check(conn)
             await conn.execute(
-                "INSERT INTO warnings (member_id, reason, given_by, given_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO warnings (member_id, reason, given_by, given_at)"
+                " VALUES (?, seal('warnings.reason', ?), ?, ?)",
                 (member_id, reason, by_id, now),
             )
 
@@ -214,7 +217,8 @@ class ModerationStore:
             await check(conn)
             await conn.execute(
                 "INSERT INTO discussion_bans (member_id, until, reason, given_by, given_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
+                " VALUES (?, ?, seal('discussion_bans.reason', ?), ?, ?)"
+                " ON CONFLICT (member_id) DO UPDATE SET"
                 " until = excluded.until, reason = excluded.reason,"
                 " given_by = excluded.given_by, given_at = excluded.given_at",
                 (member_id, until, reason, by_id, now),
@@ -227,7 +231,8 @@ class ModerationStore:
     async def warnings(self, member_id: int) -> list[tuple[str, int]]:
         """(reason, when) of the member's warnings, newest first."""
         rows = await self._db.fetchall(
-            "SELECT reason, given_at FROM warnings WHERE member_id = ? ORDER BY given_at DESC",
+            "SELECT unseal('warnings.reason', reason), given_at FROM warnings"
+            " WHERE member_id = ? ORDER BY given_at DESC",
             (member_id,),
         )
         return [(r[0], r[1]) for r in rows]
@@ -242,7 +247,8 @@ class ModerationStore:
     async def suspended(self, now: int) -> list[tuple[int, str | None, int, str]]:
         """(member id, name, until, reason) of members suspended from posting at `now`."""
         rows = await self._db.fetchall(
-            "SELECT b.member_id, m.name, b.until, b.reason FROM discussion_bans b"
+            "SELECT b.member_id, unseal('members.name', m.name), b.until,"
+            " unseal('discussion_bans.reason', b.reason) FROM discussion_bans b"
             " JOIN members m ON m.id = b.member_id WHERE b.until > ? ORDER BY b.until",
             (now,),
         )

@@ -60,7 +60,8 @@ class MutualAidStore:
         """Posts by active members, newest first; open ones only unless `include_closed`."""
         closed = "" if include_closed else "AND p.closed_at IS NULL"
         rows = await self._db.fetchall(
-            "SELECT p.id, p.member_id, coalesce(m.name, 'A member'), p.type, p.title, p.text,"
+            "SELECT p.id, p.member_id, coalesce(unseal('members.name', m.name), 'A member'),"
+            " p.type, p.title, p.text,"
             " p.created_at, p.closed_at, p.outcome FROM mutual_aid p"
             f" JOIN members m ON m.id = p.member_id WHERE m.status = 'active' {closed}"
             " ORDER BY p.created_at DESC, p.id DESC LIMIT ?",

@@ -61,15 +61,19 @@ async def add_notices_txn(
     email: MemberEmail | None,
 ) -> None:
     """A notice for each member and, with `email`, an email to each who is active and
-    has an address, inside the caller's transaction."""
+    has an address, inside the caller's transaction. Both are sealed, to the node's
+    public key while the hub is locked (node/store/sealing.py): a notice raised by a
+    message from another hub never stops that message being stored."""
     await conn.executemany(
-        "INSERT INTO notices (member_id, text, link, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO notices (member_id, text, link, created_at)"
+        " VALUES (?, seal('notices.text', ?), ?, ?)",
         [(m, text, link, now) for m in member_ids],
     )
     if email is not None:
         await conn.executemany(
             "INSERT INTO email_outbox (member_id, subject, body, created_at, next_attempt)"
-            " SELECT id, ?, ?, ?, ? FROM members WHERE id = ? AND status = 'active'"
+            " SELECT id, seal('email_outbox.subject', ?), seal('email_outbox.body', ?), ?, ?"
+            " FROM members WHERE id = ? AND status = 'active'"
             " AND email IS NOT NULL",
             [(email.subject, email.body, now, now, m) for m in member_ids],
         )
@@ -152,16 +156,16 @@ class NoticesStore:
 
     async def unread(self, member_id: int, limit: int) -> list[Notice]:
         rows = await self._db.fetchall(
-            "SELECT id, text, link, created_at FROM notices WHERE member_id = ?"
-            " AND read_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?",
+            "SELECT id, unseal('notices.text', text), link, created_at FROM notices"
+            " WHERE member_id = ? AND read_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?",
             (member_id, limit),
         )
         return [Notice(r[0], r[1], r[2], r[3], False) for r in rows]
 
     async def recent(self, member_id: int, limit: int) -> list[Notice]:
         rows = await self._db.fetchall(
-            "SELECT id, text, link, created_at, read_at FROM notices WHERE member_id = ?"
-            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            "SELECT id, unseal('notices.text', text), link, created_at, read_at FROM notices"
+            " WHERE member_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (member_id, limit),
         )
         return [Notice(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows]
@@ -185,7 +189,8 @@ class NoticesStore:
                 (now, notice_id, member_id),
             )
             rows = await conn.execute_fetchall(
-                "SELECT id, text, link, created_at FROM notices WHERE id = ? AND member_id = ?",
+                "SELECT id, unseal('notices.text', text), link, created_at FROM notices"
+                " WHERE id = ? AND member_id = ?",
                 (notice_id, member_id),
             )
         return next((Notice(r[0], r[1], r[2], r[3], True) for r in rows), None)
@@ -195,8 +200,8 @@ class NoticesStore:
         notices = [
             {"text": t, "link": link, "created_at_ms": c, "read_at_ms": r}
             for t, link, c, r in await self._db.fetchall(
-                "SELECT text, link, created_at, read_at FROM notices WHERE member_id = ?"
-                " ORDER BY id",
+                "SELECT unseal('notices.text', text), link, created_at, read_at FROM notices"
+                " WHERE member_id = ? ORDER BY id",
                 (member_id,),
             )
         ]
@@ -211,13 +216,16 @@ class NoticesStore:
         async with self._db.write() as conn:
             await conn.execute(
                 "INSERT INTO email_to_address (address, subject, body, created_at, next_attempt)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (seal('email_to_address.address', ?), seal('email_to_address.subject', ?),"
+                " seal('email_to_address.body', ?), ?, ?)",
                 (address, subject, body, now, now),
             )
 
     async def due_to_members(self, now: int, limit: int) -> list[QueuedEmail]:
         rows = await self._db.fetchall(
-            "SELECT o.id, o.subject, o.body, o.attempts, m.email, m.name, m.status"
+            "SELECT o.id, unseal('email_outbox.subject', o.subject),"
+            " unseal('email_outbox.body', o.body), o.attempts, unseal('members.email', m.email),"
+            " unseal('members.name', m.name), m.status"
             " FROM email_outbox o JOIN members m ON m.id = o.member_id"
             " WHERE o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?",
             (now, limit),
@@ -229,7 +237,9 @@ class NoticesStore:
 
     async def due_to_addresses(self, now: int, limit: int) -> list[QueuedEmail]:
         rows = await self._db.fetchall(
-            "SELECT id, address, subject, body, attempts FROM email_to_address"
+            "SELECT id, unseal('email_to_address.address', address),"
+            " unseal('email_to_address.subject', subject), unseal('email_to_address.body', body),"
+            " attempts FROM email_to_address"
             " WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
             (now, limit),
         )

@@ -41,7 +41,7 @@ class PollWindow:
 
 _POLL_SQL = (
     "SELECT p.id, p.title, p.body, p.kind, p.options, p.quorum_percent, p.electorate,"
-    " coalesce(m.name, ?), p.opens_at, p.closes_at FROM polls p"
+    " coalesce(unseal('members.name', m.name), ?), p.opens_at, p.closes_at FROM polls p"
     " LEFT JOIN members m ON m.id = p.proposed_by"
 )
 

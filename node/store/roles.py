@@ -86,9 +86,12 @@ class RolesStore:
         self._db = db
 
     async def holders(self, now: int) -> list[Holder]:
-        """Every term running at `now`, by role."""
+        """Every term running at `now`, by role; no names while the hub is locked (the
+        public page shows which roles are filled, and is served locked too)."""
         rows = await self._db.fetchall(
-            "SELECT r.member_id, m.name, r.role, r.starts_at, r.ends_at FROM member_roles r"
+            "SELECT r.member_id, CASE WHEN members_data_unlocked()"
+            " THEN unseal('members.name', m.name) END, r.role, r.starts_at,"
+            " r.ends_at FROM member_roles r"
             " JOIN members m ON m.id = r.member_id WHERE r.starts_at <= ?"
             " AND (r.ends_at IS NULL OR r.ends_at > ?) ORDER BY r.role, r.starts_at",
             (now, now),
@@ -97,7 +100,8 @@ class RolesStore:
 
     async def past_holders(self, now: int, limit: int) -> list[Holder]:
         rows = await self._db.fetchall(
-            "SELECT r.member_id, m.name, r.role, r.starts_at, r.ends_at FROM member_roles r"
+            "SELECT r.member_id, unseal('members.name', m.name), r.role, r.starts_at,"
+            " r.ends_at FROM member_roles r"
             " JOIN members m ON m.id = r.member_id WHERE r.ends_at IS NOT NULL"
             " AND r.ends_at <= ? ORDER BY r.ends_at DESC LIMIT ?",
             (now, limit),

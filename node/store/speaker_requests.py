@@ -22,7 +22,8 @@ from protocol.kinds.community import SpeakerAnswer, SpeakerRequest
 
 _COLUMNS = (
     "r.id, r.origin, r.to_hub, r.offer, r.topic, r.starts, r.timezone, r.place, r.message,"
-    " r.created_at, r.asker_id, a.name, a.email, r.share_contact, r.speaker_id, s.name,"
+    " r.created_at, r.asker_id, unseal('members.name', a.name), unseal('members.email', a.email),"
+    " r.share_contact, r.speaker_id, unseal('members.name', s.name),"
     " r.passed_at, r.answer, r.answer_message, r.answered_at"
 )
 _FROM = (

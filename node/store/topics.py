@@ -127,9 +127,10 @@ class TopicsStore:
     async def active_member_names(self) -> list[tuple[int, str | None, str | None]]:
         """(id, name, network name) of every active member, by name: for @mentions."""
         rows = await self._db.fetchall(
-            "SELECT m.id, m.name, n.name FROM members m"
+            "SELECT m.id, unseal('members.name', m.name), n.name FROM members m"
             " LEFT JOIN network_names n ON n.member_id = m.id"
-            " WHERE m.status = 'active' ORDER BY m.name COLLATE NOCASE, m.id"
+            " WHERE m.status = 'active' ORDER BY unseal('members.name', m.name) COLLATE NOCASE,"
+            " m.id"
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
@@ -172,7 +173,7 @@ class TopicsStore:
 
     async def topic(self, topic_id: int) -> TopicRow | None:
         row = await self._db.fetchone(
-            "SELECT t.id, t.category, t.title, m.name,"
+            "SELECT t.id, t.category, t.title, unseal('members.name', m.name),"
             " (SELECT count(*) FROM posts WHERE topic_id = t.id), t.last_post_at"
             " FROM topics t JOIN members m ON m.id = t.member_id WHERE t.id = ?",
             (topic_id,),
@@ -187,7 +188,7 @@ class TopicsStore:
         if category is not None:
             where, args = "t.category = ?", [member_id, category]
         rows = await self._db.fetchall(
-            "SELECT t.id, t.category, t.title, m.name,"
+            "SELECT t.id, t.category, t.title, unseal('members.name', m.name),"
             " (SELECT count(*) FROM posts WHERE topic_id = t.id), t.last_post_at,"
             " coalesce((SELECT read_at FROM discussion_reads WHERE member_id = ?"
             "  AND thread = 'topic:' || t.id), -1)"
@@ -199,7 +200,8 @@ class TopicsStore:
 
     async def posts(self, topic_id: int) -> list[PostRow]:
         rows = await self._db.fetchall(
-            "SELECT p.id, p.member_id, m.name, p.text, p.created_at, p.edited_at, p.deleted_at,"
+            "SELECT p.id, p.member_id, unseal('members.name', m.name), p.text, p.created_at,"
+            " p.edited_at, p.deleted_at,"
             " p.hidden_at FROM posts p JOIN members m ON m.id = p.member_id"
             " WHERE p.topic_id = ? ORDER BY p.id",
             (topic_id,),

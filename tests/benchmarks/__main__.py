@@ -20,12 +20,12 @@ from pathlib import Path
 
 from node.verifier import open_chunk
 from protocol.envelope import decode_envelope, parse_payload
-from tests.benchmarks import calendar, federation, roster, search, web
+from tests.benchmarks import calendar, federation, members, roster, search, web
 from tests.benchmarks.common import T0, Table, crypto_rates, make_messages, rate
 from tests.benchmarks.store import ingest_run
 
 ORIGINS = 100
-SECTIONS = ("store", "roster", "federation", "web", "search", "calendar")
+SECTIONS = ("store", "roster", "federation", "web", "search", "calendar", "members")
 
 
 def log(text: str) -> None:
@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     wanted = set(args.only or SECTIONS)
     if args.no_federation:
-        wanted -= {"federation", "web", "search", "calendar"}
+        wanted -= {"federation", "web", "search", "calendar", "members"}
     total = 20_000 if args.quick else 200_000
     window = 2_000 if args.quick else 10_000
     started = time.perf_counter()
@@ -106,7 +106,12 @@ def main() -> None:
         roster.run(table, args.quick, log)
     if "federation" in wanted:
         asyncio.run(federation.run(table, args.quick, log))
-    for name, section in (("web", web), ("search", search), ("calendar", calendar)):
+    for name, section in (
+        ("web", web),
+        ("search", search),
+        ("calendar", calendar),
+        ("members", members),
+    ):
         if name not in wanted:
             continue
         with tempfile.TemporaryDirectory(prefix=f"hubnet-bench-{name}-") as tmp:

@@ -27,6 +27,7 @@ from tests.browser.helpers import (
     set_width,
 )
 from tests.integration.network import Hub, free_port, start_hubs
+from tests.integration.procs import run_cli
 from tests.unit.test_notices import MailServer
 
 # Federation retries back off to 1 s and hubs compare heads every 2 s (network.FAST).
@@ -125,6 +126,7 @@ STEPS = (
     "Set up email",
     "Connect with a neighbouring hub",
     "Plan the first event",
+    "Keep the key to members' details off the server",
 )
 
 
@@ -140,7 +142,7 @@ def test_a_secretary_sets_up_a_new_hub_in_the_browser_and_the_network_sees_it(
     # 1. The first-run password; nothing on the checklist is done yet.
     log_in(secretary, a.url, first_a.email, first_a.password)
     checklist = checklist_of(secretary, a.url)
-    expect(checklist).to_contain_text("0 of 6 done")
+    expect(checklist).to_contain_text("0 of 7 done")
     for title in STEPS:
         expect(checklist.get_by_role("link", name=title)).to_be_visible()
     check_page(secretary, "checklist-start")
@@ -208,12 +210,13 @@ def test_a_secretary_sets_up_a_new_hub_in_the_browser_and_the_network_sees_it(
     expect(secretary.get_by_text(b.node_id)).to_be_hidden()
     step_done(secretary, a.url, STEPS[4])
     checklist = checklist_of(secretary, a.url)
-    expect(checklist).to_contain_text("5 of 6 done")
+    expect(checklist).to_contain_text("5 of 7 done")
     for title in STEPS[:5]:
         expect(checklist).to_contain_text(f"{title} (done)")
 
-    # 7. The first event: with it every step is done, and the checklist, its work
-    # over, leaves the dashboard.
+    # 7. The first event; then whoever runs the server moves the key to members'
+    # details onto a USB stick: with that every step is done, and the checklist, its
+    # work over, leaves the dashboard.
     checklist_of(secretary, a.url).get_by_role("link", name=STEPS[5]).click()
     secretary.get_by_label("Title").fill("Riverside's first open meeting")
     secretary.get_by_label("Starts on").fill("2030-03-05")
@@ -224,6 +227,11 @@ def test_a_secretary_sets_up_a_new_hub_in_the_browser_and_the_network_sees_it(
     expect(secretary.get_by_role("heading", level=1)).to_contain_text(
         "Riverside's first open meeting"
     )
+    expect(checklist_of(secretary, a.url)).to_contain_text("6 of 7 done")
+    moved = run_cli(
+        "key", "file", "--data-dir", str(a.data_dir), str(a.data_dir.parent / "usb.key")
+    )
+    assert moved.returncode == 0, moved.stderr
     checklist_of(secretary, a.url)
     expect(secretary.get_by_role("region", name="Getting the hub ready")).to_have_count(0)
     check_page(secretary, "checklist-end")

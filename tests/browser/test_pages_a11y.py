@@ -41,6 +41,7 @@ PUBLIC_PAGES = [
     ("library", "/library"),
     ("directory", "/directory"),
     ("search", "/search?q=meeting"),
+    ("unlock", "/unlock"),
 ]
 ORGANISER_PAGES = [
     ("dashboard", "/dashboard"),
@@ -49,6 +50,7 @@ ORGANISER_PAGES = [
     ("peers", "/organise/peers"),
     ("exchange", "/organise/exchange"),
     ("health", "/organise/health"),
+    ("lock", "/organise/lock"),
     ("funds", "/funds"),
     ("budget", "/budget"),
     ("polls", "/polls"),

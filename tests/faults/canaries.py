@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import msgpack
 
+from node.store import sealing
 from tests.faults.websession import Page, WebSession
 from tests.integration.network import Hub
 
@@ -90,13 +91,25 @@ class Seeding:
         return WebSession(self.hub.url, source_address=address)
 
     def member_id(self, email: str) -> int:
-        row = self.query("SELECT id FROM members WHERE email = ?", email)
+        row = self.query("SELECT id FROM members WHERE email_index = blind_index(?)", email)
         assert row, f"{email} is not a member of {self.hub.name}"
         return int(row[0][0])
 
     def query(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        conn = sqlite3.connect(f"file:{self.hub.data_dir / 'hubnet.db'}?mode=ro", uri=True)
+        """`sql` on the hub's database, read only, with its sealing functions (the key
+        from the hub's key file, as the node unlocks: node/store/sealing.py)."""
+        path = self.hub.data_dir / "hubnet.db"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
+            methods = {
+                m: (w, p)
+                for m, w, p in conn.execute("SELECT method, wrapped, scrypt FROM unlock_methods")
+            }
+            data_key = sealing.data_key_from(methods, sealing.KeyPlaces.beside(path).keys())
+            assert data_key is not None, f"no key file unlocks {self.hub.name}"
+            sealer = sealing.Sealer()
+            sealer.unlock(data_key)
+            sealer.attach_inline(conn)
             return list(conn.execute(sql, args).fetchall())
         finally:
             conn.close()
@@ -194,7 +207,11 @@ class Seeding:
         return self._candidate
 
     def _email_of(self, name: str) -> str:
-        row = self.query("SELECT email FROM members WHERE name = ?", name)
+        row = self.query(
+            "SELECT unseal('members.email', email) FROM members"
+            " WHERE unseal('members.name', name) = ?",
+            name,
+        )
         assert row, f"nobody called {name} on {self.hub.name}"
         return str(row[0][0])
 
@@ -225,7 +242,9 @@ def _in_days(days: int) -> str:
 def _password(s: Seeding) -> None:
     password = s.mint("members.password") + " and more"
     email = s.apply(password=password)
-    (stored,) = s.query("SELECT password_hash FROM members WHERE email = ?", email)[0]
+    (stored,) = s.query(
+        "SELECT password_hash FROM members WHERE email_index = blind_index(?)", email
+    )[0]
     assert isinstance(stored, str)
     s.canaries.add("members.password_hash", stored)
     salt, digest = stored.split("$")[-2:]  # $argon2id$v=19$m=…,t=…,p=…$salt$hash
@@ -257,7 +276,9 @@ def _rsvp(s: Seeding) -> None:
     member = s.member(name=name, email=f"{s.mint('rsvps (the member email)')}@example.org")
     s.submit(member, f"/events/{event}/rsvp")
     assert s.query(
-        "SELECT 1 FROM rsvps r JOIN members m ON m.id = r.member_id WHERE m.name = ?", name
+        "SELECT 1 FROM rsvps r JOIN members m ON m.id = r.member_id"
+        " WHERE unseal('members.name', m.name) = ?",
+        name,
     ), "the RSVP was not recorded"
 
 

@@ -59,7 +59,8 @@ async def _add_member(db: Database, member_id: int, roles: frozenset[Role]) -> M
         await conn.execute(
             "INSERT INTO members (id, email, name, status, charter_version, charter_signed_at,"
             " privacy_version, privacy_accepted_at, applied_at)"
-            " VALUES (?, ?, ?, 'active', '1', 0, '1', 0, 0)",
+            " VALUES (?, seal('members.email', ?), seal('members.name', ?), 'active', '1', 0,"
+            " '1', 0, 0)",
             (member_id, f"m{member_id}@example.org", f"Member {member_id}"),
         )
     return Member(member_id, f"m{member_id}@example.org", f"Member {member_id}", None, None,
@@ -153,6 +154,8 @@ async def _cast(hub: Hub, votes: list[tuple[int, Ballot]], data: Path) -> dict[s
     """Cast `votes` in order on a copy of the hub; the bytes one could read afterwards."""
     data.mkdir()
     shutil.copy(hub.path, data / "hubnet.db")
+    # The key file beside it unlocks the members' data and the box (node/store/sealing.py).
+    shutil.copy(hub.path.with_name("data.key"), data / "data.key")
     clock = ManualClock(hub.now)
     db = await Database.open(data / "hubnet.db")
     services = Services(db, clock, data)

@@ -31,7 +31,8 @@ async def _member(db: Database, name: str, roles: frozenset[Role] = frozenset())
         cursor = await conn.execute(
             "INSERT INTO members (email, name, status, charter_version, charter_signed_at,"
             " privacy_version, privacy_accepted_at, applied_at)"
-            " VALUES (?, ?, 'active', '1', 0, '1', 0, 0)",
+            " VALUES (seal('members.email', ?), seal('members.name', ?), 'active', '1', 0,"
+            " '1', 0, 0)",
             (f"{name}@example.org", name),
         )
         member_id = cursor.lastrowid

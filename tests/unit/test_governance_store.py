@@ -30,7 +30,8 @@ async def add_member(db: Database, member_id: int) -> None:
         await conn.execute(
             "INSERT INTO members (id, email, name, status, charter_version, charter_signed_at,"
             " privacy_version, privacy_accepted_at, applied_at)"
-            " VALUES (?, ?, ?, 'active', '1', 0, '1', 0, 0)",
+            " VALUES (?, seal('members.email', ?), seal('members.name', ?), 'active', '1', 0,"
+            " '1', 0, 0)",
             (member_id, f"m{member_id}@example.org", f"Member {member_id}"),
         )
 

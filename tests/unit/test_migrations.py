@@ -32,7 +32,7 @@ import pytest
 
 from crypto.nodeid import node_id_from_public_key
 from node.search import match_expression
-from node.store.database import Database, _split_sql
+from node.store.database import SEALING_VERSION, Database, _split_sql
 from node.store.messages import MessageStore
 from node.store.migrations import (
     LATEST_VERSION,
@@ -41,6 +41,7 @@ from node.store.migrations import (
     MigrationListError,
     collect,
 )
+from node.store.sealing import KeyPlaces, Sealer
 from node.verifier import Verifier
 from protocol.kinds.hub import Announcement
 from tests.helpers import T0, ManualClock, chain, key_from
@@ -628,6 +629,11 @@ def _seed_21(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE members SET language = 'cy' WHERE id = 1")
 
 
+def _seed_22(conn: sqlite3.Connection) -> None:
+    # A phone number given after sealing: written as node/store/accounts.py writes one.
+    conn.execute("UPDATE members SET phone = seal('members.phone', '01632 960001') WHERE id = 1")
+
+
 def _seed_4(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO charters (version, title, text, adopted_at, adopted_by, message_id)"
@@ -687,7 +693,11 @@ SEEDS: dict[int, Seed] = {
     3: Seed(
         _seed_3,
         [
-            ("SELECT email, name, status FROM members", [("ana@example.org", "Ana", "active")]),
+            (
+                "SELECT unseal('members.email', email), unseal('members.name', name), status"
+                " FROM members",
+                [("ana@example.org", "Ana", "active")],
+            ),
             ("SELECT role FROM member_roles", [("interim",)]),
             ("SELECT member_id FROM sessions", [(1,)]),
             ("SELECT member_id FROM reset_links", [(1,)]),
@@ -709,14 +719,20 @@ SEEDS: dict[int, Seed] = {
                 [("0" * 18 + "1",)],
             ),
             (
-                "SELECT width, choices FROM ballot_choices"
+                "SELECT width, unseal('ballot_choices.choices', choices) FROM ballot_choices"
                 f" WHERE contest = 'election:{ELECTION_ID}'",
                 [(3, "[1]")],
             ),
             ("SELECT closed FROM member_roles", [(0,)]),
             ("SELECT network_name, ended_at FROM delegate_mandates", [("ana_r", None)]),
-            ("SELECT text, read_at FROM notices", [("You were elected chair", None)]),
-            ("SELECT subject, attempts FROM email_outbox", [("Elected", 0)]),
+            (
+                "SELECT unseal('notices.text', text), read_at FROM notices",
+                [("You were elected chair", None)],
+            ),
+            (
+                "SELECT unseal('email_outbox.subject', subject), attempts FROM email_outbox",
+                [("Elected", 0)],
+            ),
         ],
     ),
     5: Seed(
@@ -729,7 +745,8 @@ SEEDS: dict[int, Seed] = {
                 [r[:8] for r in LEDGER],
             ),
             (
-                "SELECT e.id, coalesce(m.name, CASE WHEN e.recorded_by IS NULL"
+                "SELECT e.id, coalesce(unseal('members.name', m.name),"
+                " CASE WHEN e.recorded_by IS NULL"
                 " THEN 'the hub (budget result)' ELSE 'a former member' END), e.recorded_at,"
                 " e.receipt_type, e.round_id FROM ledger_entries e"
                 " LEFT JOIN members m ON m.id = e.recorded_by ORDER BY e.id",
@@ -756,7 +773,8 @@ SEEDS: dict[int, Seed] = {
             # ._ROUND_SQL, .proposals, ._resolve_round, .has_approved
             (
                 "SELECT r.id, r.title, r.amount, r.opened_at, r.proposals_close_at,"
-                " r.voting_open_at, r.voting_close_at, coalesce(m.name, 'a former member'),"
+                " r.voting_open_at, r.voting_close_at, coalesce(unseal('members.name', m.name),"
+                " 'a former member'),"
                 " r.seed, r.resolved_at,"
                 " (SELECT count(*) FROM budget_proposals p WHERE p.round_id = r.id)"
                 " FROM budget_rounds r LEFT JOIN members m ON m.id = r.opened_by"
@@ -778,7 +796,8 @@ SEEDS: dict[int, Seed] = {
                 ],
             ),
             (
-                "SELECT p.id, p.title, p.description, p.cost, coalesce(m.name, 'a former member'),"
+                "SELECT p.id, p.title, p.description, p.cost, coalesce(unseal('members.name',"
+                " m.name), 'a former member'),"
                 " p.submitted_at, r.position, r.approvals, r.funded, r.reason, r.entry_id"
                 " FROM budget_proposals p LEFT JOIN members m ON m.id = p.proposed_by"
                 " LEFT JOIN budget_results r ON r.proposal_id = p.id WHERE p.round_id = 1"
@@ -799,14 +818,16 @@ SEEDS: dict[int, Seed] = {
             ),
             # BallotBox (node/store/ballots.py), since migration 15: one approval
             (
-                "SELECT width, choices FROM ballot_choices WHERE contest = 'budget:1'",
+                "SELECT width, unseal('ballot_choices.choices', choices)"
+                " FROM ballot_choices WHERE contest = 'budget:1'",
                 [(5, "[1,1]")],
             ),
             ("SELECT members FROM ballot_voters WHERE contest = 'budget:1'", [("0" * 18 + "1",)]),
             # ._poll (._POLL_SQL), ._poll_view, .voter_status
             (
                 "SELECT p.id, p.title, p.body, p.kind, p.options, p.quorum_percent, p.electorate,"
-                " coalesce(m.name, 'a former member'), p.opens_at, p.closes_at FROM polls p"
+                " coalesce(unseal('members.name', m.name), 'a former member'), p.opens_at,"
+                " p.closes_at FROM polls p"
                 " LEFT JOIN members m ON m.id = p.proposed_by WHERE p.id = 1",
                 [
                     (
@@ -823,7 +844,11 @@ SEEDS: dict[int, Seed] = {
                     ),
                 ],
             ),
-            ("SELECT width, choices FROM ballot_choices WHERE contest = 'poll:1'", [(1, "0")]),
+            (
+                "SELECT width, unseal('ballot_choices.choices', choices)"
+                " FROM ballot_choices WHERE contest = 'poll:1'",
+                [(1, "0")],
+            ),
             ("SELECT members FROM ballot_voters WHERE contest = 'poll:1'", [("0" * 18 + "1",)]),
             ("SELECT 1 FROM poll_electorate WHERE poll_id = 1 AND member_id = 1", [(1,)]),
         ],
@@ -857,12 +882,14 @@ SEEDS: dict[int, Seed] = {
             ),
             # Attendance.attendees, .feed_member
             (
-                "SELECT m.name, m.email FROM rsvps r JOIN members m ON m.id = r.member_id"
+                "SELECT unseal('members.name', m.name), unseal('members.email', m.email)"
+                " FROM rsvps r JOIN members m ON m.id = r.member_id"
                 f" WHERE r.event = {blob(EVENT_MEMBERS)} ORDER BY r.created_at",
                 [("Ana", "ana@example.org")],
             ),
             (
-                f"SELECT name, email FROM registrations WHERE event = {blob(EVENT_PUBLIC)}"
+                "SELECT unseal('registrations.name', name), unseal('registrations.email', email)"
+                f" FROM registrations WHERE event = {blob(EVENT_PUBLIC)}"
                 " ORDER BY created_at",
                 [("Jo Bloggs", "jo@example.net")],
             ),
@@ -1011,7 +1038,8 @@ SEEDS: dict[int, Seed] = {
             ),
             # MutualAid.board
             (
-                "SELECT p.id, p.member_id, coalesce(m.name, 'A member'), p.type, p.title, p.text,"
+                "SELECT p.id, p.member_id, coalesce(unseal('members.name', m.name), 'A member'),"
+                " p.type, p.title, p.text,"
                 " p.created_at, p.closed_at, p.outcome FROM mutual_aid p"
                 " JOIN members m ON m.id = p.member_id WHERE m.status = 'active'"
                 " AND p.closed_at IS NULL ORDER BY p.created_at DESC, p.id DESC LIMIT 200",
@@ -1069,7 +1097,7 @@ SEEDS: dict[int, Seed] = {
         _seed_9,
         [
             ("SELECT next_key_digest FROM origins", [(b"\x05" * 32,)]),
-            ("SELECT value FROM node_state", [("restored",)]),
+            ("SELECT value FROM node_state WHERE name = 'recovering'", [("restored",)]),
         ],
     ),
     10: Seed(
@@ -1077,7 +1105,7 @@ SEEDS: dict[int, Seed] = {
         [
             # Topics.listing, .posts, .read_at
             (
-                "SELECT t.id, t.category, t.title, m.name,"
+                "SELECT t.id, t.category, t.title, unseal('members.name', m.name),"
                 " (SELECT count(*) FROM posts WHERE topic_id = t.id), t.last_post_at,"
                 " coalesce((SELECT read_at FROM discussion_reads WHERE member_id = 1"
                 "  AND thread = 'topic:' || t.id), -1)"
@@ -1087,7 +1115,8 @@ SEEDS: dict[int, Seed] = {
                 [(1, "general", "Sunday opening hours", "Ana", 2, T0 - DAY, T0 - DAY)],
             ),
             (
-                "SELECT p.id, p.member_id, m.name, p.text, p.created_at, p.edited_at,"
+                "SELECT p.id, p.member_id, unseal('members.name', m.name), p.text, p.created_at,"
+                " p.edited_at,"
                 " p.deleted_at, p.hidden_at FROM posts p JOIN members m ON m.id = p.member_id"
                 " WHERE p.topic_id = 1 ORDER BY p.id",
                 [
@@ -1155,7 +1184,8 @@ SEEDS: dict[int, Seed] = {
             ),
             (
                 "SELECT r.id, r.reason, r.created_at, r.from_hub, r.post_id, p.topic_id,"
-                " r.comment_id, c.subject, coalesce(pm.name, c.author), coalesce(p.member_id,"
+                " r.comment_id, c.subject, coalesce(unseal('members.name', pm.name), c.author),"
+                " coalesce(p.member_id,"
                 " a.member_id), CASE WHEN p.hidden_at IS NULL THEN coalesce(p.text, c.text) END,"
                 " c.origin, c.hidden_at"
                 " FROM reports r LEFT JOIN posts p ON p.id = r.post_id"
@@ -1182,11 +1212,14 @@ SEEDS: dict[int, Seed] = {
                 ],
             ),
             (
-                "SELECT reason, given_at FROM warnings WHERE member_id = 1 ORDER BY given_at DESC",
+                "SELECT unseal('warnings.reason', reason),"
+                " given_at FROM warnings WHERE member_id = 1 ORDER BY given_at DESC",
                 [('A personal attack in "Sunday opening hours"', HIDDEN_AT)],
             ),
             (
-                "SELECT b.member_id, m.name, b.until, b.reason FROM discussion_bans b"
+                "SELECT b.member_id, unseal('members.name', m.name), b.until,"
+                " unseal('discussion_bans.reason', b.reason)"
+                " FROM discussion_bans b"
                 f" JOIN members m ON m.id = b.member_id WHERE b.until > {T0} ORDER BY b.until",
                 [(1, "Ana", T0 + 6 * DAY, "A week away from discussions after a warning")],
             ),
@@ -1201,12 +1234,14 @@ SEEDS: dict[int, Seed] = {
                 [(1, "Garden group", "Look after the community garden.", EVENT_PUBLIC, 2)],
             ),
             (
-                "SELECT m.id, m.name FROM group_members g JOIN members m ON m.id = g.member_id"
+                "SELECT m.id, unseal('members.name', m.name)"
+                " FROM group_members g JOIN members m ON m.id = g.member_id"
                 " WHERE g.group_id = 1 ORDER BY g.joined_at",
                 [(1, "Ana")],
             ),
             (
-                "SELECT t.id, t.text, t.taken_by, m.name, t.done_at FROM group_tasks t"
+                "SELECT t.id, t.text, t.taken_by, unseal('members.name', m.name),"
+                " t.done_at FROM group_tasks t"
                 " LEFT JOIN members m ON m.id = t.taken_by WHERE t.group_id = 1 ORDER BY t.id",
                 [(1, "Order compost", 1, "Ana", T0 - DAY), (2, "Fix the gate", None, None, None)],
             ),
@@ -1279,7 +1314,8 @@ SEEDS: dict[int, Seed] = {
                 [("join", None)],
             ),
             (
-                "SELECT address, subject, attempts FROM email_to_address"
+                "SELECT unseal('email_to_address.address', address),"
+                " unseal('email_to_address.subject', subject), attempts FROM email_to_address"
                 f" WHERE next_attempt <= {T0}",
                 [("new@example.org", "Confirm", 0)],
             ),
@@ -1312,7 +1348,11 @@ SEEDS: dict[int, Seed] = {
         _seed_15,
         [
             # BallotBox.choices, .turnout, Funds.voter_status
-            ("SELECT width, choices FROM ballot_choices WHERE contest = 'poll:2'", [(1, "1")]),
+            (
+                "SELECT width, unseal('ballot_choices.choices', choices)"
+                " FROM ballot_choices WHERE contest = 'poll:2'",
+                [(1, "1")],
+            ),
             ("SELECT length(members) FROM ballot_voters WHERE contest = 'poll:2'", [(19,)]),
             ("SELECT 1 FROM poll_electorate WHERE poll_id = 2 AND member_id = 1", [(1,)]),
         ],
@@ -1379,6 +1419,18 @@ SEEDS: dict[int, Seed] = {
             ("SELECT language FROM members WHERE id = 1", [("cy",)]),
         ],
     ),
+    22: Seed(
+        _seed_22,
+        [
+            # node.store.accounts.credentials: found by the blind index, opened by unseal
+            (
+                "SELECT id, unseal('members.phone', phone) FROM members"
+                " WHERE email_index = blind_index('ANA@example.org')",
+                [(1, "01632 960001")],
+            ),
+            ("SELECT method FROM unlock_methods", [("file",)]),
+        ],
+    ),
 }
 
 
@@ -1387,6 +1439,11 @@ def build_at(path: Path, version: int) -> None:
     the node applies them (the list's, which need not be the numbers'), each followed
     by its seed, with foreign keys enforced as the node runs."""
     conn = sqlite3.connect(path, isolation_level=None)
+    if version >= SEALING_VERSION:
+        # Migration 22 seals with the node's new data key, as Database.open does.
+        sealer = Sealer()
+        sealer.start_new(KeyPlaces.beside(path).first_start_key())
+        sealer.attach_inline(conn)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -1437,6 +1494,7 @@ SHIPPED = {
     19: "ad054cc9e9adc55fc31957caade794421d83c0570afe20461efc52f1ae5b317d",
     20: "5de7425174dee0bf78126a4774295771c99720916e0b700ccae366a084aa31a1",
     21: "5be68d43bb5e6b869cba28743c54f8a168248deb7b6880f18c38be1836ac7fce",
+    22: "0ee0ad9efd2cae4f9c09d0e6cfe87fe5571b882e4f17e4cacd1d1920764df0df",
 }
 
 

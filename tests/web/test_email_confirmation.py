@@ -167,7 +167,8 @@ async def test_a_link_used_by_concurrent_requests_records_one_application(
 
 async def _going(site: Site, event: str) -> list[str]:
     rows = await site.node.db.fetchall(
-        "SELECT name FROM registrations WHERE event = ? ORDER BY id", (bytes.fromhex(event),)
+        "SELECT unseal('registrations.name', name) FROM registrations WHERE event = ? ORDER BY id",
+        (bytes.fromhex(event),),
     )
     return [r[0] for r in rows]
 

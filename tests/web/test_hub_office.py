@@ -286,6 +286,7 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
         "/organise/email",
         "/organise/peers",
         "/events/new",
+        "/organise/health#sealed",
     ]
     changed = await site.post(
         "/account/password", {"current": PASSWORD, "new": "another long password"}
@@ -332,10 +333,13 @@ async def test_the_checklist_ticks_each_step_off_from_the_hubs_real_state(
         "https://northgate.example.org",
         "Northgate",  # type: ignore[arg-type]
     )
-    assert await todo() == ["/events/new"]
+    assert await todo() == ["/events/new", "/organise/health#sealed"]
     from tests.web.test_events import EVENT
 
     assert (await site.post("/events/new", EVENT)).status == 303
+    assert await todo() == ["/organise/health#sealed"]
+    # The key file beside the database moves to removable media (`hubnet key file`).
+    await node.atrest.move_key_file(node.config.data_dir.parent / "usb.key")
     # Everything done: the checklist goes away.
     assert await todo() == []
 

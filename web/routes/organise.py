@@ -273,6 +273,8 @@ async def health(request: web.Request) -> web.Response:
             "forks": forks,
             "own_fork": own_fork,
             "reporters": reporters,
+            "can_lock": request[MEMBER].can(Permission.SET_UP_HUB),
+            "key": await node.atrest.status(),
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from node.accounts.permissions import ELECTED_ROLES, ROLE_TITLES, Role
 from node.appkeys import NODE
 from node.errors import RateLimited
 from node.governance.records import Charter
+from node.store.sealing import MembersDataLocked
 from protocol.visibility import visible_to
 from web.client_address import client_key
 from web.flash import done
@@ -72,7 +74,9 @@ class PublicPage:
             profile = (await node.hubs()).get(node.node_id)
             own = await node.news.items(own=True, limit=10)
             counts = await node.members.counts()
-            await node.governance.tick()
+            # Counting a closed election needs the ballot box's key: it waits for the unlock.
+            with contextlib.suppress(MembersDataLocked):
+                await node.governance.tick()
             holders = await node.governance.holders()
             held = {h.role: h for h in holders}
             # Which roles are filled and until when, and how many founders steer for now:

@@ -46,6 +46,7 @@ from node.store.migrations import (
     v0019_activitypub,
     v0020_bundle_holdings,
     v0021_member_language,
+    v0022_members_data_sealed,
 )
 
 
@@ -111,6 +112,7 @@ _MODULES = (
     v0019_activitypub,
     v0020_bundle_holdings,
     v0021_member_language,
+    v0022_members_data_sealed,
 )
 
 MIGRATIONS: tuple[Migration, ...] = collect(_MODULES)
