@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -90,7 +90,7 @@ class ProjectionRunner:
     # Messages applied and seconds spent in each projection's apply_txn since start
     # (monotonic; /metrics reads them, so each projection's cost per message is known).
     applied: Counter[str] = field(default_factory=Counter)
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     shows: Callable[[NodeId], bool] = lambda origin: True
     _failing: dict[str, _Failing] = field(default_factory=dict)
     _decoded: OrderedDict[bytes, Message] = field(default_factory=OrderedDict)
