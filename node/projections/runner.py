@@ -71,6 +71,9 @@ class Projection:
     # Called after a commit that changed its rows (readers keep what they built
     # from the table while nothing changed).
     committed: Callable[[], None] | None = None
+    # Reads only this node's own messages (what the hub publishes itself): the others
+    # are not even read from the log, so a push of other hubs' news costs it nothing.
+    own_only: bool = False
 
 
 @dataclass(slots=True)
@@ -92,6 +95,7 @@ class ProjectionRunner:
     applied: Counter[str] = field(default_factory=Counter)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     shows: Callable[[NodeId], bool] = lambda origin: True
+    own: NodeId | None = None  # this node's id, for projections that are `own_only`
     _failing: dict[str, _Failing] = field(default_factory=dict)
     _decoded: OrderedDict[bytes, Message] = field(default_factory=OrderedDict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -103,7 +107,7 @@ class ProjectionRunner:
 
     @classmethod
     def attach(cls, db: Database, messages: MessageStore, clock: Clock) -> ProjectionRunner:
-        runner = cls(db, clock)
+        runner = cls(db, clock, own=messages.node_id)
         messages.on_stored.append(runner.stored)
         return runner
 
@@ -213,8 +217,13 @@ class ProjectionRunner:
             if not behind:
                 return False
             start = min(stored.get(p.name, 0) for p in behind)
-            kinds = {k for p in behind for k in p.kinds}
-            rows = await cursors.messages_after_txn(conn, start, kinds, BATCH)
+            kinds = {k for p in behind if not p.own_only for k in p.kinds}
+            own_kinds = {k for p in behind if p.own_only for k in p.kinds} - kinds
+            if own_kinds and self.own is None:  # no node id given: read them all
+                kinds, own_kinds = kinds | own_kinds, set()
+            rows = await cursors.messages_after_txn(
+                conn, start, kinds, BATCH, own_kinds, self.own
+            )
             upto = rows[-1].rowid if len(rows) == BATCH else top
             # Decoded only when a projection takes it, and then once for all of them: a
             # batch read from a rebuilt projection's cursor also holds what the others
@@ -230,6 +239,7 @@ class ProjectionRunner:
                     for row in rows
                     if row.rowid > after
                     and row.kind in projection.kinds
+                    and (not projection.own_only or self.own in (None, row.origin))
                     and (not projection.roster or self.shows(NodeId(row.origin)))
                 ]
                 if not mine:

@@ -78,15 +78,26 @@ class LoggedRow(NamedTuple):
 
 
 async def messages_after_txn(
-    conn: aiosqlite.Connection, after: int, kinds: Iterable[str], limit: int
+    conn: aiosqlite.Connection,
+    after: int,
+    kinds: Iterable[str],
+    limit: int,
+    own_kinds: Iterable[str] = (),
+    own: str | None = None,
 ) -> list[LoggedRow]:
-    """Up to `limit` messages of `kinds` after `after`, in log order."""
+    """Up to `limit` messages after `after`, in log order: those of `kinds`, and those
+    of `own_kinds` that `own` wrote."""
     wanted = sorted(set(kinds))
+    mine = sorted(set(own_kinds)) if own is not None else []
     marks = ",".join("?" * len(wanted))
+    own_marks = ",".join("?" * len(mine))
+    where = f"kind IN ({marks})"
+    if mine:
+        where = f"({where} OR (origin = ? AND kind IN ({own_marks})))"
     async with conn.execute(
         "SELECT rowid, id, kind, origin, payload, signature FROM messages"
-        f" WHERE rowid > ? AND kind IN ({marks}) ORDER BY rowid LIMIT ?",
-        (after, *wanted, limit),
+        f" WHERE rowid > ? AND {where} ORDER BY rowid LIMIT ?",
+        (after, *wanted, *([own, *mine] if mine else []), limit),
     ) as cursor:
         return [
             LoggedRow(int(r), bytes(i), str(k), str(o), bytes(p), bytes(s))
