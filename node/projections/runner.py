@@ -221,9 +221,7 @@ class ProjectionRunner:
             own_kinds = {k for p in behind if p.own_only for k in p.kinds} - kinds
             if own_kinds and self.own is None:  # no node id given: read them all
                 kinds, own_kinds = kinds | own_kinds, set()
-            rows = await cursors.messages_after_txn(
-                conn, start, kinds, BATCH, own_kinds, self.own
-            )
+            rows = await cursors.messages_after_txn(conn, start, kinds, BATCH, own_kinds, self.own)
             upto = rows[-1].rowid if len(rows) == BATCH else top
             # Decoded only when a projection takes it, and then once for all of them: a
             # batch read from a rebuilt projection's cursor also holds what the others
