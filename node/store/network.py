@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from node.store.database import Database
 from protocol.envelope import Message, parse_payload
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS
@@ -68,12 +70,15 @@ class NetworkStore:
         row = await self._db.fetchone("SELECT max(rowid) FROM messages")
         return int(row[0]) if row and row[0] is not None else 0
 
-    async def roster_messages_after(self, rowid: int) -> list[Message]:
-        """Messages stored after `rowid` that the roster reads, witnesses included."""
+    async def roster_messages_after(
+        self, rowid: int, known: Container[bytes] = frozenset()
+    ) -> list[Message]:
+        """Messages stored after `rowid` that the roster reads, witnesses included, but
+        those whose ids are `known` (not decoded again)."""
         kinds = (*_ROSTER_INPUTS, "network.witness")
         marks = ",".join("?" * len(kinds))
         rows = await self._db.fetchall(
-            f"SELECT payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})",
+            f"SELECT id, payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})",
             (rowid, *kinds),
         )
-        return [parse_payload(p, s) for p, s in rows]
+        return [parse_payload(p, s) for i, p, s in rows if bytes(i) not in known]
