@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgpack
+
 from crypto.errors import BadNodeId
 from crypto.nodeid import NodeId, parse_node_id
 from protocol.codec import decode, encode
@@ -82,13 +84,18 @@ class PushResult:
 
 
 def encode_push_results(results: list[PushResult]) -> bytes:
-    return encode(
+    # Built already canonical (keys in order, text as str) and packed as it is: the same
+    # bytes `encode` gives, without walking a 500-map answer to copy and check it.
+    packed: bytes = msgpack.packb(
         {
             "results": [
-                {"status": r.status, **({"reason": r.reason} if r.reason else {})} for r in results
+                {"reason": r.reason, "status": r.status} if r.reason else {"status": r.status}
+                for r in results
             ]
-        }
+        },
+        use_bin_type=True,
     )
+    return packed
 
 
 def decode_push_results(data: bytes) -> list[PushResult]:

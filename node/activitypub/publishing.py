@@ -81,7 +81,13 @@ def publishing_projection(
     # Not rebuilt with the roster (it would announce everything again), and never reset.
     # The sender is woken once the runner's transaction has committed the deliveries.
     return Projection(
-        "activitypub", KINDS, apply_txn, reset_txn=None, roster=False, committed=queued
+        "activitypub",
+        KINDS,
+        apply_txn,
+        reset_txn=None,
+        roster=False,
+        committed=queued,
+        own_only=True,
     )
 
 

@@ -36,7 +36,7 @@ from node.store.outcomes import Status
 from node.store.peers import Peer, PeerStore
 from protocol import federation as wire
 from protocol.envelope import Message
-from protocol.sync import plan_pull
+from protocol.sync import PullRequest, plan_pull
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,35 @@ class Federation:
                 with contextlib.suppress(asyncio.CancelledError, PeerError):
                     await fetch
 
+    async def _pull_plan(self, peer: Peer, plan: list[PullRequest]) -> int:
+        """Pull the origins of `plan`, PULL_ORIGINS_AT_ONCE at a time.
+
+        One at a time, a catch-up waited on each origin's round trip in turn, with the
+        peer, the verify workers and the store each idle most of the time. Origins'
+        logs are independent (each is checked and linked on its own), so the order
+        among them does not matter; within one origin pages still go in order. The
+        first failure stops the others and is raised as it was.
+        """
+        requests = iter(plan)
+
+        async def worker() -> int:
+            stored = 0
+            for request in requests:  # shared: each request is taken by one worker
+                stored += await self._pull_origin(
+                    peer, request.origin, request.after_seq, request.until_seq
+                )
+            return stored
+
+        workers = [
+            asyncio.ensure_future(worker()) for _ in range(min(PULL_ORIGINS_AT_ONCE, len(plan)))
+        ]
+        try:
+            return sum(await asyncio.gather(*workers))
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
     async def pull_own_log(self, peer: Peer, after: int, until: int) -> int:
         """Fetch this node's own messages from `peer` (recovery after a restore)."""
         return await self._pull_origin(peer, self.node.node_id, after, until)
@@ -345,10 +374,7 @@ class Federation:
                 )
                 for observe in self.on_pull:
                     observe(peer.node_id, sum(r.until_seq - r.after_seq for r in plan))
-                for request in plan:
-                    stored += await self._pull_origin(
-                        peer, request.origin, request.after_seq, request.until_seq
-                    )
+                stored += await self._pull_plan(peer, plan)
         if peer.node_id in skip and peer_head is not None:
             stored += await self.forks.pull_resolution(peer, peer_head)
         await self.peers.contact(peer.node_id)

@@ -161,7 +161,7 @@ class Membership:
         seen, self._last_row = self._last_row, last
         told, self._told = self._told, set()
         if seen is not None and last > seen:
-            fresh = [m for m in await self._store.roster_messages_after(seen) if m.id not in told]
+            fresh = await self._store.roster_messages_after(seen, told)
             if fresh:
                 self.on_stored(fresh)
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, OrderedDict
+import time
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,6 +71,9 @@ class Projection:
     # Called after a commit that changed its rows (readers keep what they built
     # from the table while nothing changed).
     committed: Callable[[], None] | None = None
+    # Reads only this node's own messages (what the hub publishes itself): the others
+    # are not even read from the log, so a push of other hubs' news costs it nothing.
+    own_only: bool = False
 
 
 @dataclass(slots=True)
@@ -86,7 +90,12 @@ class ProjectionRunner:
     projections: dict[str, Projection] = field(default_factory=dict)
     # Failed applies per projection since start (monotonic; /metrics reads it).
     failures: Counter[str] = field(default_factory=Counter)
+    # Messages applied and seconds spent in each projection's apply_txn since start
+    # (monotonic; /metrics reads them, so each projection's cost per message is known).
+    applied: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     shows: Callable[[NodeId], bool] = lambda origin: True
+    own: NodeId | None = None  # this node's id, for projections that are `own_only`
     _failing: dict[str, _Failing] = field(default_factory=dict)
     _decoded: OrderedDict[bytes, Message] = field(default_factory=OrderedDict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -98,7 +107,7 @@ class ProjectionRunner:
 
     @classmethod
     def attach(cls, db: Database, messages: MessageStore, clock: Clock) -> ProjectionRunner:
-        runner = cls(db, clock)
+        runner = cls(db, clock, own=messages.node_id)
         messages.on_stored.append(runner.stored)
         return runner
 
@@ -208,55 +217,77 @@ class ProjectionRunner:
             if not behind:
                 return False
             start = min(stored.get(p.name, 0) for p in behind)
-            kinds = {k for p in behind for k in p.kinds}
-            rows = await cursors.messages_after_txn(conn, start, kinds, BATCH)
-            upto = rows[-1][0] if len(rows) == BATCH else top
-            decoded = [(rowid, self._decode(i, p, s)) for rowid, i, p, s in rows]
+            kinds = {k for p in behind if not p.own_only for k in p.kinds}
+            own_kinds = {k for p in behind if p.own_only for k in p.kinds} - kinds
+            if own_kinds and self.own is None:  # no node id given: read them all
+                kinds, own_kinds = kinds | own_kinds, set()
+            rows = await cursors.messages_after_txn(conn, start, kinds, BATCH, own_kinds, self.own)
+            upto = rows[-1].rowid if len(rows) == BATCH else top
+            # Decoded only when a projection takes it, and then once for all of them: a
+            # batch read from a rebuilt projection's cursor also holds what the others
+            # have applied already.
+            decoded: dict[int, Message] = {}
+            idle: list[str] = []  # nothing of theirs in this batch: only their cursor moves
             for projection in behind:
                 after = stored.get(projection.name, 0)
                 if after >= upto:
                     continue  # ahead of this batch (it was rebuilt less recently)
                 mine = [
-                    m
-                    for rowid, m in decoded
-                    if rowid > after
-                    and m.kind in projection.kinds
-                    and (not projection.roster or self.shows(m.origin))
+                    self._decode(row, decoded)
+                    for row in rows
+                    if row.rowid > after
+                    and row.kind in projection.kinds
+                    and (not projection.own_only or self.own in (None, row.origin))
+                    and (not projection.roster or self.shows(NodeId(row.origin)))
                 ]
-                if await self._apply_txn(conn, projection, mine, upto) and mine:
+                if not mine:
+                    idle.append(projection.name)
+                elif await self._apply_txn(conn, projection, mine, upto):
                     changed.append(projection)
+            # One statement for all of them, with no savepoint: most batches (announcements,
+            # say) hold nothing for most projections, and this was most of a pass's queries.
+            await cursors.set_cursors_txn(conn, idle, upto)
+            for name in idle:
+                self._recovered(name)
         for projection in changed:
             if projection.committed is not None:
                 projection.committed()
         return len(rows) == BATCH
 
-    def _decode(self, message_id: bytes, payload: bytes, signature: bytes) -> Message:
-        message = self._decoded.pop(message_id, None)
-        return message if message is not None else parse_payload(payload, signature)
+    def _decode(self, row: cursors.LoggedRow, decoded: dict[int, Message]) -> Message:
+        message = decoded.get(row.rowid)
+        if message is None:
+            message = self._decoded.pop(row.id, None) or parse_payload(row.payload, row.signature)
+            decoded[row.rowid] = message
+        return message
 
     async def _apply_txn(
         self, conn: aiosqlite.Connection, projection: Projection, messages: list[Message], upto: int
     ) -> bool:
         """Apply one projection's messages under a savepoint; whether it succeeded."""
         await conn.execute("SAVEPOINT projection")
+        started = time.perf_counter()
         try:
-            if messages:
-                await projection.apply_txn(conn, messages)
+            await projection.apply_txn(conn, messages)
             await cursors.set_cursor_txn(conn, projection.name, upto)
         except Exception as exc:
             await conn.execute("ROLLBACK TO projection")
             await conn.execute("RELEASE projection")
             self._failed(projection.name, exc)
             return False
+        finally:
+            self.seconds[projection.name] += time.perf_counter() - started
         await conn.execute("RELEASE projection")
-        recovered = self._failing.pop(projection.name, None)
+        self.applied[projection.name] += len(messages)
+        self._recovered(projection.name)
+        return True
+
+    def _recovered(self, name: str) -> None:
+        recovered = self._failing.pop(name, None)
         if recovered is not None:
             log.warning(
-                "projection %s: applied again after %d failed attempts",
-                projection.name,
-                recovered.attempts,
+                "projection %s: applied again after %d failed attempts", name, recovered.attempts
             )
-        return True
 
     def _failed(self, name: str, exc: Exception) -> None:
         self.failures[name] += 1

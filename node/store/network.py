@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from node.store.database import Database
 from protocol.envelope import Message, parse_payload
 from protocol.roster import ASSEMBLY_KINDS, ROSTER_KINDS
@@ -13,6 +15,11 @@ _ROSTER_INPUTS = (*ROSTER_KINDS, *ASSEMBLY_KINDS)
 class NetworkStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Roster inputs decoded so far, by message id: the roster is counted again each
+        # time one arrives, and a founding statement naming 100 hubs costs about a
+        # millisecond to decode and check. A stored message never changes, so what is
+        # kept stays true; ids no longer stored (a fork resolved away) are dropped.
+        self._decoded: dict[bytes, Message] = {}
 
     async def network_id(self) -> bytes | None:
         row = await self._db.fetchone("SELECT value FROM node_state WHERE name = ?", (NETWORK,))
@@ -42,9 +49,14 @@ class NetworkStore:
         """Every message the roster is computed from, but the witnesses (`witnesses`)."""
         marks = ",".join("?" * len(_ROSTER_INPUTS))
         rows = await self._db.fetchall(
-            f"SELECT payload, signature FROM messages WHERE kind IN ({marks})", _ROSTER_INPUTS
+            f"SELECT id, payload, signature FROM messages WHERE kind IN ({marks})", _ROSTER_INPUTS
         )
-        return [parse_payload(p, s) for p, s in rows]
+        kept, self._decoded = self._decoded, {}
+        for message_id, payload, signature in rows:
+            found = kept.get(bytes(message_id))
+            message = found if found is not None else parse_payload(payload, signature)
+            self._decoded[message.id] = message
+        return list(self._decoded.values())
 
     async def witnesses(self) -> list[Message]:
         """Every `network.witness` held, read once at start (later ones arrive one by one)."""
@@ -58,12 +70,15 @@ class NetworkStore:
         row = await self._db.fetchone("SELECT max(rowid) FROM messages")
         return int(row[0]) if row and row[0] is not None else 0
 
-    async def roster_messages_after(self, rowid: int) -> list[Message]:
-        """Messages stored after `rowid` that the roster reads, witnesses included."""
+    async def roster_messages_after(
+        self, rowid: int, known: Container[bytes] = frozenset()
+    ) -> list[Message]:
+        """Messages stored after `rowid` that the roster reads, witnesses included, but
+        those whose ids are `known` (not decoded again)."""
         kinds = (*_ROSTER_INPUTS, "network.witness")
         marks = ",".join("?" * len(kinds))
         rows = await self._db.fetchall(
-            f"SELECT payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})",
+            f"SELECT id, payload, signature FROM messages WHERE rowid > ? AND kind IN ({marks})",
             (rowid, *kinds),
         )
-        return [parse_payload(p, s) for p, s in rows]
+        return [parse_payload(p, s) for i, p, s in rows if bytes(i) not in known]

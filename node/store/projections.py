@@ -9,6 +9,7 @@ or skips one. A row reset to 0 (or missing) makes the projection start over.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -25,6 +26,18 @@ async def set_cursor_txn(conn: aiosqlite.Connection, name: str, last_rowid: int)
         "INSERT INTO projection_cursors (name, last_rowid) VALUES (?, ?)"
         " ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid",
         (name, last_rowid),
+    )
+
+
+async def set_cursors_txn(conn: aiosqlite.Connection, names: list[str], last_rowid: int) -> None:
+    """Move several projections' cursors to the same place, in one statement."""
+    if not names:
+        return
+    rows = ",".join("(?, ?)" for _ in names)
+    await conn.execute(
+        f"INSERT INTO projection_cursors (name, last_rowid) VALUES {rows}"
+        " ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid",
+        [v for name in names for v in (name, last_rowid)],
     )
 
 
@@ -53,15 +66,40 @@ async def behind(db: Database, names: Iterable[str]) -> bool:
     return known < len(wanted) or least < end
 
 
+class LoggedRow(NamedTuple):
+    """A stored message as the runner reads it: enough to choose before decoding."""
+
+    rowid: int
+    id: bytes
+    kind: str
+    origin: str
+    payload: bytes
+    signature: bytes
+
+
 async def messages_after_txn(
-    conn: aiosqlite.Connection, after: int, kinds: Iterable[str], limit: int
-) -> list[tuple[int, bytes, bytes, bytes]]:
-    """(rowid, id, payload, signature) of up to `limit` messages of `kinds` after `after`."""
+    conn: aiosqlite.Connection,
+    after: int,
+    kinds: Iterable[str],
+    limit: int,
+    own_kinds: Iterable[str] = (),
+    own: str | None = None,
+) -> list[LoggedRow]:
+    """Up to `limit` messages after `after`, in log order: those of `kinds`, and those
+    of `own_kinds` that `own` wrote."""
     wanted = sorted(set(kinds))
+    mine = sorted(set(own_kinds)) if own is not None else []
     marks = ",".join("?" * len(wanted))
+    own_marks = ",".join("?" * len(mine))
+    where = f"kind IN ({marks})"
+    if mine:
+        where = f"({where} OR (origin = ? AND kind IN ({own_marks})))"
     async with conn.execute(
-        "SELECT rowid, id, payload, signature FROM messages"
-        f" WHERE rowid > ? AND kind IN ({marks}) ORDER BY rowid LIMIT ?",
-        (after, *wanted, limit),
+        "SELECT rowid, id, kind, origin, payload, signature FROM messages"
+        f" WHERE rowid > ? AND {where} ORDER BY rowid LIMIT ?",
+        (after, *wanted, *([own, *mine] if mine else []), limit),
     ) as cursor:
-        return [(int(r), bytes(i), bytes(p), bytes(s)) for r, i, p, s in await cursor.fetchall()]
+        return [
+            LoggedRow(int(r), bytes(i), str(k), str(o), bytes(p), bytes(s))
+            for r, i, k, o, p, s in await cursor.fetchall()
+        ]

@@ -7,6 +7,7 @@ network can never be read as its word about another.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Annotated, ClassVar
@@ -50,8 +51,14 @@ class NetworkFound:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def network_id(statement: NetworkFound) -> bytes:
-    """The network's id: SHA-256 of the statement's canonical encoding (PROTOCOL.md §14.1)."""
+    """The network's id: SHA-256 of the statement's canonical encoding (PROTOCOL.md §14.1).
+
+    Kept for the last few statements: every founder publishes the same one, and the
+    roster is counted again as messages arrive, each time encoding every statement of
+    up to 100 founders. Equal statements have one encoding, so one id.
+    """
     return sha256(encode(dump(statement)))
 
 

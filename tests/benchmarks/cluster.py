@@ -50,6 +50,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children still running (a node's signature workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(int(c)) for c in children)
+
+
+async def until_quiet(pid: int, step: float = 0.5, idle: float = 0.02) -> float:
+    """Wait until a process (with its children) uses under `idle` of a core; its CPU
+    seconds then. What a node does after answering (projections, relaying) is counted."""
+    last = tree_cpu_seconds(pid)
+    while True:
+        await asyncio.sleep(step)
+        now = tree_cpu_seconds(pid)
+        if now - last < idle * step:
+            return now
+        last = now
+
+
 def pid(hub: Hub) -> int:
     assert hub.process is not None, f"{hub.name} is not running"
     return hub.process.proc.pid

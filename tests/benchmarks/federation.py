@@ -44,6 +44,7 @@ from tests.benchmarks.cluster import (
     rss_mb,
     running,
     running_hubs,
+    until_quiet,
     wait_for_counts,
 )
 from tests.benchmarks.common import T0, Table, make_messages, origin_keys
@@ -151,6 +152,23 @@ async def http_ingest(client: Client, hub: Hub, bodies: list[list[bytes]]) -> In
         cpu_seconds(pid(hub)) - node_cpu,
         time.process_time() - own_cpu,
     )
+
+
+async def projection_costs(
+    session: aiohttp.ClientSession, hub: Hub
+) -> dict[str, tuple[int, float]]:
+    """Messages applied and seconds spent by each projection that applied any, from
+    the node's /metrics (which answers a request from this machine)."""
+    async with session.get(f"{hub.url}/metrics") as response:
+        text = await response.text()
+    found: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        for metric, index in (("messages", 0), ("seconds", 1)):
+            prefix = f'hubnet_projection_{metric}_total{{projection="'
+            if line.startswith(prefix):
+                name, _, value = line[len(prefix) :].partition('"} ')
+                found.setdefault(name, [0.0, 0.0])[index] = float(value)
+    return {n: (int(c), s) for n, (c, s) in found.items() if c}
 
 
 # -- (c) propagation ------------------------------------------------------------------
@@ -304,7 +322,10 @@ async def ingest_and_catch_up(
         await client.peer_with(a)
         await admitted(client, a, founds)
         log(f"pushing {n} messages into node A over HTTP…")
+        before = await until_quiet(pid(a))
         pushed = await http_ingest(client, a, bodies)
+        push_cpu = await until_quiet(pid(a)) - before
+        projections = await projection_costs(session, a)
         cores = pushed.node_cpu / pushed.seconds
         log(
             f"  {pushed.seconds:.1f} s; node A used {pushed.node_cpu:.1f} CPU-s ({cores:.2f} "
@@ -317,12 +338,27 @@ async def ingest_and_catch_up(
             met=pushed.rate >= 0.50 * table.all_cores,
         )
         table.add("  node's CPU use meanwhile", cores, unit=f"of {os.cpu_count()} cores")
+        table.add(
+            "  node's CPU-s, workers and work after the answers included", push_cpu, unit="CPU-s"
+        )
+        # µs/call: two decimals. Other hubs' announcements build no table but the
+        # fediverse's, which reads only this hub's own: the total is then 0.
+        for name, (applied, spent) in sorted(projections.items()):
+            table.add(
+                f"  projection {name}: µs per message applied",
+                spent * 1e6 / applied,
+                unit="µs/call",
+            )
+        spent = sum(s for _, s in projections.values())
+        table.add("  all projections: µs per message pushed", spent * 1e6 / count, unit="µs/call")
         log("starting node B and peering it with A…")
         async with running([b]):
             a_count = await message_count(session, a)
             b_count = await message_count(session, b)
+            b_before = await until_quiet(pid(b))
             await asyncio.to_thread(b.peer_with, a)
             [seconds] = await wait_for_counts(session, [b], [a_count + b_count], 300, 0.1)
+            b_cpu = await until_quiet(pid(b)) - b_before
             log(f"  {seconds:.1f} s")
             limit = 10.0
             table.add(
@@ -333,6 +369,7 @@ async def ingest_and_catch_up(
                 met=seconds < limit,
             )
             table.add("  as a rate", a_count / seconds)
+            table.add("  new node's CPU-s, workers included", b_cpu, unit="CPU-s")
             memory = [("A, pushed into", rss_mb(pid(a))), ("B, caught up", rss_mb(pid(b)))]
     table.add("memory: idle node, just started", idle, unit="MB", target="< 60 MB", met=idle < 60)
     for name, value in memory:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocol import federation as wire
 from protocol.codec import decode, encode
 from protocol.errors import LocalProtocolError, MalformedPayload, RemoteProtocolError
 from protocol.limits import DEFAULT_LIMITS
@@ -417,3 +418,31 @@ def test_mutated_payloads_decode_canonically_or_are_refused(
     value: Any, steps: list[tuple[str, int, int]]
 ) -> None:
     _decode_or_refuse(mutate(encode(value), steps))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["stored", "duplicate", "held", "refused", "fork"]),
+            st.one_of(st.none(), st.text(max_size=40)),
+        ),
+        max_size=20,
+    )
+)
+def test_a_push_answer_is_in_canonical_form_and_reads_back(
+    results: list[tuple[str, str | None]],
+) -> None:
+    # encode_push_results packs its answer directly, not through encode(): it must
+    # still be the one canonical encoding, which the sender's decode insists on.
+    given_results = [wire.PushResult(status, reason) for status, reason in results]
+    body = wire.encode_push_results(given_results)
+    as_map = {
+        "results": [
+            {"status": r.status, **({"reason": r.reason} if r.reason else {})}
+            for r in given_results
+        ]
+    }
+    assert body == encode(as_map)
+    assert wire.decode_push_results(body) == [
+        wire.PushResult(r.status, r.reason or None) for r in given_results
+    ]

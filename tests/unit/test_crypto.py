@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto.digest import sha256
-from crypto.ed25519 import SigningKey, check_public_key, verify
+from crypto.ed25519 import SigningKey, check_public_key, curve_problem, verify
 from crypto.errors import BadNodeId, BadPublicKey, KeyFileError
 from crypto.keyfile import load_key, save_key
 from crypto.nodeid import (
@@ -307,18 +307,35 @@ def test_check_public_key_accepts_real_keys(seed: bytes) -> None:
     key = SigningKey(seed).public_key
     check_public_key(key)
     assert nacl.bindings.crypto_core_ed25519_is_valid_point(key)
+    assert curve_problem(key) is None
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.binary(min_size=32, max_size=32))
 def test_check_public_key_agrees_with_libsodium_on_random_bytes(key: bytes) -> None:
     # libsodium's is_valid_point asks the same: canonical, on the curve, order L.
+    # check_public_key takes libsodium's yes, so the pure rule is held to it too.
     try:
         check_public_key(key)
         ours = True
     except BadPublicKey:
         ours = False
-    assert ours == nacl.bindings.crypto_core_ed25519_is_valid_point(key)
+    sodium = nacl.bindings.crypto_core_ed25519_is_valid_point(key)
+    assert ours == sodium
+    assert (curve_problem(key) is None) == sodium
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=32, max_size=32), st.sampled_from(SMALL_ORDER_CANONICAL))
+def test_libsodium_and_the_pure_rule_agree_on_keys_with_low_order_parts(
+    seed: bytes, low_hex: str
+) -> None:
+    # Points near the edge: real keys, and real keys with each low-order point added
+    # (random bytes are rarely of order L, so they test refusals more than accepts).
+    real = SigningKey(seed).public_key
+    for key in (real, nacl.bindings.crypto_core_ed25519_add(real, bytes.fromhex(low_hex))):
+        sodium = nacl.bindings.crypto_core_ed25519_is_valid_point(key)
+        assert (curve_problem(key) is None) == sodium
 
 
 @pytest.mark.parametrize("low_hex", SMALL_ORDER_CANONICAL[1:], ids=lambda h: h[:8])

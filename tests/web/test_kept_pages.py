@@ -76,3 +76,21 @@ async def test_a_status_line_is_shown_once_and_not_kept(site: Site) -> None:
     for _ in range(2):  # rendered again, then served as kept: neither says it again
         page = await (await site.client.get("/notices")).text()
         assert not said.search(page)
+
+
+async def test_the_calendar_is_kept_whole_until_anything_is_written(site: Site) -> None:
+    pages = site.client.app[KEPT_PAGES]
+
+    async def calendar() -> str:
+        response = await site.client.get("/calendar?region=North")
+        assert response.status == 200
+        return await response.text()
+
+    await calendar()  # the first visit brings the tables up to date: a write
+    first = await calendar()
+    hits = pages.hits
+    assert await calendar() == first
+    assert pages.hits == hits + 1, "an unchanged calendar was rendered again"
+    await make_member(site.node, "zelda@example.org")  # any write: nothing kept is served
+    assert await calendar() == first
+    assert pages.hits == hits + 1

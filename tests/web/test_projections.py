@@ -13,7 +13,7 @@ from protocol.envelope import Message, create_message
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw, SpeakerOffer
 from protocol.kinds.event import EventCancel, EventDetails, EventUpdate
-from protocol.kinds.hub import HubProfile, Resource
+from protocol.kinds.hub import Announcement, HubProfile, Resource
 from tests.helpers import T0, ManualClock
 from tests.web.conftest import Site
 
@@ -319,3 +319,35 @@ async def test_a_failing_projection_is_reported_retried_and_catches_up(
     metrics = await (await site.client.get("/metrics")).text()
     assert _metric(metrics, "hubnet_projection_failing", "speakers") == 0
     assert _metric(metrics, "hubnet_projection_failures_total", "speakers") == failures + 1
+
+
+async def test_each_projection_is_handed_only_what_it_reads_and_its_cost_is_shown(
+    site: Site,
+) -> None:
+    # /metrics counts each projection's messages and seconds; the fediverse projection
+    # reads only this hub's own messages, so another hub's news never reaches it.
+    node = site.node
+    north = SigningKey(b"\x12" * 32)
+    (first,) = await site.admit(north)
+    await node.projections.caught_up()
+    metrics = await (await site.client.get("/metrics")).text()
+    campaigns = _metric(metrics, "hubnet_projection_messages_total", "campaigns")
+    published = _metric(metrics, "hubnet_projection_messages_total", "activitypub")
+    log = _chain(
+        north,
+        first,
+        [
+            ("campaign", Campaign(title="Fix the lifts", summary="Every block", status="active")),
+            ("announcement", Announcement(text="North's news")),
+        ],
+    )
+    await node.messages.ingest([m.wire for m in log])
+    await node.projections.caught_up()
+    metrics = await (await site.client.get("/metrics")).text()
+    assert _metric(metrics, "hubnet_projection_messages_total", "campaigns") == campaigns + 1
+    assert _metric(metrics, "hubnet_projection_seconds_total", "campaigns") > 0
+    assert _metric(metrics, "hubnet_projection_messages_total", "activitypub") == published
+    await node.messages.append("announcement", Announcement(text="Our own news"))
+    await node.projections.caught_up()
+    metrics = await (await site.client.get("/metrics")).text()
+    assert _metric(metrics, "hubnet_projection_messages_total", "activitypub") == published + 1

@@ -27,6 +27,7 @@ from web.atom import Entry, atom_response, feed_bytes
 from web.flash import done
 from web.i18n import N_, _, language
 from web.ics import calendar_bytes, ics_response
+from web.kept_pages import kept_page
 from web.keys import MEMBER, NOTICES, viewer
 from web.onion import base_url
 from web.rendering import render, render_fragment
@@ -237,10 +238,15 @@ def _can_manage_events(request: web.Request) -> bool:
     return member is not None and Permission.MANAGE_EVENTS in member.permissions
 
 
+# Kept whole for each visitor as well (web/kept_pages.py): the content above is shared
+# by every visitor, but the page around it (base.html: the visitor's name, notices,
+# menu) cost as much again to render on every request.
+@kept_page
 async def calendar(request: web.Request) -> web.Response:
     return await _calendar(request, past=False)
 
 
+@kept_page
 async def archive(request: web.Request) -> web.Response:
     return await _calendar(request, past=True)
 
