@@ -43,6 +43,16 @@ def use(code: str) -> None:
     _LANG.set(known(code) or DEFAULT)
 
 
+def use_for(code: str) -> contextvars.Token[str]:
+    """Words made outside a request in `code` (a member's notice or email) until
+    `restore(token)`."""
+    return _LANG.set(known(code) or DEFAULT)
+
+
+def restore(token: contextvars.Token[str]) -> None:
+    _LANG.reset(token)
+
+
 @functools.cache
 def catalogue(code: str) -> gettext_module.NullTranslations:
     """The compiled catalogue for `code`, read from its .po once per process."""

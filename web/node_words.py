@@ -80,4 +80,7 @@ WORDS = (
     N_("Swap invites with another hub's organiser, as text or a QR code."),
     N_("Plan the first event"),
     N_("A meeting, a stall or a social: it shows on the calendar of every hub."),
+    # node/accounts/permissions.py `require`: its refusal (raised by a variable's class),
+    # with WHO's words (marked there as Terms)
+    N_("Only %(who)s can do that."),
 )

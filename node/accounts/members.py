@@ -32,6 +32,7 @@ from node.clock import Clock
 from node.errors import NodeError, NotAllowed
 from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
 from node.store.dates import dated
+from node.wording import Term
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
@@ -76,9 +77,11 @@ class Member:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        raise AccountError(
+            "Choose a password of at least %(least)s characters.", least=MIN_PASSWORD
+        )
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"A password can be at most {MAX_PASSWORD} characters.")
+        raise AccountError("A password can be at most %(most)s characters.", most=MAX_PASSWORD)
 
 
 def check_email(email: str) -> str:
@@ -88,14 +91,14 @@ def check_email(email: str) -> str:
     return email
 
 
-def _text(value: str | None, most: int, what: str, required: bool = False) -> str | None:
+def _text(value: str | None, most: int, what: Term, required: bool = False) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
-            raise AccountError(f"Please give your {what}.")
+            raise AccountError("Please give %(what)s.", what=what)
         return None
     if len(value) > most:
-        raise AccountError(f"Your {what} can be at most {most} characters.")
+        raise AccountError("Keep %(what)s to at most %(most)s characters.", what=what, most=most)
     return value
 
 
@@ -236,10 +239,10 @@ class Members:
             raise AccountError("To join, sign the charter: tick the box to agree to it.")
         if not accepted_privacy:
             raise AccountError("To join, accept the privacy notice.")
-        clean_name = _text(name, 100, "name", required=True)
+        clean_name = _text(name, 100, Term("your name"), required=True)
         clean_email = check_email(email)
-        clean_phone = _text(phone, 40, "phone number")
-        clean_statement = _text(statement, 2000, "note")
+        clean_phone = _text(phone, 40, Term("your phone number"))
+        clean_statement = _text(statement, 2000, Term("your note"))
         check_password(password)
         return Application(
             name=clean_name or "",

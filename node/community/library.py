@@ -120,16 +120,20 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> F
         raise UploadRefused("The file is empty.")
     if len(data) > max_bytes:
         raise UploadRefused(
-            f"The file is {len(data) / 1048576:.1f} MiB; this hub accepts at most "
-            f"{max_bytes // 1048576} MiB."
+            "The file is %(size)s MiB; this hub accepts at most %(most)s MiB.",
+            size=f"{len(data) / 1048576:.1f}",
+            most=max_bytes // 1048576,
         )
     file_type = type_for_name(name)
     if file_type is None:
         allowed = ", ".join(e for t in TYPES for e in t.extensions)
-        raise UploadRefused(f"Files of that type are not accepted. Allowed: {allowed}.")
+        raise UploadRefused(
+            "Files of that type are not accepted. Allowed: %(allowed)s.", allowed=allowed
+        )
     if not content_matches(file_type.media_type, data):
         raise UploadRefused(
-            f"The file is named as a {file_type.label}, but its content is not one."
+            "The file is named as a %(kind)s, but its content is not one.",
+            kind=file_type.label,
         )
     return file_type
 

@@ -37,6 +37,7 @@ from node.store.speaker_requests import (
     organisers_txn,
     unanswered_txn,
 )
+from node.wording import Term
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerAnswer, SpeakerRequest
@@ -142,9 +143,11 @@ class SpeakerRequests:
         if zone(ask.timezone) is None:
             raise SpeakerRequestError("Choose a time zone such as Europe/London.")
         try:
-            starts = to_utc_seconds(ask.day, ask.time, ask.timezone, "date and")
+            starts = to_utc_seconds(
+                ask.day, ask.time, ask.timezone, Term("the talk's date and time")
+            )
         except EventError as exc:
-            raise SpeakerRequestError(str(exc)) from None
+            raise SpeakerRequestError(exc.template, **exc.values) from None
         if starts * 1000 < self._clock():
             raise SpeakerRequestError("That date has passed: choose one to come.")
         body = SpeakerRequest(
@@ -159,7 +162,7 @@ class SpeakerRequests:
         try:
             check_body(body)
         except ProtocolError as exc:
-            raise SpeakerRequestError(f"That cannot be sent: {exc}.") from None
+            raise SpeakerRequestError("That cannot be sent: %(why)s.", why=exc) from None
         member_id, share = by.id, ask.share_contact
 
         async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
@@ -200,7 +203,7 @@ class SpeakerRequests:
         if answer not in ANSWERS:
             raise SpeakerRequestError("Choose yes or no.")
         if text is not None and len(text) > MAX_MESSAGE:
-            raise SpeakerRequestError(f"Keep the message to {MAX_MESSAGE} characters.")
+            raise SpeakerRequestError("Keep the message to %(most)s characters.", most=MAX_MESSAGE)
         body = SpeakerAnswer(
             to=row.origin,
             request=request,

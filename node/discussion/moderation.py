@@ -21,6 +21,7 @@ from node.discussion.gate import clean_text
 from node.discussion.hooks import Hooks, report_notice
 from node.store.messages import MessageStore
 from node.store.moderation import ModerationStore
+from node.wording import Term
 from protocol.kinds.discussion import Report, ReportReason
 
 DEFAULT_CONDUCT = """\
@@ -68,7 +69,7 @@ class Moderation:
 
     async def set_conduct(self, by: Member, text: object) -> None:
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(text, MAX_CONDUCT, "code of conduct")
+        clean = clean_text(text, MAX_CONDUCT, Term("the code of conduct"))
         await self._store.set_conduct(clean, by.id, self._clock())
 
     # -- reports ---------------------------------------------------------------------
@@ -83,9 +84,11 @@ class Moderation:
         self, by: Member, what: Literal["post", "comment"], target: int | bytes, reason: object
     ) -> None:
         require(by, Permission.MEMBER, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "reason")
+        clean = clean_text(reason, MAX_REASON, Term("the reason"))
         if not await self._store.add_report(what, target, clean, by.id, self._clock()):
-            raise NotFound(f"There is no such {what}.")
+            if what == "post":
+                raise NotFound("There is no such post.")
+            raise NotFound("There is no such comment.")
         await self._tell_moderators()
 
     async def _tell_moderators(self) -> None:
@@ -165,7 +168,7 @@ class Moderation:
     async def warn(self, by: Member, member_id: int, reason: object) -> None:
         """Warn a member, as `by`, who must outrank them (permissions.outranks)."""
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "warning")
+        clean = clean_text(reason, MAX_REASON, Term("the warning"))
         await self._check_member(member_id)
         now = self._clock()
         await self._store.add_warning(
@@ -180,12 +183,12 @@ class Moderation:
         """Suspend a member from posting for `days`, as `by`, who must outrank them;
         when it ends (ms)."""
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "reason")
+        clean = clean_text(reason, MAX_REASON, Term("the reason"))
         if not isinstance(days, str) or not is_digits(days.strip()):
             raise DiscussionError("Give the number of days as a whole number.")
         count = int(days)
         if not 1 <= count <= MAX_SUSPEND_DAYS:
-            raise DiscussionError(f"Suspend for 1 to {MAX_SUSPEND_DAYS} days.")
+            raise DiscussionError("Suspend for 1 to %(most)s days.", most=MAX_SUSPEND_DAYS)
         await self._check_member(member_id)
         now = self._clock()
         until = now + count * 86_400_000

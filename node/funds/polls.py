@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import clean_text, utc_text
+from node.wording import Moment, Term
 
 DAY_MS = 24 * 3_600_000
 MIN_WINDOW_MS = DAY_MS
@@ -69,10 +70,12 @@ def parse_options(kind: PollKind, text: str) -> tuple[str, ...]:
     options = tuple(line.strip() for line in text.splitlines() if line.strip())
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise FundsError(
-            f"A choice needs from {MIN_OPTIONS} to {MAX_OPTIONS} options, one on each line."
+            "A choice needs from %(least)s to %(most)s options, one on each line.",
+            least=MIN_OPTIONS,
+            most=MAX_OPTIONS,
         )
     for option in options:
-        clean_text(option, MAX_OPTION, "Each option")
+        clean_text(option, MAX_OPTION, Term("Each option"))
     if len({o.casefold() for o in options}) != len(options):
         raise FundsError("Each option must be different.")
     return options
@@ -87,8 +90,8 @@ def check_poll(
     now: int,
     closes_at: int,
 ) -> PollDraft:
-    clean_title = clean_text(title, MAX_TITLE, "The proposal's title")
-    clean_body = clean_text(body, MAX_BODY, "The proposal's text")
+    clean_title = clean_text(title, MAX_TITLE, Term("The proposal's title"))
+    clean_body = clean_text(body, MAX_BODY, Term("The proposal's text"))
     if not 0 <= quorum_percent <= 100:
         raise FundsError("The quorum must be a whole percentage from 0 to 100.")
     if closes_at - now < MIN_WINDOW_MS:
@@ -104,9 +107,14 @@ def is_open(opens_at: int, closes_at: int, now: int) -> bool:
 
 def check_vote(opens_at: int, closes_at: int, now: int, options: Sequence[str], choice: int) -> int:
     if now < opens_at:
-        raise FundsError(f"This poll opens at {utc_text(opens_at)}.")
+        raise FundsError(
+            "This poll opens at %(opens)s.", opens=Moment(opens_at, utc_text(opens_at))
+        )
     if now >= closes_at:
-        raise FundsError(f"This poll closed at {utc_text(closes_at)}; votes are no longer taken.")
+        raise FundsError(
+            "This poll closed at %(closed)s; votes are no longer taken.",
+            closed=Moment(closes_at, utc_text(closes_at)),
+        )
     if not 0 <= choice < len(options):
         raise FundsError("Choose one of the poll's options.")
     return choice

@@ -107,8 +107,8 @@ def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> N
 
 def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> None:
     out = tmp_path / "messages.pot"
-    # As `make translations` does: the services' refusals are named in refusals.txt.
-    refusals = (TRANSLATIONS / "refusals.txt").read_text().split()
+    # As `make translations` does: the services' refusals and words by keywords.txt.
+    refusals = (TRANSLATIONS / "keywords.txt").read_text().split()
     subprocess.run(
         [sys.executable, "-c", "from babel.messages.frontend import main; main()", "extract",
          "-F", "babel.cfg", "-k", "N_", *(f"-k{name}" for name in refusals),
