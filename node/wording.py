@@ -77,10 +77,19 @@ def english(template: str, values: Values) -> str:
 @dataclass(frozen=True, slots=True)
 class Wording:
     """A sentence and its values, to be put in a reader's language: a notice's text,
-    before the notice knows whom it is for."""
+    before the notice knows whom it is for. One that counts something has a `plural`
+    too (made by `counted`): each language picks its form for `count`."""
 
     template: str
     values: Values = field(default_factory=dict)
+    plural: str | None = None
+    count: int = 1
 
     def __str__(self) -> str:
-        return english(self.template, self.values)
+        chosen = self.template if self.plural is None or self.count == 1 else self.plural
+        return english(chosen, self.values)
+
+
+def counted(singular: str, plural: str, count: int, values: Values) -> Wording:
+    """A sentence about `count` things, in its English singular and plural forms."""
+    return Wording(singular, values, plural, count)

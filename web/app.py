@@ -31,6 +31,7 @@ from web.routes import activitypub as activitypub_routes
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
+from web.wording import in_language
 
 STATIC = Path(__file__).parent / "static"
 
@@ -61,7 +62,8 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
-        node = await Node.open(config, clock)
+        # Notices and emails in each member's language, from the pages' catalogue.
+        node = await Node.open(config, clock, words=in_language)
         federation = Federation(node)
         app[NODE] = node
         app[FEDERATION] = federation

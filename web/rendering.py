@@ -167,6 +167,17 @@ def options(choices: tuple[tuple[str, str], ...], selected: str) -> Markup:
     )
 
 
+def tr(text: str) -> str:
+    """Words node/ gave, in the page's language (never the catalogue's header for "")."""
+    return i18n.gettext(text) if text else text
+
+
+def region_names(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(value, region) pairs with the network's standard regions named in the page's
+    language (web/node_words.py); the value stays the name every hub uses."""
+    return tuple((value, tr(label)) for value, label in choices)
+
+
 def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app,
@@ -191,8 +202,9 @@ def setup(app: web.Application) -> None:
     env.filters["moment"] = moment
     # A word a service hands the page (a role's title, a kind of event), translated: a
     # plain string, escaped like any value, unlike _() whose result is markup.
-    env.filters["tr"] = i18n.gettext
+    env.filters["tr"] = tr
     env.globals["options"] = options
+    env.globals["region_names"] = region_names
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:

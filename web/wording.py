@@ -35,6 +35,8 @@ def _value(value: object) -> object:
         return describe_date(value.ms)
     if isinstance(value, Span):
         return span(value.ms)
+    if isinstance(value, Wording):  # a phrase with values of its own ("Region: Wales")
+        return words(value)
     return value
 
 
@@ -56,12 +58,22 @@ def refusal(exc: NodeError) -> str:
     return say(exc.template, exc.values) if exc.template else _(str(exc))
 
 
+def words(wording: Wording) -> str:
+    """A `Wording` (an assembly's name, a notice) in the page's language."""
+    if wording.plural is None:
+        return say(wording.template, wording.values)
+    chosen = ngettext(wording.template, wording.plural, wording.count)
+    try:
+        return chosen % {name: _value(v) for name, v in wording.values.items()}
+    except (KeyError, ValueError, TypeError):
+        return str(wording)
+
+
 def in_language(code: str, wording: Wording | str) -> str:
-    """A notice or email's text in `code` (a member's language), made outside any page."""
+    """A notice or email's text in `code` (a member's language), made outside any page
+    (node/notices.py `Words`)."""
     token = i18n.use_for(code)
     try:
-        if isinstance(wording, Wording):
-            return say(wording.template, wording.values)
-        return _(wording)
+        return words(wording) if isinstance(wording, Wording) else _(wording)
     finally:
         i18n.restore(token)

@@ -27,7 +27,7 @@ from node.events.drafts import EventError, to_utc_seconds, zone
 from node.notices import Notices
 from node.projections.runner import CaughtUp, Projection
 from node.store.messages import MessageStore
-from node.store.notices import add_notices_txn
+from node.store.notices import add_in_languages_txn
 from node.store.speaker_requests import (
     RequestRow,
     SpeakerRequestsStore,
@@ -37,7 +37,7 @@ from node.store.speaker_requests import (
     organisers_txn,
     unanswered_txn,
 )
-from node.wording import Term
+from node.wording import Term, Wording
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerAnswer, SpeakerRequest
@@ -112,13 +112,15 @@ class SpeakerRequests:
             link = f"/speakers/requests/{arrived.request.hex()}"
             if arrived.what == "asked":
                 ids = await organisers_txn(conn, GRANTS[Permission.MANAGE_EVENTS], now)
-                text = "Another hub asks for one of this hub's speakers: pass the request on."
+                text = Wording(
+                    "Another hub asks for one of this hub's speakers: pass the request on."
+                )
             else:
                 ids = [arrived.member_id] if arrived.member_id is not None else []
-                text = "The hub you asked for a speaker has answered."
+                text = Wording("The hub you asked for a speaker has answered.")
             if ids:
-                kept, email = self._notices.compose(text, link)
-                await add_notices_txn(conn, ids, kept, link, now, email)
+                compose = self._notices.compose(text, link)
+                await add_in_languages_txn(conn, ids, link, now, compose)
 
     # -- asking ----------------------------------------------------------------------
 
@@ -186,7 +188,10 @@ class SpeakerRequests:
             raise SpeakerRequestError("This request was passed on already.")
         await self._notices.notify(
             [row.speaker_id],
-            f"A hub asks you to speak on {row.topic}: see the request and answer it.",
+            Wording(
+                "A hub asks you to speak on %(topic)s: see the request and answer it.",
+                {"topic": row.topic},
+            ),
             f"/speakers/requests/{request.hex()}",
         )
         return row

@@ -24,14 +24,16 @@ from node.store.moderation import ModerationStore
 from node.wording import Term
 from protocol.kinds.discussion import Report, ReportReason
 
-DEFAULT_CONDUCT = """\
+# The code of conduct until the moderators write their own: a Term, so the pages show it
+# in the reader's language (a hub's own text is shown as written).
+DEFAULT_CONDUCT = Term("""\
 **Our code of conduct**
 
 - Be kind and assume good faith; argue with ideas, not people.
 - No harassment, hate or threats, here or about anyone.
 - Keep other people's personal details out of posts.
 - Moderators may hide posts that break these rules, warn, or suspend posting.
-"""
+""")
 REPORT_REASONS: tuple[str, ...] = ReportReason.__args__  # type: ignore[attr-defined]
 MAX_CONDUCT = 10_000
 MAX_REASON = 500

@@ -242,7 +242,7 @@ class Elections:
         own = nominee == by.id
         refusal = await self._roles.standing_refusal(nominee, election.role, own=own)
         if refusal:
-            raise GovernanceError(refusal)
+            raise GovernanceError(refusal.template, **refusal.values)
         name = None
         if own and election.role == Role.DELEGATE:
             name = check_network_name(network_name or member.name)
@@ -280,7 +280,7 @@ class Elections:
         election = await self._in_nominations(election_id)
         refusal = await self._roles.standing_refusal(member_id, election.role, own=True)
         if refusal:
-            raise GovernanceError(refusal)
+            raise GovernanceError(refusal.template, **refusal.values)
         name = None
         if election.role == Role.DELEGATE:
             name = check_network_name(network_name)

@@ -127,6 +127,7 @@ def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
     from node.discussion.topics import CATEGORIES
     from node.events.drafts import TYPE_TITLES, VISIBILITIES
     from node.funds.ledger import KIND_TITLES
+    from node.network.actions import DEFAULT_REGIONS
     from web.node_words import WORDS
 
     given = {
@@ -136,6 +137,7 @@ def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
         *VISIBILITIES.values(),
         *KIND_TITLES.values(),
         *CATEGORIES.values(),
+        *DEFAULT_REGIONS,
     }
     assert given <= set(WORDS), sorted(given - set(WORDS))
 

@@ -27,12 +27,13 @@ from web.flash import done as flash
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.keys import MEMBER
-from web.rendering import markdown, render, when
+from web.rendering import markdown, render, tr, when
 from web.routes import Handler, Route
 
 
 async def _conduct(request: web.Request) -> Any:
-    return markdown(await request.config_dict[NODE].discussion.moderation.conduct())
+    # The default code of conduct in the page's language; a hub's own as written.
+    return markdown(tr(await request.config_dict[NODE].discussion.moderation.conduct()))
 
 
 def _moderator(request: web.Request) -> bool:
