@@ -17,6 +17,7 @@ from node.errors import NodeError
 from node.governance.service import Governance
 from node.notices import Notices
 from node.store.office import OfficeStore
+from node.wording import Wording
 
 _OUTCOME = {
     "active": (
@@ -65,7 +66,9 @@ class Applications:
         managers = GRANTS[Permission.MANAGE_MEMBERS]
         organisers = {h.member_id for h in await self._governance.holders() if h.role in managers}
         await self._notices.notify(
-            organisers, f"New application to join: {member.name}", "/organise/members"
+            organisers,
+            Wording("New application to join: %(name)s", {"name": member.name}),
+            "/organise/members",
         )
 
     async def decide(self, member_id: int, status: str, by: Member) -> Member:

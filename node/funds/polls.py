@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import clean_text, utc_text
-from node.wording import Moment, Term
+from node.wording import Moment, Term, Wording, counted
 
 DAY_MS = 24 * 3_600_000
 MIN_WINDOW_MS = DAY_MS
@@ -132,7 +132,7 @@ class PollResult:
     electorate: int
     needed: int
     quorum_met: bool
-    outcome: str
+    outcome: Wording  # in the reader's language where shown (node/wording.py)
 
 
 def result(
@@ -147,20 +147,33 @@ def result(
     met = turnout >= needed
     pairs = tuple(zip(options, counts, strict=True))
     if not met:
-        outcome = f"Not decided: the quorum was not met ({turnout} voted, {needed} needed)."
+        outcome = Wording(
+            "Not decided: the quorum was not met (%(turnout)s voted, %(needed)s needed).",
+            {"turnout": turnout, "needed": needed},
+        )
     elif kind is PollKind.YES_NO:
-        yes, no = counts[0], counts[1]
-        if yes > no:
-            outcome = f"Carried: {yes} for, {no} against."
+        tally = {"yes": counts[0], "no": counts[1]}
+        if counts[0] > counts[1]:
+            outcome = Wording("Carried: %(yes)s for, %(no)s against.", tally)
         else:
-            outcome = f"Not carried: {yes} for, {no} against."
+            outcome = Wording("Not carried: %(yes)s for, %(no)s against.", tally)
     elif turnout == 0:
-        outcome = "No votes were cast."
+        outcome = Wording("No votes were cast.")
     else:
         top = max(counts)
         leaders = [o for o, n in pairs if n == top]
         if len(leaders) == 1:
-            outcome = f"Chosen: {leaders[0]} ({top} votes)."
+            outcome = counted(
+                "Chosen: %(option)s (%(num)d vote).",
+                "Chosen: %(option)s (%(num)d votes).",
+                top,
+                {"option": leaders[0], "num": top},
+            )
         else:
-            outcome = f"A tie between {' and '.join(leaders)} ({top} votes each): nothing chosen."
+            outcome = counted(
+                "A tie between %(options)s (%(num)d vote each): nothing chosen.",
+                "A tie between %(options)s (%(num)d votes each): nothing chosen.",
+                top,
+                {"options": " and ".join(leaders), "num": top},
+            )
     return PollResult(pairs, turnout, electorate, needed, met, outcome)
