@@ -91,7 +91,7 @@ def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> N
     for message in template:
         if not message.id:
             continue
-        found = welsh.get(message.id)
+        found = welsh.get(message.id, message.context)
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = found.string if found is not None else ()
         strings = strings if isinstance(strings, tuple) else (strings,)

@@ -1,0 +1,98 @@
+"""What the services say, in the reader's language: a refusal with values in it, a
+notice and its email (a real SMTP server, aiosmtpd, on loopback) and the motion page
+for a Welsh-speaking member; and an event's co-hosts named in plain words."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from node.accounts.permissions import Role
+from node.wording import Wording
+from tests.helpers import ManualClock
+from tests.unit.test_notices import MailServer
+from tests.web.conftest import Site, make_member
+from tests.web.test_assembly import CLOSES, NOW, elect, hub, ingest, members
+from tests.web.test_email_confirmation import body, mail_server, mail_to
+from tests.web.test_events import EVENT
+
+__all__ = ["hub", "mail_server"]  # fixtures
+
+
+async def _page(site: Site, path: str) -> str:
+    response = await site.client.get(path)
+    assert response.status == 200, path
+    return unescape(await response.text())
+
+
+async def test_a_welsh_speaking_delegate_reads_refusals_notices_email_and_motions_in_welsh(
+    hub: tuple[Site, ManualClock], mail_server: MailServer
+) -> None:
+    site, _ = hub
+    await site.login("organiser@example.org")
+    email = {"host": "127.0.0.1", "port": str(mail_server.port), "security": "none"}
+    assert (await site.post("/organise/email", email | {"sender": "hub@example.org"})).status == 303
+    [north] = await members(site, (1, "Northgate"))
+    motion = north.motion(at=NOW, closes=CLOSES, seconds_needed=2)
+    await ingest(site, *north.first, north.own_mandate, motion)
+    await elect(site, "del@example.org")
+    await make_member(site.node, "ann@example.org", Role.SECRETARY)
+    await site.login("del@example.org")
+    await site.submit("/account/language", {"language": "cy"})
+
+    # A refusal with a value in it (here a word of the service's own) is in Welsh.
+    refused = await site.post("/discussions", {"category": "general", "title": "", "text": "x"})
+    assert refused.status == 400
+    assert "Ysgrifennwch y teitl yn gyntaf." in unescape(await refused.text())
+
+    # The delegate is told of the motion in Welsh, in the app and by email.
+    assert await site.node.delegates.tell_due() == 1
+    tabled = (
+        "Mae Northgate wedi cyflwyno cynnig (Cynulliad cenedlaethol): “Join the national"
+        " day of action”. Bydd yn mynd i bleidlais pan fydd 2 hwb wedi'i eilio."
+    )
+    assert tabled in await _page(site, "/notices")
+    (told,) = await mail_to(mail_server, "del@example.org")
+    text = body(told)
+    assert tabled in text and "rydych chi'n cael yr e-bost hwn am eich bod yn aelod" in text
+    assert "/network/motions/" in text
+    # Members told the same thing at once read it each in their own language.
+    by_email = {m.email: m.id for m in await site.node.members.by_status("active")}
+    adopted = Wording("The hub adopted version %(version)s of its charter.", {"version": "2"})
+    await site.node.notices.notify(
+        [by_email["ann@example.org"], by_email["del@example.org"]], adopted
+    )
+    assert "Mabwysiadodd yr hwb fersiwn 2 o'i siarter." in await _page(site, "/notices")
+    [english] = await site.node.notices.recent(by_email["ann@example.org"])
+    assert english.text == "The hub adopted version 2 of its charter."
+
+    # The motion's page: how it is decided and where it stands, in Welsh.
+    page = await _page(site, f"/network/motions/{motion.id.hex()}")
+    assert "Mae'n mynd i bleidlais pan fydd 2 hwb heblaw'r un a'i cyflwynodd" in page
+    assert "Y rheol benderfynu yw mwyafrif syml" in page
+    assert "Hyd yma: heb ei eilio (0 o 2 eiliad)" in page
+    assert "yn aros am eiliadau tan" in page and "Cynulliad cenedlaethol" in page
+
+
+async def test_an_event_page_names_its_co_hosts_in_plain_words(
+    hub: tuple[Site, ManualClock],
+) -> None:
+    site, _ = hub
+    north, oak = await members(site, (1, "Northgate"), (2, "Oakfield"))
+    await ingest(site, *north.first, *oak.first)
+    await site.login("organiser@example.org")
+    created = await site.post(
+        "/events/new",
+        {**EVENT, "cohosts": [north.node_id, oak.node_id]},  # type: ignore[dict-item]
+    )
+    assert created.status == 303
+    where = created.headers["Location"]
+    page = await _page(site, where)
+    assert "<dt>Hosted by</dt>" in page
+    assert '<dd id="hosts">Riverside with Northgate and Oakfield</dd>' in page
+    await site.submit("/account/language", {"language": "cy"})
+    page = await _page(site, where)
+    assert "<dt>Cynhelir gan</dt>" in page
+    assert '<dd id="hosts">Riverside gyda Northgate ac Oakfield</dd>' in page
+    # An event of this hub alone says who organises it, as before.
+    alone = (await site.post("/events/new", EVENT)).headers["Location"]
+    assert '<dd id="hosts">Riverside</dd>' in await _page(site, alone)
