@@ -1,19 +1,24 @@
 """What the services say, in the reader's language: a refusal with values in it, a
-notice and its email (a real SMTP server, aiosmtpd, on loopback) and the motion page
-for a Welsh-speaking member; and an event's co-hosts named in plain words."""
+notice and its email (a real SMTP server, aiosmtpd, on loopback), the motion page and
+the feeds for a Welsh-speaking member; and an event's co-hosts named in plain words."""
 
 from __future__ import annotations
 
+import re
 from html import unescape
+
+import feedparser
+import vobject
 
 from node.accounts.permissions import Role
 from node.wording import Wording
+from protocol.kinds.campaign import Campaign, CampaignUpdate
 from tests.helpers import ManualClock
 from tests.unit.test_notices import MailServer
 from tests.web.conftest import Site, make_member
 from tests.web.test_assembly import CLOSES, NOW, elect, hub, ingest, members
 from tests.web.test_email_confirmation import body, mail_server, mail_to
-from tests.web.test_events import EVENT
+from tests.web.test_events import EVENT, _create
 
 __all__ = ["hub", "mail_server"]  # fixtures
 
@@ -96,3 +101,35 @@ async def test_an_event_page_names_its_co_hosts_in_plain_words(
     # An event of this hub alone says who organises it, as before.
     alone = (await site.post("/events/new", EVENT)).headers["Location"]
     assert '<dd id="hosts">Riverside</dd>' in await _page(site, alone)
+
+
+async def test_feeds_speak_their_subscribers_language_or_else_the_hubs(site: Site) -> None:
+    await site.login("organiser@example.org")
+    event_id = await _create(site)
+    await site.post(f"/events/{event_id}/rsvp")
+    await site.submit("/account/language", {"language": "cy"})
+    page = await (await site.submit("/account/calendar-feed")).text()
+    url = re.search(r"<code>http://[^/]+(/calendar/mine/[^<]+\.ics)</code>", page)
+    assert url
+    campaign = await site.node.messages.append(
+        "campaign", Campaign(title="Save the library", summary="Keep it open", status="active")
+    )
+    await site.node.messages.append(
+        "campaign.update", CampaignUpdate(campaign=campaign.id, text="We won a delay")
+    )
+    await site.logout()  # a calendar app or feed reader sends no cookie
+
+    mine = vobject.readOne(await (await site.client.get(url.group(1))).text())
+    assert mine.x_wr_calname.value == "Fy nigwyddiadau (Riverside)"
+    assert mine.vevent.categories.value == ["Cyfarfod cyhoeddus"]
+    network = vobject.readOne(await (await site.client.get("/calendar.ics")).text())
+    assert network.x_wr_calname.value == "Network calendar (Riverside)"  # the hub's: English
+    await site.login("organiser@example.org")
+    await site.submit("/organise/profile/language", {"language": "cy"})
+    await site.logout()
+    feed = feedparser.parse(await (await site.client.get("/feeds/campaigns.atom")).read())
+    assert feed.feed.title == "Ymgyrchoedd ar draws y rhwydwaith"
+    assert [e.title for e in feed.entries] == [
+        "Diweddariad: Save the library",
+        "Save the library",
+    ]

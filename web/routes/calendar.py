@@ -23,6 +23,7 @@ from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.visibility import visible_to
+from web import i18n
 from web.atom import Entry, atom_response, feed_bytes
 from web.flash import done
 from web.i18n import N_, _, language
@@ -261,7 +262,8 @@ async def network_ics(request: web.Request) -> web.Response:
     events = await node.events.calendar.for_feed(
         node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor")
     )
-    body = calendar_bytes(f"Network calendar ({node.config.name})", events, _base(request))
+    name = _("Network calendar (%(hub)s)") % {"hub": node.config.name}
+    body = calendar_bytes(name, events, _base(request))
     return ics_response(body, "network.ics")
 
 
@@ -286,7 +288,11 @@ async def my_ics(request: web.Request) -> web.Response:
     if member_id is None:
         raise web.HTTPNotFound()
     events = await node.events.calendar.of_member(member_id, node.clock() // 1000 - _FEED_PAST_S)
-    body = calendar_bytes(f"My events ({node.config.name})", events, _base(request))
+    # A calendar app sends no cookie: the feed's words are in its member's language.
+    subscriber = await node.members.get(member_id)
+    i18n.use((subscriber.language if subscriber else None) or node.language.code)
+    name = _("My events (%(hub)s)") % {"hub": node.config.name}
+    body = calendar_bytes(name, events, _base(request))
     response = ics_response(body, "my-events.ics")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -297,7 +303,7 @@ async def new_feed(request: web.Request) -> web.Response:
     # hashed, so it can be shown once, here; sending the form again makes a new one.
     node = request.config_dict[NODE]
     token = await node.events.attendance.new_feed_token(request[MEMBER].id)
-    request[NOTICES].append("Your new calendar address is below; any earlier one has stopped.")
+    request[NOTICES].append(_("Your new calendar address is below; any earlier one has stopped."))
     return render(
         request,
         "account.html",
@@ -338,7 +344,7 @@ async def announcements_atom(request: web.Request) -> web.Response:
     return atom_response(
         feed_bytes(
             f"tag:hubnet,2025:{node.node_id}:announcements",
-            f"News from {node.config.name}",
+            _("News from %(hub)s") % {"hub": node.config.name},
             f"{base}/feeds/announcements.atom",
             f"{base}/",
             entries,
@@ -364,7 +370,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
                 if original is None or not isinstance(original.body, Campaign):
                     continue
                 titles[original.id] = original.body.title
-            title = f"Update: {titles[m.body.campaign]}"
+            title = _("Update: %(title)s") % {"title": titles[m.body.campaign]}
             text, target = m.body.text, m.body.campaign
         else:
             continue
@@ -375,7 +381,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
     return atom_response(
         feed_bytes(
             f"tag:hubnet,2025:{node.node_id}:campaigns",
-            "Campaigns across the network",
+            _("Campaigns across the network"),
             f"{base}/feeds/campaigns.atom",
             f"{base}/",
             entries,
