@@ -246,7 +246,8 @@ class Assembly:
         region = motion.body.removeprefix("region:")
         if motion.body != NATIONAL and region not in await self.regions():
             raise AssemblyError(
-                f"{region!r} is not one of the network's regions: choose one from the list."
+                "%(region)s is not one of the network's regions: choose one from the list.",
+                region=repr(region),
             )
         return await self._append("motion", motion)
 

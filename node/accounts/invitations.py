@@ -22,6 +22,7 @@ from node.errors import NotFound
 from node.notices import Notices
 from node.store.accounts import NewAccount
 from node.store.office import IntegrityError, InviteRow, OfficeStore
+from node.wording import Wording
 
 INVITE_DAYS = 14
 _DAY_MS = 86_400_000
@@ -75,7 +76,9 @@ class Invitations:
             try:
                 email = check_email(email)
             except AccountError as exc:
-                raise InvitationError(f"Email: {exc}") from exc
+                raise InvitationError(
+                    "Email: %(why)s", why=Wording(exc.template, exc.values)
+                ) from exc
             if await self._members.email_taken(email):
                 raise InvitationError("Email: someone with that address already has an account.")
         token = secrets.token_urlsafe(24)

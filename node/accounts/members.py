@@ -32,7 +32,7 @@ from node.clock import Clock
 from node.errors import NodeError, NotAllowed
 from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
 from node.store.dates import dated
-from node.wording import Term
+from node.wording import Term, Terms
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
@@ -124,10 +124,12 @@ async def check_outranks_txn(
     of `member_id`'s roles now (permissions.outranks), read inside `conn`'s transaction."""
     roles = await roles_txn(conn, member_id, now)
     if not outranks(by.roles, roles, permission):
-        titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
+        titles = Terms(tuple(Term(t) for t in sorted(ROLE_TITLES[r] for r in roles)))
         raise NotOutranked(
-            f"You cannot {doing} this member: they hold {titles}, and only an organiser "
-            "whose role ranks above all of a member's roles can do that."
+            "You cannot %(doing)s this member: they hold %(roles)s, and only an organiser"
+            " whose role ranks above all of a member's roles can do that.",
+            doing=doing,
+            roles=titles or Term("membership"),
         )
 
 
@@ -311,8 +313,12 @@ class Members:
             "suspended": ("active",),
         }
         if status not in allowed:
-            raise AccountError(f"Unknown decision {status!r}.")
-        doing = {"active": "approve or reinstate", "rejected": "reject", "suspended": "suspend"}
+            raise AccountError("Unknown decision %(decision)s.", decision=repr(status))
+        doing = {
+            "active": Term("approve or reinstate"),
+            "rejected": Term("reject"),
+            "suspended": Term("suspend"),
+        }
         now = self._clock()
 
         async def may_manage(conn: aiosqlite.Connection) -> None:

@@ -178,7 +178,7 @@ class Moderation:
             clean,
             by.id,
             now,
-            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "warn"),
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, Term("warn")),
         )
 
     async def suspend(self, by: Member, member_id: int, days: object, reason: object) -> int:
@@ -200,7 +200,7 @@ class Moderation:
             clean,
             by.id,
             now,
-            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "suspend"),
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, Term("suspend")),
         )
         return until
 

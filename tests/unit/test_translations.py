@@ -3,6 +3,7 @@ no template text outside {% trans %}, and a Welsh translation for every message.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -120,6 +121,47 @@ def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> 
     with (TRANSLATIONS / "messages.pot").open("rb") as f:
         kept = {m.id for m in pofile.read_po(f) if m.id}
     assert fresh == kept, "run `make translations`: " + str(sorted(fresh ^ kept, key=str)[:5])
+
+
+# Where a refusal is the operator's, met on the command line or in the node's log, not on
+# a member's page: it may be written with its values formatted in, in English.
+OPERATORS = (
+    "node/cli/",
+    "node/backup.py",
+    "node/setup.py",
+    "node/identity.py",
+    "node/keys.py",
+    "node/store/",
+    "node/activitypub/keys.py",
+    "node/federation/",
+)
+
+
+def formatted_refusals(source: str, refusals: set[str]) -> list[int]:
+    """The lines of `source` that raise one of `refusals` with an f-string: the catalogue
+    cannot hold it, so it could only ever be shown in English (node/wording.py)."""
+    lines = []
+    for found in ast.walk(ast.parse(source)):
+        if isinstance(found, ast.Raise) and isinstance(found.exc, ast.Call) and found.exc.args:
+            called = found.exc.func
+            name = getattr(called, "id", None) or getattr(called, "attr", None)
+            if name in refusals and isinstance(found.exc.args[0], ast.JoinedStr):
+                lines.append(found.lineno)
+    return lines
+
+
+def test_every_refusal_a_member_may_meet_is_written_for_the_catalogue() -> None:
+    refusals = set((TRANSLATIONS / "keywords.txt").read_text().split())
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "node").rglob("*.py"))
+        if not str(path.relative_to(ROOT)).startswith(OPERATORS)
+        for line in formatted_refusals(path.read_text(), refusals)
+    ]
+    assert not found, "raise these as a template with %(name)s and values: " + str(found)
+    # The check finds one.
+    assert formatted_refusals('raise FundsError(f"{what} is missing.")', {"FundsError"}) == [1]
+    assert formatted_refusals('raise FundsError("%(what)s is missing.", what=w)', refusals) == []
 
 
 def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
