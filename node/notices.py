@@ -248,12 +248,23 @@ class Notices:
                 await asyncio.wait_for(self._wake.wait(), timeout=MAIL_POLL_SECONDS)
             self._wake.clear()
 
-    async def email_address(self, address: str, subject: str, body: str) -> None:
-        """Queue an email to an address that may be no member's (confirmation links)."""
+    async def email_address(
+        self,
+        address: str,
+        subject: Wording | str,
+        body: Wording | str,
+        language: str | None = None,
+    ) -> None:
+        """Queue an email to an address that may be no member's (confirmation links), in
+        `language` (the asker's, or the member's; None: the hub's)."""
         if self.mail is None:
             raise RuntimeError("email is not set up")
+        code = language or self._hub_language()
         await self._store.queue_to_address(
-            address, f"{self._hub_name}: {subject}", body, self._clock()
+            address,
+            f"{self._hub_name}: {self._words(code, subject)}",
+            self._words(code, body),
+            self._clock(),
         )
         self._wake.set()
 

@@ -91,13 +91,27 @@ class Invitations:
         link = self.link(token)
         emailed = bool(email) and self._notices.mail is not None
         if emailed:
-            greeting = f"Hello {name},\n\n" if name else ""
+            values = {"name": name, "hub": self._hub_name, "days": INVITE_DAYS, "link": link}
+            # In the hub's language: nobody knows the invited person's yet.
+            invitation = (
+                Wording(
+                    "Hello %(name)s,\n\nYou are invited to join %(hub)s. Open this link within"
+                    " %(days)s days to read and sign the charter and choose a password:"
+                    "\n\n%(link)s\n\nThe link works once.\n",
+                    values,
+                )
+                if name
+                else Wording(
+                    "You are invited to join %(hub)s. Open this link within %(days)s days to"
+                    " read and sign the charter and choose a password:\n\n%(link)s\n\nThe"
+                    " link works once.\n",
+                    values,
+                )
+            )
             await self._notices.email_address(
                 email,
-                "you are invited to join",
-                f"{greeting}You are invited to join {self._hub_name}. Open this link within"
-                f" {INVITE_DAYS} days to read and sign the charter and choose a password:"
-                f"\n\n{link}\n\nThe link works once.\n",
+                Wording("you are invited to join"),
+                invitation,
             )
         return link, emailed
 

@@ -17,10 +17,17 @@ from tests.helpers import ManualClock
 from tests.unit.test_notices import MailServer
 from tests.web.conftest import Site, make_member
 from tests.web.test_assembly import CLOSES, NOW, elect, hub, ingest, members
-from tests.web.test_email_confirmation import body, mail_server, mail_to
+from tests.web.test_email_confirmation import (
+    application,
+    body,
+    link_in,
+    mail_server,
+    mail_to,
+    mailing,
+)
 from tests.web.test_events import EVENT, _create
 
-__all__ = ["hub", "mail_server"]  # fixtures
+__all__ = ["hub", "mail_server", "mailing"]  # fixtures
 
 
 async def _page(site: Site, path: str) -> str:
@@ -133,3 +140,26 @@ async def test_feeds_speak_their_subscribers_language_or_else_the_hubs(site: Sit
         "Diweddariad: Save the library",
         "Save the library",
     ]
+
+
+async def test_a_visitor_joining_in_welsh_is_emailed_in_welsh_and_approved_in_welsh(
+    mailing: tuple[Site, MailServer, ManualClock],
+) -> None:
+    site, server, _ = mailing
+    await site.client.get("/language?to=cy&back=/join")
+    await site.submit("/join", application("newcomer@example.org", "Newydd"))
+    (confirm,) = await mail_to(server, "newcomer@example.org")
+    assert confirm["Subject"] == "Riverside: cadarnhewch eich cais i ymuno"
+    assert "I anfon eich cais i ymuno â Riverside, dilynwch y ddolen hon" in body(confirm)
+    # The organiser who approves reads English; the applicant is told in the language
+    # the hub keeps for them: the hub's, here Welsh.
+    assert (await site.post(link_in(confirm))).status == 303
+    await site.login("organiser@example.org")
+    await site.submit("/organise/profile/language", {"language": "cy"})
+    await site.submit("/account/language", {"language": "en"})
+    [applicant] = await site.node.members.by_status("applied")
+    response = await site.post(f"/organise/members/{applicant.id}/approve", {})
+    assert response.status == 303
+    _, approved = await mail_to(server, "newcomer@example.org", 2)
+    assert approved["Subject"] == "Riverside: Rydych chi'n aelod"
+    assert "Mae eich cais i ymuno â Riverside wedi'i gymeradwyo: croeso!" in body(approved)

@@ -14,6 +14,7 @@ from node.errors import RateLimited
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
+from web import i18n
 from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
@@ -283,7 +284,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     if confirms:
         # The same answer whatever the email: the link, or a note that the address
         # is registered already, goes by email (node/accounts/confirmations.py).
-        await node.confirmations.ask_to_register(event.id, name, email)
+        await node.confirmations.ask_to_register(event.id, name, email, i18n.language())
     else:
         await node.events.attendance.register(event.id, name, email)
     raise done(

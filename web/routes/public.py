@@ -15,6 +15,7 @@ from node.appkeys import NODE
 from node.errors import RateLimited
 from node.governance.records import Charter
 from protocol.visibility import visible_to
+from web import i18n
 from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
@@ -182,7 +183,7 @@ async def join(request: web.Request) -> web.Response:
         if confirms:
             # Nothing is recorded until the emailed link is followed; an address with
             # an account gets an email saying so (node/accounts/confirmations.py).
-            await node.confirmations.ask_to_join(application)
+            await node.confirmations.ask_to_join(application, i18n.language())
         else:
             await node.members.record(application)
     except EmailTaken:
