@@ -110,13 +110,13 @@ class MailSetup:
         require(by, Permission.SET_UP_HUB)
         host = host.strip()
         if not host or len(host) > 253 or any(c.isspace() for c in host):
-            raise MailSetupError("Mail server: give its name, e.g. smtp.example.org.")
+            raise MailSetupError("Mail server: give its name, for example smtp.example.org.")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise MailSetupError("Port: a number from 1 to 65535 (587 or 465, usually).")
         if security not in SECURITY:
             raise MailSetupError("Security: choose STARTTLS, TLS or none.")
         if not _ADDRESS.fullmatch(sender.strip()):
-            raise MailSetupError("From address: an email address, e.g. hub@example.org.")
+            raise MailSetupError("From address: an email address, for example hub@example.org.")
         if len(username) > 200 or len(password) > 1000:
             raise MailSetupError("User name or password: too long.")
         keep = (await self._store.values("mail.password")).get("mail.password")

@@ -40,10 +40,10 @@ def parse_pounds(text: str, what: str = Term("An amount")) -> int:
     """Pence from what a person typed in pounds: "12", "12.5", "£1,250.00"."""
     cleaned = text.strip()
     if not cleaned:
-        raise FundsError("%(what)s is missing: give it in pounds, e.g. 12.50.", what=what)
+        raise FundsError("%(what)s is missing: give it in pounds, for example 12.50.", what=what)
     match = _POUNDS.fullmatch(cleaned)
     if match is None:
-        raise FundsError("%(what)s must be a number of pounds, e.g. 12.50.", what=what)
+        raise FundsError("%(what)s must be a number of pounds, for example 12.50.", what=what)
     frac = match["frac"] or ""
     if len(frac) > 2:
         raise FundsError(
