@@ -2,7 +2,8 @@
 
 For any feature that needs to tell members something:
 
-    await node.notices.notify([member_id, ...], "Voting has opened: Chair", "/elections/…")
+    await node.notices.notify([member_id, ...], Wording("Voting has opened: %(role)s",
+                                                        {"role": Term("Chair")}), "/elections/…")
     await node.notices.notify_members("…", link)   # every active member
 
 A notice is a line of text and an optional link (a path on this hub). Its text may be
