@@ -125,6 +125,7 @@ class Confirmations:
             "statement": application.statement,
             "password_hash": application.password_hash,
             "charter_version": application.charter_version,
+            "language": application.language,
         }
         link = await self._new_link("join", email, None, details)
         await self._notices.email_address(
@@ -203,12 +204,13 @@ class Confirmations:
                         statement=details["statement"],
                         password_hash=details["password_hash"],
                         charter_version=details["charter_version"],
+                        language=details.get("language"),  # links made before it: None
                     )
                 )
             except EmailTaken as exc:  # the link proves the address: it may know this
-                raise ConfirmationError(str(exc)) from None
+                raise ConfirmationError(exc.template, **exc.values) from None
             except AccountError as exc:
-                raise ConfirmationError(str(exc)) from None
+                raise ConfirmationError(exc.template, **exc.values) from None
         else:
             assert event is not None  # a registration link always names its event
             try:

@@ -143,6 +143,9 @@ class Application:
     statement: str | None
     password_hash: str
     charter_version: str
+    # The language the applicant chose for the pages before joining (None: the hub's),
+    # kept on their account so what the hub tells them is in it.
+    language: str | None = None
 
 
 def _member(r: AccountRow, roles: frozenset[Role]) -> Member:
@@ -271,6 +274,7 @@ class Members:
                 status=status,
                 charter_version=application.charter_version,
                 privacy_version=PRIVACY_VERSION,
+                language=application.language,
             ),
             self._clock(),
         )

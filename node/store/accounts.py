@@ -64,6 +64,7 @@ class NewAccount:
     status: str
     charter_version: str
     privacy_version: str
+    language: str | None = None  # 'en' or 'cy'; None: the hub's
 
 
 def _account(row: Any) -> AccountRow:
@@ -87,7 +88,7 @@ async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: 
     cursor = await conn.execute(
         "INSERT INTO members (email, name, phone, statement, password_hash, status,"
         " charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
-        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " applied_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account.email,
             account.name,
@@ -100,6 +101,7 @@ async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: 
             account.privacy_version,
             now,
             now,
+            account.language,
         ),
     )
     assert cursor.lastrowid is not None

@@ -142,7 +142,7 @@ async def test_feeds_speak_their_subscribers_language_or_else_the_hubs(site: Sit
     ]
 
 
-async def test_a_visitor_joining_in_welsh_is_emailed_in_welsh_and_approved_in_welsh(
+async def test_a_visitor_who_joins_in_welsh_is_emailed_in_welsh_and_stays_welsh(
     mailing: tuple[Site, MailServer, ManualClock],
 ) -> None:
     site, server, _ = mailing
@@ -151,13 +151,13 @@ async def test_a_visitor_joining_in_welsh_is_emailed_in_welsh_and_approved_in_we
     (confirm,) = await mail_to(server, "newcomer@example.org")
     assert confirm["Subject"] == "Riverside: cadarnhewch eich cais i ymuno"
     assert "I anfon eich cais i ymuno â Riverside, dilynwch y ddolen hon" in body(confirm)
-    # The organiser who approves reads English; the applicant is told in the language
-    # the hub keeps for them: the hub's, here Welsh.
+    # Their choice is kept on their account: the organiser who approves them reads
+    # English, and they are told in Welsh.
     assert (await site.post(link_in(confirm))).status == 303
     await site.login("organiser@example.org")
-    await site.submit("/organise/profile/language", {"language": "cy"})
-    await site.submit("/account/language", {"language": "en"})
+    assert "Approve" in await (await site.client.get("/organise/members")).text()
     [applicant] = await site.node.members.by_status("applied")
+    assert applicant.language == "cy"
     response = await site.post(f"/organise/members/{applicant.id}/approve", {})
     assert response.status == 303
     _, approved = await mail_to(server, "newcomer@example.org", 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -180,6 +181,9 @@ async def join(request: web.Request) -> web.Response:
             accepted_privacy=_field(form, "accept_privacy") == "yes",
             charter_version=charter.version,
         )
+        # A visitor who chose a language for the pages keeps it as a member.
+        chosen = i18n.known(request.cookies.get(i18n.COOKIE))
+        application = dataclasses.replace(application, language=chosen)
         if confirms:
             # Nothing is recorded until the emailed link is followed; an address with
             # an account gets an email saying so (node/accounts/confirmations.py).
