@@ -198,7 +198,8 @@ async def network(request: web.Request) -> web.Response:
                     "origin": s.origin,
                     "delegate": s.delegate,
                     "mandate": s.mandate.hex(),
-                    "term": f"{_seconds(s.starts)} to {_seconds(s.ends)}",
+                    "term": _("%(start)s to %(end)s")
+                    % {"start": _seconds(s.starts), "end": _seconds(s.ends)},
                 }
                 for s in body_seats
             ],
