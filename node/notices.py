@@ -172,6 +172,10 @@ class Notices:
         subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
         return MemberEmail(subject, self._email_body(language, text, link))
 
+    def say(self, language: str | None, text: Wording | str) -> str:
+        """`text` in `language` (None: the hub's), for an email sent at once."""
+        return self._words(language or self._hub_language(), text)
+
     async def notify_members(
         self, text: Wording | str, link: str | None = None, *, leave_out: Iterable[int] = ()
     ) -> None:
