@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from email.utils import formataddr
 
 from node.clock import Clock
+from node.languages import LANGUAGES
 from node.store.notices import Composer, MemberEmail, Notice, NoticesStore, Queue
 from node.wording import Wording
 
@@ -127,10 +128,16 @@ class Notices:
         member's language: for a caller that writes notices in its own transaction
         (store.notices.add_in_languages_txn), then calls `written`."""
 
-        def compose(language: str | None) -> tuple[str, MemberEmail | None]:
-            code = language or self._hub_language()
+        # Made before the write transaction, in every language the pages are in, so the
+        # transaction only picks (the first Welsh words compile the catalogue).
+        made = {}
+        for code in LANGUAGES:
             kept = self._words(code, text).strip()[:MAX_TEXT]
-            return kept, self._email(code, kept, link)
+            made[code] = (kept, self._email(code, kept, link))
+        hub = made.get(self._hub_language(), made["en"])
+
+        def compose(language: str | None) -> tuple[str, MemberEmail | None]:
+            return made.get(language or "", hub)
 
         return compose
 
