@@ -135,4 +135,10 @@ WORDS = (
     N_("Wales"),
     N_("West Midlands"),
     N_("Yorkshire and The Humber"),
+    # node/community/campaigns.py STATUSES: a campaign's status, sent between hubs
+    # as these words and shown in the reader's language
+    N_("planned"),
+    N_("active"),
+    N_("won"),
+    N_("ended"),
 )

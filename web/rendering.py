@@ -203,10 +203,13 @@ def setup(app: web.Application) -> None:
     # A word a service hands the page (a role's title, a kind of event), translated: a
     # plain string, escaped like any value, unlike _() whose result is markup.
     env.filters["tr"] = tr
-    from web.wording import words  # web/wording.py shows dates through this module
+    from web.wording import said, words  # web/wording.py shows dates through this module
 
     # A sentence a service gave with its values (node/wording.py), in the page's language.
     env.filters["words"] = words
+    # A name a service gave, which may be one of its own words ("a hub" for a hub not
+    # yet heard of): that one in the page's language, a real name as it is.
+    env.filters["said"] = said
     env.globals["options"] = options
     env.globals["region_names"] = region_names
 

@@ -69,6 +69,12 @@ def words(wording: Wording) -> str:
         return str(wording)
 
 
+def said(value: object) -> object:
+    """A value a service gave, as the page shows it: its own words (a `Term`, a
+    `Wording`) in the page's language, anything else (a hub's name) as it is."""
+    return _value(value)
+
+
 def in_language(code: str, wording: Wording | str) -> str:
     """A notice or email's text in `code` (a member's language), made outside any page
     (node/notices.py `Words`)."""

@@ -166,6 +166,7 @@ def test_every_refusal_a_member_may_meet_is_written_for_the_catalogue() -> None:
 
 def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
     from node.accounts.permissions import ROLE_DESCRIPTIONS, ROLE_TITLES
+    from node.community.campaigns import STATUSES
     from node.discussion.topics import CATEGORIES
     from node.events.drafts import TYPE_TITLES, VISIBILITIES
     from node.funds.ledger import KIND_TITLES
@@ -180,6 +181,7 @@ def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
         *KIND_TITLES.values(),
         *CATEGORIES.values(),
         *DEFAULT_REGIONS,
+        *STATUSES,
     }
     assert given <= set(WORDS), sorted(given - set(WORDS))
 

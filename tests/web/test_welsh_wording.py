@@ -11,6 +11,7 @@ import feedparser
 import vobject
 
 from node.accounts.permissions import Role
+from node.community.hubs import hub_name
 from node.wording import Wording
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from tests.helpers import ManualClock
@@ -26,6 +27,8 @@ from tests.web.test_email_confirmation import (
     mailing,
 )
 from tests.web.test_events import EVENT, _create
+from web import i18n
+from web.wording import said
 
 __all__ = ["hub", "mail_server", "mailing"]  # fixtures
 
@@ -163,3 +166,21 @@ async def test_a_visitor_who_joins_in_welsh_is_emailed_in_welsh_and_stays_welsh(
     _, approved = await mail_to(server, "newcomer@example.org", 2)
     assert approved["Subject"] == "Riverside: Rydych chi'n aelod"
     assert "Mae eich cais i ymuno â Riverside wedi'i gymeradwyo: croeso!" in body(approved)
+
+
+async def test_a_campaigns_status_is_in_welsh_and_an_unheard_of_hub_is_no_id(site: Site) -> None:
+    started = await site.node.messages.append(
+        "campaign", Campaign(title="Save the library", summary="Keep it open", status="active")
+    )
+    await site.login("organiser@example.org")
+    await site.submit("/account/language", {"language": "cy"})
+    page = await _page(site, f"/campaigns/{started.id.hex()}")
+    assert "Dechreuwyd gan Riverside" in page and "statws: <strong>ar waith</strong>" in page
+    # A hub whose profile has not arrived is "a hub" (in Welsh, "hwb"), never part of its id.
+    unheard = "a" * 56
+    assert hub_name({}, unheard) == "a hub"
+    welsh = i18n.use_for("cy")
+    try:
+        assert said(hub_name({}, unheard)) == "hwb" and said("Northgate") == "Northgate"
+    finally:
+        i18n.restore(welsh)

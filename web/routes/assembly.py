@@ -80,7 +80,7 @@ def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
         "id": checked.motion.id.hex(),
         "title": motion.title,
         "body": words(body_words(motion.body)),
-        "hub": names.get(checked.motion.origin, checked.motion.origin[:12]),
+        "hub": names.get(checked.motion.origin) or _("a hub"),
         "closes": _seconds(motion.closes),
         "phase": r.phase.value,
         "seconds": r.seconds,
@@ -319,7 +319,7 @@ async def motion_page(
     r = checked.result
     hubs = [
         {
-            "hub": names.get(h.origin, h.origin[:12]),
+            "hub": names.get(h.origin) or _("a hub"),
             "origin": h.origin,
             "delegate": h.delegate or "",
             "mandate": h.mandate.hex() if h.mandate else "",
@@ -333,7 +333,7 @@ async def motion_page(
         {
             "id": v.id.hex(),
             "kind": _(_KINDS.get(v.kind, v.kind)),
-            "hub": names.get(v.origin, v.origin[:12]),
+            "hub": names.get(v.origin) or _("a hub"),
             "seq": v.seq,
             "when": when(v.ts),
             "counted": v.counted,
@@ -349,7 +349,7 @@ async def motion_page(
             "id": checked.motion.id.hex(),
             "motion": motion,
             "body": words(body_words(motion.body)),
-            "tabled_by": names.get(checked.motion.origin, checked.motion.origin),
+            "tabled_by": names.get(checked.motion.origin) or _("a hub"),
             "tabled_origin": checked.motion.origin,
             "tabled_when": when(checked.motion.created_at),
             "closes": _seconds(motion.closes),

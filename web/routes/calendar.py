@@ -361,7 +361,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
     titles: dict[bytes, str] = {m.id: m.body.title for m in started if isinstance(m.body, Campaign)}
     entries: list[Entry] = []
     for m in sorted([*started, *updates], key=lambda m: m.created_at, reverse=True)[:50]:
-        hub = names.get(m.origin, f"hub {m.origin[:8]}…")
+        hub = names.get(m.origin) or _("a hub")
         if isinstance(m.body, Campaign):
             title, text, target = m.body.title, m.body.summary, bytes(m.id)
         elif isinstance(m.body, CampaignUpdate):

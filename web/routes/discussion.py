@@ -233,7 +233,7 @@ async def _discuss_page(
             "kind": kind,
             "title": title,
             "subject_html": markdown(getattr(subject.body, "text", None)),
-            "subject_hub": names.get(subject.origin, f"hub {subject.origin[:8]}…"),
+            "subject_hub": names.get(subject.origin) or _("a hub"),
             "subject_when": when(subject.created_at),
             "thread": comment_items(thread, _moderator(request), names),
             "reply_action": f"/discuss/{subject_id.hex()}",
