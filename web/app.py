@@ -19,6 +19,7 @@ from node.federation.api import PREFIX as FEDERATION_PREFIX
 from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
+from node.wording import Wording
 from protocol.federation import MAX_BODY_BYTES
 from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
@@ -62,8 +63,12 @@ def create_app(config: Config, clock: Clock = system_clock) -> web.Application:
     rendering.setup(app)
 
     async def node_context(app: web.Application) -> AsyncIterator[None]:
-        # Notices and emails in each member's language, from the pages' catalogue.
-        node = await Node.open(config, clock, words=in_language)
+        # Notices and emails in each member's language, from the pages' catalogue, with
+        # times in the hub's zone (read when a notice is written: the node exists then).
+        def words(language: str, text: Wording | str) -> str:
+            return in_language(language, text, app[NODE].profile.zone)
+
+        node = await Node.open(config, clock, words=words)
         federation = Federation(node)
         app[NODE] = node
         app[FEDERATION] = federation

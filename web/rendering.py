@@ -49,6 +49,15 @@ _ZONE: contextvars.ContextVar[zoneinfo.ZoneInfo | None] = contextvars.ContextVar
 )
 
 
+def use_zone(zone: zoneinfo.ZoneInfo | None) -> contextvars.Token[zoneinfo.ZoneInfo | None]:
+    """Times made outside a request (a notice's) in `zone`, until `restore_zone`."""
+    return _ZONE.set(zone)
+
+
+def restore_zone(token: contextvars.Token[zoneinfo.ZoneInfo | None]) -> None:
+    _ZONE.reset(token)
+
+
 def hub_zone() -> zoneinfo.ZoneInfo:
     """The hub's time zone on this request's pages (Europe/London outside a request)."""
     return _ZONE.get() or zone(None)

@@ -4,10 +4,11 @@ a page, a notice or an email. The one place a service's words are put in a langu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from node.errors import NodeError
 from node.wording import Moment, Span, Term, Terms, Wording, english
-from web import i18n
+from web import i18n, rendering
 from web.i18n import _, ngettext
 from web.rendering import describe_date
 
@@ -75,11 +76,13 @@ def said(value: object) -> object:
     return _value(value)
 
 
-def in_language(code: str, wording: Wording | str) -> str:
+def in_language(code: str, wording: Wording | str, zone: ZoneInfo | None = None) -> str:
     """A notice or email's text in `code` (a member's language), made outside any page
-    (node/notices.py `Words`)."""
+    (node/notices.py `Words`), with its times in `zone` (the hub's)."""
     token = i18n.use_for(code)
+    zoned = rendering.use_zone(zone)
     try:
         return words(wording) if isinstance(wording, Wording) else _(wording)
     finally:
+        rendering.restore_zone(zoned)
         i18n.restore(token)

@@ -12,7 +12,8 @@ import vobject
 
 from node.accounts.permissions import Role
 from node.community.hubs import hub_name
-from node.wording import Wording
+from node.governance.terms import moment
+from node.wording import Term, Wording
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from tests.helpers import ManualClock
 from tests.unit.test_notices import MailServer
@@ -72,13 +73,18 @@ async def test_a_welsh_speaking_delegate_reads_refusals_notices_email_and_motion
     assert "/network/motions/" in text
     # Members told the same thing at once read it each in their own language.
     by_email = {m.email: m.id for m in await site.node.members.by_status("active")}
-    adopted = Wording("The hub adopted version %(version)s of its charter.", {"version": "2"})
-    await site.node.notices.notify(
-        [by_email["ann@example.org"], by_email["del@example.org"]], adopted
+    # 15 January 2026, midnight in London: the hub's zone, GMT then.
+    closes = moment(1_768_435_200_000)
+    voting = Wording(
+        "Voting is open: Election: %(role)s. It closes %(closes)s.",
+        {"role": Term("Chair"), "closes": closes},
     )
-    assert "Mabwysiadodd yr hwb fersiwn 2 o'i siarter." in await _page(site, "/notices")
+    both = [by_email["ann@example.org"], by_email["del@example.org"]]
+    await site.node.notices.notify(both, voting)
+    welsh = "Mae'r pleidleisio ar agor: Etholiad: Cadeirydd. Mae'n cau ar 15 Ionawr 2026"
+    assert welsh + " am 00:00 GMT." in await _page(site, "/notices")
     [english] = await site.node.notices.recent(by_email["ann@example.org"])
-    assert english.text == "The hub adopted version 2 of its charter."
+    assert english.text.endswith("Chair. It closes 15 January 2026 at 00:00 GMT.")
 
     # The motion's page: how it is decided and where it stands, in Welsh.
     page = await _page(site, f"/network/motions/{motion.id.hex()}")
