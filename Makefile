@@ -131,9 +131,9 @@ sim: $(STAMP)
 # The pages' words: extract every marked text into web/translations/messages.pot and
 # add the new ones to each language's .po (docs/ARCHITECTURE.md, "Languages"); then
 # translate the empty msgstr entries. The .po is compiled when the node starts. The
-# services' fixed refusals are extracted by the error classes refusals.txt names.
+# services' refusals and words are extracted by the names keywords.txt lists.
 translations: $(RUN_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ $(addprefix -k,$(file <web/translations/refusals.txt)) \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ $(addprefix -k,$(file <web/translations/keywords.txt)) \
 		--no-location --sort-output --omit-header -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations \
 		--no-fuzzy-matching --ignore-obsolete --width 100

@@ -35,6 +35,7 @@ from node.store.hubs import hub_profiles
 from node.store.key_messages import key_messages_by_origin
 from node.store.messages import MessageStore
 from node.store.outcomes import Then
+from node.wording import Term, Wording
 from protocol.envelope import Message
 from protocol.errors import LocalProtocolError
 from protocol.keys import KeyHistory, KeyRuleBroken, key_history, signed_in_force
@@ -63,8 +64,16 @@ class AssemblyNotAllowed(AssemblyError, NotAllowed):
     """A member whose roles do not let them act for the hub in the assembly."""
 
 
+def body_words(body: str) -> Wording:
+    """An assembly's name, put in the reader's language where shown (node/wording.py)."""
+    if body == NATIONAL:
+        return Wording("National assembly")
+    return Wording("Region: %(region)s", {"region": Term(body.removeprefix("region:"))})
+
+
 def body_title(body: str) -> str:
-    return "National assembly" if body == NATIONAL else f"Region: {body.removeprefix('region:')}"
+    """An assembly's name in English: "National assembly", "Region: Wales"."""
+    return str(body_words(body))
 
 
 class Assembly:
@@ -237,7 +246,8 @@ class Assembly:
         region = motion.body.removeprefix("region:")
         if motion.body != NATIONAL and region not in await self.regions():
             raise AssemblyError(
-                f"{region!r} is not one of the network's regions: choose one from the list."
+                "%(region)s is not one of the network's regions: choose one from the list.",
+                region=repr(region),
             )
         return await self._append("motion", motion)
 
@@ -263,8 +273,9 @@ class Assembly:
             raise AssemblyError("This hub has already seconded this motion.")
         if await self.own_mandate(rules.body) is None:
             raise AssemblyError(
-                f"Only hubs with a delegate on the {body_title(rules.body)} can second its "
-                "motions, and this hub has no mandate in force for it."
+                "Only hubs with a delegate on the %(body)s can second its motions, and this hub"
+                " has no mandate in force for it.",
+                body=body_words(rules.body),
             )
         return await self._append("motion.second", MotionSecond(motion=bytes(motion_id)))
 
@@ -282,7 +293,8 @@ class Assembly:
         mandate = await self.own_mandate(rules.body)
         if mandate is None:
             raise AssemblyError(
-                f"This hub has no delegate mandate in force for the {body_title(rules.body)}."
+                "This hub has no delegate mandate in force for the %(body)s.",
+                body=body_words(rules.body),
             )
         if not rules.sealed:
             return await self._append(

@@ -10,6 +10,8 @@ may catch either: `class FundsNotFound(FundsError, NotFound)`.
 
 from typing import ClassVar
 
+from node.wording import english
+
 
 class NodeError(Exception):
     """A request that cannot be met, with a one-line explanation for the person who
@@ -20,6 +22,14 @@ class NodeError(Exception):
     # The heading of the page a browser is shown when the error is not shown
     # beside a form's fields (web/security.py error_pages_middleware).
     heading: ClassVar[str] = "That could not be done"
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        # A refusal with values in it is raised as its English with placeholders and
+        # the values apart (node/wording.py), so the pages can show it in the reader's
+        # language: `raise FundsError("%(what)s is missing.", what=Term("The cost"))`.
+        super().__init__(english(message, values))
+        self.template = message
+        self.values = values
 
 
 class NotFound(NodeError):

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from node.accounts.members import Member
 from node.accounts.permissions import Acting, Permission, require
 from node.clock import Clock
 from node.config import Config
 from node.errors import NodeError, Unavailable
 from node.notices import MailSettings, Notices
 from node.store.office import OfficeStore
+from node.wording import Wording
 
 KEY_FILE = "mail.key"
 SECURITY = {
@@ -110,13 +112,13 @@ class MailSetup:
         require(by, Permission.SET_UP_HUB)
         host = host.strip()
         if not host or len(host) > 253 or any(c.isspace() for c in host):
-            raise MailSetupError("Mail server: give its name, e.g. smtp.example.org.")
+            raise MailSetupError("Mail server: give its name, for example smtp.example.org.")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise MailSetupError("Port: a number from 1 to 65535 (587 or 465, usually).")
         if security not in SECURITY:
             raise MailSetupError("Security: choose STARTTLS, TLS or none.")
         if not _ADDRESS.fullmatch(sender.strip()):
-            raise MailSetupError("From address: an email address, e.g. hub@example.org.")
+            raise MailSetupError("From address: an email address, for example hub@example.org.")
         if len(username) > 200 or len(password) > 1000:
             raise MailSetupError("User name or password: too long.")
         keep = (await self._store.values("mail.password")).get("mail.password")
@@ -154,19 +156,30 @@ class MailSetup:
             raise MailSetupError("Save the mail server's settings first.")
         if not _ADDRESS.fullmatch(to):
             raise MailSetupError("Your account has no email address to send the test to.")
+        # In the language of the organiser who asked for it.
+        language = by.language if isinstance(by, Member) else None
+        hub = {"hub": self._config.name}
         message = EmailMessage()
         message["From"] = mail.sender
         message["To"] = to
-        message["Subject"] = f"{self._config.name}: test email"
+        subject = self._notices.say(language, Wording("test email"))
+        message["Subject"] = f"{self._config.name}: {subject}"
         message.set_content(
-            f"This is a test from {self._config.name}'s hub. Email works: members will get"
-            " their notices, and applicants hear when they are approved.\n"
+            self._notices.say(
+                language,
+                Wording(
+                    "This is a test from %(hub)s's hub. Email works: members will get their"
+                    " notices, and applicants hear when they are approved.\n",
+                    hub,
+                ),
+            )
         )
         try:
             await self._notices.send_message(message)
         except Exception as exc:  # the mail server's own words help the organiser most
             raise Unavailable(
-                f"The test email could not be sent: {type(exc).__name__}: {exc}"[:300]
+                "The test email could not be sent: %(why)s",
+                why=f"{type(exc).__name__}: {exc}"[:250],
             ) from exc
 
 

@@ -101,5 +101,7 @@ def _checked(body: T) -> T:
     try:
         check_body(body)
     except SchemaViolation as exc:
-        raise NewsError(f"The announcement is too long or malformed: {exc.message}.") from exc
+        raise NewsError(
+            "The announcement is too long or malformed: %(why)s.", why=exc.message
+        ) from exc
     return body

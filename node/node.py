@@ -38,7 +38,7 @@ from node.network.profile import HubProfiles
 from node.network.reveals import AutoReveal
 from node.network.witness import Witnessing
 from node.news import News
-from node.notices import Notices
+from node.notices import Notices, Words, in_english
 from node.projections.hubs import hubs_projection
 from node.projections.runner import ProjectionRunner
 from node.resources import ResourceFiles
@@ -105,7 +105,11 @@ class Node:
     bundles: Bundles
 
     @classmethod
-    async def open(cls, config: Config, clock: Clock = system_clock) -> Node:
+    async def open(
+        cls, config: Config, clock: Clock = system_clock, words: Words = in_english
+    ) -> Node:
+        """The node on `config`'s data; `words` puts notices and emails in a member's
+        language (the web front end's catalogue; English without one)."""
         key, node_id = load_identity(config.data_dir)
         places = key_places(config)
         db = await Database.open(config.database_path, places)
@@ -139,7 +143,15 @@ class Node:
             return kind is not None and await box.has_voted(contest(kind, key), member_id)
 
         notices = Notices(
-            notices_store, clock, config.name, config.url, mail_settings(config), acted=voted
+            notices_store,
+            clock,
+            config.name,
+            config.url,
+            mail_settings(config),
+            acted=voted,
+            words=words,
+            # Read when a notice is written, by when the node is built and its language read.
+            hub_language=lambda: node.language.code,
         )
 
         async def tell_members(items: Sequence[FundsNotice]) -> None:

@@ -2,10 +2,14 @@
 
 For any feature that needs to tell members something:
 
-    await node.notices.notify([member_id, ...], "Voting has opened: Chair", "/elections/…")
+    await node.notices.notify([member_id, ...], Wording("Voting has opened: %(role)s",
+                                                        {"role": Term("Chair")}), "/elections/…")
     await node.notices.notify_members("…", link)   # every active member
 
-A notice is a line of text and an optional link (a path on this hub). Members see
+A notice is a line of text and an optional link (a path on this hub). Its text may be
+a `Wording` (node/wording.py): each member then gets it in their own language (their
+choice, else the hub's), and their email too, put in words by `words` (the web front
+end's catalogue, web/wording.py; plain English without it). Members see
 their notices on /notices, with the unread count in the navigation. When
 `smtp_host` is set (docs/OPERATIONS.md), each notice is also queued as an email
 in the same transaction; a background task sends the queue with aiosmtplib, so a
@@ -24,8 +28,10 @@ from email.message import EmailMessage
 from email.utils import formataddr
 
 from node.clock import Clock
-from node.store.notices import MemberEmail, Notice, NoticesStore, Queue
+from node.languages import LANGUAGES
+from node.store.notices import Composer, MemberEmail, Notice, NoticesStore, Queue
 from node.store.sealing import MembersDataLocked
+from node.wording import Wording
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,18 @@ async def _never(member_id: int, link: str) -> bool:
     return False
 
 
+# A notice's text in a language ("en", "cy"): the web front end's catalogue.
+Words = Callable[[str, Wording | str], str]
+
+
+def in_english(language: str, text: Wording | str) -> str:
+    return str(text)
+
+
+def _english_only() -> str:
+    return "en"
+
+
 class Notices:
     def __init__(
         self,
@@ -78,6 +96,8 @@ class Notices:
         base_url: str,
         mail: MailSettings | None = None,
         acted: Acted = _never,
+        words: Words = in_english,
+        hub_language: Callable[[], str] = _english_only,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -87,26 +107,40 @@ class Notices:
         # Worked out when notices are read, never written when the member acts: a vote
         # must leave no time behind (docs/ARCHITECTURE.md, "Secret ballots").
         self._acted = acted
+        self._words = words
+        self._hub_language = hub_language
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     # -- notices ----------------------------------------------------------------
 
-    async def notify(self, member_ids: Iterable[int], text: str, link: str | None = None) -> None:
+    async def notify(
+        self, member_ids: Iterable[int], text: Wording | str, link: str | None = None
+    ) -> None:
         """Give each member a notice (and queue an email, if email is set up)."""
         ids = sorted(set(member_ids))
         if not ids:
             return
-        text, email = self.compose(text, link)
-        await self._store.add(ids, text, link, self._clock(), email)
+        await self._store.add(ids, link, self._clock(), self.compose(text, link))
         self.written()
 
-    def compose(self, text: str, link: str | None) -> tuple[str, MemberEmail | None]:
-        """A notice's text as kept, and its email if email is set up: for a caller that
-        writes notices in its own transaction (store.notices.add_notices_txn), then
-        calls `sent`."""
-        text = text.strip()[:MAX_TEXT]
-        return text, self._email(text, link)
+    def compose(self, text: Wording | str, link: str | None) -> Composer:
+        """What makes a notice's text as kept, and its email if email is set up, in a
+        member's language: for a caller that writes notices in its own transaction
+        (store.notices.add_in_languages_txn), then calls `written`."""
+
+        # Made before the write transaction, in every language the pages are in, so the
+        # transaction only picks (the first Welsh words compile the catalogue).
+        made = {}
+        for code in LANGUAGES:
+            kept = self._words(code, text).strip()[:MAX_TEXT]
+            made[code] = (kept, self._email(code, kept, link))
+        hub = made.get(self._hub_language(), made["en"])
+
+        def compose(language: str | None) -> tuple[str, MemberEmail | None]:
+            return made.get(language or "", hub)
+
+        return compose
 
     def written(self) -> None:
         """Notices were written (by `compose`'s caller): wake the email sender, if set up."""
@@ -117,7 +151,7 @@ class Notices:
         self,
         key: str | Sequence[str],
         member_ids: Iterable[int],
-        text: str,
+        text: Wording | str,
         link: str | None = None,
     ) -> bool:
         """Like `notify`, but never twice under the same `key` (kept in the database, so
@@ -127,11 +161,9 @@ class Notices:
         ids = sorted(set(member_ids))
         if not ids:
             return False
-        text = text.strip()[:MAX_TEXT]
-        email = self._email(text, link)
-        sent = await self._store.add_once(keys, ids, text, link, self._clock(), email)
-        if sent and email is not None:
-            self._wake.set()
+        sent = await self._store.add_once(keys, ids, link, self._clock(), self.compose(text, link))
+        if sent:
+            self.written()
         return sent
 
     async def sent(self, key: str) -> bool:
@@ -142,29 +174,34 @@ class Notices:
         """The active members holding any of `roles` now."""
         return await self._store.active_members_with_roles(sorted(roles), self._clock())
 
-    def _email(self, text: str, link: str | None) -> MemberEmail | None:
+    def _email(self, language: str, text: str, link: str | None) -> MemberEmail | None:
         if self.mail is None:
             return None
         subject = f"{self._hub_name}: {text if len(text) <= 70 else text[:67] + '…'}"
-        return MemberEmail(subject, self._email_body(text, link))
+        return MemberEmail(subject, self._email_body(language, text, link))
+
+    def say(self, language: str | None, text: Wording | str) -> str:
+        """`text` in `language` (None: the hub's), for an email sent at once."""
+        return self._words(language or self._hub_language(), text)
 
     async def notify_members(
-        self, text: str, link: str | None = None, *, leave_out: Iterable[int] = ()
+        self, text: Wording | str, link: str | None = None, *, leave_out: Iterable[int] = ()
     ) -> None:
         """A notice for every active member (but those in `leave_out`)."""
         skip = set(leave_out)
         members = await self._store.active_members()
         await self.notify([m for m in members if m not in skip], text, link)
 
-    def _email_body(self, text: str, link: str | None) -> str:
+    def _email_body(self, language: str, text: str, link: str | None) -> str:
         lines = [text, ""]
         if link:
             lines += [self._base_url + link, ""]
-        lines += [
-            "--",
-            f"{self._hub_name}. You get this email because you are a member; every notice",
-            f"is also on {self._base_url}/notices.",
-        ]
+        footer = Wording(
+            "%(hub)s: you get this email because you are a member. Every notice is also on"
+            " %(address)s.",
+            {"hub": self._hub_name, "address": self._base_url + "/notices"},
+        )
+        lines += ["--", self._words(language, footer)]
         return "\n".join(lines)
 
     async def _done(self, member_id: int, links: set[str]) -> set[str]:
@@ -226,12 +263,23 @@ class Notices:
                 await asyncio.wait_for(self._wake.wait(), timeout=MAIL_POLL_SECONDS)
             self._wake.clear()
 
-    async def email_address(self, address: str, subject: str, body: str) -> None:
-        """Queue an email to an address that may be no member's (confirmation links)."""
+    async def email_address(
+        self,
+        address: str,
+        subject: Wording | str,
+        body: Wording | str,
+        language: str | None = None,
+    ) -> None:
+        """Queue an email to an address that may be no member's (confirmation links), in
+        `language` (the asker's, or the member's; None: the hub's)."""
         if self.mail is None:
             raise RuntimeError("email is not set up")
+        code = language or self._hub_language()
         await self._store.queue_to_address(
-            address, f"{self._hub_name}: {subject}", body, self._clock()
+            address,
+            f"{self._hub_name}: {self._words(code, subject)}",
+            self._words(code, body),
+            self._clock(),
         )
         self._wake.set()
 

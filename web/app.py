@@ -20,6 +20,7 @@ from node.federation.api import create_federation_app
 from node.federation.service import Federation
 from node.node import Node
 from node.onion import own_onion_url
+from node.wording import Wording
 from protocol.federation import MAX_BODY_BYTES
 from web import flash, health, kept_pages, metrics, rendering, routes, security
 from web.body_deadline import body_deadline_middleware
@@ -33,6 +34,7 @@ from web.routes import activitypub as activitypub_routes
 from web.routes.account import NETWORK_NEWS, NetworkNews
 from web.routes.calendar import RENDERED_CALENDARS, RenderedCalendars
 from web.routes.public import PUBLIC_PAGE, PublicPage
+from web.wording import in_language
 
 STATIC = Path(__file__).parent / "static"
 
@@ -71,7 +73,13 @@ def create_app(
         # (deploy/hubnet.service runs after tor), and a missing one stops the start
         # with a sentence saying so.
         app[ONION_URL] = own_onion_url(config) or ""
-        node = await Node.open(config, clock)
+
+        # Notices and emails in each member's language, from the pages' catalogue, with
+        # times in the hub's zone (read when a notice is written: the node exists then).
+        def words(language: str, text: Wording | str) -> str:
+            return in_language(language, text, app[NODE].profile.zone)
+
+        node = await Node.open(config, clock, words=words)
         if passphrase is not None and node.atrest.locked:
             try:
                 await node.atrest.unlock(passphrase)

@@ -13,6 +13,7 @@ from node.digits import is_digits
 from node.discussion import mentions
 from node.discussion.comments import CommentView
 from node.discussion.topics import Post
+from web.i18n import _
 from web.rendering import markdown, when
 
 
@@ -130,7 +131,7 @@ def comment_items(
             {
                 "anchor": f"comment-{c.id.hex()}",
                 "author": c.author,
-                "hub": hub_names.get(c.origin, f"hub {c.origin[:8]}…"),
+                "hub": hub_names.get(c.origin) or _("a hub"),
                 "when": when(c.created_at),
                 "edited": c.edited_at is not None,
                 "html": markdown(c.text) if shown else None,

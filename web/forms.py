@@ -12,7 +12,7 @@ from aiohttp import web
 
 from node.digits import is_digits
 from node.errors import NodeError, NotFound
-from web.i18n import _
+from web.wording import refusal
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,9 +43,8 @@ def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
             except NodeError as exc:
                 if isinstance(exc, NotFound) or exc.status >= 500:
                     raise
-                # In the reader's language when the refusal is a fixed sentence the
-                # catalogue holds (web/i18n.py); one with values in it stays as written.
-                return await page(request, errors=[_(str(exc))], status=exc.status)
+                # In the reader's language (web/wording.py).
+                return await page(request, errors=[refusal(exc)], status=exc.status)
 
         return run
 

@@ -43,6 +43,16 @@ def use(code: str) -> None:
     _LANG.set(known(code) or DEFAULT)
 
 
+def use_for(code: str) -> contextvars.Token[str]:
+    """Words made outside a request in `code` (a member's notice or email) until
+    `restore(token)`."""
+    return _LANG.set(known(code) or DEFAULT)
+
+
+def restore(token: contextvars.Token[str]) -> None:
+    _LANG.reset(token)
+
+
 @functools.cache
 def catalogue(code: str) -> gettext_module.NullTranslations:
     """The compiled catalogue for `code`, read from its .po once per process."""
@@ -67,6 +77,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogue(_LANG.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` as translated for `context`, where one language says it two ways."""
+    return catalogue(_LANG.get()).pgettext(context, message)
+
+
 _ = gettext
 
 
@@ -74,6 +89,21 @@ def N_(message: str) -> str:
     """Marks text for the catalogue where it is defined (a menu label, a constant);
     it is translated with `_()` where it is shown, in the reader's language."""
     return message
+
+
+# Welsh writes "ac" for "and" before a vowel ("Y ac Ogmore"), "a" otherwise.
+_VOWELS = "aeiouwyâêîôûŵŷ"
+
+
+def listed(items: list[str]) -> str:
+    """Names as a list in words in the page's language: "X, Y and Z", "X, Y ac Ogmore";
+    "" for none. (Babel's CLDR lists write "a(c)" in Welsh and a serial comma in English.)"""
+    if len(items) < 2:
+        return "".join(items)
+    values = {"head": ", ".join(items[:-1]), "last": items[-1]}
+    if items[-1][:1].lower() in _VOWELS:
+        return pgettext("before a vowel", "%(head)s and %(last)s") % values
+    return gettext("%(head)s and %(last)s") % values
 
 
 # The parts of a CLDR date pattern the pages use: day and month names come from Babel's

@@ -5,6 +5,9 @@ VTIMEZONE for each zone used, so calendar apps keep an event at its local time
 across a change of the clocks. UID is the event's id, SEQUENCE counts its
 revisions, and a cancelled event stays in the feed with STATUS:CANCELLED so
 subscribed calendars mark it rather than silently dropping it.
+
+The feed's own words (its name, "Cancelled", each event's kind) are in the request's
+language: a subscriber's own for "my events", else the hub's (or a visitor's choice).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiohttp import web
 
 from node.events.calendar import EventView
 from protocol.visibility import may_see
+from web.i18n import _
 
 
 def _utc(ms: int) -> datetime:
@@ -38,12 +42,14 @@ def calendar_bytes(name: str, events: Sequence[EventView], base_url: str) -> byt
         item.add("last-modified", _utc(e.updated_at))
         item.add("sequence", e.sequence)
         item.add("status", "CANCELLED" if e.cancelled else "CONFIRMED")
-        item.add("summary", ("Cancelled: " if e.cancelled else "") + e.title)
+        summary = _("Cancelled: %(title)s") % {"title": e.title} if e.cancelled else e.title
+        item.add("summary", summary)
         item.add("dtstart", e.local_start)
         item.add("dtend", e.local_end)
         description = e.description or ""
         if e.cancelled and e.cancel_reason:
-            description = f"Cancelled: {e.cancel_reason}\n\n{description}"
+            cancelled = _("Cancelled: %(title)s") % {"title": e.cancel_reason}
+            description = f"{cancelled}\n\n{description}"
         if description:
             item.add("description", description)
         if e.place:
@@ -51,7 +57,7 @@ def calendar_bytes(name: str, events: Sequence[EventView], base_url: str) -> byt
         if e.lat is not None and e.lon is not None:
             item.add("geo", (e.lat / 1_000_000, e.lon / 1_000_000))
         item.add("url", f"{base_url}/events/{e.id_hex}")
-        item.add("categories", [e.type_title])
+        item.add("categories", [_(e.type_title)])
         if e.hub_name:
             item.add("organizer", f"{e.hub_url or base_url}", parameters={"cn": e.hub_name})
         item.add("class", "PUBLIC" if may_see("visitor", e.visibility) else "PRIVATE")

@@ -49,6 +49,15 @@ _ZONE: contextvars.ContextVar[zoneinfo.ZoneInfo | None] = contextvars.ContextVar
 )
 
 
+def use_zone(zone: zoneinfo.ZoneInfo | None) -> contextvars.Token[zoneinfo.ZoneInfo | None]:
+    """Times made outside a request (a notice's) in `zone`, until `restore_zone`."""
+    return _ZONE.set(zone)
+
+
+def restore_zone(token: contextvars.Token[zoneinfo.ZoneInfo | None]) -> None:
+    _ZONE.reset(token)
+
+
 def hub_zone() -> zoneinfo.ZoneInfo:
     """The hub's time zone on this request's pages (Europe/London outside a request)."""
     return _ZONE.get() or zone(None)
@@ -167,6 +176,17 @@ def options(choices: tuple[tuple[str, str], ...], selected: str) -> Markup:
     )
 
 
+def tr(text: str) -> str:
+    """Words node/ gave, in the page's language (never the catalogue's header for "")."""
+    return i18n.gettext(text) if text else text
+
+
+def region_names(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(value, region) pairs with the network's standard regions named in the page's
+    language (web/node_words.py); the value stays the name every hub uses."""
+    return tuple((value, tr(label)) for value, label in choices)
+
+
 def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
         app,
@@ -191,8 +211,16 @@ def setup(app: web.Application) -> None:
     env.filters["moment"] = moment
     # A word a service hands the page (a role's title, a kind of event), translated: a
     # plain string, escaped like any value, unlike _() whose result is markup.
-    env.filters["tr"] = i18n.gettext
+    env.filters["tr"] = tr
+    from web.wording import said, words  # web/wording.py shows dates through this module
+
+    # A sentence a service gave with its values (node/wording.py), in the page's language.
+    env.filters["words"] = words
+    # A name a service gave, which may be one of its own words ("a hub" for a hub not
+    # yet heard of): that one in the page's language, a real name as it is.
+    env.filters["said"] = said
     env.globals["options"] = options
+    env.globals["region_names"] = region_names
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:

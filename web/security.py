@@ -35,6 +35,7 @@ from web.keys import (
 )
 from web.onion import add_onion_location, via_onion
 from web.rendering import render
+from web.wording import refusal
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,12 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
-def _error_page(request: web.Request, status: int, heading: str, message: str) -> web.Response:
-    # Translated here: fixed messages are in the catalogue (N_ below, and services'
-    # refusals marked where they are raised); one with values formatted in stays English.
-    context = {"heading": _(heading), "message": _(message)}
+def _error_page(
+    request: web.Request, status: int, heading: str, message: str, *, translated: bool = False
+) -> web.Response:
+    # Translated here: fixed messages are in the catalogue (N_ below); a service's
+    # refusal comes translated (web/wording.py), with its values in.
+    context = {"heading": _(heading), "message": message if translated else _(message)}
     return render(request, "error.html", context, status=status)
 
 
@@ -180,7 +183,7 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
         # ones a member can mend beside the fields instead (web/forms.py refusals_on).
         if exc.status >= 500:
             log.error("cannot serve %s %s: %s", request.method, request.path, exc)
-        return _error_page(request, exc.status, exc.heading, str(exc))
+        return _error_page(request, exc.status, exc.heading, refusal(exc), translated=True)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "text/html":
             raise

@@ -17,17 +17,24 @@ from node.errors import NodeError
 from node.governance.service import Governance
 from node.notices import Notices
 from node.store.office import OfficeStore
+from node.wording import Wording
 
+# What an applicant is emailed once decided: (subject, body), with the hub's name and
+# address put in where the email is written.
 _OUTCOME = {
     "active": (
-        "you are a member",
-        "Your application to join {hub} has been approved: welcome! Log in with the email"
-        " address and password you gave when you applied:\n\n{url}/login\n",
+        Wording("You are a member"),
+        Wording(
+            "Your application to join %(hub)s has been approved: welcome! Log in with the"
+            " email address and password you gave when you applied:\n\n%(url)s/login\n"
+        ),
     ),
     "rejected": (
-        "your application",
-        "Your application to join {hub} was not approved. If you think this is a"
-        " mistake, talk to one of the hub's organisers.\n",
+        Wording("Your application"),
+        Wording(
+            "Your application to join %(hub)s was not approved. If you think this is a"
+            " mistake, talk to one of the hub's organisers.\n"
+        ),
     ),
 }
 
@@ -65,7 +72,9 @@ class Applications:
         managers = GRANTS[Permission.MANAGE_MEMBERS]
         organisers = {h.member_id for h in await self._governance.holders() if h.role in managers}
         await self._notices.notify(
-            organisers, f"New application to join: {member.name}", "/organise/members"
+            organisers,
+            Wording("New application to join: %(name)s", {"name": member.name}),
+            "/organise/members",
         )
 
     async def decide(self, member_id: int, status: str, by: Member) -> Member:
@@ -99,8 +108,10 @@ class Applications:
         if outcome is None or self._notices.mail is None or not member.email:
             return
         subject, body = outcome
+        # In the applicant's own language, else the hub's: not the deciding organiser's.
         await self._notices.email_address(
             member.email,
-            subject[0].upper() + subject[1:],
-            body.format(hub=self._hub_name, url=self._base_url),
+            subject,
+            Wording(body.template, {"hub": self._hub_name, "url": self._base_url}),
+            member.language,
         )

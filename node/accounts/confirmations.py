@@ -25,6 +25,7 @@ from node.errors import NodeError
 from node.events.attendance import Attendance, AttendanceError
 from node.notices import Notices
 from node.store.confirmations import TakenLink
+from node.wording import Wording
 
 TTL_MS = 24 * 60 * 60 * 1000
 CONFIRM_PATH = "/confirm/"
@@ -95,23 +96,26 @@ class Confirmations:
         await self._store.add(token_digest(token), kind, email, event, details, now, now + TTL_MS)
         return f"{self._base_url}{CONFIRM_PATH}{token}"
 
-    def _footer(self) -> str:
-        return (
-            "\n\nIf it was not you, ignore this email: nothing happens without the link."
-            f"\n\n--\n{self._hub_name}, {self._base_url}"
-        )
+    def _values(self, **more: object) -> dict[str, object]:
+        """What every email here names: the hub and its address."""
+        return {"hub": self._hub_name, "url": self._base_url, **more}
 
-    async def ask_to_join(self, application: Application) -> None:
-        """Email the applicant a link, or, if the address has an account, say so."""
+    async def ask_to_join(self, application: Application, language: str | None = None) -> None:
+        """Email the applicant a link, or, if the address has an account, say so; in
+        `language`, the one they read the join form in."""
         email = application.email
         if await self._members.email_taken(email):
             await self._notices.email_address(
                 email,
-                "you already have an account",
-                f"Someone (perhaps you) asked to join {self._hub_name} with this address, "
-                "which already has an account. Log in at "
-                f"{self._base_url}/login, or ask an organiser for a password-reset link."
-                + self._footer(),
+                Wording("you already have an account"),
+                Wording(
+                    "Someone (perhaps you) asked to join %(hub)s with this address, which"
+                    " already has an account. Log in at %(url)s/login, or ask an organiser for"
+                    " a password-reset link.\n\nIf it was not you, ignore this email: nothing"
+                    " happens without the link.\n\n--\n%(hub)s, %(url)s",
+                    self._values(),
+                ),
+                language,
             )
             return
         details: dict[str, str | None] = {
@@ -121,37 +125,58 @@ class Confirmations:
             "statement": application.statement,
             "password_hash": application.password_hash,
             "charter_version": application.charter_version,
+            "language": application.language,
         }
         link = await self._new_link("join", email, None, details)
         await self._notices.email_address(
             email,
-            "confirm your application to join",
-            f"To send your application to join {self._hub_name}, follow this link within "
-            f"a day:\n\n{link}\n\nThe membership secretary sees it once you have." + self._footer(),
+            Wording("confirm your application to join"),
+            Wording(
+                "To send your application to join %(hub)s, follow this link within a day:"
+                "\n\n%(link)s\n\nThe membership secretary sees it once you have.\n\nIf it"
+                " was not you, ignore this email: nothing happens without the link.\n\n--\n"
+                "%(hub)s, %(url)s",
+                self._values(link=link),
+            ),
+            language,
         )
 
     async def _event_title(self, event: bytes) -> str:
         return await self._store.event_title(event) or "the event"
 
-    async def ask_to_register(self, event: bytes, name: str, email: str) -> None:
+    async def ask_to_register(
+        self, event: bytes, name: str, email: str, language: str | None = None
+    ) -> None:
         """Check the form (AttendanceError says what is wrong, the same for any email),
-        then email a link, or, if the address is registered, say so."""
+        then email a link, or, if the address is registered, say so; in `language`, the
+        one they read the event's page in."""
         name, email = await self._attendance.check_registration(event, name, email)
         title = await self._event_title(event)
         if await self._attendance.is_registered(event, email):
             await self._notices.email_address(
                 email,
-                f"you are registered for {title}",
-                f"Someone (perhaps you) asked to register this address for {title}. It is "
-                "registered already: there is nothing more to do." + self._footer(),
+                Wording("you are registered for %(title)s", {"title": title}),
+                Wording(
+                    "Someone (perhaps you) asked to register this address for %(title)s. It is"
+                    " registered already: there is nothing more to do.\n\nIf it was not you,"
+                    " ignore this email: nothing happens without the link.\n\n--\n%(hub)s,"
+                    " %(url)s",
+                    self._values(title=title),
+                ),
+                language,
             )
             return
         link = await self._new_link("register", email, event, {"name": name, "email": email})
         await self._notices.email_address(
             email,
-            f"confirm your registration for {title}",
-            f"To register for {title}, follow this link within a day:\n\n{link}\n\n"
-            "Your place is kept only once you have." + self._footer(),
+            Wording("confirm your registration for %(title)s", {"title": title}),
+            Wording(
+                "To register for %(title)s, follow this link within a day:\n\n%(link)s\n\n"
+                "Your place is kept only once you have.\n\nIf it was not you, ignore this"
+                " email: nothing happens without the link.\n\n--\n%(hub)s, %(url)s",
+                self._values(title=title, link=link),
+            ),
+            language,
         )
 
     async def pending(self, token: str) -> Pending | None:
@@ -179,12 +204,13 @@ class Confirmations:
                         statement=details["statement"],
                         password_hash=details["password_hash"],
                         charter_version=details["charter_version"],
+                        language=details.get("language"),  # links made before it: None
                     )
                 )
             except EmailTaken as exc:  # the link proves the address: it may know this
-                raise ConfirmationError(str(exc)) from None
+                raise ConfirmationError(exc.template, **exc.values) from None
             except AccountError as exc:
-                raise ConfirmationError(str(exc)) from None
+                raise ConfirmationError(exc.template, **exc.values) from None
         else:
             assert event is not None  # a registration link always names its event
             try:

@@ -22,6 +22,7 @@ from node.errors import NotFound
 from node.notices import Notices
 from node.store.accounts import NewAccount
 from node.store.office import IntegrityError, InviteRow, OfficeStore
+from node.wording import Wording
 
 INVITE_DAYS = 14
 _DAY_MS = 86_400_000
@@ -75,7 +76,9 @@ class Invitations:
             try:
                 email = check_email(email)
             except AccountError as exc:
-                raise InvitationError(f"Email: {exc}") from exc
+                raise InvitationError(
+                    "Email: %(why)s", why=Wording(exc.template, exc.values)
+                ) from exc
             if await self._members.email_taken(email):
                 raise InvitationError("Email: someone with that address already has an account.")
         token = secrets.token_urlsafe(24)
@@ -88,13 +91,27 @@ class Invitations:
         link = self.link(token)
         emailed = bool(email) and self._notices.mail is not None
         if emailed:
-            greeting = f"Hello {name},\n\n" if name else ""
+            values = {"name": name, "hub": self._hub_name, "days": INVITE_DAYS, "link": link}
+            # In the hub's language: nobody knows the invited person's yet.
+            invitation = (
+                Wording(
+                    "Hello %(name)s,\n\nYou are invited to join %(hub)s. Open this link within"
+                    " %(days)s days to read and sign the charter and choose a password:"
+                    "\n\n%(link)s\n\nThe link works once.\n",
+                    values,
+                )
+                if name
+                else Wording(
+                    "You are invited to join %(hub)s. Open this link within %(days)s days to"
+                    " read and sign the charter and choose a password:\n\n%(link)s\n\nThe"
+                    " link works once.\n",
+                    values,
+                )
+            )
             await self._notices.email_address(
                 email,
-                "you are invited to join",
-                f"{greeting}You are invited to join {self._hub_name}. Open this link within"
-                f" {INVITE_DAYS} days to read and sign the charter and choose a password:"
-                f"\n\n{link}\n\nThe link works once.\n",
+                Wording("you are invited to join"),
+                invitation,
             )
         return link, emailed
 

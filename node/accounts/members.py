@@ -32,6 +32,7 @@ from node.clock import Clock
 from node.errors import NodeError, NotAllowed
 from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
 from node.store.dates import dated
+from node.wording import Term, Terms
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
@@ -76,9 +77,11 @@ class Member:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        raise AccountError(
+            "Choose a password of at least %(least)s characters.", least=MIN_PASSWORD
+        )
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"A password can be at most {MAX_PASSWORD} characters.")
+        raise AccountError("A password can be at most %(most)s characters.", most=MAX_PASSWORD)
 
 
 def check_email(email: str) -> str:
@@ -88,14 +91,14 @@ def check_email(email: str) -> str:
     return email
 
 
-def _text(value: str | None, most: int, what: str, required: bool = False) -> str | None:
+def _text(value: str | None, most: int, what: Term, required: bool = False) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
-            raise AccountError(f"Please give your {what}.")
+            raise AccountError("Please give %(what)s.", what=what)
         return None
     if len(value) > most:
-        raise AccountError(f"Your {what} can be at most {most} characters.")
+        raise AccountError("Keep %(what)s to at most %(most)s characters.", what=what, most=most)
     return value
 
 
@@ -121,10 +124,12 @@ async def check_outranks_txn(
     of `member_id`'s roles now (permissions.outranks), read inside `conn`'s transaction."""
     roles = await roles_txn(conn, member_id, now)
     if not outranks(by.roles, roles, permission):
-        titles = " and ".join(sorted(ROLE_TITLES[r] for r in roles)) or "membership"
+        titles = Terms(tuple(Term(t) for t in sorted(ROLE_TITLES[r] for r in roles)))
         raise NotOutranked(
-            f"You cannot {doing} this member: they hold {titles}, and only an organiser "
-            "whose role ranks above all of a member's roles can do that."
+            "You cannot %(doing)s this member: they hold %(roles)s, and only an organiser"
+            " whose role ranks above all of a member's roles can do that.",
+            doing=doing,
+            roles=titles or Term("membership"),
         )
 
 
@@ -138,6 +143,9 @@ class Application:
     statement: str | None
     password_hash: str
     charter_version: str
+    # The language the applicant chose for the pages before joining (None: the hub's),
+    # kept on their account so what the hub tells them is in it.
+    language: str | None = None
 
 
 def _member(r: AccountRow, roles: frozenset[Role]) -> Member:
@@ -236,10 +244,10 @@ class Members:
             raise AccountError("To join, sign the charter: tick the box to agree to it.")
         if not accepted_privacy:
             raise AccountError("To join, accept the privacy notice.")
-        clean_name = _text(name, 100, "name", required=True)
+        clean_name = _text(name, 100, Term("your name"), required=True)
         clean_email = check_email(email)
-        clean_phone = _text(phone, 40, "phone number")
-        clean_statement = _text(statement, 2000, "note")
+        clean_phone = _text(phone, 40, Term("your phone number"))
+        clean_statement = _text(statement, 2000, Term("your note"))
         check_password(password)
         return Application(
             name=clean_name or "",
@@ -266,6 +274,7 @@ class Members:
                 status=status,
                 charter_version=application.charter_version,
                 privacy_version=PRIVACY_VERSION,
+                language=application.language,
             ),
             self._clock(),
         )
@@ -308,8 +317,12 @@ class Members:
             "suspended": ("active",),
         }
         if status not in allowed:
-            raise AccountError(f"Unknown decision {status!r}.")
-        doing = {"active": "approve or reinstate", "rejected": "reject", "suspended": "suspend"}
+            raise AccountError("Unknown decision %(decision)s.", decision=repr(status))
+        doing = {
+            "active": Term("approve or reinstate"),
+            "rejected": Term("reject"),
+            "suspended": Term("suspend"),
+        }
         now = self._clock()
 
         async def may_manage(conn: aiosqlite.Connection) -> None:

@@ -12,6 +12,7 @@ import functools
 from typing import Protocol
 
 from node.errors import NotAllowed
+from node.wording import Term
 
 
 class Role(enum.StrEnum):
@@ -111,22 +112,22 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 
 # Who holds each permission, for a refusal: "Only {WHO[p]} can do that."
 WHO: dict[Permission, str] = {
-    Permission.MEMBER: "members",
-    Permission.MANAGE_MEMBERS: "the organisers who manage members",
-    Permission.MANAGE_PEERS: "the organisers who manage the hub's peers",
-    Permission.VIEW_HEALTH: "the organisers who look after the node",
-    Permission.TABLE_MOTIONS: "the hub's delegates and secretary",
-    Permission.CAST_NETWORK_VOTES: "the hub's delegates",
-    Permission.MANAGE_CAMPAIGNS: "the campaigns co-ordinator",
-    Permission.PUBLISH_FOR_HUB: "the organisers who publish for the hub",
-    Permission.MANAGE_EVENTS: "the organisers who run events",
-    Permission.MODERATE: "the hub's moderators",
-    Permission.MANAGE_FUNDS: "the treasurer",
-    Permission.RUN_ELECTIONS: "the secretary",
-    Permission.ADOPT_CHARTER: "the secretary",
-    Permission.EDIT_HUB_PROFILE: "the chair and secretary",
-    Permission.PUBLISH_NEWS: "the organisers who write the hub's news",
-    Permission.SET_UP_HUB: "the secretary and chair",
+    Permission.MEMBER: Term("members"),
+    Permission.MANAGE_MEMBERS: Term("the organisers who manage members"),
+    Permission.MANAGE_PEERS: Term("the organisers who manage the hub's peers"),
+    Permission.VIEW_HEALTH: Term("the organisers who look after the node"),
+    Permission.TABLE_MOTIONS: Term("the hub's delegates and secretary"),
+    Permission.CAST_NETWORK_VOTES: Term("the hub's delegates"),
+    Permission.MANAGE_CAMPAIGNS: Term("the campaigns co-ordinator"),
+    Permission.PUBLISH_FOR_HUB: Term("the organisers who publish for the hub"),
+    Permission.MANAGE_EVENTS: Term("the organisers who run events"),
+    Permission.MODERATE: Term("the hub's moderators"),
+    Permission.MANAGE_FUNDS: Term("the treasurer"),
+    Permission.RUN_ELECTIONS: Term("the secretary"),
+    Permission.ADOPT_CHARTER: Term("the secretary"),
+    Permission.EDIT_HUB_PROFILE: Term("the chair and secretary"),
+    Permission.PUBLISH_NEWS: Term("the organisers who write the hub's news"),
+    Permission.SET_UP_HUB: Term("the secretary and chair"),
 }
 
 # The roles members elect, in the order pages list them (the interim group is not elected).
@@ -207,4 +208,4 @@ def require(by: Acting, permission: Permission, refusal: type[NotAllowed] = NotA
     for a member checks here, so a route, a test or a script that forgets cannot skip
     it. A feature passes its own kind of refusal (`DiscussionError` and `NotAllowed`)."""
     if not by.can(permission):
-        raise refusal(f"Only {WHO[permission]} can do that.")
+        raise refusal("Only %(who)s can do that.", who=WHO[permission])

@@ -15,6 +15,7 @@ from node.accounts.members import AccountError, Member, check_may_manage_txn
 from node.accounts.tokens import token_digest
 from node.clock import Clock
 from node.store.sessions import SessionsStore
+from node.wording import Term
 
 # Writing last_seen on every request would make every page view a write.
 _TOUCH_EVERY_MS = 60_000
@@ -69,7 +70,7 @@ class Sessions:
         now = self._clock()
 
         async def may_manage(conn: aiosqlite.Connection) -> None:
-            await check_may_manage_txn(conn, by, member_id, now, "make a reset link for")
+            await check_may_manage_txn(conn, by, member_id, now, Term("make a reset link for"))
 
         made = await self._store.add_reset_link(
             token_digest(token), member_id, by.id, now, now + RESET_LINK_TTL_MS, check=may_manage

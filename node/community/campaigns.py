@@ -14,6 +14,7 @@ from node.projections.runner import CaughtUp
 from node.store.campaigns import CampaignsStore, endorsed_txn, origin_txn
 from node.store.database import Database
 from node.store.messages import MessageStore
+from node.wording import Term
 from protocol.errors import ProtocolError
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignStatus, CampaignUpdate
 from protocol.schema import check_body
@@ -200,4 +201,5 @@ def _check(body: object) -> None:
 
 
 def _short(origin: str) -> str:
-    return f"hub {origin[:8]}…"
+    """A hub not yet heard of, by no piece of its node id (web/node_words.py)."""
+    return Term("a hub")

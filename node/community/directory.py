@@ -29,6 +29,7 @@ from node.store.directory import (
     update_local_txn,
 )
 from node.store.messages import MessageStore
+from node.wording import Term, Terms
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import DirectoryCategory, DirectoryEntry, DirectoryWithdraw
@@ -47,11 +48,11 @@ CATEGORIES: dict[str, str] = {
 }
 REQUIRED = ("name", "category", "area", "hours", "contact")
 LABELS = {
-    "name": "name",
-    "category": "category",
-    "area": "area served",
-    "hours": "opening hours",
-    "contact": "public contact",
+    "name": Term("name"),
+    "category": Term("category"),
+    "area": Term("area served"),
+    "hours": Term("opening hours"),
+    "contact": Term("public contact"),
 }
 
 
@@ -88,9 +89,9 @@ class Entry:
 
 def entry_from_form(form: dict[str, str]) -> DirectoryEntry:
     """A checked entry from form fields, or DirectoryError naming what is missing or wrong."""
-    missing = [LABELS[f] for f in REQUIRED if not form.get(f, "").strip()]
+    missing = tuple(LABELS[f] for f in REQUIRED if not form.get(f, "").strip())
     if missing:
-        raise DirectoryError(f"Fill in the {', '.join(missing)}.")
+        raise DirectoryError("Fill in the %(fields)s.", fields=Terms(missing))
     category = form["category"].strip()
     if category not in CATEGORIES:
         raise DirectoryError("Choose a category from the list.")

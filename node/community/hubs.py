@@ -5,6 +5,7 @@ from __future__ import annotations
 from crypto.nodeid import NodeId
 from node.store.database import Database
 from node.store.hubs import hub_profiles
+from node.wording import Term
 
 
 async def hub_names(db: Database) -> dict[NodeId, str]:
@@ -12,4 +13,6 @@ async def hub_names(db: Database) -> dict[NodeId, str]:
 
 
 def hub_name(names: dict[NodeId, str] | dict[str, str], origin: str) -> str:
-    return names.get(origin, f"hub {origin[:8]}…")  # type: ignore[call-overload]
+    """The hub's name; one not yet heard of is "a hub", never a piece of its node id
+    (members never see ids outside "Technical details")."""
+    return names.get(origin) or Term("a hub")  # type: ignore[call-overload]

@@ -21,6 +21,7 @@ from node.resources import ResourceFiles
 from node.store.database import Database
 from node.store.library import LibraryRow, LibraryStore
 from node.store.messages import MessageStore
+from node.wording import Term
 from protocol.errors import ProtocolError
 from protocol.kinds.hub import Resource
 from protocol.schema import check_body
@@ -33,22 +34,24 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class FileType:
     media_type: str
-    label: str
+    label: str  # a Term: in the reader's language where shown
     extensions: tuple[str, ...]
     image: bool  # shown inline; everything else is downloaded
 
 
 TYPES: tuple[FileType, ...] = (
-    FileType("application/pdf", "PDF", (".pdf",), False),
-    FileType("image/png", "PNG image", (".png",), True),
-    FileType("image/jpeg", "JPEG image", (".jpg", ".jpeg"), True),
-    FileType("image/gif", "GIF image", (".gif",), True),
-    FileType("image/webp", "WebP image", (".webp",), True),
-    FileType("text/plain", "text", (".txt",), False),
-    FileType("application/vnd.oasis.opendocument.text", "OpenDocument text", (".odt",), False),
+    FileType("application/pdf", Term("PDF"), (".pdf",), False),
+    FileType("image/png", Term("PNG image"), (".png",), True),
+    FileType("image/jpeg", Term("JPEG image"), (".jpg", ".jpeg"), True),
+    FileType("image/gif", Term("GIF image"), (".gif",), True),
+    FileType("image/webp", Term("WebP image"), (".webp",), True),
+    FileType("text/plain", Term("text"), (".txt",), False),
+    FileType(
+        "application/vnd.oasis.opendocument.text", Term("OpenDocument text"), (".odt",), False
+    ),
     FileType(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "Word document",
+        Term("Word document"),
         (".docx",),
         False,
     ),
@@ -120,16 +123,20 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> F
         raise UploadRefused("The file is empty.")
     if len(data) > max_bytes:
         raise UploadRefused(
-            f"The file is {len(data) / 1048576:.1f} MiB; this hub accepts at most "
-            f"{max_bytes // 1048576} MiB."
+            "The file is %(size)s MiB; this hub accepts at most %(most)s MiB.",
+            size=f"{len(data) / 1048576:.1f}",
+            most=max_bytes // 1048576,
         )
     file_type = type_for_name(name)
     if file_type is None:
         allowed = ", ".join(e for t in TYPES for e in t.extensions)
-        raise UploadRefused(f"Files of that type are not accepted. Allowed: {allowed}.")
+        raise UploadRefused(
+            "Files of that type are not accepted. Allowed: %(allowed)s.", allowed=allowed
+        )
     if not content_matches(file_type.media_type, data):
         raise UploadRefused(
-            f"The file is named as a {file_type.label}, but its content is not one."
+            "The file is named as a %(kind)s, but its content is not one.",
+            kind=file_type.label,
         )
     return file_type
 

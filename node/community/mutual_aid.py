@@ -45,7 +45,9 @@ class MutualAid:
             raise MutualAidError("Give your post a title and say what is needed or offered.")
         if len(title) > MAX_TITLE or len(text) > MAX_TEXT:
             raise MutualAidError(
-                f"Keep the title under {MAX_TITLE} characters and the text under {MAX_TEXT}."
+                "Keep the title under %(title)s characters and the text under %(text)s.",
+                title=MAX_TITLE,
+                text=MAX_TEXT,
             )
         return await self._store.add(by.id, type, title, text, self._clock())
 

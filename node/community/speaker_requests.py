@@ -27,7 +27,7 @@ from node.events.drafts import EventError, to_utc_seconds, zone
 from node.notices import Notices
 from node.projections.runner import CaughtUp, Projection
 from node.store.messages import MessageStore
-from node.store.notices import add_notices_txn
+from node.store.notices import add_in_languages_txn
 from node.store.speaker_requests import (
     RequestRow,
     SpeakerRequestsStore,
@@ -37,6 +37,7 @@ from node.store.speaker_requests import (
     organisers_txn,
     unanswered_txn,
 )
+from node.wording import Term, Wording
 from protocol.envelope import Message
 from protocol.errors import ProtocolError
 from protocol.kinds.community import SpeakerAnswer, SpeakerRequest
@@ -111,13 +112,15 @@ class SpeakerRequests:
             link = f"/speakers/requests/{arrived.request.hex()}"
             if arrived.what == "asked":
                 ids = await organisers_txn(conn, GRANTS[Permission.MANAGE_EVENTS], now)
-                text = "Another hub asks for one of this hub's speakers: pass the request on."
+                text = Wording(
+                    "Another hub asks for one of this hub's speakers: pass the request on."
+                )
             else:
                 ids = [arrived.member_id] if arrived.member_id is not None else []
-                text = "The hub you asked for a speaker has answered."
+                text = Wording("The hub you asked for a speaker has answered.")
             if ids:
-                kept, email = self._notices.compose(text, link)
-                await add_notices_txn(conn, ids, kept, link, now, email)
+                compose = self._notices.compose(text, link)
+                await add_in_languages_txn(conn, ids, link, now, compose)
 
     # -- asking ----------------------------------------------------------------------
 
@@ -142,9 +145,11 @@ class SpeakerRequests:
         if zone(ask.timezone) is None:
             raise SpeakerRequestError("Choose a time zone such as Europe/London.")
         try:
-            starts = to_utc_seconds(ask.day, ask.time, ask.timezone, "date and")
+            starts = to_utc_seconds(
+                ask.day, ask.time, ask.timezone, Term("the talk's date and time")
+            )
         except EventError as exc:
-            raise SpeakerRequestError(str(exc)) from None
+            raise SpeakerRequestError(exc.template, **exc.values) from None
         if starts * 1000 < self._clock():
             raise SpeakerRequestError("That date has passed: choose one to come.")
         body = SpeakerRequest(
@@ -159,7 +164,7 @@ class SpeakerRequests:
         try:
             check_body(body)
         except ProtocolError as exc:
-            raise SpeakerRequestError(f"That cannot be sent: {exc}.") from None
+            raise SpeakerRequestError("That cannot be sent: %(why)s.", why=exc) from None
         member_id, share = by.id, ask.share_contact
 
         async def record_txn(conn: aiosqlite.Connection, message: Message) -> None:
@@ -183,7 +188,10 @@ class SpeakerRequests:
             raise SpeakerRequestError("This request was passed on already.")
         await self._notices.notify(
             [row.speaker_id],
-            f"A hub asks you to speak on {row.topic}: see the request and answer it.",
+            Wording(
+                "A hub asks you to speak on %(topic)s: see the request and answer it.",
+                {"topic": row.topic},
+            ),
             f"/speakers/requests/{request.hex()}",
         )
         return row
@@ -200,7 +208,7 @@ class SpeakerRequests:
         if answer not in ANSWERS:
             raise SpeakerRequestError("Choose yes or no.")
         if text is not None and len(text) > MAX_MESSAGE:
-            raise SpeakerRequestError(f"Keep the message to {MAX_MESSAGE} characters.")
+            raise SpeakerRequestError("Keep the message to %(most)s characters.", most=MAX_MESSAGE)
         body = SpeakerAnswer(
             to=row.origin,
             request=request,

@@ -28,6 +28,7 @@ from node.store.comments import CommentsStore, ThreadRow
 from node.store.messages import MessageStore
 from node.store.outcomes import Check
 from node.store.topics import mark_read_txn
+from node.wording import Term
 from protocol.envelope import Message
 from protocol.kinds.discussion import (
     DISPLAY_NAME,
@@ -127,7 +128,7 @@ class Comments:
     ) -> bytes:
         require(by, Permission.MEMBER, NotAllowed)
         member_id = by.id
-        clean = clean_text(text, MAX_COMMENT, "comment")
+        clean = clean_text(text, MAX_COMMENT, Term("the comment"))
         name = await self.display_name(member_id)
         if name is None:
             raise DiscussionError(
@@ -176,7 +177,7 @@ class Comments:
     async def edit(self, by: Member, comment_id: bytes, text: object) -> None:
         """Only the author edits their comment (a moderator hides it instead)."""
         require(by, Permission.MEMBER, NotAllowed)
-        clean = clean_text(text, MAX_COMMENT, "comment")
+        clean = clean_text(text, MAX_COMMENT, Term("the comment"))
         await self._messages.append(
             "comment.update",
             CommentUpdate(comment=comment_id, text=clean),

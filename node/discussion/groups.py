@@ -17,6 +17,7 @@ from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import clean_text
 from node.discussion.topics import Topics
 from node.store.groups import GroupsStore, Task
+from node.wording import Term
 
 MAX_NAME = 100
 MAX_PURPOSE = 4000
@@ -43,8 +44,8 @@ class Groups:
         self, by: Member, name: object, purpose: object, subject: bytes | None = None
     ) -> int:
         require(by, Permission.MEMBER, NotAllowed)
-        clean_name = clean_text(name, MAX_NAME, "group's name")
-        clean_purpose = clean_text(purpose, MAX_PURPOSE, "group's purpose")
+        clean_name = clean_text(name, MAX_NAME, Term("the group's name"))
+        clean_purpose = clean_text(purpose, MAX_PURPOSE, Term("the group's purpose"))
         # The group's thread is a topic of its own; posting there is rate-limited as anywhere.
         topic_id = await self._topics.start(by, "working-groups", clean_name, clean_purpose)
         return await self._store.add_group(
@@ -98,7 +99,7 @@ class Groups:
     async def add_task(self, by: Member, group_id: int, text: object) -> int:
         require(by, Permission.MEMBER, NotAllowed)
         member_id = by.id
-        clean = clean_text(text, MAX_TASK, "task")
+        clean = clean_text(text, MAX_TASK, Term("the task"))
         await self._check_in_group(member_id, group_id)
         return await self._store.add_task(group_id, clean, member_id, self._clock())
 

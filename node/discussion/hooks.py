@@ -17,6 +17,7 @@ import aiosqlite
 from node.notices import Notices
 from node.search import Search
 from node.store import search as search_index
+from node.wording import Wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class Notice:
     """Tell these members something, with a link to it."""
 
     member_ids: tuple[int, ...]
-    text: str
+    text: Wording  # in each member's language (node/wording.py)
     link: str
 
 
@@ -72,10 +73,20 @@ def reply_notice(
     notices = []
     named = mentioned - {author_id}
     if named:
-        notices.append(Notice(tuple(sorted(named)), f"You were mentioned in “{title}”", link))
+        notices.append(
+            Notice(
+                tuple(sorted(named)),
+                Wording("You were mentioned in “%(title)s”", {"title": title}),
+                link,
+            )
+        )
     others = thread_member_ids - named - {author_id}
     if others:
-        notices.append(Notice(tuple(sorted(others)), f"New reply in “{title}”", link))
+        notices.append(
+            Notice(
+                tuple(sorted(others)), Wording("New reply in “%(title)s”", {"title": title}), link
+            )
+        )
     return notices
 
 
@@ -83,4 +94,4 @@ def report_notice(moderator_ids: set[int], link: str) -> list[Notice]:
     """Moderators hear of every new report (never who made it)."""
     if not moderator_ids:
         return []
-    return [Notice(tuple(sorted(moderator_ids)), "A post was reported", link)]
+    return [Notice(tuple(sorted(moderator_ids)), Wording("A post was reported"), link)]

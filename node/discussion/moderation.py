@@ -21,16 +21,19 @@ from node.discussion.gate import clean_text
 from node.discussion.hooks import Hooks, report_notice
 from node.store.messages import MessageStore
 from node.store.moderation import ModerationStore
+from node.wording import Term
 from protocol.kinds.discussion import Report, ReportReason
 
-DEFAULT_CONDUCT = """\
+# The code of conduct until the moderators write their own: a Term, so the pages show it
+# in the reader's language (a hub's own text is shown as written).
+DEFAULT_CONDUCT = Term("""\
 **Our code of conduct**
 
 - Be kind and assume good faith; argue with ideas, not people.
 - No harassment, hate or threats, here or about anyone.
 - Keep other people's personal details out of posts.
 - Moderators may hide posts that break these rules, warn, or suspend posting.
-"""
+""")
 REPORT_REASONS: tuple[str, ...] = ReportReason.__args__  # type: ignore[attr-defined]
 MAX_CONDUCT = 10_000
 MAX_REASON = 500
@@ -68,7 +71,7 @@ class Moderation:
 
     async def set_conduct(self, by: Member, text: object) -> None:
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(text, MAX_CONDUCT, "code of conduct")
+        clean = clean_text(text, MAX_CONDUCT, Term("the code of conduct"))
         await self._store.set_conduct(clean, by.id, self._clock())
 
     # -- reports ---------------------------------------------------------------------
@@ -83,9 +86,11 @@ class Moderation:
         self, by: Member, what: Literal["post", "comment"], target: int | bytes, reason: object
     ) -> None:
         require(by, Permission.MEMBER, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "reason")
+        clean = clean_text(reason, MAX_REASON, Term("the reason"))
         if not await self._store.add_report(what, target, clean, by.id, self._clock()):
-            raise NotFound(f"There is no such {what}.")
+            if what == "post":
+                raise NotFound("There is no such post.")
+            raise NotFound("There is no such comment.")
         await self._tell_moderators()
 
     async def _tell_moderators(self) -> None:
@@ -165,7 +170,7 @@ class Moderation:
     async def warn(self, by: Member, member_id: int, reason: object) -> None:
         """Warn a member, as `by`, who must outrank them (permissions.outranks)."""
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "warning")
+        clean = clean_text(reason, MAX_REASON, Term("the warning"))
         await self._check_member(member_id)
         now = self._clock()
         await self._store.add_warning(
@@ -173,19 +178,19 @@ class Moderation:
             clean,
             by.id,
             now,
-            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "warn"),
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, Term("warn")),
         )
 
     async def suspend(self, by: Member, member_id: int, days: object, reason: object) -> int:
         """Suspend a member from posting for `days`, as `by`, who must outrank them;
         when it ends (ms)."""
         require(by, Permission.MODERATE, NotAllowed)
-        clean = clean_text(reason, MAX_REASON, "reason")
+        clean = clean_text(reason, MAX_REASON, Term("the reason"))
         if not isinstance(days, str) or not is_digits(days.strip()):
             raise DiscussionError("Give the number of days as a whole number.")
         count = int(days)
         if not 1 <= count <= MAX_SUSPEND_DAYS:
-            raise DiscussionError(f"Suspend for 1 to {MAX_SUSPEND_DAYS} days.")
+            raise DiscussionError("Suspend for 1 to %(most)s days.", most=MAX_SUSPEND_DAYS)
         await self._check_member(member_id)
         now = self._clock()
         until = now + count * 86_400_000
@@ -195,7 +200,7 @@ class Moderation:
             clean,
             by.id,
             now,
-            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, "suspend"),
+            check=lambda conn: _check_outranks_txn(conn, by, member_id, now, Term("suspend")),
         )
         return until
 

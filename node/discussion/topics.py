@@ -16,6 +16,7 @@ from node.discussion.errors import DiscussionError, NotAllowed, NotFound
 from node.discussion.gate import check_may_post_txn, clean_text
 from node.discussion.hooks import Hooks, SearchDoc, reply_notice
 from node.store.topics import PostOwner, TopicRow, TopicsStore
+from node.wording import Term
 
 CATEGORIES: dict[str, str] = {
     "general": "General",
@@ -79,8 +80,8 @@ class Topics:
         member_id = by.id
         if category not in CATEGORIES:
             raise DiscussionError("Choose one of the hub's categories.")
-        clean_title = clean_text(title, MAX_TITLE, "title")
-        clean_body = clean_text(text, MAX_POST, "first post")
+        clean_title = clean_text(title, MAX_TITLE, Term("the title"))
+        clean_body = clean_text(text, MAX_POST, Term("the first post"))
         now = self._clock()
         topic_id, post_id = await self._store.add_topic(
             category,
@@ -97,7 +98,7 @@ class Topics:
     async def reply(self, by: Member, topic_id: int, text: object) -> int:
         require(by, Permission.MEMBER, NotAllowed)
         member_id = by.id
-        clean_body = clean_text(text, MAX_POST, "reply")
+        clean_body = clean_text(text, MAX_POST, Term("the reply"))
         topic = await self.get(topic_id)
         now = self._clock()
         post_id = await self._store.add_post(
@@ -136,7 +137,7 @@ class Topics:
     async def edit(self, by: Member, post_id: int, text: object) -> int:
         """Only the author edits their post; returns its topic."""
         require(by, Permission.MEMBER, NotAllowed)
-        clean_body = clean_text(text, MAX_POST, "post")
+        clean_body = clean_text(text, MAX_POST, Term("the post"))
 
         def allow(post: PostOwner) -> None:
             if post.member_id != by.id:

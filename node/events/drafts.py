@@ -21,6 +21,7 @@ from crypto.errors import BadNodeId
 from crypto.nodeid import parse_node_id
 from node.digits import is_digits
 from node.errors import NodeError, NotAllowed, NotFound
+from node.wording import Term
 from protocol.errors import SchemaViolation
 from protocol.kinds.event import EventDetails, EventType
 from protocol.schema import check_body
@@ -80,18 +81,24 @@ def to_utc_seconds(day: str, clock_time: str, zone_name: str, label: str) -> int
     tz = zone(zone_name)
     if tz is None:
         raise EventError(
-            f"There is no time zone called {zone_name!r}; use a name such as Europe/London."
+            "There is no time zone called %(zone)s; use a name such as Europe/London.",
+            zone=repr(zone_name),
         )
     try:
         local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock_time))
     except ValueError:
-        raise EventError(f"Give the {label} as a date (YYYY-MM-DD) and a time (HH:MM).") from None
+        raise EventError(
+            "Give %(what)s as a date (YYYY-MM-DD) and a time (HH:MM).", what=label
+        ) from None
     aware = local.replace(tzinfo=tz)
     # A time skipped when the clocks go forward does not exist: say so, don't guess.
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
         raise EventError(
-            f"{day} {clock_time} does not exist in {zone_name} (the clocks change then); "
-            f"choose another {label} time."
+            "%(moment)s does not exist in %(zone)s (the clocks change then); choose another"
+            " time for %(what)s.",
+            moment=f"{day} {clock_time}",
+            zone=zone_name,
+            what=label,
         )
     return int(aware.timestamp())
 
@@ -107,9 +114,13 @@ def _coordinate(text: str | None, label: str, limit: int) -> int | None:
     try:
         degrees = Decimal(text)
     except InvalidOperation:
-        raise EventError(f"The {label} must be a number of degrees, such as 51.5074.") from None
+        raise EventError(
+            "%(what)s must be a number of degrees, such as 51.5074.", what=label
+        ) from None
     if not degrees.is_finite() or abs(degrees) > limit:
-        raise EventError(f"The {label} must be between -{limit} and {limit} degrees.")
+        raise EventError(
+            "%(what)s must be between -%(limit)s and %(limit)s degrees.", what=label, limit=limit
+        )
     return int((degrees * 1_000_000).to_integral_value())
 
 
@@ -136,16 +147,17 @@ def parse_form(form: Mapping[str, str]) -> Draft:
     zone_name = (_text(form, "timezone") or "").strip()
     if zone(zone_name) is None:
         raise EventError(
-            f"There is no time zone called {zone_name!r}; use a name such as Europe/London."
+            "There is no time zone called %(zone)s; use a name such as Europe/London.",
+            zone=repr(zone_name),
         )
     starts = to_utc_seconds(
-        form.get("start_date", ""), form.get("start_time", ""), zone_name, "start"
+        form.get("start_date", ""), form.get("start_time", ""), zone_name, Term("the start")
     )
     ends = to_utc_seconds(
         form.get("end_date", "") or form.get("start_date", ""),
         form.get("end_time", ""),
         zone_name,
-        "end",
+        Term("the end"),
     )
     if ends < starts:
         raise EventError("The event ends before it starts.")
@@ -160,8 +172,8 @@ def parse_form(form: Mapping[str, str]) -> Draft:
         check_link(link)
     if place is None and link is None:
         raise EventError("Give a place, an online link, or both.")
-    lat = _coordinate(_text(form, "lat"), "latitude", 90)
-    lon = _coordinate(_text(form, "lon"), "longitude", 180)
+    lat = _coordinate(_text(form, "lat"), Term("The latitude"), 90)
+    lon = _coordinate(_text(form, "lon"), Term("The longitude"), 180)
     if (lat is None) != (lon is None):
         raise EventError("Give both latitude and longitude, or neither.")
     capacity_text = _text(form, "capacity")
@@ -176,7 +188,7 @@ def parse_form(form: Mapping[str, str]) -> Draft:
         try:
             cohosts.append(str(parse_node_id(line)))
         except BadNodeId:
-            raise EventError(f"{line[:60]!r} is not a hub's node id.") from None
+            raise EventError("%(text)s is not a hub's node id.", text=repr(line[:60])) from None
     details = EventDetails(
         title=title,
         starts=starts,
@@ -197,7 +209,7 @@ def parse_form(form: Mapping[str, str]) -> Draft:
     try:
         check_body(details)  # lengths and counts, with the protocol's own limits
     except SchemaViolation as exc:
-        raise EventError(f"That cannot be published: {exc.message}.") from None
+        raise EventError("That cannot be published: %(why)s.", why=exc.message) from None
     return Draft(details, visibility)
 
 

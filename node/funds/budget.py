@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from node.funds.errors import FundsError
 from node.funds.units import check_pence, clean_text, pounds, utc_text
+from node.wording import Moment, Span, Term
 
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
@@ -65,13 +66,17 @@ def check_windows(w: Windows, shortest_ms: int = MIN_WINDOW_MS) -> Windows:
     hub's setting: a practice round in a meeting may take minutes) or absurdly long."""
     if w.proposals_close_at - w.opened_at < shortest_ms:
         raise FundsError(
-            f"The proposal window must stay open for at least {span_text(shortest_ms)}"
-            " from now: set proposals to close later."
+            "The proposal window must stay open for at least %(span)s from now: set proposals"
+            " to close later.",
+            span=Span(shortest_ms, span_text(shortest_ms)),
         )
     if w.voting_open_at < w.proposals_close_at:
         raise FundsError("Voting cannot open before proposals close.")
     if w.voting_close_at - w.voting_open_at < shortest_ms:
-        raise FundsError(f"The voting window must be at least {span_text(shortest_ms)} long.")
+        raise FundsError(
+            "The voting window must be at least %(span)s long.",
+            span=Span(shortest_ms, span_text(shortest_ms)),
+        )
     if w.voting_close_at - w.opened_at > MAX_WINDOW_MS:
         raise FundsError("A round can last at most 180 days from opening to the close of voting.")
     return w
@@ -89,12 +94,14 @@ def phase(w: Windows, now: int) -> Phase:
 
 
 def check_round(title: str, amount: int, available: int) -> tuple[str, int]:
-    clean = clean_text(title, MAX_TITLE, "The round's name")
-    check_pence(amount, "The round's amount")
+    clean = clean_text(title, MAX_TITLE, Term("The round's name"))
+    check_pence(amount, Term("The round's amount"))
     if amount > available:
         raise FundsError(
-            f"The round's amount, {pounds(amount)}, is more than the hub has available"
-            f" ({pounds(max(0, available))}: the balance less what is already committed)."
+            "The round's amount, %(amount)s, is more than the hub has available"
+            " (%(available)s: the balance less what is already committed).",
+            amount=pounds(amount),
+            available=pounds(max(0, available)),
         )
     return clean, amount
 
@@ -104,15 +111,17 @@ def check_proposal(
 ) -> tuple[str, str, int]:
     if phase(w, now) is not Phase.PROPOSALS:
         raise FundsError(
-            f"This round took proposals until {utc_text(w.proposals_close_at)}; it takes no more."
+            "This round took proposals until %(closed)s; it takes no more.",
+            closed=Moment(w.proposals_close_at, utc_text(w.proposals_close_at)),
         )
-    clean_title = clean_text(title, MAX_TITLE, "The proposal's title")
-    clean_description = clean_text(description, MAX_DESCRIPTION, "The description")
-    check_pence(cost, "The cost")
+    clean_title = clean_text(title, MAX_TITLE, Term("The proposal's title"))
+    clean_description = clean_text(description, MAX_DESCRIPTION, Term("The description"))
+    check_pence(cost, Term("The cost"))
     if cost > round_amount:
         raise FundsError(
-            f"This proposal costs {pounds(cost)}, more than the whole round"
-            f" ({pounds(round_amount)})."
+            "This proposal costs %(cost)s, more than the whole round (%(amount)s).",
+            cost=pounds(cost),
+            amount=pounds(round_amount),
         )
     return clean_title, clean_description, cost
 
@@ -122,9 +131,15 @@ def check_ballot(
 ) -> frozenset[int]:
     current = phase(w, now)
     if current is Phase.PROPOSALS or current is Phase.WAITING:
-        raise FundsError(f"Voting in this round opens at {utc_text(w.voting_open_at)}.")
+        raise FundsError(
+            "Voting in this round opens at %(opens)s.",
+            opens=Moment(w.voting_open_at, utc_text(w.voting_open_at)),
+        )
     if current is Phase.CLOSED:
-        raise FundsError(f"Voting in this round closed at {utc_text(w.voting_close_at)}.")
+        raise FundsError(
+            "Voting in this round closed at %(closed)s.",
+            closed=Moment(w.voting_close_at, utc_text(w.voting_close_at)),
+        )
     if not approved:
         raise FundsError("Tick at least one proposal to approve.")
     if len(approved) > MAX_APPROVALS_PER_BALLOT:

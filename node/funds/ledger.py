@@ -23,6 +23,7 @@ from datetime import date
 from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import check_pence, clean_text, pounds
+from node.wording import Term
 
 EARLIEST_DAY = date(2000, 1, 1)
 MAX_CATEGORY = 60
@@ -180,17 +181,18 @@ def parse_entry_number(text: str, what: str) -> int | None:
     if not cleaned:
         return None
     if not is_digits(cleaned) or len(cleaned) > 12:
-        raise FundsError(f"{what} must be an entry number, like 12.")
+        raise FundsError("%(what)s must be an entry number, like 12.", what=what)
     return int(cleaned)
 
 
 def check_day(day: date, today: date) -> date:
     if day > today:
         raise FundsError(
-            f"The date {day.isoformat()} is in the future: record money when it moves."
+            "The date %(day)s is in the future: record money when it moves.",
+            day=day.isoformat(),
         )
     if day < EARLIEST_DAY:
-        raise FundsError(f"The date {day.isoformat()} is too long ago for this ledger.")
+        raise FundsError("The date %(day)s is too long ago for this ledger.", day=day.isoformat())
     return day
 
 
@@ -211,27 +213,30 @@ def check_draft(entries: Sequence[Entry], draft: Draft, today: date, available: 
     category = draft.category
     if draft.kind is Kind.VOID and not category.strip() and target is not None:
         category = target.category  # a cancellation stays in the category it cancels
-    category = clean_text(category, MAX_CATEGORY, "The category")
-    note = clean_text(draft.note, MAX_NOTE, "The note", required=False)
+    category = clean_text(category, MAX_CATEGORY, Term("The category"))
+    note = clean_text(draft.note, MAX_NOTE, Term("The note"), required=False)
     day = check_day(draft.day, today)
     if draft.corrects is not None:
         if target is None:
-            raise FundsError(f"There is no entry {draft.corrects} to correct.")
+            raise FundsError("There is no entry %(entry)s to correct.", entry=draft.corrects)
         if target.id in replaced:
             raise FundsError(
-                f"Entry {target.id} has already been corrected by entry "
-                f"{replaced[target.id]}: correct that one instead."
+                "Entry %(entry)s has already been corrected by entry %(by)s: correct that one"
+                " instead.",
+                entry=target.id,
+                by=replaced[target.id],
             )
         if target.kind is Kind.VOID:
             raise FundsError(
-                f"Entry {target.id} is a cancellation; record a new entry instead of correcting it."
+                "Entry %(entry)s is a cancellation; record a new entry instead of correcting it.",
+                entry=target.id,
             )
     if draft.against is not None:
         if draft.kind is not Kind.SPENDING:
             raise FundsError("Only spending can be paid from a commitment.")
         commitment = current(entries, draft.against)
         if commitment is None or commitment.kind is not Kind.COMMITMENT:
-            raise FundsError(f"Entry {draft.against} is not a commitment in force.")
+            raise FundsError("Entry %(entry)s is not a commitment in force.", entry=draft.against)
     if draft.kind is Kind.COMMITMENT:
         # Correcting a commitment frees what it held before the new one takes it.
         freed = 0
@@ -239,7 +244,8 @@ def check_draft(entries: Sequence[Entry], draft: Draft, today: date, available: 
             freed = outstanding(entries).get(draft.corrects, 0)
         if amount > available + freed:
             raise FundsError(
-                f"That would commit {pounds(amount)}, but only {pounds(max(0, available + freed))}"
-                " is available."
+                "That would commit %(amount)s, but only %(available)s is available.",
+                amount=pounds(amount),
+                available=pounds(max(0, available + freed)),
             )
     return Draft(draft.kind, amount, day, category, note, draft.corrects, draft.against)

@@ -13,35 +13,62 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.funds.units import pounds, utc_text
+from node.wording import Moment, Wording, counted
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    text: str
+    text: Wording  # in each member's language (node/wording.py)
     link: str  # a path on this hub
+
+
+def _at(ms: int) -> Moment:
+    return Moment(ms, utc_text(ms))
 
 
 def budget_round_opened(
     round_id: int, title: str, amount: int, proposals_close_at: int, voting_open_at: int
 ) -> Notice:
     return Notice(
-        f"Budget round “{title}” is open: propose how to spend {pounds(amount)} until"
-        f" {utc_text(proposals_close_at)}; voting opens {utc_text(voting_open_at)}.",
+        Wording(
+            "Budget round “%(title)s” is open: propose how to spend %(amount)s until"
+            " %(closes)s; voting opens %(opens)s.",
+            {
+                "title": title,
+                "amount": pounds(amount),
+                "closes": _at(proposals_close_at),
+                "opens": _at(voting_open_at),
+            },
+        ),
         f"/budget/{round_id}",
     )
 
 
 def budget_result_published(round_id: int, title: str, funded: int, total: int) -> Notice:
     return Notice(
-        f"Budget round “{title}” has closed: {funded} proposal{'s' * (funded != 1)} funded,"
-        f" {pounds(total)} committed. See the result.",
+        counted(
+            "Budget round “%(title)s” has closed: %(num)d proposal funded, %(total)s committed."
+            " See the result.",
+            "Budget round “%(title)s” has closed: %(num)d proposals funded, %(total)s committed."
+            " See the result.",
+            funded,
+            {"title": title, "num": funded, "total": pounds(total)},
+        ),
         f"/budget/{round_id}",
     )
 
 
 def poll_opened(poll_id: int, title: str, closes_at: int) -> Notice:
-    return Notice(f"New poll: “{title}”. Vote by {utc_text(closes_at)}.", f"/polls/{poll_id}")
+    return Notice(
+        Wording(
+            "New poll: “%(title)s”. Vote by %(closes)s.", {"title": title, "closes": _at(closes_at)}
+        ),
+        f"/polls/{poll_id}",
+    )
 
 
-def poll_closed(poll_id: int, title: str, outcome: str) -> Notice:
-    return Notice(f"Poll closed: “{title}”. {outcome}", f"/polls/{poll_id}")
+def poll_closed(poll_id: int, title: str, outcome: Wording) -> Notice:
+    return Notice(
+        Wording("Poll closed: “%(title)s”. %(outcome)s", {"title": title, "outcome": outcome}),
+        f"/polls/{poll_id}",
+    )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from node.digits import is_digits
 from node.funds.errors import FundsError
 from node.funds.units import clean_text, utc_text
+from node.wording import Moment, Term, Wording, counted
 
 DAY_MS = 24 * 3_600_000
 MIN_WINDOW_MS = DAY_MS
@@ -69,10 +70,12 @@ def parse_options(kind: PollKind, text: str) -> tuple[str, ...]:
     options = tuple(line.strip() for line in text.splitlines() if line.strip())
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise FundsError(
-            f"A choice needs from {MIN_OPTIONS} to {MAX_OPTIONS} options, one on each line."
+            "A choice needs from %(least)s to %(most)s options, one on each line.",
+            least=MIN_OPTIONS,
+            most=MAX_OPTIONS,
         )
     for option in options:
-        clean_text(option, MAX_OPTION, "Each option")
+        clean_text(option, MAX_OPTION, Term("Each option"))
     if len({o.casefold() for o in options}) != len(options):
         raise FundsError("Each option must be different.")
     return options
@@ -87,8 +90,8 @@ def check_poll(
     now: int,
     closes_at: int,
 ) -> PollDraft:
-    clean_title = clean_text(title, MAX_TITLE, "The proposal's title")
-    clean_body = clean_text(body, MAX_BODY, "The proposal's text")
+    clean_title = clean_text(title, MAX_TITLE, Term("The proposal's title"))
+    clean_body = clean_text(body, MAX_BODY, Term("The proposal's text"))
     if not 0 <= quorum_percent <= 100:
         raise FundsError("The quorum must be a whole percentage from 0 to 100.")
     if closes_at - now < MIN_WINDOW_MS:
@@ -104,9 +107,14 @@ def is_open(opens_at: int, closes_at: int, now: int) -> bool:
 
 def check_vote(opens_at: int, closes_at: int, now: int, options: Sequence[str], choice: int) -> int:
     if now < opens_at:
-        raise FundsError(f"This poll opens at {utc_text(opens_at)}.")
+        raise FundsError(
+            "This poll opens at %(opens)s.", opens=Moment(opens_at, utc_text(opens_at))
+        )
     if now >= closes_at:
-        raise FundsError(f"This poll closed at {utc_text(closes_at)}; votes are no longer taken.")
+        raise FundsError(
+            "This poll closed at %(closed)s; votes are no longer taken.",
+            closed=Moment(closes_at, utc_text(closes_at)),
+        )
     if not 0 <= choice < len(options):
         raise FundsError("Choose one of the poll's options.")
     return choice
@@ -124,7 +132,7 @@ class PollResult:
     electorate: int
     needed: int
     quorum_met: bool
-    outcome: str
+    outcome: Wording  # in the reader's language where shown (node/wording.py)
 
 
 def result(
@@ -139,20 +147,33 @@ def result(
     met = turnout >= needed
     pairs = tuple(zip(options, counts, strict=True))
     if not met:
-        outcome = f"Not decided: the quorum was not met ({turnout} voted, {needed} needed)."
+        outcome = Wording(
+            "Not decided: the quorum was not met (%(turnout)s voted, %(needed)s needed).",
+            {"turnout": turnout, "needed": needed},
+        )
     elif kind is PollKind.YES_NO:
-        yes, no = counts[0], counts[1]
-        if yes > no:
-            outcome = f"Carried: {yes} for, {no} against."
+        tally = {"yes": counts[0], "no": counts[1]}
+        if counts[0] > counts[1]:
+            outcome = Wording("Carried: %(yes)s for, %(no)s against.", tally)
         else:
-            outcome = f"Not carried: {yes} for, {no} against."
+            outcome = Wording("Not carried: %(yes)s for, %(no)s against.", tally)
     elif turnout == 0:
-        outcome = "No votes were cast."
+        outcome = Wording("No votes were cast.")
     else:
         top = max(counts)
         leaders = [o for o, n in pairs if n == top]
         if len(leaders) == 1:
-            outcome = f"Chosen: {leaders[0]} ({top} votes)."
+            outcome = counted(
+                "Chosen: %(option)s (%(num)d vote).",
+                "Chosen: %(option)s (%(num)d votes).",
+                top,
+                {"option": leaders[0], "num": top},
+            )
         else:
-            outcome = f"A tie between {' and '.join(leaders)} ({top} votes each): nothing chosen."
+            outcome = counted(
+                "A tie between %(options)s (%(num)d vote each): nothing chosen.",
+                "A tie between %(options)s (%(num)d votes each): nothing chosen.",
+                top,
+                {"options": " and ".join(leaders), "num": top},
+            )
     return PollResult(pairs, turnout, electorate, needed, met, outcome)

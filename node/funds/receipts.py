@@ -74,8 +74,10 @@ def check_receipt(data: bytes, filename: str, declared_type: str) -> Receipt:
         raise FundsError("The receipt file is empty.")
     if len(data) > MAX_RECEIPT_BYTES:
         raise FundsError(
-            f"The receipt is {len(data) / 1048576:.1f} MiB; the most this hub keeps is"
-            f" {MAX_RECEIPT_BYTES // 1048576} MiB. Scan it at a lower resolution."
+            "The receipt is %(size)s MiB; the most this hub keeps is %(most)s MiB. Scan it at"
+            " a lower resolution.",
+            size=f"{len(data) / 1048576:.1f}",
+            most=MAX_RECEIPT_BYTES // 1048576,
         )
     actual = sniff(data)
     if actual is None:
@@ -84,13 +86,18 @@ def check_receipt(data: bytes, filename: str, declared_type: str) -> Receipt:
     label = _ALIASES.get(label, label)
     if label not in _UNLABELLED and label != actual:
         raise FundsError(
-            f"The receipt is labelled {label} but its content is {actual}: it was not accepted."
+            "The receipt is labelled %(label)s but its content is %(actual)s: it was not accepted.",
+            label=label,
+            actual=actual,
         )
     endings, _ = TYPES[actual]
     if not filename.lower().endswith(endings):
         raise FundsError(
-            f"The receipt's name, {filename!r}, does not end as a {actual} file should"
-            f" ({' or '.join(endings)}): it was not accepted."
+            "The receipt's name, %(name)s, does not end as a %(actual)s file should"
+            " (%(endings)s): it was not accepted.",
+            name=repr(filename),
+            actual=actual,
+            endings=" or ".join(endings),
         )
     return Receipt(data, actual, hashlib.sha256(data).digest())
 

@@ -59,10 +59,13 @@ class Charters:
         try:
             check_body(body)
         except SchemaViolation as exc:
-            raise GovernanceError(f"That charter cannot be adopted: {exc.message}.") from exc
+            raise GovernanceError(
+                "That charter cannot be adopted: %(why)s.", why=exc.message
+            ) from exc
         if await self._store.has_version(version):
             raise GovernanceError(
-                f"Version {version} is already adopted; give the new text a new version."
+                "Version %(version)s is already adopted; give the new text a new version.",
+                version=version,
             )
         message = await self._messages.append("charter.adopt", body)
         now = self._clock()

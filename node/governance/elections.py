@@ -25,11 +25,12 @@ from node.governance.records import (
     Nomination,
 )
 from node.governance.roles import Roles
-from node.governance.terms import describe_date
+from node.governance.terms import moment
 from node.notices import Notices
 from node.store import ballots
 from node.store.ballots import BallotBox
 from node.store.elections import ElectionsStore, voting_open_txn
+from node.wording import Term
 from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import DelegateMandate
 from protocol.schema import check_body
@@ -47,7 +48,9 @@ def check_network_name(name: str | None) -> str:
     try:
         check_body(DelegateMandate(delegate=clean, body=NETWORK_BODY, starts=0, ends=1))
     except SchemaViolation as exc:
-        raise GovernanceError(f"That name cannot be used for the network ({exc.message}).") from exc
+        raise GovernanceError(
+            "That name cannot be used for the network (%(why)s).", why=exc.message
+        ) from exc
     return clean
 
 
@@ -59,7 +62,9 @@ def check_statement(text: str | None) -> str | None:
     cleaned = (text or "").strip()
     if len(cleaned) > STATEMENT_MOST:
         raise GovernanceError(
-            f"Keep your statement to {STATEMENT_MOST} characters; it has {len(cleaned)}."
+            "Keep your statement to %(most)s characters; it has %(has)s.",
+            most=STATEMENT_MOST,
+            has=len(cleaned),
         )
     return cleaned or None
 
@@ -153,7 +158,8 @@ class Elections:
         )
         if not opened:
             raise GovernanceError(
-                f"An election for {ROLE_TITLES[role]} is already open: use that one."
+                "An election for %(role)s is already open: use that one.",
+                role=Term(ROLE_TITLES[role]),
             )
         await self._notices.notify_members(
             notices_text.election_opened(role, nominations_close), f"/elections/{election_id}"
@@ -173,7 +179,9 @@ class Elections:
         await self._tick()
         holder = next((h for h in await self._roles.holders() if h.role == role), None)
         if holder is None or holder.ends_at is None:
-            raise GovernanceError(f"Nobody holds the role of {ROLE_TITLES[role]} to recall.")
+            raise GovernanceError(
+                "Nobody holds the role of %(role)s to recall.", role=Term(ROLE_TITLES[role])
+            )
         election_id = secrets.token_hex(16)
         opened = await self._store.add_recall(
             election_id,
@@ -186,7 +194,9 @@ class Elections:
             holder.starts_at,
         )
         if not opened:
-            raise GovernanceError(f"A recall vote for {ROLE_TITLES[role]} is already open.")
+            raise GovernanceError(
+                "A recall vote for %(role)s is already open.", role=Term(ROLE_TITLES[role])
+            )
         await self._notices.notify_members(
             notices_text.recall_opened(holder.name, role, voting_opens),
             f"/elections/{election_id}",
@@ -209,8 +219,8 @@ class Elections:
             raise GovernanceError("A recall vote has no nominations.")
         if election.phase(self._clock()) != "nominations":
             raise GovernanceError(
-                f"Nominations for this election closed on"
-                f" {describe_date(election.nominations_close)}."
+                "Nominations for this election closed on %(closed)s.",
+                closed=moment(election.nominations_close),
             )
         return election
 
@@ -232,7 +242,7 @@ class Elections:
         own = nominee == by.id
         refusal = await self._roles.standing_refusal(nominee, election.role, own=own)
         if refusal:
-            raise GovernanceError(refusal)
+            raise GovernanceError(refusal.template, **refusal.values)
         name = None
         if own and election.role == Role.DELEGATE:
             name = check_network_name(network_name or member.name)
@@ -241,8 +251,11 @@ class Elections:
         if not await self._store.add_nomination(
             election_id, nominee, by.id, now, now if own else None, name, said
         ):
-            who = "You are" if own else f"{member.name} is"
-            raise GovernanceError(f"{who} already nominated in this election.")
+            if own:
+                raise GovernanceError("You are already nominated in this election.")
+            raise GovernanceError(
+                "%(name)s is already nominated in this election.", name=member.name
+            )
         if not own:
             await self._notices.notify(
                 [nominee],
@@ -267,7 +280,7 @@ class Elections:
         election = await self._in_nominations(election_id)
         refusal = await self._roles.standing_refusal(member_id, election.role, own=True)
         if refusal:
-            raise GovernanceError(refusal)
+            raise GovernanceError(refusal.template, **refusal.values)
         name = None
         if election.role == Role.DELEGATE:
             name = check_network_name(network_name)
@@ -302,12 +315,13 @@ class Elections:
         phase = election.phase(now)
         if phase in ("nominations", "waiting"):
             raise GovernanceError(
-                f"Voting has not opened yet: it opens {describe_date(election.voting_opens)}."
+                "Voting has not opened yet: it opens %(opens)s.",
+                opens=moment(election.voting_opens),
             )
         if phase == "closed":
             raise GovernanceError(
-                f"Voting closed on {describe_date(election.voting_closes)}; no more votes"
-                " are taken."
+                "Voting closed on %(closed)s; no more votes are taken.",
+                closed=moment(election.voting_closes),
             )
         candidates = [str(c.nominee) for c in await self.candidates(election_id)]
         check_ballot(election, candidates, ballot)

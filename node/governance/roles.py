@@ -19,6 +19,7 @@ from node.governance import notices_text
 from node.governance.records import Election, Holder
 from node.governance.terms import Term, standing_refusal, term_end
 from node.store import mandates, roles
+from node.wording import Wording
 
 ELECTED = "A new delegate was elected."
 RECALLED = "Recalled by a vote of the hub's members."
@@ -45,7 +46,7 @@ class Roles:
     async def past_holders(self, limit: int = 50) -> list[Holder]:
         return await self._store.past_holders(self._clock(), limit)
 
-    async def standing_refusal(self, member_id: int, role: Role, *, own: bool) -> str | None:
+    async def standing_refusal(self, member_id: int, role: Role, *, own: bool) -> Wording | None:
         """Why this member may not stand for `role` now, or None if they may."""
         now = self._clock()
         terms = await self._store.terms_of(member_id, role)
@@ -53,15 +54,11 @@ class Roles:
         if since is None:
             return None
         ended = max(t.ends_at for t in terms if t.ends_at is not None)
-        if own:
-            who, verb = "You", ("hold" if ended > now else "held")
-            pronoun = "you"
-        else:
+        who = None
+        if not own:
             member = await self._members.get(member_id)
             who = (member.name if member else None) or "That member"
-            verb = "holds" if ended > now else "held"
-            pronoun = "they"
-        return notices_text.may_not_stand(who, verb, pronoun, role, ended, since)
+        return notices_text.may_not_stand(who, role, ended, since, now)
 
 
 async def take_office_txn(

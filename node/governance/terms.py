@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from node.wording import Moment
+
 TERM_MONTHS = 12
 REST_MONTHS = 12
 
@@ -58,3 +60,9 @@ def describe_date(ms: int, zone: dt.tzinfo = dt.UTC) -> str:
     """A moment for people: "1 December 2027 at 14:05 UTC" (pages pass the hub's zone)."""
     moment = dt.datetime.fromtimestamp(ms / 1000, tz=zone)
     return f"{moment.day} {moment.strftime('%B %Y at %H:%M')} {moment.tzname()}"
+
+
+def moment(ms: int) -> Moment:
+    """`ms` for a sentence shown to people: "1 December 2027 at 14:05 UTC" as plain text,
+    a date in the reader's language and the hub's zone on a page (node/wording.py)."""
+    return Moment(ms, describe_date(ms))

@@ -23,12 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from node.accounts.permissions import GRANTS, Permission, Role
-from node.assembly import NATIONAL, Assembly, body_title
+from node.assembly import NATIONAL, Assembly, body_words
 from node.assembly_records import Checked
 from node.clock import Clock
 from node.governance.terms import describe_date
 from node.network.background import Loop
 from node.notices import Notices
+from node.wording import Moment, Wording, counted
 from protocol.envelope import Message
 from protocol.kinds.assembly import Motion
 from protocol.roster import ASSEMBLY_KINDS
@@ -160,10 +161,11 @@ class DelegateWork:
                 organisers = await self._notices.holders_of(
                     {Role.DELEGATE, Role.CHAIR, *GRANTS[Permission.TABLE_MOTIONS]}
                 )
-                text = (
-                    f"This hub's sealed vote on “{motion.title}” cannot be revealed: the node "
-                    "no longer holds its secret, so it will not be counted. Tell the other "
-                    "hubs' delegates what the hub chose, and check the node's backups."
+                text = Wording(
+                    "This hub's sealed vote on “%(title)s” cannot be revealed: the node no"
+                    " longer holds its secret, so it will not be counted. Tell the other hubs'"
+                    " delegates what the hub chose, and check the node's backups.",
+                    {"title": motion.title},
                 )
                 key = f"delegate:{checked.motion.id.hex()}:reveal-lost"
                 if await self._notices.notify_once(key, organisers, text, _path(checked)):
@@ -184,24 +186,34 @@ class DelegateWork:
         fresh = [s for s, k in zip(steps, keys, strict=True) if not await self._notices.sent(k)]
         if not fresh:
             return False
-        closes = _when(motion.closes)
-        where = body_title(motion.body)
+        values = {
+            "hub": hub,
+            "body": body_words(motion.body),
+            "title": motion.title,
+            "closes": Moment(motion.closes * 1000, _when(motion.closes)),
+            "seconds": motion.seconds_needed,
+        }
         step = fresh[-1]
         if step == "tabled":
-            n = motion.seconds_needed
-            text = (
-                f"{hub} tabled a motion in the {where}: “{motion.title}”. It goes to the vote "
-                f"once {n} {'hub has' if n == 1 else 'hubs have'} seconded it."
+            text = counted(
+                "%(hub)s tabled a motion in the %(body)s: “%(title)s”. It goes to the vote once"
+                " %(seconds)s hub has seconded it.",
+                "%(hub)s tabled a motion in the %(body)s: “%(title)s”. It goes to the vote once"
+                " %(seconds)s hubs have seconded it.",
+                motion.seconds_needed,
+                values,
             )
         elif step == "voting":
-            text = (
-                f"“{motion.title}” ({where}) is open for your vote until {closes}. "
-                "Cast the hub's vote on its page."
+            text = Wording(
+                "“%(title)s” (%(body)s) is open for your vote until %(closes)s. Cast the hub's"
+                " vote on its page.",
+                values,
             )
         else:
-            text = (
-                f"Reminder: “{motion.title}” ({where}) closes on {closes} and this hub has "
-                "not voted yet."
+            text = Wording(
+                "Reminder: “%(title)s” (%(body)s) closes on %(closes)s and this hub has not"
+                " voted yet.",
+                values,
             )
         # The newest step's key first: it decides; the older ones are recorded with it.
         fresh_keys = [f"delegate:{checked.motion.id.hex()}:{s}" for s in reversed(fresh)]

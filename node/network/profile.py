@@ -22,6 +22,7 @@ from node.errors import NodeError
 from node.network.actions import DEFAULT_REGIONS
 from node.store.hubs import HubInfo
 from node.store.messages import MessageStore
+from node.wording import Wording
 from protocol.errors import SchemaViolation
 from protocol.federation import node_url_problem
 from protocol.kinds.hub import HubProfile
@@ -53,9 +54,9 @@ _LIMITS = {
 class ProfileInvalid(NodeError):
     """A profile form that cannot be saved: one sentence for each field at fault."""
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        super().__init__(" ".join(fields.values()))
-        self.fields = dict(fields)
+    def __init__(self, fields: Mapping[str, Wording]) -> None:
+        super().__init__(" ".join(str(fault) for fault in fields.values()))
+        self.fields = dict(fields)  # each in the reader's language where shown
 
 
 @functools.cache
@@ -132,36 +133,50 @@ class HubProfiles:
             "timezone": own.timezone or geo.DEFAULT_TIMEZONE,
         }
 
-    def _check(self, draft: Draft, regions: list[str]) -> tuple[HubProfile, dict[str, str]]:
-        faults: dict[str, str] = {}
+    def _check(self, draft: Draft, regions: list[str]) -> tuple[HubProfile, dict[str, Wording]]:
+        faults: dict[str, Wording] = {}
         for field, limit in _LIMITS.items():
             value = draft.get(field)
             if value is not None and len(value) > limit:
-                faults[field] = f"Keep it to {limit} characters (it has {len(value)})."
+                faults[field] = Wording(
+                    "Keep it to %(most)s characters (it has %(has)s).",
+                    {"most": limit, "has": len(value)},
+                )
         name = draft.get("name")
         if name is None:
-            faults["name"] = "Give the hub's name."
+            faults["name"] = Wording("Give the hub's name.")
         url = draft.get("url") or ""
         problem = node_url_problem(url)
         if problem is not None and "url" not in faults:
-            faults["url"] = f"The address {problem}: give it as https://hub.example.org."
+            faults["url"] = Wording(
+                "The address %(problem)s: give it as https://hub.example.org.",
+                {"problem": problem},
+            )
         region = draft.get("region")
         if region is not None and region not in regions:
-            faults["region"] = "Choose a region from the list."
+            faults["region"] = Wording("Choose a region from the list.")
         lat = lon = None
         town = draft.get("town")
         if town is not None:
             place = geo.find_place(town)
             if place is None:
                 close = geo.close_places(town)
-                faults["town"] = f"We do not know a town called “{town}”." + (
-                    f" Did you mean: {', '.join(close)}?" if close else " Try the nearest town."
+                faults["town"] = (
+                    Wording(
+                        "We do not know a town called “%(town)s”. Did you mean: %(close)s?",
+                        {"town": town, "close": ", ".join(close)},
+                    )
+                    if close
+                    else Wording(
+                        "We do not know a town called “%(town)s”. Try the nearest town.",
+                        {"town": town},
+                    )
                 )
             else:
                 lat, lon = place.lat, place.lon
         timezone: str = draft.get("timezone") or geo.DEFAULT_TIMEZONE
         if not geo.known_timezone(timezone):
-            faults["timezone"] = (
+            faults["timezone"] = Wording(
                 "That is not a time zone this node knows: pick one from the list,"
                 " or type its full name, such as Europe/London."
             )
@@ -190,7 +205,9 @@ class HubProfiles:
             try:
                 check_body(profile)
             except SchemaViolation as exc:
-                faults["description"] = f"That cannot be published: {exc.message}"
+                faults["description"] = Wording(
+                    "That cannot be published: %(why)s", {"why": exc.message}
+                )
         if faults:
             raise ProfileInvalid(faults)
         await self._messages.append("hub.profile", profile)

@@ -71,6 +71,7 @@ class NewAccount:
     status: str
     charter_version: str
     privacy_version: str
+    language: str | None = None  # 'en' or 'cy'; None: the hub's
 
 
 def _account(row: Any) -> AccountRow:
@@ -94,9 +95,9 @@ async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: 
     cursor = await conn.execute(
         "INSERT INTO members (email_index, email, name, phone, statement, password_hash,"
         " status, charter_version, charter_signed_at, privacy_version, privacy_accepted_at,"
-        " applied_at) VALUES (blind_index(?1), seal('members.email', ?1),"
+        " applied_at, language) VALUES (blind_index(?1), seal('members.email', ?1),"
         " seal('members.name', ?2), seal('members.phone', ?3), seal('members.statement', ?4),"
-        " ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         (
             account.email,
             account.name,
@@ -109,6 +110,7 @@ async def add_account_txn(conn: aiosqlite.Connection, account: NewAccount, now: 
             account.privacy_version,
             now,
             now,
+            account.language,
         ),
     )
     assert cursor.lastrowid is not None

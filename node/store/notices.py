@@ -7,7 +7,8 @@ may be no member's (confirmation links).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -79,31 +80,51 @@ async def add_notices_txn(
         )
 
 
+# A notice's text and email in a language (a member's, or None: the hub's).
+Composer = Callable[[str | None], tuple[str, MemberEmail | None]]
+
+
+async def add_in_languages_txn(
+    conn: aiosqlite.Connection,
+    member_ids: Sequence[int],
+    link: str | None,
+    now: int,
+    compose: Composer,
+) -> None:
+    """A notice (and email) for each member in their own language (members.language),
+    `compose` making the words once for each language among them."""
+    # Only the members who chose a language: few rows, whatever the number told.
+    rows = await conn.execute_fetchall(
+        "SELECT id, language FROM members WHERE language IS NOT NULL"
+    )
+    chosen: dict[int, str | None] = {int(r[0]): r[1] for r in rows}
+    by_language: dict[str | None, list[int]] = defaultdict(list)
+    for member_id in member_ids:
+        by_language[chosen.get(member_id)].append(member_id)
+    for language, ids in by_language.items():
+        text, email = compose(language)
+        await add_notices_txn(conn, ids, text, link, now, email)
+
+
 class NoticesStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add(
-        self,
-        member_ids: Sequence[int],
-        text: str,
-        link: str | None,
-        now: int,
-        email: MemberEmail | None,
+        self, member_ids: Sequence[int], link: str | None, now: int, compose: Composer
     ) -> None:
-        """A notice for each member and, with `email`, an email to each who is active
-        and has an address, in one transaction."""
+        """A notice for each member and an email to each who is active and has an
+        address (if `compose` makes one), in their language, in one transaction."""
         async with self._db.write() as conn:
-            await add_notices_txn(conn, member_ids, text, link, now, email)
+            await add_in_languages_txn(conn, member_ids, link, now, compose)
 
     async def add_once(
         self,
         keys: Sequence[str],
         member_ids: Sequence[int],
-        text: str,
         link: str | None,
         now: int,
-        email: MemberEmail | None,
+        compose: Composer,
     ) -> bool:
         """Like `add`, unless a notice under the first of `keys` was given before: the keys
         are recorded (in `node_state`) in the same transaction, so a notice goes once,
@@ -116,7 +137,7 @@ class NoticesStore:
                 )
                 if i == 0 and cursor.rowcount != 1:
                     return False  # given before: nothing written
-            await add_notices_txn(conn, member_ids, text, link, now, email)
+            await add_in_languages_txn(conn, member_ids, link, now, compose)
             return True
 
     async def sent(self, key: str) -> bool:

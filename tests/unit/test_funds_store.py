@@ -144,7 +144,7 @@ async def test_a_round_is_decided_once_by_the_first_read_after_voting_closes(
         "SELECT amount, entry_date, round_id FROM ledger_entries WHERE kind = 'commitment'"
     )
     assert sorted(rows) == [(3_000, "2025-11-13", round_id), (6_000, "2025-11-13", round_id)]
-    texts = [n.text for n in sink.notices]
+    texts = [str(n.text) for n in sink.notices]  # as plain text: the English
     assert any("Budget round “Spring” is open" in t for t in texts)
     assert [t for t in texts if "has closed" in t] == [
         "Budget round “Spring” has closed: 2 proposals funded, £90.00 committed. See the result."
@@ -189,13 +189,11 @@ async def test_polls_count_the_members_when_opened_once_each(
         await funds.vote(bob, poll, 0)
     view = await funds.poll(poll)
     assert view is not None and view.result is not None
-    assert view.result.quorum_met and view.result.outcome == "Carried: 1 for, 0 against."
+    assert view.result.quorum_met and str(view.result.outcome) == "Carried: 1 for, 0 against."
     await funds.polls()
-    closed = [n for n in sink.notices if n.text.startswith("Poll closed")]
+    closed = [(str(n.text), n.link) for n in sink.notices if str(n.text).startswith("Poll closed")]
     assert closed == [
-        notices.Notice(
-            "Poll closed: “Move to Tuesdays?”. Carried: 1 for, 0 against.", f"/polls/{poll}"
-        )
+        ("Poll closed: “Move to Tuesdays?”. Carried: 1 for, 0 against.", f"/polls/{poll}")
     ]
 
 

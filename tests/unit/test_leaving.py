@@ -61,7 +61,12 @@ async def hub(db: Database, clock: ManualClock) -> tuple[Members, Sessions, int,
     members = Members(AccountsStore(db), clock, FAST, records=(notices, ElectionRecords(db)))
     sessions = Sessions(SessionsStore(db), clock, idle_ms=60_000, lifetime_ms=600_000)
     ann, bo = await _join(members, "Ann"), await _join(members, "Bo")
-    await notices.add([ann, bo], "Voting is open", "/elections/e", clock(), MemberEmail("s", "b"))
+    await notices.add(
+        [ann, bo],
+        "/elections/e",
+        clock(),
+        lambda language: ("Voting is open", MemberEmail("s", "b")),
+    )
     await sessions.start(bo)
     await _election(db, "open-one", "open", nominee=bo, by=ann)
     await _election(db, "closed-one", "closed", nominee=ann, by=bo)

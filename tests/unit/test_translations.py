@@ -3,6 +3,7 @@ no template text outside {% trans %}, and a Welsh translation for every message.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> N
     for message in template:
         if not message.id:
             continue
-        found = welsh.get(message.id)
+        found = welsh.get(message.id, message.context)
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = found.string if found is not None else ()
         strings = strings if isinstance(strings, tuple) else (strings,)
@@ -107,8 +108,8 @@ def test_every_message_has_a_welsh_translation_with_the_same_placeholders() -> N
 
 def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> None:
     out = tmp_path / "messages.pot"
-    # As `make translations` does: the services' refusals are named in refusals.txt.
-    refusals = (TRANSLATIONS / "refusals.txt").read_text().split()
+    # As `make translations` does: the services' refusals and words by keywords.txt.
+    refusals = (TRANSLATIONS / "keywords.txt").read_text().split()
     subprocess.run(
         [sys.executable, "-c", "from babel.messages.frontend import main; main()", "extract",
          "-F", "babel.cfg", "-k", "N_", *(f"-k{name}" for name in refusals),
@@ -122,11 +123,54 @@ def test_the_catalogue_template_is_up_to_date_with_the_pages(tmp_path: Path) -> 
     assert fresh == kept, "run `make translations`: " + str(sorted(fresh ^ kept, key=str)[:5])
 
 
+# Where a refusal is the operator's, met on the command line or in the node's log, not on
+# a member's page: it may be written with its values formatted in, in English.
+OPERATORS = (
+    "node/cli/",
+    "node/backup.py",
+    "node/setup.py",
+    "node/identity.py",
+    "node/keys.py",
+    "node/store/",
+    "node/activitypub/keys.py",
+    "node/federation/",
+)
+
+
+def formatted_refusals(source: str, refusals: set[str]) -> list[int]:
+    """The lines of `source` that raise one of `refusals` with an f-string: the catalogue
+    cannot hold it, so it could only ever be shown in English (node/wording.py)."""
+    lines = []
+    for found in ast.walk(ast.parse(source)):
+        if isinstance(found, ast.Raise) and isinstance(found.exc, ast.Call) and found.exc.args:
+            called = found.exc.func
+            name = getattr(called, "id", None) or getattr(called, "attr", None)
+            if name in refusals and isinstance(found.exc.args[0], ast.JoinedStr):
+                lines.append(found.lineno)
+    return lines
+
+
+def test_every_refusal_a_member_may_meet_is_written_for_the_catalogue() -> None:
+    refusals = set((TRANSLATIONS / "keywords.txt").read_text().split())
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "node").rglob("*.py"))
+        if not str(path.relative_to(ROOT)).startswith(OPERATORS)
+        for line in formatted_refusals(path.read_text(), refusals)
+    ]
+    assert not found, "raise these as a template with %(name)s and values: " + str(found)
+    # The check finds one.
+    assert formatted_refusals('raise FundsError(f"{what} is missing.")', {"FundsError"}) == [1]
+    assert formatted_refusals('raise FundsError("%(what)s is missing.", what=w)', refusals) == []
+
+
 def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
     from node.accounts.permissions import ROLE_DESCRIPTIONS, ROLE_TITLES
+    from node.community.campaigns import STATUSES
     from node.discussion.topics import CATEGORIES
     from node.events.drafts import TYPE_TITLES, VISIBILITIES
     from node.funds.ledger import KIND_TITLES
+    from node.network.actions import DEFAULT_REGIONS
     from web.node_words import WORDS
 
     given = {
@@ -136,6 +180,8 @@ def test_the_words_node_gives_the_pages_are_in_the_catalogue() -> None:
         *VISIBILITIES.values(),
         *KIND_TITLES.values(),
         *CATEGORIES.values(),
+        *DEFAULT_REGIONS,
+        *STATUSES,
     }
     assert given <= set(WORDS), sorted(given - set(WORDS))
 

@@ -102,7 +102,7 @@ async def test_member_posting_too_often_is_told_when_they_can_post_again(site: S
         assert (await site.post(where + "/reply", {"text": f"post {i}"})).status == 303
     response = await site.submit(where + "/reply", {"text": "one too many"})
     assert response.status == 429
-    assert "You can post again in 60 minutes" in await response.text()
+    assert "You can post again in an hour" in await response.text()
     await site.logout()
     await site.login("bob@example.org")  # others are not held back
     assert (await site.post(where + "/reply", {"text": "I am fine"})).status == 303

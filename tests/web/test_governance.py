@@ -10,7 +10,7 @@ import json
 import re
 
 from node.accounts.permissions import Role
-from node.governance.terms import describe_date, may_stand_from, term_end
+from node.governance.terms import may_stand_from, term_end
 from node.node import Node
 from node.store.ballots import VOTER_WIDTH, BallotBox, contest
 from protocol.kinds.assembly import DelegateMandate, DelegateRecall
@@ -18,6 +18,7 @@ from protocol.kinds.hub import CharterAdopt
 from tests.helpers import ManualClock
 from tests.web.conftest import PASSWORD, Site, acting, make_member
 from web.electing import to_field
+from web.rendering import describe_date  # as pages show a date: the hub's zone
 
 DAY = 86_400_000
 ORGANISER = "organiser@example.org"

@@ -283,7 +283,7 @@ async def test_a_vote_written_after_the_close_and_dated_before_it_is_not_counted
     await witnessed(site, north)  # the honest hubs see it now, after the close
 
     result = await page(site, url)
-    assert "no option reached majority" in result and "(final)" in result
+    assert "no option reached a simple majority" in result and "(final)" in result
     assert "2 votes cast." in result
     row = result.split(late.id.hex()[:16])[1].split("</tr>")[0]
     assert (

@@ -45,7 +45,7 @@ class NetworkNews:
                 {
                     "title": i.title,
                     "html": markdown(i.text),
-                    "hub": names.get(i.origin, f"hub {i.origin[:8]}…"),
+                    "hub": names.get(i.origin) or _("a hub"),
                     "when": when(i.published_at),
                     "edited": when(i.edited_at) if i.edited_at else None,
                 }

@@ -16,7 +16,7 @@ from crypto.nodeid import NodeId, parse_node_id
 from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.assembly import NATIONAL, Assembly, AssemblyError, body_title
+from node.assembly import NATIONAL, Assembly, AssemblyError, body_words
 from node.assembly_records import Checked
 from node.digits import is_digits
 from protocol.errors import SchemaViolation
@@ -26,15 +26,26 @@ from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
 from web.electing import local_time
 from web.flash import done
 from web.forms import refusals_on
-from web.i18n import _
+from web.i18n import N_, _, ngettext
 from web.keys import MEMBER
 from web.rendering import hub_zone, render, when
 from web.routes import Route
+from web.wording import words
 
-FOR_AGAINST = ("For", "Against", "Abstain")
+FOR_AGAINST = (N_("For"), N_("Against"), N_("Abstain"))
+# What each kind of message a motion is counted from is, in words (web/node_words.py).
+_KINDS = {
+    "motion": "Motion",
+    "motion.second": "Second",
+    "delegate.vote": "Vote",
+    "delegate.reveal": "Sealed vote revealed",
+    "delegate.mandate": "Delegate's mandate",
+    "delegate.recall": "Recall of a delegate",
+}
+# The words of a motion's own rule, in the page's language where shown.
 _RULES = {
-    "majority": "a simple majority: the winning option needs more than half of the votes cast",
-    "two-thirds": "two thirds: the winning option needs at least two thirds of the votes cast",
+    "majority": N_("a simple majority: the winning option needs more than half of the votes cast"),
+    "two-thirds": N_("two thirds: the winning option needs at least two thirds of the votes cast"),
 }
 
 
@@ -68,8 +79,8 @@ def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
     return {
         "id": checked.motion.id.hex(),
         "title": motion.title,
-        "body": body_title(motion.body),
-        "hub": names.get(checked.motion.origin, checked.motion.origin[:12]),
+        "body": words(body_words(motion.body)),
+        "hub": names.get(checked.motion.origin) or _("a hub"),
         "closes": _seconds(motion.closes),
         "phase": r.phase.value,
         "seconds": r.seconds,
@@ -79,58 +90,95 @@ def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
     }
 
 
-def _count(n: int, word: str) -> str:
-    """ "1 hub", "2 hubs": every noun counted on these pages takes an s."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _standing(checked: Checked) -> str:
     """Where the motion is, in words, and whether its result can still change."""
     r = checked.result
     motion: Motion = checked.motion.body
     if r.phase is Phase.SECONDING:
-        return f"waiting for seconds until {_seconds(motion.closes)}; not final"
+        return _("waiting for seconds until %(closes)s; not final") % {
+            "closes": _seconds(motion.closes)
+        }
     if r.phase is Phase.VOTING:
-        return f"voting open until {_seconds(motion.closes)}; not final"
+        return _("voting open until %(closes)s; not final") % {"closes": _seconds(motion.closes)}
     if r.phase is Phase.REVEALING:
-        reveal_end = _seconds(motion.closes + REVEAL_SECONDS)
-        return f"voting closed; sealed votes are revealed until {reveal_end}; not final"
-    return "final"
+        return _("voting closed; sealed votes are revealed until %(ends)s; not final") % {
+            "ends": _seconds(motion.closes + REVEAL_SECONDS)
+        }
+    return _("final")
 
 
 def _outcome_text(checked: Checked) -> str:
     r = checked.result
     rules: Motion = checked.motion.body
-    prefix = "" if r.final else "So far: "
     if r.outcome == "not-seconded":
-        return prefix + f"not seconded ({r.seconds} of {_count(r.seconds_needed, 'second')})"
-    if r.outcome == "no-quorum":
-        return prefix + (
-            f"quorum not reached ({r.participating} of {_count(r.hubs_in_body, 'hub')} took part;"
-            f" {r.quorum_needed} needed)"
+        outcome = ngettext(
+            "not seconded (%(seconds)s of %(needed)s second)",
+            "not seconded (%(seconds)s of %(needed)s seconds)",
+            r.seconds_needed,
+        ) % {"seconds": r.seconds, "needed": r.seconds_needed}
+    elif r.outcome == "no-quorum":
+        outcome = ngettext(
+            "quorum not reached (%(took_part)s of %(hubs)s hub took part; %(needed)s needed)",
+            "quorum not reached (%(took_part)s of %(hubs)s hubs took part; %(needed)s needed)",
+            r.hubs_in_body,
+        ) % {"took_part": r.participating, "hubs": r.hubs_in_body, "needed": r.quorum_needed}
+    elif r.outcome == "no-decision":
+        outcome = (
+            _("no option reached a simple majority")
+            if rules.rule == "majority"
+            else _("no option reached two thirds")
         )
-    if r.outcome == "no-decision":
-        return prefix + f"no option reached {rules.rule.replace('-', ' ')}"
-    return prefix + f"decided: {r.decided}"
+    else:
+        outcome = _("decided: %(option)s") % {"option": _option(r.decided or "")}
+    return outcome if r.final else _("So far: %(outcome)s") % {"outcome": outcome}
+
+
+def _option(option: str) -> str:
+    """A motion's option as shown: the standard For, Against and Abstain in the page's
+    language, an option the motion's author wrote as written."""
+    return _(option) if option in FOR_AGAINST else option
 
 
 def _rules_explained(motion: Motion) -> list[str]:
     lines = [
-        f"It goes to the vote once {_count(motion.seconds_needed, 'hub')} other than the one"
-        " that tabled it have seconded it, each through a delegate in office for this body.",
-        f"Each hub in the body has one vote, cast by its delegate, until {_seconds(motion.closes)}."
-        " A hub may change its vote until then: its last vote counts.",
-        f"The decision rule is {_RULES[motion.rule]}. Abstentions count towards the quorum"
-        " but are not votes cast.",
-        f"Quorum: at least {motion.quorum_percent}% of the hubs in the body must vote. The hubs in"
-        " the body are those whose delegate's mandate for it is in force at the close, and any"
-        " other hub whose vote counted.",
+        ngettext(
+            "It goes to the vote once %(num)d hub other than the one that tabled it has"
+            " seconded it, through a delegate in office for this body.",
+            "It goes to the vote once %(num)d hubs other than the one that tabled it have"
+            " seconded it, each through a delegate in office for this body.",
+            motion.seconds_needed,
+        )
+        % {"num": motion.seconds_needed},
+        _(
+            "Each hub in the body has one vote, cast by its delegate, until %(closes)s. A hub"
+            " may change its vote until then: its last vote counts."
+        )
+        % {"closes": _seconds(motion.closes)},
+        _(
+            "The decision rule is %(rule)s. Abstentions count towards the quorum but are not"
+            " votes cast."
+        )
+        % {"rule": _(_RULES[motion.rule])},
+        _(
+            "Quorum: at least %(percent)s%% of the hubs in the body must vote. The hubs in the"
+            " body are those whose delegate's mandate for it is in force at the close, and any"
+            " other hub whose vote counted."
+        )
+        % {"percent": motion.quorum_percent},
     ]
     if motion.sealed:
+        days = REVEAL_SECONDS // 86400
         lines.append(
-            "Votes are sealed: each hub publishes only a commitment until the close, then reveals"
-            f" its choice within {REVEAL_SECONDS // 86400} days. A vote never revealed counts as"
-            " an abstention."
+            ngettext(
+                "Votes are sealed: each hub publishes only a commitment until the close, then"
+                " reveals its choice within %(num)d day. A vote never revealed counts as an"
+                " abstention.",
+                "Votes are sealed: each hub publishes only a commitment until the close, then"
+                " reveals its choice within %(num)d days. A vote never revealed counts as an"
+                " abstention.",
+                days,
+            )
+            % {"num": days}
         )
     return lines
 
@@ -143,14 +191,15 @@ async def network(request: web.Request) -> web.Response:
     seats = await assembly.seats()
     bodies = [
         {
-            "title": body_title(body),
+            "title": words(body_words(body)),
             "seats": [
                 {
                     "hub": s.hub,
                     "origin": s.origin,
                     "delegate": s.delegate,
                     "mandate": s.mandate.hex(),
-                    "term": f"{_seconds(s.starts)} to {_seconds(s.ends)}",
+                    "term": _("%(start)s to %(end)s")
+                    % {"start": _seconds(s.starts), "end": _seconds(s.ends)},
                 }
                 for s in body_seats
             ],
@@ -158,7 +207,7 @@ async def network(request: web.Request) -> web.Response:
         for body, body_seats in sorted(seats.items(), key=lambda b: (b[0] != NATIONAL, b[0]))
     ]
     own = [
-        {"body": m.body.body, "title": body_title(m.body.body), "delegate": m.body.delegate}
+        {"body": m.body.body, "title": words(body_words(m.body.body)), "delegate": m.body.delegate}
         for m in await assembly.own_mandates()
     ]
     return render(request, "network.html", {"bodies": bodies, "own": own})
@@ -198,7 +247,7 @@ async def new_motion(
     """The form to table a motion; a refused one as it was filled in."""
     posted = await request.post()
     form = {k: _field(posted, k) for k in _EMPTY} if errors else dict(_EMPTY)
-    bodies = [(b, body_title(b)) for b in await _bodies(request)]
+    bodies = [(b, words(body_words(b))) for b in await _bodies(request)]
     context = {"form": form, "bodies": bodies, "errors": errors or []}
     return render(request, "motion_new.html", context, status=status)
 
@@ -269,12 +318,12 @@ async def motion_page(
     r = checked.result
     hubs = [
         {
-            "hub": names.get(h.origin, h.origin[:12]),
+            "hub": names.get(h.origin) or _("a hub"),
             "origin": h.origin,
             "delegate": h.delegate or "",
             "mandate": h.mandate.hex() if h.mandate else "",
-            "choice": h.choice,
-            "note": h.note,
+            "choice": _option(h.choice) if h.choice else h.choice,
+            "note": _(h.note),
             "voted": h.vote is not None,
         }
         for h in r.hubs
@@ -282,12 +331,12 @@ async def motion_page(
     verdicts = [
         {
             "id": v.id.hex(),
-            "kind": v.kind,
-            "hub": names.get(v.origin, v.origin[:12]),
+            "kind": _(_KINDS.get(v.kind, v.kind)),
+            "hub": names.get(v.origin) or _("a hub"),
             "seq": v.seq,
             "when": when(v.ts),
             "counted": v.counted,
-            "reason": v.reason,
+            "reason": _(v.reason),
         }
         for v in r.verdicts
     ]
@@ -298,8 +347,8 @@ async def motion_page(
         {
             "id": checked.motion.id.hex(),
             "motion": motion,
-            "body": body_title(motion.body),
-            "tabled_by": names.get(checked.motion.origin, checked.motion.origin),
+            "body": words(body_words(motion.body)),
+            "tabled_by": names.get(checked.motion.origin) or _("a hub"),
             "tabled_origin": checked.motion.origin,
             "tabled_when": when(checked.motion.created_at),
             "closes": _seconds(motion.closes),
@@ -307,13 +356,14 @@ async def motion_page(
             "result": r,
             "outcome": _outcome_text(checked),
             "standing": _standing(checked),
-            "counts": [(o, n, is_abstain(o)) for o, n in r.counts],
+            "counts": [(_option(o), n, is_abstain(o)) for o, n in r.counts],
+            "options": [(o, _option(o)) for o in motion.options],
             "hubs": hubs,
             "verdicts": verdicts,
             "own_delegate": own.body.delegate if own else None,
             "ours": checked.motion.origin == assembly.node_id,
-            "sealed_choice": await assembly.sealed_choice(checked.motion.id)
-            if motion.sealed
+            "sealed_choice": _option(choice)
+            if motion.sealed and (choice := await assembly.sealed_choice(checked.motion.id))
             else None,
             "errors": errors or [],
         },

@@ -13,6 +13,7 @@ from node.funds.budget import Phase
 from node.funds.errors import FundsError
 from node.funds.rounds import RoundView
 from node.funds.units import parse_pounds, parse_utc, utc_field
+from node.wording import Term
 from web.flash import done
 from web.forms import path_number, refusals_on, texts
 from web.i18n import _, ngettext
@@ -96,10 +97,10 @@ async def open_round(request: web.Request) -> web.Response:
     round_id = await node.funds.open_round(
         request[MEMBER],
         values["title"],
-        parse_pounds(values["amount"], "The round's amount"),
-        parse_utc(values["proposals_close"], "When proposals close", hub_zone()),
-        parse_utc(values["voting_open"], "When voting opens", hub_zone()),
-        parse_utc(values["voting_close"], "When voting closes", hub_zone()),
+        parse_pounds(values["amount"], Term("The round's amount")),
+        parse_utc(values["proposals_close"], Term("When proposals close"), hub_zone()),
+        parse_utc(values["voting_open"], Term("When voting opens"), hub_zone()),
+        parse_utc(values["voting_close"], Term("When voting closes"), hub_zone()),
     )
     raise done(request, f"/budget/{round_id}", _("The budget round is open."))
 
@@ -166,7 +167,7 @@ async def propose(request: web.Request) -> web.Response:
         round_id,
         values["title"],
         values["description"],
-        parse_pounds(values["cost"], "The cost"),
+        parse_pounds(values["cost"], Term("The cost")),
     )
     raise done(
         request,

@@ -23,6 +23,7 @@ from node.events.calendar import CalendarQuery
 from node.events.drafts import TYPE_TITLES
 from protocol.kinds.campaign import Campaign, CampaignUpdate
 from protocol.visibility import visible_to
+from web import i18n
 from web.atom import Entry, atom_response, feed_bytes
 from web.flash import done
 from web.i18n import N_, _, language
@@ -264,7 +265,8 @@ async def network_ics(request: web.Request) -> web.Response:
     events = await node.events.calendar.for_feed(
         node.clock() // 1000 - _FEED_PAST_S, visible_to("visitor")
     )
-    body = calendar_bytes(f"Network calendar ({node.config.name})", events, base_url(request))
+    name = _("Network calendar (%(hub)s)") % {"hub": node.config.name}
+    body = calendar_bytes(name, events, base_url(request))
     return ics_response(body, "network.ics")
 
 
@@ -289,7 +291,11 @@ async def my_ics(request: web.Request) -> web.Response:
     if member_id is None:
         raise web.HTTPNotFound()
     events = await node.events.calendar.of_member(member_id, node.clock() // 1000 - _FEED_PAST_S)
-    body = calendar_bytes(f"My events ({node.config.name})", events, base_url(request))
+    # A calendar app sends no cookie: the feed's words are in its member's language.
+    subscriber = await node.members.get(member_id)
+    i18n.use((subscriber.language if subscriber else None) or node.language.code)
+    name = _("My events (%(hub)s)") % {"hub": node.config.name}
+    body = calendar_bytes(name, events, base_url(request))
     response = ics_response(body, "my-events.ics")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -300,7 +306,7 @@ async def new_feed(request: web.Request) -> web.Response:
     # hashed, so it can be shown once, here; sending the form again makes a new one.
     node = request.config_dict[NODE]
     token = await node.events.attendance.new_feed_token(request[MEMBER].id)
-    request[NOTICES].append("Your new calendar address is below; any earlier one has stopped.")
+    request[NOTICES].append(_("Your new calendar address is below; any earlier one has stopped."))
     return render(
         request,
         "account.html",
@@ -341,7 +347,7 @@ async def announcements_atom(request: web.Request) -> web.Response:
     return atom_response(
         feed_bytes(
             f"tag:hubnet,2025:{node.node_id}:announcements",
-            f"News from {node.config.name}",
+            _("News from %(hub)s") % {"hub": node.config.name},
             f"{base}/feeds/announcements.atom",
             f"{base}/",
             entries,
@@ -358,7 +364,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
     titles: dict[bytes, str] = {m.id: m.body.title for m in started if isinstance(m.body, Campaign)}
     entries: list[Entry] = []
     for m in sorted([*started, *updates], key=lambda m: m.created_at, reverse=True)[:50]:
-        hub = names.get(m.origin, f"hub {m.origin[:8]}…")
+        hub = names.get(m.origin) or _("a hub")
         if isinstance(m.body, Campaign):
             title, text, target = m.body.title, m.body.summary, bytes(m.id)
         elif isinstance(m.body, CampaignUpdate):
@@ -367,7 +373,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
                 if original is None or not isinstance(original.body, Campaign):
                     continue
                 titles[original.id] = original.body.title
-            title = f"Update: {titles[m.body.campaign]}"
+            title = _("Update: %(title)s") % {"title": titles[m.body.campaign]}
             text, target = m.body.text, m.body.campaign
         else:
             continue
@@ -378,7 +384,7 @@ async def campaigns_atom(request: web.Request) -> web.Response:
     return atom_response(
         feed_bytes(
             f"tag:hubnet,2025:{node.node_id}:campaigns",
-            "Campaigns across the network",
+            _("Campaigns across the network"),
             f"{base}/feeds/campaigns.atom",
             f"{base}/",
             entries,

@@ -12,10 +12,11 @@ from aiohttp import web
 
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
-from node.assembly import body_title
+from node.assembly import body_words
 from node.network.delegates import Waiting
 from web.rendering import render, when
 from web.routes import Route
+from web.wording import words
 
 
 def _item(w: Waiting) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def _item(w: Waiting) -> dict[str, Any]:
     return {
         "path": w.path,
         "title": w.motion.title,
-        "body": body_title(w.motion.body),
+        "body": words(body_words(w.motion.body)),
         "hub": w.hub,
         "closes": when(w.motion.closes * 1000),
         "sealed": w.motion.sealed,
@@ -42,7 +43,7 @@ async def delegate_page(request: web.Request) -> web.Response:
             "votes": [_item(w) for w in agenda.votes],
             "seconds": [_item(w) for w in agenda.seconds],
             "reveals": [_item(w) for w in agenda.reveals],
-            "bodies": [body_title(b) for b in agenda.bodies],
+            "bodies": [words(body_words(b)) for b in agenda.bodies],
         },
     )
 

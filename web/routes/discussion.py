@@ -27,12 +27,13 @@ from web.flash import done as flash
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.keys import MEMBER
-from web.rendering import markdown, render, when
+from web.rendering import markdown, render, tr, when
 from web.routes import Handler, Route
 
 
 async def _conduct(request: web.Request) -> Any:
-    return markdown(await request.config_dict[NODE].discussion.moderation.conduct())
+    # The default code of conduct in the page's language; a hub's own as written.
+    return markdown(tr(await request.config_dict[NODE].discussion.moderation.conduct()))
 
 
 def _moderator(request: web.Request) -> bool:
@@ -232,7 +233,7 @@ async def _discuss_page(
             "kind": kind,
             "title": title,
             "subject_html": markdown(getattr(subject.body, "text", None)),
-            "subject_hub": names.get(subject.origin, f"hub {subject.origin[:8]}…"),
+            "subject_hub": names.get(subject.origin) or _("a hub"),
             "subject_when": when(subject.created_at),
             "thread": comment_items(thread, _moderator(request), names),
             "reply_action": f"/discuss/{subject_id.hex()}",

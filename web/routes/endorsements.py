@@ -29,6 +29,7 @@ from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
+from web.wording import refusal
 
 _FIELDS = ("organisation", "kind", "date", "website", "statement")
 LIST = "/network/charter/endorsements"
@@ -109,7 +110,7 @@ async def record(request: web.Request) -> web.StreamResponse:
     except EndorsementError as exc:
         if exc.status >= 500 or exc.status == 404:
             raise
-        return await new_form(request, errors=[str(exc)], field=exc.field, status=exc.status)
+        return await new_form(request, errors=[refusal(exc)], field=exc.field, status=exc.status)
     raise done(
         request, f"{LIST}/{message.id.hex()}", _("Recorded, and sent to the network's hubs.")
     )
@@ -148,7 +149,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     except EndorsementError as exc:
         if exc.status >= 500 or exc.status == 404:
             raise
-        return await endorsement_page(request, errors=[str(exc)], status=exc.status)
+        return await endorsement_page(request, errors=[refusal(exc)], status=exc.status)
     raise done(
         request,
         f"{LIST}/{endorsement_id.hex()}",

@@ -7,16 +7,18 @@ from urllib.parse import quote_plus
 
 from aiohttp import web
 
+from crypto.nodeid import NodeId
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import RateLimited
 from node.events.calendar import EventView
 from node.events.drafts import TYPE_TITLES, VISIBILITIES, form_from, parse_form
 from protocol.visibility import may_see
+from web import i18n
 from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
-from web.i18n import _
+from web.i18n import _, listed
 from web.ics import calendar_bytes, ics_response
 from web.keys import MEMBER, REGISTRATION_GUARD, viewer
 from web.onion import base_url
@@ -124,6 +126,7 @@ async def event_page(
     # Everyone coming, through every hub: counts alone cross the network (§5.37).
     coming = await node.events.attendance.counts.coming(event.id, event.origin, event.capacity)
     comments = node.discussion.comments
+    hub_names = {o: h.name for o, h in (await node.hubs()).items()}
     # Members discuss an event that went out to the network (members-only ones did not).
     discussable = member is not None and await comments.subject(event.id) is not None
     context: dict[str, Any] = {
@@ -138,7 +141,11 @@ async def event_page(
         "own": own,
         "coming": coming,
         "full": event.capacity is not None and coming.total >= event.capacity,
-        "hub_names": {o: h.name for o, h in (await node.hubs()).items()},
+        "hub_names": hub_names,
+        # "Hosted by Riverside with Northgate and Oakfield": the co-hosts by name.
+        "cohosts": listed(
+            [hub_names.get(NodeId(c)) or _("a hub") for c in event.cohosts if c != event.origin]
+        ),
         "going": member is not None and await node.events.attendance.is_going(event.id, member.id),
         "attendees": (
             await node.events.attendance.attendees(event.id)
@@ -274,7 +281,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     if confirms:
         # The same answer whatever the email: the link, or a note that the address
         # is registered already, goes by email (node/accounts/confirmations.py).
-        await node.confirmations.ask_to_register(event.id, name, email)
+        await node.confirmations.ask_to_register(event.id, name, email, i18n.language())
     else:
         await node.events.attendance.register(event.id, name, email)
     raise done(

@@ -11,6 +11,7 @@ from node.funds.books import EntryView
 from node.funds.ledger import KIND_TITLES, Draft, Kind
 from node.funds.receipts import MAX_RECEIPT_BYTES, TYPES, Receipt, check_receipt
 from node.funds.units import day_of, parse_day, parse_pounds
+from node.wording import Term
 from protocol.federation import MAX_BODY_BYTES
 from web.flash import done
 from web.forms import path_number, refusals_on, texts
@@ -101,8 +102,10 @@ async def record_entry(request: web.Request) -> web.Response:
         day=parse_day(values["date"]),
         category=values["category"],
         note=values["note"],
-        corrects=ledger.parse_entry_number(values["corrects"], "The entry it corrects"),
-        against=ledger.parse_entry_number(values["against"], "The commitment it was paid from"),
+        corrects=ledger.parse_entry_number(values["corrects"], Term("The entry it corrects")),
+        against=ledger.parse_entry_number(
+            values["against"], Term("The commitment it was paid from")
+        ),
     )
     receipt = _receipt(form.get("receipt"))
     entry_id = await node.funds.record(request[MEMBER], draft, receipt)

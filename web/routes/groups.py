@@ -17,7 +17,7 @@ from web.flash import done as flash
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.keys import MEMBER
-from web.rendering import markdown, render
+from web.rendering import markdown, render, tr
 from web.routes import Handler, Route
 from web.routes.discussion import describe_subject
 
@@ -117,7 +117,7 @@ async def _group_page(
             "thread": post_items(posts, member.id, member.can(Permission.MODERATE), handles),
             "mention_names": mention_choices(handles),
             "reply_action": f"/discussions/{group.topic_id}/reply",
-            "conduct": markdown(await discussion.moderation.conduct()),
+            "conduct": markdown(tr(await discussion.moderation.conduct())),
             "errors": errors or [],
         },
         status=status,

@@ -18,6 +18,7 @@ from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
+from web.wording import words
 
 _FIELDS = FIELDS  # the form is the service's list of fields
 
@@ -62,7 +63,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     try:
         moved = await node.profile.save(draft, node.membership.roster.regions, by=request[MEMBER])
     except ProfileInvalid as exc:
-        return await _page(request, faults=exc.fields, status=400)
+        faults = {field: words(fault) for field, fault in exc.fields.items()}
+        return await _page(request, faults=faults, status=400)
     raise done(
         request,
         "/organise/profile",

@@ -15,7 +15,7 @@ from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
 from web.keys import MEMBER
-from web.rendering import markdown, render, when
+from web.rendering import markdown, render, tr, when
 from web.routes import Route
 from web.routes.discussion import hub_names
 
@@ -66,7 +66,7 @@ async def _moderation_page(
         "moderation.html",
         {
             "reports": reports,
-            "conduct_text": await moderation.conduct(),
+            "conduct_text": tr(await moderation.conduct()),
             "suspended": [
                 {"id": i, "name": n, "until": when(u), "reason": why}
                 for i, n, u, why in await moderation.suspended()

@@ -20,7 +20,7 @@ from node.store.hubs import HubInfo
 from web.flash import done
 from web.forms import refusals_on
 from web.hubs_map import Pin, hubs_map
-from web.i18n import _
+from web.i18n import N_, _
 from web.keys import MEMBER
 from web.rendering import render
 from web.routes import Route
@@ -48,7 +48,7 @@ def _by_region(hubs: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
         groups.setdefault(hub["region"] or "", []).append(hub)
     named = sorted((r for r in groups if r), key=str.casefold)
     return [(r, groups[r]) for r in named] + (
-        [("No region given", groups[""])] if "" in groups else []
+        [(N_("No region given"), groups[""])] if "" in groups else []
     )
 
 

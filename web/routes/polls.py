@@ -10,6 +10,7 @@ from node.digits import is_digits
 from node.funds import polls
 from node.funds.errors import FundsError
 from node.funds.units import parse_utc, utc_field
+from node.wording import Term
 from web.flash import done
 from web.forms import path_number, refusals_on, text, texts
 from web.i18n import _
@@ -62,7 +63,7 @@ async def open_poll(request: web.Request) -> web.Response:
         kind,
         polls.parse_options(kind, values["options"]),
         polls.parse_quorum(values["quorum"]),
-        parse_utc(values["closes"], "When the poll closes", hub_zone()),
+        parse_utc(values["closes"], Term("When the poll closes"), hub_zone()),
     )
     raise done(request, f"/polls/{poll_id}", _("Your proposal is open for votes."))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from node.errors import RateLimited
 from node.governance.records import Charter
 from node.store.sealing import MembersDataLocked
 from protocol.visibility import visible_to
+from web import i18n
 from web.client_address import client_key
 from web.flash import done
 from web.forms import refusals_on
@@ -183,10 +185,13 @@ async def join(request: web.Request) -> web.Response:
             accepted_privacy=_field(form, "accept_privacy") == "yes",
             charter_version=charter.version,
         )
+        # A visitor who chose a language for the pages keeps it as a member.
+        chosen = i18n.known(request.cookies.get(i18n.COOKIE))
+        application = dataclasses.replace(application, language=chosen)
         if confirms:
             # Nothing is recorded until the emailed link is followed; an address with
             # an account gets an email saying so (node/accounts/confirmations.py).
-            await node.confirmations.ask_to_join(application)
+            await node.confirmations.ask_to_join(application, i18n.language())
         else:
             await node.members.record(application)
     except EmailTaken:
