@@ -148,7 +148,9 @@ class AtRest:
         """Add or change the passphrase; with `only`, forget every key file too (the
         one in the data directory is overwritten and removed)."""
         if len(passphrase) < MIN_PASSPHRASE:
-            raise NodeError(f"a passphrase needs at least {MIN_PASSPHRASE} characters")
+            raise NodeError(
+                "a passphrase needs at least %(least)d characters", least=MIN_PASSPHRASE
+            )
         data_key = self._data_key_now()
         params = keys.ScryptParams.fresh()
         kek = await asyncio.to_thread(keys.passphrase_kek, passphrase, params)
