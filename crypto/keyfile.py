@@ -23,14 +23,21 @@ def save_key(key: SigningKey, path: Path) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    write_secret_file(path, pem, "refusing to overwrite a key")
+
+
+def write_secret_file(path: Path, data: bytes, if_exists: str) -> None:
+    """Write `data` to a new file at `path`, readable by its owner only (0600 from the
+    start, never wider for a moment), on disk before this returns. A file already there
+    is never replaced: KeyFileError, its sentence ending with `if_exists`."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise KeyFileError(f"{path} already exists; refusing to overwrite a key") from exc
+        raise KeyFileError(f"{path} already exists; {if_exists}") from exc
     except OSError as exc:
         raise KeyFileError(f"cannot create key file {path}: {exc.strerror}") from exc
     with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
 

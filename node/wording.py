@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Self
 
 
 class Term(str):
@@ -40,29 +41,29 @@ class Terms(str):
         return made
 
 
-class Moment(str):
-    """An instant (`ms`), reading as `english` until shown in the reader's language."""
+class _Timed(str):
+    """Words for a time (`ms`), reading as `english` until shown in the reader's language."""
 
     __slots__ = ("ms",)
     ms: int
 
-    def __new__(cls, ms: int, english: str) -> Moment:
+    def __new__(cls, ms: int, english: str) -> Self:
         made = super().__new__(cls, english)
         made.ms = ms
         return made
 
 
-class Span(str):
+class Moment(_Timed):
+    """An instant (`ms`), reading as `english` until shown in the reader's language."""
+
+    __slots__ = ()
+
+
+class Span(_Timed):
     """A length of time (`ms`), reading as `english` until counted in the reader's
     language."""
 
-    __slots__ = ("ms",)
-    ms: int
-
-    def __new__(cls, ms: int, english: str) -> Span:
-        made = super().__new__(cls, english)
-        made.ms = ms
-        return made
+    __slots__ = ()
 
 
 Values = Mapping[str, object]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,12 @@ from typing import Any
 import aiosqlite
 import argon2
 
+from node.accounts.account_fields import MAX_PASSWORD as MAX_PASSWORD
+from node.accounts.account_fields import MIN_PASSWORD as MIN_PASSWORD
+from node.accounts.account_fields import AccountError as AccountError
+from node.accounts.account_fields import check_email as check_email
+from node.accounts.account_fields import check_password as check_password
+from node.accounts.account_fields import text_field
 from node.accounts.charter import CHARTER_VERSION, PRIVACY_VERSION
 from node.accounts.permissions import (
     ROLE_TITLES,
@@ -29,18 +34,10 @@ from node.accounts.permissions import (
 from node.accounts.personal import AccountRecords, PersonalData
 from node.accounts.tokens import token_digest
 from node.clock import Clock
-from node.errors import NodeError, NotAllowed
+from node.errors import NotAllowed
 from node.store.accounts import AccountRow, AccountsStore, NewAccount, roles_txn
 from node.store.dates import dated
 from node.wording import Term, Terms
-
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1000
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
-
-
-class AccountError(NodeError):
-    """A request about an account that cannot be met; the message is for the user."""
 
 
 class NotOutranked(AccountError, NotAllowed):
@@ -73,33 +70,6 @@ class Member:
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "Choose a password of at least %(least)s characters.", least=MIN_PASSWORD
-        )
-    if len(password) > MAX_PASSWORD:
-        raise AccountError("A password can be at most %(most)s characters.", most=MAX_PASSWORD)
-
-
-def check_email(email: str) -> str:
-    email = email.strip()
-    if not _EMAIL.fullmatch(email):
-        raise AccountError("That does not look like an email address.")
-    return email
-
-
-def _text(value: str | None, most: int, what: Term, required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise AccountError("Please give %(what)s.", what=what)
-        return None
-    if len(value) > most:
-        raise AccountError("Keep %(what)s to at most %(most)s characters.", what=what, most=most)
-    return value
 
 
 async def check_may_manage_txn(
@@ -244,10 +214,10 @@ class Members:
             raise AccountError("To join, sign the charter: tick the box to agree to it.")
         if not accepted_privacy:
             raise AccountError("To join, accept the privacy notice.")
-        clean_name = _text(name, 100, Term("your name"), required=True)
+        clean_name = text_field(name, 100, Term("your name"), required=True)
         clean_email = check_email(email)
-        clean_phone = _text(phone, 40, Term("your phone number"))
-        clean_statement = _text(statement, 2000, Term("your note"))
+        clean_phone = text_field(phone, 40, Term("your phone number"))
+        clean_statement = text_field(statement, 2000, Term("your note"))
         check_password(password)
         return Application(
             name=clean_name or "",

@@ -38,7 +38,9 @@ from typing import Any
 
 import aiosqlite
 
+from crypto import errors as crypto_errors
 from crypto import sealing
+from crypto.keyfile import write_secret_file
 from crypto.sealing import DataKey, ScryptParams, SealError
 from node.errors import Unavailable
 
@@ -85,15 +87,9 @@ def read_key_file(path: Path) -> bytes | None:
 def write_key_file(path: Path, kek: bytes) -> None:
     """Write a new key file, readable by its owner only; refuse to replace one."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise KeyFileError(f"{path} already exists; choose a new name") from exc
-    except OSError as exc:
-        raise KeyFileError(f"cannot write a key file at {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "wb") as f:
-        f.write(kek)
-        f.flush()
-        os.fsync(f.fileno())
+        write_secret_file(path, kek, "choose a new name")
+    except crypto_errors.KeyFileError as exc:  # crypto's; this one is the node's, with a status
+        raise KeyFileError(str(exc)) from exc
 
 
 def shred_key_file(path: Path) -> None:

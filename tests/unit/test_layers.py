@@ -1,4 +1,5 @@
-"""The layers hold: SQL lives only in node/store (STYLE.md "All SQL in node/store")."""
+"""The layers hold: SQL lives only in node/store (STYLE.md "All SQL in node/store"); no
+module grows past 400 lines."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ def test_services_do_not_take_the_whole_node() -> None:
     assert not found, "services holding the whole Node:\n" + "\n".join(found)
     # The check can fail: the edges do import it.
     assert _imports_node(ROOT / "node" / "metrics.py")
+
+
+# A module that grows past this holds more than one job: split it and name the parts
+# for what they hold (docs/ARCHITECTURE.md, issue 15's rule).
+MOST_LINES = 400
+
+
+def test_no_module_is_over_four_hundred_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("node", "web", "protocol", "crypto")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+    }
+    assert long == {}, f"modules over {MOST_LINES} lines (split them by job): {long}"

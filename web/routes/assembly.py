@@ -12,41 +12,35 @@ from typing import Any
 from aiohttp import web
 
 from crypto.errors import BadNodeId
-from crypto.nodeid import NodeId, parse_node_id
+from crypto.nodeid import parse_node_id
 from node.accounts.members import Member
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.assembly import NATIONAL, Assembly, AssemblyError, body_words
-from node.assembly_records import Checked
 from node.digits import is_digits
 from protocol.errors import SchemaViolation
 from protocol.kinds.assembly import Motion
 from protocol.schema import check_body
-from protocol.tally import REVEAL_SECONDS, Phase, is_abstain
+from protocol.tally import Phase, is_abstain
 from web.electing import local_time
 from web.flash import done
 from web.forms import refusals_on
-from web.i18n import N_, _, ngettext
+from web.i18n import _
 from web.keys import MEMBER
+from web.motion_words import (
+    FOR_AGAINST,
+    KINDS,
+    RULES,
+    at_seconds,
+    option_words,
+    outcome_text,
+    rules_explained,
+    standing,
+    summary,
+)
 from web.rendering import hub_zone, render, when
 from web.routes import Route
 from web.wording import words
-
-FOR_AGAINST = (N_("For"), N_("Against"), N_("Abstain"))
-# What each kind of message a motion is counted from is, in words (web/node_words.py).
-_KINDS = {
-    "motion": "Motion",
-    "motion.second": "Second",
-    "delegate.vote": "Vote",
-    "delegate.reveal": "Sealed vote revealed",
-    "delegate.mandate": "Delegate's mandate",
-    "delegate.recall": "Recall of a delegate",
-}
-# The words of a motion's own rule, in the page's language where shown.
-_RULES = {
-    "majority": N_("a simple majority: the winning option needs more than half of the votes cast"),
-    "two-thirds": N_("two thirds: the winning option needs at least two thirds of the votes cast"),
-}
 
 
 def _assembly(request: web.Request) -> Assembly:
@@ -69,120 +63,6 @@ def _motion_id(request: web.Request) -> bytes:
     return raw
 
 
-def _seconds(s: int) -> str:
-    return when(s * 1000)
-
-
-def _summary(checked: Checked, names: dict[NodeId, str]) -> dict[str, Any]:
-    motion: Motion = checked.motion.body
-    r = checked.result
-    return {
-        "id": checked.motion.id.hex(),
-        "title": motion.title,
-        "body": words(body_words(motion.body)),
-        "hub": names.get(checked.motion.origin) or _("a hub"),
-        "closes": _seconds(motion.closes),
-        "phase": r.phase.value,
-        "seconds": r.seconds,
-        "seconds_needed": r.seconds_needed,
-        "outcome": _outcome_text(checked),
-        "sealed": motion.sealed,
-    }
-
-
-def _standing(checked: Checked) -> str:
-    """Where the motion is, in words, and whether its result can still change."""
-    r = checked.result
-    motion: Motion = checked.motion.body
-    if r.phase is Phase.SECONDING:
-        return _("waiting for seconds until %(closes)s; not final") % {
-            "closes": _seconds(motion.closes)
-        }
-    if r.phase is Phase.VOTING:
-        return _("voting open until %(closes)s; not final") % {"closes": _seconds(motion.closes)}
-    if r.phase is Phase.REVEALING:
-        return _("voting closed; sealed votes are revealed until %(ends)s; not final") % {
-            "ends": _seconds(motion.closes + REVEAL_SECONDS)
-        }
-    return _("final")
-
-
-def _outcome_text(checked: Checked) -> str:
-    r = checked.result
-    rules: Motion = checked.motion.body
-    if r.outcome == "not-seconded":
-        outcome = ngettext(
-            "not seconded (%(seconds)s of %(needed)s second)",
-            "not seconded (%(seconds)s of %(needed)s seconds)",
-            r.seconds_needed,
-        ) % {"seconds": r.seconds, "needed": r.seconds_needed}
-    elif r.outcome == "no-quorum":
-        outcome = ngettext(
-            "quorum not reached (%(took_part)s of %(hubs)s hub took part; %(needed)s needed)",
-            "quorum not reached (%(took_part)s of %(hubs)s hubs took part; %(needed)s needed)",
-            r.hubs_in_body,
-        ) % {"took_part": r.participating, "hubs": r.hubs_in_body, "needed": r.quorum_needed}
-    elif r.outcome == "no-decision":
-        outcome = (
-            _("no option reached a simple majority")
-            if rules.rule == "majority"
-            else _("no option reached two thirds")
-        )
-    else:
-        outcome = _("decided: %(option)s") % {"option": _option(r.decided or "")}
-    return outcome if r.final else _("So far: %(outcome)s") % {"outcome": outcome}
-
-
-def _option(option: str) -> str:
-    """A motion's option as shown: the standard For, Against and Abstain in the page's
-    language, an option the motion's author wrote as written."""
-    return _(option) if option in FOR_AGAINST else option
-
-
-def _rules_explained(motion: Motion) -> list[str]:
-    lines = [
-        ngettext(
-            "It goes to the vote once %(num)d hub other than the one that tabled it has"
-            " seconded it, through a delegate in office for this body.",
-            "It goes to the vote once %(num)d hubs other than the one that tabled it have"
-            " seconded it, each through a delegate in office for this body.",
-            motion.seconds_needed,
-        )
-        % {"num": motion.seconds_needed},
-        _(
-            "Each hub in the body has one vote, cast by its delegate, until %(closes)s. A hub"
-            " may change its vote until then: its last vote counts."
-        )
-        % {"closes": _seconds(motion.closes)},
-        _(
-            "The decision rule is %(rule)s. Abstentions count towards the quorum but are not"
-            " votes cast."
-        )
-        % {"rule": _(_RULES[motion.rule])},
-        _(
-            "Quorum: at least %(percent)s%% of the hubs in the body must vote. The hubs in the"
-            " body are those whose delegate's mandate for it is in force at the close, and any"
-            " other hub whose vote counted."
-        )
-        % {"percent": motion.quorum_percent},
-    ]
-    if motion.sealed:
-        days = REVEAL_SECONDS // 86400
-        lines.append(
-            ngettext(
-                "Votes are sealed: each hub publishes only a commitment until the close, then"
-                " reveals its choice within %(num)d day. A vote never revealed counts as an"
-                " abstention.",
-                "Votes are sealed: each hub publishes only a commitment until the close, then"
-                " reveals its choice within %(num)d days. A vote never revealed counts as an"
-                " abstention.",
-                days,
-            )
-            % {"num": days}
-        )
-    return lines
-
-
 # -- pages ------------------------------------------------------------------------
 
 
@@ -199,7 +79,7 @@ async def network(request: web.Request) -> web.Response:
                     "delegate": s.delegate,
                     "mandate": s.mandate.hex(),
                     "term": _("%(start)s to %(end)s")
-                    % {"start": _seconds(s.starts), "end": _seconds(s.ends)},
+                    % {"start": at_seconds(s.starts), "end": at_seconds(s.ends)},
                 }
                 for s in body_seats
             ],
@@ -218,7 +98,7 @@ async def motions(request: web.Request) -> web.Response:
     names = await assembly.hub_names()
     groups: dict[str, list[dict[str, Any]]] = {p.value: [] for p in Phase}
     for checked in await assembly.motions():
-        groups[checked.result.phase.value].append(_summary(checked, names))
+        groups[checked.result.phase.value].append(summary(checked, names))
     waiting = len(await assembly.waiting())
     return render(request, "motions.html", {"groups": groups, "waiting": waiting})
 
@@ -270,7 +150,7 @@ def _parse_motion(form: dict[str, str]) -> Motion:
         zone = str(hub_zone()).replace("_", " ")
         raise AssemblyError(_("Give the closing date and time (%s time).") % zone)
     closes = int(written.replace(tzinfo=hub_zone()).timestamp())
-    if form["rule"] not in _RULES:
+    if form["rule"] not in RULES:
         raise AssemblyError(_("Choose a decision rule."))
     motion = Motion(
         body=form["body"],
@@ -322,7 +202,7 @@ async def motion_page(
             "origin": h.origin,
             "delegate": h.delegate or "",
             "mandate": h.mandate.hex() if h.mandate else "",
-            "choice": _option(h.choice) if h.choice else h.choice,
+            "choice": option_words(h.choice) if h.choice else h.choice,
             "note": _(h.note),
             "voted": h.vote is not None,
         }
@@ -331,7 +211,7 @@ async def motion_page(
     verdicts = [
         {
             "id": v.id.hex(),
-            "kind": _(_KINDS.get(v.kind, v.kind)),
+            "kind": _(KINDS.get(v.kind, v.kind)),
             "hub": names.get(v.origin) or _("a hub"),
             "seq": v.seq,
             "when": when(v.ts),
@@ -351,18 +231,18 @@ async def motion_page(
             "tabled_by": names.get(checked.motion.origin) or _("a hub"),
             "tabled_origin": checked.motion.origin,
             "tabled_when": when(checked.motion.created_at),
-            "closes": _seconds(motion.closes),
-            "rules": _rules_explained(motion),
+            "closes": at_seconds(motion.closes),
+            "rules": rules_explained(motion),
             "result": r,
-            "outcome": _outcome_text(checked),
-            "standing": _standing(checked),
-            "counts": [(_option(o), n, is_abstain(o)) for o, n in r.counts],
-            "options": [(o, _option(o)) for o in motion.options],
+            "outcome": outcome_text(checked),
+            "standing": standing(checked),
+            "counts": [(option_words(o), n, is_abstain(o)) for o, n in r.counts],
+            "options": [(o, option_words(o)) for o in motion.options],
             "hubs": hubs,
             "verdicts": verdicts,
             "own_delegate": own.body.delegate if own else None,
             "ours": checked.motion.origin == assembly.node_id,
-            "sealed_choice": _option(choice)
+            "sealed_choice": option_words(choice)
             if motion.sealed and (choice := await assembly.sealed_choice(checked.motion.id))
             else None,
             "errors": errors or [],
@@ -416,7 +296,7 @@ async def hub_record(request: web.Request) -> web.Response:
         hub = part["hub"]
         rows.append(
             {
-                **_summary(checked, names),
+                **summary(checked, names),
                 "tabled": checked.motion.origin == origin,
                 "choice": hub.choice if hub else None,
                 "note": hub.note if hub else "not in the body",
