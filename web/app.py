@@ -52,9 +52,7 @@ def create_app(
             security.headers_middleware,
             security.error_pages_middleware,
             body_deadline_middleware,
-            security.session_middleware,
-            rendering.zone_middleware,
-            flash.flash_middleware,
+            security.visitor_middleware,
         ],
     )
     app[FLASH_KEY] = flash.new_key()

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from web.cookies import cookie_name, set_cookie
 from web.keys import CSRF, FLASH_KEY, NOTICES
-from web.security import cookie_name, set_cookie
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "hubnet_flash"
@@ -66,10 +66,10 @@ def take(request: web.Request) -> bool:
     return True
 
 
-@web.middleware
-async def flash_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Show a waiting line on the page a GET loads, and clear it (after the session
-    middleware, which sets up the page's status lines and the form token)."""
+async def shown_once(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`handler`'s answer, showing a waiting line on the page a GET loads and clearing
+    it (called by the visitor middleware once the page's status lines and the form
+    token are set up)."""
     if request.method != "GET" or NOTICES not in request:
         return await handler(request)
     if not take(request):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import zoneinfo
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,10 @@ def markdown(text: str | None) -> Markup:
     return Markup(nh3.clean(_markdown_renderer().render(text or "")))
 
 
-# The hub's time zone for the request being answered (set by `zone_middleware`): a
-# context variable, as each request runs in its own task, so every `when()` on a page,
-# in a template or a route, shows the hub's zone without being handed it.
+# The hub's time zone for the request being answered (set by `use_zone_and_language`,
+# from the visitor middleware): a context variable, as each request runs in its own
+# task, so every `when()` on a page, in a template or a route, shows the hub's zone
+# without being handed it.
 _ZONE: contextvars.ContextVar[zoneinfo.ZoneInfo | None] = contextvars.ContextVar(
     "hub_zone", default=None
 )
@@ -110,10 +110,7 @@ def describe_age(ms: int | None, now: int) -> str:
     return ngettext("%(num)d second ago", "%(num)d seconds ago", seconds) % {"num": seconds}
 
 
-@web.middleware
-async def zone_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+def use_zone_and_language(request: web.Request) -> None:
     """Times on this request's pages are in the hub's zone (its profile's `timezone`),
     and words in the reader's language: the member's choice, else a visitor's (the
     footer's switch, a cookie), else the hub's (docs/ARCHITECTURE.md, "Languages")."""
@@ -125,7 +122,6 @@ async def zone_middleware(
         or (i18n.known(request.cookies.get(i18n.COOKIE)) if member is None else None)
         or node.language.code
     )
-    return await handler(request)
 
 
 def time_left(now_ms: int, then_ms: int) -> str:

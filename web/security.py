@@ -22,6 +22,8 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import NodeError
 from node.store.sealing import MembersDataLocked
+from web.cookies import cookie_name, set_cookie
+from web.flash import shown_once
 from web.i18n import N_, _
 from web.keys import (
     APPLICATIONS,
@@ -33,8 +35,8 @@ from web.keys import (
     SESSION_TOKEN,
     UNREAD,
 )
-from web.onion import add_onion_location, via_onion
-from web.rendering import render
+from web.onion import add_onion_location
+from web.rendering import render, use_zone_and_language
 from web.wording import refusal
 
 log = logging.getLogger(__name__)
@@ -76,32 +78,6 @@ UPLOAD_MAX_BYTES = 20 * 1024 * 1024 + FORM_MAX_BYTES
 
 class CsrfRefused(web.HTTPForbidden):
     """A state-changing request without the visitor's form token, or from elsewhere."""
-
-
-def _secure(request: web.Request) -> bool:
-    # Through the onion service the connection is http to the .onion address, which
-    # Tor encrypts; a Secure cookie sent over http would be dropped (web/onion.py).
-    url = request.config_dict[NODE].config.url
-    return bool(url.startswith("https://")) and not via_onion(request)
-
-
-def cookie_name(request: web.Request, base: str) -> str:
-    # __Host- cookies must be Secure, so they only work over HTTPS.
-    return f"__Host-{base}" if _secure(request) else base
-
-
-def set_cookie(
-    response: web.StreamResponse, request: web.Request, base: str, value: str, **extra: object
-) -> None:
-    response.set_cookie(
-        cookie_name(request, base),
-        value,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=_secure(request),
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 @web.middleware
@@ -213,8 +189,11 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
 
 
 @web.middleware
-async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Attach the logged-in member (if any) and the visitor's CSRF token."""
+async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What a page needs to know of its visitor: the logged-in member (if any), their
+    form token, the zone and language to show it in, and a line a redirect left for it.
+    One middleware, not three: machine addresses skip it all with one test of the path,
+    and each page pays for one layer of calls, not three."""
     if request.path.startswith(_MACHINE_PREFIXES):
         return await handler(request)
     node = request.config_dict[NODE]
@@ -241,7 +220,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
                 max_size=limit, actual_size=request.content_length or 0
             )
         await _check_csrf(request, upload)
-    response = await handler(request)
+    use_zone_and_language(request)
+    response = await shown_once(request, handler)
     if request[NEW_CSRF]:
         set_cookie(response, request, "hubnet_csrf", request[CSRF])
     return response

@@ -11,6 +11,7 @@ from node.accounts.permissions import Permission, Role
 from node.appkeys import NODE
 from node.events.drafts import local_time
 from node.store.home import UpcomingEvent
+from web.cookies import cookie_name
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import _
@@ -18,7 +19,6 @@ from web.kept_pages import kept_page, page_state
 from web.keys import MEMBER, SESSION_TOKEN
 from web.rendering import markdown, moment, render, when
 from web.routes import Route
-from web.security import cookie_name
 
 
 class NetworkNews:

@@ -8,13 +8,13 @@ from aiohttp import web
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from web import i18n
+from web.cookies import set_cookie
 from web.flash import done
 from web.forms import text
 from web.i18n import _
 from web.keys import MEMBER
 from web.routes import Route
 from web.routes.public import safe_next
-from web.security import set_cookie
 
 
 async def choose_own(request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from node.accounts.invitations import INVITE_DAYS
 from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.mail_setup import SECURITY
+from web.cookies import set_cookie
 from web.flash import done
 from web.forms import refusals_on, text, texts
 from web.i18n import _
@@ -18,7 +19,6 @@ from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
 from web.routes.organise import qr_data_uri
-from web.security import set_cookie
 
 # -- email -----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from node.store.sealing import MembersDataLocked
 from protocol.visibility import visible_to
 from web import i18n
 from web.client_address import client_key
+from web.cookies import cookie_name, set_cookie
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import N_, _
@@ -29,7 +30,6 @@ from web.keys import JOIN_GUARD, LOGIN_GUARD, MEMBER, SESSION_TOKEN
 from web.rendering import describe_date, render, when
 from web.routes import Route
 from web.routes.activitypub import actor_document, wants_activity_json
-from web.security import cookie_name, set_cookie
 
 
 def _field(form: Any, name: str) -> str:
