@@ -9,6 +9,7 @@ node with no proxy refuses onion addresses with a sentence saying what to set
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,7 +38,9 @@ def is_onion(host: str | None) -> bool:
     return bool(host) and str(host).lower().rstrip(".").endswith(".onion")
 
 
+@functools.lru_cache(maxsize=64)
 def url_is_onion(url: str) -> bool:
+    # Cached: every page asks it of the hub's own address (is a cookie Secure?).
     try:
         return is_onion(urlsplit(url).hostname)
     except ValueError:
