@@ -78,6 +78,9 @@ class AtRest:
         # Called when the hub locks, to drop what they keep (web/kept_pages.py).
         self.on_lock: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
+        # What `check` last read: the database's version, and whether a lock was
+        # recorded then (None: not read yet).
+        self._seen: tuple[int, bool] | None = None
 
     @property
     def locked(self) -> bool:
@@ -127,10 +130,13 @@ class AtRest:
         self._db.sealer.unlock(data_key)
 
     async def _unlock_from_places(self) -> bool:
-        if await sealing.is_locked_txn(self._db.reader):
+        """Unlock with a key file in its place, unless a lock is recorded (asked by the
+        watch each second while locked: no file there, no database read)."""
+        found = self._places.keys()
+        if not found or await sealing.is_locked_txn(self._db.reader):
             return False
         methods = await sealing.unlock_methods_txn(self._db.reader)
-        data_key = sealing.data_key_from(methods, self._places.keys())
+        data_key = sealing.data_key_from(methods, found)
         if data_key is None:
             return False
         self._db.sealer.unlock(data_key)
@@ -204,8 +210,17 @@ class AtRest:
 
     async def check(self) -> None:
         """Follow a lock recorded by another process; unlock once a key file appears
-        (removable media put in) or the lock is lifted by `hubnet unlock`."""
-        recorded = await sealing.is_locked_txn(self._db.reader)
+        (removable media put in) or the lock is lifted by `hubnet unlock`.
+
+        The lock row is read again only when something was written to the database
+        (`Database.data_version`, microseconds), not every second."""
+        version = self._db.data_version()
+        if version is None or self._seen is None or self._seen[0] != version:
+            recorded = await sealing.is_locked_txn(self._db.reader)
+            if version is not None:
+                self._seen = (version, recorded)
+        else:
+            recorded = self._seen[1]
         if recorded and not self.locked:
             self._forget()
             # A login in the second before this one looked would outlive the lock.
