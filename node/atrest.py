@@ -27,6 +27,7 @@ from crypto import sealing as keys
 from node.clock import Clock
 from node.config import Config
 from node.errors import Conflict, NodeError
+from node.settings import DATA_KEY_FILE
 from node.store import sealing
 from node.store.database import Database
 from node.store.sealing import FILE, PASSPHRASE, KeyPlaces, MembersDataLocked
@@ -184,7 +185,7 @@ class AtRest:
 
     def _shred_key_in_data_dir(self) -> None:
         data_dir = self._db.path.parent.resolve()
-        for path in (self._db.path.with_name("data.key"), *self._places.files[:1]):
+        for path in (self._db.path.with_name(DATA_KEY_FILE), *self._places.files[:1]):
             if path.resolve().parent == data_dir:
                 sealing.shred_key_file(path)
 

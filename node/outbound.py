@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import aiohttp_socks
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.client import _RequestContextManager
 from aiohttp.resolver import DefaultResolver
 
 from node.onion import HOW_TO_SET_PROXY, Proxy, is_onion, parse_proxy
@@ -129,7 +129,9 @@ class Outbound:
             self._direct = aiohttp.ClientSession(connector=direct, **self._session_options)
         return self._direct
 
-    def request(self, method: str, url: str, **kwargs: Any) -> _RequestContextManager:
+    def request(
+        self, method: str, url: str, **kwargs: Any
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         """As aiohttp.ClientSession.request, on the session `url` takes."""
         return self.session_for(url).request(method, url, **kwargs)
 

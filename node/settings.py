@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# A new hub's key to members' sealed details, in its data directory until moved.
+DATA_KEY_FILE = "data.key"
+
 
 @dataclass(frozen=True, slots=True)
 class Setting:
@@ -262,7 +265,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_key_file",
         str,
-        "data.key",
+        DATA_KEY_FILE,
         "The key file that unlocks members' personal data (sealed at rest) when the node "
         "starts: a path, relative to the data directory unless absolute. Put it on "
         "removable media ('hubnet key file PATH'); while it is absent the hub is locked.",

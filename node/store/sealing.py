@@ -43,6 +43,7 @@ from crypto import sealing
 from crypto.keyfile import write_secret_file
 from crypto.sealing import DataKey, ScryptParams, SealError
 from node.errors import Unavailable
+from node.settings import DATA_KEY_FILE
 
 KEY_FILE_BYTES = sealing.KEY_BYTES
 # node_state's row while the hub is locked: a restart does not unlock itself from a
@@ -118,7 +119,7 @@ class KeyPlaces:
     @classmethod
     def beside(cls, database: Path) -> KeyPlaces:
         """The default: `data.key` beside the database (`make run`, tests)."""
-        return cls((database.with_name("data.key"),))
+        return cls((database.with_name(DATA_KEY_FILE),))
 
     def keys(self) -> list[bytes]:
         return [k for k in (read_key_file(p) for p in self.files) if k is not None]
