@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crypto import sealing as keys
+from node.accounts.permissions import Acting, Permission, require
 from node.clock import Clock
 from node.config import Config
 from node.errors import Conflict, NodeError
@@ -99,8 +100,10 @@ class AtRest:
 
     # -- locking ---------------------------------------------------------------------
 
-    async def lock(self, why: str = "locked by an organiser") -> None:
-        """Lock at once: record it (ending every session), then forget the key."""
+    async def lock(self, by: Acting, why: str = "locked by an organiser") -> None:
+        """Lock at once, as `by` (who may set up the hub, or the operator): record it
+        (ending every session), then forget the key."""
+        require(by, Permission.SET_UP_HUB)
         async with self._db.write() as conn:
             await sealing.set_locked_txn(conn, why, self._clock())
         self._forget()

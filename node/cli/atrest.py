@@ -88,9 +88,11 @@ def cmd_key_file(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
+    from node.accounts.permissions import OPERATOR
+
     async def run() -> None:
         async with _opened(args.data_dir, need_key=False) as atrest:
-            await atrest.lock("locked from the command line")
+            await atrest.lock(OPERATOR, "locked from the command line")
 
     asyncio.run(run())
     print("Locked: members' details are sealed and everyone is logged out.")

@@ -5,8 +5,11 @@ what a locked hub shows are in tests/integration/test_at_rest.py, on real proces
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
-from tests.web.conftest import PASSWORD, Site
+from node.accounts.permissions import OPERATOR, Role
+from node.errors import NotAllowed
+from tests.web.conftest import PASSWORD, Site, acting, make_member
 
 
 async def _upload(site: Site, key_file: bytes) -> aiohttp.ClientResponse:
@@ -19,7 +22,7 @@ async def _upload(site: Site, key_file: bytes) -> aiohttp.ClientResponse:
 
 async def test_the_key_file_uploaded_unlocks_the_hub_and_another_does_not(site: Site) -> None:
     key_file = (site.node.config.data_dir / "data.key").read_bytes()
-    await site.node.atrest.lock("a test")
+    await site.node.atrest.lock(OPERATOR, "a test")
     refused = await site.post("/login", {"email": "organiser@example.org", "password": PASSWORD})
     assert refused.status == 503 and "sealed until an organiser unlocks it" in await refused.text()
 
@@ -34,3 +37,14 @@ async def test_the_key_file_uploaded_unlocks_the_hub_and_another_does_not(site: 
     await site.login("organiser@example.org")
     members = await (await site.client.get("/organise/members")).text()
     assert "organiser@example.org" in members
+
+
+async def test_only_who_may_set_up_the_hub_may_lock_it(site: Site) -> None:
+    """The service checks, not only the route: a script or a new route cannot skip it."""
+    ann = await acting(site.node, await make_member(site.node, "ann@example.org"))
+    with pytest.raises(NotAllowed, match="Only"):
+        await site.node.atrest.lock(ann, "a member tried")
+    assert not site.node.atrest.locked
+    chair = await acting(site.node, await make_member(site.node, "chair@example.org", Role.CHAIR))
+    await site.node.atrest.lock(chair)
+    assert site.node.atrest.locked

@@ -19,7 +19,7 @@ from node.store.sealing import KEY_FILE_BYTES
 from web.client_address import client_key
 from web.flash import done
 from web.i18n import _
-from web.keys import LOGIN_GUARD
+from web.keys import LOGIN_GUARD, MEMBER
 from web.rendering import render
 from web.routes import Route
 
@@ -66,7 +66,7 @@ async def lock_form(request: web.Request) -> web.StreamResponse:
 
 async def lock(request: web.Request) -> web.StreamResponse:
     node = request.config_dict[NODE]
-    await node.atrest.lock("locked from the Operations page")
+    await node.atrest.lock(request[MEMBER], "locked from the Operations page")
     # Every session has ended, this organiser's too: the page says what happened.
     return render(request, "locked.html", {"just_locked": True}, status=200)
 
