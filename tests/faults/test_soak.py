@@ -23,6 +23,7 @@ import pytest
 from crypto.ed25519 import SigningKey
 from node.federation.invites import parse_invite
 from protocol import federation as wire
+from protocol.errors import MalformedPayload
 from tests.faults import scale
 from tests.faults.hostile import PREFIX, Client, admit, joined, node_ids
 from tests.faults.test_crashes import (  # noqa: F401 (cleanup is a fixture)
@@ -151,6 +152,7 @@ def test_nodes_killed_at_random_moments_lose_nothing_acknowledged(
     peer_as(key, a, pusher.url)
 
     acknowledged = [0]  # batches Riverside acknowledged, in order
+    failed: list[BaseException] = []  # what broke the pusher, re-raised below
     stop = threading.Event()
 
     def push_all() -> None:
@@ -158,10 +160,16 @@ def test_nodes_killed_at_random_moments_lose_nothing_acknowledged(
         while not stop.is_set() and acknowledged[0] < len(batches):
             try:
                 reply = client.push(batches[acknowledged[0]])
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.05)  # killed mid-request, or not listening yet
+                results = reply.results if reply.status == 200 else []
+            except (OSError, http.client.HTTPException, MalformedPayload):
+                # Killed mid-request or mid-answer, or not listening yet: nothing was
+                # promised, so the batch is sent again.
+                time.sleep(0.05)
                 continue
-            statuses = {r.status for r in reply.results} if reply.status == 200 else set()
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+            statuses = {r.status for r in results}
             if statuses and statuses <= {"stored", "duplicate"}:
                 acknowledged[0] += 1
             else:
@@ -196,6 +204,9 @@ def test_nodes_killed_at_random_moments_lose_nothing_acknowledged(
 
     thread = threading.Thread(target=push_all, daemon=True)
     thread.start()
+    # Every kill must have something to lose: on a loaded machine all four kills
+    # could otherwise come before the first batch was acknowledged.
+    wait_for("Riverside to acknowledge a first batch", lambda: acknowledged[0] > 0 or bool(failed))
     try:
         # Both hubs are killed over and over at once, so each restart overlaps the other's.
         with ThreadPoolExecutor(2) as pool:
@@ -207,6 +218,8 @@ def test_nodes_killed_at_random_moments_lose_nothing_acknowledged(
     finally:
         stop.set()
         thread.join(30)
+    if failed:
+        raise failed[0]
     total = acknowledged[0] * BATCH
     assert total > 0, "nothing was acknowledged between the kills"
     wait_for(
