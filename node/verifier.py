@@ -4,10 +4,13 @@ Parsing a payload is Python work that holds the GIL; verifying its signature is
 libsodium work that does not, but measured here two threads verify only ~1.2×
 faster than one, because the parsing between calls keeps them queued on the GIL
 (tests/benchmarks). So a large batch is parsed in a thread, and its signatures
-are checked in worker processes (node/verify_worker.py; one per core but one,
-started on first use), which receive only (key, payload, signature) and return
-only verdicts: cheap to send, and the parent keeps its core for parsing,
-storage and HTTP. A worker that fails is replaced by checking in a thread.
+are checked in worker processes (node/verify_worker.py; one per core, started on
+first use), which receive only (key, payload, signature) and return only
+verdicts: cheap to send. The parent checks none of a large batch itself: parsing,
+storage and HTTP already keep its one core busy, and when it took a share of the
+signatures too it was the bottleneck, with the machine's other cores half idle
+(`make bench`, HTTP push on 2 cores: 0.39 of the all-core ceiling with a share
+here, 0.58 without). A worker that fails is replaced by checking in a thread.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ class Verifier:
     def __init__(self, threads: int = 0, limits: Limits = DEFAULT_LIMITS) -> None:
         cores = os.cpu_count() or 1
         self.threads = threads or cores
-        self.processes = max(1, self.threads - 1) if self.threads > 1 else 0
+        self.processes = self.threads if self.threads > 1 else 0
         self.limits = limits
         self._threads = ThreadPoolExecutor(self.threads, thread_name_prefix="hubnet-verify")
         self._workers: list[_Worker] = []
@@ -130,15 +133,13 @@ class Verifier:
         return self._workers
 
     async def _verify(self, items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-        """Split across the workers and a thread here: libsodium releases the GIL, so
-        this process verifies its share while the workers verify theirs."""
+        """Split evenly across the workers, each checking its part in parallel."""
         loop = asyncio.get_running_loop()
         try:
             workers = await self._ensure_workers()
-            size = -(-len(items) // (len(workers) + 1))
+            size = -(-len(items) // len(workers))
             parts = await asyncio.gather(
-                loop.run_in_executor(self._threads, verify_chunk, items[:size]),
-                *(w.verify(items[(i + 1) * size : (i + 2) * size]) for i, w in enumerate(workers)),
+                *(w.verify(items[i * size : (i + 1) * size]) for i, w in enumerate(workers)),
             )
             return [ok for part in parts for ok in part]
         except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:
