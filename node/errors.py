@@ -20,7 +20,7 @@ class NodeError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "invalid"
     # The heading of the page a browser is shown when the error is not shown
-    # beside a form's fields (web/security.py error_pages_middleware).
+    # beside a form's fields (web/security.py error_page_for).
     heading: ClassVar[str] = "That could not be done"
 
     def __init__(self, message: str = "", /, **values: object) -> None:

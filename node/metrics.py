@@ -9,6 +9,7 @@ reasons: never anything about a member.
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -64,6 +65,8 @@ class NodeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        # (method, route, status) -> its series of request_seconds (web/metrics.py observe).
+        self.latency_series: dict[tuple[str, str, int], Any] = {}
         self.outbox = Gauge(
             "hubnet_outbox_depth",
             "Messages waiting to be pushed to each peer",

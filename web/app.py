@@ -22,12 +22,12 @@ from node.node import Node
 from node.onion import own_onion_url
 from node.wording import Wording
 from protocol.federation import MAX_BODY_BYTES
-from web import flash, health, kept_pages, metrics, rendering, routes, security
-from web.body_deadline import body_deadline_middleware
+from web import flash, health, kept_pages, metrics, rendering, routes
 from web.client_address import ADDRESS_KEYS, AddressKeys
 from web.join_guard import JoinGuard
 from web.keys import FLASH_KEY, JOIN_GUARD, LOGIN_GUARD, REGISTRATION_GUARD
 from web.login_guard import LoginGuard
+from web.middleware import node_middleware
 from web.onion import ONION_URL
 from web.registration_guard import RegistrationGuard
 from web.routes import activitypub as activitypub_routes
@@ -48,12 +48,7 @@ def create_app(
     # The members' pages refuse more than FORM_MAX_BYTES themselves (web/security.py).
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[
-            security.headers_middleware,
-            security.error_pages_middleware,
-            body_deadline_middleware,
-            security.visitor_middleware,
-        ],
+        middlewares=[node_middleware],
     )
     app[FLASH_KEY] = flash.new_key()
     app[LOGIN_GUARD] = LoginGuard()

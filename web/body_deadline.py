@@ -17,24 +17,22 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import StreamReader, web
 
-from node.federation.api import PREFIX as FEDERATION_PREFIX
-
 STALL_SECONDS = 10  # the same as nginx's client_body_timeout in deploy/nginx.conf
 _TICK = 1.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@web.middleware
-async def body_deadline_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # The federation API times the whole body itself, and answers in its own format: a
-    # second clock of the same length here would race it.
-    if (
-        not request.body_exists
-        or request.content.is_eof()
-        or request.path.startswith(FEDERATION_PREFIX)
-    ):
-        return await handler(request)
+def body_pending(request: web.Request) -> bool:
+    """Whether some of the request's body has still to arrive."""
+    return request.body_exists and not request.content.is_eof()
+
+
+async def within_body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`handler(request)`, cancelled and answered 408 if its body stops arriving.
+
+    Not for the federation API, which times the whole body itself and answers in its
+    own format: a second clock of the same length would race it."""
     try:
         async with asyncio.timeout(None) as deadline:
             watcher = asyncio.create_task(_watch(request.content, deadline))

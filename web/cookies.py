@@ -7,6 +7,8 @@ from aiohttp import web
 from node.appkeys import NODE
 from web.onion import via_onion
 
+_SENT = web.RequestKey("cookies_sent", dict)
+
 
 def _secure(request: web.Request) -> bool:
     # Through the onion service the connection is http to the .onion address, which
@@ -32,3 +34,27 @@ def set_cookie(
         secure=_secure(request),
         **extra,  # type: ignore[arg-type]
     )
+
+
+def sent(request: web.Request, name: str) -> str:
+    """The value the browser sent for the cookie called exactly `name`, or "".
+
+    Read from the Cookie header with one split per request, not through aiohttp's
+    `request.cookies`, which builds an `http.cookies` Morsel for every cookie: that was
+    a fourteenth of a member's page (py-spy). The node's cookies hold only URL-safe
+    characters and are never quoted; a value that is, is taken as it came, and fails
+    the check of whatever it was meant to be."""
+    cookies = request.get(_SENT)
+    if cookies is None:
+        cookies = {}
+        for part in request.headers.get("Cookie", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            cookies.setdefault(key, value)
+        request[_SENT] = cookies
+    found: str = cookies.get(name, "")
+    return found
+
+
+def cookie(request: web.Request, base: str) -> str:
+    """The value of one of the node's own cookies (named as `cookie_name` names it)."""
+    return sent(request, cookie_name(request, base))

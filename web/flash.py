@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from web.cookies import cookie_name, set_cookie
+from web.cookies import cookie, set_cookie
 from web.keys import CSRF, FLASH_KEY, NOTICES
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,7 +53,7 @@ def done(request: web.Request, location: str, text: str) -> web.HTTPSeeOther:
 def take(request: web.Request) -> bool:
     """Move a waiting flash line into this page's status lines; whether there was a
     cookie to clear (valid or not)."""
-    value = request.cookies.get(cookie_name(request, COOKIE))
+    value = cookie(request, COOKIE)
     if not value:
         return False
     encoded, _, signature = value.partition(".")

@@ -1,4 +1,4 @@
-"""GET /metrics in Prometheus text format, and the request-latency middleware.
+"""GET /metrics in Prometheus text format, and each request's time (`observe`).
 
 Who may read it (docs/OPERATIONS.md, "Monitoring"):
 - anyone presenting the metrics_token setting as a bearer token;
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -72,26 +71,26 @@ def _route(request: web.Request) -> str:
     return info.route.resource.canonical
 
 
-@web.middleware
-async def latency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        request.config_dict[METRICS].request_seconds.labels(
-            request.method, _route(request), str(status)
-        ).observe(time.perf_counter() - started)
+# Methods a client may send are any token at all: the label takes these, "other" for
+# the rest, so a stranger cannot grow the metrics without bound.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def observe(request: web.Request, status: int, seconds: float) -> None:
+    """Count one answer's time under its method, route and status. Each label set's
+    series is looked up once: prometheus_client's labels() checks and locks on every call."""
+    method = request.method if request.method in _METHODS else "other"
+    key = (method, _route(request), status)
+    metrics = request.config_dict[METRICS]
+    series = metrics.latency_series.get(key)
+    if series is None:
+        series = metrics.request_seconds.labels(key[0], key[1], str(status))
+        metrics.latency_series[key] = series
+    series.observe(seconds)
 
 
 def setup(app: web.Application) -> None:
     app[METRICS] = NodeMetrics()
-    app.middlewares.append(latency_middleware)
 
     async def attach(app: web.Application) -> AsyncIterator[None]:
         app[METRICS].attach(app[NODE], app[FEDERATION])

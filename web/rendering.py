@@ -18,6 +18,7 @@ from node.appkeys import NODE
 from node.funds.units import pounds
 from node.network.profile import zone
 from web import i18n, navigation
+from web.cookies import sent
 from web.i18n import _, ngettext
 from web.keys import APPLICATIONS, CSRF, MEMBER, NOTICES, UNREAD
 
@@ -119,7 +120,7 @@ def use_zone_and_language(request: web.Request) -> None:
     member = request.get(MEMBER)
     i18n.use(
         (member.language if member is not None else None)
-        or (i18n.known(request.cookies.get(i18n.COOKIE)) if member is None else None)
+        or (i18n.known(sent(request, i18n.COOKIE)) if member is None else None)
         or node.language.code
     )
 

@@ -22,7 +22,7 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.errors import NodeError
 from node.store.sealing import MembersDataLocked
-from web.cookies import cookie_name, set_cookie
+from web.cookies import cookie, set_cookie
 from web.flash import shown_once
 from web.i18n import N_, _
 from web.keys import (
@@ -60,7 +60,7 @@ ACTIVITYPUB_PREFIX = "/ap/"
 # Addresses machines ask (peers, monitors, the Prometheus scraper, browsers fetching
 # the style sheet, fediverse servers): no session, no form token, so they pay for no
 # database reads.
-_MACHINE_PREFIXES = (
+MACHINE_PREFIXES = (
     FEDERATION_PREFIX,
     ACTIVITYPUB_PREFIX,
     "/static/",
@@ -80,19 +80,13 @@ class CsrfRefused(web.HTTPForbidden):
     """A state-changing request without the visitor's form token, or from elsewhere."""
 
 
-@web.middleware
-async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(SECURITY_HEADERS)
-        raise
+def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     # A handler may set a stricter policy of its own (file downloads and members'
     # uploaded receipts do); keep it.
+    headers = response.headers
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        headers.setdefault(name, value)
     add_onion_location(request, response)
-    return response
 
 
 def _error_page(
@@ -133,42 +127,42 @@ _HEADINGS = (
 )
 
 
-@web.middleware
-async def error_pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Browsers get an HTML page for every error, never a stack trace."""
-    if request.path.startswith((FEDERATION_PREFIX, ACTIVITYPUB_PREFIX)):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except CsrfRefused as exc:
+def error_page_for(request: web.Request, error: Exception) -> web.Response | None:
+    """The page a browser gets for `error` raised while answering it, never a stack
+    trace; None for an HTTP answer that is not an error page's to make (a redirect,
+    or one that is already a page), which goes out as it is. Called in the `except`
+    that caught `error`, so a log's traceback is that error's."""
+    if isinstance(error, CsrfRefused):
         return _error_page(
             request,
-            exc.status,
+            error.status,
             N_("This form could not be accepted"),
             N_(
                 "It has expired or came from another site, and nothing was changed. "
                 "Go back, reload the page and try again."
             ),
         )
-    except MembersDataLocked:
+    if isinstance(error, MembersDataLocked):
         # Started without its key, or locked by an organiser: one plain page, no ids.
         return render(request, "locked.html", {"just_locked": False}, status=503)
-    except NodeError as exc:
+    if isinstance(error, NodeError):
         # The one place a service's refusal becomes a response: its status and its
         # message, written for the member (node/errors.py). Form handlers show the
         # ones a member can mend beside the fields instead (web/forms.py refusals_on).
-        if exc.status >= 500:
-            log.error("cannot serve %s %s: %s", request.method, request.path, exc)
-        return _error_page(request, exc.status, exc.heading, refusal(exc), translated=True)
-    except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type == "text/html":
-            raise
-        heading, message = _MESSAGES.get(exc.status, (N_("Something went wrong"), exc.reason))
-        return _error_page(request, exc.status, heading, message)
-    except sqlite3.OperationalError as exc:
+        if error.status >= 500:
+            log.error("cannot serve %s %s: %s", request.method, request.path, error)
+        return _error_page(request, error.status, error.heading, refusal(error), translated=True)
+    if isinstance(error, web.HTTPException):
+        if error.status < 400 or error.content_type == "text/html":
+            return None
+        heading, message = _MESSAGES.get(error.status, (N_("Something went wrong"), error.reason))
+        return _error_page(request, error.status, heading, message)
+    if isinstance(error, sqlite3.OperationalError):
         # Disk full, read-only or locked: the transaction was rolled back, so
         # nothing changed; the member may simply try again later.
-        log.error("database unavailable while serving %s %s: %s", request.method, request.path, exc)
+        log.error(
+            "database unavailable while serving %s %s: %s", request.method, request.path, error
+        )
         return _error_page(
             request,
             503,
@@ -178,27 +172,27 @@ async def error_pages_middleware(request: web.Request, handler: Handler) -> web.
                 "The organisers have been told in the node's log. Try again later."
             ),
         )
-    except Exception:
-        log.exception("error serving %s %s", request.method, request.path)
-        return _error_page(
-            request,
-            500,
-            N_("Something went wrong"),
-            N_("The hub's server had a problem. Try again soon."),
-        )
+    log.exception("error serving %s %s", request.method, request.path)
+    return _error_page(
+        request,
+        500,
+        N_("Something went wrong"),
+        N_("The hub's server had a problem. Try again soon."),
+    )
 
 
-@web.middleware
-async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """What a page needs to know of its visitor: the logged-in member (if any), their
-    form token, the zone and language to show it in, and a line a redirect left for it.
-    One middleware, not three: machine addresses skip it all with one test of the path,
-    and each page pays for one layer of calls, not three."""
-    if request.path.startswith(_MACHINE_PREFIXES):
-        return await handler(request)
+def is_page(path: str) -> bool:
+    """Whether `path` is a page for people (not an address machines ask)."""
+    return not path.startswith(MACHINE_PREFIXES)
+
+
+async def visit(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page, with what it needs to know of its visitor: the logged-in member (if
+    any), their form token, the zone and language to show it in, and a line a
+    redirect left for it."""
     node = request.config_dict[NODE]
     request[NOTICES] = []
-    token = request.cookies.get(cookie_name(request, "hubnet_session"), "")
+    token = cookie(request, "hubnet_session")
     # While locked nobody is logged in: a member's session needs their sealed details.
     if token and not node.atrest.locked:
         member_id = await node.sessions.member_of(token)
@@ -209,7 +203,7 @@ async def visitor_middleware(request: web.Request, handler: Handler) -> web.Stre
             request[UNREAD] = await node.notices.unread_count(member.id)
             if member.can(Permission.MANAGE_MEMBERS):
                 request[APPLICATIONS] = await node.applications.waiting()
-    csrf = request.cookies.get(cookie_name(request, "hubnet_csrf"), "")
+    csrf = cookie(request, "hubnet_csrf")
     request[NEW_CSRF] = len(csrf) != 43
     request[CSRF] = secrets.token_urlsafe(32) if request[NEW_CSRF] else csrf
     if request.method in _UNSAFE:

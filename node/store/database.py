@@ -28,7 +28,7 @@ from node.store.sealing import KeyPlaces, MembersDataLocked, Sealer
 T = TypeVar("T")
 # Values `Database.kept` holds: a few per visitor online, a few for every page.
 KEPT = 512
-_VERSION_MEMO_S = 0.001
+_VERSION_MEMO_S = 0.005
 
 # FULL in WAL mode: every commit is on disk before it returns, so what the node
 # has acknowledged to a peer or shown to a member survives a power cut too.
@@ -180,9 +180,9 @@ class Database:
         now = time.monotonic()
         memo = self._version_memo
         # Every page asks several times (its session, badges, kept values): the number
-        # read is reused for a millisecond, but never across a write of this process
+        # read is reused for 5 ms, but never across a write of this process
         # (written counts them, and none may be under way), so this process always
-        # sees its own writes; another process's show a millisecond late at most.
+        # sees its own writes; another process's (a `hubnet` command's) show 5 ms late at most.
         if (
             memo is not None
             and now - memo[0] < _VERSION_MEMO_S

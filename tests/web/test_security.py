@@ -314,3 +314,44 @@ async def test_session_ends_after_its_absolute_lifetime_even_if_active(site: Sit
         assert await sessions.member_of(token) == 1
     now[0] += 60_000  # past five minutes since login
     assert await sessions.member_of(token) is None
+
+
+async def test_machine_addresses_and_the_federation_api_have_security_headers(
+    site: Site,
+) -> None:
+    # One middleware serves every request (web/middleware.py); the addresses that skip
+    # the visitor's session still get the headers.
+    for path in ("/healthz", "/.well-known/hubnet", "/federation/v1/heads"):
+        response = await site.client.get(path)
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+
+
+async def test_the_session_is_read_only_from_a_cookie_of_exactly_its_name(site: Site) -> None:
+    token = await site.node.sessions.start(1)
+    site.client.session.cookie_jar.clear()
+
+    async def dashboard(cookie: str) -> int:
+        response = await site.client.get(
+            "/dashboard", headers={"Cookie": cookie}, allow_redirects=False
+        )
+        return response.status
+
+    assert await dashboard(f"theme=dark; hubnet_session={token}; hubnet_language=cy") == 200
+    assert await dashboard(f"xhubnet_session={token}") == 303  # to the login page
+    assert await dashboard(f"hubnet_session_old={token}") == 303
+    assert await dashboard(f'hubnet_session="{token}"') == 303  # never quoted by the node
+    assert await dashboard("hubnet_session") == 303
+
+
+async def test_a_webdav_method_is_refused_and_counted_as_other(site: Site) -> None:
+    # aiohttp's parser answers 400 to a method it does not know; the ones it knows
+    # (WebDAV's and others) reach the node, and the metric's label stays "other".
+    for method in ("PROPFIND", "MKCOL", "PROPFIND"):
+        response = await site.client.request(method, "/")
+        assert response.status == 405
+        assert "That page cannot be used that way." in await response.text()
+    text = await (await site.client.get("/metrics")).text()
+    series = 'hubnet_http_request_duration_seconds_count{method="other",route="unmatched"'
+    assert f'{series},status="405"}} 3.0' in text
+    assert "PROPFIND" not in text and "MKCOL" not in text

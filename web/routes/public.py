@@ -20,7 +20,7 @@ from node.store.sealing import MembersDataLocked
 from protocol.visibility import visible_to
 from web import i18n
 from web.client_address import client_key
-from web.cookies import cookie_name, set_cookie
+from web.cookies import cookie_name, sent, set_cookie
 from web.flash import done
 from web.forms import refusals_on
 from web.i18n import N_, _
@@ -186,7 +186,7 @@ async def join(request: web.Request) -> web.Response:
             charter_version=charter.version,
         )
         # A visitor who chose a language for the pages keeps it as a member.
-        chosen = i18n.known(request.cookies.get(i18n.COOKIE))
+        chosen = i18n.known(sent(request, i18n.COOKIE))
         application = dataclasses.replace(application, language=chosen)
         if confirms:
             # Nothing is recorded until the emailed link is followed; an address with
