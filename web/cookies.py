@@ -8,13 +8,18 @@ from node.appkeys import NODE
 from web.onion import via_onion
 
 _SENT = web.RequestKey("cookies_sent", dict)
+_SECURE = web.RequestKey("cookies_secure", bool)
 
 
 def _secure(request: web.Request) -> bool:
     # Through the onion service the connection is http to the .onion address, which
     # Tor encrypts; a Secure cookie sent over http would be dropped (web/onion.py).
-    url = request.config_dict[NODE].config.url
-    return bool(url.startswith("https://")) and not via_onion(request)
+    # Asked for each cookie read and set: worked out once a request.
+    secure = request.get(_SECURE)
+    if secure is None:
+        url = request.config_dict[NODE].config.url
+        secure = request[_SECURE] = url.startswith("https://") and not via_onion(request)
+    return secure
 
 
 def cookie_name(request: web.Request, base: str) -> str:
