@@ -371,7 +371,7 @@ async def ingest_and_catch_up(
             table.add("  as a rate", a_count / seconds)
             table.add("  new node's CPU-s, workers included", b_cpu, unit="CPU-s")
             memory = [("A, pushed into", rss_mb(pid(a))), ("B, caught up", rss_mb(pid(b)))]
-    table.add("memory: idle node, just started", idle, unit="MB", target="< 60 MB", met=idle < 60)
+    table.add("memory: idle node, just started", idle, unit="MB", target="≤ 55 MB", met=idle <= 55)
     for name, value in memory:
         table.add(
             f"memory: node holding {n} ({name})",
