@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ON_FIRST_USE = {
     "markdown_it": "markdown rendering (node/markdown.py)",
     "nh3": "markdown rendering or the fediverse's replies (node/activitypub)",
+    "aiohttp_socks": "the onion proxy (node/outbound.py, only when onion_proxy is set)",
+    "python_socks": "the onion proxy (node/outbound.py, only when onion_proxy is set)",
     "apsig": "the fediverse's HTTP signatures (node/activitypub/signatures.py)",
 }
 
