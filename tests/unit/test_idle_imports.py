@@ -18,6 +18,8 @@ ON_FIRST_USE = {
     "nh3": "markdown rendering or the fediverse's replies (node/activitypub)",
     "aiohttp_socks": "the onion proxy (node/outbound.py, only when onion_proxy is set)",
     "python_socks": "the onion proxy (node/outbound.py, only when onion_proxy is set)",
+    "http_message_signatures": "signed federation requests (crypto/rfc9421.py)",
+    "http_sf": "signed federation requests (crypto/rfc9421.py)",
     "apsig": "the fediverse's HTTP signatures (node/activitypub/signatures.py)",
 }
 
