@@ -20,6 +20,7 @@ ON_FIRST_USE = {
     "python_socks": "the onion proxy (node/outbound.py, only when onion_proxy is set)",
     "http_message_signatures": "signed federation requests (crypto/rfc9421.py)",
     "http_sf": "signed federation requests (crypto/rfc9421.py)",
+    "importlib.metadata": "the software version in NodeInfo and /.well-known/hubnet",
     "apsig": "the fediverse's HTTP signatures (node/activitypub/signatures.py)",
 }
 
