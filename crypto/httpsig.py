@@ -12,8 +12,10 @@ hubnet's profile of RFC 9421 (PROTOCOL.md §10, "Signed requests"):
 The `http-message-signatures` library builds the signature base and the
 Signature-Input and Signature fields; this module sets the profile, supplies the
 time (no clock reads here), and verifies with libsodium through crypto.ed25519
-rather than the library's OpenSSL-backed Ed25519 class. Replay protection
-(remembering nonces) is the caller's: it gets the nonce in SignedRequest.
+rather than the library's OpenSSL-backed Ed25519 class. The classes the library
+calls back are in crypto/rfc9421.py, imported with the first request signed or
+checked. Replay protection (remembering nonces) is the caller's: it gets the nonce
+in SignedRequest.
 """
 
 from __future__ import annotations
@@ -21,20 +23,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-from http_message_signatures import (
-    ContentDigest,
-    HTTPMessageSignaturesException,
-    HTTPMessageSigner,
-    HTTPMessageVerifier,
-    HTTPSignatureAlgorithm,
-    HTTPSignatureKeyResolver,
-    InvalidSignature,
-)
-
-from crypto.ed25519 import SigningKey, check_public_key, verify
+from crypto.ed25519 import SigningKey, check_public_key
 from crypto.errors import BadNodeId, BadPublicKey, RequestSignatureError
 from crypto.nodeid import NodeId, parse_node_id, public_key_from_node_id
 
@@ -92,23 +83,6 @@ class _Seconds(int):
         return float(self)
 
 
-class _Ed25519(HTTPSignatureAlgorithm):
-    """Ed25519 verified by libsodium (crypto.ed25519.verify).
-
-    Signing goes through prepare()/apply() with our own SigningKey, so this class
-    only verifies. Its key has passed check_public_key in _public_key.
-    """
-
-    algorithm_id = ALGORITHM
-
-    def __init__(self, public_key: bytes | None = None, private_key: object = None) -> None:
-        self._public_key = public_key
-
-    def verify(self, signature: bytes, message: bytes) -> None:
-        if self._public_key is None or not verify(self._public_key, message, signature):
-            raise RequestSignatureError("signature does not verify")
-
-
 def _public_key(key_id: str, resolve_key: Callable[[str], bytes]) -> bytes:
     try:
         parse_node_id(key_id)
@@ -122,55 +96,6 @@ def _public_key(key_id: str, resolve_key: Callable[[str], bytes]) -> bytes:
     except BadPublicKey as exc:
         raise RequestSignatureError("sender's public key is unusable", str(exc)) from exc
     return key
-
-
-class _ResolvedKey(HTTPSignatureKeyResolver):
-    """Hands the library the key that _Verifier's profile check resolved.
-
-    The library wraps whatever its resolver call raises in InvalidSignature, which
-    would hide a bug in the caller's resolve_key as the peer's fault; so the key
-    is resolved earlier, where exceptions pass through unchanged.
-    """
-
-    key: bytes | None = None
-
-    def resolve_public_key(self, key_id: str) -> bytes | None:
-        return self.key
-
-
-class _Verifier(HTTPMessageVerifier):
-    """The library's verifier with hubnet's profile and an injected clock."""
-
-    def __init__(
-        self,
-        resolve_key: Callable[[str], bytes],
-        *,
-        now: int,
-        max_age: int,
-        query_must_be_covered: bool,
-    ) -> None:
-        self._resolved = _ResolvedKey()
-        super().__init__(signature_algorithm=_Ed25519, key_resolver=self._resolved)
-        self._resolve_key = resolve_key
-        self._now = now
-        self._max_age = max_age
-        self._query_must_be_covered = query_must_be_covered
-
-    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
-        # The library calls this hook for the one signature first, outside its
-        # exception wrapping. Its own version reads the wall clock; hubnet's time
-        # is a parameter, so the whole profile is checked here instead, and the
-        # sender's key resolved.
-        params = dict(sig_input.params)
-        covered = [(str(item.value), dict(item.params)) for item in sig_input]
-        _check_profile(
-            params,
-            covered,
-            now=self._now,
-            max_age=self._max_age,
-            query_must_be_covered=self._query_must_be_covered,
-        )
-        self._resolved.key = _public_key(str(params["keyid"]), self._resolve_key)
 
 
 def _check_profile(
@@ -230,7 +155,9 @@ def _fields(headers: Mapping[str, str]) -> dict[str, str]:
 
 def content_digest(body: bytes) -> str:
     """The Content-Digest field value (RFC 9530) for `body`: `sha-256=:<base64>:`."""
-    return ContentDigest.create(body)
+    from crypto import rfc9421  # the library, on first use (crypto/rfc9421.py says why)
+
+    return rfc9421.ContentDigest.create(body)
 
 
 def sign_request(
@@ -249,10 +176,12 @@ def sign_request(
     base64url nonce is made unless one is given. Raises ValueError for a method
     or URL the library cannot sign (our bug, not the peer's).
     """
+    from crypto import rfc9421  # the library, on first use (crypto/rfc9421.py says why)
+
     target = _absolute(url)
     covered = ["@method", "@path", *(["@query"] if _has_query(target) else []), "content-digest"]
     request = _Request(method, target, {})
-    signer = HTTPMessageSigner(signature_algorithm=_Ed25519)
+    signer = rfc9421.HTTPMessageSigner(signature_algorithm=rfc9421.Ed25519)
     try:
         prepared = signer.prepare(
             request,
@@ -265,7 +194,7 @@ def sign_request(
             body=body,  # adds Content-Digest to request.headers
         )
         signer.apply(request, prepared, key.sign(prepared.signature_base))
-    except HTTPMessageSignaturesException as exc:
+    except rfc9421.HTTPMessageSignaturesException as exc:
         raise ValueError(f"cannot sign request: {exc}") from exc
     return dict(request.headers)
 
@@ -306,9 +235,11 @@ def check_content_digest(headers: Mapping[str, str], body: bytes) -> None:
     """Refuse `body` unless it matches the request's Content-Digest header."""
     fields = _required_headers(headers)
     if fields["content-digest"] != content_digest(body):
+        from crypto import rfc9421  # the library, on first use (crypto/rfc9421.py says why)
+
         try:
-            ContentDigest.verify(fields["content-digest"], body)
-        except InvalidSignature as exc:
+            rfc9421.ContentDigest.verify(fields["content-digest"], body)
+        except rfc9421.InvalidSignature as exc:
             raise RequestSignatureError("content-digest does not match the body", str(exc)) from exc
 
 
@@ -328,8 +259,10 @@ def verify_request_headers(
     exactly what `verify_request` does.
     """
     _required_headers(headers)
+    from crypto import rfc9421  # the library, on first use (crypto/rfc9421.py says why)
+
     target = _absolute(url)
-    verifier = _Verifier(
+    verifier = rfc9421.Verifier(
         resolve_key, now=now, max_age=max_age, query_must_be_covered=_has_query(target)
     )
     try:
@@ -338,12 +271,12 @@ def verify_request_headers(
         # max_age=None: our hook checks the time window against `now`.
         # No body: the library checks only the headers; the caller checks the digest.
         results = verifier.verify(_Request(method, target, headers), max_age=None)
-    except InvalidSignature as exc:
+    except rfc9421.InvalidSignature as exc:
         cause = exc.__cause__
-        if isinstance(cause, RequestSignatureError):  # raised by _Ed25519.verify
+        if isinstance(cause, RequestSignatureError):  # raised by rfc9421.Ed25519.verify
             raise cause from cause.__cause__
         raise RequestSignatureError("signed request is malformed", str(exc)) from exc
-    except HTTPMessageSignaturesException as exc:
+    except rfc9421.HTTPMessageSignaturesException as exc:
         raise RequestSignatureError("signed request is malformed", str(exc)) from exc
     params = results[0].parameters
     return SignedRequest(

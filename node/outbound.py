@@ -17,28 +17,33 @@ set; callers report it where the operator looks (the peers page, the log).
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import aiohttp_socks
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from node.onion import HOW_TO_SET_PROXY, Proxy, is_onion, parse_proxy
 
-# What a failed connection can raise, through the proxy or not: aiohttp's own
-# errors, the socket's, and the SOCKS library's (which are none of those).
-CONNECT_ERRORS: tuple[type[BaseException], ...] = (
-    aiohttp.ClientError,
-    OSError,
-    TimeoutError,
-    aiohttp_socks.ProxyError,
-    aiohttp_socks.ProxyConnectionError,
-    aiohttp_socks.ProxyTimeoutError,
-)
+# What a failed connection can raise without the proxy: aiohttp's own errors and the
+# socket's.
+_DIRECT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)
+
+
+def connect_errors() -> tuple[type[BaseException], ...]:
+    """What a failed connection can raise, through the proxy or not: the direct ones and
+    the SOCKS library's own (which are none of those), once a proxied session has
+    imported that library. Called in the `except` clause, so only when something was
+    raised: `except connect_errors() as exc:`."""
+    socks = sys.modules.get("aiohttp_socks")
+    if socks is None:
+        # Never imported: no proxied session was made, so none of its errors exist.
+        return _DIRECT_ERRORS
+    return (*_DIRECT_ERRORS, socks.ProxyError, socks.ProxyConnectionError, socks.ProxyTimeoutError)
 
 
 class NoOnionProxy(OSError):
@@ -112,6 +117,10 @@ class Outbound:
         if self.through_proxy(url):
             if self._proxied is None or self._proxied.closed:
                 assert self._proxy is not None
+                # Imported here, on first use: a node with no onion_proxy never needs the
+                # SOCKS libraries (some 30 modules).
+                import aiohttp_socks
+
                 connector = aiohttp_socks.ProxyConnector(
                     host=self._proxy.host,
                     port=self._proxy.port,

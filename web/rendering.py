@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from node.appkeys import NODE
 from node.funds.units import pounds
+from node.markdown import html_of
 from node.network.profile import zone
 from web import i18n, navigation
 from web.cookies import sent
@@ -25,20 +26,10 @@ from web.keys import APPLICATIONS, CSRF, MEMBER, NOTICES, UNREAD
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-@functools.cache
-def _markdown_renderer() -> Any:
-    # Loaded on first use, to keep an idle node small (docs/OPERATIONS.md, memory).
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False, "linkify": False})
-
-
 def markdown(text: str | None) -> Markup:
-    """Markdown to HTML with raw HTML off, then cleaned again by nh3 (ammonia),
-    so text from members or other hubs can never inject markup or script."""
-    import nh3
-
-    return Markup(nh3.clean(_markdown_renderer().render(text or "")))
+    """Markdown to HTML (node/markdown.py), raw HTML off and cleaned by nh3, so text
+    from members or other hubs can never inject markup or script."""
+    return Markup(html_of(text))
 
 
 # The hub's time zone for the request being answered (set by `use_zone_and_language`,

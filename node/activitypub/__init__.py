@@ -15,7 +15,6 @@ the hub's log, never sent to other hubs, and never counted in anything decided.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import Any
 
 from crypto.nodeid import NodeId
@@ -115,6 +114,9 @@ class ActivityPub:
         return documents.actor(self.hub(summary), self._pem)
 
     async def nodeinfo(self) -> dict[str, Any]:
+        # On first use: importlib.metadata brings zipfile, csv and email parsing with it.
+        from importlib.metadata import version
+
         return documents.nodeinfo(version("hubnet"), await self.objects.outbox_count())
 
     async def outbox(self, page: str | None) -> dict[str, Any]:

@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
-from markdown_it import MarkdownIt
-
+from node.markdown import html_of
 from protocol.kinds.campaign import Campaign
 from protocol.kinds.event import EventDetails
 from protocol.kinds.hub import Announcement
@@ -148,14 +146,6 @@ def nodeinfo(version: str, local_posts: int) -> dict[str, Any]:
         "usage": {"users": {}, "localPosts": local_posts},
         "metadata": {},
     }
-
-
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
-
-
-def html_of(markdown: str | None) -> str:
-    """Markdown as the hub's pages render it: raw HTML off, then cleaned by nh3."""
-    return nh3.clean(_MARKDOWN.render(markdown or ""))
 
 
 def _iso(seconds: int) -> str:

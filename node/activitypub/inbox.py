@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
-
 from node.activitypub import signatures
 from node.activitypub.actors import Actors, host_of
 from node.activitypub.delivery import Sender
@@ -180,6 +178,8 @@ class Inbox:
             return
         url = obj.get("url")
         author = f"{name or actor.rstrip('/').rsplit('/', 1)[-1]} ({host_of(actor)})"
+        import nh3  # on first use: an idle node, or one off the fediverse, never needs it
+
         await self._objects.keep_reply(
             Reply(
                 id=reply_id,

@@ -25,10 +25,10 @@ from node.activitypub.documents import (
     activity,
     campaign_object,
     event_object,
-    html_of,
     news_object,
     tombstone,
 )
+from node.markdown import html_of
 from node.projections.runner import Projection
 from node.store.activitypub import blocked_by
 from node.store.activitypub_objects import (

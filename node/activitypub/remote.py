@@ -27,7 +27,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from node.onion import is_onion
-from node.outbound import CONNECT_ERRORS, Outbound
+from node.outbound import Outbound, connect_errors
 
 FETCH_MAX_BYTES = 256 * 1024
 FETCH_TIMEOUT_S = 10
@@ -117,7 +117,7 @@ class Remote:
                     if (response.content_length or 0) > FETCH_MAX_BYTES:
                         raise RemoteError(f"{url} is larger than {FETCH_MAX_BYTES} bytes")
                     body = await response.content.read(FETCH_MAX_BYTES + 1)
-        except CONNECT_ERRORS as exc:
+        except connect_errors() as exc:
             raise RemoteError(f"{url} could not be fetched: {exc}") from exc
         if len(body) > FETCH_MAX_BYTES:
             raise RemoteError(f"{url} is larger than {FETCH_MAX_BYTES} bytes")
@@ -143,5 +143,5 @@ class Remote:
                 ) as response:
                     await response.content.read(64 * 1024)
                     return response.status
-        except CONNECT_ERRORS as exc:
+        except connect_errors() as exc:
             raise RemoteError(f"{url} could not be reached: {exc}") from exc

@@ -17,7 +17,7 @@ from crypto.ed25519 import SigningKey
 from crypto.httpsig import sign_request
 from crypto.nodeid import NodeId
 from node.clock import Clock
-from node.outbound import CONNECT_ERRORS, NoOnionProxy, Outbound
+from node.outbound import NoOnionProxy, Outbound, connect_errors
 from protocol import federation as wire
 from protocol.errors import MalformedPayload
 from protocol.log import Head
@@ -172,7 +172,7 @@ class FederationClient:
                 yield response
         except NoOnionProxy as exc:
             raise PeerError(str(exc)) from exc  # no retry helps: the operator must act
-        except CONNECT_ERRORS as exc:
+        except connect_errors() as exc:
             if handed and not isinstance(exc, (TimeoutError, aiohttp.ClientError)):
                 raise  # the caller's own failure (its disk, say), not the peer's
             raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib.metadata import version
 
 from aiohttp import web
 
@@ -16,6 +15,9 @@ from protocol import PROTOCOL_VERSION
 def _answer(node_id: str, public_key: str, name: str, url: str) -> bytes:
     """The answer's bytes, made once. Only a new hub name or address (its profile page)
     changes them; `version()` alone reads the installed package's files each call."""
+    # On first use: importlib.metadata brings zipfile, csv and email parsing with it.
+    from importlib.metadata import version
+
     return json.dumps(
         {
             "node_id": node_id,

@@ -17,7 +17,7 @@ from node.doctor import Level, check_onion_address, check_onion_proxy
 from node.errors import ConfigError, NodeError
 from node.federation.invites import Invite, parse_invite
 from node.onion import own_onion_url, parse_proxy, read_hostname_file
-from node.outbound import NoOnionProxy, OnionRefusingResolver, Outbound
+from node.outbound import NoOnionProxy, OnionRefusingResolver, Outbound, connect_errors
 from node.store.database import Database
 from node.store.hubs import put_profile_txn
 from node.store.peers import PeerStore
@@ -222,3 +222,26 @@ async def test_fediverse_servers_at_onion_addresses_are_reached_over_http_throug
             await remote.fetch_json(f"{ONION}/users/hub", {})
     finally:
         await remote.close()
+
+
+async def test_a_proxy_that_answers_nonsense_is_an_unreachable_server_not_a_crash() -> None:
+    # The SOCKS library is imported on first use (node/outbound.py), and its errors,
+    # which are not OSErrors, are still caught as a failed connection.
+    async def nonsense(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(3)  # the SOCKS5 greeting
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(nonsense, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    remote = Remote(allow_loopback=False, proxy=f"socks5h://127.0.0.1:{port}")
+    try:
+        with pytest.raises(RemoteError, match="could not be fetched") as raised:
+            await remote.fetch_json(f"{ONION}/users/hub", {})
+        assert not isinstance(raised.value.__cause__, OSError | TimeoutError)
+        assert isinstance(raised.value.__cause__, connect_errors())
+    finally:
+        await remote.close()
+        server.close()
+        await server.wait_closed()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import nh3
 from aiohttp import web
 from markupsafe import Markup
 
@@ -228,6 +227,8 @@ async def replies_context(request: web.Request, message: bytes) -> dict[str, Any
     member = request.get(MEMBER)
     if member is None:
         return None
+    import nh3  # on first use, as for markdown (node/markdown.py)
+
     node = request.config_dict[NODE]
     counts = await node.activitypub.reactions(message)
     return {
