@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.network import FAST
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,10 +59,13 @@ def loaded_at_start(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     data_dir = tmp_path_factory.mktemp("idle") / "node"
     init = [sys.executable, "-m", "node.cli", "init", "--data-dir", str(data_dir)]
     init += ["--name", "Idle", "--url", "http://127.0.0.1:8080", "--no-network"]
-    subprocess.run(init, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)
+    # The test hubs' cheap password hashing (tests/integration/network.py).
+    env = {**os.environ, **FAST}
+    subprocess.run(init, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60)
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(data_dir)],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
