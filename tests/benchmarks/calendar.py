@@ -25,7 +25,7 @@ from protocol.kinds.hub import HubProfile
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import Table
-from tests.benchmarks.wrk import CONNECTIONS, bare_rows, wrk
+from tests.benchmarks.wrk import CONNECTIONS, BareBeside, wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -110,16 +110,18 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
         await _fill(hub, log)
         hub.start()
         log(f"calendar: wrk, {CONNECTIONS} connections, {seconds:.0f} s per page…")
-        bare_load = await bare_rows(table, port, seconds)
+        bare_beside = BareBeside(port, seconds)
+        await bare_beside.start()
         for name, path in (
             ("calendar, upcoming", "/calendar"),
             ("calendar, one region", "/calendar?region=North"),
             ("calendar, near me 100 km", "/calendar?near_lat=51.0&near_lon=-2.0&radius=100"),
             ("calendar, archive", "/calendar/past"),
         ):
-            load = await wrk(hub.url + path, seconds)
+            url = hub.url + path
+            load, ratio = await bare_beside.share(lambda u=url: wrk(u, seconds))
             table.add(f"web: {name}, {HUBS * PER_HUB:,} events", load.rate, unit="req/s")
-            table.add(f"  {name}: share of bare", load.rate / bare_load.rate, unit="×")
+            table.add(f"  {name}: share of bare beside it", ratio, unit="×")
             table.add(
                 f"  {name} p99", load.p99_ms, unit="ms", target="< 100 ms", met=load.p99_ms < 100
             )
@@ -131,6 +133,7 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
         table.add(f"web: {name}, {HUBS * PER_HUB:,} events", load.rate, unit="req/s")
         table.add(f"  {name} p50", load.p50_ms, unit="ms")
         table.add(f"  {name} p99", load.p99_ms, unit="ms")
+        bare_beside.add_rows(table)
     finally:
         hub.stop()
         bare.terminate()

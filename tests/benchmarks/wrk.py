@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import statistics
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,3 +115,52 @@ async def bare_rows(
     table.add(f"bare aiohttp handler, wrk, {connections} connections", load.rate, unit="req/s")
     table.add("  bare handler p99", load.p99_ms, unit="ms")
     return load
+
+
+class BareBeside:
+    """The bare aiohttp handler (tests/benchmarks/bare.py), measured again beside every
+    row, so that a row's share of it holds while the machine's own speed drifts: on a
+    shared machine it was seen to halve, and recover, within minutes, which made a
+    share against one measurement at the start of a section mean little. Each row is
+    taken between two runs of the bare handler and divided by their mean; the run
+    after one row is the run before the next."""
+
+    def __init__(self, port: int, seconds: float, connections: int = CONNECTIONS) -> None:
+        self.url = f"http://127.0.0.1:{port}/"
+        self.seconds = seconds
+        self.connections = connections
+        self.runs: list[Load] = []
+
+    async def _run(self) -> Load:
+        load = await wrk(self.url, self.seconds, connections=self.connections)
+        self.runs.append(load)
+        return load
+
+    async def start(self) -> None:
+        """Wait for the handler to answer (it may still be starting), then measure it."""
+        for _ in range(50):
+            try:
+                await wrk(self.url, 1, connections=1)
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.1)
+        await self._run()
+
+    async def share(self, measure: Callable[[], Awaitable[Load]]) -> tuple[Load, float]:
+        """`measure()`'s load, and its rate as a share of the bare handler's beside it."""
+        before = self.runs[-1]
+        load = await measure()
+        after = await self._run()
+        return load, load.rate / ((before.rate + after.rate) / 2)
+
+    def add_rows(self, table: Table) -> None:
+        rates = [run.rate for run in self.runs]
+        table.add(
+            f"bare aiohttp handler, wrk, {self.connections} connections, "
+            f"median of {len(rates)} runs ({min(rates):,.0f}-{max(rates):,.0f})",
+            statistics.median(rates),
+            unit="req/s",
+        )
+        table.add(
+            "  bare handler p99, median", statistics.median(r.p99_ms for r in self.runs), unit="ms"
+        )
