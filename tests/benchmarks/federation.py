@@ -47,7 +47,13 @@ from tests.benchmarks.cluster import (
     until_quiet,
     wait_for_counts,
 )
-from tests.benchmarks.common import T0, Table, make_messages, origin_keys
+from tests.benchmarks.common import (
+    T0,
+    Table,
+    all_core_verify_rate,
+    make_messages,
+    origin_keys,
+)
 from tests.integration.network import Hub, founded
 
 BATCH = 500  # messages per POST /federation/v1/messages
@@ -59,6 +65,8 @@ SETTLE = 3.0  # seconds of quiet after the propagation network has formed
 NETWORK = "Benchmark network"  # as tests.benchmarks.cluster.init_hubs founds it
 # A founding statement names at most 100 hubs: nodes A and B, and these origins.
 ORIGINS = 98
+# Messages the all-core verify ceiling is measured on again beside the push row.
+CEILING_SAMPLES = 4000
 # The ingest row measures how fast a node takes messages in, not its policy: a
 # peer's default budget (20,000 messages a minute, docs/OPERATIONS.md) would cap
 # it at about 330 a second by design, so node A gives the benchmark's peer more.
@@ -322,9 +330,13 @@ async def ingest_and_catch_up(
         await client.peer_with(a)
         await admitted(client, a, founds)
         log(f"pushing {n} messages into node A over HTTP…")
+        samples = fill[:CEILING_SAMPLES]
+        ceiling_before = await asyncio.to_thread(all_core_verify_rate, samples)
         before = await until_quiet(pid(a))
         pushed = await http_ingest(client, a, bodies)
         push_cpu = await until_quiet(pid(a)) - before
+        ceiling_after = await asyncio.to_thread(all_core_verify_rate, samples)
+        ceiling = (ceiling_before + ceiling_after) / 2
         projections = await projection_costs(session, a)
         cores = pushed.node_cpu / pushed.seconds
         log(
@@ -335,7 +347,13 @@ async def ingest_and_catch_up(
             f"HTTP push into 1 node, {CONNECTIONS} connections × {BATCH}/POST, {n}",
             pushed.rate,
             target="≥ 0.50 × all cores",
-            met=pushed.rate >= 0.50 * table.all_cores,
+            met=pushed.rate >= 0.50 * ceiling,
+        )
+        table.add(
+            f"  share of the all-core ceiling beside it ({ceiling_before:,.0f} and "
+            f"{ceiling_after:,.0f} /s just before and after)",
+            pushed.rate / ceiling,
+            unit="×",
         )
         table.add("  node's CPU use meanwhile", cores, unit=f"of {os.cpu_count()} cores")
         table.add(
