@@ -67,7 +67,8 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._watcher: sqlite3.Connection | None = None
-        self._kept: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        # key -> (data_version, value, when computed on the caller's clock or None)
+        self._kept: OrderedDict[Hashable, tuple[int, Any, int | None]] = OrderedDict()
         self._writes = 0  # write transactions ended in this process
         self._version_memo: tuple[float, int, int] | None = None
 
@@ -199,23 +200,37 @@ class Database:
         self._version_memo = (now, writes, int(row[0]))
         return int(row[0])
 
-    async def kept(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+    async def kept(
+        self,
+        key: Hashable,
+        compute: Callable[[], Awaitable[T]],
+        *,
+        now_ms: int | None = None,
+        for_ms: int = 0,
+    ) -> T:
         """`compute()`'s value, kept until the next commit to the database by any
         connection or process (its `data_version` moves), for what every page shows and
         only a write can change: the hubs heard of, the setup checklist, a visitor's
         session and badges. The value is shared by every caller, so it must not be
-        changed. `key` names the value (with its arguments); a value that also depends
-        on the time must have the time in its key. At most KEPT values are held."""
+        changed. `key` names the value (with its arguments). A value that also depends
+        on the time either has the time in its key, or gives the node's clock (`now_ms`)
+        and how long it may be kept for (`for_ms`): it is then computed again once that
+        long has passed, or the clock has gone back. At most KEPT values are held."""
         version = self.data_version()
         hit = self._kept.get(key)
-        if version is not None and hit is not None and hit[0] == version:
+        if (
+            version is not None
+            and hit is not None
+            and hit[0] == version
+            and (now_ms is None or hit[2] is None or 0 <= now_ms - hit[2] < for_ms)
+        ):
             self._kept.move_to_end(key)
             return cast(T, hit[1])
         # Read before computing: a commit meanwhile leaves the value under the older
         # version, so the next call computes it again rather than keep a stale one.
         value = await compute()
         if version is not None:
-            self._kept[key] = (version, value)
+            self._kept[key] = (version, value, now_ms)
             self._kept.move_to_end(key)
             if len(self._kept) > KEPT:
                 self._kept.popitem(last=False)

@@ -51,6 +51,32 @@ async def test_a_kept_value_is_read_again_after_any_write(tmp_path: Path) -> Non
         await db.close()
 
 
+async def test_a_value_kept_for_a_time_is_read_again_once_it_has_passed(tmp_path: Path) -> None:
+    # A visitor's session and badges (web/security.py) are kept for a second on the
+    # node's clock as well as until the next write: sessions expire with the time.
+    db = await Database.open(tmp_path / "hub.db")
+    try:
+        reads = 0
+
+        async def counted() -> int:
+            nonlocal reads
+            reads += 1
+            return reads
+
+        assert await db.kept("v", counted, now_ms=10_000, for_ms=1000) == 1
+        assert await db.kept("v", counted, now_ms=10_999, for_ms=1000) == 1
+        assert await db.kept("v", counted, now_ms=11_000, for_ms=1000) == 2, "kept too long"
+        assert await db.kept("v", counted, now_ms=11_500, for_ms=1000) == 2
+        # A clock set back (a test's, or the machine's) reads the value again.
+        assert await db.kept("v", counted, now_ms=10_900, for_ms=1000) == 3
+        # And a write ends it at once, whatever the time.
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO node_state (name, value, set_at) VALUES ('a', '1', 0)")
+        assert await db.kept("v", counted, now_ms=10_901, for_ms=1000) == 4
+    finally:
+        await db.close()
+
+
 async def test_a_kept_member_gains_and_loses_a_role_on_time_between_writes(
     tmp_path: Path,
 ) -> None:
