@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,8 +28,6 @@ from web.onion import via_onion
 
 METRICS = web.AppKey("metrics", NodeMetrics)
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _allowed(request: web.Request, config: Config) -> bool:
@@ -71,8 +69,8 @@ def _route(request: web.Request) -> str:
     return info.route.resource.canonical
 
 
-# Methods a client may send are any token at all: the label takes these, "other" for
-# the rest, so a stranger cannot grow the metrics without bound.
+# aiohttp passes on every method its parser knows (WebDAV's among them): the label
+# takes these seven, "other" for the rest, so no client can add series at will.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
