@@ -5,6 +5,7 @@ member's terms of office start and end on time between writes."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -55,14 +56,12 @@ async def test_a_value_kept_for_a_time_is_read_again_once_it_has_passed(tmp_path
     # A visitor's session and badges (web/security.py) are kept for a second on the
     # node's clock as well as until the next write: sessions expire with the time.
     db = await Database.open(tmp_path / "hub.db")
+    computed = itertools.count(1)  # the value is how many times it was computed
+
+    async def counted() -> int:
+        return next(computed)
+
     try:
-        reads = 0
-
-        async def counted() -> int:
-            nonlocal reads
-            reads += 1
-            return reads
-
         assert await db.kept("v", counted, now_ms=10_000, for_ms=1000) == 1
         assert await db.kept("v", counted, now_ms=10_999, for_ms=1000) == 1
         assert await db.kept("v", counted, now_ms=11_000, for_ms=1000) == 2, "kept too long"
