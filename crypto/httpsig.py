@@ -83,7 +83,8 @@ class _Seconds(int):
         return float(self)
 
 
-def _public_key(key_id: str, resolve_key: Callable[[str], bytes]) -> bytes:
+def sender_key(key_id: str, resolve_key: Callable[[str], bytes]) -> bytes:
+    """The sender's public key for `key_id` (a node id), checked before any verifier sees it."""
     try:
         parse_node_id(key_id)
     except BadNodeId as exc:
@@ -98,7 +99,7 @@ def _public_key(key_id: str, resolve_key: Callable[[str], bytes]) -> bytes:
     return key
 
 
-def _check_profile(
+def check_profile(
     params: Mapping[str, object],
     covered: list[tuple[str, dict[str, object]]],
     *,
@@ -106,6 +107,7 @@ def _check_profile(
     max_age: int,
     query_must_be_covered: bool,
 ) -> None:
+    """Refuse a signature's parameters and covered components outside hubnet's profile."""
     unknown = sorted(set(params) - ALLOWED_PARAMETERS)
     if unknown:
         raise RequestSignatureError("signature has a parameter hubnet does not use", unknown[0])

@@ -23,7 +23,7 @@ from http_message_signatures import (
 
 from crypto.ed25519 import verify
 from crypto.errors import RequestSignatureError
-from crypto.httpsig import ALGORITHM, _check_profile, _public_key
+from crypto.httpsig import ALGORITHM, check_profile, sender_key
 
 __all__ = [
     "ContentDigest",
@@ -39,7 +39,7 @@ class Ed25519(HTTPSignatureAlgorithm):
     """Ed25519 verified by libsodium (crypto.ed25519.verify).
 
     Signing goes through prepare()/apply() with our own SigningKey, so this class
-    only verifies. Its key has passed check_public_key in _public_key.
+    only verifies. Its key has passed check_public_key in sender_key.
     """
 
     algorithm_id = ALGORITHM
@@ -91,11 +91,11 @@ class Verifier(HTTPMessageVerifier):
         # sender's key resolved.
         params = dict(sig_input.params)
         covered = [(str(item.value), dict(item.params)) for item in sig_input]
-        _check_profile(
+        check_profile(
             params,
             covered,
             now=self._now,
             max_age=self._max_age,
             query_must_be_covered=self._query_must_be_covered,
         )
-        self._resolved.key = _public_key(str(params["keyid"]), self._resolve_key)
+        self._resolved.key = sender_key(str(params["keyid"]), self._resolve_key)

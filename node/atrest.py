@@ -80,9 +80,6 @@ class AtRest:
         # Called when the hub locks, to drop what they keep (web/kept_pages.py).
         self.on_lock: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
-        # What `check` last read: the database's version, and whether a lock was
-        # recorded then (None: not read yet).
-        self._seen: tuple[int, bool] | None = None
 
     @property
     def locked(self) -> bool:
@@ -217,14 +214,10 @@ class AtRest:
         (removable media put in) or the lock is lifted by `hubnet unlock`.
 
         The lock row is read again only when something was written to the database
-        (`Database.data_version`, microseconds), not every second."""
-        version = self._db.data_version()
-        if version is None or self._seen is None or self._seen[0] != version:
-            recorded = await sealing.is_locked_txn(self._db.reader)
-            if version is not None:
-                self._seen = (version, recorded)
-        else:
-            recorded = self._seen[1]
+        (`Database.kept`), not every second."""
+        recorded = await self._db.kept(
+            ("lock recorded",), lambda: sealing.is_locked_txn(self._db.reader)
+        )
         if recorded and not self.locked:
             self._forget()
             # A login in the second before this one looked would outlive the lock.

@@ -44,7 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
         "verify_threads",
         int,
         0,
-        "Threads that check signatures of incoming batches; 0 means one per CPU core.",
+        "How many at once check the signatures of incoming batches (worker processes for a "
+        "batch of 64 or more, threads for smaller ones); 0 means one per CPU core, 1 checks "
+        "every batch in the node's own process.",
     ),
     Setting(
         "max_held_per_origin",

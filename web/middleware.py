@@ -13,6 +13,7 @@ clock too; machine addresses (/healthz, /static/, /.well-known/…) no visitor.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable
 
@@ -33,9 +34,7 @@ async def node_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if path.startswith(FEDERATION_PREFIX):
             response = await handler(request)
         elif path.startswith(ACTIVITYPUB_PREFIX):
-            bounded = body_pending(request)
-            answer = within_body_deadline(request, handler) if bounded else handler(request)
-            response = await answer
+            response = await _bounded(request, handler)
         else:
             try:
                 response = await _answer(request, handler)
@@ -56,10 +55,15 @@ async def node_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def _answer(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
-    """The answer to a page or a machine address, under the body clock if a body is
-    still arriving: the awaitable itself, so the common case adds no layer of calls."""
-    page = security.is_page(request.path)
+    """The answer to a page (with its visitor) or a machine address (without)."""
+    if security.is_page(request.path):
+        return _bounded(request, functools.partial(security.visit, handler=handler))
+    return _bounded(request, handler)
+
+
+def _bounded(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    """`handler(request)`, under the body clock if a body is still arriving: the
+    awaitable itself, so the common case adds no layer of calls."""
     if body_pending(request):
-        inner: Handler = (lambda r: security.visit(r, handler)) if page else handler
-        return within_body_deadline(request, inner)
-    return security.visit(request, handler) if page else handler(request)
+        return within_body_deadline(request, handler)
+    return handler(request)

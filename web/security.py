@@ -200,7 +200,7 @@ async def visit(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[NOTICES] = []
     token = cookie(request, "hubnet_session")
     # While locked nobody is logged in: a member's session needs their sealed details.
-    if token and not node.atrest.locked and len(token) <= 100:
+    if token and not node.atrest.locked:
         # Who the visitor is and their badges, in one value kept until the next write
         # or for a second (sessions expire and terms of office end with the time):
         # four lookups a page, each a coroutine, were a sixth of a member's page.

@@ -97,9 +97,7 @@ def crypto_rates(samples: list[bytes]) -> dict[str, float]:
     parts = [range(i, n, cores) for i in range(cores)]
     with ThreadPoolExecutor(cores) as pool:
         threads = best_rate(n, lambda: list(pool.map(verify_all, parts)))
-    with ProcessPoolExecutor(cores, initializer=_init_worker, initargs=(pub, samples, sigs)) as pp:
-        list(pp.map(_verify_part, [range(10)] * cores))  # start every worker first
-        processes = best_rate(n, lambda: list(pp.map(_verify_part, parts)))
+    processes = _all_cores(pub, samples, sigs)
     ossl = Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key()
     openssl = rate(n, lambda: [ossl.verify(s, m) for m, s in zip(samples, sigs, strict=True)])
     sign = rate(n, lambda: [key.sign(m) for m in samples])
@@ -117,11 +115,13 @@ def all_core_verify_rate(samples: list[bytes]) -> float:
     """The machine's all-core Ed25519 ceiling now (one process per core), for a row to
     be measured against beside it rather than against the figure at the start."""
     key = SigningKey(bytes(range(32)))
-    sigs = [key.sign(m) for m in samples]
+    return _all_cores(key.public_key, samples, [key.sign(m) for m in samples])
+
+
+def _all_cores(pub: bytes, samples: list[bytes], sigs: list[bytes]) -> float:
     cores = os.cpu_count() or 1
     parts = [range(i, len(samples), cores) for i in range(cores)]
-    init = (key.public_key, samples, sigs)
-    with ProcessPoolExecutor(cores, initializer=_init_worker, initargs=init) as pp:
+    with ProcessPoolExecutor(cores, initializer=_init_worker, initargs=(pub, samples, sigs)) as pp:
         list(pp.map(_verify_part, [range(10)] * cores))  # start every worker first
         return best_rate(len(samples), lambda: list(pp.map(_verify_part, parts)))
 

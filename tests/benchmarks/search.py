@@ -21,7 +21,7 @@ from protocol.kinds.hub import Resource
 from protocol.kinds.network import NetworkJoin
 from tests.benchmarks.cluster import Log, admit_by_sponsoring, found_alone
 from tests.benchmarks.common import T0, Table
-from tests.benchmarks.wrk import bare_rows, wrk
+from tests.benchmarks.wrk import BareBeside, wrk
 from tests.integration.network import Hub, free_port
 
 CLIENTS = 20
@@ -127,7 +127,9 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
     hub.start()
     try:
         log(f"search: wrk, {CLIENTS} connections, {seconds:.0f} s each…")
-        await bare_rows(table, port, seconds, CLIENTS)
+        bare_alone = BareBeside(port, seconds, CLIENTS)
+        await bare_alone.start()
+        bare_alone.add_rows(table)
         paths = [f"/search?q={q.replace(' ', '+')}" for q in QUERIES]
         load = await wrk(hub.url, seconds, connections=CLIENTS, paths=paths)
         table.add(f"search: /search over {count:,} items", load.rate, unit="req/s")

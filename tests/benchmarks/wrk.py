@@ -99,24 +99,6 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-async def bare_rows(
-    table: Table, port: int, seconds: float, connections: int = CONNECTIONS
-) -> Load:
-    """Wait for the bare aiohttp handler on `port` (tests/benchmarks/bare.py) to answer,
-    load it as the section's pages will be, and add its rows to `table`."""
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(50):  # the bare server may still be starting
-        try:
-            await wrk(url, 1, connections=1)
-            break
-        except RuntimeError:
-            await asyncio.sleep(0.1)
-    load = await wrk(url, seconds, connections=connections)
-    table.add(f"bare aiohttp handler, wrk, {connections} connections", load.rate, unit="req/s")
-    table.add("  bare handler p99", load.p99_ms, unit="ms")
-    return load
-
-
 class BareBeside:
     """The bare aiohttp handler (tests/benchmarks/bare.py), measured again beside every
     row, so that a row's share of it holds while the machine's own speed drifts: on a
@@ -155,9 +137,10 @@ class BareBeside:
 
     def add_rows(self, table: Table) -> None:
         rates = [run.rate for run in self.runs]
+        runs = f", median of {len(rates)} runs ({min(rates):,.0f}-{max(rates):,.0f})"
         table.add(
-            f"bare aiohttp handler, wrk, {self.connections} connections, "
-            f"median of {len(rates)} runs ({min(rates):,.0f}-{max(rates):,.0f})",
+            f"bare aiohttp handler, wrk, {self.connections} connections"
+            + (runs if len(rates) > 1 else ""),
             statistics.median(rates),
             unit="req/s",
         )
