@@ -18,23 +18,32 @@ message from another hub, the email that goes with it): they are sealed to the
 node's public key instead (`seal_to`), an X25519 key pair made from the data key, so
 only the data key opens them: TO_KEY (one byte) + the ephemeral public key + a nonce +
 the AES-GCM ciphertext under HKDF of the shared secret.
+
+The primitives are libsodium's (PyNaCl, which signs and verifies too), and
+`cryptography` is imported only where libsodium lacks one: AES-GCM on a CPU without
+AES instructions (a Raspberry Pi 4). That library carries its own OpenSSL, which
+took 9 MB of every idle node's memory. Both give the same bytes, so values sealed
+by either open with the other (tests/unit/test_sealing.py holds vectors).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from nacl import bindings as sodium
+from nacl.exceptions import CryptoError as SodiumError
+from nacl.exceptions import UnavailableError
 
 from crypto.errors import CryptoError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = 1
 TO_KEY = 2
@@ -61,34 +70,84 @@ def new_key() -> bytes:
 
 
 def _subkey(data_key: bytes, label: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=b"hubnet " + label).derive(data_key)
+    return _hkdf_sha256(data_key, b"hubnet " + label)
+
+
+def _hkdf_sha256(key: bytes, info: bytes) -> bytes:
+    """HKDF-SHA256 (RFC 5869) with no salt, for a 32-byte key: every key made here is
+    the hash's own length, so extract and expand are one HMAC each."""
+    pseudorandom = hmac.new(bytes(32), key, "sha256").digest()
+    return hmac.new(pseudorandom, info + b"\x01", "sha256").digest()
+
+
+class _AesGcm:
+    """AES-256-GCM under one key, with 12-byte nonces and the column as associated data."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes):
+        self._key = key
+
+    def encrypt(self, nonce: bytes, data: bytes, associated: bytes) -> bytes:
+        if _sodium_has_aes():
+            return sodium.crypto_aead_aes256gcm_encrypt(data, associated, nonce, self._key)
+        return _fallback(self._key).encrypt(nonce, data, associated)
+
+    def decrypt(self, nonce: bytes, sealed: bytes, associated: bytes) -> bytes:
+        """The data; SealError (without saying which) if the key, nonce, associated
+        data or any byte is not what sealed it."""
+        if _sodium_has_aes():
+            try:
+                return sodium.crypto_aead_aes256gcm_decrypt(sealed, associated, nonce, self._key)
+            except SodiumError as exc:
+                raise SealError("does not open") from exc
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return _fallback(self._key).decrypt(nonce, sealed, associated)
+        except InvalidTag as exc:
+            raise SealError("does not open") from exc
+
+
+@cache
+def _sodium_has_aes() -> bool:
+    """Whether this CPU runs libsodium's AES-GCM (it needs AES instructions)."""
+    try:
+        sodium.crypto_aead_aes256gcm_encrypt(b"", b"", bytes(NONCE_BYTES), bytes(KEY_BYTES))
+    except UnavailableError:
+        return False
+    return True
+
+
+def _fallback(key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
 
 
 @dataclass(frozen=True, slots=True)
 class DataKey:
     """The keys made from one data key, made once when a node is unlocked."""
 
-    _aead: AESGCM
+    _aead: _AesGcm
     _index_key: bytes
     _nonce_key: bytes
-    _private: X25519PrivateKey
+    _private: bytes  # X25519, clamped by libsodium when used
 
     @classmethod
     def from_bytes(cls, data_key: bytes) -> DataKey:
         if len(data_key) != KEY_BYTES:
             raise SealError(f"a data key is {KEY_BYTES} bytes, not {len(data_key)}")
         return cls(
-            AESGCM(_subkey(data_key, b"seal v1")),
+            _AesGcm(_subkey(data_key, b"seal v1")),
             _subkey(data_key, b"blind index v1"),
             _subkey(data_key, b"stable nonce v1"),
-            X25519PrivateKey.from_private_bytes(_subkey(data_key, b"sealed to key v1")),
+            _subkey(data_key, b"sealed to key v1"),
         )
 
     def public_key(self) -> bytes:
         """What `seal_to` seals with while the data key is not in memory."""
-        return self._private.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        return sodium.crypto_scalarmult_base(self._private)
 
     def seal(self, column: str, value: str) -> bytes:
         """`value` sealed for `column` under a random nonce."""
@@ -116,7 +175,7 @@ class DataKey:
         nonce = sealed[1 : 1 + NONCE_BYTES]
         try:
             opened = self._aead.decrypt(nonce, sealed[1 + NONCE_BYTES :], column.encode())
-        except InvalidTag as exc:
+        except SealError as exc:
             raise SealError(f"a value of {column} does not open with this key") from exc
         return opened.decode()
 
@@ -126,10 +185,10 @@ class DataKey:
         ephemeral = sealed[1 : 1 + KEY_BYTES]
         nonce = sealed[1 + KEY_BYTES : 1 + KEY_BYTES + NONCE_BYTES]
         try:
-            shared = self._private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+            shared = _exchange(self._private, ephemeral)
             key = _to_key_aead(shared, ephemeral, self.public_key())
             opened = key.decrypt(nonce, sealed[1 + KEY_BYTES + NONCE_BYTES :], column.encode())
-        except (InvalidTag, ValueError) as exc:
+        except SealError as exc:
             raise SealError(f"a value of {column} does not open with this key") from exc
         return opened.decode()
 
@@ -140,19 +199,24 @@ class DataKey:
         return hmac.new(self._index_key, normal.encode(), "sha256").digest()
 
 
-def _to_key_aead(shared: bytes, ephemeral: bytes, public: bytes) -> AESGCM:
-    info = b"hubnet sealed to key v1" + ephemeral + public
-    return AESGCM(HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=info).derive(shared))
+def _exchange(private: bytes, public: bytes) -> bytes:
+    """X25519's shared secret; SealError for a public key of low order (all zeros)."""
+    try:
+        return sodium.crypto_scalarmult(private, public)
+    except SodiumError as exc:
+        raise SealError("not a usable public key") from exc
+
+
+def _to_key_aead(shared: bytes, ephemeral: bytes, public: bytes) -> _AesGcm:
+    return _AesGcm(_hkdf_sha256(shared, b"hubnet sealed to key v1" + ephemeral + public))
 
 
 def seal_to(public: bytes, column: str, value: str) -> bytes:
     """`value` sealed for `column` to a node's public key (`DataKey.public_key`): for
     writing while the data key is not in memory; only the data key opens it."""
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+    ephemeral = os.urandom(KEY_BYTES)
+    ephemeral_public = sodium.crypto_scalarmult_base(ephemeral)
+    shared = _exchange(ephemeral, public)
     nonce = os.urandom(NONCE_BYTES)
     sealed = _to_key_aead(shared, ephemeral_public, public).encrypt(
         nonce, value.encode(), column.encode()
@@ -166,7 +230,7 @@ def wrap(kek: bytes, data_key: bytes) -> bytes:
     if len(kek) != KEY_BYTES:
         raise SealError(f"a key file holds {KEY_BYTES} bytes, not {len(kek)}")
     nonce = os.urandom(NONCE_BYTES)
-    return bytes([VERSION]) + nonce + AESGCM(kek).encrypt(nonce, data_key, _WRAP_LABEL)
+    return bytes([VERSION]) + nonce + _AesGcm(kek).encrypt(nonce, data_key, _WRAP_LABEL)
 
 
 def unwrap(kek: bytes, wrapped: bytes) -> bytes:
@@ -175,8 +239,8 @@ def unwrap(kek: bytes, wrapped: bytes) -> bytes:
         raise SealError("that key does not unlock this hub")
     nonce, sealed = wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :]
     try:
-        return AESGCM(kek).decrypt(nonce, sealed, _WRAP_LABEL)
-    except InvalidTag as exc:
+        return _AesGcm(kek).decrypt(nonce, sealed, _WRAP_LABEL)
+    except SealError as exc:
         raise SealError("that key does not unlock this hub") from exc
 
 
@@ -195,5 +259,9 @@ class ScryptParams:
 def passphrase_kek(passphrase: str, params: ScryptParams) -> bytes:
     """The key-encryption key a passphrase stands for (scrypt, RFC 7914)."""
     normal = unicodedata.normalize("NFKC", passphrase).encode()
-    kdf = Scrypt(salt=params.salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p)
-    return kdf.derive(normal)
+    # What scrypt holds at once (RFC 7914: 128 r (N + p + 2) bytes), and a MiB to
+    # spare: hashlib refuses more than its maxmem, 32 MiB unless told.
+    needed = 128 * params.r * (params.n + params.p + 2) + 2**20
+    return hashlib.scrypt(
+        normal, salt=params.salt, n=params.n, r=params.r, p=params.p, maxmem=needed, dklen=KEY_BYTES
+    )

@@ -24,7 +24,7 @@ from node.activitypub.actors import Actors, host_of
 from node.activitypub.delivery import Sender
 from node.activitypub.documents import Hub, handle_for
 from node.activitypub.inbox import Answer, Inbox
-from node.activitypub.keys import load_or_create_key, public_pem
+from node.activitypub.keys import ActorKey
 from node.activitypub.publishing import publishing_projection
 from node.activitypub.remote import Remote
 from node.clock import Clock
@@ -55,8 +55,7 @@ class ActivityPub:
     ) -> None:
         self._config = config
         self._clock = clock
-        self._key = load_or_create_key(config().data_dir)
-        self._pem = public_pem(self._key)
+        self._key = ActorKey(config().data_dir)
         self.followers_store = FollowersStore(db)
         self.objects = ObjectsStore(db)
         settings = config()
@@ -111,7 +110,7 @@ class ActivityPub:
         return None
 
     def actor(self, summary: str | None) -> dict[str, Any]:
-        return documents.actor(self.hub(summary), self._pem)
+        return documents.actor(self.hub(summary), self._key.public_pem())
 
     async def nodeinfo(self) -> dict[str, Any]:
         # On first use: importlib.metadata brings zipfile, csv and email parsing with it.

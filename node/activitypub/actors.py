@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from node.activitypub import signatures
+from node.activitypub.keys import ActorKey
 from node.activitypub.remote import Remote, RemoteError
 from node.clock import Clock
 from node.store.activitypub import FollowersStore, RemoteKey
@@ -39,7 +38,7 @@ class Actors:
         store: FollowersStore,
         remote: Remote,
         clock: Clock,
-        key: rsa.RSAPrivateKey,
+        key: ActorKey,
         key_id: Callable[[], str],
     ) -> None:
         self._store = store
@@ -106,5 +105,7 @@ class Actors:
 
     async def fetch(self, url: str) -> dict[str, Any]:
         """A signed GET (servers in "authorized fetch" mode refuse unsigned ones)."""
-        headers = signatures.sign(self._key, self._key_id(), "GET", url, None, self._clock() / 1000)
+        headers = signatures.sign(
+            self._key.private(), self._key_id(), "GET", url, None, self._clock() / 1000
+        )
         return await self._remote.fetch_json(url, headers)

@@ -16,10 +16,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from node.activitypub import signatures
 from node.activitypub.actors import host_of
+from node.activitypub.keys import ActorKey
 from node.activitypub.remote import Remote, RemoteError
 from node.clock import Clock
 from node.federation.backoff import retry_delay_ms
@@ -43,7 +42,7 @@ class Sender:
         followers: FollowersStore,
         remote: Remote,
         clock: Clock,
-        key: rsa.RSAPrivateKey,
+        key: ActorKey,
         key_id: Callable[[], str],
         catch_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -111,7 +110,7 @@ class Sender:
             return
         body = delivery.activity.encode()
         headers = signatures.sign(
-            self._key, self._key_id(), "POST", delivery.inbox, body, self._clock() / 1000
+            self._key.private(), self._key_id(), "POST", delivery.inbox, body, self._clock() / 1000
         )
         try:
             status = await self._remote.post(delivery.inbox, body, headers)

@@ -5,30 +5,70 @@ ActivityPub servers (Mastodon first) check HTTP signatures made with RSA keys
 a second key, `activitypub.key` in the data directory: made the first time the node
 opens, readable by the node's user alone (0600), and copied by `hubnet backup` with
 every other file there (node/backup.py), so a restored hub keeps its followers.
+
+The file is read when the key is first used (to sign a delivery or a fetch, or to
+show the actor), not when the node starts: reading it needs `cryptography`, whose own
+OpenSSL is 9 MB of memory that a hub nobody on the fediverse follows never uses. At
+start the node only makes sure the file is there and looks like a key.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING
 
 from node.errors import NodeError
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
 KEY_FILE = "activitypub.key"
 KEY_BITS = 2048
+_PEM_BEGIN = b"-----BEGIN PRIVATE KEY-----"
+
+
+class ActorKey:
+    """The hub's RSA key, read from its file on first use and then kept."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / KEY_FILE
+        self._key: rsa.RSAPrivateKey | None = None
+        self._pem: str | None = None
+        data = _read(self._path)
+        if data is None:
+            self._key = _create(self._path)
+        elif not data.lstrip().startswith(_PEM_BEGIN):
+            raise NodeError(f"{self._path} does not hold a PEM private key")
+
+    def private(self) -> rsa.RSAPrivateKey:
+        if self._key is None:
+            self._key = load_or_create_key(self._path.parent)
+        return self._key
+
+    def public_pem(self) -> str:
+        if self._pem is None:
+            self._pem = public_pem(self.private())
+        return self._pem
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise NodeError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def load_or_create_key(data_dir: Path) -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     path = data_dir / KEY_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = _read(path)
+    if data is None:
         return _create(path)
-    except OSError as exc:
-        raise NodeError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except ValueError as exc:
@@ -39,6 +79,9 @@ def load_or_create_key(data_dir: Path) -> rsa.RSAPrivateKey:
 
 
 def _create(path: Path) -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -63,6 +106,8 @@ def _create(path: Path) -> rsa.RSAPrivateKey:
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

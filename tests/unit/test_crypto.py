@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crypto import keyfile
 from crypto.digest import sha256
 from crypto.ed25519 import SigningKey, check_public_key, curve_problem, verify
 from crypto.errors import BadNodeId, BadPublicKey, KeyFileError
@@ -472,6 +473,26 @@ def test_key_file_is_standard_pkcs8_pem(tmp_path: Path) -> None:
     save_key(key, tmp_path / "node.key")
     text = (tmp_path / "node.key").read_text()
     assert text.startswith("-----BEGIN PRIVATE KEY-----\n")
+
+
+@given(st.binary(min_size=32, max_size=32))
+@settings(max_examples=50)
+def test_a_key_file_is_read_as_the_library_reads_it(seed: bytes) -> None:
+    # load_key reads save_key's shape itself (no cryptography at a node's start);
+    # the library, which wrote it, must read the same seed from it.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.from_private_bytes(seed).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    assert keyfile._seed_of(pem) == seed
+    assert keyfile._seed_of(pem.replace(b"PRIVATE KEY", b"PUBLIC KEY")) is None
+    der = base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+    other_algorithm = der[:9] + b"\x6f" + der[10:]  # 1.3.101.111 is X448's, not Ed25519's
+    armoured = b"-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(other_algorithm)
+    assert keyfile._seed_of(armoured + b"\n-----END PRIVATE KEY-----\n") is None
 
 
 def test_save_key_refuses_to_overwrite(tmp_path: Path) -> None:

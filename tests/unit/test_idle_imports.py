@@ -25,6 +25,8 @@ ON_FIRST_USE = {
     "http_sf": "signed federation requests (crypto/rfc9421.py)",
     "importlib.metadata": "the software version in NodeInfo and /.well-known/hubnet",
     "apsig": "the fediverse's HTTP signatures (node/activitypub/signatures.py)",
+    "cryptography": "the fediverse's RSA key, mail passwords, or AES-GCM on a CPU "
+    "without AES instructions (crypto/sealing.py)",
 }
 
 # What `hubnet run` does up to serving (node/cli/__init__.py, _serve): build the app

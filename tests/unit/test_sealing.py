@@ -62,6 +62,79 @@ def test_the_blind_index_finds_an_address_as_typed_any_way() -> None:
     )
 
 
+# Made by the first implementation, on cryptography's AES-GCM, X25519, HKDF and
+# scrypt: what a hub sealed then must open now, on either AES-GCM, byte for byte.
+VECTORS = {
+    "public": "d71ae77a14d98f8167c0683c1c6621ec031c41b7e47df0aa6e67443e2ec5b929",
+    "stable": "012e8ae76dd11d9cfd335c5a5a1539fa6551adc0fe466aaa96884240afb2516d751f",
+    "index": "4d2c44f9c1300686e7e73bdf5a8a158dcadede046b7bc93728f7d69ed06203fa",
+    "sealed": "0177ebd556fd396f79b3abf5d7e52b69d4f666110387744766ea914689aeea69245759e3782f1a",
+    "to_key": "0265636f88f572645a24fe26cde706df314d1a0edb164482246945f938ee16134d69835847d3"
+    "715117532185d0e6a064dc7b0b4ea7eec517fc5c18ca5c9eaaecab151843d7",
+    "wrapped": "012d32aa2db1cb13e7e6b1dd3c7ed0f0a78ef2f6cfa109c14017390a194e679d4049c46a593"
+    "4d1f4e7de7b419a307af301d7ef62ee9cacb82e6905b40f",
+    "kek": "02c5afc0c63fefa9ba52d7ad905be524810f4c2026f0fbb6be462b464b71d74b",
+}
+
+
+@pytest.fixture(params=["libsodium", "cryptography"])
+def aes_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test below runs on libsodium's AES-GCM and on cryptography's, which a CPU
+    without AES instructions (a Raspberry Pi 4) uses."""
+    if request.param == "cryptography":
+        monkeypatch.setattr(sealing, "_sodium_has_aes", lambda: False)
+    elif not sealing._sodium_has_aes():
+        pytest.skip("this CPU has no AES instructions for libsodium")
+    return str(request.param)
+
+
+def test_values_sealed_by_the_first_implementation_open_alike(aes_from: str) -> None:
+    key = DataKey.from_bytes(bytes(range(32)))
+    assert key.public_key().hex() == VECTORS["public"]
+    stable = key.seal_stable("ballot_choices.choices", "[1,0]")
+    assert stable.hex() == VECTORS["stable"]
+    assert key.blind_index("ann@example.org").hex() == VECTORS["index"]
+    assert key.unseal("members.name", bytes.fromhex(VECTORS["sealed"])) == "Ann Canary"
+    assert key.unseal("notices.body", bytes.fromhex(VECTORS["to_key"])) == "A notice"
+    assert sealing.unwrap(bytes(range(32, 64)), bytes.fromhex(VECTORS["wrapped"])) == bytes(
+        range(32)
+    )
+    params = ScryptParams(bytes(16), 2**10, 8, 1)
+    assert sealing.passphrase_kek("correct horse battery", params).hex() == VECTORS["kek"]
+
+
+def test_either_aes_opens_what_the_other_sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not sealing._sodium_has_aes():
+        pytest.skip("this CPU has no AES instructions for libsodium")
+    by_sodium = KEY.seal("members.email", "ann@example.org")
+    to_key = sealing.seal_to(KEY.public_key(), "notices.body", "Seen")
+    monkeypatch.setattr(sealing, "_sodium_has_aes", lambda: False)
+    assert KEY.unseal("members.email", by_sodium) == "ann@example.org"
+    assert KEY.unseal("notices.body", to_key) == "Seen"
+    by_cryptography = KEY.seal("members.email", "bob@example.org")
+    with pytest.raises(SealError):
+        KEY.unseal("members.name", by_cryptography)
+    monkeypatch.undo()
+    assert KEY.unseal("members.email", by_cryptography) == "bob@example.org"
+
+
+@given(st.binary(min_size=32, max_size=32), st.binary(max_size=80))
+def test_the_key_derivation_is_hkdf_sha256(key: bytes, info: bytes) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    expected = HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(key)
+    assert sealing._hkdf_sha256(key, info) == expected
+
+
+def test_sealing_to_a_key_of_low_order_is_refused() -> None:
+    with pytest.raises(SealError):
+        sealing.seal_to(bytes(32), "notices.body", "A notice")
+    forged = bytes([sealing.TO_KEY]) + bytes(32) + bytes(12 + 32)
+    with pytest.raises(SealError, match=r"notices\.body"):
+        KEY.unseal("notices.body", forged)
+
+
 def test_a_wrapped_key_opens_only_with_its_key_file_or_passphrase() -> None:
     data_key, kek = sealing.new_key(), sealing.new_key()
     assert sealing.unwrap(kek, sealing.wrap(kek, data_key)) == data_key
