@@ -194,6 +194,21 @@ async def test_comment_needs_a_network_name_and_carries_only_it(site: Site) -> N
     assert b"ann@example.org" not in message.payload and b"Ann" not in message.payload
 
 
+async def test_a_thread_says_what_it_is_about_in_words_with_the_right_article(
+    site: Site,
+) -> None:
+    subject = await _announcement(site)
+    await site.login("organiser@example.org")
+    page = await (await site.client.get(f"/discuss/{subject}")).text()
+    [line] = re.findall(r'<p class="muted">([^<]*)</p>', page)[:1]
+    assert line.startswith("An announcement from ") and "announcement from" not in line[:3]
+    assert "A announcement" not in page
+    await site.submit("/account/language", {"language": "cy"})
+    page = await (await site.client.get(f"/discuss/{subject}")).text()
+    assert '<p class="muted">Cyhoeddiad gan ' in page
+    assert "announcement" not in page.split("<main", 1)[1]
+
+
 async def test_comment_on_unknown_message_or_bad_id_is_refused(site: Site) -> None:
     await site.login("organiser@example.org")
     await site.post("/account/network-name", {"display_name": "org"})

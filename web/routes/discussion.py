@@ -189,14 +189,36 @@ hide_post = _on_post(lambda d, m, p, f: d.moderation.hide_post(m, p), N_("The po
 # -- network threads -----------------------------------------------------------------------
 
 
-def describe_subject(message: Message) -> tuple[str, str]:
-    """(what kind of message, its title) for a thread's heading."""
+# What a thread is about, said whole ("An event from Riverside · …"): languages put
+# the article with the noun differently (English "a"/"an", Welsh none), so each kind
+# is its own sentence for translators. Any other kind is "a message".
+_SUBJECT_LINES = {
+    "event": N_("An event from %(hub)s · %(when)s"),
+    "announcement": N_("An announcement from %(hub)s · %(when)s"),
+    "campaign": N_("A campaign from %(hub)s · %(when)s"),
+    "campaign.update": N_("A campaign update from %(hub)s · %(when)s"),
+    "motion": N_("A network motion from %(hub)s · %(when)s"),
+    "resource": N_("A library resource from %(hub)s · %(when)s"),
+    "speaker.offer": N_("A speaker's offer from %(hub)s · %(when)s"),
+    "directory.entry": N_("A directory entry from %(hub)s · %(when)s"),
+}
+_OTHER_SUBJECT = N_("A message from %(hub)s · %(when)s")
+
+
+def describe_subject(message: Message) -> str:
+    """A thread's subject's title, or the start of its text."""
     body = message.body
     title = getattr(body, "title", None) or getattr(body, "name", None)
     if title is None:
         text = getattr(body, "text", None) or getattr(body, "summary", None) or ""
-        title = (text[:80] + "…") if len(text) > 80 else text or message.kind
-    return message.kind.replace(".", " "), str(title)
+        title = (text[:80] + "…") if len(text) > 80 else text
+    return str(title)
+
+
+def subject_line(message: Message, hub: str, when_said: str) -> str:
+    """What kind of message a thread is about, from which hub and when."""
+    template = _SUBJECT_LINES.get(message.kind, _OTHER_SUBJECT)
+    return _(template) % {"hub": hub, "when": when_said}
 
 
 async def hub_names(request: web.Request) -> dict[str, str]:
@@ -224,17 +246,15 @@ async def _discuss_page(
     thread = await comments.thread(subject_id, member.id)
     if status == 200:
         await comments.mark_read(member.id, subject_id)
-    kind, title = describe_subject(subject)
     names = await hub_names(request)
+    hub = names.get(subject.origin) or _("a hub")
     return render(
         request,
         "discuss.html",
         {
-            "kind": kind,
-            "title": title,
+            "subject_line": subject_line(subject, hub, when(subject.created_at)),
+            "title": describe_subject(subject) or _("Discussion"),
             "subject_html": markdown(getattr(subject.body, "text", None)),
-            "subject_hub": names.get(subject.origin) or _("a hub"),
-            "subject_when": when(subject.created_at),
             "thread": comment_items(thread, _moderator(request), names),
             "reply_action": f"/discuss/{subject_id.hex()}",
             "display_name": await comments.display_name(member.id),

@@ -41,7 +41,7 @@ async def _groups_page(
         {
             "groups": groups,
             "about": about if subject else "",
-            "about_title": describe_subject(subject)[1] if subject else None,
+            "about_title": describe_subject(subject) if subject else None,
             "errors": errors or [],
             "form": form,
         },
@@ -110,7 +110,7 @@ async def _group_page(
             "group": group,
             "purpose_html": markdown(group.purpose),
             "joined": member.id in member_ids,
-            "subject_title": describe_subject(subject)[1] if subject else None,
+            "subject_title": describe_subject(subject) if subject else None,
             "subject_hex": group.subject.hex() if group.subject else None,
             "tasks": await discussion.groups.tasks(group_id),
             "me": member.id,
