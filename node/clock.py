@@ -17,7 +17,8 @@ def describe_age(ms: int | None, now: int) -> str:
     if ms is None:
         return "never"
     seconds = max(0, (now - ms) // 1000)
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
         if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} seconds ago"
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
