@@ -233,3 +233,15 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def configure(hub: Hub, **values: str | int | bool) -> None:
+    """Set settings in the hub's config.toml, read by `hubnet run` and every command."""
+    config = hub.data_dir / "config.toml"
+    kept = [
+        line
+        for line in config.read_text().splitlines(keepends=True)
+        if line.split("=", 1)[0].strip() not in values
+    ]
+    added = [f"{k} = {json.dumps(v)}\n" for k, v in values.items()]
+    config.write_text("".join(kept + added))

@@ -75,6 +75,14 @@ def test_with_the_key_withheld_no_member_detail_is_on_disk_and_the_hub_still_fed
              "options": "", "quorum": "0", "closes": closes},
         )  # fmt: skip
         assert status == 200 and "Your proposal is open for votes" in page, page
+        # While the node runs with the key in memory, the file and its live log (which
+        # holds the newest pages until a checkpoint) hold the details sealed already.
+        # Read before the vote: the ballot box empties the log after each vote.
+        live = {name: (a.data_dir / name).read_bytes() for name in ("hubnet.db", "hubnet.db-wal")}
+        assert len(live["hubnet.db-wal"]) > 0, "nothing in the log to read"
+        for name, data in live.items():
+            for what, canary in CANARIES.items():
+                assert canary.encode() not in data, f"{what} in {name} while running"
         status, page = organiser.post("/polls/1/vote", {"choice": "0"})
         assert "Your vote is recorded" in page
         _cli_with_input(a, PASSPHRASE + "\n", "key", "passphrase")
@@ -138,6 +146,45 @@ def test_with_the_key_withheld_no_member_detail_is_on_disk_and_the_hub_still_fed
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_key_file_on_removable_media_or_a_systemd_credential_unlocks_at_start(
+    tmp_path: Path,
+) -> None:
+    (a,) = start_hubs(tmp_path, ("Riverside", None))
+    try:
+        _cli_with_input(a, "", "admin", "create", "--email", CANARIES["email"],
+                        "--name", CANARIES["name"])  # fmt: skip
+        a.stop()
+        stick = tmp_path / "usb-stick"
+        stick.mkdir()
+        moved = _cli_with_input(a, "", "key", "file", str(stick / "hubnet.key"))
+        assert "the one in the data directory is gone" in moved
+        assert not (a.data_dir / "data.key").exists()
+
+        def members_page() -> str:
+            return _organiser(a).get("/organise/members")[1]
+
+        a.start()  # the stick is in: the node unlocks itself from it
+        assert CANARIES["name"] in members_page()
+        a.stop()
+
+        (stick / "hubnet.key").rename(tmp_path / "in-a-drawer.key")
+        a.start()  # the stick is out: locked, and says so
+        email, password = organiser_login(a.init_output)
+        status, page = WebSession(a.url).post("/login", {"email": email, "password": password})
+        assert status == 503 and LOCKED in page
+        a.stop()
+
+        # The service manager holds it instead: systemd's LoadCredential= puts the file
+        # in $CREDENTIALS_DIRECTORY under the credential's name.
+        credentials = tmp_path / "credentials"
+        credentials.mkdir()
+        (tmp_path / "in-a-drawer.key").rename(credentials / "hubnet-data-key")
+        a.start(env={"CREDENTIALS_DIRECTORY": str(credentials)})
+        assert CANARIES["name"] in members_page()
+    finally:
+        a.stop()
 
 
 def test_the_panic_lock_ends_every_session_and_a_restart_stays_locked(tmp_path: Path) -> None:

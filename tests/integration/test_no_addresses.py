@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.faults.websession import WebSession
-from tests.integration.network import Hub, found_network, wait_for
+from tests.integration.network import Hub, configure, found_network, wait_for
 from tests.integration.web_session import organiser_login
 
 BROWSER = "127.42.13.7"
@@ -138,3 +138,20 @@ def _every_row(path: Path) -> bytes:
         return b"\n".join(out)
     finally:
         conn.close()
+
+
+def test_with_the_setting_off_the_log_names_the_client_as_before(tmp_path: Path) -> None:
+    # The scan above can fail: the same request, with the setting off, leaves the
+    # browser's address in the log where the default keeps none.
+    hub = Hub(tmp_path, "Debugging", host="127.0.8.3")
+    found_network([hub])
+    configure(hub, forget_client_addresses=False)
+    hub.start()
+    assert hub.process is not None
+    output = hub.process.output
+    try:
+        _malformed_request(hub)
+        wait_for("the request to be logged", lambda: "Error handling request" in "".join(output))
+    finally:
+        hub.stop()
+    assert BROWSER in "".join(output)

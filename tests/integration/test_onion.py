@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import json
 import os
 import re
 import subprocess
@@ -34,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from node.federation.invites import Invite, parse_invite
-from tests.integration.network import Hub, found_network, free_port, wait_for
+from tests.integration.network import Hub, configure, found_network, free_port, wait_for
 from tests.integration.procs import run_cli
 from tests.integration.web_session import WebSession, organiser_login
 from tests.socks import Asked, SocksDouble
@@ -47,18 +46,6 @@ def onion_host(name: str) -> str:
     """A well-formed v3 onion name (56 base32 characters) standing for `name`'s hub."""
     key = hashlib.sha256(name.encode()).digest() + b"\x00\x00\x03"
     return base64.b32encode(key).decode().lower() + ".onion"
-
-
-def configure(hub: Hub, **values: str | int | bool) -> None:
-    """Set settings in the hub's config.toml, read by `hubnet run` and every command."""
-    config = hub.data_dir / "config.toml"
-    kept = [
-        line
-        for line in config.read_text().splitlines(keepends=True)
-        if line.split("=", 1)[0].strip() not in values
-    ]
-    added = [f"{k} = {json.dumps(v)}\n" for k, v in values.items()]
-    config.write_text("".join(kept + added))
 
 
 def invite_of(hub: Hub) -> Invite:
