@@ -26,6 +26,14 @@ class FormPage(Protocol):
     ) -> Awaitable[web.StreamResponse]: ...
 
 
+class FieldFormPage(Protocol):
+    """A FormPage that also marks the field a refusal names (`field`, or None)."""
+
+    def __call__(
+        self, request: web.Request, /, *, errors: list[str], status: int, field: str | None
+    ) -> Awaitable[web.StreamResponse]: ...
+
+
 def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
     """Decorates a form handler: a NodeError it raises that the member can act on is
     shown on `page` beside the fields, with the error's own status (400, 403, 429...).
@@ -41,7 +49,7 @@ def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
             try:
                 return await handler(request)
             except NodeError as exc:
-                if isinstance(exc, NotFound) or exc.status >= 500:
+                if not _shown(exc):
                     raise
                 # In the reader's language (web/wording.py).
                 return await page(request, errors=[refusal(exc)], status=exc.status)
@@ -49,6 +57,31 @@ def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
         return run
 
     return decorate
+
+
+def refusals_marking_field_on(page: FieldFormPage) -> Callable[[Handler], Handler]:
+    """As refusals_on, for a page that also marks the field the refusal names (an
+    error's `field` attribute, if it has one)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except NodeError as exc:
+                if not _shown(exc):
+                    raise
+                field = getattr(exc, "field", None)
+                return await page(request, errors=[refusal(exc)], status=exc.status, field=field)
+
+        return run
+
+    return decorate
+
+
+def _shown(exc: NodeError) -> bool:
+    """Whether a refusal goes beside the form: not a NotFound, not the node's failure."""
+    return not (isinstance(exc, NotFound) or exc.status >= 500)
 
 
 def text(form: Mapping[str, object], name: str) -> str:

@@ -19,17 +19,15 @@ from node.network.endorsements import (
     KIND_LABELS,
     KINDS_OF_ORGANISATION,
     Endorsement,
-    EndorsementError,
     Endorsements,
 )
 from web.badges import badge_snippet, badge_svg
 from web.flash import done
-from web.forms import optional, ref, text, texts
+from web.forms import optional, ref, refusals_marking_field_on, refusals_on, text, texts
 from web.i18n import _
 from web.keys import MEMBER
 from web.rendering import render, when
 from web.routes import Route
-from web.wording import refusal
 
 _FIELDS = ("organisation", "kind", "date", "website", "statement")
 LIST = "/network/charter/endorsements"
@@ -96,21 +94,17 @@ async def new_form(
     )
 
 
+@refusals_marking_field_on(new_form)
 async def record(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    try:
-        message = await _service(request).record(
-            organisation=text(form, "organisation"),
-            kind=text(form, "kind"),
-            date=text(form, "date"),
-            website=optional(form, "website"),
-            statement=optional(form, "statement"),
-            by=request[MEMBER],
-        )
-    except EndorsementError as exc:
-        if exc.status >= 500 or exc.status == 404:
-            raise
-        return await new_form(request, errors=[refusal(exc)], field=exc.field, status=exc.status)
+    message = await _service(request).record(
+        organisation=text(form, "organisation"),
+        kind=text(form, "kind"),
+        date=text(form, "date"),
+        website=optional(form, "website"),
+        statement=optional(form, "statement"),
+        by=request[MEMBER],
+    )
     raise done(
         request, f"{LIST}/{message.id.hex()}", _("Recorded, and sent to the network's hubs.")
     )
@@ -139,17 +133,11 @@ async def endorsement_page(
     )
 
 
+@refusals_on(endorsement_page)
 async def withdraw(request: web.Request) -> web.StreamResponse:
     endorsement_id = ref(request.match_info["message_id"])
     form = await request.post()
-    try:
-        await _service(request).withdraw(
-            endorsement_id, optional(form, "reason"), by=request[MEMBER]
-        )
-    except EndorsementError as exc:
-        if exc.status >= 500 or exc.status == 404:
-            raise
-        return await endorsement_page(request, errors=[refusal(exc)], status=exc.status)
+    await _service(request).withdraw(endorsement_id, optional(form, "reason"), by=request[MEMBER])
     raise done(
         request,
         f"{LIST}/{endorsement_id.hex()}",
