@@ -1,5 +1,5 @@
-"""Shared pieces of the discussion pages: parsing ids, and shaping posts and comments
-for the `_thread.html` partial."""
+"""Shared pieces of the discussion pages: parsing ids, saying what a thread is about,
+and shaping posts and comments for the `_thread.html` partial."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from node.digits import is_digits
 from node.discussion import mentions
 from node.discussion.comments import CommentView
 from node.discussion.topics import Post
-from web.i18n import _
+from protocol.envelope import Message
+from web.i18n import N_, _
 from web.rendering import markdown, when
 
 
@@ -157,3 +158,35 @@ def comment_items(
             }
         )
     return items
+
+
+# What a thread is about, said whole ("An event from Riverside · …"): languages put
+# the article with the noun differently (English "a"/"an", Welsh none), so each kind
+# is its own sentence for translators. Any other kind is "a message".
+_SUBJECT_LINES = {
+    "event": N_("An event from %(hub)s · %(when)s"),
+    "announcement": N_("An announcement from %(hub)s · %(when)s"),
+    "campaign": N_("A campaign from %(hub)s · %(when)s"),
+    "campaign.update": N_("A campaign update from %(hub)s · %(when)s"),
+    "motion": N_("A network motion from %(hub)s · %(when)s"),
+    "resource": N_("A library resource from %(hub)s · %(when)s"),
+    "speaker.offer": N_("A speaker's offer from %(hub)s · %(when)s"),
+    "directory.entry": N_("A directory entry from %(hub)s · %(when)s"),
+}
+_OTHER_SUBJECT = N_("A message from %(hub)s · %(when)s")
+
+
+def describe_subject(message: Message) -> str:
+    """A thread's subject's title, or the start of its text."""
+    body = message.body
+    title = getattr(body, "title", None) or getattr(body, "name", None)
+    if title is None:
+        text = getattr(body, "text", None) or getattr(body, "summary", None) or ""
+        title = (text[:80] + "…") if len(text) > 80 else text
+    return str(title)
+
+
+def subject_line(message: Message, hub: str, when_said: str) -> str:
+    """What kind of message a thread is about, from which hub and when."""
+    template = _SUBJECT_LINES.get(message.kind, _OTHER_SUBJECT)
+    return _(template) % {"hub": hub, "when": when_said}

@@ -265,19 +265,16 @@ class ProjectionRunner:
         self, conn: aiosqlite.Connection, projection: Projection, messages: list[Message], upto: int
     ) -> bool:
         """Apply one projection's messages under a savepoint; whether it succeeded."""
-        await conn.execute("SAVEPOINT projection")
         started = time.perf_counter()
         try:
-            await projection.apply_txn(conn, messages)
-            await cursors.set_cursor_txn(conn, projection.name, upto)
+            async with cursors.savepoint_txn(conn):
+                await projection.apply_txn(conn, messages)
+                await cursors.set_cursor_txn(conn, projection.name, upto)
         except Exception as exc:
-            await conn.execute("ROLLBACK TO projection")
-            await conn.execute("RELEASE projection")
             self._failed(projection.name, exc)
             return False
         finally:
             self.seconds[projection.name] += time.perf_counter() - started
-        await conn.execute("RELEASE projection")
         self.applied[projection.name] += len(messages)
         self._recovered(projection.name)
         return True

@@ -8,12 +8,27 @@ or skips one. A row reset to 0 (or missing) makes the projection start over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
 from typing import NamedTuple
 
 import aiosqlite
 
 from node.store.database import Database
+
+
+@contextlib.asynccontextmanager
+async def savepoint_txn(conn: aiosqlite.Connection) -> AsyncIterator[None]:
+    """One projection's writes inside the runner's write transaction: undone if the
+    block raises, while the transaction (and the other projections' writes) goes on."""
+    await conn.execute("SAVEPOINT projection")
+    try:
+        yield
+    except Exception:
+        await conn.execute("ROLLBACK TO projection")
+        await conn.execute("RELEASE projection")
+        raise
+    await conn.execute("RELEASE projection")
 
 
 async def cursors_txn(conn: aiosqlite.Connection) -> dict[str, int]:

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # A string that starts as a statement does: what a query written outside the store
 # would look like, however it is later sent.
 SQL = re.compile(
-    r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|BEGIN|WITH)\s+[\w*(]"
+    r"^\s*((SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|BEGIN|WITH|SAVEPOINT"
+    r"|RELEASE|ROLLBACK|ATTACH|DETACH)\s+[\w*(]|(COMMIT|ROLLBACK|END|VACUUM|ANALYZE)\s*;?\s*$)"
 )
 
 

@@ -13,14 +13,15 @@ from node.appkeys import NODE
 from node.discussion import Discussion
 from node.discussion.errors import DiscussionError
 from node.discussion.topics import CATEGORIES, topic_thread
-from protocol.envelope import Message
 from web.discussing import (
     comment_items,
+    describe_subject,
     field,
     int_id,
     mention_choices,
     message_id,
     post_items,
+    subject_line,
     with_mention,
 )
 from web.flash import done as flash
@@ -187,38 +188,6 @@ hide_post = _on_post(lambda d, m, p, f: d.moderation.hide_post(m, p), N_("The po
 
 
 # -- network threads -----------------------------------------------------------------------
-
-
-# What a thread is about, said whole ("An event from Riverside · …"): languages put
-# the article with the noun differently (English "a"/"an", Welsh none), so each kind
-# is its own sentence for translators. Any other kind is "a message".
-_SUBJECT_LINES = {
-    "event": N_("An event from %(hub)s · %(when)s"),
-    "announcement": N_("An announcement from %(hub)s · %(when)s"),
-    "campaign": N_("A campaign from %(hub)s · %(when)s"),
-    "campaign.update": N_("A campaign update from %(hub)s · %(when)s"),
-    "motion": N_("A network motion from %(hub)s · %(when)s"),
-    "resource": N_("A library resource from %(hub)s · %(when)s"),
-    "speaker.offer": N_("A speaker's offer from %(hub)s · %(when)s"),
-    "directory.entry": N_("A directory entry from %(hub)s · %(when)s"),
-}
-_OTHER_SUBJECT = N_("A message from %(hub)s · %(when)s")
-
-
-def describe_subject(message: Message) -> str:
-    """A thread's subject's title, or the start of its text."""
-    body = message.body
-    title = getattr(body, "title", None) or getattr(body, "name", None)
-    if title is None:
-        text = getattr(body, "text", None) or getattr(body, "summary", None) or ""
-        title = (text[:80] + "…") if len(text) > 80 else text
-    return str(title)
-
-
-def subject_line(message: Message, hub: str, when_said: str) -> str:
-    """What kind of message a thread is about, from which hub and when."""
-    template = _SUBJECT_LINES.get(message.kind, _OTHER_SUBJECT)
-    return _(template) % {"hub": hub, "when": when_said}
 
 
 async def hub_names(request: web.Request) -> dict[str, str]:

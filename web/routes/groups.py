@@ -12,14 +12,13 @@ from node.accounts.permissions import Permission
 from node.appkeys import NODE
 from node.discussion.errors import DiscussionError
 from node.discussion.groups import Groups
-from web.discussing import field, int_id, mention_choices, post_items
+from web.discussing import describe_subject, field, int_id, mention_choices, post_items
 from web.flash import done as flash
 from web.forms import refusals_on
 from web.i18n import N_, _
 from web.keys import MEMBER
 from web.rendering import markdown, render, tr
 from web.routes import Handler, Route
-from web.routes.discussion import describe_subject
 
 
 async def _groups_page(
