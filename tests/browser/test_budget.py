@@ -142,6 +142,7 @@ def test_a_budget_round_from_income_to_result(
     check_accessibility(bob)
     screenshot(bob, "budget-review")
     set_width(bob, 1280)
+    check_accessibility(bob)
     screenshot(bob, "budget-review")
     bob.get_by_role("button", name="Send my approvals").click()
     expect(bob.get_by_role("status").first).to_contain_text("Your approvals are recorded")
@@ -165,6 +166,20 @@ def test_a_budget_round_from_income_to_result(
     expect(treasurer.get_by_role("main")).to_contain_text("£90.00 funded, £10.00 left over")
     screenshot(treasurer, "budget-result")
     check_accessibility(treasurer)
+    # On a phone each row is a card: the proposal's name, then what was decided about it
+    # (its cost, funded or not), then the rest (its place in the order, its approvals).
+    set_width(treasurer, 375)
+    first = result.get_by_role("row").nth(1)
+    tops = {
+        label: first.locator(selector).bounding_box()["y"]  # type: ignore[index]
+        for label, selector in (
+            ("name", "th"), ("cost", "td[data-label=Cost]"), ("result", "td[data-label=Result]"),
+            ("order", "td[data-label=Order]"), ("approvals", "td[data-label=Approvals]"),
+        )
+    }  # fmt: skip
+    assert tops["name"] < tops["cost"] < tops["result"] < tops["order"] < tops["approvals"], tops
+    check_accessibility(treasurer)
+    screenshot(treasurer, "budget-result")
 
     # The funded proposals are commitments in the ledger, which every member sees.
     nav(ann, "Funds")

@@ -98,6 +98,7 @@ def test_a_ballot_shows_the_role_and_each_candidates_statement_on_a_phone(
     check_accessibility(page)
     screenshot(page, "election-ballot")
     set_width(page, WIDE)
+    check_accessibility(page)
     screenshot(page, "election-ballot")
 
 
