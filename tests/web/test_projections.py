@@ -4,11 +4,17 @@ rebuilds that give the same rows, and a failing projection that is retried and r
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
+import sys
+
+import pytest
 
 from crypto.ed25519 import SigningKey
 from node.node import Node
 from node.store.hubs import hub_profiles
+from node.store.outcomes import Status
+from protocol import envelope
 from protocol.envelope import Message, create_message
 from protocol.kinds.campaign import Campaign, CampaignEndorse, CampaignUpdate
 from protocol.kinds.community import DirectoryEntry, DirectoryWithdraw, SpeakerOffer
@@ -351,3 +357,40 @@ async def test_each_projection_is_handed_only_what_it_reads_and_its_cost_is_show
     await node.projections.caught_up()
     metrics = await (await site.client.get("/metrics")).text()
     assert _metric(metrics, "hubnet_projection_messages_total", "activitypub") == published + 1
+
+
+async def test_a_pushed_message_is_decoded_once_on_its_way_to_every_projection(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verifier decodes each arriving message; the projections are handed that
+    # decoded message (on_stored), not the stored bytes to decode again.
+    node = site.node
+    north = SigningKey(b"\x12" * 32)
+    (first,) = await site.admit(north)
+    await node.projections.caught_up()
+    log = _chain(
+        north,
+        first,
+        [
+            ("campaign", Campaign(title="Fix the lifts", summary="Every block", status="active")),
+            ("announcement", Announcement(text="North's news")),
+            ("event", EventDetails(title="Lift meeting", starts=1_900_000_000, ends=1_900_003_600,
+                                   timezone="Europe/London", type="public-meeting",
+                                   visibility="public", place="Hall")),
+        ],
+    )  # fmt: skip
+    decoded: collections.Counter[bytes] = collections.Counter()
+    original = envelope.parse_payload
+
+    def counting(payload: bytes, signature: bytes, *rest: object) -> Message:
+        decoded[payload] += 1
+        return original(payload, signature, *rest)  # type: ignore[arg-type]
+
+    for module in list(sys.modules.values()):
+        if module is not envelope and getattr(module, "parse_payload", None) is original:
+            monkeypatch.setattr(module, "parse_payload", counting)
+    report = await node.messages.ingest([m.wire for m in log])
+    assert report.count(Status.STORED) == 3
+    await node.projections.caught_up()
+    assert [c.title for c in await node.community.campaigns.all()] == ["Fix the lifts"]
+    assert {m.payload: decoded[m.payload] for m in log} == {m.payload: 1 for m in log}
