@@ -43,20 +43,12 @@ def refusals_on(page: FormPage) -> Callable[[Handler], Handler]:
     which no change to the form would mend.
     """
 
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def run(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except NodeError as exc:
-                if not _shown(exc):
-                    raise
-                # In the reader's language (web/wording.py).
-                return await page(request, errors=[refusal(exc)], status=exc.status)
+    async def shown(
+        request: web.Request, /, *, errors: list[str], status: int, field: str | None
+    ) -> web.StreamResponse:
+        return await page(request, errors=errors, status=status)
 
-        return run
-
-    return decorate
+    return refusals_marking_field_on(shown)
 
 
 def refusals_marking_field_on(page: FieldFormPage) -> Callable[[Handler], Handler]:
@@ -69,19 +61,15 @@ def refusals_marking_field_on(page: FieldFormPage) -> Callable[[Handler], Handle
             try:
                 return await handler(request)
             except NodeError as exc:
-                if not _shown(exc):
+                if isinstance(exc, NotFound) or exc.status >= 500:
                     raise
+                # In the reader's language (web/wording.py).
                 field = getattr(exc, "field", None)
                 return await page(request, errors=[refusal(exc)], status=exc.status, field=field)
 
         return run
 
     return decorate
-
-
-def _shown(exc: NodeError) -> bool:
-    """Whether a refusal goes beside the form: not a NotFound, not the node's failure."""
-    return not (isinstance(exc, NotFound) or exc.status >= 500)
 
 
 def text(form: Mapping[str, object], name: str) -> str:
