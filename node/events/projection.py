@@ -1,6 +1,6 @@
 """The events table, kept up to date from the stored event messages.
 
-Raw messages are the source of truth (STYLE.md, Storage); `events` holds the
+Raw messages are the source of truth (docs/ARCHITECTURE.md, "Storage"); `events` holds the
 latest version of each event and `search` its row, both worked out with the one
 rule every node shares, `protocol.event_versions.latest_version` (only the
 event's origin counts, the highest seq wins, a cancellation is final). So search

@@ -1,6 +1,6 @@
 """One runner for every table built from the message log.
 
-Stored messages are the source of truth (STYLE.md, Storage); events, campaigns,
+Stored messages are the source of truth (docs/ARCHITECTURE.md, "Storage"); events, campaigns,
 the library, speaker offers, the shared directory, comments, the search index
 and the table of hubs are derived from them. Each is a `Projection(name, kinds,
 apply_txn)`, and this runner is the one way they are kept up to date:

@@ -109,11 +109,12 @@ class MessageStore(MessageLog):
     ) -> Message:
         """Sign and store the node's next message; seq and prev are assigned atomically.
 
-        STYLE.md: a message and the rows that go with it commit together. `check(conn)`
-        runs first in the same write transaction and may raise to refuse (nothing is
-        signed or written); `then(conn, message)` writes the caller's own rows after
-        the message and its outbox rows. Either raising rolls back all of it, and a
-        crash anywhere before the commit leaves neither the message nor the rows.
+        A message and the rows that go with it commit together (docs/ARCHITECTURE.md,
+        "Storage"). `check(conn)` runs first in the same write transaction and may
+        raise to refuse (nothing is signed or written); `then(conn, message)` writes
+        the caller's own rows after the message and its outbox rows. Either raising
+        rolls back all of it, and a crash anywhere before the commit leaves neither
+        the message nor the rows.
         """
         async with self._db.write() as conn:
             if check is not None:

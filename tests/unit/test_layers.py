@@ -1,4 +1,4 @@
-"""The layers hold: SQL lives only in node/store (STYLE.md "All SQL in node/store"); no
+"""The layers hold: SQL lives only in node/store (docs/ARCHITECTURE.md, "Layers"); no
 module grows past 400 lines."""
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ CRYPTO_FILES = sorted((ROOT / "crypto").rglob("*.py"))
 
 @pytest.mark.parametrize("path", PROTOCOL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_protocol_imports_only_crypto_and_pure_libraries(path: Path) -> None:
-    # No clock reads, no I/O, no upward imports (STYLE.md: protocol/ is pure).
+    # No clock reads, no I/O, no upward imports (docs/ARCHITECTURE.md, "Layers": protocol/ is pure).
     bad = _imports(path) & {
         "aiohttp",
         "aiosqlite",

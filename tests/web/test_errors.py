@@ -87,7 +87,8 @@ def test_every_error_class_in_node_is_a_node_error_unless_listed() -> None:
                 and value.__module__.startswith("node.")
                 and not issubclass(value, NodeError)
                 # A peer's message breaking the protocol: refused and counted against
-                # the peer by the federation API (STYLE.md, h11's RemoteProtocolError).
+                # the peer by the federation API (docs/ARCHITECTURE.md, "Errors"), as
+                # h11's RemoteProtocolError is.
                 and not issubclass(value, ProtocolError)
             ):
                 strays.add(f"{value.__module__}.{name}")

@@ -207,9 +207,10 @@ _PATH_PARAMETERS = {"token", "origin", "node_id"}
 
 
 def test_no_route_takes_its_action_from_the_path() -> None:
-    # One route per action (STYLE.md), so the walk above sees the permission of each: a
-    # route /x/{id}/{action} would show one permission for warn, suspend and lift alike,
-    # and any check inside it that differs is one the walk cannot see.
+    # One route per action (docs/ARCHITECTURE.md, "Permissions"), so the walk above
+    # sees the permission of each: a route /x/{id}/{action} would show one permission
+    # for warn, suspend and lift alike, and any check inside it that differs is one
+    # the walk cannot see.
     for route in all_routes():
         for name in re.findall(r"{(\w+)}", route.path):
             assert name.endswith("_id") or name in _PATH_PARAMETERS, f"{route.path}: {{{name}}}"
