@@ -20,12 +20,12 @@ from pathlib import Path
 
 from node.verifier import open_chunk
 from protocol.envelope import decode_envelope, parse_payload
-from tests.benchmarks import calendar, federation, members, roster, search, web
+from tests.benchmarks import calendar, day, federation, members, roster, search, web
 from tests.benchmarks.common import T0, Table, crypto_rates, make_messages, rate
 from tests.benchmarks.store import ingest_run
 
 ORIGINS = 100
-SECTIONS = ("store", "roster", "federation", "web", "search", "calendar", "members")
+SECTIONS = ("store", "roster", "federation", "web", "search", "calendar", "members", "day")
 
 
 def log(text: str) -> None:
@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     wanted = set(args.only or SECTIONS)
     if args.no_federation:
-        wanted -= {"federation", "web", "search", "calendar", "members"}
+        wanted -= {"federation", "web", "search", "calendar", "members", "day"}
     total = 20_000 if args.quick else 200_000
     window = 2_000 if args.quick else 10_000
     started = time.perf_counter()
@@ -111,6 +111,7 @@ def main() -> None:
         ("search", search),
         ("calendar", calendar),
         ("members", members),
+        ("day", day),
     ):
         if name not in wanted:
             continue

@@ -21,7 +21,7 @@ from node.store.accounts import AccountsStore, NewAccount, add_account_txn
 from node.store.database import Database
 from tests.benchmarks.cluster import running_hubs
 from tests.benchmarks.common import Table
-from tests.benchmarks.web import _logged_in_session
+from tests.benchmarks.web import logged_in_session
 
 MEMBERS = 500
 _PLAIN = (
@@ -93,7 +93,7 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
             await db.close()
         email = hub.init_output.split("organiser email: ")[1].split()[0]
         password = hub.init_output.split("organiser password: ")[1].split()[0]
-        session = await _logged_in_session(hub.url, email, password)
+        session = await logged_in_session(hub.url, email, password)
         try:
 
             async def members_page() -> object:

@@ -24,7 +24,7 @@ from tests.integration.network import free_port
 CLIENTS = 50
 
 
-async def _logged_in_session(url: str, email: str, password: str) -> aiohttp.ClientSession:
+async def logged_in_session(url: str, email: str, password: str) -> aiohttp.ClientSession:
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=CLIENTS), cookie_jar=aiohttp.CookieJar(unsafe=True)
     )
@@ -42,7 +42,7 @@ async def _logged_in_session(url: str, email: str, password: str) -> aiohttp.Cli
     return session
 
 
-def _cookie_header(session: aiohttp.ClientSession) -> str:
+def cookie_header(session: aiohttp.ClientSession) -> str:
     """The logged-in session's cookies as a browser sends them (session and form token)."""
     return "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
 
@@ -57,8 +57,8 @@ async def run(table: Table, root: Path, quick: bool, log: Callable[[str], None])
             email = re.search(r"organiser email: (\S+)", hub.init_output)
             password = re.search(r"organiser password: (\S+)", hub.init_output)
             assert email and password, "hubnet init did not print the organiser account"
-            session = await _logged_in_session(hub.url, email.group(1), password.group(1))
-            cookie = _cookie_header(session)
+            session = await logged_in_session(hub.url, email.group(1), password.group(1))
+            cookie = cookie_header(session)
             await session.close()
             log(f"web: wrk, {CONNECTIONS} connections, {seconds:.0f} s per page, {rounds} rounds…")
             bare_beside = BareBeside(port, seconds)
