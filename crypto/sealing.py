@@ -83,15 +83,16 @@ def _hkdf_sha256(key: bytes, info: bytes) -> bytes:
 class _AesGcm:
     """AES-256-GCM under one key, with 12-byte nonces and the column as associated data."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_openssl")
 
     def __init__(self, key: bytes):
         self._key = key
+        self._openssl: AESGCM | None = None  # made on first use, where libsodium has no AES
 
     def encrypt(self, nonce: bytes, data: bytes, associated: bytes) -> bytes:
         if _sodium_has_aes():
             return sodium.crypto_aead_aes256gcm_encrypt(data, associated, nonce, self._key)
-        return _fallback(self._key).encrypt(nonce, data, associated)
+        return self._fallback().encrypt(nonce, data, associated)
 
     def decrypt(self, nonce: bytes, sealed: bytes, associated: bytes) -> bytes:
         """The data; SealError (without saying which) if the key, nonce, associated
@@ -104,9 +105,16 @@ class _AesGcm:
         from cryptography.exceptions import InvalidTag
 
         try:
-            return _fallback(self._key).decrypt(nonce, sealed, associated)
+            return self._fallback().decrypt(nonce, sealed, associated)
         except InvalidTag as exc:
             raise SealError("does not open") from exc
+
+    def _fallback(self) -> AESGCM:
+        if self._openssl is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._openssl = AESGCM(self._key)
+        return self._openssl
 
 
 @cache
@@ -117,12 +125,6 @@ def _sodium_has_aes() -> bool:
     except UnavailableError:
         return False
     return True
-
-
-def _fallback(key: bytes) -> AESGCM:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    return AESGCM(key)
 
 
 @dataclass(frozen=True, slots=True)
