@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_FILE = "activitypub.key"
+# What to do about a key file that is not a key, said with every such error.
+_MEND = (
+    "restore it from a backup, or remove it to have a new key made "
+    "(fediverse followers would then have to follow the hub again)"
+)
 KEY_BITS = 2048
 _PEM_BEGIN = b"-----BEGIN PRIVATE KEY-----"
 
@@ -39,7 +44,7 @@ class ActorKey:
         if data is None:
             self._key = _create(self._path)
         elif not data.lstrip().startswith(_PEM_BEGIN):
-            raise NodeError(f"{self._path} does not hold a PEM private key")
+            raise NodeError(f"{self._path} does not hold a PEM private key: {_MEND}")
 
     def private(self) -> rsa.RSAPrivateKey:
         if self._key is None:
@@ -72,9 +77,9 @@ def load_or_create_key(data_dir: Path) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except ValueError as exc:
-        raise NodeError(f"{path} does not hold a PEM private key") from exc
+        raise NodeError(f"{path} does not hold a PEM private key: {_MEND}") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise NodeError(f"{path} holds a key that is not RSA")
+        raise NodeError(f"{path} holds a key that is not RSA: {_MEND}")
     return key
 
 
